@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs what the tests need: the Debian packages of the real peers (only those missing) and the
+# npm packages. Safe to run again; it changes nothing when everything is there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DEBIAN_PACKAGES=(bind9-dnsutils bind9-utils knot-dnsutils nsd knot bind9 exabgp bird2 dnsperf iproute2)
+
+missing=()
+for p in "${DEBIAN_PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then missing+=("$p"); fi
+done
+if ((${#missing[@]})); then
+  echo "install-deps: installing Debian packages: ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+
+# The packages start their daemons on some systems; the tests start their own on loopback ports
+# and never need the system ones.
+if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi

@@ -1,0 +1,3 @@
+export async function runHealth(_argv: string[]): Promise<number> {
+  throw new Error('runHealth: not implemented yet');
+}

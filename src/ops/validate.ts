@@ -1,0 +1,112 @@
+// Reading typed values out of parsed YAML, so every bad value names its key.
+import { ConfigError } from '../errors.js';
+
+export type Plain = Record<string, unknown>;
+
+export class ConfigReader {
+  private readonly seen = new Set<string>();
+  constructor(
+    private readonly obj: Plain,
+    /** Dotted path of this object in the config, '' at the top. */
+    readonly path = '',
+  ) {}
+
+  key(k: string): string {
+    return this.path ? `${this.path}.${k}` : k;
+  }
+
+  private take(k: string): unknown {
+    this.seen.add(k);
+    return this.obj[k];
+  }
+
+  has(k: string): boolean {
+    return this.obj[k] !== undefined && this.obj[k] !== null;
+  }
+
+  string(k: string, def: string): string {
+    const v = this.take(k);
+    if (v === undefined || v === null) return def;
+    if (typeof v !== 'string' && typeof v !== 'number') throw new ConfigError(this.key(k), `expected a string, got ${describe(v)}`);
+    return String(v);
+  }
+
+  bool(k: string, def: boolean): boolean {
+    const v = this.take(k);
+    if (v === undefined || v === null) return def;
+    if (typeof v !== 'boolean') throw new ConfigError(this.key(k), `expected true or false, got ${describe(v)}`);
+    return v;
+  }
+
+  int(k: string, def: number, min: number, max: number): number {
+    const v = this.take(k);
+    if (v === undefined || v === null) return def;
+    if (typeof v !== 'number' || !Number.isInteger(v)) throw new ConfigError(this.key(k), `expected an integer, got ${describe(v)}`);
+    if (v < min || v > max) throw new ConfigError(this.key(k), `${v} is out of range ${min}..${max}`);
+    return v;
+  }
+
+  number(k: string, def: number, min: number, max: number): number {
+    const v = this.take(k);
+    if (v === undefined || v === null) return def;
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new ConfigError(this.key(k), `expected a number, got ${describe(v)}`);
+    if (v < min || v > max) throw new ConfigError(this.key(k), `${v} is out of range ${min}..${max}`);
+    return v;
+  }
+
+  oneOf<S extends string>(k: string, def: S, allowed: readonly S[]): S {
+    const v = this.string(k, def);
+    if (!(allowed as readonly string[]).includes(v)) throw new ConfigError(this.key(k), `"${v}" is not one of ${allowed.join(', ')}`);
+    return v as S;
+  }
+
+  stringList(k: string, def: string[]): string[] {
+    const v = this.take(k);
+    if (v === undefined || v === null) return def;
+    const arr = typeof v === 'string' ? [v] : v;
+    if (!Array.isArray(arr) || arr.some((x) => typeof x !== 'string' && typeof x !== 'number')) {
+      throw new ConfigError(this.key(k), `expected a list of strings, got ${describe(v)}`);
+    }
+    return arr.map(String);
+  }
+
+  /** A nested mapping (empty when absent). */
+  section(k: string): ConfigReader {
+    const v = this.take(k);
+    if (v === undefined || v === null) return new ConfigReader({}, this.key(k));
+    if (typeof v !== 'object' || Array.isArray(v)) throw new ConfigError(this.key(k), `expected a mapping, got ${describe(v)}`);
+    return new ConfigReader(v as Plain, this.key(k));
+  }
+
+  /** A list of mappings. */
+  sections(k: string): ConfigReader[] {
+    const v = this.take(k);
+    if (v === undefined || v === null) return [];
+    if (!Array.isArray(v)) throw new ConfigError(this.key(k), `expected a list, got ${describe(v)}`);
+    return v.map((item, i) => {
+      if (typeof item !== 'object' || item === null || Array.isArray(item)) {
+        throw new ConfigError(`${this.key(k)}[${i}]`, `expected a mapping, got ${describe(item)}`);
+      }
+      return new ConfigReader(item as Plain, `${this.key(k)}[${i}]`);
+    });
+  }
+
+  /** Marks a key as known without reading it (another module reads that section). */
+  skip(k: string): void {
+    this.seen.add(k);
+  }
+
+  /** Call after reading every key: an unknown key is an error that names it. */
+  done(): void {
+    for (const k of Object.keys(this.obj)) {
+      if (!this.seen.has(k)) throw new ConfigError(this.key(k), 'unknown key');
+    }
+  }
+}
+
+function describe(v: unknown): string {
+  if (Array.isArray(v)) return 'a list';
+  if (v === null) return 'null';
+  if (typeof v === 'object') return 'a mapping';
+  return `${typeof v} ${JSON.stringify(v)}`;
+}

@@ -1,0 +1,3 @@
+export async function runServe(_argv: string[]): Promise<number> {
+  throw new Error('runServe: not implemented yet');
+}

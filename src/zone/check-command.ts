@@ -1,0 +1,3 @@
+export async function runCheck(_argv: string[]): Promise<number> {
+  throw new Error('runCheck: not implemented yet');
+}

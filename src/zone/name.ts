@@ -1,0 +1,206 @@
+// Domain names. A name is held as its uncompressed wire form (a Buffer ending in the root label).
+// Lookups use a *key*: the lower-cased wire form as a latin1 string. Keys make the walk to the
+// parent a substring (drop `key.charCodeAt(0) + 1` characters) and are cheap Map keys.
+
+export const MAX_NAME_LENGTH = 255; // RFC 1035 §2.3.4 (wire octets, including the root label)
+export const MAX_LABEL_LENGTH = 63; // RFC 1035 §2.3.4
+
+export const ROOT: Buffer = Buffer.from([0]);
+export const ROOT_KEY = '\u0000';
+
+export class NameError extends Error {}
+
+const scratch = Buffer.allocUnsafe(MAX_NAME_LENGTH + 1);
+
+/** ASCII-only lower-casing (RFC 4343: DNS case-insensitivity covers A-Z only). */
+export function lowerByte(b: number): number {
+  return b >= 0x41 && b <= 0x5a ? b | 0x20 : b;
+}
+
+/** The lookup key of a wire name starting at `offset` (which must hold a complete, uncompressed name). */
+export function nameKey(wire: Uint8Array, offset = 0, end = wire.length): string {
+  let out = '';
+  for (let i = offset; i < end; i++) out += String.fromCharCode(lowerByte(wire[i]!));
+  return out;
+}
+
+/** The wire form of a key (lower-case). */
+export function keyToWire(key: string): Buffer {
+  return Buffer.from(key, 'latin1');
+}
+
+/** The key of the parent name; the root has no parent. */
+export function parentKey(key: string): string | null {
+  if (key.length <= 1) return null;
+  return key.substring(key.charCodeAt(0) + 1);
+}
+
+/** Number of labels, not counting the root label. */
+export function keyLabelCount(key: string): number {
+  let n = 0;
+  for (let i = 0; key.charCodeAt(i) !== 0; i += key.charCodeAt(i) + 1) n++;
+  return n;
+}
+
+/** True when `key` equals `ancestor` or lies below it. */
+export function keyIsAtOrBelow(key: string, ancestor: string): boolean {
+  if (key.length < ancestor.length) return false;
+  if (!key.endsWith(ancestor)) return false;
+  // The suffix must start on a label boundary.
+  const cut = key.length - ancestor.length;
+  for (let i = 0; i < cut; i += key.charCodeAt(i) + 1) if (i + key.charCodeAt(i) + 1 === cut) return true;
+  return cut === 0;
+}
+
+/** True when the first label of `key` is `*` (RFC 4592 §2.1.1). */
+export function isWildcardKey(key: string): boolean {
+  return key.charCodeAt(0) === 1 && key.charCodeAt(1) === 0x2a;
+}
+
+/** Length of the wire name at `offset` in `wire`, or -1 if it runs past the end or is too long. */
+export function wireNameLength(wire: Uint8Array, offset: number): number {
+  let i = offset;
+  for (;;) {
+    if (i >= wire.length) return -1;
+    const len = wire[i]!;
+    if (len === 0) break;
+    if (len > MAX_LABEL_LENGTH) return -1;
+    i += len + 1;
+  }
+  const total = i + 1 - offset;
+  return total > MAX_NAME_LENGTH ? -1 : total;
+}
+
+function isDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
+}
+
+/**
+ * Parses a name in presentation form (RFC 1035 §5.1: `\X` and `\DDD` escapes). A name without a
+ * trailing dot is relative to `origin`; `@` alone is the origin. The text is latin1: one char, one octet.
+ */
+export function nameFromText(text: string, origin: Buffer | null): Buffer {
+  if (text === '@') {
+    if (!origin) throw new NameError('"@" used with no origin');
+    return origin;
+  }
+  if (text === '.') return ROOT;
+  if (text.length === 0) throw new NameError('empty name');
+  let o = 0; // write position in scratch
+  let labelStart = 0;
+  let absolute = false;
+  scratch[0] = 0;
+  o = 1;
+  for (let i = 0; i < text.length; ) {
+    let c = text.charCodeAt(i);
+    if (c === 0x2e /* . */) {
+      const len = o - labelStart - 1;
+      if (len === 0) throw new NameError(`empty label in "${text}"`);
+      scratch[labelStart] = len;
+      i++;
+      if (i === text.length) {
+        absolute = true;
+        break;
+      }
+      labelStart = o;
+      scratch[o++] = 0;
+      continue;
+    }
+    if (c === 0x5c /* \ */) {
+      i++;
+      if (i >= text.length) throw new NameError(`dangling escape in "${text}"`);
+      c = text.charCodeAt(i);
+      if (isDigit(c)) {
+        const d1 = text.charCodeAt(i + 1);
+        const d2 = text.charCodeAt(i + 2);
+        if (!isDigit(d1) || !isDigit(d2)) throw new NameError(`bad \\DDD escape in "${text}"`);
+        const v = (c - 48) * 100 + (d1 - 48) * 10 + (d2 - 48);
+        if (v > 255) throw new NameError(`\\DDD escape out of range in "${text}"`);
+        c = v;
+        i += 3;
+      } else {
+        i++;
+      }
+    } else {
+      if (c > 0xff) throw new NameError(`non-octet character in "${text}"`);
+      i++;
+    }
+    if (o - labelStart - 1 >= MAX_LABEL_LENGTH) throw new NameError(`label longer than 63 octets in "${text}"`);
+    if (o >= MAX_NAME_LENGTH) throw new NameError(`name longer than 255 octets: "${text}"`);
+    scratch[o++] = c;
+  }
+  if (!absolute) {
+    const len = o - labelStart - 1;
+    if (len === 0) throw new NameError(`empty label in "${text}"`);
+    scratch[labelStart] = len;
+    if (!origin) throw new NameError(`relative name "${text}" with no origin`);
+    if (o + origin.length > MAX_NAME_LENGTH) throw new NameError(`name longer than 255 octets: "${text}"`);
+    const out = Buffer.allocUnsafe(o + origin.length);
+    scratch.copy(out, 0, 0, o);
+    origin.copy(out, o);
+    return out;
+  }
+  scratch[o++] = 0;
+  if (o > MAX_NAME_LENGTH) throw new NameError(`name longer than 255 octets: "${text}"`);
+  return Buffer.from(scratch.subarray(0, o));
+}
+
+/** Presentation form of the wire name at `offset`, absolute (trailing dot), escaping as BIND does. */
+export function nameToText(wire: Uint8Array, offset = 0): string {
+  let out = '';
+  let i = offset;
+  for (;;) {
+    const len = wire[i]!;
+    if (len === 0) break;
+    for (let j = i + 1; j <= i + len; j++) {
+      const c = wire[j]!;
+      if (c === 0x2e || c === 0x5c || c === 0x22 || c === 0x3b || c === 0x28 || c === 0x29 || c === 0x40 || c === 0x24) {
+        out += '\\' + String.fromCharCode(c);
+      } else if (c <= 0x20 || c >= 0x7f) {
+        out += '\\' + String(c).padStart(3, '0');
+      } else {
+        out += String.fromCharCode(c);
+      }
+    }
+    out += '.';
+    i += len + 1;
+  }
+  return out.length === 0 ? '.' : out;
+}
+
+/** Presentation form of a key. */
+export function keyToText(key: string): string {
+  return nameToText(keyToWire(key));
+}
+
+/** RFC 4034 §6.1 canonical order of two keys (lower-case wire names). */
+export function compareKeys(a: string, b: string): number {
+  const la = labelOffsets(a);
+  const lb = labelOffsets(b);
+  let ia = la.length - 1;
+  let ib = lb.length - 1;
+  while (ia >= 0 && ib >= 0) {
+    const c = compareLabel(a, la[ia]!, b, lb[ib]!);
+    if (c !== 0) return c;
+    ia--;
+    ib--;
+  }
+  return ia - ib;
+}
+
+function labelOffsets(key: string): number[] {
+  const offs: number[] = [];
+  for (let i = 0; key.charCodeAt(i) !== 0; i += key.charCodeAt(i) + 1) offs.push(i);
+  return offs;
+}
+
+function compareLabel(a: string, ia: number, b: string, ib: number): number {
+  const na = a.charCodeAt(ia);
+  const nb = b.charCodeAt(ib);
+  const n = Math.min(na, nb);
+  for (let k = 1; k <= n; k++) {
+    const d = a.charCodeAt(ia + k) - b.charCodeAt(ib + k);
+    if (d !== 0) return d;
+  }
+  return na - nb;
+}

@@ -1,0 +1,101 @@
+// The compiled, immutable zone: what the loader builds once and the answer algorithm reads.
+// Names are keys (see name.ts); RDATA is wire bytes rendered at load. Empty non-terminals are real
+// nodes and node flags are computed once, so nothing is inferred at query time.
+
+import { parentKey } from './name.js';
+
+export const enum NodeFlag {
+  /** The zone apex. */
+  Apex = 1,
+  /** A zone cut: NS at a non-apex node (RFC 1034 §4.2.1). */
+  Delegation = 2,
+  /** Strictly below a zone cut or a DNAME: occluded data, served only as glue. */
+  BelowCut = 4,
+  /** The node has a `*` child (RFC 4592 source of synthesis). */
+  WildcardChild = 8,
+  /** The node owns a DNAME RRset (RFC 6672). */
+  DName = 16,
+  /** An empty non-terminal: exists only because names below it do (RFC 4592 §2.2.2). */
+  EmptyNonTerminal = 32,
+}
+
+export interface RRset {
+  readonly type: number;
+  readonly ttl: number;
+  /** Wire RDATA of each record, uncompressed, in the order read (duplicates removed). */
+  readonly rdatas: readonly Buffer[];
+  /** For NS, MX and SRV: the key of each record's target name, in `rdatas` order (additional-section processing). */
+  readonly targets?: readonly string[];
+}
+
+export interface ZoneNode {
+  readonly key: string;
+  /** The node's name as the zone file wrote it (wire form; case kept). */
+  readonly name: Buffer;
+  flags: number;
+  /** Sorted by type. Empty for an empty non-terminal. */
+  readonly rrsets: RRset[];
+}
+
+export interface Zone {
+  readonly origin: string; // key of the apex
+  readonly originText: string; // presentation form, e.g. "example.com."
+  readonly apex: ZoneNode;
+  readonly soa: RRset;
+  readonly serial: number;
+  /** All nodes, ENTs included, by key. */
+  readonly nodes: ReadonlyMap<string, ZoneNode>;
+  /** Number of records (after duplicates are dropped). */
+  readonly recordCount: number;
+  /** The file the zone was read from. */
+  readonly file: string;
+  /** A number unique to this load in this process: caches key on it so a reload never serves stale bytes. */
+  readonly generation: number;
+}
+
+export function findRRset(node: ZoneNode, type: number): RRset | undefined {
+  const sets = node.rrsets;
+  for (let i = 0; i < sets.length; i++) if (sets[i]!.type === type) return sets[i];
+  return undefined;
+}
+
+let nextGeneration = 1;
+export function newGeneration(): number {
+  return nextGeneration++;
+}
+
+/**
+ * The zones served, keyed by origin: an immutable snapshot replaced whole on reload.
+ * Each zone keeps its own tree (no shared name table): `test. A` is NXDOMAIN in the root zone even
+ * when a `tricky.test` zone is also served.
+ */
+export class ZoneSet {
+  /** Unique to this snapshot: response caches key on it. */
+  readonly generation = newGeneration();
+  constructor(readonly zones: ReadonlyMap<string, Zone>) {}
+
+  /** The most specific zone that contains `key`, or undefined. */
+  find(key: string): Zone | undefined {
+    let k: string | null = key;
+    while (k !== null) {
+      const z = this.zones.get(k);
+      if (z) return z;
+      k = parentKey(k);
+    }
+    return undefined;
+  }
+
+  /** A new set with `zone` added or replaced (by origin). */
+  with(zone: Zone): ZoneSet {
+    const m = new Map(this.zones);
+    m.set(zone.origin, zone);
+    return new ZoneSet(m);
+  }
+
+  /** A new set without the zone at `origin`. */
+  without(origin: string): ZoneSet {
+    const m = new Map(this.zones);
+    m.delete(origin);
+    return new ZoneSet(m);
+  }
+}
