@@ -1,0 +1,41 @@
+// The contract between the transports (server/) and the query handler (wire/): bytes in, bytes out.
+import type { ZoneSet } from '../zone/zone.js';
+
+export type Transport = 'udp' | 'tcp';
+
+export interface QueryMeta {
+  transport: Transport;
+  remoteAddress: string;
+  remotePort: number;
+}
+
+/** What the handler tells the layer after it (metrics now; response rate limiting builds on it). */
+export interface ResponseInfo {
+  transport: Transport;
+  rcode: number;
+  /** The answer outcome: 'answer' | 'nodata' | 'nxdomain' | 'referral' | 'refused' | 'servfail' | 'formerr' | 'notimp' | ... */
+  outcome: string;
+  qtype: number;
+  /** Origin (presentation form) of the zone that answered, or null. */
+  zone: string | null;
+  truncated: boolean;
+  size: number;
+}
+
+export interface HandlerOptions {
+  /** The POP's name: NSID payload, CH TXT id.server and hostname.bind. */
+  identity: string;
+  /** CH TXT version.bind; null hides it (REFUSED). */
+  version: string | null;
+  /** Largest UDP response we send with EDNS (RFC 6891 §6.2.5); 1232 by default. */
+  ednsUdpSize: number;
+  /** Called once per response built, after it is built. */
+  onResponse?: (info: ResponseInfo, meta: QueryMeta) => void;
+}
+
+export interface QueryHandler {
+  /** Answers one DNS message; null means send nothing (unreadable header, or a response). */
+  handle(msg: Buffer, meta: QueryMeta): Buffer | null;
+  /** Swaps the zones served (one reference assignment: in-flight queries finish on the old set). */
+  setZones(zones: ZoneSet): void;
+}
