@@ -1,0 +1,100 @@
+// Running a child process and measuring its wall time and peak resident set size (RSS).
+//
+// Peak RSS method: when GNU time is installed (/usr/bin/time), the child runs under
+// `/usr/bin/time -f %M`, which reports ru_maxrss from wait4(2): the kernel's exact high-water mark.
+// Without it, the child's /proc/<pid>/status is polled every 20 ms and the last VmHWM read is kept;
+// VmHWM is itself a kernel-kept high-water mark, so only growth in the child's final <20 ms can be missed.
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { onInterrupt } from './cleanup.js';
+
+const GNU_TIME = '/usr/bin/time';
+const POLL_MS = 20;
+
+export interface Measured {
+  code: number | null;
+  /** Set when the child was killed for running past its time limit. */
+  timedOut: boolean;
+  stdout: string;
+  stderr: string;
+  wallMs: number;
+  /** Peak RSS in KiB, 0 if it could not be read. */
+  peakRssKiB: number;
+}
+
+export const peakRssMethod = existsSync(GNU_TIME)
+  ? 'ru_maxrss from wait4(2), via /usr/bin/time -f %M'
+  : `VmHWM polled from /proc/<pid>/status every ${POLL_MS} ms (last value before exit)`;
+
+/** Reads one `Key:   123 kB` field of /proc/<pid>/status, in KiB; 0 if the process is gone. */
+export function procStatusKiB(pid: number, key: 'VmHWM' | 'VmRSS'): number {
+  try {
+    const m = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Runs `cmd args` to completion (killed after `timeoutMs`), measuring wall time and peak RSS. */
+export function runMeasured(cmd: string, args: string[], timeoutMs: number): Promise<Measured> {
+  const useTime = existsSync(GNU_TIME);
+  const timeFile = join(tmpdir(), `anycast-dns-bench-time-${process.pid}-${Date.now()}`);
+  const [file, argv] = useTime ? [GNU_TIME, ['-f', '%M', '-o', timeFile, cmd, ...args]] : [cmd, args];
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
+    // Its own process group, so a time-out or Ctrl-C kills the measured tool too, not just /usr/bin/time.
+    const child = spawn(file, argv, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const killGroup = (): void => {
+      if (child.pid !== undefined && child.exitCode === null) {
+        try {
+          process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+    };
+    const unregister = onInterrupt(killGroup);
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    let polledHwm = 0;
+    const poll = useTime
+      ? undefined
+      : setInterval(() => {
+          const v = child.pid !== undefined ? procStatusKiB(child.pid, 'VmHWM') : 0;
+          if (v > 0) polledHwm = v;
+        }, POLL_MS);
+    let timedOut = false;
+    const killer = setTimeout(() => {
+      timedOut = true;
+      killGroup();
+    }, timeoutMs);
+    child.on('error', (e) => {
+      unregister();
+      clearTimeout(killer);
+      if (poll) clearInterval(poll);
+      reject(e);
+    });
+    child.on('close', (code) => {
+      const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
+      unregister();
+      clearTimeout(killer);
+      if (poll) clearInterval(poll);
+      let peakRssKiB = polledHwm;
+      if (useTime) {
+        try {
+          const m = /(\d+)\s*$/.exec(readFileSync(timeFile, 'latin1'));
+          peakRssKiB = m ? Number(m[1]) : 0;
+        } catch {
+          peakRssKiB = 0;
+        }
+        rmSync(timeFile, { force: true });
+      }
+      resolve({ code, timedOut, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), wallMs, peakRssKiB });
+    });
+  });
+}
