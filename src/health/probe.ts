@@ -1,0 +1,183 @@
+// Probe I/O: DNS queries over UDP and TCP to the service address, the readiness URL and zone-file
+// freshness, each attempt bounded by a timeout. Results are plain values for the state machine.
+import { createSocket } from 'node:dgram';
+import { connect } from 'node:net';
+import { request } from 'node:http';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomInt } from 'node:crypto';
+import dnsPacket from 'dns-packet';
+import { originFromFileName } from '../zone/files.js';
+import type { HealthConfig } from './config.js';
+import type { Attempt, CheckResult, Round } from './state-machine.js';
+
+export interface DnsTarget {
+  host: string;
+  port: number;
+}
+
+function query(name: string): { id: number; bytes: Buffer } {
+  const id = randomInt(0, 65536);
+  // RD clear: an authoritative server is asked, not a resolver.
+  const bytes = dnsPacket.encode({ type: 'query', id, flags: 0, questions: [{ type: 'SOA', name, class: 'IN' }] });
+  return { id, bytes };
+}
+
+/** NOERROR, AA and an answer (RFC 1035 §4.1.1): what a client needs from the POP for this name. */
+function judgeReply(id: number, bytes: Buffer, ms: number): Attempt {
+  let reply: dnsPacket.DecodedPacket & { rcode?: string };
+  try {
+    reply = dnsPacket.decode(bytes) as dnsPacket.DecodedPacket & { rcode?: string };
+  } catch (err) {
+    return { outcome: 'bad', ms, detail: `unreadable reply: ${err instanceof Error ? err.message : String(err)}` };
+  }
+  if (reply.id !== id) return { outcome: 'bad', ms, detail: 'reply ID does not match' };
+  if (reply.rcode !== 'NOERROR') return { outcome: 'bad', ms, detail: `rcode ${reply.rcode ?? '?'}` };
+  if (!reply.flag_aa) return { outcome: 'bad', ms, detail: 'not authoritative (AA clear)' };
+  if (!reply.answers || reply.answers.length === 0) return { outcome: 'bad', ms, detail: 'empty answer' };
+  return { outcome: 'ok', ms };
+}
+
+function errorAttempt(err: NodeJS.ErrnoException, ms: number): Attempt {
+  // ECONNREFUSED on a connected UDP socket is the ICMP port unreachable: nobody listens, no need to wait.
+  if (err.code === 'ECONNREFUSED') return { outcome: 'refused', ms, detail: 'connection refused' };
+  return { outcome: 'bad', ms, detail: err.code ?? err.message };
+}
+
+export function udpAttempt(target: DnsTarget, name: string, timeoutMs: number): Promise<Attempt> {
+  return new Promise((resolve) => {
+    const started = performance.now();
+    const elapsed = (): number => performance.now() - started;
+    const sock = createSocket(target.host.includes(':') ? 'udp6' : 'udp4');
+    const q = query(name);
+    let settled = false;
+    const finish = (a: Attempt): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      sock.close();
+      resolve(a);
+    };
+    const timer = setTimeout(() => finish({ outcome: 'timeout', ms: elapsed() }), timeoutMs);
+    sock.on('error', (err) => finish(errorAttempt(err, elapsed())));
+    sock.on('message', (msg) => {
+      // A stray datagram with another ID (a late reply, spoofing) is ignored; the timeout still runs.
+      if (msg.length >= 2 && msg.readUInt16BE(0) !== q.id) return;
+      finish(judgeReply(q.id, msg, elapsed()));
+    });
+    sock.connect(target.port, target.host, () => {
+      sock.send(q.bytes, (err) => {
+        if (err) finish(errorAttempt(err, elapsed()));
+      });
+    });
+  });
+}
+
+export function tcpAttempt(target: DnsTarget, name: string, timeoutMs: number): Promise<Attempt> {
+  return new Promise((resolve) => {
+    const started = performance.now();
+    const elapsed = (): number => performance.now() - started;
+    const q = query(name);
+    let buf = Buffer.alloc(0);
+    let settled = false;
+    const sock = connect({ host: target.host, port: target.port });
+    const finish = (a: Attempt): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      sock.destroy();
+      resolve(a);
+    };
+    const timer = setTimeout(() => finish({ outcome: 'timeout', ms: elapsed() }), timeoutMs);
+    sock.on('error', (err) => finish(errorAttempt(err, elapsed())));
+    sock.on('connect', () => {
+      // RFC 1035 §4.2.2: two-byte length prefix.
+      const len = Buffer.alloc(2);
+      len.writeUInt16BE(q.bytes.length);
+      sock.write(Buffer.concat([len, q.bytes]));
+    });
+    sock.on('data', (chunk: Buffer) => {
+      buf = Buffer.concat([buf, chunk]);
+      if (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) finish(judgeReply(q.id, buf.subarray(2, 2 + buf.readUInt16BE(0)), elapsed()));
+    });
+    sock.on('end', () => finish({ outcome: 'bad', ms: elapsed(), detail: 'connection closed without a reply' }));
+  });
+}
+
+export function readyAttempt(url: string, timeoutMs: number): Promise<Attempt> {
+  return new Promise((resolve) => {
+    const started = performance.now();
+    const elapsed = (): number => performance.now() - started;
+    let settled = false;
+    const finish = (a: Attempt): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      req.destroy();
+      resolve(a);
+    };
+    const req = request(url, { method: 'GET' }, (res) => {
+      res.resume();
+      const code = res.statusCode ?? 0;
+      finish(code >= 200 && code < 300 ? { outcome: 'ok', ms: elapsed() } : { outcome: 'bad', ms: elapsed(), detail: `HTTP ${code}` });
+    });
+    const timer = setTimeout(() => finish({ outcome: 'timeout', ms: elapsed() }), timeoutMs);
+    req.on('error', (err: NodeJS.ErrnoException) => finish(errorAttempt(err, elapsed())));
+    req.end();
+  });
+}
+
+/** Retries on timeout only: a refusal or a wrong answer is definite and ends the check at once. */
+export async function runCheck(check: string, attempts: number, attempt: () => Promise<Attempt>): Promise<CheckResult> {
+  const done: Attempt[] = [];
+  for (let i = 0; i < attempts; i++) {
+    const a = await attempt();
+    done.push(a);
+    if (a.outcome !== 'timeout') break;
+  }
+  return { check, attempts: done };
+}
+
+/** Zone origins in the zones directory (the default names to probe). */
+export function zoneOrigins(dir: string): string[] {
+  try {
+    return readdirSync(dir)
+      .map((f) => originFromFileName(f))
+      .filter((o): o is string => o !== null)
+      .sort();
+  } catch {
+    return [];
+  }
+}
+
+/** Stale data is a definite failure: a POP serving old zones should not attract traffic. */
+export function freshnessCheck(dir: string, maxAgeMs: number, now: number): CheckResult {
+  let newest = 0;
+  try {
+    for (const f of readdirSync(dir)) {
+      if (originFromFileName(f) === null) continue;
+      newest = Math.max(newest, statSync(join(dir, f)).mtimeMs);
+    }
+  } catch (err) {
+    return { check: 'freshness', attempts: [{ outcome: 'bad', ms: 0, detail: `cannot read ${dir}: ${(err as Error).message}` }] };
+  }
+  const age = now - newest;
+  if (newest === 0) return { check: 'freshness', attempts: [{ outcome: 'bad', ms: 0, detail: `no zone files in ${dir}` }] };
+  if (age > maxAgeMs) return { check: 'freshness', attempts: [{ outcome: 'bad', ms: 0, detail: `newest zone file is ${Math.round(age / 1000)} s old` }] };
+  return { check: 'freshness', attempts: [{ outcome: 'ok', ms: 0 }] };
+}
+
+/** One probe round: every check in parallel, so a round lasts at most attempts × timeout. */
+export async function probeRound(config: HealthConfig): Promise<Round> {
+  const names = config.names.length > 0 ? config.names : zoneOrigins(config.zonesDir);
+  const jobs: Promise<CheckResult>[] = [];
+  for (const name of names) {
+    jobs.push(runCheck(`udp ${name} SOA`, config.attempts, () => udpAttempt(config.server, name, config.timeout)));
+    if (config.tcp) jobs.push(runCheck(`tcp ${name} SOA`, config.attempts, () => tcpAttempt(config.server, name, config.timeout)));
+  }
+  const readyUrl = config.readyUrl;
+  if (readyUrl !== null) jobs.push(runCheck('ready', config.attempts, () => readyAttempt(readyUrl, config.timeout)));
+  const checks = await Promise.all(jobs);
+  if (config.freshnessMaxAge > 0) checks.push(freshnessCheck(config.zonesDir, config.freshnessMaxAge * 1000, Date.now()));
+  return { checks, maintenance: existsSync(config.maintenanceFile) };
+}
