@@ -1,0 +1,151 @@
+// The server's configuration: one YAML file, command-line flags on top. Every bad value stops
+// start-up with a message naming its key (ConfigReader), so a typo never silently runs defaults.
+import { readFileSync } from 'node:fs';
+import { isIPv4, isIPv6 } from 'node:net';
+import { availableParallelism, hostname } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import { ConfigError } from '../errors.js';
+import { VERSION } from '../version.js';
+import { ConfigReader, type Plain } from './validate.js';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface ListenAddress {
+  host: string;
+  port: number;
+  family: 4 | 6;
+}
+
+export interface ServerConfig {
+  /** The POP's name: NSID, CH TXT id.server / hostname.bind, and a label on every log line and metric. */
+  identity: string;
+  /** DNS listeners; each address gets a UDP socket and a TCP listener. */
+  listen: ListenAddress[];
+  /** Directory of `<origin>.zone` files. */
+  zones: string;
+  /** CH TXT version.bind; null when hidden. */
+  version: string | null;
+  ednsUdpSize: number;
+  tcp: { idleTimeoutMs: number; maxConnections: number };
+  logLevel: LogLevel;
+  /** Processes answering queries; 1 answers in the main process. */
+  workers: number;
+  /** The HTTP listener for /metrics, /ready and /live; null disables it. */
+  management: { listen: ListenAddress | null };
+}
+
+/** Values given on the command line; each replaces the config file's. */
+export interface ConfigOverrides {
+  listen?: string[];
+  zones?: string;
+  identity?: string;
+  logLevel?: string;
+}
+
+export const DEFAULT_PORT = 5300;
+/** The zones shipped with the package (dist/src/ops/config.js → <package>/zones). */
+export const BUNDLED_ZONES_DIR = fileURLToPath(new URL('../../../zones', import.meta.url));
+
+/** `ADDR:PORT` or `[v6]:PORT` → address; `key` names the setting in errors. */
+export function parseListenAddress(text: string, key: string, minPort = 1): ListenAddress {
+  const m = /^\[([^\]]+)\]:(\d+)$/.exec(text) ?? /^([^:[\]]+):(\d+)$/.exec(text);
+  if (!m) throw new ConfigError(key, `"${text}" is not ADDR:PORT or [IPv6]:PORT`);
+  const host = m[1]!;
+  const port = Number(m[2]);
+  const family = isIPv4(host) ? 4 : isIPv6(host) ? 6 : 0;
+  if (family === 0) throw new ConfigError(key, `"${host}" is not an IP address`);
+  if (family === 6 && text[0] !== '[') throw new ConfigError(key, `write IPv6 addresses in brackets: "[${host}]:${port}"`);
+  if (port < minPort || port > 65535) throw new ConfigError(key, `port ${port} is out of range ${minPort}..65535`);
+  return { host, port, family };
+}
+
+export function formatListenAddress(a: { host: string; port: number; family: 4 | 6 }): string {
+  return a.family === 6 ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
+}
+
+/** Reads the config file (null: none) and applies the flags. Throws ConfigError naming the key. */
+export function loadServerConfig(path: string | null, overrides: ConfigOverrides = {}): ServerConfig {
+  let doc: Plain = {};
+  if (path !== null) {
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (err) {
+      throw new ConfigError(path, `cannot read: ${(err as Error).message}`);
+    }
+    let parsed: unknown;
+    try {
+      parsed = parseYaml(text);
+    } catch (err) {
+      throw new ConfigError(path, `not valid YAML: ${(err as Error).message}`);
+    }
+    if (parsed !== null && parsed !== undefined) {
+      if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new ConfigError(path, 'expected a mapping at the top');
+      doc = parsed as Plain;
+    }
+  }
+  // A relative zones path in the file is relative to the file, so a config works from any cwd.
+  const baseDir = path === null ? process.cwd() : dirname(resolve(path));
+  return readServerConfig(new ConfigReader(doc), baseDir, overrides);
+}
+
+function readServerConfig(r: ConfigReader, baseDir: string, o: ConfigOverrides): ServerConfig {
+  const fileIdentity = r.string('identity', hostname());
+  const identity = o.identity ?? fileIdentity;
+  if (identity === '' || Buffer.byteLength(identity) > 255) {
+    // CH TXT character-strings hold at most 255 octets (RFC 1035 §3.3).
+    throw new ConfigError(o.identity === undefined ? r.key('identity') : '--identity', 'must be 1..255 bytes');
+  }
+  const listenTexts = r.stringList('listen', [`127.0.0.1:${DEFAULT_PORT}`, `[::1]:${DEFAULT_PORT}`]);
+  const listen =
+    o.listen !== undefined
+      ? o.listen.map((t) => parseListenAddress(t, '--listen'))
+      : listenTexts.map((t, i) => parseListenAddress(t, `${r.key('listen')}[${i}]`));
+  if (listen.length === 0) throw new ConfigError(o.listen !== undefined ? '--listen' : r.key('listen'), 'needs at least one address');
+
+  const zonesText = r.string('zones', '');
+  const zones = o.zones !== undefined ? resolve(o.zones) : zonesText === '' ? BUNDLED_ZONES_DIR : resolve(baseDir, zonesText);
+
+  const versionText = r.string('version', `anycast-dns ${VERSION}`);
+  const version = versionText === 'hidden' ? null : versionText;
+  if (version !== null && Buffer.byteLength(version) > 255) throw new ConfigError(r.key('version'), 'must be at most 255 bytes');
+
+  // RFC 6891 §6.2.5: below 512 is treated as 512; 1232 avoids IP fragmentation (DNS Flag Day 2020).
+  const ednsUdpSize = r.int('edns_udp_size', 1232, 512, 4096);
+
+  const t = r.section('tcp');
+  const tcp = {
+    idleTimeoutMs: t.int('idle_timeout', 10_000, 100, 3_600_000),
+    maxConnections: t.int('max_connections', 1000, 1, 1_000_000),
+  };
+  t.done();
+
+  const logLevelText = r.oneOf('log_level', 'info', LOG_LEVELS);
+  if (o.logLevel !== undefined && !(LOG_LEVELS as readonly string[]).includes(o.logLevel)) {
+    throw new ConfigError('--log-level', `"${o.logLevel}" is not one of ${LOG_LEVELS.join(', ')}`);
+  }
+  const logLevel = (o.logLevel ?? logLevelText) as LogLevel;
+
+  const workers = readWorkers(r);
+
+  const m = r.section('management');
+  const mgmtText = m.string('listen', '');
+  const management = { listen: mgmtText === '' ? null : parseListenAddress(mgmtText, m.key('listen'), 0) };
+  m.done();
+
+  r.skip('health'); // the health sidecar's section, validated by `anycast-dns health`
+  r.done();
+  return { identity, listen, zones, version, ednsUdpSize, tcp, logLevel, workers, management };
+}
+
+function readWorkers(r: ConfigReader): number {
+  const text = r.string('workers', '1');
+  if (text === 'auto') return availableParallelism();
+  if (!/^\d+$/.test(text)) throw new ConfigError(r.key('workers'), `expected an integer or "auto", got "${text}"`);
+  const n = Number(text);
+  if (n < 1 || n > 256) throw new ConfigError(r.key('workers'), `${n} is out of range 1..256`);
+  return n;
+}

@@ -1,0 +1,160 @@
+// Prometheus metrics of one server process. Every metric carries `pop=<identity>` so a fleet's
+// series can be told apart. Per-query counts are plain array slots bumped on the hot path and
+// copied into prom-client only when /metrics is scraped: no label objects, no Map lookups per query.
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { QueryMeta, ResponseInfo, Transport } from '../wire/handler-types.js';
+import { T } from '../zone/types.js';
+
+const PREFIX = 'anycast_dns_';
+const TRANSPORTS: readonly Transport[] = ['udp', 'tcp'];
+
+/** qtypes counted under their own name; everything else is "other" (bounded label cardinality). */
+const QTYPE_BUCKETS = ['A', 'AAAA', 'NS', 'SOA', 'CNAME', 'MX', 'TXT', 'PTR', 'SRV', 'NAPTR', 'CAA', 'DS', 'DNSKEY', 'SVCB', 'HTTPS', 'ANY', 'other'] as const;
+const OTHER_QTYPE = QTYPE_BUCKETS.length - 1;
+const qtypeBucket = new Uint8Array(65536).fill(OTHER_QTYPE);
+QTYPE_BUCKETS.forEach((name, i) => {
+  if (name !== 'other') qtypeBucket[T[name]] = i;
+});
+
+/** RFC 6895 §2.3 rcode names; 16 is BADVERS (RFC 6891), carried in the OPT record. */
+const RCODE_NAMES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED', 'YXDOMAIN', 'YXRRSET', 'NXRRSET', 'NOTAUTH', 'NOTZONE', 'DSOTYPENI', 'RCODE12', 'RCODE13', 'RCODE14', 'RCODE15', 'BADVERS'];
+const RCODES = RCODE_NAMES.length + 1; // last slot: any other rcode
+/** Outcome strings come from the handler; each new one gets a slot, up to this many. */
+const MAX_OUTCOMES = 32;
+const OTHER_OUTCOME = MAX_OUTCOMES - 1;
+
+export type DropReason = 'unanswerable' | 'send_error' | 'bad_frame' | 'internal_error';
+export type TcpEvent = 'opened' | 'closed' | 'evicted' | 'rejected' | 'idle_timeout';
+
+export class ServerMetrics {
+  readonly registry = new Registry();
+
+  private readonly queries = new Float64Array(TRANSPORTS.length * QTYPE_BUCKETS.length);
+  private readonly responses = new Float64Array(TRANSPORTS.length * MAX_OUTCOMES * RCODES);
+  private readonly truncated = new Float64Array(TRANSPORTS.length);
+  private readonly outcomeIndex = new Map<string, number>();
+  private readonly outcomeNames: string[] = [];
+
+  private readonly dropped: Counter<'transport' | 'reason'>;
+  private readonly tcpEvents: Counter<'event'>;
+  private readonly tcpOpen: Gauge;
+  private readonly zonesLoaded: Gauge;
+  private readonly zoneSerial: Gauge<'zone'>;
+  private readonly zoneRecords: Gauge<'zone'>;
+  private readonly zoneFailures: Counter<'zone'>;
+
+  constructor(identity: string) {
+    this.registry.setDefaultLabels({ pop: identity });
+    const registers = [this.registry];
+    const self = this;
+    new Counter({
+      name: `${PREFIX}queries_total`,
+      help: 'Queries answered, by transport and query type',
+      labelNames: ['transport', 'qtype'],
+      registers,
+      collect() {
+        this.reset();
+        for (let t = 0; t < TRANSPORTS.length; t++) {
+          for (let q = 0; q < QTYPE_BUCKETS.length; q++) {
+            const v = self.queries[t * QTYPE_BUCKETS.length + q]!;
+            if (v > 0) this.labels(TRANSPORTS[t]!, QTYPE_BUCKETS[q]!).inc(v);
+          }
+        }
+      },
+    });
+    new Counter({
+      name: `${PREFIX}responses_total`,
+      help: 'Responses sent, by transport, rcode and answer outcome',
+      labelNames: ['transport', 'rcode', 'outcome'],
+      registers,
+      collect() {
+        this.reset();
+        for (let t = 0; t < TRANSPORTS.length; t++) {
+          for (let o = 0; o < MAX_OUTCOMES; o++) {
+            for (let rc = 0; rc < RCODES; rc++) {
+              const v = self.responses[(t * MAX_OUTCOMES + o) * RCODES + rc]!;
+              if (v > 0) this.labels(TRANSPORTS[t]!, RCODE_NAMES[rc] ?? 'other', self.outcomeNames[o] ?? 'other').inc(v);
+            }
+          }
+        }
+      },
+    });
+    new Counter({
+      name: `${PREFIX}truncated_responses_total`,
+      help: 'Responses sent with TC=1 because the answer did not fit',
+      labelNames: ['transport'],
+      registers,
+      collect() {
+        this.reset();
+        for (let t = 0; t < TRANSPORTS.length; t++) this.labels(TRANSPORTS[t]!).inc(self.truncated[t]!);
+      },
+    });
+    this.dropped = new Counter({
+      name: `${PREFIX}dropped_packets_total`,
+      help: 'Messages received but not answered, by reason',
+      labelNames: ['transport', 'reason'],
+      registers,
+    });
+    this.tcpEvents = new Counter({
+      name: `${PREFIX}tcp_connections_total`,
+      help: 'TCP connection events: opened, closed, evicted (oldest idle closed at the cap), rejected (cap reached, none idle), idle_timeout',
+      labelNames: ['event'],
+      registers,
+    });
+    this.tcpOpen = new Gauge({ name: `${PREFIX}tcp_connections_open`, help: 'TCP connections open now', registers, aggregator: 'sum' });
+    this.zonesLoaded = new Gauge({ name: `${PREFIX}zones_loaded`, help: 'Zones being served', registers, aggregator: 'min' });
+    this.zoneSerial = new Gauge({ name: `${PREFIX}zone_serial`, help: 'SOA serial of each zone served', labelNames: ['zone'], registers, aggregator: 'min' });
+    this.zoneRecords = new Gauge({ name: `${PREFIX}zone_records`, help: 'Records in each zone served', labelNames: ['zone'], registers, aggregator: 'min' });
+    this.zoneFailures = new Counter({ name: `${PREFIX}zone_load_failures_total`, help: 'Zone files that failed to load', labelNames: ['zone'], registers, aggregator: 'max' });
+    collectDefaultMetrics({ register: this.registry, prefix: PREFIX });
+  }
+
+  /** HandlerOptions.onResponse: called once per response; array arithmetic only. */
+  readonly onResponse = (info: ResponseInfo, _meta: QueryMeta): void => {
+    const t = info.transport === 'udp' ? 0 : 1;
+    this.queries[t * QTYPE_BUCKETS.length + qtypeBucket[info.qtype & 0xffff]!]!++;
+    const rc = info.rcode >= 0 && info.rcode < RCODE_NAMES.length ? info.rcode : RCODES - 1;
+    this.responses[(t * MAX_OUTCOMES + this.outcomeSlot(info.outcome)) * RCODES + rc]!++;
+    if (info.truncated) this.truncated[t]!++;
+  };
+
+  private outcomeSlot(outcome: string): number {
+    let i = this.outcomeIndex.get(outcome);
+    if (i === undefined) {
+      if (this.outcomeNames.length === OTHER_OUTCOME) return OTHER_OUTCOME;
+      i = this.outcomeNames.length;
+      this.outcomeNames.push(outcome);
+      this.outcomeIndex.set(outcome, i);
+    }
+    return i;
+  }
+
+  droppedPacket(transport: Transport, reason: DropReason): void {
+    this.dropped.labels(transport, reason).inc();
+  }
+
+  tcpEvent(event: TcpEvent): void {
+    this.tcpEvents.labels(event).inc();
+    if (event === 'opened') this.tcpOpen.inc();
+    else if (event === 'closed') this.tcpOpen.dec();
+  }
+
+  zonesServed(zones: readonly { originText: string; serial: number; recordCount: number }[]): void {
+    this.zoneSerial.reset();
+    this.zoneRecords.reset();
+    for (const z of zones) {
+      this.zoneSerial.labels(z.originText).set(z.serial);
+      this.zoneRecords.labels(z.originText).set(z.recordCount);
+    }
+    this.zonesLoaded.set(zones.length);
+  }
+
+  zoneLoadFailed(origin: string): void {
+    this.zoneFailures.labels(origin).inc();
+  }
+
+  /** The Prometheus text exposition of this process. */
+  async text(): Promise<string> {
+    return this.registry.metrics();
+  }
+}

@@ -1,0 +1,159 @@
+// The server's config: defaults, flags over the file, and errors that name the key — both from
+// loadServerConfig and from `anycast-dns serve` itself (non-zero exit, message on stderr).
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { ConfigError } from '../../src/errors.js';
+import { BUNDLED_ZONES_DIR, loadServerConfig, parseListenAddress } from '../../src/ops/config.js';
+import { CLI_JS, REPO_ROOT } from '../helpers/paths.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'anycast-dns-config-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+let n = 0;
+function file(text: string): string {
+  const p = join(dir, `c${n++}.yaml`);
+  writeFileSync(p, text);
+  return p;
+}
+
+function configError(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${String(err)}`);
+    return err.message;
+  }
+  assert.fail('expected a ConfigError');
+}
+
+describe('loadServerConfig', () => {
+  it('defaults: bundled zones on 127.0.0.1:5300 and [::1]:5300, host name as identity', () => {
+    const c = loadServerConfig(null);
+    assert.deepEqual(c.listen, [
+      { host: '127.0.0.1', port: 5300, family: 4 },
+      { host: '::1', port: 5300, family: 6 },
+    ]);
+    assert.equal(c.zones, BUNDLED_ZONES_DIR);
+    assert.equal(c.zones, join(REPO_ROOT, 'zones'));
+    assert.equal(c.identity, hostname());
+    assert.equal(c.ednsUdpSize, 1232);
+    assert.deepEqual(c.tcp, { idleTimeoutMs: 10000, maxConnections: 1000 });
+    assert.equal(c.workers, 1);
+    assert.equal(c.management.listen, null);
+    assert.match(c.version ?? '', /^anycast-dns /);
+  });
+
+  it('reads every key; zones is relative to the file; flags override the file', () => {
+    const p = file(
+      [
+        'identity: pop-a',
+        'listen: ["192.0.2.1:53", "[2001:db8::1]:53"]',
+        'zones: z',
+        'version: hidden',
+        'edns_udp_size: 4096',
+        'tcp: { idle_timeout: 2500, max_connections: 7 }',
+        'log_level: warn',
+        'workers: auto',
+        'management: { listen: "[::1]:9153" }',
+        'health: { anything: the sidecar checks this }',
+      ].join('\n'),
+    );
+    const c = loadServerConfig(p);
+    assert.equal(c.identity, 'pop-a');
+    assert.deepEqual(c.listen.map((a) => [a.host, a.port, a.family]), [['192.0.2.1', 53, 4], ['2001:db8::1', 53, 6]]);
+    assert.equal(c.zones, join(dir, 'z'));
+    assert.equal(c.version, null);
+    assert.equal(c.ednsUdpSize, 4096);
+    assert.deepEqual(c.tcp, { idleTimeoutMs: 2500, maxConnections: 7 });
+    assert.equal(c.logLevel, 'warn');
+    assert.equal(c.workers, availableParallelism());
+    assert.deepEqual(c.management.listen, { host: '::1', port: 9153, family: 6 });
+
+    const o = loadServerConfig(p, { identity: 'pop-b', listen: ['127.0.0.2:5353'], zones: 'other', logLevel: 'debug' });
+    assert.equal(o.identity, 'pop-b');
+    assert.deepEqual(o.listen, [{ host: '127.0.0.2', port: 5353, family: 4 }]);
+    assert.equal(o.zones, join(process.cwd(), 'other'));
+    assert.equal(o.logLevel, 'debug');
+  });
+
+  it('an empty file means all defaults', () => {
+    assert.equal(loadServerConfig(file('')).ednsUdpSize, 1232);
+  });
+
+  const bad: [string, string][] = [
+    ['bogus: 1', 'config: bogus: unknown key'],
+    ['tcp: { idle_timeout: soon }', 'config: tcp.idle_timeout: expected an integer'],
+    ['tcp: { idle_timeout: 1000, linger: 3 }', 'config: tcp.linger: unknown key'],
+    ['edns_udp_size: 100', 'config: edns_udp_size: 100 is out of range 512..4096'],
+    ['listen: ["127.0.0.1"]', 'config: listen[0]: "127.0.0.1" is not ADDR:PORT'],
+    ['listen: ["::1:53"]', 'config: listen[0]:'],
+    ['listen: ["example.com:53"]', 'config: listen[0]: "example.com" is not an IP address'],
+    ['listen: ["127.0.0.1:70000"]', 'config: listen[0]: port 70000 is out of range'],
+    ['listen: []', 'config: listen: needs at least one address'],
+    ['workers: many', 'config: workers: expected an integer or "auto"'],
+    ['workers: 0', 'config: workers: 0 is out of range'],
+    ['log_level: loud', 'config: log_level: "loud" is not one of'],
+    ['management: { listen: 9153 }', 'config: management.listen:'],
+    ['management: 3', 'config: management: expected a mapping'],
+  ];
+  for (const [text, message] of bad) {
+    it(`rejects ${JSON.stringify(text)} naming the key`, () => {
+      assert.ok(configError(() => loadServerConfig(file(text))).startsWith(message), message);
+    });
+  }
+
+  it('a file that is not a mapping is rejected, naming the file', () => {
+    const p = file('- a list');
+    assert.equal(configError(() => loadServerConfig(p)), `config: ${p}: expected a mapping at the top`);
+  });
+
+  it('bad flags are named as flags', () => {
+    assert.match(configError(() => loadServerConfig(null, { listen: ['nowhere'] })), /^config: --listen: /);
+    assert.match(configError(() => loadServerConfig(null, { logLevel: 'loud' })), /^config: --log-level: /);
+  });
+
+  it('a missing file is an error naming the file', () => {
+    assert.match(configError(() => loadServerConfig(join(dir, 'absent.yaml'))), /absent\.yaml: cannot read/);
+  });
+
+  it('parseListenAddress takes [v6]:port and v4:port only', () => {
+    assert.deepEqual(parseListenAddress('[::]:53', 'k'), { host: '::', port: 53, family: 6 });
+    assert.deepEqual(parseListenAddress('0.0.0.0:53', 'k'), { host: '0.0.0.0', port: 53, family: 4 });
+    assert.throws(() => parseListenAddress('[127.0.0.1]:x', 'k'), ConfigError);
+  });
+});
+
+describe('anycast-dns serve with a bad config', () => {
+  function serve(args: string[]): { status: number | null; stderr: string } {
+    const r = spawnSync(process.execPath, [CLI_JS, 'serve', ...args], { encoding: 'utf8', timeout: 20_000 });
+    return { status: r.status, stderr: r.stderr };
+  }
+
+  it('an unknown key stops start-up with exit 1 and names the key', () => {
+    const r = serve(['--config', file('listen: ["127.0.0.1:1"]\ntcp:\n  idle_timout: 5\n')]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /config: tcp\.idle_timout: unknown key/);
+  });
+
+  it('a bad value stops start-up with exit 1 and names the key', () => {
+    const r = serve(['--config', file('tcp:\n  idle_timeout: "ten seconds"\n')]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /config: tcp\.idle_timeout: expected an integer/);
+  });
+
+  it('a missing zones directory names the key', () => {
+    const r = serve(['--zones', join(dir, 'no-such-dir'), '--listen', '127.0.0.1:1']);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /config: zones: .*no-such-dir is not a directory/);
+  });
+
+  it('an unknown flag is a usage error (exit 2)', () => {
+    const r = serve(['--frobnicate']);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /usage: anycast-dns serve/);
+  });
+});
