@@ -31,6 +31,10 @@ export interface HandlerOptions {
   ednsUdpSize: number;
   /** Called once per response built, after it is built. */
   onResponse?: (info: ResponseInfo, meta: QueryMeta) => void;
+  /** Called when answering a query threw (a bug): the query was answered SERVFAIL; the caller logs it. */
+  onError?: (err: unknown, meta: QueryMeta) => void;
+  /** Bound on the response cache, in octets of cached responses; 0 disables it. 16 MiB by default. */
+  responseCacheBytes?: number;
 }
 
 export interface QueryHandler {
