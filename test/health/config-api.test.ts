@@ -1,0 +1,65 @@
+// The `health:` config section and the ExaBGP 4 text API lines.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { healthConfigFrom } from '../../src/health/config.js';
+import { exabgpTextApi4 as api } from '../../src/health/exabgp-api.js';
+
+const base = { identity: 'pop1', health: { local_as: 65001, routes: [{ prefix: '198.18.53.0/24' }, { prefix: '2001:db8:53::/48', next_hop: '2001:db8::1' }] } };
+
+describe('health config', () => {
+  it('has the documented defaults', () => {
+    const c = healthConfigFrom(base);
+    assert.equal(c.identity, 'pop1');
+    assert.equal(c.zonesDir, 'zones');
+    assert.deepEqual(c.server, { host: '127.0.0.1', port: 53 });
+    assert.deepEqual(
+      [c.interval, c.fastInterval, c.timeout, c.attempts, c.rise, c.fall, c.drainTime],
+      [1000, 250, 250, 5, 3, 3, 15_000],
+    );
+    assert.deepEqual(c.holdDown, { base: 10_000, max: 300_000, window: 900_000 });
+    assert.deepEqual(c.attributes.degraded, { med: null, asPathPrepend: 3, communities: [] });
+    assert.equal(c.routes[1]!.nextHop, '2001:db8::1');
+  });
+
+  const bad: { name: string; health: Record<string, unknown>; key: RegExp }[] = [
+    { name: 'unknown key', health: { intervall: 1 }, key: /health\.intervall: unknown key/ },
+    { name: 'bad server', health: { server: 'localhost' }, key: /health\.server/ },
+    { name: 'bad prefix', health: { routes: [{ prefix: '198.18.53.0/33' }] }, key: /health\.routes\[0\]\.prefix/ },
+    { name: 'no routes', health: { routes: [] }, key: /health\.routes/ },
+    { name: 'bad community', health: { attributes: { up: { communities: ['65536:1'] } } }, key: /health\.attributes\.up\.communities\[0\]/ },
+    { name: 'unknown attribute', health: { attributes: { down: {} } }, key: /health\.attributes\.down: unknown key/ },
+    { name: 'prepend without local_as', health: { local_as: null }, key: /health\.local_as/ },
+    { name: 'fast_interval longer than interval', health: { interval: 1, fast_interval: 2 }, key: /health\.fast_interval/ },
+    { name: 'hold_down max below base', health: { hold_down: { base: 10, max: 5 } }, key: /health\.hold_down\.max/ },
+  ];
+  for (const b of bad) {
+    it(`rejects ${b.name}, naming the key`, () => {
+      assert.throws(() => healthConfigFrom({ ...base, health: { ...base.health, ...b.health } }), b.key);
+    });
+  }
+
+  it('leaves the other top-level keys to the server', () => {
+    assert.doesNotThrow(() => healthConfigFrom({ ...base, listen: ['127.0.0.1:53'], rrl: { rate: 5 } }));
+  });
+});
+
+describe('ExaBGP 4 text API', () => {
+  const route = { prefix: '198.18.53.0/24', nextHop: 'self' };
+  it('announces with MED, the AS path (own AS once plus the prepends) and communities', () => {
+    assert.equal(api.announce(route, { med: null, asPathPrepend: 0, communities: [] }, 65001, []), 'announce route 198.18.53.0/24 next-hop self');
+    assert.equal(
+      api.announce(route, { med: 50, asPathPrepend: 2, communities: ['65001:100'] }, 65001, ['65535:0']),
+      'announce route 198.18.53.0/24 next-hop self med 50 as-path [ 65001 65001 65001 ] community [ 65001:100 65535:0 ]',
+    );
+  });
+  it('withdraws', () => {
+    assert.equal(api.withdraw(route), 'withdraw route 198.18.53.0/24 next-hop self');
+  });
+  it('parses acknowledgements', () => {
+    assert.deepEqual(api.parseReply('done\n'), { kind: 'done' });
+    assert.deepEqual(api.parseReply('error'), { kind: 'error', message: null });
+    assert.deepEqual(api.parseReply('error: no neighbor matching'), { kind: 'error', message: 'no neighbor matching' });
+    assert.deepEqual(api.parseReply('shutdown'), { kind: 'shutdown' });
+    assert.deepEqual(api.parseReply('{"exabgp": "4.0"}'), { kind: 'other', line: '{"exabgp": "4.0"}' });
+  });
+});

@@ -1,0 +1,132 @@
+// Probes against real sockets on 127.0.0.1: NSD as the DNS server, a refused port, a silent port.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createSocket, type Socket } from 'node:dgram';
+import { createServer, type Server } from 'node:http';
+import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startNsd, freePort, type RunningPeer } from '../helpers/peers.js';
+import { BUNDLED_ZONES_DIR } from '../helpers/paths.js';
+import { freshnessCheck, probeRound, readyAttempt, runCheck, tcpAttempt, udpAttempt, zoneOrigins } from '../../src/health/probe.js';
+import { healthConfigFrom } from '../../src/health/config.js';
+import { judgeRound } from '../../src/health/state-machine.js';
+
+describe('probes', () => {
+  let nsd: RunningPeer;
+  let silent: Socket;
+  let silentPort: number;
+  let http: Server;
+  let httpPort: number;
+  let ready = true;
+  const dir = mkdtempSync(join(tmpdir(), 'health-probe-'));
+
+  before(async () => {
+    nsd = await startNsd([{ origin: 'example.com.', file: join(BUNDLED_ZONES_DIR, 'example.com.zone') }], { ipv6: false });
+    // Bound but never answers: every query times out.
+    silent = createSocket('udp4');
+    await new Promise<void>((r) => silent.bind(0, '127.0.0.1', () => r()));
+    silentPort = silent.address().port;
+    http = createServer((_req, res) => {
+      res.statusCode = ready ? 200 : 503;
+      res.end(ready ? 'ready' : 'not ready');
+    });
+    await new Promise<void>((r) => http.listen(0, '127.0.0.1', () => r()));
+    httpPort = (http.address() as { port: number }).port;
+  });
+
+  after(async () => {
+    await nsd?.stop();
+    silent?.close();
+    http?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const target = (port: number) => ({ host: '127.0.0.1', port });
+
+  it('UDP: an authoritative answer is ok', async () => {
+    const a = await udpAttempt(target(nsd.port), 'example.com.', 1000);
+    assert.equal(a.outcome, 'ok', a.detail);
+    assert.ok(a.ms > 0 && a.ms < 1000);
+  });
+
+  it('TCP: an authoritative answer is ok', async () => {
+    const a = await tcpAttempt(target(nsd.port), 'example.com.', 1000);
+    assert.equal(a.outcome, 'ok', a.detail);
+  });
+
+  it('a name the server is not authoritative for is a wrong answer (REFUSED), not a timeout', async () => {
+    const a = await udpAttempt(target(nsd.port), 'example.org.', 1000);
+    assert.equal(a.outcome, 'bad');
+    assert.match(a.detail ?? '', /REFUSED/);
+  });
+
+  it('a name that does not exist is a wrong answer (NXDOMAIN)', async () => {
+    const a = await udpAttempt(target(nsd.port), 'no-such-name.example.com.', 1000);
+    assert.equal(a.outcome, 'bad');
+    assert.match(a.detail ?? '', /NXDOMAIN/);
+  });
+
+  it('a refused UDP port fails at once (ICMP port unreachable), long before the timeout', async () => {
+    const port = await freePort(false);
+    const a = await udpAttempt(target(port), 'example.com.', 5000);
+    assert.equal(a.outcome, 'refused');
+    assert.ok(a.ms < 500, `took ${a.ms} ms`);
+    const check = await runCheck('udp', 5, () => udpAttempt(target(port), 'example.com.', 5000));
+    assert.equal(check.attempts.length, 1, 'no retry after a refusal');
+  });
+
+  it('a refused TCP port fails at once', async () => {
+    const port = await freePort(false);
+    const a = await tcpAttempt(target(port), 'example.com.', 5000);
+    assert.equal(a.outcome, 'refused');
+  });
+
+  it('a silent server times out after the timeout, and is retried attempts times', async () => {
+    const t0 = performance.now();
+    const a = await udpAttempt(target(silentPort), 'example.com.', 150);
+    assert.equal(a.outcome, 'timeout');
+    assert.ok(performance.now() - t0 >= 140);
+    const check = await runCheck('udp', 3, () => udpAttempt(target(silentPort), 'example.com.', 50));
+    assert.deepEqual(check.attempts.map((x) => x.outcome), ['timeout', 'timeout', 'timeout']);
+  });
+
+  it('readiness endpoint: 2xx is ok, anything else is a failure', async () => {
+    const url = `http://127.0.0.1:${httpPort}/ready`;
+    assert.equal((await readyAttempt(url, 1000)).outcome, 'ok');
+    ready = false;
+    const a = await readyAttempt(url, 1000);
+    ready = true;
+    assert.equal(a.outcome, 'bad');
+    assert.match(a.detail ?? '', /503/);
+    const closed = await freePort(false);
+    assert.equal((await readyAttempt(`http://127.0.0.1:${closed}/ready`, 1000)).outcome, 'refused');
+  });
+
+  it('freshness: zone files older than max_age are stale', () => {
+    writeFileSync(join(dir, 'placeholder'), '');
+    const file = join(dir, 'example.com.zone');
+    writeFileSync(file, '');
+    assert.deepEqual(zoneOrigins(dir), ['example.com.']);
+    const now = Date.now();
+    assert.equal(freshnessCheck(dir, 60_000, now).attempts[0]!.outcome, 'ok');
+    utimesSync(file, new Date(now - 120_000), new Date(now - 120_000));
+    assert.equal(freshnessCheck(dir, 60_000, now).attempts[0]!.outcome, 'bad');
+  });
+
+  it('a whole round: the SOA of every zone in the zones directory, over UDP and TCP', async () => {
+    const cfg = (port: number) =>
+      healthConfigFrom({
+        zones: BUNDLED_ZONES_DIR,
+        health: { server: `127.0.0.1:${port}`, names: ['example.com'], maintenance_file: join(dir, 'maint'), routes: [{ prefix: '198.18.53.0/24' }], local_as: 65001 },
+      });
+    const good = await probeRound(cfg(nsd.port));
+    assert.deepEqual(good.checks.map((c) => c.check), ['udp example.com. SOA', 'tcp example.com. SOA']);
+    assert.equal(judgeRound(good).healthy, true);
+    assert.equal(good.maintenance, false);
+    writeFileSync(join(dir, 'maint'), '');
+    const dead = await probeRound(cfg(await freePort(false)));
+    assert.equal(judgeRound(dead).healthy, false);
+    assert.equal(dead.maintenance, true);
+  });
+});
