@@ -4,6 +4,7 @@
 
 import { RdataError, type RdataField } from './descriptor.js';
 import type { RdataWriter } from './writer.js';
+import { parseTtl } from '../ttl.js';
 
 // ---- field counts -------------------------------------------------------------------------------
 
@@ -404,42 +405,15 @@ export function ipv6ToText(b: Uint8Array, at: number): string {
 
 // ---- TTL-style durations -------------------------------------------------------------------------
 
-const UNIT_SECONDS: Record<string, number> = { w: 604800, d: 86400, h: 3600, m: 60, s: 1 };
-
-/**
- * A duration as BIND reads TTLs and SOA timers: plain seconds, or number+unit groups (`1h30m`, `2w`,
- * units w d h m s in any case). Returns undefined when `s` is not of that form or exceeds 2^32-1.
- */
-export function durationFromText(s: string): number | undefined {
-  if (s.length === 0) return undefined;
-  let total = 0;
-  let v = 0;
-  let digits = 0;
-  let sawUnit = false;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 0x30 && c <= 0x39) {
-      v = v * 10 + (c - 48);
-      digits++;
-      if (v > 0xffffffff) return undefined;
-      continue;
-    }
-    const mult = UNIT_SECONDS[String.fromCharCode(c | 0x20)];
-    if (mult === undefined || digits === 0) return undefined;
-    total += v * mult;
-    v = 0;
-    digits = 0;
-    sawUnit = true;
-  }
-  if (digits > 0) {
-    // A trailing bare number after units (`1h30`) is seconds, as BIND reads it.
-    total += v;
-  } else if (!sawUnit) return undefined;
-  return total <= 0xffffffff ? total : undefined;
-}
-
+/** A TTL-style duration (`3600`, `1h30m`, `2w`) as BIND reads SOA timers. */
 export function durationField(field: RdataField, what: string): number {
-  const v = durationFromText(field.text);
-  if (v === undefined) throw new RdataError(`bad ${what} "${field.text}"`, field);
+  let v: number | null;
+  try {
+    v = parseTtl(field.text);
+  } catch (e) {
+    if (e instanceof RangeError) throw new RdataError(`${what} ${field.text} out of range`, field);
+    throw e;
+  }
+  if (v === null) throw new RdataError(`bad ${what} "${field.text}"`, field);
   return v;
 }

@@ -4,13 +4,17 @@
 
 import { RdataError, type RdataField, type TypeDescriptor } from './descriptor.js';
 import { CORE_TYPES } from './core.js';
+import { DNSSEC_TYPES } from './dnssec.js';
+import { LOC } from './loc.js';
+import { MISC_TYPES } from './misc.js';
+import { SVCB_TYPES } from './svcb.js';
 import { genericFromText as parseGeneric, genericToText } from './generic.js';
 
 export { typeFromText, typeToText, classFromText, classToText } from './mnemonics.js';
 export { genericToText, isGeneric } from './generic.js';
 
 const byCode = new Map<number, TypeDescriptor>();
-for (const d of [...CORE_TYPES]) {
+for (const d of [...CORE_TYPES, LOC, ...DNSSEC_TYPES, ...MISC_TYPES, ...SVCB_TYPES]) {
   if (byCode.has(d.code)) throw new Error(`duplicate descriptor for type ${d.code}`);
   byCode.set(d.code, d);
 }

@@ -2,7 +2,7 @@
 // removed, escapes kept), and a ParseContext resolving names against an origin.
 
 import { RdataError, type ParseContext, type RdataField } from '../../../src/zone/rdata/descriptor.js';
-import { descriptorFor, genericFromText, isGeneric, typeFromText } from '../../../src/zone/rdata/table.js';
+import { descriptorFor, genericFromText, isGeneric, rdataToText, typeFromText } from '../../../src/zone/rdata/table.js';
 import { NameError, nameFromText } from '../../../src/zone/name.js';
 
 export function fieldsOf(text: string): RdataField[] {
@@ -24,7 +24,8 @@ export function fieldsOf(text: string): RdataField[] {
         i += 2;
         continue;
       }
-      if (quoted ? d === '"' : d === ' ' || d === '\t' || d === '\n') break;
+      // As the master-file lexer does, a bare word also ends at a quote (`alpn="h2"` is two fields).
+      if (quoted ? d === '"' : d === ' ' || d === '\t' || d === '\n' || d === '"') break;
       s += d;
       i++;
     }
@@ -62,7 +63,5 @@ export function wire(type: string, text: string, origin?: string): Buffer {
 
 /** Wire RDATA of `type` → presentation text. */
 export function text(type: string, rdata: Buffer): string {
-  const d = descriptorFor(typeFromText(type)!);
-  if (!d) throw new Error(`no descriptor for ${type}`);
-  return d.toText(rdata);
+  return rdataToText(typeFromText(type)!, rdata);
 }
