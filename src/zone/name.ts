@@ -204,3 +204,21 @@ function compareLabel(a: string, ia: number, b: string, ib: number): number {
   }
   return na - nb;
 }
+
+/**
+ * A string whose plain `<` order is the RFC 4034 §6.1 canonical order of keys: labels from the
+ * root down, each label's octets shifted up by one and ended by U+0000, so a label sorts before
+ * any longer label it prefixes. For sorting many names without a comparator that allocates.
+ */
+export function canonicalSortKey(key: string): string {
+  const starts: number[] = [];
+  for (let i = 0; key.charCodeAt(i) !== 0; i += key.charCodeAt(i) + 1) starts.push(i);
+  let out = '';
+  for (let l = starts.length - 1; l >= 0; l--) {
+    const s = starts[l]!;
+    const len = key.charCodeAt(s);
+    for (let j = s + 1; j <= s + len; j++) out += String.fromCharCode(key.charCodeAt(j) + 1);
+    out += '\u0000';
+  }
+  return out;
+}

@@ -30,7 +30,7 @@ export interface RRset {
 
 export interface ZoneNode {
   readonly key: string;
-  /** The node's name as the zone file wrote it (wire form; case kept). */
+  /** The node's name, wire form, lower-case. Derived from `key` and allocates: hot paths write `key` with `latin1Write`. */
   readonly name: Buffer;
   flags: number;
   /** Sorted by type. Empty for an empty non-terminal. */

@@ -1,0 +1,265 @@
+// Builds a compiled Zone from parsed records and makes the checks named-checkzone and kzonecheck
+// make. Record-level checks run as records arrive (they know their line); zone-level checks run in
+// finish(). Empty non-terminals become real nodes and node flags are computed once here.
+
+import { keyIsAtOrBelow, keyLabelCount, keyToText, keyToWire, nameKey, parentKey } from './name.js';
+import type { Diagnostic, RecordSink } from './parser.js';
+import { canonicalRdata } from './rdata/walk.js';
+import { typeToText } from './rdata/table.js';
+import { T } from './types.js';
+import { newGeneration, NodeFlag, type RRset, type Zone, type ZoneNode } from './zone.js';
+
+interface BuildRRset {
+  type: number;
+  ttl: number;
+  rdatas: Buffer[];
+  /** Canonical forms, kept only while the set is being built, for duplicate detection. */
+  canon: Buffer[] | null;
+  targets?: string[];
+  /** File and line of the first record, for zone-level diagnostics. */
+  file: string;
+  line: number;
+  /** Lines of each record, kept for NS only (the "no address records" check names the NS line). */
+  lines?: number[];
+}
+
+class Node implements ZoneNode {
+  flags = 0;
+  readonly rrsets: BuildRRset[] = [];
+  constructor(readonly key: string) {}
+  /** Lower-case wire name, derived on demand so a million-name zone holds one string per name. */
+  get name(): Buffer {
+    return keyToWire(this.key);
+  }
+}
+
+/** RRset types that may share a name with a CNAME (RFC 2181 §10.1, RFC 4035 §2.5). */
+function mayCoexistWithCname(type: number): boolean {
+  return type === T.CNAME || type === T.RRSIG || type === T.NSEC || type === T.KEY;
+}
+
+/** Types with a single record per name: a second, different record is an error (BIND: "multiple RRs of singleton type"). */
+function isSingleton(type: number): boolean {
+  return type === T.SOA || type === T.CNAME || type === T.DNAME;
+}
+
+export class ZoneBuilder implements RecordSink {
+  private readonly nodes = new Map<string, Node>();
+  private readonly originKey: string;
+  private records = 0;
+  /** The parser hands consecutive records of one owner the same Buffer: skip the key and map work for them. */
+  private lastOwner: Buffer | null = null;
+  private lastNode: Node | null = null;
+
+  constructor(
+    origin: Buffer,
+    private readonly file: string,
+    private readonly errors: Diagnostic[],
+    private readonly warnings: Diagnostic[],
+  ) {
+    this.originKey = nameKey(origin);
+  }
+
+  add(owner: Buffer, type: number, ttl: number, rdata: Buffer, file: string, line: number): void {
+    let node: Node | undefined;
+    if (owner === this.lastOwner) {
+      node = this.lastNode!;
+    } else {
+      const k = nameKey(owner);
+      node = this.nodes.get(k);
+      if (!node) {
+        node = new Node(k);
+        this.nodes.set(k, node);
+      }
+      this.lastOwner = owner;
+      this.lastNode = node;
+    }
+    const key = node.key;
+
+    if (type === T.SOA && key !== this.originKey) {
+      this.errors.push({ file, line, message: `SOA record not at top of zone (${keyToText(key)})` });
+      return;
+    }
+    let set: BuildRRset | undefined;
+    let hasCname = false;
+    let hasOther = false;
+    for (const s of node.rrsets) {
+      if (s.type === type) set = s;
+      if (s.type === T.CNAME) hasCname = true;
+      else if (!mayCoexistWithCname(s.type)) hasOther = true;
+    }
+    // RFC 1034 §3.6.2, RFC 2181 §10.1: a CNAME owner has no other data.
+    if ((type === T.CNAME && hasOther) || (hasCname && !mayCoexistWithCname(type))) {
+      this.errors.push({ file, line, message: `${keyToText(key)}: CNAME and other data` });
+      return;
+    }
+    if (!set) {
+      set = { type, ttl, rdatas: [rdata], canon: null, file, line };
+      if (type === T.NS) set.lines = [line];
+      node.rrsets.push(set);
+      this.records++;
+      return;
+    }
+    const canon = canonicalRdata(type, rdata);
+    if (set.canon === null) set.canon = set.rdatas.map((r) => canonicalRdata(type, r));
+    for (const c of set.canon) {
+      if (c.equals(canon)) {
+        this.warnings.push({ file, line, message: `duplicate ${typeToText(type)} record at ${keyToText(key)} ignored` });
+        return;
+      }
+    }
+    if (isSingleton(type)) {
+      this.errors.push({ file, line, message: `${keyToText(key)}: multiple RRs of singleton type ${typeToText(type)}` });
+      return;
+    }
+    // RFC 2181 §5.2: all TTLs in an RRset must match; keep the first, as BIND does.
+    if (ttl !== set.ttl) {
+      this.warnings.push({ file, line, message: `${keyToText(key)} ${typeToText(type)}: TTL ${ttl} differs from the RRset's; set to prior TTL (${set.ttl})` });
+    }
+    set.rdatas.push(rdata);
+    set.canon.push(canon);
+    set.lines?.push(line);
+    this.records++;
+  }
+
+  /** Runs the zone-level checks and, when there is no error, returns the compiled zone. */
+  finish(): Zone | null {
+    const apex = this.nodes.get(this.originKey);
+    const soa = apex?.rrsets.find((s) => s.type === T.SOA);
+    const zoneLine = soa?.line ?? 1;
+    if (!apex || !soa) {
+      this.errors.push({ file: this.file, line: 1, message: `zone ${keyToText(this.originKey)} has no SOA record` });
+      return null;
+    }
+    if (!apex.rrsets.some((s) => s.type === T.NS)) {
+      this.errors.push({ file: soa.file, line: zoneLine, message: `zone ${keyToText(this.originKey)} has no NS records at the apex` });
+    }
+    const byDepth = this.addEmptyNonTerminals();
+    this.setFlags(byDepth);
+    this.checkOcclusion(byDepth);
+    this.checkNsAddresses();
+    if (this.errors.length > 0) return null;
+
+    for (const node of this.nodes.values()) {
+      node.rrsets.sort((a, b) => a.type - b.type);
+      for (const s of node.rrsets) finishRRset(s);
+    }
+    const soaRdata = soa.rdatas[0]!;
+    return {
+      origin: this.originKey,
+      originText: keyToText(this.originKey),
+      apex,
+      soa: soa as RRset,
+      serial: soaRdata.readUInt32BE(soaRdata.length - 20),
+      nodes: this.nodes,
+      recordCount: this.records,
+      file: this.file,
+      generation: newGeneration(),
+    };
+  }
+
+  /** Creates a node for every name between a record's owner and the apex (RFC 4592 §2.2.2), and returns the nodes by depth. */
+  private addEmptyNonTerminals(): Node[][] {
+    const originDepth = keyLabelCount(this.originKey);
+    const byDepth: Node[][] = [];
+    const existing = [...this.nodes.values()];
+    for (const node of existing) {
+      let k = parentKey(node.key);
+      while (k !== null && k.length > this.originKey.length) {
+        if (this.nodes.has(k)) break;
+        const ent = new Node(k);
+        ent.flags |= NodeFlag.EmptyNonTerminal;
+        this.nodes.set(k, ent);
+        k = parentKey(k);
+      }
+    }
+    for (const node of this.nodes.values()) {
+      const d = keyLabelCount(node.key) - originDepth;
+      (byDepth[d] ??= []).push(node);
+    }
+    return byDepth;
+  }
+
+  /** Flags in one pass from the apex down: a node is below a cut if its parent is a cut, a DNAME, or below one. */
+  private setFlags(byDepth: Node[][]): void {
+    for (const level of byDepth) {
+      if (!level) continue;
+      for (const node of level) {
+        let f = node.flags;
+        if (node.key === this.originKey) f |= NodeFlag.Apex;
+        for (const s of node.rrsets) {
+          if (s.type === T.NS && node.key !== this.originKey) f |= NodeFlag.Delegation;
+          if (s.type === T.DNAME) f |= NodeFlag.DName;
+        }
+        if (node.key !== this.originKey) {
+          const parent = this.nodes.get(parentKey(node.key)!)!;
+          if (parent.flags & (NodeFlag.Delegation | NodeFlag.DName | NodeFlag.BelowCut)) f |= NodeFlag.BelowCut;
+          if (node.key.charCodeAt(0) === 1 && node.key.charCodeAt(1) === 0x2a) parent.flags |= NodeFlag.WildcardChild;
+        }
+        node.flags = f;
+      }
+    }
+  }
+
+  /** Data below a zone cut other than glue, and anything below a DNAME, is occluded: served never (a warning, as kzonecheck says). */
+  private checkOcclusion(byDepth: Node[][]): void {
+    for (const level of byDepth) {
+      if (!level) continue;
+      for (const node of level) {
+        if (node.flags & NodeFlag.Delegation) {
+          for (const s of node.rrsets) {
+            if (s.type === T.NS || s.type === T.DS || s.type === T.NSEC || s.type === T.RRSIG || s.type === T.A || s.type === T.AAAA) continue;
+            this.warnings.push({ file: s.file, line: s.line, message: `${keyToText(node.key)} ${typeToText(s.type)} is occluded by the delegation at the same name` });
+          }
+        }
+        if (!(node.flags & NodeFlag.BelowCut)) continue;
+        const underDname = this.occludingDname(node.key);
+        for (const s of node.rrsets) {
+          if (!underDname && (s.type === T.A || s.type === T.AAAA)) continue; // glue
+          const by = underDname ? `the DNAME at ${keyToText(underDname)}` : 'a delegation';
+          this.warnings.push({ file: s.file, line: s.line, message: `${keyToText(node.key)} ${typeToText(s.type)} is occluded by ${by}` });
+        }
+      }
+    }
+  }
+
+  private occludingDname(key: string): string | null {
+    let k = parentKey(key);
+    let found: string | null = null;
+    while (k !== null && k.length >= this.originKey.length) {
+      const n = this.nodes.get(k);
+      if (n && n.flags & NodeFlag.DName) found = k;
+      if (k === this.originKey) break;
+      k = parentKey(k);
+    }
+    return found;
+  }
+
+  /** An NS target inside the zone must have an address, or resolvers can't reach the server (BIND's check-integrity). */
+  private checkNsAddresses(): void {
+    for (const node of this.nodes.values()) {
+      if (!(node.flags & (NodeFlag.Apex | NodeFlag.Delegation)) || node.flags & NodeFlag.BelowCut) continue;
+      const ns = node.rrsets.find((s) => s.type === T.NS);
+      if (!ns) continue;
+      ns.rdatas.forEach((rdata, i) => {
+        const target = nameKey(rdata);
+        if (!keyIsAtOrBelow(target, this.originKey)) return;
+        const t = this.nodes.get(target);
+        if (t && t.rrsets.some((s) => s.type === T.A || s.type === T.AAAA)) return;
+        this.errors.push({ file: ns.file, line: ns.lines?.[i] ?? ns.line, message: `NS '${keyToText(target).replace(/\.$/, '')}' has no address records (A or AAAA)` });
+      });
+    }
+  }
+}
+
+
+/** Drops build-time state and records target keys for additional-section processing. */
+function finishRRset(s: BuildRRset): void {
+  s.canon = null;
+  delete s.lines;
+  let off = -1;
+  if (s.type === T.NS) off = 0;
+  else if (s.type === T.MX) off = 2;
+  else if (s.type === T.SRV) off = 6;
+  if (off >= 0) s.targets = s.rdatas.map((r) => nameKey(r, off));
+}

@@ -1,0 +1,141 @@
+// Master-file lexer (RFC 1035 §5.1): splits a file into entries (one record or directive each),
+// joining lines inside parentheses and dropping comments. Escapes stay raw: how `\X` and `\DDD`
+// decode depends on whether the field is a name or a character string, which only the parser knows.
+
+import type { RdataField } from './rdata/descriptor.js';
+
+export interface Entry {
+  /** The entry began with white space: its owner is the previous owner (RFC 1035 §5.1). */
+  blankOwner: boolean;
+  fields: RdataField[];
+  /** Line the entry starts on (1-based). */
+  line: number;
+}
+
+export class LexError extends Error {
+  constructor(
+    message: string,
+    readonly line: number,
+  ) {
+    super(message);
+  }
+}
+
+const SPACE = 0x20;
+const TAB = 0x09;
+const CR = 0x0d;
+const LF = 0x0a;
+const SEMI = 0x3b;
+const QUOTE = 0x22;
+const LPAREN = 0x28;
+const RPAREN = 0x29;
+const BACKSLASH = 0x5c;
+
+/**
+ * Calls `onEntry` for each entry of `text` (latin1: one char per octet). Errors that break the
+ * structure of the file (unbalanced parentheses or quotes) end that entry: `onError` is told and
+ * lexing resumes on the next line, so one typo doesn't hide the rest of the file's problems.
+ */
+export function lex(text: string, onEntry: (e: Entry) => void, onError: (e: LexError) => void): void {
+  const n = text.length;
+  let i = 0;
+  let line = 1;
+  while (i < n) {
+    // Start of a physical line that may begin an entry.
+    const startLine = line;
+    const blankOwner = text.charCodeAt(i) === SPACE || text.charCodeAt(i) === TAB;
+    const fields: RdataField[] = [];
+    let depth = 0;
+    let parenLine = 0;
+    let broken = false;
+    for (;;) {
+      if (i >= n) {
+        if (depth > 0 && !broken) onError(new LexError('unbalanced parentheses', parenLine));
+        break;
+      }
+      const c = text.charCodeAt(i);
+      if (c === SPACE || c === TAB || c === CR) {
+        i++;
+        continue;
+      }
+      if (c === LF) {
+        i++;
+        line++;
+        if (depth === 0) break;
+        continue;
+      }
+      if (c === SEMI) {
+        while (i < n && text.charCodeAt(i) !== LF) i++;
+        continue;
+      }
+      if (c === LPAREN) {
+        if (depth === 0) parenLine = line;
+        depth++;
+        i++;
+        continue;
+      }
+      if (c === RPAREN) {
+        i++;
+        if (depth === 0) {
+          onError(new LexError('unbalanced parentheses', line));
+          broken = true;
+          skipToEndOfLine();
+          break;
+        }
+        depth--;
+        continue;
+      }
+      if (c === QUOTE) {
+        const fieldLine = line;
+        let j = i + 1;
+        let closed = false;
+        while (j < n) {
+          const d = text.charCodeAt(j);
+          if (d === BACKSLASH) {
+            j += 2;
+            continue;
+          }
+          if (d === QUOTE) {
+            closed = true;
+            break;
+          }
+          if (d === LF) break;
+          j++;
+        }
+        if (!closed) {
+          onError(new LexError('unbalanced quotes', fieldLine));
+          broken = true;
+          i = j;
+          skipToEndOfLine();
+          break;
+        }
+        fields.push({ text: text.substring(i + 1, j), quoted: true, line: fieldLine });
+        i = j + 1;
+        continue;
+      }
+      // A bare word: runs to white space, a comment, a parenthesis or a quote; escapes are kept.
+      let j = i;
+      while (j < n) {
+        const d = text.charCodeAt(j);
+        if (d === BACKSLASH) {
+          j += 2;
+          continue;
+        }
+        if (d === SPACE || d === TAB || d === CR || d === LF || d === SEMI || d === LPAREN || d === RPAREN || d === QUOTE) break;
+        j++;
+      }
+      if (j > n) j = n;
+      fields.push({ text: text.substring(i, j), quoted: false, line });
+      i = j;
+    }
+    if (!broken && fields.length > 0) onEntry({ blankOwner, fields, line: startLine });
+  }
+
+  function skipToEndOfLine(): void {
+    while (i < n && text.charCodeAt(i) !== LF) i++;
+    if (i < n) {
+      i++;
+      line++;
+    }
+  }
+}

@@ -1,0 +1,106 @@
+// Loading zones from files: parse, check, compile. The only part of zone/ that touches the disk.
+
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { ZoneBuilder } from './build.js';
+import { originFromFileName } from './files.js';
+import { lex } from './lexer.js';
+import { keyToText, nameFromText, nameKey, NameError } from './name.js';
+import { ZoneParser, type Diagnostic } from './parser.js';
+import { ZoneSet, type Zone } from './zone.js';
+
+export type { Diagnostic };
+
+export interface LoadResult {
+  file: string;
+  /** Presentation form of the origin, absolute. */
+  origin: string;
+  /** The compiled zone, or null when there were errors. */
+  zone: Zone | null;
+  errors: Diagnostic[];
+  warnings: Diagnostic[];
+}
+
+function load(origin: string, file: string, run: (parser: ZoneParser) => void, zoneDir: string): LoadResult {
+  const errors: Diagnostic[] = [];
+  const warnings: Diagnostic[] = [];
+  let originWire: Buffer;
+  try {
+    originWire = nameFromText(origin.endsWith('.') ? origin : origin + '.', null);
+  } catch (e) {
+    errors.push({ file, line: 0, message: `bad origin "${origin}": ${(e as NameError).message}` });
+    return { file, origin, zone: null, errors, warnings };
+  }
+  const builder = new ZoneBuilder(originWire, file, errors, warnings);
+  run(new ZoneParser({ origin: originWire, zoneDir, errors, warnings }, builder));
+  const zone = errors.length === 0 ? builder.finish() : null;
+  return { file, origin: keyToText(nameKey(originWire)), zone: errors.length === 0 ? zone : null, errors, warnings };
+}
+
+/** Loads a zone from master-file text (tests, tools). $INCLUDE resolves against `zoneDir`. */
+export function loadZoneText(text: string, origin: string, file = '<text>', zoneDir = process.cwd()): LoadResult {
+  return load(origin, file, (p) => p.parseText(text, file), zoneDir);
+}
+
+/**
+ * Loads a zone file. The origin is, in order: the one given, the owner of the file's first SOA
+ * when it is written absolute, or the one the file name declares (`<origin>.zone`).
+ */
+export function loadZoneFile(path: string, origin?: string): LoadResult {
+  const o = origin ?? inferOrigin(path);
+  if (o === null) {
+    return { file: path, origin: '', zone: null, errors: [{ file: path, line: 1, message: 'cannot tell the zone origin: give --origin' }], warnings: [] };
+  }
+  return load(o, path, (p) => p.parseFile(path), dirname(resolve(path)));
+}
+
+/** The origin a file implies: its first SOA's absolute owner (after any $ORIGIN), else its file name. */
+export function inferOrigin(path: string): string | null {
+  let text: string;
+  try {
+    text = readFileSync(path, 'latin1');
+  } catch {
+    return originFromFileName(path);
+  }
+  // Only the head of the file matters: the SOA comes first in any zone an operator writes.
+  const head = text.length > 65536 ? text.slice(0, text.indexOf('\n', 65536) + 1 || 65536) : text;
+  let origin: string | null = null;
+  let found: string | null = null;
+  lex(
+    head,
+    (e) => {
+      if (found !== null) return;
+      const f = e.fields;
+      if (f[0]!.text.toUpperCase() === '$ORIGIN' && f[1] && f[1].text.endsWith('.')) origin = f[1].text;
+      if (e.blankOwner) return;
+      if (f.some((x, i) => i > 0 && i <= 3 && x.text.toUpperCase() === 'SOA')) {
+        const owner = f[0]!.text;
+        if (owner.endsWith('.')) found = owner;
+        else if (owner === '@' && origin !== null) found = origin;
+      }
+    },
+    () => {},
+  );
+  return found ?? originFromFileName(path);
+}
+
+/** Loads every `<origin>.zone` file of a directory; zones with errors are left out of the set. */
+export function loadZoneDir(dir: string): { zones: ZoneSet; results: LoadResult[] } {
+  const results: LoadResult[] = [];
+  const zones = new Map<string, Zone>();
+  for (const name of readdirSync(dir).sort()) {
+    const origin = originFromFileName(name);
+    if (origin === null) continue;
+    const r = loadZoneFile(join(dir, name), origin);
+    results.push(r);
+    if (r.zone) {
+      if (zones.has(r.zone.origin)) {
+        r.errors.push({ file: r.file, line: 1, message: `zone ${r.origin} is already loaded from ${zones.get(r.zone.origin)!.file}` });
+        r.zone = null;
+        continue;
+      }
+      zones.set(r.zone.origin, r.zone);
+    }
+  }
+  return { zones: new ZoneSet(zones), results };
+}

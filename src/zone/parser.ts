@@ -1,0 +1,371 @@
+// Master-file parser: RFC 1035 §5 plus what BIND accepts on top ($TTL from RFC 2308, $GENERATE,
+// TTL units, TTL and class in either order, RFC 3597 generic types and classes). It resolves
+// owners, TTLs and classes, hands RDATA to the type table, and passes each record to a sink.
+// It reads files (the top file and its $INCLUDEs) and nothing else.
+
+import { readFileSync, realpathSync } from 'node:fs';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { lex, type Entry, LexError } from './lexer.js';
+import { nameFromText, NameError, nameToText, keyIsAtOrBelow, nameKey } from './name.js';
+import { RdataError, type ParseContext, type RdataField } from './rdata/descriptor.js';
+import { classFromText, descriptorFor, genericFromText, typeFromText, typeToText } from './rdata/table.js';
+import { parseTtl } from './ttl.js';
+import { CLASS, T } from './types.js';
+
+export interface Diagnostic {
+  file: string;
+  line: number;
+  message: string;
+}
+
+export function formatDiagnostic(d: Diagnostic): string {
+  return `${d.file}:${d.line}: ${d.message}`;
+}
+
+export interface RecordSink {
+  add(owner: Buffer, type: number, ttl: number, rdata: Buffer, file: string, line: number): void;
+}
+
+export interface ParseOptions {
+  /** The zone's origin (wire form): the initial $ORIGIN and the bound for $INCLUDE'd names. */
+  origin: Buffer;
+  /** $INCLUDE paths resolve against this directory and may not leave it. */
+  zoneDir: string;
+  errors: Diagnostic[];
+  warnings: Diagnostic[];
+  /** Stop collecting after this many errors (the file is rejected anyway). */
+  maxErrors?: number;
+}
+
+/** Upper bound on the records one $GENERATE may produce, so a typo can't exhaust memory. */
+const MAX_GENERATE = 1 << 20;
+
+class ParseFailure extends Error {
+  constructor(
+    message: string,
+    readonly line: number,
+  ) {
+    super(message);
+  }
+}
+
+export class ZoneParser {
+  private origin: Buffer;
+  private readonly zoneOriginKey: string;
+  private defaultTtl: number | null = null; // $TTL
+  private lastTtl: number | null = null; // RFC 1035: the last explicitly stated TTL
+  private lastOwner: Buffer | null = null;
+  private lastOwnerText = '';
+  private readonly includeStack: string[] = [];
+  private readonly ctx: ParseContext;
+  private readonly maxErrors: number;
+
+  constructor(
+    private readonly opts: ParseOptions,
+    private readonly sink: RecordSink,
+  ) {
+    this.origin = opts.origin;
+    this.zoneOriginKey = nameKey(opts.origin);
+    this.maxErrors = opts.maxErrors ?? 100;
+    const self = this;
+    this.ctx = {
+      get origin() {
+        return self.origin;
+      },
+      name(field: RdataField): Buffer {
+        try {
+          return nameFromText(field.text, self.origin);
+        } catch (e) {
+          if (e instanceof NameError) throw new RdataError(e.message, field);
+          throw e;
+        }
+      },
+    };
+  }
+
+  parseFile(path: string): void {
+    let real: string;
+    try {
+      real = realpathSync(path);
+    } catch (e) {
+      this.error(path, 0, `cannot read file: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+      return;
+    }
+    this.parseText(readFileSync(real, 'latin1'), path, real);
+  }
+
+  /** Parses master-file text; `file` names it in diagnostics, `realPath` detects include cycles. */
+  parseText(text: string, file: string, realPath = file): void {
+    this.includeStack.push(realPath);
+    try {
+      lex(
+        text,
+        (entry) => {
+          if (this.opts.errors.length >= this.maxErrors) return;
+          try {
+            this.entry(entry, file);
+          } catch (e) {
+            if (e instanceof ParseFailure) this.error(file, e.line, e.message);
+            else if (e instanceof RdataError) this.error(file, e.field?.line ?? entry.line, e.message);
+            else if (e instanceof NameError || e instanceof RangeError) this.error(file, entry.line, e.message);
+            else throw e;
+          }
+        },
+        (e: LexError) => this.error(file, e.line, e.message),
+      );
+    } finally {
+      this.includeStack.pop();
+    }
+  }
+
+  private error(file: string, line: number, message: string): void {
+    if (this.opts.errors.length < this.maxErrors) this.opts.errors.push({ file, line, message });
+  }
+
+  private entry(e: Entry, file: string): void {
+    const f = e.fields;
+    const first = f[0]!;
+    if (!e.blankOwner && !first.quoted && first.text.charCodeAt(0) === 0x24 /* $ */) {
+      this.directive(e, file);
+      return;
+    }
+    let i = 0;
+    let owner: Buffer;
+    if (e.blankOwner) {
+      if (!this.lastOwner) throw new ParseFailure('no previous owner name for a record with a blank owner', e.line);
+      owner = this.lastOwner;
+    } else {
+      owner = this.ownerName(first);
+      i = 1;
+    }
+    this.record(owner, f, i, e.line, file);
+  }
+
+  private ownerName(field: RdataField): Buffer {
+    // Consecutive records usually repeat the owner: reuse the parsed name.
+    if (this.lastOwner && field.text === this.lastOwnerText && !field.quoted) return this.lastOwner;
+    const owner = this.nameField(field);
+    this.lastOwner = owner;
+    this.lastOwnerText = field.text;
+    return owner;
+  }
+
+  private nameField(field: RdataField): Buffer {
+    if (field.quoted) throw new RdataError(`a name may not be quoted: "${field.text}"`, field);
+    return this.ctx.name(field);
+  }
+
+  /** Parses `[ttl] [class] type rdata...` (TTL and class in either order) from fields[i]. */
+  private record(owner: Buffer, f: RdataField[], i: number, line: number, file: string): void {
+    let ttl: number | null = null;
+    let cls: number | null = null;
+    for (let k = 0; k < 2 && i < f.length; k++) {
+      const t = f[i]!;
+      if (t.quoted) break;
+      if (ttl === null) {
+        const v = parseTtl(t.text);
+        if (v !== null) {
+          ttl = v;
+          this.lastTtl = v;
+          i++;
+          continue;
+        }
+      }
+      if (cls === null) {
+        const c = classFromText(t.text);
+        if (c !== undefined) {
+          cls = c;
+          i++;
+          continue;
+        }
+      }
+      break;
+    }
+    const typeField = f[i];
+    if (!typeField) throw new ParseFailure('missing RR type', line);
+    const type = typeField.quoted ? undefined : typeFromText(typeField.text);
+    if (type === undefined) throw new RdataError(`unknown RR type '${typeField.text}'`, typeField);
+    if (cls !== null && cls !== CLASS.IN) {
+      throw new RdataError(`class does not match the zone's class IN`, f[i - 1]);
+    }
+    if (type === T.OPT || (type >= 249 && type <= 255)) {
+      throw new RdataError(`meta type ${typeToText(type)} may not appear in a zone`, typeField);
+    }
+    const rdataFields = f.slice(i + 1);
+    const rdata = this.rdata(type, rdataFields, typeField);
+    if (ttl === null) ttl = this.implicitTtl(type, rdata, file, line);
+    if (!keyIsAtOrBelow(nameKey(owner), this.zoneOriginKey)) {
+      this.opts.warnings.push({ file, line, message: `ignoring out-of-zone data (${nameToText(owner)})` });
+      return;
+    }
+    this.sink.add(owner, type, ttl, rdata, file, line);
+  }
+
+  private rdata(type: number, fields: RdataField[], typeField: RdataField): Buffer {
+    if (fields.length > 0 && !fields[0]!.quoted && fields[0]!.text === '\\#') return genericFromText(fields);
+    const d = descriptorFor(type);
+    if (!d) throw new RdataError(`type ${typeField.text} has no presentation format: use RFC 3597 \\# syntax`, typeField);
+    if (fields.length === 0) throw new RdataError(`missing RDATA for ${d.mnemonic}`, typeField);
+    return d.fromText(fields, this.ctx);
+  }
+
+  /** The TTL of a record that states none: $TTL, else the last stated TTL (RFC 1035 §5.1), else SOA MINIMUM as BIND does. */
+  private implicitTtl(type: number, rdata: Buffer, file: string, line: number): number {
+    if (this.defaultTtl !== null) return this.defaultTtl;
+    if (this.lastTtl !== null) return this.lastTtl;
+    if (type === T.SOA && rdata.length >= 4) {
+      const min = rdata.readUInt32BE(rdata.length - 4);
+      this.opts.warnings.push({ file, line, message: 'no TTL specified; using SOA MINIMUM instead' });
+      this.lastTtl = min;
+      return min;
+    }
+    throw new ParseFailure('no TTL specified and no $TTL or earlier TTL to use', line);
+  }
+
+  private directive(e: Entry, file: string): void {
+    const f = e.fields;
+    const name = f[0]!.text.toUpperCase();
+    switch (name) {
+      case '$ORIGIN': {
+        if (f.length !== 2) throw new ParseFailure('$ORIGIN takes one name', e.line);
+        const o = this.nameField(f[1]!);
+        this.origin = o;
+        return;
+      }
+      case '$TTL': {
+        if (f.length !== 2) throw new ParseFailure('$TTL takes one TTL', e.line);
+        const v = parseTtl(f[1]!.text);
+        if (v === null) throw new ParseFailure(`bad TTL '${f[1]!.text}'`, f[1]!.line);
+        this.defaultTtl = v;
+        return;
+      }
+      case '$INCLUDE':
+        this.include(e);
+        return;
+      case '$GENERATE':
+        this.generate(e, file);
+        return;
+      default:
+        throw new ParseFailure(`unknown directive ${f[0]!.text}`, e.line);
+    }
+  }
+
+  /** RFC 1035 §5.1: `$INCLUDE file [origin]`; the origin and owner return to their values afterwards. */
+  private include(e: Entry): void {
+    const f = e.fields;
+    if (f.length < 2 || f.length > 3) throw new ParseFailure('$INCLUDE takes a file name and an optional origin', e.line);
+    const target = f[1]!.text;
+    const dir = this.opts.zoneDir;
+    const path = isAbsolute(target) ? target : resolve(dir, target);
+    let real: string;
+    try {
+      real = realpathSync(path);
+    } catch {
+      throw new ParseFailure(`$INCLUDE ${target}: file not found`, e.line);
+    }
+    const realDir = realpathSync(dir);
+    const rel = relative(realDir, real);
+    if (rel === '' || rel.startsWith('..' + sep) || rel === '..' || isAbsolute(rel)) {
+      throw new ParseFailure(`$INCLUDE ${target}: refused, outside the zone directory ${dir}`, e.line);
+    }
+    if (this.includeStack.includes(real)) throw new ParseFailure(`$INCLUDE ${target}: include cycle`, e.line);
+    const savedOrigin = this.origin;
+    const savedOwner = this.lastOwner;
+    const savedOwnerText = this.lastOwnerText;
+    if (f.length === 3) this.origin = this.nameField(f[2]!);
+    this.lastOwner = null;
+    this.lastOwnerText = '';
+    try {
+      this.parseText(readFileSync(real, 'latin1'), relative(process.cwd(), path) || path, real);
+    } finally {
+      this.origin = savedOrigin;
+      this.lastOwner = savedOwner;
+      this.lastOwnerText = savedOwnerText;
+    }
+  }
+
+  /** BIND's `$GENERATE start-stop[/step] lhs [ttl] [class] type rhs`, with `$` and `${offset,width,base}` substitution. */
+  private generate(e: Entry, file: string): void {
+    const f = e.fields;
+    if (f.length < 4) throw new ParseFailure('$GENERATE takes a range, an owner, a type and RDATA', e.line);
+    const m = /^(\d+)-(\d+)(?:\/(\d+))?$/.exec(f[1]!.text);
+    if (!m) throw new ParseFailure(`$GENERATE: bad range '${f[1]!.text}'`, e.line);
+    const start = Number(m[1]);
+    const stop = Number(m[2]);
+    const step = m[3] === undefined ? 1 : Number(m[3]);
+    if (start > stop || step < 1 || stop > 0x7fffffff) throw new ParseFailure(`$GENERATE: bad range '${f[1]!.text}'`, e.line);
+    if ((stop - start) / step + 1 > MAX_GENERATE) throw new ParseFailure(`$GENERATE: range produces more than ${MAX_GENERATE} records`, e.line);
+    const lhs = compileTemplate(f[2]!.text, e.line);
+    const rest = f.slice(3);
+    const templates = rest.map((r) => (r.quoted ? null : compileTemplate(r.text, r.line)));
+    for (let v = start; v <= stop; v += step) {
+      const owner = this.nameField({ text: lhs(v), quoted: false, line: e.line });
+      const fields = rest.map((r, k) => (templates[k] ? { text: templates[k]!(v), quoted: false, line: r.line } : r));
+      this.record(owner, fields, 0, e.line, file);
+    }
+    this.lastOwner = null;
+  }
+}
+
+/** Compiles a $GENERATE template into a function of the iterator value. `\$` stays an escaped `$`. */
+function compileTemplate(text: string, line: number): (v: number) => string {
+  const parts: (string | ((v: number) => string))[] = [];
+  let lit = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === '\\' && i + 1 < text.length) {
+      lit += c + text[i + 1];
+      i++;
+      continue;
+    }
+    if (c !== '$') {
+      lit += c;
+      continue;
+    }
+    if (lit) parts.push(lit);
+    lit = '';
+    if (text[i + 1] === '{') {
+      const close = text.indexOf('}', i);
+      if (close < 0) throw new ParseFailure(`$GENERATE: unclosed '\${' in '${text}'`, line);
+      const spec = text.slice(i + 2, close).split(',');
+      const offset = Number(spec[0] ?? 0);
+      const width = spec[1] === undefined ? 0 : Number(spec[1]);
+      const base = spec[2] ?? 'd';
+      if (!Number.isInteger(offset) || !Number.isInteger(width) || width < 0 || !/^[doxXnN]$/.test(base)) {
+        throw new ParseFailure(`$GENERATE: bad modifier '\${${spec.join(',')}}'`, line);
+      }
+      parts.push((v) => formatGenerated(v + offset, width, base));
+      i = close;
+    } else {
+      parts.push((v) => String(v));
+    }
+  }
+  if (lit) parts.push(lit);
+  return (v) => {
+    let out = '';
+    for (const p of parts) out += typeof p === 'string' ? p : p(v);
+    return out;
+  };
+}
+
+function formatGenerated(v: number, width: number, base: string): string {
+  switch (base) {
+    case 'o':
+      return v.toString(8).padStart(width, '0');
+    case 'x':
+      return v.toString(16).padStart(width, '0');
+    case 'X':
+      return v.toString(16).toUpperCase().padStart(width, '0');
+    case 'n':
+    case 'N': {
+      // Nibble form for ip6.arpa: reversed hex digits joined by dots; width counts output characters.
+      let hex = v.toString(16);
+      if (base === 'N') hex = hex.toUpperCase();
+      const nibbles = Math.max(hex.length, Math.ceil((width + 1) / 2));
+      hex = hex.padStart(nibbles, '0');
+      return hex.split('').reverse().join('.');
+    }
+    default:
+      return String(v).padStart(width, '0');
+  }
+}
