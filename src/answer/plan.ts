@@ -1,0 +1,85 @@
+// The answer plan: what the pure answer algorithm decides and the wire encoder renders. Owner keys and
+// RDATA are references into the compiled zone (no copies); only synthesized records allocate.
+
+import type { Zone } from '../zone/zone.js';
+
+/** Response codes (RFC 1035 §4.1.1, RFC 6672 §2.2 YXDOMAIN, RFC 6891 §9 BADVERS). */
+export const RCODE = {
+  NOERROR: 0,
+  FORMERR: 1,
+  SERVFAIL: 2,
+  NXDOMAIN: 3,
+  NOTIMP: 4,
+  REFUSED: 5,
+  YXDOMAIN: 6,
+  BADVERS: 16,
+} as const;
+
+/**
+ * What the algorithm concluded about the question. The rcode follows from it, except that a chain
+ * (CNAME/DNAME) keeps the rcode of its last name (RFC 6604 §2.1).
+ */
+export type Outcome =
+  /** The RRset asked for (possibly at the end of a CNAME/DNAME chain, or a chain that leaves our zones). */
+  | 'answer'
+  /** The name exists (or is an empty non-terminal) but has no RRset of that type (RFC 2308 §2.2). */
+  | 'nodata'
+  /** The name does not exist (RFC 2308 §2.1). */
+  | 'nxdomain'
+  /** The name is at or below a zone cut: NS of the child in authority (RFC 1034 §4.3.2 step 3b). */
+  | 'referral'
+  /** DNAME substitution made a name longer than 255 octets (RFC 6672 §2.2). */
+  | 'yxdomain'
+  /** Not ours to answer: outside every zone, or a class or name we don't serve. */
+  | 'refused';
+
+/** The record data of one RRset as the encoder needs it (a zone RRset, or a synthesized one). */
+export interface RRdata {
+  readonly type: number;
+  readonly ttl: number;
+  readonly rdatas: readonly Buffer[];
+}
+
+export interface PlanRR {
+  /**
+   * Key of the owner name. The encoder writes an owner equal to the question name as a pointer to the
+   * question, so it keeps the client's case (RFC 4343 §4.1); other names are written lower-case.
+   */
+  readonly ownerKey: string;
+  readonly set: RRdata;
+  /** TTL written (differs from set.ttl for the negative-answer SOA, RFC 2308 §3). */
+  readonly ttl: number;
+  /** Optional data may be left out when the response doesn't fit; required data sets TC instead (RFC 2181 §9). */
+  readonly optional: boolean;
+}
+
+export interface AnswerPlan {
+  outcome: Outcome;
+  rcode: number;
+  /** Authoritative Answer bit (RFC 1035 §4.1.1: about the question name, the first owner in the answer). */
+  aa: boolean;
+  /** Class of every record in the plan (IN, or CH for the server-identity names). */
+  rrclass: number;
+  /** The zone that answered the question name, or null. */
+  zone: Zone | null;
+  answer: PlanRR[];
+  authority: PlanRR[];
+  additional: PlanRR[];
+}
+
+export interface Question {
+  /** Lower-cased wire form of the name as a latin1 string (see zone/name.ts). */
+  key: string;
+  qtype: number;
+  qclass: number;
+  /** The DO bit (RFC 3225); RRSIGs will be added when signed zones are served. */
+  dnssecOk: boolean;
+}
+
+export function emptyPlan(outcome: Outcome, rcode: number, aa: boolean, rrclass: number, zone: Zone | null): AnswerPlan {
+  return { outcome, rcode, aa, rrclass, zone, answer: [], authority: [], additional: [] };
+}
+
+export function planRR(ownerKey: string, set: RRdata, optional = false, ttl = set.ttl): PlanRR {
+  return { ownerKey, set, ttl, optional };
+}
