@@ -5,7 +5,7 @@
 // Without it, the child's /proc/<pid>/status is polled every 20 ms and the last VmHWM read is kept;
 // VmHWM is itself a kernel-kept high-water mark, so only growth in the child's final <20 ms can be missed.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { onInterrupt } from './cleanup.js';
@@ -97,4 +97,51 @@ export function runMeasured(cmd: string, args: string[], timeoutMs: number): Pro
       resolve({ code, timedOut, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), wallMs, peakRssKiB });
     });
   });
+}
+
+/** `pid` and all its descendants (NSD forks server and xfrd children), from /proc/<pid>/stat. */
+export function processTree(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // Fields after the parenthesised command: state, ppid, ... (the command may contain spaces).
+      const stat = readFileSync(`/proc/${entry}/stat`, 'latin1');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // exited while we looked
+    }
+  }
+  const out: number[] = [];
+  const todo = [pid];
+  while (todo.length) {
+    const p = todo.pop()!;
+    out.push(p);
+    todo.push(...(children.get(p) ?? []));
+  }
+  return out;
+}
+
+export interface ServerMemory {
+  /** VmRSS of the main process. */
+  rssKiB: number;
+  /** Proportional set size summed over the process tree: forked children's shared pages are counted once. */
+  pssKiB: number;
+  processes: number;
+}
+
+/** The resident memory of a running server and its children (PSS from /proc/<pid>/smaps_rollup). */
+export function serverMemory(pid: number): ServerMemory {
+  const pids = processTree(pid);
+  let pss = 0;
+  for (const p of pids) {
+    try {
+      const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${p}/smaps_rollup`, 'latin1'));
+      pss += m ? Number(m[1]) : procStatusKiB(p, 'VmRSS');
+    } catch {
+      pss += procStatusKiB(p, 'VmRSS');
+    }
+  }
+  return { rssKiB: procStatusKiB(pid, 'VmRSS'), pssKiB: pss, processes: pids.length };
 }

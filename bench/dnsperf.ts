@@ -1,0 +1,143 @@
+// Running dnsperf (2.x, as Debian 12 ships it) pinned to one core, and reading its results.
+//
+// dnsperf 2.10 prints only the average latency. For percentiles it runs with -v, which prints one
+// line per response (`> NOERROR name TYPE 0.000123`, or `> T name TYPE` for a time-out); the
+// latencies are collected from that stream and sorted.
+import { spawn } from 'node:child_process';
+import { onInterrupt } from './cleanup.js';
+
+export interface DnsperfOptions {
+  port: number;
+  queryFile: string;
+  /** Fixed duration (-l). */
+  seconds: number;
+  /** Client sockets (-c). */
+  clients: number;
+  /** Maximum queries outstanding (-q). */
+  outstanding: number;
+  /** Seconds before a query counts as lost (-t). */
+  timeoutSeconds: number;
+  /** Queries per second (-Q); unlimited when absent. */
+  rate?: number;
+  /** Collect per-query latencies (-v). */
+  latencies?: boolean;
+  /** CPU to pin dnsperf to (taskset -c). */
+  cpu: number;
+}
+
+export interface DnsperfResult {
+  sent: number;
+  completed: number;
+  lost: number;
+  qps: number;
+  avgLatencyMs: number;
+  /** Response codes as dnsperf counted them, e.g. { NOERROR: 120, NXDOMAIN: 30 }. */
+  rcodes: Record<string, number>;
+  /** 99th percentile latency from -v output (ms), when asked for. */
+  p99LatencyMs?: number;
+  commandLine: string;
+}
+
+/** The summary fields of dnsperf's report. */
+export function parseDnsperfSummary(text: string): Omit<DnsperfResult, 'p99LatencyMs' | 'commandLine'> {
+  const num = (re: RegExp): number => {
+    const m = re.exec(text);
+    if (!m) throw new Error(`dnsperf output lacks ${re.source}:\n${text.slice(-1500)}`);
+    return Number(m[1]);
+  };
+  const rcodes: Record<string, number> = {};
+  const rc = /Response codes:\s+(.*)/.exec(text);
+  if (rc) for (const m of rc[1]!.matchAll(/([A-Z]+) (\d+) \(/g)) rcodes[m[1]!] = Number(m[2]);
+  return {
+    sent: num(/Queries sent:\s+(\d+)/),
+    completed: num(/Queries completed:\s+(\d+)/),
+    lost: num(/Queries lost:\s+(\d+)/),
+    qps: num(/Queries per second:\s+([\d.]+)/),
+    avgLatencyMs: num(/Average Latency \(s\):\s+([\d.]+)/) * 1000,
+    rcodes,
+  };
+}
+
+/** Grows as -v lines arrive; a 10 s run at 100k/s is a million doubles. */
+class Samples {
+  private buf = new Float64Array(1 << 16);
+  length = 0;
+  push(x: number): void {
+    if (this.length === this.buf.length) {
+      const bigger = new Float64Array(this.buf.length * 2);
+      bigger.set(this.buf);
+      this.buf = bigger;
+    }
+    this.buf[this.length++] = x;
+  }
+  quantile(q: number): number {
+    if (this.length === 0) return NaN;
+    const sorted = this.buf.subarray(0, this.length).sort();
+    return sorted[Math.min(this.length - 1, Math.floor(q * this.length))]!;
+  }
+}
+
+export function runDnsperf(o: DnsperfOptions): Promise<DnsperfResult> {
+  const args = ['-s', '127.0.0.1', '-p', String(o.port), '-d', o.queryFile, '-l', String(o.seconds), '-c', String(o.clients), '-q', String(o.outstanding), '-t', String(o.timeoutSeconds), '-e'];
+  if (o.rate !== undefined) args.push('-Q', String(o.rate));
+  if (o.latencies) args.push('-v');
+  const argv = ['-c', String(o.cpu), 'dnsperf', ...args];
+  return new Promise((resolve, reject) => {
+    // Its own process group, so Ctrl-C or a hang kills dnsperf, not only taskset's PID.
+    const child = spawn('taskset', argv, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const kill = (): void => {
+      if (child.pid !== undefined && child.exitCode === null) {
+        try {
+          process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+    };
+    const unregister = onInterrupt(kill);
+    const hardLimit = setTimeout(kill, (o.seconds + o.timeoutSeconds + 15) * 1000);
+    const samples = new Samples();
+    const tail: string[] = [];
+    let carry = '';
+    child.stdout.setEncoding('latin1');
+    child.stdout.on('data', (chunk: string) => {
+      const lines = (carry + chunk).split('\n');
+      carry = lines.pop()!;
+      for (const line of lines) {
+        if (line.startsWith('> ')) {
+          // `> RCODE name TYPE latency`; a time-out (`> T ...`) has no latency and shows up as lost.
+          const lat = Number(line.slice(line.lastIndexOf(' ') + 1));
+          if (!line.startsWith('> T ') && Number.isFinite(lat)) samples.push(lat);
+        } else {
+          tail.push(line);
+        }
+      }
+    });
+    let stderr = '';
+    child.stderr.setEncoding('latin1');
+    child.stderr.on('data', (s: string) => {
+      if (stderr.length < 20_000) stderr += s;
+    });
+    child.on('error', (e) => {
+      clearTimeout(hardLimit);
+      unregister();
+      reject(e);
+    });
+    child.on('close', (code) => {
+      clearTimeout(hardLimit);
+      unregister();
+      tail.push(carry);
+      try {
+        if (code !== 0) throw new Error(`dnsperf exited with ${code}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`);
+        const summary = parseDnsperfSummary(tail.join('\n'));
+        resolve({
+          ...summary,
+          ...(o.latencies ? { p99LatencyMs: samples.quantile(0.99) * 1000 } : {}),
+          commandLine: `taskset ${argv.join(' ')}`,
+        });
+      } catch (e) {
+        reject(e);
+      }
+    });
+  });
+}

@@ -1,0 +1,29 @@
+// The ceiling for any single-threaded Node.js UDP responder on this machine: receives a query, sets
+// QR and sends the same bytes back, doing no DNS work at all. The serve benchmark compares
+// anycast-dns with it.
+//
+//   node dist/bench/echo-server.js [--address 127.0.0.1] [--port 0]
+// Prints `listening ADDRESS PORT` once bound (port 0 picks a free one).
+import { createSocket } from 'node:dgram';
+
+function arg(flag: string, def: string): string {
+  const i = process.argv.indexOf(flag);
+  return i >= 0 ? (process.argv[i + 1] ?? def) : def;
+}
+
+const address = arg('--address', '127.0.0.1');
+const socket = createSocket(address.includes(':') ? 'udp6' : 'udp4');
+
+socket.on('message', (msg, rinfo) => {
+  // Like a real responder: ignore anything without a full header, and never answer a response (QR set).
+  if (msg.length < 12 || (msg[2]! & 0x80) !== 0) return;
+  msg[2] = msg[2]! | 0x80;
+  socket.send(msg, rinfo.port, rinfo.address);
+});
+
+socket.bind(Number(arg('--port', '0')), address, () => {
+  const a = socket.address();
+  process.stdout.write(`listening ${a.address} ${a.port}\n`);
+});
+
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => socket.close(() => process.exit(0)));

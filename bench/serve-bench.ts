@@ -1,0 +1,292 @@
+// `npm run bench`: queries/s, lost queries, latency and memory of anycast-dns against NSD, Knot DNS,
+// BIND 9 and a Node.js UDP echo server, on loopback, every server pinned to one core (one worker)
+// and dnsperf pinned to the other, alternating the servers several times in one run, on two query
+// mixes: the 2018 root zone and a generated 1,000,000-record zone. Every server loads both zones.
+//
+//   node dist/bench/serve-bench.js [--quick] [--duration S] [--rounds N] [--mixes root,big]
+//     [--servers anycast-dns,nsd,knot,bind,echo] [--rate QPS] [--clients N] [--outstanding N]
+//     [--server-cpu N] [--client-cpu N] [--budget S]
+//
+// Targets (issue 3), one process on one core: at least 85% of the echo server's queries/s on both
+// mixes and more than BIND's; zero lost queries at the fixed rate; RSS at most 1.5x NSD's.
+import { spawnSync } from 'node:child_process';
+import { onInterrupt } from './cleanup.js';
+import { runDnsperf, type DnsperfResult } from './dnsperf.js';
+import { ensureBenchData, type BenchData } from './gen-zone.js';
+import { serverMemory, type ServerMemory } from './measure.js';
+import { SAME_RUN_NOTE, machineLine, median, mib, rate, ratio, table, times, verdict } from './report.js';
+import { SERVER_IDS, isServerId, startServer, type BenchServer, type ServerId } from './servers.js';
+
+const ECHO_SHARE_TARGET = 0.85;
+const RSS_VS_NSD_TARGET = 1.5;
+
+interface Options {
+  seconds: number;
+  rounds: number;
+  mixes: MixId[];
+  servers: ServerId[];
+  fixedRate?: number;
+  clients: number;
+  outstanding: number;
+  serverCpu: number;
+  clientCpu: number;
+  budgetMs: number;
+}
+
+type MixId = 'root' | 'big';
+
+function parseArgs(argv: string[]): Options {
+  const o: Options = { seconds: 10, rounds: 3, mixes: ['root', 'big'], servers: [...SERVER_IDS], clients: 8, outstanding: 1000, serverCpu: 0, clientCpu: 1, budgetMs: 30 * 60_000 };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const next = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    const int = (): number => {
+      const n = Number(next());
+      if (!Number.isInteger(n) || n < 0) throw new Error(`${a} needs a whole number`);
+      return n;
+    };
+    if (a === '--quick') {
+      o.seconds = 2;
+      o.rounds = 1;
+    } else if (a === '--duration') o.seconds = int();
+    else if (a === '--rounds') o.rounds = int();
+    else if (a === '--mixes') o.mixes = next().split(',') as MixId[];
+    else if (a === '--servers') o.servers = next().split(',') as ServerId[];
+    else if (a === '--rate') o.fixedRate = int();
+    else if (a === '--clients') o.clients = int();
+    else if (a === '--outstanding') o.outstanding = int();
+    else if (a === '--server-cpu') o.serverCpu = int();
+    else if (a === '--client-cpu') o.clientCpu = int();
+    else if (a === '--budget') o.budgetMs = int() * 1000;
+    else throw new Error(`unknown option ${a} (see the header of bench/serve-bench.ts)`);
+  }
+  for (const m of o.mixes) if (m !== 'root' && m !== 'big') throw new Error(`unknown mix ${m} (root, big)`);
+  for (const s of o.servers) if (!isServerId(s)) throw new Error(`unknown server ${s} (${SERVER_IDS.join(', ')})`);
+  if (o.seconds < 1 || o.rounds < 1) throw new Error('--duration and --rounds must be at least 1');
+  return o;
+}
+
+function queryFile(data: BenchData, mix: MixId): string {
+  return mix === 'root' ? data.root.queries.mixed : data.big.queries.mixed;
+}
+
+function dnsperfVersion(): string {
+  // `dnsperf -h` prints its usage and version.
+  const out = spawnSync('dnsperf', ['-h'], { encoding: 'utf8' });
+  return /Version (\S+)/.exec(`${out.stdout}${out.stderr}`)?.[1] ?? 'unknown';
+}
+
+function rcodeText(r: Record<string, number>): string {
+  return Object.entries(r)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
+}
+
+/** Median over rounds of (a / b) measured in the same round: drift between rounds cancels out. */
+function sameRoundRatio(a: (DnsperfResult | undefined)[], b: (DnsperfResult | undefined)[]): number {
+  const rs: number[] = [];
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x && y && y.qps > 0) rs.push(x.qps / y.qps);
+  }
+  return median(rs);
+}
+
+async function main(): Promise<number> {
+  const o = parseArgs(process.argv.slice(2));
+  const data = ensureBenchData({ log: (s) => process.stderr.write(s + '\n') });
+  const zones = [
+    { origin: data.root.origin, file: data.root.file },
+    { origin: data.big.origin, file: data.big.file },
+  ];
+  const deadline = Date.now() + o.budgetMs;
+  const perRun = o.seconds + 1;
+  const estimate = o.servers.length * o.mixes.length * perRun * (o.rounds + 1);
+  console.log(machineLine());
+  console.log(`dnsperf ${dnsperfVersion()} on core ${o.clientCpu}: -c ${o.clients} -q ${o.outstanding} -t 1 -e, ${o.seconds} s per run; servers on core ${o.serverCpu}, one worker each, 127.0.0.1 only`);
+  console.log(`zones in every server: ${data.root.source} (${data.root.records} records, trailing duplicate SOA removed) and ${data.big.origin} (${data.big.records} records)`);
+  console.log(`plan: ${o.rounds} round(s) x ${o.mixes.length} mix(es) x ${o.servers.length} server(s) at full speed, then one fixed-rate run each; ~${estimate} s of load\n`);
+
+  const servers = new Map<ServerId, BenchServer>();
+  const stopAll = async (): Promise<void> => {
+    await Promise.allSettled([...servers.values()].map((s) => s.stop()));
+    servers.clear();
+  };
+  const unregister = onInterrupt(stopAll);
+  const failures: string[] = [];
+  const memory = new Map<ServerId, { loaded: ServerMemory; after?: ServerMemory }>();
+  // results[mix][server][round]
+  const full = new Map<string, (DnsperfResult | undefined)[]>();
+  const fixed = new Map<string, DnsperfResult>();
+  const fixedRates = new Map<MixId, number>();
+  const alive = (id: ServerId): boolean => {
+    const s = servers.get(id);
+    if (!s) return false;
+    try {
+      process.kill(s.pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  try {
+    // Start one at a time, so each loads its zones without competing for the core.
+    for (const id of o.servers) {
+      const t0 = Date.now();
+      try {
+        const s = await startServer(id, zones, o.serverCpu, 300_000);
+        servers.set(id, s);
+        process.stderr.write(`started ${id} (pid ${s.pid}, port ${s.port}) in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+      } catch (e) {
+        failures.push(`${id} did not start: ${(e as Error).message.split('\n')[0]}`);
+        process.stderr.write(`${id} did not start: ${(e as Error).message}\n`);
+      }
+    }
+    // Let start-up garbage settle before reading memory.
+    await new Promise((r) => setTimeout(r, 2000));
+    for (const [id, s] of servers) memory.set(id, { loaded: serverMemory(s.pid) });
+
+    const run = async (mix: MixId, id: ServerId, rateQps?: number): Promise<DnsperfResult | undefined> => {
+      const s = servers.get(id);
+      if (!s || !alive(id)) {
+        failures.push(`${id} is not running (${mix}${rateQps ? ' fixed rate' : ''})`);
+        return undefined;
+      }
+      try {
+        const r = await runDnsperf({
+          port: s.port,
+          queryFile: queryFile(data, mix),
+          seconds: o.seconds,
+          clients: o.clients,
+          outstanding: o.outstanding,
+          timeoutSeconds: 1,
+          cpu: o.clientCpu,
+          ...(rateQps !== undefined ? { rate: rateQps, latencies: true } : {}),
+        });
+        const lat = r.p99LatencyMs !== undefined ? `  avg ${r.avgLatencyMs.toFixed(3)} ms p99 ${r.p99LatencyMs.toFixed(3)} ms` : '';
+        process.stderr.write(`${mix.padEnd(4)} ${id.padEnd(11)} ${rateQps ? `@${rate(rateQps)}/s` : 'max'}  ${rate(r.qps)}/s  lost ${r.lost}/${r.sent}${lat}  [${rcodeText(r.rcodes)}]\n`);
+        return r;
+      } catch (e) {
+        failures.push(`dnsperf against ${id} (${mix}): ${(e as Error).message}`);
+        return undefined;
+      }
+    };
+
+    const ids = [...servers.keys()];
+    rounds: for (let round = 0; round < o.rounds; round++) {
+      for (const mix of o.mixes) {
+        // Rotate the order each round, so no server always runs first or right after the same one.
+        for (let k = 0; k < ids.length; k++) {
+          if (Date.now() > deadline) {
+            failures.push(`time budget spent: stopped in round ${round + 1}`);
+            break rounds;
+          }
+          const id = ids[(k + round) % ids.length]!;
+          const key = `${mix}/${id}`;
+          const list = full.get(key) ?? [];
+          list[round] = await run(mix, id);
+          full.set(key, list);
+        }
+      }
+    }
+
+    // Latency and loss at a load every server should carry: half the slowest server's maximum.
+    for (const mix of o.mixes) {
+      const maxima = ids.map((id) => median((full.get(`${mix}/${id}`) ?? []).flatMap((r) => (r ? [r.qps] : [])))).filter((x) => Number.isFinite(x));
+      const r = o.fixedRate ?? (maxima.length ? Math.floor(Math.min(...maxima) / 2) : 0);
+      if (r <= 0) continue;
+      fixedRates.set(mix, r);
+      for (const id of ids) {
+        if (Date.now() > deadline) {
+          failures.push('time budget spent: fixed-rate runs incomplete');
+          break;
+        }
+        const res = await run(mix, id, r);
+        if (res) fixed.set(`${mix}/${id}`, res);
+      }
+    }
+    for (const [id, s] of servers) {
+      const m = memory.get(id);
+      if (m && alive(id)) m.after = serverMemory(s.pid);
+    }
+  } finally {
+    await stopAll();
+    unregister();
+  }
+
+  // ---- report ----
+  const ids = o.servers.filter((id) => memory.has(id));
+  const verdicts: boolean[] = [];
+  for (const mix of o.mixes) {
+    const results = (id: ServerId): (DnsperfResult | undefined)[] => full.get(`${mix}/${id}`) ?? [];
+    const ok = (id: ServerId): DnsperfResult[] => results(id).flatMap((r) => (r ? [r] : []));
+    const rows: string[][] = [['server', 'max qps', '(min-max)', 'lost@max', 'vs echo', 'vs bind', 'vs nsd', `avg@${rate(fixedRates.get(mix) ?? NaN)}/s`, 'p99', 'lost@fixed', 'rcodes@max (last run)']];
+    for (const id of ids) {
+      const rs = ok(id);
+      const qps = rs.map((r) => r.qps);
+      const f = fixed.get(`${mix}/${id}`);
+      rows.push([
+        id,
+        rs.length ? rate(median(qps)) : 'failed',
+        rs.length ? `${rate(Math.min(...qps))}-${rate(Math.max(...qps))}` : '',
+        rs.length ? String(median(rs.map((r) => r.lost))) : '',
+        times(sameRoundRatio(results(id), results('echo'))),
+        times(sameRoundRatio(results(id), results('bind'))),
+        times(sameRoundRatio(results(id), results('nsd'))),
+        f ? `${f.avgLatencyMs.toFixed(3)} ms` : 'n/a',
+        f?.p99LatencyMs !== undefined ? `${f.p99LatencyMs.toFixed(3)} ms` : 'n/a',
+        f ? `${f.lost}/${f.sent}` : 'n/a',
+        rs.length ? rcodeText(rs[rs.length - 1]!.rcodes) : '',
+      ]);
+    }
+    console.log(`\nmix ${mix} (${queryFile(data, mix)}), ${ok(ids[0] ?? 'echo').length}/${o.rounds} rounds; ratios are medians of same-round ratios`);
+    console.log(table(rows));
+    if (ids.includes('anycast-dns')) {
+      const vsEcho = sameRoundRatio(results('anycast-dns'), results('echo'));
+      const vsBind = sameRoundRatio(results('anycast-dns'), results('bind'));
+      const f = fixed.get(`${mix}/anycast-dns`);
+      const e = Number.isFinite(vsEcho) ? vsEcho >= ECHO_SHARE_TARGET : undefined;
+      const b = Number.isFinite(vsBind) ? vsBind > 1 : undefined;
+      const l = f ? f.lost === 0 : undefined;
+      verdicts.push(e === true, b === true, l === true);
+      console.log(`target >= ${ECHO_SHARE_TARGET * 100}% of echo qps: ${times(vsEcho)} ${verdict(e)}; more than BIND: ${times(vsBind)} ${verdict(b)}; zero lost at fixed rate: ${f ? f.lost : 'n/a'} ${verdict(l)}`);
+    }
+  }
+
+  const memRows: string[][] = [['server', 'PSS loaded', 'RSS loaded', 'processes', 'PSS after runs', 'vs nsd (PSS loaded)']];
+  const nsdPss = memory.get('nsd')?.loaded.pssKiB ?? NaN;
+  for (const id of ids) {
+    const m = memory.get(id)!;
+    memRows.push([id, mib(m.loaded.pssKiB), mib(m.loaded.rssKiB), String(m.loaded.processes), m.after ? mib(m.after.pssKiB) : 'n/a', times(ratio(m.loaded.pssKiB, nsdPss))]);
+  }
+  console.log('\nmemory with both zones loaded (PSS summed over the server\'s processes, so NSD\'s forked children count their shared pages once; RSS of the main process)');
+  console.log(table(memRows));
+  if (ids.includes('anycast-dns')) {
+    const rr = ratio(memory.get('anycast-dns')!.loaded.pssKiB, nsdPss);
+    const ok = Number.isFinite(rr) ? rr <= RSS_VS_NSD_TARGET : undefined;
+    verdicts.push(ok === true);
+    console.log(`target memory <= ${RSS_VS_NSD_TARGET}x NSD: ${times(rr)} ${verdict(ok)}`);
+  }
+  if (failures.length) {
+    console.log('\nfailures:');
+    for (const f of failures) console.log(`  ${f}`);
+  }
+  console.log(`\n${SAME_RUN_NOTE}`);
+  return failures.length === 0 && verdicts.every(Boolean) ? 0 : 1;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`serve-bench: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 2;
+  },
+);
