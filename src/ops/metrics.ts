@@ -36,6 +36,7 @@ export class ServerMetrics {
   private readonly outcomeNames: string[] = [];
 
   private readonly dropped: Counter<'transport' | 'reason'>;
+  private readonly queryErrors: Counter;
   private readonly tcpEvents: Counter<'event'>;
   private readonly tcpOpen: Gauge;
   private readonly zonesLoaded: Gauge;
@@ -95,6 +96,11 @@ export class ServerMetrics {
       labelNames: ['transport', 'reason'],
       registers,
     });
+    this.queryErrors = new Counter({
+      name: `${PREFIX}query_errors_total`,
+      help: 'Queries answered SERVFAIL because answering them threw (a bug)',
+      registers,
+    });
     this.tcpEvents = new Counter({
       name: `${PREFIX}tcp_connections_total`,
       help: 'TCP connection events: opened, closed, evicted (oldest idle closed at the cap), rejected (cap reached, none idle), idle_timeout',
@@ -131,6 +137,10 @@ export class ServerMetrics {
 
   droppedPacket(transport: Transport, reason: DropReason): void {
     this.dropped.labels(transport, reason).inc();
+  }
+
+  queryError(): void {
+    this.queryErrors.inc();
   }
 
   tcpEvent(event: TcpEvent): void {

@@ -1,3 +1,67 @@
-export async function runServe(_argv: string[]): Promise<number> {
-  throw new Error('runServe: not implemented yet');
+// `anycast-dns serve`: reads the config, then runs the responder in this process (workers: 1) or as
+// a cluster of worker processes, plus the management HTTP listener; stops cleanly on SIGTERM/SIGINT.
+import cluster from 'node:cluster';
+import { parseArgs } from 'node:util';
+import { UsageError } from '../errors.js';
+import { loadServerConfig, type ConfigOverrides } from '../ops/config.js';
+import { createLogger, type Logger } from '../ops/log.js';
+import { runSingle } from './single.js';
+import { runPrimary, runWorker } from './workers.js';
+
+const USAGE = `usage: anycast-dns serve [--config FILE] [--listen ADDR:PORT ...] [--zones DIR] [--identity NAME] [--log-level LEVEL]
+
+  --config FILE      YAML configuration (see config/anycast-dns.yaml)
+  --listen ADDR:PORT address to answer on, UDP and TCP; repeat for several ([::1]:5300 for IPv6)
+  --zones DIR        directory of <origin>.zone files
+  --identity NAME    this POP's name (NSID, id.server, hostname.bind, logs, metrics)
+  --log-level LEVEL  fatal, error, warn, info, debug, trace or silent
+
+Without a config it serves the bundled zones on 127.0.0.1:5300 and [::1]:5300.`;
+
+export async function runServe(argv: string[]): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({
+      args: argv,
+      options: {
+        config: { type: 'string', short: 'c' },
+        listen: { type: 'string', multiple: true },
+        zones: { type: 'string' },
+        identity: { type: 'string' },
+        'log-level': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    });
+  } catch (err) {
+    throw new UsageError(`serve: ${(err as Error).message}\n${USAGE}`);
+  }
+  const v = args.values;
+  if (v.help) {
+    process.stdout.write(USAGE + '\n');
+    return 0;
+  }
+  const overrides: ConfigOverrides = {};
+  if (v.listen !== undefined) overrides.listen = v.listen;
+  if (v.zones !== undefined) overrides.zones = v.zones;
+  if (v.identity !== undefined) overrides.identity = v.identity;
+  if (v['log-level'] !== undefined) overrides.logLevel = v['log-level'];
+  const cfg = loadServerConfig(v.config ?? null, overrides);
+
+  const log = createLogger({ pop: cfg.identity, component: 'server', level: cfg.logLevel });
+  keepRunningOnStrayErrors(log);
+  if (cluster.isWorker) return runWorker(cfg, log);
+  if (cfg.workers > 1) return runPrimary(cfg, log);
+  return runSingle(cfg, log);
+}
+
+/**
+ * Queries never get here (the handler turns a bug into SERVFAIL and the transports guard that);
+ * an error escaping some other callback is logged with the POP's identity and the server goes on
+ * answering instead of dropping every zone it serves.
+ */
+function keepRunningOnStrayErrors(log: Logger): void {
+  process.on('uncaughtException', (err) => log.error({ err }, 'uncaught exception'));
+  process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
 }

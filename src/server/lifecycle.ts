@@ -1,0 +1,35 @@
+// Stopping: the first SIGTERM or SIGINT stops accepting and closes the listeners, and the process
+// exits 0 within a bound even if something refuses to close.
+import type { Logger } from '../ops/log.js';
+
+/** How long a stop may take before the process exits anyway. */
+export const STOP_BOUND_MS = 5000;
+
+/** Resolves on the first SIGTERM or SIGINT. */
+export function stopSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const on = (sig: NodeJS.Signals): void => {
+      process.off('SIGTERM', on);
+      process.off('SIGINT', on);
+      resolve(sig);
+    };
+    process.on('SIGTERM', on);
+    process.on('SIGINT', on);
+  });
+}
+
+/** Runs `stop` for at most STOP_BOUND_MS, then makes sure nothing left open keeps the process alive. */
+export async function boundedStop(stop: () => Promise<void>, log: Logger): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      log.warn({ bound_ms: STOP_BOUND_MS }, 'stop took too long; exiting anyway');
+      resolve();
+    }, STOP_BOUND_MS);
+  });
+  await Promise.race([stop(), timeout]);
+  clearTimeout(timer);
+  // Normally the event loop is empty now and the process ends by itself; this only fires if a
+  // handle was left open, and it does not hold the process up otherwise (unref).
+  setTimeout(() => process.exit(), 500).unref();
+}

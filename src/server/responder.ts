@@ -1,0 +1,78 @@
+// One answering process: its own zones, its own handler, a UDP socket and a TCP listener per listen
+// address. Nothing here is shared with other workers, so N of them are N independent copies.
+import { ConfigError } from '../errors.js';
+import { formatListenAddress, type ServerConfig } from '../ops/config.js';
+import type { Logger } from '../ops/log.js';
+import type { ServerMetrics } from '../ops/metrics.js';
+import { createHandler } from '../wire/handler.js';
+import type { QueryHandler, QueryMeta } from '../wire/handler-types.js';
+import { newTcpConnections, TcpListener, type BindOptions } from './tcp.js';
+import { UdpListener } from './udp.js';
+import { loadServedZones } from './zones.js';
+
+export class Responder {
+  private constructor(
+    readonly handler: QueryHandler,
+    private readonly udp: UdpListener[],
+    private readonly tcp: TcpListener[],
+    /** Zones were loaded and served; false when none loaded. */
+    readonly hasZones: boolean,
+  ) {}
+
+  /** Loads the zones and opens every listener; rejects (closing what it opened) if one can't bind. */
+  static async start(cfg: ServerConfig, log: Logger, metrics: ServerMetrics, bind: BindOptions): Promise<Responder> {
+    const zones = loadServedZones(cfg.zones, log, metrics);
+    const handler = createHandler(zones, {
+      identity: cfg.identity,
+      version: cfg.version,
+      ednsUdpSize: cfg.ednsUdpSize,
+      onResponse: metrics.onResponse,
+      onError: queryErrorReporter(log, metrics),
+    });
+    const udp = cfg.listen.map((a) => new UdpListener(a, handler, metrics, log, { reusePort: bind.reusePort }));
+    const connections = newTcpConnections(cfg.tcp.maxConnections);
+    const tcp = cfg.listen.map((a) => new TcpListener(a, handler, metrics, log, connections, { idleTimeoutMs: cfg.tcp.idleTimeoutMs }));
+    const responder = new Responder(handler, udp, tcp, zones.zones.size > 0);
+    try {
+      for (let i = 0; i < cfg.listen.length; i++) {
+        const at = formatListenAddress(cfg.listen[i]!);
+        await udp[i]!.listen(bind.exclusive).catch((err: Error) => {
+          throw new ConfigError('listen', `cannot listen on ${at}/udp: ${err.message}`);
+        });
+        await tcp[i]!.listen(bind).catch((err: Error) => {
+          throw new ConfigError('listen', `cannot listen on ${at}/tcp: ${err.message}`);
+        });
+        log.info({ listen: at, transports: ['udp', 'tcp'] }, 'listening');
+      }
+    } catch (err) {
+      await responder.stop();
+      throw err;
+    }
+    return responder;
+  }
+
+  /** Stops accepting queries and closes every listener. */
+  async stop(): Promise<void> {
+    await Promise.all([...this.udp.map((u) => u.close()), ...this.tcp.map((t) => t.close())]);
+  }
+}
+
+/** Errors logged per second at most: a bug that one query triggers, every query can trigger. */
+const ERROR_LOGS_PER_SECOND = 10;
+
+/** HandlerOptions.onError: the query was already answered SERVFAIL; count it, and log a bounded sample. */
+function queryErrorReporter(log: Logger, metrics: ServerMetrics): (err: unknown, meta: QueryMeta) => void {
+  let windowStart = 0;
+  let logged = 0;
+  return (err, meta) => {
+    metrics.queryError();
+    const now = Date.now();
+    if (now - windowStart >= 1000) {
+      windowStart = now;
+      logged = 0;
+    }
+    if (logged++ < ERROR_LOGS_PER_SECOND) {
+      log.error({ err, transport: meta.transport, remote: meta.remoteAddress }, 'query answered SERVFAIL after an internal error');
+    }
+  };
+}

@@ -1,0 +1,87 @@
+// DNS over UDP: one socket per listen address. It only moves bytes: each datagram goes to the
+// handler, whose answer (if any) goes back to the sender. Nothing a packet or a failed send does can
+// close the socket.
+import { createSocket, type RemoteInfo, type Socket, type SocketOptions } from 'node:dgram';
+import { formatListenAddress, type ListenAddress } from '../ops/config.js';
+import type { Logger } from '../ops/log.js';
+import type { ServerMetrics } from '../ops/metrics.js';
+import type { QueryHandler, QueryMeta } from '../wire/handler-types.js';
+
+/** Kernel buffer we ask for: absorbs bursts while the event loop is busy (the kernel may cap it). */
+const SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
+
+export interface UdpOptions {
+  /** Bind with SO_REUSEPORT so each worker process has its own socket (Node ≥ 22.12). */
+  reusePort: boolean;
+}
+
+export class UdpListener {
+  private readonly socket: Socket;
+
+  constructor(
+    readonly address: ListenAddress,
+    private readonly handler: QueryHandler,
+    private readonly metrics: ServerMetrics,
+    private readonly log: Logger,
+    opts: UdpOptions,
+  ) {
+    const sockOpts: SocketOptions & { reusePort?: boolean } = {
+      type: address.family === 6 ? 'udp6' : 'udp4',
+      // An IPv6 socket serves IPv6 only; IPv4 gets its own listen address (no v4-mapped surprises).
+      ipv6Only: address.family === 6,
+    };
+    if (opts.reusePort) sockOpts.reusePort = true;
+    this.socket = createSocket(sockOpts, this.onMessage);
+    this.socket.on('error', (err) => this.log.warn({ err, listen: formatListenAddress(this.address) }, 'udp socket error'));
+  }
+
+  /** Binds the socket; `exclusive` keeps a cluster worker's socket its own (reusePort mode). */
+  listen(exclusive: boolean): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.socket.once('error', reject);
+      this.socket.bind({ address: this.address.host, port: this.address.port, exclusive }, () => {
+        this.socket.off('error', reject);
+        try {
+          this.socket.setRecvBufferSize(SOCKET_BUFFER_BYTES);
+          this.socket.setSendBufferSize(SOCKET_BUFFER_BYTES);
+        } catch (err) {
+          this.log.debug({ err }, 'udp socket buffer size not changed');
+        }
+        resolve();
+      });
+    });
+  }
+
+  private readonly onMessage = (msg: Buffer, rinfo: RemoteInfo): void => {
+    const meta: QueryMeta = { transport: 'udp', remoteAddress: rinfo.address, remotePort: rinfo.port };
+    let response: Buffer | null;
+    try {
+      response = this.handler.handle(msg, meta);
+    } catch (err) {
+      // The handler answers its own bugs with SERVFAIL; reaching here is a bug in that guard.
+      this.metrics.droppedPacket('udp', 'internal_error');
+      this.log.error({ err, remote: rinfo.address }, 'query handler threw');
+      return;
+    }
+    if (response === null) {
+      this.metrics.droppedPacket('udp', 'unanswerable');
+      return;
+    }
+    this.socket.send(response, rinfo.port, rinfo.address, this.afterSend);
+  };
+
+  // A send error (unreachable sender, full buffer) loses one response, never the socket.
+  private readonly afterSend = (err: Error | null): void => {
+    if (err) this.metrics.droppedPacket('udp', 'send_error');
+  };
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      try {
+        this.socket.close(() => resolve());
+      } catch {
+        resolve(); // already closed
+      }
+    });
+  }
+}

@@ -1,0 +1,137 @@
+// Starting and stopping `anycast-dns serve`: flags alone serve the bundled zones; /ready is 503
+// until listeners are up; SIGTERM and SIGINT stop it with exit 0 within the bound; `workers: 2`
+// runs two answering processes behind one set of addresses with metrics summed across them.
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { dnsQuery } from '../helpers/dns-query.js';
+import { CLI_JS } from '../helpers/paths.js';
+import { freePort } from '../helpers/peers.js';
+import { sleep, withTimeout } from './tcp-client.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'anycast-dns-lifecycle-'));
+const children = new Set<ChildProcess>();
+
+after(() => {
+  for (const c of children) if (c.exitCode === null && c.pid !== undefined) process.kill(c.pid, 'SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+interface Started {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+  /** Resolves once a log line with this message has been written. */
+  logged: (msg: string, timeoutMs?: number) => Promise<Record<string, unknown>>;
+}
+
+function serve(args: string[]): Started {
+  const child = spawn(process.execPath, [CLI_JS, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const find = (msg: string): Record<string, unknown> | undefined =>
+    out
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((l) => l.msg === msg);
+  const logged = async (msg: string, timeoutMs = 15_000): Promise<Record<string, unknown>> => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const hit = find(msg);
+      if (hit) return hit;
+      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`no "${msg}" log line; output:\n${out}`);
+      await sleep(50);
+    }
+  };
+  return { child, output: () => out, exited, logged };
+}
+
+async function stop(s: Started, signal: NodeJS.Signals): Promise<number | null> {
+  s.child.kill(signal);
+  return withTimeout(s.exited, 8000, 'the server to exit');
+}
+
+describe('serve lifecycle', () => {
+  it('with flags and no config serves the bundled zones, and SIGTERM stops it with exit 0', async () => {
+    const port = await freePort(false);
+    const s = serve(['--listen', `127.0.0.1:${port}`, '--identity', 'pop-flags']);
+    await s.logged('server ready');
+    const r = await dnsQuery({ port }, { name: 'www.example.com', type: 'A' });
+    assert.equal(r.message.rcode, 0);
+    assert.equal(r.message.aa, true);
+    const t0 = Date.now();
+    assert.equal(await stop(s, 'SIGTERM'), 0);
+    assert.ok(Date.now() - t0 < 5000);
+    assert.match(s.output(), /"msg":"stopped"/);
+    await assert.rejects(dnsQuery({ port }, { name: 'www.example.com', type: 'A', timeoutMs: 300 }));
+  });
+
+  it('SIGINT stops it with exit 0 even with a TCP connection open', async () => {
+    const port = await freePort(false);
+    const s = serve(['--listen', `127.0.0.1:${port}`, '--log-level', 'warn']);
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline) {
+      try {
+        await dnsQuery({ port }, { name: 'example.com', type: 'SOA', tcp: true, timeoutMs: 200 });
+        break;
+      } catch {
+        await sleep(50);
+      }
+    }
+    const { connect } = await import('node:net');
+    const idle = connect({ port, host: '127.0.0.1' });
+    idle.on('error', () => {});
+    await new Promise((r) => idle.once('connect', r));
+    assert.equal(await stop(s, 'SIGINT'), 0);
+    idle.destroy();
+  });
+
+  it('a listen address already in use stops start-up with exit 1 naming it', async () => {
+    const port = await freePort(false);
+    const first = serve(['--listen', `127.0.0.1:${port}`]);
+    await first.logged('server ready');
+    const second = serve(['--listen', `127.0.0.1:${port}`]);
+    assert.equal(await withTimeout(second.exited, 15_000, 'the second server to give up'), 1);
+    assert.match(second.output(), new RegExp(`config: listen: cannot listen on 127\\.0\\.0\\.1:${port}/udp`));
+    assert.equal(await stop(first, 'SIGTERM'), 0);
+  });
+
+  it('workers: 2 answers from two processes, sums their metrics, and reports ready only when both are', async () => {
+    const port = await freePort(true);
+    const cfg = join(dir, 'workers.yaml');
+    writeFileSync(cfg, [`identity: pop-workers`, `listen: ["127.0.0.1:${port}", "[::1]:${port}"]`, 'workers: 2', 'management: { listen: "127.0.0.1:0" }'].join('\n'));
+    const s = serve(['--config', cfg]);
+    const mgmt = await s.logged('management listening');
+    const base = `http://127.0.0.1:${/:(\d+)$/.exec(String(mgmt.listen))![1]}`;
+    await s.logged('server ready');
+    assert.equal((await fetch(`${base}/ready`)).status, 200);
+    const workerPids = new Set(
+      s
+        .output()
+        .split('\n')
+        .filter((l) => l.includes('"msg":"listening"'))
+        .map((l) => (JSON.parse(l) as { pid: number }).pid),
+    );
+    assert.equal(workerPids.size, 2, 'two processes listen');
+    const n = 40;
+    for (let i = 0; i < n; i++) {
+      const r = await dnsQuery({ port, host: i % 2 ? '::1' : '127.0.0.1' }, { name: 'www.example.com', type: 'A', tcp: i % 4 === 0 });
+      assert.equal(r.message.rcode, 0);
+    }
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    const sum = metrics
+      .split('\n')
+      .filter((l) => l.startsWith('anycast_dns_queries_total{') && l.includes('qtype="A"'))
+      .reduce((acc, l) => acc + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+    assert.ok(sum >= n, `queries summed over workers: ${sum}`);
+    assert.match(metrics, /anycast_dns_zones_loaded\{pop="pop-workers"\} 2/);
+    assert.equal(await stop(s, 'SIGTERM'), 0);
+  });
+});
