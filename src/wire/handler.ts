@@ -1,0 +1,181 @@
+// The query path for one worker: bytes in, bytes out (see handler-types.ts). Parses by hand, answers
+// from the response cache when it can, else runs the pure answer algorithm and writes the plan. All state
+// (cache, scratch buffers) belongs to this handler, so each worker process has its own.
+
+import { answer } from '../answer/answer.js';
+import { answerChaos, type ServerIdentity } from '../answer/chaos.js';
+import { RCODE, emptyPlan, type AnswerPlan } from '../answer/plan.js';
+import { MAX_NAME_LENGTH } from '../zone/name.js';
+import { CLASS } from '../zone/types.js';
+import type { ZoneSet } from '../zone/zone.js';
+import { ResponseCache } from './cache.js';
+import { Fit, ResponseWriter, type EdnsReply } from './encoder.js';
+import type { HandlerOptions, QueryHandler, QueryMeta, ResponseInfo } from './handler-types.js';
+import { HEADER_SIZE, ParseStatus, ParsedQuery, parseQuery } from './query.js';
+
+const DEFAULT_CACHE_BYTES = 16 * 1024 * 1024;
+/** Entries are counted too, so a flood of tiny responses can't grow the Map without bound. */
+const MAX_CACHE_ENTRIES = 200_000;
+const FLAG_QR = 0x80;
+const FLAG_RD = 0x01;
+const FLAG_CD = 0x10;
+const OPCODE_MASK = 0x78;
+/** DNS over TCP: the 2-octet length prefix (RFC 1035 §4.2.2). */
+const TCP_LIMIT = 65535;
+/** Without EDNS a UDP response is at most 512 octets (RFC 1035 §4.2.1). */
+const UDP_LIMIT = 512;
+
+export function createHandler(zones: ZoneSet, opts: HandlerOptions): QueryHandler {
+  return new Handler(zones, opts);
+}
+
+interface Snapshot {
+  readonly zones: ZoneSet;
+  readonly cache: ResponseCache | null;
+}
+
+class Handler implements QueryHandler {
+  /** Zones and their cache, swapped together by one assignment. */
+  private snap: Snapshot;
+  private readonly q = new ParsedQuery();
+  /** The lower-cased QNAME, then QTYPE, QCLASS and the variant octet: the cache key's bytes. */
+  private readonly keyBuf = Buffer.allocUnsafe(MAX_NAME_LENGTH + 5);
+  private readonly writer = new ResponseWriter();
+  private readonly server: ServerIdentity;
+  private readonly nsid: Buffer;
+  private readonly cacheBytes: number;
+
+  constructor(
+    zones: ZoneSet,
+    private readonly opts: HandlerOptions,
+  ) {
+    this.server = { identity: opts.identity, version: opts.version };
+    this.nsid = Buffer.from(opts.identity, 'utf8');
+    this.cacheBytes = opts.responseCacheBytes ?? DEFAULT_CACHE_BYTES;
+    this.snap = this.snapshot(zones);
+  }
+
+  setZones(zones: ZoneSet): void {
+    this.snap = this.snapshot(zones);
+  }
+
+  private snapshot(zones: ZoneSet): Snapshot {
+    const cache = this.cacheBytes > 0 ? new ResponseCache(zones.generation, MAX_CACHE_ENTRIES, this.cacheBytes) : null;
+    return { zones, cache };
+  }
+
+  handle(msg: Buffer, meta: QueryMeta): Buffer | null {
+    // An unreadable header can't be answered; a response (QR=1) must never be (no reflection loops).
+    if (msg.length < HEADER_SIZE || (msg[2]! & FLAG_QR) !== 0) return null;
+    // The one guard of the query path: a bug answers SERVFAIL and the server goes on.
+    try {
+      return this.respond(msg, meta);
+    } catch (err) {
+      this.opts.onError?.(err, meta);
+      return this.bare(msg, this.q.questionEnd, RCODE.SERVFAIL, 'servfail', meta);
+    }
+  }
+
+  private respond(msg: Buffer, meta: QueryMeta): Buffer {
+    const q = this.q;
+    const status = parseQuery(msg, q, this.keyBuf);
+    if (status === ParseStatus.NotImp) return this.bare(msg, 0, RCODE.NOTIMP, 'notimp', meta);
+    if (status === ParseStatus.FormErr) return this.bare(msg, 0, RCODE.FORMERR, 'formerr', meta);
+    const tcp = meta.transport === 'tcp';
+    // RFC 6891 §6.2.5: the smaller of the requestor's size (at least 512) and ours; 512 without EDNS.
+    const limit = tcp ? TCP_LIMIT : q.edns ? Math.min(q.udpSize, this.opts.ednsUdpSize) : UDP_LIMIT;
+    if (status === ParseStatus.BadVers) {
+      // RFC 6891 §6.1.3: BADVERS, with an OPT of the version we do speak (0).
+      const plan = emptyPlan('refused', RCODE.BADVERS, false, q.qclass, null);
+      return this.emit(plan, msg, '', limit, meta, 'badvers', null);
+    }
+    const nameLen = q.qnameEnd - HEADER_SIZE;
+    const kb = this.keyBuf;
+    kb[nameLen] = q.qtype >> 8;
+    kb[nameLen + 1] = q.qtype & 0xff;
+    kb[nameLen + 2] = q.qclass >> 8;
+    kb[nameLen + 3] = q.qclass & 0xff;
+    kb[nameLen + 4] = (q.dnssecOk ? 1 : 0) | (q.edns ? 2 : 0) | (q.nsid ? 4 : 0) | (tcp ? 8 : 0);
+    const cacheKey = kb.toString('latin1', 0, nameLen + 5);
+    const snap = this.snap;
+    const cache = snap.cache;
+    if (cache !== null) {
+      const hit = cache.get(cacheKey, limit);
+      if (hit !== undefined) return this.fromCache(hit, msg, meta);
+    }
+    const key = cacheKey.substring(0, nameLen);
+    const question = { key, qtype: q.qtype, qclass: q.qclass, dnssecOk: q.dnssecOk };
+    // RFC 4892 §2: server identity in class CHAOS; every other class is answered from the zones (or refused).
+    const plan = q.qclass === CLASS.CH ? answerChaos(question, this.server) : answer(snap.zones, question);
+    return this.emit(plan, msg, key, limit, meta, plan.outcome, cache === null ? null : cacheKey);
+  }
+
+  /** Writes `plan`, hands the result to onResponse, and keeps a copy when `cacheKey` is given. */
+  private emit(
+    plan: AnswerPlan,
+    msg: Buffer,
+    key: string,
+    limit: number,
+    meta: QueryMeta,
+    outcome: string,
+    cacheKey: string | null,
+  ): Buffer {
+    const q = this.q;
+    // RFC 6891 §7: an OPT in the response only when the query had one.
+    const edns: EdnsReply | null = q.edns
+      ? { udpSize: this.opts.ednsUdpSize, dnssecOk: q.dnssecOk, nsid: q.nsid ? this.nsid : null }
+      : null;
+    const { length, fit } = this.writer.write(plan, msg, q.questionEnd, key, limit, edns);
+    const out = Buffer.allocUnsafe(length);
+    this.writer.buf.copy(out, 0, 0, length);
+    const info: ResponseInfo = {
+      transport: meta.transport,
+      rcode: plan.rcode,
+      outcome,
+      qtype: q.qtype,
+      zone: plan.zone === null ? null : plan.zone.originText,
+      truncated: fit === Fit.Truncated,
+      size: length,
+    };
+    if (cacheKey !== null) this.snap.cache!.set(cacheKey, { bytes: Buffer.from(out), limit, fit, info });
+    this.opts.onResponse?.(info, meta);
+    return out;
+  }
+
+  private fromCache(hit: { bytes: Buffer; info: ResponseInfo }, msg: Buffer, meta: QueryMeta): Buffer {
+    const bytes = hit.bytes;
+    const out = Buffer.allocUnsafe(bytes.length);
+    bytes.copy(out);
+    out[0] = msg[0]!;
+    out[1] = msg[1]!;
+    out[2] = (out[2]! & ~FLAG_RD) | (msg[2]! & FLAG_RD);
+    out[3] = (out[3]! & ~FLAG_CD) | (msg[3]! & FLAG_CD);
+    // The question's name as this client wrote it (case kept); answers owned by it point here.
+    msg.copy(out, HEADER_SIZE, HEADER_SIZE, this.q.qnameEnd);
+    this.opts.onResponse?.(hit.info, meta);
+    return out;
+  }
+
+  /** A header-only response (and the question, when `questionEnd` > 0) with `rcode`. */
+  private bare(msg: Buffer, questionEnd: number, rcode: number, outcome: string, meta: QueryMeta): Buffer {
+    const length = questionEnd > 0 ? questionEnd : HEADER_SIZE;
+    const out = Buffer.alloc(length);
+    msg.copy(out, 0, 0, length);
+    out[2] = FLAG_QR | (msg[2]! & (OPCODE_MASK | FLAG_RD));
+    out[3] = (msg[3]! & FLAG_CD) | rcode;
+    out.writeUInt16BE(questionEnd > 0 ? 1 : 0, 4);
+    out.writeUInt32BE(0, 6);
+    out.writeUInt16BE(0, 10);
+    const info: ResponseInfo = {
+      transport: meta.transport,
+      rcode,
+      outcome,
+      qtype: questionEnd > 0 ? this.q.qtype : 0,
+      zone: null,
+      truncated: false,
+      size: length,
+    };
+    this.opts.onResponse?.(info, meta);
+    return out;
+  }
+}

@@ -1,0 +1,62 @@
+// RDATA as written in a response: copied from the precompiled zone bytes, except that names inside the
+// RDATA of the RFC 1035 types are compressed (RFC 3597 §4: only those; their descriptors mark them 'cname').
+
+import { nameKey } from '../zone/name.js';
+import type { WireBlock } from '../zone/rdata/descriptor.js';
+import { descriptorFor } from '../zone/rdata/table.js';
+import { walkRdata, type NameKind } from '../zone/rdata/walk.js';
+import { writeName, type CompressionTable } from './compress.js';
+
+/** Per type: the descriptor's wire blocks when some name in it may be compressed, else null (copy as is). */
+const layouts = new Map<number, readonly WireBlock[] | null>();
+
+function compressibleLayout(type: number): readonly WireBlock[] | null {
+  let layout = layouts.get(type);
+  if (layout === undefined) {
+    const wire = descriptorFor(type)?.wire;
+    layout = wire !== undefined && wire.includes('cname') ? wire : null;
+    layouts.set(type, layout);
+  }
+  return layout;
+}
+
+/** Writes RDATA into a response; one per ResponseWriter (its walk callback is bound once, not per record). */
+export class RdataWriter {
+  private buf!: Buffer;
+  private pos = 0;
+  private src!: Buffer;
+  /** Next octet of `src` not yet written. */
+  private srcAt = 0;
+  private table!: CompressionTable;
+
+  /** Writes `rdata` of `type` at `pos` in `buf`; returns the end position. */
+  write(buf: Buffer, pos: number, type: number, rdata: Buffer, table: CompressionTable): number {
+    const layout = compressibleLayout(type);
+    if (layout === null) {
+      rdata.copy(buf, pos);
+      return pos + rdata.length;
+    }
+    this.buf = buf;
+    this.pos = pos;
+    this.src = rdata;
+    this.srcAt = 0;
+    this.table = table;
+    walkRdata(layout, rdata, this.onName);
+    // Whatever follows the last name (e.g. the SOA counters) is copied as is.
+    rdata.copy(buf, this.pos, this.srcAt);
+    return this.pos + rdata.length - this.srcAt;
+  }
+
+  private readonly onName = (offset: number, length: number, kind: NameKind): void => {
+    const { buf, src } = this;
+    src.copy(buf, this.pos, this.srcAt, offset);
+    this.pos += offset - this.srcAt;
+    if (kind === 'cname') {
+      this.pos = writeName(buf, this.pos, nameKey(src, offset, offset + length), src, offset, this.table);
+    } else {
+      src.copy(buf, this.pos, offset, offset + length);
+      this.pos += length;
+    }
+    this.srcAt = offset + length;
+  };
+}
