@@ -20,12 +20,12 @@ export function loadServedZones(dir: string, log: Logger, metrics: ServerMetrics
 
   const { zones, results } = loadZoneDir(dir);
   for (const r of results) {
-    for (const w of r.warnings) log.warn({ zone: r.origin, warning: formatDiagnostic(w) }, 'zone warning');
+    for (const w of r.warnings) log.warn({ origin: r.origin, warning: formatDiagnostic(w) }, 'zone warning');
     if (r.zone) {
-      log.info({ zone: r.zone.originText, serial: r.zone.serial, records: r.zone.recordCount, file: r.file }, 'zone loaded');
+      log.info({ origin: r.zone.originText, serial: r.zone.serial, records: r.zone.recordCount, file: r.file }, 'zone loaded');
     } else {
       metrics.zoneLoadFailed(r.origin);
-      log.error({ zone: r.origin, file: r.file, errors: r.errors.map(formatDiagnostic) }, 'zone not loaded');
+      log.error({ origin: r.origin, file: r.file, errors: r.errors.map(formatDiagnostic) }, 'zone not loaded');
     }
   }
   const served = [...zones.zones.values()];

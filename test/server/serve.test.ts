@@ -78,8 +78,8 @@ describe('anycast-dns serve', () => {
   it('logs each zone loaded with origin, serial and records, the broken zone with file:line errors, and the listeners', () => {
     const lines = logLines();
     const loaded = lines.filter((l) => l.msg === 'zone loaded');
-    assert.deepEqual(loaded.map((l) => l.zone).sort(), ['2.0.192.in-addr.arpa.', 'big.test.', 'example.com.']);
-    const ex = loaded.find((l) => l.zone === 'example.com.')!;
+    assert.deepEqual(loaded.map((l) => l.origin).sort(), ['2.0.192.in-addr.arpa.', 'big.test.', 'example.com.']);
+    const ex = loaded.find((l) => l.origin === 'example.com.')!;
     assert.equal(ex.serial, 2026112501);
     assert.ok(Number(ex.records) > 20);
     assert.ok(lines.every((l) => l.pop === IDENTITY), 'every line carries the POP identity');
