@@ -389,6 +389,8 @@ export async function startAnycastDns(zones: ZoneSpec[], opts: AnycastOptions = 
     identity: opts.identity ?? DEFAULT_IDENTITY,
     listen: [`127.0.0.1:${port}`, ...(ipv6 ? [`[::1]:${port}`] : [])],
     zones: zonesDir,
+    version: opts.version ?? DEFAULT_VERSION,
+    ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
     ...opts.extraConfig,
   };
   const confPath = join(dir, 'anycast-dns.yaml');
