@@ -181,7 +181,9 @@ export function step(state: HealthState, event: HealthEvent, config: HealthConfi
     case 'round':
       if (s.name === 'EXIT') return { state: s, effects: fx };
       onRound(s, event.round, now, config, moveTo, fx);
-      fx.push({ kind: 'probe', at: now + (isTransient(s.name) ? config.fastInterval : config.interval) });
+      // Fast while in transition, but not while a hold-down forbids announcing anyway.
+      const fast = isTransient(s.name) && now >= s.holdUntil;
+      fx.push({ kind: 'probe', at: now + (fast ? config.fastInterval : config.interval) });
       return { state: s, effects: fx };
   }
 }
@@ -231,7 +233,7 @@ function onRound(s: HealthState, round: Round, now: number, config: HealthConfig
       } else if (s.okStreak < config.rise) {
         moveTo('RISING', `${s.okStreak}/${config.rise} healthy rounds`);
       } else if (now < s.holdUntil) {
-        moveTo('RISING', `healthy, held down after ${s.flaps.length} flaps until +${s.holdUntil - now} ms`);
+        moveTo('RISING', `healthy, held down for ${s.holdUntil - now} ms more`);
       } else {
         announceHealthy(s, `${s.okStreak} healthy rounds`, config, moveTo, fx);
       }
@@ -244,8 +246,8 @@ function onRound(s: HealthState, round: Round, now: number, config: HealthConfig
       } else if (s.failStreak < config.fall) {
         moveTo('FALLING', `${s.failStreak}/${config.fall} failed rounds: ${v.reason}`);
       } else {
-        moveTo('DOWN', `${s.failStreak} failed rounds: ${v.reason}`);
-        withdrawAfterFailure(s, now, config, fx);
+        const hold = withdrawAfterFailure(s, now, config, fx);
+        moveTo('DOWN', `${s.failStreak} failed rounds: ${v.reason}${hold > 0 ? `; held down for ${hold / 1000} s after ${s.flaps.length} flaps` : ''}`);
       }
       return;
     case 'EXIT':
@@ -274,13 +276,15 @@ function announceHealthy(s: HealthState, reason: string, config: HealthConfig, m
 }
 
 /** A withdrawal because the POP failed: count the flap and hold the next announcement down. */
-function withdrawAfterFailure(s: HealthState, now: number, config: HealthConfig, fx: Effect[]): void {
+function withdrawAfterFailure(s: HealthState, now: number, config: HealthConfig, fx: Effect[]): number {
   setAnnouncement(s, 'none', false, config, fx);
   s.flaps.push(now);
   // The first failure in the window costs nothing beyond `rise` (the POP comes back as soon as it is
   // well); each further one doubles the hold-down, up to the maximum.
   const n = s.flaps.length;
-  s.holdUntil = n < 2 ? 0 : now + Math.min(config.holdDown.base * 2 ** (n - 2), config.holdDown.max);
+  const hold = n < 2 ? 0 : Math.min(config.holdDown.base * 2 ** (n - 2), config.holdDown.max);
+  s.holdUntil = now + hold;
+  return hold;
 }
 
 function startDrain(s: HealthState, now: number, config: HealthConfig, fx: Effect[]): void {
