@@ -13,19 +13,15 @@ interface BuildRRset {
   type: number;
   ttl: number;
   rdatas: Buffer[];
-  /** Canonical forms, kept only while the set is being built, for duplicate detection. */
-  canon: Buffer[] | null;
-  targets?: string[];
+  targets: string[] | undefined;
   /** File and line of the first record, for zone-level diagnostics. */
   file: string;
   line: number;
-  /** Lines of each record, kept for NS only (the "no address records" check names the NS line). */
-  lines?: number[];
 }
 
 class Node implements ZoneNode {
   flags = 0;
-  readonly rrsets: BuildRRset[] = [];
+  rrsets: BuildRRset[] = [];
   constructor(readonly key: string) {}
   /** Lower-case wire name, derived on demand so a million-name zone holds one string per name. */
   get name(): Buffer {
@@ -50,6 +46,10 @@ export class ZoneBuilder implements RecordSink {
   /** The parser hands consecutive records of one owner the same Buffer: skip the key and map work for them. */
   private lastOwner: Buffer | null = null;
   private lastNode: Node | null = null;
+  /** Canonical RDATA of sets with several records, for duplicate detection; dropped when the zone is built. */
+  private canon = new Map<BuildRRset, Buffer[]>();
+  /** Lines of each NS record: the "no address records" check names the NS line. */
+  private nsLines = new Map<BuildRRset, number[]>();
 
   constructor(
     origin: Buffer,
@@ -94,15 +94,19 @@ export class ZoneBuilder implements RecordSink {
       return;
     }
     if (!set) {
-      set = { type, ttl, rdatas: [rdata], canon: null, file, line };
-      if (type === T.NS) set.lines = [line];
+      set = { type, ttl, rdatas: [rdata], targets: undefined, file, line };
+      if (type === T.NS) this.nsLines.set(set, [line]);
       node.rrsets.push(set);
       this.records++;
       return;
     }
     const canon = canonicalRdata(type, rdata);
-    if (set.canon === null) set.canon = set.rdatas.map((r) => canonicalRdata(type, r));
-    for (const c of set.canon) {
+    let known = this.canon.get(set);
+    if (!known) {
+      known = set.rdatas.map((r) => canonicalRdata(type, r));
+      this.canon.set(set, known);
+    }
+    for (const c of known) {
       if (c.equals(canon)) {
         this.warnings.push({ file, line, message: `duplicate ${typeToText(type)} record at ${keyToText(key)} ignored` });
         return;
@@ -117,8 +121,8 @@ export class ZoneBuilder implements RecordSink {
       this.warnings.push({ file, line, message: `${keyToText(key)} ${typeToText(type)}: TTL ${ttl} differs from the RRset's; set to prior TTL (${set.ttl})` });
     }
     set.rdatas.push(rdata);
-    set.canon.push(canon);
-    set.lines?.push(line);
+    known.push(canon);
+    this.nsLines.get(set)?.push(line);
     this.records++;
   }
 
@@ -140,10 +144,13 @@ export class ZoneBuilder implements RecordSink {
     this.checkNsAddresses();
     if (this.errors.length > 0) return null;
 
+    this.canon = new Map();
     for (const node of this.nodes.values()) {
-      node.rrsets.sort((a, b) => a.type - b.type);
+      // Arrays grown by push keep spare capacity; exact copies keep a million-node zone lean.
+      if (node.rrsets.length > 1) node.rrsets = node.rrsets.sort((a, b) => a.type - b.type).slice();
       for (const s of node.rrsets) finishRRset(s);
     }
+    this.nsLines = new Map();
     const soaRdata = soa.rdatas[0]!;
     return {
       origin: this.originKey,
@@ -246,17 +253,16 @@ export class ZoneBuilder implements RecordSink {
         if (!keyIsAtOrBelow(target, this.originKey)) return;
         const t = this.nodes.get(target);
         if (t && t.rrsets.some((s) => s.type === T.A || s.type === T.AAAA)) return;
-        this.errors.push({ file: ns.file, line: ns.lines?.[i] ?? ns.line, message: `NS '${keyToText(target).replace(/\.$/, '')}' has no address records (A or AAAA)` });
+        this.errors.push({ file: ns.file, line: this.nsLines.get(ns)?.[i] ?? ns.line, message: `NS '${keyToText(target).replace(/\.$/, '')}' has no address records (A or AAAA)` });
       });
     }
   }
 }
 
 
-/** Drops build-time state and records target keys for additional-section processing. */
+/** Trims the record array and notes target keys for additional-section processing. */
 function finishRRset(s: BuildRRset): void {
-  s.canon = null;
-  delete s.lines;
+  if (s.rdatas.length > 1) s.rdatas = s.rdatas.slice();
   let off = -1;
   if (s.type === T.NS) off = 0;
   else if (s.type === T.MX) off = 2;

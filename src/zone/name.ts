@@ -17,11 +17,23 @@ export function lowerByte(b: number): number {
   return b >= 0x41 && b <= 0x5a ? b | 0x20 : b;
 }
 
-/** The lookup key of a wire name starting at `offset` (which must hold a complete, uncompressed name). */
-export function nameKey(wire: Uint8Array, offset = 0, end = wire.length): string {
-  let out = '';
-  for (let i = offset; i < end; i++) out += String.fromCharCode(lowerByte(wire[i]!));
-  return out;
+const keyScratch = Buffer.allocUnsafe(MAX_NAME_LENGTH + 1);
+
+/**
+ * The lookup key of the wire name at `offset` (a complete, uncompressed name). Lower-cased into a
+ * scratch buffer and decoded once, so the key is one flat string (no per-character concatenation).
+ */
+export function nameKey(wire: Uint8Array, offset = 0): string {
+  let i = offset;
+  let o = 0;
+  for (;;) {
+    const len = wire[i]!;
+    keyScratch[o++] = len;
+    if (len === 0 || o > MAX_NAME_LENGTH) break;
+    for (const end = i + len; i < end; ) keyScratch[o++] = lowerByte(wire[++i]!);
+    i++;
+  }
+  return keyScratch.toString('latin1', 0, o);
 }
 
 /** The wire form of a key (lower-case). */
