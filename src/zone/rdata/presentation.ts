@@ -61,13 +61,8 @@ export function writeEscaped(w: RdataWriter, field: RdataField): number {
   const s = field.text;
   const start = w.pos;
   if (s.indexOf('\\') < 0) {
-    // Fast path: no escapes, one char per octet.
-    const at = w.skip(s.length);
-    for (let i = 0; i < s.length; i++) {
-      const c = s.charCodeAt(i);
-      if (c > 0xff) throw new RdataError(`non-octet character in "${s}"`, field);
-      w.buf[at + i] = c;
-    }
+    // Fast path: no escapes; the lexer's text is latin1, one char per octet.
+    w.buf.write(s, w.skip(s.length), s.length, 'latin1');
     return s.length;
   }
   for (let i = 0; i < s.length; ) {
@@ -137,22 +132,27 @@ function hexValue(c: number): number {
 
 /** Hex digits spread over `fields` (whitespace allowed between them) → octets in `w`. */
 export function writeHex(w: RdataWriter, fields: readonly RdataField[], what: string): number {
-  const start = w.pos;
+  let digits = 0;
+  for (let k = 0; k < fields.length; k++) digits += fields[k]!.text.length;
+  const start = w.skip(digits >> 1);
+  const buf = w.buf;
+  let o = start;
   let half = -1;
-  for (const f of fields) {
+  for (let k = 0; k < fields.length; k++) {
+    const f = fields[k]!;
     const s = f.text;
     for (let i = 0; i < s.length; i++) {
       const v = hexValue(s.charCodeAt(i));
       if (v < 0) throw new RdataError(`bad hex in ${what}: "${s}"`, f);
       if (half < 0) half = v;
       else {
-        w.u8((half << 4) | v);
+        buf[o++] = (half << 4) | v;
         half = -1;
       }
     }
   }
   if (half >= 0) throw new RdataError(`odd number of hex digits in ${what}`, fields[fields.length - 1]);
-  return w.pos - start;
+  return o - start;
 }
 
 const HEX = '0123456789ABCDEF';

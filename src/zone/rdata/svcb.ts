@@ -93,6 +93,14 @@ function addresses(v: Buffer, field: RdataField, size: 4 | 16): Buffer {
   return out;
 }
 
+/** RFC 9461 §5: a relative URI template starting with "/" that has a "dns" variable. */
+function checkDohpath(v: Buffer): void {
+  const s = v.toString('latin1');
+  if (s.charCodeAt(0) !== 0x2f || (!s.includes('{?dns}') && !s.includes('{&dns}'))) {
+    throw new RdataError(`dohpath "${s}" must start with "/" and contain {?dns}`);
+  }
+}
+
 /** A parameter's presentation value → its wire value (RFC 9460 §7, RFC 9461 §5, RFC 9540 §4). */
 function paramValue(key: number, value: Buffer | null, field: RdataField): Buffer {
   const need = (): Buffer => {
@@ -142,15 +150,9 @@ function paramValue(key: number, value: Buffer | null, field: RdataField): Buffe
       writeBase64(scratch.reset(), [{ text: value.toString('latin1'), quoted: false, line: field.line }], 'ech');
       return scratch.finish();
     }
-    case DOHPATH: {
-      const v = need();
-      const s = v.toString('latin1');
-      // RFC 9461 §5: a relative URI template starting with "/" that has a "dns" variable.
-      if (s.charCodeAt(0) !== 0x2f || (!s.includes('{?dns}') && !s.includes('{&dns}'))) {
-        throw new RdataError(`dohpath "${s}" must start with "/" and contain {?dns}`, field);
-      }
-      return v;
-    }
+    case DOHPATH:
+      checkDohpath(need());
+      return value!;
     default:
       return value ?? Buffer.alloc(0);
   }
@@ -185,18 +187,18 @@ function svcb(code: number, mnemonic: string): TypeDescriptor {
           value = decode(text, f);
         }
         if (params.has(key)) throw new RdataError(`SvcParamKey ${name} appears twice`, f);
-        if (KEY_BY_NAME.has(name)) params.set(key, paramValue(key, value, f));
-        else {
-          // `keyNNNNN=` gives the wire value itself, even for a key with a format (BIND does the same);
-          // it must still be a valid value for that key.
-          const v = value ?? Buffer.alloc(0);
-          try {
+        try {
+          if (KEY_BY_NAME.has(name)) params.set(key, paramValue(key, value, f));
+          else {
+            // `keyNNNNN=` gives the wire value itself, even for a key with a format (BIND does the
+            // same); it must still be a valid value for that key.
+            const v = value ?? Buffer.alloc(0);
             paramToText(key, v, mnemonic);
-          } catch (e) {
-            if (e instanceof RdataError) throw new RdataError(e.message, f);
-            throw e;
+            params.set(key, v);
           }
-          params.set(key, v);
+        } catch (e) {
+          if (e instanceof RdataError && !e.field) throw new RdataError(e.message, f);
+          throw e;
         }
       }
       checkParams(params, fields[fields.length - 1]!);
@@ -286,6 +288,9 @@ function paramToText(key: number, v: Buffer, mnemonic: string): string {
     }
     case ECH:
       return v.length === 0 ? name : `${name}=${v.toString('base64')}`;
+    case DOHPATH:
+      checkDohpath(v);
+      return `${name}="${escapeOctets(v, 0, v.length)}"`;
     default:
       return v.length === 0 ? name : `${name}="${escapeOctets(v, 0, v.length)}"`;
   }

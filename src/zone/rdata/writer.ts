@@ -51,7 +51,9 @@ export class RdataWriter {
 
   /** A copy of what was written. */
   finish(): Buffer {
-    return Buffer.from(this.buf.subarray(0, this.pos));
+    const out = Buffer.allocUnsafe(this.pos);
+    this.buf.copy(out, 0, 0, this.pos);
+    return out;
   }
 }
 
