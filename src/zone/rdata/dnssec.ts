@@ -253,6 +253,18 @@ function saltToText(r: RdataReader): string {
   return len === 0 ? '-' : hexUpper(r.b, at, at + len);
 }
 
+/** The fields NSEC3 and NSEC3PARAM share (RFC 5155 §3.2, §4.2): hash algorithm, flags, iterations, salt. */
+function writeNsec3Parameters(w: RdataWriter, fields: readonly RdataField[]): void {
+  w.u8(u8(fields[0]!, 'hash algorithm'));
+  w.u8(u8(fields[1]!, 'flags'));
+  w.u16(u16(fields[2]!, 'iterations'));
+  writeSalt(w, fields[3]!);
+}
+
+function nsec3ParametersToText(r: RdataReader): string {
+  return `${r.u8()} ${r.u8()} ${r.u16()} ${saltToText(r)}`;
+}
+
 const NSEC3: TypeDescriptor = {
   code: 50,
   mnemonic: 'NSEC3',
@@ -260,10 +272,7 @@ const NSEC3: TypeDescriptor = {
   fromText(fields) {
     expectAtLeast(fields, 5, 'NSEC3');
     const w = writer.reset();
-    w.u8(u8(fields[0]!, 'hash algorithm'));
-    w.u8(u8(fields[1]!, 'flags'));
-    w.u16(u16(fields[2]!, 'iterations'));
-    writeSalt(w, fields[3]!);
+    writeNsec3Parameters(w, fields);
     const lenAt = w.skip(1);
     const n = writeBase32Hex(w, fields[4]!, 'next hashed owner name');
     if (n === 0 || n > 255) throw new RdataError('next hashed owner name must be 1..255 octets', fields[4]);
@@ -273,7 +282,7 @@ const NSEC3: TypeDescriptor = {
   },
   toText(rdata) {
     const r = new RdataReader(rdata, 'NSEC3');
-    const head = `${r.u8()} ${r.u8()} ${r.u16()} ${saltToText(r)}`;
+    const head = nsec3ParametersToText(r);
     const hashLen = r.u8();
     const at = r.take(hashLen);
     return `${head} ${base32HexUpper(rdata, at, at + hashLen)}${typeBitmapToText(rdata, r.pos, 'NSEC3')}`;
@@ -287,15 +296,12 @@ const NSEC3PARAM: TypeDescriptor = {
   fromText(fields) {
     expectFields(fields, 4, 'NSEC3PARAM');
     const w = writer.reset();
-    w.u8(u8(fields[0]!, 'hash algorithm'));
-    w.u8(u8(fields[1]!, 'flags'));
-    w.u16(u16(fields[2]!, 'iterations'));
-    writeSalt(w, fields[3]!);
+    writeNsec3Parameters(w, fields);
     return w.finish();
   },
   toText(rdata) {
     const r = new RdataReader(rdata, 'NSEC3PARAM');
-    const t = `${r.u8()} ${r.u8()} ${r.u16()} ${saltToText(r)}`;
+    const t = nsec3ParametersToText(r);
     r.end();
     return t;
   },
