@@ -84,3 +84,13 @@ export async function withTimeout<T>(p: Promise<T>, ms: number, what: string): P
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `cond` until it holds (the server's closes reach the client asynchronously); false at the deadline. */
+export async function eventually(cond: () => boolean, timeoutMs = 5000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) return false;
+    await sleep(20);
+  }
+  return true;
+}

@@ -13,7 +13,7 @@ import { parseMessage } from '../helpers/dns-message.js';
 import { encodeQuery, exchangeUdp } from '../helpers/dns-query.js';
 import { BUNDLED_ZONES_DIR } from '../helpers/paths.js';
 import { freePort } from '../helpers/peers.js';
-import { frame, RawTcpClient, sleep, withTimeout } from './tcp-client.js';
+import { eventually, frame, RawTcpClient, sleep, withTimeout } from './tcp-client.js';
 
 const IDLE_TIMEOUT_MS = 400;
 const CAP = 20;
@@ -167,7 +167,7 @@ describe('TCP transport', () => {
       await c.waitReplies(1);
       conns.push(c);
     }
-    await sleep(100);
+    await eventually(() => conns.filter((c) => !c.isClosed).length === CAP);
     const open = conns.map((c) => !c.isClosed);
     assert.deepEqual(open, conns.map((_, i) => i >= CAP * 2), 'the newest CAP connections stay open');
     assert.equal((await metricValue('anycast_dns_tcp_connections_total', 'event="evicted"')) - evictedBefore, CAP * 2);
