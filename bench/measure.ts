@@ -124,24 +124,48 @@ export function processTree(pid: number): number[] {
 }
 
 export interface ServerMemory {
-  /** VmRSS of the main process. */
-  rssKiB: number;
-  /** Proportional set size summed over the process tree: forked children's shared pages are counted once. */
+  /**
+   * Resident memory of the whole process tree with shared pages counted once: the private pages of
+   * every process plus the largest shared set of any one of them. For one process this is its RSS;
+   * for NSD, whose forked server and xfrd processes share the main process's zone pages
+   * copy-on-write, it counts those pages once instead of once per process.
+   */
+  treeRssKiB: number;
+  /** Proportional set size summed over the tree (shared library pages split with unrelated processes). */
   pssKiB: number;
+  /** VmRSS of the process that was started. */
+  rssKiB: number;
   processes: number;
 }
 
-/** The resident memory of a running server and its children (PSS from /proc/<pid>/smaps_rollup). */
+/** Reads the resident-memory fields of /proc/<pid>/smaps_rollup (Linux 4.14+), in KiB. */
+function smapsRollup(pid: number): { pss: number; shared: number; private: number } | null {
+  try {
+    const text = readFileSync(`/proc/${pid}/smaps_rollup`, 'latin1');
+    const field = (k: string): number => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0);
+    return { pss: field('Pss'), shared: field('Shared_Clean') + field('Shared_Dirty'), private: field('Private_Clean') + field('Private_Dirty') };
+  } catch {
+    return null;
+  }
+}
+
+/** The resident memory of a running server and its children. */
 export function serverMemory(pid: number): ServerMemory {
   const pids = processTree(pid);
   let pss = 0;
+  let priv = 0;
+  let maxShared = 0;
   for (const p of pids) {
-    try {
-      const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${p}/smaps_rollup`, 'latin1'));
-      pss += m ? Number(m[1]) : procStatusKiB(p, 'VmRSS');
-    } catch {
-      pss += procStatusKiB(p, 'VmRSS');
+    const r = smapsRollup(p);
+    if (r) {
+      pss += r.pss;
+      priv += r.private;
+      maxShared = Math.max(maxShared, r.shared);
+    } else {
+      const rss = procStatusKiB(p, 'VmRSS');
+      pss += rss;
+      priv += rss;
     }
   }
-  return { rssKiB: procStatusKiB(pid, 'VmRSS'), pssKiB: pss, processes: pids.length };
+  return { treeRssKiB: priv + maxShared, pssKiB: pss, rssKiB: procStatusKiB(pid, 'VmRSS'), processes: pids.length };
 }
