@@ -1,6 +1,6 @@
 // The real thing: BIRD as the upstream router and ExaBGP running `anycast-dns health` as its process,
 // in two network namespaces made here (private 198.18.0.0/15 and 2001:db8::/32 addresses exist only
-// inside them), with a DNS server on the POP's service address. BIRD's table says what the world sees.
+// inside them), with anycast-dns serving on the POP's service address. BIRD's table says what the world sees.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
@@ -121,32 +121,11 @@ describe('BGP: the health sidecar under ExaBGP, seen from BIRD', { timeout: 180_
   const announced = (r: Map<string, BirdRoute>) => r.has(PREFIX4) && r.has(PREFIX6);
   const withdrawn = (r: Map<string, BirdRoute>) => !r.has(PREFIX4) && !r.has(PREFIX6);
 
-  /** NSD on the service address, as its own process group (killed with -9 to simulate a crash). */
+  /** anycast-dns itself on the service address, as its own process group (killed with -9 to simulate a crash). */
   function startDns(): Proc {
-    const conf = join(dir, 'nsd.conf');
-    writeFileSync(
-      conf,
-      [
-        'server:',
-        `  ip-address: ${SERVICE}@53`,
-        '  server-count: 1',
-        '  username: ""',
-        '  database: ""',
-        `  pidfile: "${join(dir, 'nsd.pid')}"`,
-        `  zonesdir: "${dir}"`,
-        `  xfrdfile: "${join(dir, 'xfrd.state')}"`,
-        `  zonelistfile: "${join(dir, 'zone.list')}"`,
-        `  cookie-secret-file: "${join(dir, 'cookiesecrets.txt')}"`,
-        '  verbosity: 0',
-        'remote-control:',
-        '  control-enable: no',
-        'zone:',
-        '  name: example.com.',
-        `  zonefile: "${join(BUNDLED_ZONES_DIR, 'example.com.zone')}"`,
-        '',
-      ].join('\n'),
-    );
-    return start(NS_P, [requireBinary('nsd', 'nsd'), '-d', '-c', conf], join(dir, 'dns.log'));
+    const conf = join(dir, 'server.yaml');
+    writeFileSync(conf, stringify({ identity: 'pop-bgp-test', listen: [`${SERVICE}:53`], zones: BUNDLED_ZONES_DIR }));
+    return start(NS_P, [process.execPath, CLI_JS, 'serve', '--config', conf], join(dir, 'dns.log'));
   }
 
   /** A working but slow authoritative server (answers after `delayMs`), to make the POP DEGRADED. */
@@ -175,7 +154,7 @@ net.createServer((s) => { s.on('error', () => {}); s.once('data', (d) => setTime
   }
 
   before(async () => {
-    for (const [bin, pkg] of [['bird', 'bird2'], ['birdc', 'bird2'], ['exabgp', 'exabgp'], ['nsd', 'nsd'], ['ip', 'iproute2']] as const) requireBinary(bin, pkg);
+    for (const [bin, pkg] of [['bird', 'bird2'], ['birdc', 'bird2'], ['exabgp', 'exabgp'], ['ip', 'iproute2']] as const) requireBinary(bin, pkg);
     // ExaBGP drops privileges to its own user: the sidecar must be able to read its config.
     chmodSync(dir, 0o755);
     run('ip', ['netns', 'add', NS_R]);
@@ -213,7 +192,6 @@ protocol bgp pop {
         zones: BUNDLED_ZONES_DIR,
         health: {
           server: `${SERVICE}:53`,
-          names: ['example.com.'],
           maintenance_file: maintenance,
           // The timing defaults are kept (they are what is measured); only the drain is shortened.
           drain_time: DRAIN_S,
