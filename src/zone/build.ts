@@ -7,16 +7,19 @@ import type { Diagnostic, RecordSink } from './parser.js';
 import { canonicalRdata } from './rdata/walk.js';
 import { typeToText } from './rdata/table.js';
 import { T } from './types.js';
-import { newGeneration, NodeFlag, type RRset, type Zone, type ZoneNode } from './zone.js';
+import { newGeneration, NodeFlag, wireRecord, WireRRset, type Zone, type ZoneNode } from './zone.js';
 
-interface BuildRRset {
-  type: number;
-  ttl: number;
-  rdatas: Buffer[];
-  targets: string[] | undefined;
-  /** File and line of the first record, for zone-level diagnostics. */
-  file: string;
-  line: number;
+/** An RRset with where its first record was read, for zone-level diagnostics. */
+class BuildRRset extends WireRRset {
+  constructor(
+    type: number,
+    ttl: number,
+    data: string,
+    readonly fileIndex: number,
+    readonly line: number,
+  ) {
+    super(type, ttl, data);
+  }
 }
 
 class Node implements ZoneNode {
@@ -46,8 +49,12 @@ export class ZoneBuilder implements RecordSink {
   /** The parser hands consecutive records of one owner the same Buffer: skip the key and map work for them. */
   private lastOwner: Buffer | null = null;
   private lastNode: Node | null = null;
-  /** Canonical RDATA of sets with several records, for duplicate detection; dropped when the zone is built. */
-  private canon = new Map<BuildRRset, Buffer[]>();
+  /** Canonical RDATA (latin1) of sets with several records, for duplicate detection; dropped when the zone is built. */
+  private canon = new Map<BuildRRset, Set<string>>();
+  /** Files records came from ($INCLUDE), indexed from each RRset. */
+  private readonly files: string[] = [];
+  private lastFile = '';
+  private lastFileIndex = -1;
   /** Lines of each NS record: the "no address records" check names the NS line. */
   private nsLines = new Map<BuildRRset, number[]>();
 
@@ -94,23 +101,21 @@ export class ZoneBuilder implements RecordSink {
       return;
     }
     if (!set) {
-      set = { type, ttl, rdatas: [rdata], targets: undefined, file, line };
+      set = new BuildRRset(type, ttl, wireRecord(rdata), this.fileIndex(file), line);
       if (type === T.NS) this.nsLines.set(set, [line]);
       node.rrsets.push(set);
       this.records++;
       return;
     }
-    const canon = canonicalRdata(type, rdata);
+    const canon = canonicalRdata(type, rdata).toString('latin1');
     let known = this.canon.get(set);
     if (!known) {
-      known = set.rdatas.map((r) => canonicalRdata(type, r));
+      known = new Set(set.rdatas.map((r) => canonicalRdata(type, r).toString('latin1')));
       this.canon.set(set, known);
     }
-    for (const c of known) {
-      if (c.equals(canon)) {
-        this.warnings.push({ file, line, message: `duplicate ${typeToText(type)} record at ${keyToText(key)} ignored` });
-        return;
-      }
+    if (known.has(canon)) {
+      this.warnings.push({ file, line, message: `duplicate ${typeToText(type)} record at ${keyToText(key)} ignored` });
+      return;
     }
     if (isSingleton(type)) {
       this.errors.push({ file, line, message: `${keyToText(key)}: multiple RRs of singleton type ${typeToText(type)}` });
@@ -120,10 +125,23 @@ export class ZoneBuilder implements RecordSink {
     if (ttl !== set.ttl) {
       this.warnings.push({ file, line, message: `${keyToText(key)} ${typeToText(type)}: TTL ${ttl} differs from the RRset's; set to prior TTL (${set.ttl})` });
     }
-    set.rdatas.push(rdata);
-    known.push(canon);
+    set.data += wireRecord(rdata);
+    known.add(canon);
     this.nsLines.get(set)?.push(line);
     this.records++;
+  }
+
+  private fileIndex(file: string): number {
+    if (file !== this.lastFile) {
+      this.lastFile = file;
+      this.lastFileIndex = this.files.indexOf(file);
+      if (this.lastFileIndex < 0) this.lastFileIndex = this.files.push(file) - 1;
+    }
+    return this.lastFileIndex;
+  }
+
+  private fileOf(set: BuildRRset): string {
+    return this.files[set.fileIndex]!;
   }
 
   /** Runs the zone-level checks and, when there is no error, returns the compiled zone. */
@@ -136,7 +154,7 @@ export class ZoneBuilder implements RecordSink {
       return null;
     }
     if (!apex.rrsets.some((s) => s.type === T.NS)) {
-      this.errors.push({ file: soa.file, line: zoneLine, message: `zone ${keyToText(this.originKey)} has no NS records at the apex` });
+      this.errors.push({ file: this.fileOf(soa), line: zoneLine, message: `zone ${keyToText(this.originKey)} has no NS records at the apex` });
     }
     const byDepth = this.addEmptyNonTerminals();
     this.setFlags(byDepth);
@@ -156,7 +174,7 @@ export class ZoneBuilder implements RecordSink {
       origin: this.originKey,
       originText: keyToText(this.originKey),
       apex,
-      soa: soa as RRset,
+      soa,
       serial: soaRdata.readUInt32BE(soaRdata.length - 20),
       nodes: this.nodes,
       recordCount: this.records,
@@ -216,7 +234,7 @@ export class ZoneBuilder implements RecordSink {
         if (node.flags & NodeFlag.Delegation) {
           for (const s of node.rrsets) {
             if (s.type === T.NS || s.type === T.DS || s.type === T.NSEC || s.type === T.RRSIG || s.type === T.A || s.type === T.AAAA) continue;
-            this.warnings.push({ file: s.file, line: s.line, message: `${keyToText(node.key)} ${typeToText(s.type)} is occluded by the delegation at the same name` });
+            this.warnings.push({ file: this.fileOf(s), line: s.line, message: `${keyToText(node.key)} ${typeToText(s.type)} is occluded by the delegation at the same name` });
           }
         }
         if (!(node.flags & NodeFlag.BelowCut)) continue;
@@ -224,7 +242,7 @@ export class ZoneBuilder implements RecordSink {
         for (const s of node.rrsets) {
           if (!underDname && (s.type === T.A || s.type === T.AAAA)) continue; // glue
           const by = underDname ? `the DNAME at ${keyToText(underDname)}` : 'a delegation';
-          this.warnings.push({ file: s.file, line: s.line, message: `${keyToText(node.key)} ${typeToText(s.type)} is occluded by ${by}` });
+          this.warnings.push({ file: this.fileOf(s), line: s.line, message: `${keyToText(node.key)} ${typeToText(s.type)} is occluded by ${by}` });
         }
       }
     }
@@ -253,19 +271,14 @@ export class ZoneBuilder implements RecordSink {
         if (!keyIsAtOrBelow(target, this.originKey)) return;
         const t = this.nodes.get(target);
         if (t && t.rrsets.some((s) => s.type === T.A || s.type === T.AAAA)) return;
-        this.errors.push({ file: ns.file, line: this.nsLines.get(ns)?.[i] ?? ns.line, message: `NS '${keyToText(target).replace(/\.$/, '')}' has no address records (A or AAAA)` });
+        this.errors.push({ file: this.fileOf(ns), line: this.nsLines.get(ns)?.[i] ?? ns.line, message: `NS '${keyToText(target).replace(/\.$/, '')}' has no address records (A or AAAA)` });
       });
     }
   }
 }
 
 
-/** Trims the record array and notes target keys for additional-section processing. */
+/** Appending records built the data as a rope of string pieces: copy it flat, once. */
 function finishRRset(s: BuildRRset): void {
-  if (s.rdatas.length > 1) s.rdatas = s.rdatas.slice();
-  let off = -1;
-  if (s.type === T.NS) off = 0;
-  else if (s.type === T.MX) off = 2;
-  else if (s.type === T.SRV) off = 6;
-  if (off >= 0) s.targets = s.rdatas.map((r) => nameKey(r, off));
+  if (s.data.length > 0 && s.count > 1) s.data = Buffer.from(s.data, 'latin1').toString('latin1');
 }

@@ -202,7 +202,7 @@ export class ZoneParser {
   }
 
   private rdata(type: number, fields: RdataField[], typeField: RdataField): Buffer {
-    if (fields.length > 0 && !fields[0]!.quoted && fields[0]!.text === '\\#') return genericFromText(fields);
+    if (fields.length > 0 && !fields[0]!.quoted && fields[0]!.text === '\\#') return genericFromText(fields, type);
     const d = descriptorFor(type);
     if (!d) throw new RdataError(`type ${typeField.text} has no presentation format: use RFC 3597 \\# syntax`, typeField);
     if (fields.length === 0) throw new RdataError(`missing RDATA for ${d.mnemonic}`, typeField);

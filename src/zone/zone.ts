@@ -2,7 +2,7 @@
 // Names are keys (see name.ts); RDATA is wire bytes rendered at load. Empty non-terminals are real
 // nodes and node flags are computed once, so nothing is inferred at query time.
 
-import { parentKey } from './name.js';
+import { nameKey, parentKey } from './name.js';
 
 export const enum NodeFlag {
   /** The zone apex. */
@@ -26,6 +26,53 @@ export interface RRset {
   readonly rdatas: readonly Buffer[];
   /** For NS, MX and SRV: the key of each record's target name, in `rdatas` order (additional-section processing). */
   readonly targets?: readonly string[];
+}
+
+/**
+ * A loaded RRset, kept compact: its records are one latin1 string of `[RDLENGTH][RDATA]...` in wire
+ * form (a string costs a fraction of a Buffer per record, and a million-record zone is held at every
+ * POP). `rdatas` and `targets` decode on demand; the encoder can splice `data` directly.
+ */
+export class WireRRset implements RRset {
+  constructor(
+    readonly type: number,
+    readonly ttl: number,
+    /** `[RDLENGTH u16][RDATA]` per record, latin1 (one char per octet). */
+    public data: string,
+  ) {}
+
+  get count(): number {
+    let n = 0;
+    for (let p = 0; p < this.data.length; p += 2 + ((this.data.charCodeAt(p) << 8) | this.data.charCodeAt(p + 1))) n++;
+    return n;
+  }
+
+  get rdatas(): Buffer[] {
+    const out: Buffer[] = [];
+    const d = this.data;
+    for (let p = 0; p < d.length; ) {
+      const len = (d.charCodeAt(p) << 8) | d.charCodeAt(p + 1);
+      out.push(Buffer.from(d.substring(p + 2, p + 2 + len), 'latin1'));
+      p += 2 + len;
+    }
+    return out;
+  }
+
+  get targets(): string[] | undefined {
+    const off = targetOffset(this.type);
+    if (off < 0) return undefined;
+    return this.rdatas.map((r) => nameKey(r, off));
+  }
+}
+
+/** Where the target name starts in NS, MX and SRV RDATA (RFC 1035 §3.3.11, §3.3.9; RFC 2782); -1 for other types. */
+export function targetOffset(type: number): number {
+  return type === 2 ? 0 : type === 15 ? 2 : type === 33 ? 6 : -1;
+}
+
+/** One record's `[RDLENGTH][RDATA]` as latin1, the unit of WireRRset.data. */
+export function wireRecord(rdata: Buffer): string {
+  return String.fromCharCode(rdata.length >> 8, rdata.length & 0xff) + rdata.toString('latin1');
 }
 
 export interface ZoneNode {

@@ -185,6 +185,8 @@ export function writeBase64(w: RdataWriter, fields: readonly RdataField[], what:
         n++;
         acc <<= 6;
         if (n === 4) {
+          // RFC 4648 §3.5: the bits the padding leaves over must be zero (BIND rejects them otherwise).
+          if ((acc & (pad === 1 ? 0xff : 0xffff)) !== 0) throw new RdataError(`bad base64 in ${what}: non-zero padding bits`, f);
           w.u8((acc >> 16) & 0xff);
           if (pad === 1) w.u8((acc >> 8) & 0xff);
           acc = 0;
