@@ -32,6 +32,9 @@ class Node implements ZoneNode {
   }
 }
 
+/** From this many records on, an RRset's duplicate check uses a Set rather than a scan. */
+const LARGE_RRSET = 16;
+
 /** RRset types that may share a name with a CNAME (RFC 2181 §10.1, RFC 4035 §2.5). */
 function mayCoexistWithCname(type: number): boolean {
   return type === T.CNAME || type === T.RRSIG || type === T.NSEC || type === T.KEY;
@@ -49,7 +52,10 @@ export class ZoneBuilder implements RecordSink {
   /** The parser hands consecutive records of one owner the same Buffer: skip the key and map work for them. */
   private lastOwner: Buffer | null = null;
   private lastNode: Node | null = null;
-  /** Canonical RDATA (latin1) of sets with several records, for duplicate detection; dropped when the zone is built. */
+  /**
+   * Canonical RDATA (latin1) of large sets, for duplicate detection in constant time; small sets are
+   * scanned instead, so the common case keeps no side structure. Dropped when the zone is built.
+   */
   private canon = new Map<BuildRRset, Set<string>>();
   /** Files records came from ($INCLUDE), indexed from each RRset. */
   private readonly files: string[] = [];
@@ -103,17 +109,13 @@ export class ZoneBuilder implements RecordSink {
     if (!set) {
       set = new BuildRRset(type, ttl, wireRecord(rdata), this.fileIndex(file), line);
       if (type === T.NS) this.nsLines.set(set, [line]);
-      node.rrsets.push(set);
+      // Exact-size arrays: a first push would reserve 16 slots, 130 wasted octets a name.
+      node.rrsets = node.rrsets.length === 0 ? [set] : node.rrsets.concat(set);
       this.records++;
       return;
     }
     const canon = canonicalRdata(type, rdata).toString('latin1');
-    let known = this.canon.get(set);
-    if (!known) {
-      known = new Set(set.rdatas.map((r) => canonicalRdata(type, r).toString('latin1')));
-      this.canon.set(set, known);
-    }
-    if (known.has(canon)) {
+    if (this.isDuplicate(set, canon)) {
       this.warnings.push({ file, line, message: `duplicate ${typeToText(type)} record at ${keyToText(key)} ignored` });
       return;
     }
@@ -126,9 +128,17 @@ export class ZoneBuilder implements RecordSink {
       this.warnings.push({ file, line, message: `${keyToText(key)} ${typeToText(type)}: TTL ${ttl} differs from the RRset's; set to prior TTL (${set.ttl})` });
     }
     set.data += wireRecord(rdata);
-    known.add(canon);
+    this.canon.get(set)?.add(canon);
     this.nsLines.get(set)?.push(line);
     this.records++;
+  }
+
+  private isDuplicate(set: BuildRRset, canon: string): boolean {
+    const known = this.canon.get(set);
+    if (known) return known.has(canon);
+    const all = set.rdatas.map((r) => canonicalRdata(set.type, r).toString('latin1'));
+    if (all.length >= LARGE_RRSET) this.canon.set(set, new Set(all));
+    return all.includes(canon);
   }
 
   private fileIndex(file: string): number {
@@ -164,8 +174,7 @@ export class ZoneBuilder implements RecordSink {
 
     this.canon = new Map();
     for (const node of this.nodes.values()) {
-      // Arrays grown by push keep spare capacity; exact copies keep a million-node zone lean.
-      if (node.rrsets.length > 1) node.rrsets = node.rrsets.sort((a, b) => a.type - b.type).slice();
+      if (node.rrsets.length > 1) node.rrsets.sort((a, b) => a.type - b.type);
       for (const s of node.rrsets) finishRRset(s);
     }
     this.nsLines = new Map();

@@ -31,17 +31,26 @@ const LPAREN = 0x28;
 const RPAREN = 0x29;
 const BACKSLASH = 0x5c;
 
+/** Where lexing of a chunk stopped: the offset and line of the first entry not yet complete. */
+export interface LexRest {
+  offset: number;
+  line: number;
+}
+
 /**
  * Calls `onEntry` for each entry of `text` (latin1: one char per octet). Errors that break the
  * structure of the file (unbalanced parentheses or quotes) end that entry: `onError` is told and
  * lexing resumes on the next line, so one typo doesn't hide the rest of the file's problems.
+ * With `final` false, `text` is one chunk of a larger file: an entry still open at its end is not
+ * reported, and the returned rest says where the next chunk must resume.
  */
-export function lex(text: string, onEntry: (e: Entry) => void, onError: (e: LexError) => void): void {
+export function lex(text: string, onEntry: (e: Entry) => void, onError: (e: LexError) => void, firstLine = 1, final = true): LexRest {
   const n = text.length;
   let i = 0;
-  let line = 1;
+  let line = firstLine;
   while (i < n) {
     // Start of a physical line that may begin an entry.
+    const entryStart = i;
     const startLine = line;
     const blankOwner = text.charCodeAt(i) === SPACE || text.charCodeAt(i) === TAB;
     const fields: RdataField[] = [];
@@ -50,6 +59,7 @@ export function lex(text: string, onEntry: (e: Entry) => void, onError: (e: LexE
     let broken = false;
     for (;;) {
       if (i >= n) {
+        if (!final) return { offset: entryStart, line: startLine };
         if (depth > 0 && !broken) onError(new LexError('unbalanced parentheses', parenLine));
         break;
       }
@@ -130,6 +140,7 @@ export function lex(text: string, onEntry: (e: Entry) => void, onError: (e: LexE
     }
     if (!broken && fields.length > 0) onEntry({ blankOwner, fields, line: startLine });
   }
+  return { offset: n, line };
 
   function skipToEndOfLine(): void {
     while (i < n && text.charCodeAt(i) !== LF) i++;

@@ -3,9 +3,9 @@
 // owners, TTLs and classes, hands RDATA to the type table, and passes each record to a sink.
 // It reads files (the top file and its $INCLUDEs) and nothing else.
 
-import { readFileSync, realpathSync } from 'node:fs';
+import { closeSync, openSync, readSync, realpathSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
-import { lex, type Entry, LexError } from './lexer.js';
+import { lex, type Entry, LexError, type LexRest } from './lexer.js';
 import { nameFromText, NameError, nameToText, keyIsAtOrBelow, nameKey } from './name.js';
 import { RdataError, type ParseContext, type RdataField } from './rdata/descriptor.js';
 import { classFromText, descriptorFor, genericFromText, typeFromText, typeToText } from './rdata/table.js';
@@ -36,6 +36,9 @@ export interface ParseOptions {
   /** Stop collecting after this many errors (the file is rejected anyway). */
   maxErrors?: number;
 }
+
+/** How much of a zone file is read and lexed at a time. */
+const CHUNK_SIZE = 1 << 20;
 
 /** Upper bound on the records one $GENERATE may produce, so a typo can't exhaust memory. */
 const MAX_GENERATE = 1 << 20;
@@ -91,31 +94,73 @@ export class ZoneParser {
       this.error(path, 0, `cannot read file: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
       return;
     }
-    this.parseText(readFileSync(real, 'latin1'), path, real);
+    this.withInclude(real, () => this.readChunks(real, path));
   }
 
-  /** Parses master-file text; `file` names it in diagnostics, `realPath` detects include cycles. */
-  parseText(text: string, file: string, realPath = file): void {
+  /** Parses master-file text; `file` names it in diagnostics. */
+  parseText(text: string, file: string): void {
+    this.withInclude(file, () => this.lexChunk(text, file, 1, true));
+  }
+
+  private withInclude(realPath: string, run: () => void): void {
     this.includeStack.push(realPath);
     try {
-      lex(
-        text,
-        (entry) => {
-          if (this.opts.errors.length >= this.maxErrors) return;
-          try {
-            this.entry(entry, file);
-          } catch (e) {
-            if (e instanceof ParseFailure) this.error(file, e.line, e.message);
-            else if (e instanceof RdataError) this.error(file, e.field?.line ?? entry.line, e.message);
-            else if (e instanceof NameError || e instanceof RangeError) this.error(file, entry.line, e.message);
-            else throw e;
-          }
-        },
-        (e: LexError) => this.error(file, e.line, e.message),
-      );
+      run();
     } finally {
       this.includeStack.pop();
     }
+  }
+
+  /**
+   * Reads a file a chunk at a time, so a large zone is never held whole as bytes and as text at
+   * once (peak memory matters: every POP loads every zone). Chunks end at a line break; an entry
+   * left open by parentheses carries over into the next chunk.
+   */
+  private readChunks(real: string, file: string): void {
+    const fd = openSync(real, 'r');
+    try {
+      const buf = Buffer.allocUnsafe(CHUNK_SIZE);
+      let carry = '';
+      let line = 1;
+      for (;;) {
+        const got = readSync(fd, buf, 0, CHUNK_SIZE, null);
+        if (got === 0) {
+          if (carry.length > 0) this.lexChunk(carry, file, line, true);
+          return;
+        }
+        const text = carry + buf.toString('latin1', 0, got);
+        const cut = text.lastIndexOf('\n') + 1;
+        if (cut === 0) {
+          carry = text;
+          continue;
+        }
+        const rest = this.lexChunk(cut === text.length ? text : text.substring(0, cut), file, line, false);
+        carry = text.substring(rest.offset);
+        line = rest.line;
+      }
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  private lexChunk(text: string, file: string, firstLine: number, final: boolean): LexRest {
+    return lex(
+      text,
+      (entry) => {
+        if (this.opts.errors.length >= this.maxErrors) return;
+        try {
+          this.entry(entry, file);
+        } catch (e) {
+          if (e instanceof ParseFailure) this.error(file, e.line, e.message);
+          else if (e instanceof RdataError) this.error(file, e.field?.line ?? entry.line, e.message);
+          else if (e instanceof NameError || e instanceof RangeError) this.error(file, entry.line, e.message);
+          else throw e;
+        }
+      },
+      (e: LexError) => this.error(file, e.line, e.message),
+      firstLine,
+      final,
+    );
   }
 
   private error(file: string, line: number, message: string): void {
@@ -276,7 +321,7 @@ export class ZoneParser {
     this.lastOwner = null;
     this.lastOwnerText = '';
     try {
-      this.parseText(readFileSync(real, 'latin1'), relative(process.cwd(), path) || path, real);
+      this.withInclude(real, () => this.readChunks(real, relative(process.cwd(), path) || path));
     } finally {
       this.origin = savedOrigin;
       this.lastOwner = savedOwner;

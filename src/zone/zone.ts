@@ -70,9 +70,13 @@ export function targetOffset(type: number): number {
   return type === 2 ? 0 : type === 15 ? 2 : type === 33 ? 6 : -1;
 }
 
-/** One record's `[RDLENGTH][RDATA]` as latin1, the unit of WireRRset.data. */
+const recordScratch = Buffer.allocUnsafe(2 + 0xffff);
+
+/** One record's `[RDLENGTH][RDATA]` as latin1, the unit of WireRRset.data: one flat string, not a concatenation. */
 export function wireRecord(rdata: Buffer): string {
-  return String.fromCharCode(rdata.length >> 8, rdata.length & 0xff) + rdata.toString('latin1');
+  recordScratch.writeUInt16BE(rdata.length, 0);
+  rdata.copy(recordScratch, 2);
+  return recordScratch.toString('latin1', 0, 2 + rdata.length);
 }
 
 export interface ZoneNode {
