@@ -84,13 +84,13 @@ class Handler implements QueryHandler {
     const tcp = meta.transport === 'tcp';
     // RFC 6891 §6.2.5: the smaller of the requestor's size (at least 512) and ours; 512 without EDNS.
     const limit = tcp ? TCP_LIMIT : q.edns ? Math.min(q.udpSize, this.opts.ednsUdpSize) : UDP_LIMIT;
+    const nameLen = q.qnameEnd - HEADER_SIZE;
+    const kb = this.keyBuf;
     if (status === ParseStatus.BadVers) {
       // RFC 6891 §6.1.3: BADVERS, with an OPT of the version we do speak (0).
       const plan = emptyPlan('refused', RCODE.BADVERS, false, q.qclass, null);
-      return this.emit(plan, msg, '', limit, meta, 'badvers', null);
+      return this.emit(plan, msg, kb.toString('latin1', 0, nameLen), limit, meta, 'badvers', null);
     }
-    const nameLen = q.qnameEnd - HEADER_SIZE;
-    const kb = this.keyBuf;
     kb[nameLen] = q.qtype >> 8;
     kb[nameLen + 1] = q.qtype & 0xff;
     kb[nameLen + 2] = q.qclass >> 8;

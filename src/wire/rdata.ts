@@ -52,7 +52,7 @@ export class RdataWriter {
     src.copy(buf, this.pos, this.srcAt, offset);
     this.pos += offset - this.srcAt;
     if (kind === 'cname') {
-      this.pos = writeName(buf, this.pos, nameKey(src, offset, offset + length), src, offset, this.table);
+      this.pos = writeName(buf, this.pos, nameKey(src, offset), src, offset, this.table);
     } else {
       src.copy(buf, this.pos, offset, offset + length);
       this.pos += length;
