@@ -49,8 +49,8 @@ export class ZoneBuilder implements RecordSink {
   private readonly nodes = new Map<string, Node>();
   private readonly originKey: string;
   private records = 0;
-  /** The parser hands consecutive records of one owner the same Buffer: skip the key and map work for them. */
-  private lastOwner: Buffer | null = null;
+  /** Consecutive records usually share an owner: skip the map work for them. */
+  private lastOwner: string | null = null;
   private lastNode: Node | null = null;
   /**
    * Canonical RDATA (latin1) of large sets, for duplicate detection in constant time; small sets are
@@ -73,16 +73,15 @@ export class ZoneBuilder implements RecordSink {
     this.originKey = nameKey(origin);
   }
 
-  add(owner: Buffer, type: number, ttl: number, rdata: Buffer, file: string, line: number): void {
+  add(owner: string, type: number, ttl: number, rdata: Buffer, file: string, line: number): void {
     let node: Node | undefined;
     if (owner === this.lastOwner) {
       node = this.lastNode!;
     } else {
-      const k = nameKey(owner);
-      node = this.nodes.get(k);
+      node = this.nodes.get(owner);
       if (!node) {
-        node = new Node(k);
-        this.nodes.set(k, node);
+        node = new Node(owner);
+        this.nodes.set(owner, node);
       }
       this.lastOwner = owner;
       this.lastNode = node;

@@ -4,6 +4,11 @@
 
 import type { RdataField } from './rdata/descriptor.js';
 
+/**
+ * One entry. The entry and its fields are reused for the next entry of the same `lex` call (a zone
+ * has millions of fields; allocating each would dominate the load): consume them in the callback,
+ * keep only the strings.
+ */
 export interface Entry {
   /** The entry began with white space: its owner is the previous owner (RFC 1035 §5.1). */
   blankOwner: boolean;
@@ -48,12 +53,28 @@ export function lex(text: string, onEntry: (e: Entry) => void, onError: (e: LexE
   const n = text.length;
   let i = 0;
   let line = firstLine;
+  const pool: RdataField[] = [];
+  const fields: RdataField[] = [];
+  const entry: Entry = { blankOwner: false, fields, line: 0 };
+  let count = 0;
+  const push = (t: string, quoted: boolean, at: number): void => {
+    let f = pool[count];
+    if (f === undefined) {
+      f = { text: t, quoted, line: at };
+      pool.push(f);
+    } else {
+      f.text = t;
+      f.quoted = quoted;
+      f.line = at;
+    }
+    fields[count++] = f;
+  };
   while (i < n) {
     // Start of a physical line that may begin an entry.
     const entryStart = i;
     const startLine = line;
     const blankOwner = text.charCodeAt(i) === SPACE || text.charCodeAt(i) === TAB;
-    const fields: RdataField[] = [];
+    count = 0;
     let depth = 0;
     let parenLine = 0;
     let broken = false;
@@ -119,7 +140,7 @@ export function lex(text: string, onEntry: (e: Entry) => void, onError: (e: LexE
           skipToEndOfLine();
           break;
         }
-        fields.push({ text: text.substring(i + 1, j), quoted: true, line: fieldLine });
+        push(text.substring(i + 1, j), true, fieldLine);
         i = j + 1;
         continue;
       }
@@ -135,10 +156,15 @@ export function lex(text: string, onEntry: (e: Entry) => void, onError: (e: LexE
         j++;
       }
       if (j > n) j = n;
-      fields.push({ text: text.substring(i, j), quoted: false, line });
+      push(text.substring(i, j), false, line);
       i = j;
     }
-    if (!broken && fields.length > 0) onEntry({ blankOwner, fields, line: startLine });
+    if (!broken && count > 0) {
+      fields.length = count;
+      entry.blankOwner = blankOwner;
+      entry.line = startLine;
+      onEntry(entry);
+    }
   }
   return { offset: n, line };
 

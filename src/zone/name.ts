@@ -88,21 +88,24 @@ function isDigit(c: number): boolean {
 }
 
 /**
- * Parses a name in presentation form (RFC 1035 §5.1: `\X` and `\DDD` escapes). A name without a
- * trailing dot is relative to `origin`; `@` alone is the origin. The text is latin1: one char, one octet.
+ * Parses a name in presentation form (RFC 1035 §5.1: `\X` and `\DDD` escapes) into `scratch`,
+ * returning its wire length. A name without a trailing dot is relative to `origin`; `@` alone is
+ * the origin. The text is latin1: one char, one octet.
  */
-export function nameFromText(text: string, origin: Buffer | null): Buffer {
+function parseName(text: string, origin: Buffer | null): number {
   if (text === '@') {
     if (!origin) throw new NameError('"@" used with no origin');
-    return origin;
+    origin.copy(scratch, 0);
+    return origin.length;
   }
-  if (text === '.') return ROOT;
+  if (text === '.') {
+    scratch[0] = 0;
+    return 1;
+  }
   if (text.length === 0) throw new NameError('empty name');
-  let o = 0; // write position in scratch
+  let o = 1; // write position in scratch
   let labelStart = 0;
-  let absolute = false;
   scratch[0] = 0;
-  o = 1;
   for (let i = 0; i < text.length; ) {
     let c = text.charCodeAt(i);
     if (c === 0x2e /* . */) {
@@ -111,8 +114,9 @@ export function nameFromText(text: string, origin: Buffer | null): Buffer {
       scratch[labelStart] = len;
       i++;
       if (i === text.length) {
-        absolute = true;
-        break;
+        scratch[o++] = 0;
+        if (o > MAX_NAME_LENGTH) throw new NameError(`name longer than 255 octets: "${text}"`);
+        return o;
       }
       labelStart = o;
       scratch[o++] = 0;
@@ -141,20 +145,27 @@ export function nameFromText(text: string, origin: Buffer | null): Buffer {
     if (o >= MAX_NAME_LENGTH) throw new NameError(`name longer than 255 octets: "${text}"`);
     scratch[o++] = c;
   }
-  if (!absolute) {
-    const len = o - labelStart - 1;
-    if (len === 0) throw new NameError(`empty label in "${text}"`);
-    scratch[labelStart] = len;
-    if (!origin) throw new NameError(`relative name "${text}" with no origin`);
-    if (o + origin.length > MAX_NAME_LENGTH) throw new NameError(`name longer than 255 octets: "${text}"`);
-    const out = Buffer.allocUnsafe(o + origin.length);
-    scratch.copy(out, 0, 0, o);
-    origin.copy(out, o);
-    return out;
-  }
-  scratch[o++] = 0;
-  if (o > MAX_NAME_LENGTH) throw new NameError(`name longer than 255 octets: "${text}"`);
-  return Buffer.from(scratch.subarray(0, o));
+  const len = o - labelStart - 1;
+  if (len === 0) throw new NameError(`empty label in "${text}"`);
+  scratch[labelStart] = len;
+  if (!origin) throw new NameError(`relative name "${text}" with no origin`);
+  if (o + origin.length > MAX_NAME_LENGTH) throw new NameError(`name longer than 255 octets: "${text}"`);
+  origin.copy(scratch, o);
+  return o + origin.length;
+}
+
+/** A name in presentation form as a wire Buffer (see parseName for the syntax). */
+export function nameFromText(text: string, origin: Buffer | null): Buffer {
+  if (text === '@' && origin) return origin;
+  const n = parseName(text, origin);
+  return Buffer.from(scratch.subarray(0, n));
+}
+
+/** A name in presentation form straight to its lookup key, with no Buffer in between. */
+export function keyFromText(text: string, origin: Buffer | null): string {
+  const n = parseName(text, origin);
+  for (let i = 0; i < n; i++) scratch[i] = lowerByte(scratch[i]!);
+  return scratch.toString('latin1', 0, n);
 }
 
 /** Presentation form of the wire name at `offset`, absolute (trailing dot), escaping as BIND does. */

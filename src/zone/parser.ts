@@ -6,7 +6,7 @@
 import { closeSync, openSync, readSync, realpathSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { lex, type Entry, LexError, type LexRest } from './lexer.js';
-import { nameFromText, NameError, nameToText, keyIsAtOrBelow, nameKey } from './name.js';
+import { keyFromText, keyIsAtOrBelow, keyToText, nameFromText, NameError, nameKey } from './name.js';
 import { RdataError, type ParseContext, type RdataField } from './rdata/descriptor.js';
 import { classFromText, descriptorFor, genericFromText, typeFromText, typeToText } from './rdata/table.js';
 import { parseTtl } from './ttl.js';
@@ -23,7 +23,8 @@ export function formatDiagnostic(d: Diagnostic): string {
 }
 
 export interface RecordSink {
-  add(owner: Buffer, type: number, ttl: number, rdata: Buffer, file: string, line: number): void;
+  /** One record; `owner` is the owner's lookup key (lower-cased wire form, see name.ts). */
+  add(owner: string, type: number, ttl: number, rdata: Buffer, file: string, line: number): void;
 }
 
 export interface ParseOptions {
@@ -37,8 +38,8 @@ export interface ParseOptions {
   maxErrors?: number;
 }
 
-/** How much of a zone file is read and lexed at a time. */
-const CHUNK_SIZE = 1 << 20;
+/** How much of a zone file is read and lexed at a time: under 1 MiB, where Node would decode into off-heap strings that only a full GC frees. */
+const CHUNK_SIZE = 1 << 18;
 
 /** Upper bound on the records one $GENERATE may produce, so a typo can't exhaust memory. */
 const MAX_GENERATE = 1 << 20;
@@ -57,8 +58,10 @@ export class ZoneParser {
   private readonly zoneOriginKey: string;
   private defaultTtl: number | null = null; // $TTL
   private lastTtl: number | null = null; // RFC 1035: the last explicitly stated TTL
-  private lastOwner: Buffer | null = null;
+  private lastOwner: string | null = null; // key
   private lastOwnerText = '';
+  /** The last owner found outside the zone: its records are ignored (with a warning each), as BIND does. */
+  private ownerOutside: string | null = null;
   private readonly includeStack: string[] = [];
   private readonly ctx: ParseContext;
   private readonly maxErrors: number;
@@ -175,7 +178,7 @@ export class ZoneParser {
       return;
     }
     let i = 0;
-    let owner: Buffer;
+    let owner: string;
     if (e.blankOwner) {
       if (!this.lastOwner) throw new ParseFailure('no previous owner name for a record with a blank owner', e.line);
       owner = this.lastOwner;
@@ -186,10 +189,18 @@ export class ZoneParser {
     this.record(owner, f, i, e.line, file);
   }
 
-  private ownerName(field: RdataField): Buffer {
-    // Consecutive records usually repeat the owner: reuse the parsed name.
-    if (this.lastOwner && field.text === this.lastOwnerText && !field.quoted) return this.lastOwner;
-    const owner = this.nameField(field);
+  /** The owner's key. Consecutive records usually repeat the owner: reuse the parsed name. */
+  private ownerName(field: RdataField): string {
+    if (this.lastOwner !== null && field.text === this.lastOwnerText && !field.quoted) return this.lastOwner;
+    if (field.quoted) throw new RdataError(`a name may not be quoted: "${field.text}"`, field);
+    let owner: string;
+    try {
+      owner = keyFromText(field.text, this.origin);
+    } catch (e) {
+      if (e instanceof NameError) throw new RdataError(e.message, field);
+      throw e;
+    }
+    if (!keyIsAtOrBelow(owner, this.zoneOriginKey)) this.ownerOutside = owner;
     this.lastOwner = owner;
     this.lastOwnerText = field.text;
     return owner;
@@ -201,7 +212,7 @@ export class ZoneParser {
   }
 
   /** Parses `[ttl] [class] type rdata...` (TTL and class in either order) from fields[i]. */
-  private record(owner: Buffer, f: RdataField[], i: number, line: number, file: string): void {
+  private record(owner: string, f: RdataField[], i: number, line: number, file: string): void {
     let ttl: number | null = null;
     let cls: number | null = null;
     for (let k = 0; k < 2 && i < f.length; k++) {
@@ -239,8 +250,8 @@ export class ZoneParser {
     const rdataFields = f.slice(i + 1);
     const rdata = this.rdata(type, rdataFields, typeField);
     if (ttl === null) ttl = this.implicitTtl(type, rdata, file, line);
-    if (!keyIsAtOrBelow(nameKey(owner), this.zoneOriginKey)) {
-      this.opts.warnings.push({ file, line, message: `ignoring out-of-zone data (${nameToText(owner)})` });
+    if (owner === this.ownerOutside) {
+      this.opts.warnings.push({ file, line, message: `ignoring out-of-zone data (${keyToText(owner)})` });
       return;
     }
     this.sink.add(owner, type, ttl, rdata, file, line);
@@ -344,7 +355,7 @@ export class ZoneParser {
     const rest = f.slice(3);
     const templates = rest.map((r) => (r.quoted ? null : compileTemplate(r.text, r.line)));
     for (let v = start; v <= stop; v += step) {
-      const owner = this.nameField({ text: lhs(v), quoted: false, line: e.line });
+      const owner = this.ownerName({ text: lhs(v), quoted: false, line: e.line });
       const fields = rest.map((r, k) => (templates[k] ? { text: templates[k]!(v), quoted: false, line: r.line } : r));
       this.record(owner, fields, 0, e.line, file);
     }
