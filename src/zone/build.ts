@@ -25,6 +25,8 @@ class BuildRRset extends WireRRset {
 class Node implements ZoneNode {
   flags = 0;
   rrsets: BuildRRset[] = [];
+  /** The node one label up (null at the apex): set once every name has its node. */
+  parent: Node | null = null;
   constructor(readonly key: string) {}
   /** Lower-case wire name, derived on demand so a million-name zone holds one string per name. */
   get name(): Buffer {
@@ -195,16 +197,17 @@ export class ZoneBuilder implements RecordSink {
   private addEmptyNonTerminals(): Node[][] {
     const originDepth = keyLabelCount(this.originKey);
     const byDepth: Node[][] = [];
-    const existing = [...this.nodes.values()];
-    for (const node of existing) {
-      let k = parentKey(node.key);
-      while (k !== null && k.length > this.originKey.length) {
-        if (this.nodes.has(k)) break;
-        const ent = new Node(k);
-        ent.flags |= NodeFlag.EmptyNonTerminal;
-        this.nodes.set(k, ent);
-        k = parentKey(k);
+    // A Map visits entries added while it is iterated, so new ENTs get their own parents in turn.
+    for (const node of this.nodes.values()) {
+      if (node.key === this.originKey) continue;
+      const pk = parentKey(node.key)!;
+      let parent = this.nodes.get(pk);
+      if (!parent) {
+        parent = new Node(pk);
+        parent.flags |= NodeFlag.EmptyNonTerminal;
+        this.nodes.set(pk, parent);
       }
+      node.parent = parent;
     }
     for (const node of this.nodes.values()) {
       const d = keyLabelCount(node.key) - originDepth;
@@ -224,8 +227,8 @@ export class ZoneBuilder implements RecordSink {
           if (s.type === T.NS && node.key !== this.originKey) f |= NodeFlag.Delegation;
           if (s.type === T.DNAME) f |= NodeFlag.DName;
         }
-        if (node.key !== this.originKey) {
-          const parent = this.nodes.get(parentKey(node.key)!)!;
+        const parent = node.parent;
+        if (parent !== null) {
           if (parent.flags & (NodeFlag.Delegation | NodeFlag.DName | NodeFlag.BelowCut)) f |= NodeFlag.BelowCut;
           if (node.key.charCodeAt(0) === 1 && node.key.charCodeAt(1) === 0x2a) parent.flags |= NodeFlag.WildcardChild;
         }
@@ -246,7 +249,7 @@ export class ZoneBuilder implements RecordSink {
           }
         }
         if (!(node.flags & NodeFlag.BelowCut)) continue;
-        const underDname = this.occludingDname(node.key);
+        const underDname = this.occludingDname(node);
         for (const s of node.rrsets) {
           if (!underDname && (s.type === T.A || s.type === T.AAAA)) continue; // glue
           const by = underDname ? `the DNAME at ${keyToText(underDname)}` : 'a delegation';
@@ -256,15 +259,9 @@ export class ZoneBuilder implements RecordSink {
     }
   }
 
-  private occludingDname(key: string): string | null {
-    let k = parentKey(key);
+  private occludingDname(node: Node): string | null {
     let found: string | null = null;
-    while (k !== null && k.length >= this.originKey.length) {
-      const n = this.nodes.get(k);
-      if (n && n.flags & NodeFlag.DName) found = k;
-      if (k === this.originKey) break;
-      k = parentKey(k);
-    }
+    for (let n = node.parent; n !== null; n = n.parent) if (n.flags & NodeFlag.DName) found = n.key;
     return found;
   }
 
