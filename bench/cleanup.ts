@@ -1,5 +1,7 @@
 // Stopping what a benchmark started when it is interrupted (Ctrl-C, SIGTERM) or fails, so no
 // server or measured tool outlives the run. Everything is stopped by the PID it was started with.
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable } from 'node:stream';
 
 type Cleanup = () => void | Promise<void>;
 
@@ -27,4 +29,43 @@ export function onInterrupt(fn: Cleanup): () => void {
   return () => {
     pending.delete(fn);
   };
+}
+
+export interface GroupChild {
+  child: ChildProcessByStdio<null, Readable, Readable>;
+  /** SIGKILL to the child's whole process group (a no-op once it exited). */
+  kill(): void;
+  /** Call once the child exited: it no longer needs killing on interrupt. */
+  release(): void;
+}
+
+/**
+ * Spawns `file` as the leader of its own process group, so a wrapper (taskset, /usr/bin/time) and
+ * the tool it runs are killed together, on a time-out or on Ctrl-C.
+ */
+export function spawnGroup(file: string, args: string[]): GroupChild {
+  const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const kill = (): void => {
+    if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  };
+  return { child, kill, release: onInterrupt(kill) };
+}
+
+/** Runs a benchmark's main function: its result is the exit status; a thrown error prints and exits 2. */
+export function runMain(name: string, main: () => Promise<number>): void {
+  main().then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`${name}: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exitCode = 2;
+    },
+  );
 }

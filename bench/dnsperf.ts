@@ -3,8 +3,7 @@
 // dnsperf 2.10 prints only the average latency. For percentiles it runs with -v, which prints one
 // line per response (`> NOERROR name TYPE 0.000123`, or `> T name TYPE` for a time-out); the
 // latencies are collected from that stream and sorted.
-import { spawn } from 'node:child_process';
-import { onInterrupt } from './cleanup.js';
+import { spawnGroup } from './cleanup.js';
 
 export interface DnsperfOptions {
   port: number;
@@ -83,18 +82,8 @@ export function runDnsperf(o: DnsperfOptions): Promise<DnsperfResult> {
   if (o.latencies) args.push('-v');
   const argv = ['-c', String(o.cpu), 'dnsperf', ...args];
   return new Promise((resolve, reject) => {
-    // Its own process group, so Ctrl-C or a hang kills dnsperf, not only taskset's PID.
-    const child = spawn('taskset', argv, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    const kill = (): void => {
-      if (child.pid !== undefined && child.exitCode === null) {
-        try {
-          process.kill(-child.pid, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-      }
-    };
-    const unregister = onInterrupt(kill);
+    // dnsperf runs under taskset: kill the whole group on a hang or Ctrl-C, not only taskset's PID.
+    const { child, kill, release } = spawnGroup('taskset', argv);
     const hardLimit = setTimeout(kill, (o.seconds + o.timeoutSeconds + 15) * 1000);
     const samples = new Samples();
     const tail: string[] = [];
@@ -120,12 +109,12 @@ export function runDnsperf(o: DnsperfOptions): Promise<DnsperfResult> {
     });
     child.on('error', (e) => {
       clearTimeout(hardLimit);
-      unregister();
+      release();
       reject(e);
     });
     child.on('close', (code) => {
       clearTimeout(hardLimit);
-      unregister();
+      release();
       tail.push(carry);
       try {
         if (code !== 0) throw new Error(`dnsperf exited with ${code}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`);

@@ -4,11 +4,10 @@
 // `/usr/bin/time -f %M`, which reports ru_maxrss from wait4(2): the kernel's exact high-water mark.
 // Without it, the child's /proc/<pid>/status is polled every 20 ms and the last VmHWM read is kept;
 // VmHWM is itself a kernel-kept high-water mark, so only growth in the child's final <20 ms can be missed.
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { onInterrupt } from './cleanup.js';
+import { spawnGroup } from './cleanup.js';
 
 const GNU_TIME = '/usr/bin/time';
 const POLL_MS = 20;
@@ -45,18 +44,8 @@ export function runMeasured(cmd: string, args: string[], timeoutMs: number): Pro
   const [file, argv] = useTime ? [GNU_TIME, ['-f', '%M', '-o', timeFile, cmd, ...args]] : [cmd, args];
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint();
-    // Its own process group, so a time-out or Ctrl-C kills the measured tool too, not just /usr/bin/time.
-    const child = spawn(file, argv, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    const killGroup = (): void => {
-      if (child.pid !== undefined && child.exitCode === null) {
-        try {
-          process.kill(-child.pid, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-      }
-    };
-    const unregister = onInterrupt(killGroup);
+    // The measured tool runs under /usr/bin/time: a time-out or Ctrl-C kills both.
+    const { child, kill, release } = spawnGroup(file, argv);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));
@@ -71,17 +60,17 @@ export function runMeasured(cmd: string, args: string[], timeoutMs: number): Pro
     let timedOut = false;
     const killer = setTimeout(() => {
       timedOut = true;
-      killGroup();
+      kill();
     }, timeoutMs);
     child.on('error', (e) => {
-      unregister();
+      release();
       clearTimeout(killer);
       if (poll) clearInterval(poll);
       reject(e);
     });
     child.on('close', (code) => {
       const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
-      unregister();
+      release();
       clearTimeout(killer);
       if (poll) clearInterval(poll);
       let peakRssKiB = polledHwm;

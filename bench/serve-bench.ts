@@ -3,14 +3,14 @@
 // and dnsperf pinned to the other, alternating the servers several times in one run, on two query
 // mixes: the 2018 root zone and a generated 1,000,000-record zone. Every server loads both zones.
 //
-//   node dist/bench/serve-bench.js [--quick] [--duration S] [--rounds N] [--mixes root,big]
+//   node dist/bench/serve-bench.js [--quick] [--duration S] [--rounds N] [--mixes root,big|root:apex,big:mx,...]
 //     [--servers anycast-dns,nsd,knot,bind,echo] [--rate QPS] [--clients N] [--outstanding N]
 //     [--server-cpu N] [--client-cpu N] [--budget S]
 //
 // Targets (issue 3), one process on one core: at least 85% of the echo server's queries/s on both
 // mixes and more than BIND's; zero lost queries at the fixed rate; RSS at most 1.5x NSD's.
 import { spawnSync } from 'node:child_process';
-import { onInterrupt } from './cleanup.js';
+import { onInterrupt, runMain } from './cleanup.js';
 import { runDnsperf, type DnsperfResult } from './dnsperf.js';
 import { ensureBenchData, type BenchData } from './gen-zone.js';
 import { serverMemory, type ServerMemory } from './measure.js';
@@ -33,7 +33,8 @@ interface Options {
   budgetMs: number;
 }
 
-type MixId = 'root' | 'big';
+/** `root` or `big` (the mixed query files), or one category of either, e.g. `root:apex`, `big:mx`. */
+type MixId = string;
 
 function parseArgs(argv: string[]): Options {
   const o: Options = { seconds: 10, rounds: 3, mixes: ['root', 'big'], servers: [...SERVER_IDS], clients: 8, outstanding: 1000, serverCpu: 0, clientCpu: 1, budgetMs: 30 * 60_000 };
@@ -64,14 +65,19 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--budget') o.budgetMs = int() * 1000;
     else throw new Error(`unknown option ${a} (see the header of bench/serve-bench.ts)`);
   }
-  for (const m of o.mixes) if (m !== 'root' && m !== 'big') throw new Error(`unknown mix ${m} (root, big)`);
   for (const s of o.servers) if (!isServerId(s)) throw new Error(`unknown server ${s} (${SERVER_IDS.join(', ')})`);
   if (o.seconds < 1 || o.rounds < 1) throw new Error('--duration and --rounds must be at least 1');
   return o;
 }
 
 function queryFile(data: BenchData, mix: MixId): string {
-  return mix === 'root' ? data.root.queries.mixed : data.big.queries.mixed;
+  const [zone, category = 'mixed'] = mix.split(':');
+  const files = zone === 'root' ? data.root.queries : zone === 'big' ? data.big.queries : undefined;
+  const file = files?.[category];
+  if (file === undefined) {
+    throw new Error(`unknown mix ${mix}: root or big, optionally with a category (root: ${Object.keys(data.root.queries).join(', ')}; big: ${Object.keys(data.big.queries).join(', ')})`);
+  }
+  return file;
 }
 
 function dnsperfVersion(): string {
@@ -104,13 +110,14 @@ async function main(): Promise<number> {
     { origin: data.root.origin, file: data.root.file },
     { origin: data.big.origin, file: data.big.file },
   ];
+  for (const mix of o.mixes) queryFile(data, mix);
   const deadline = Date.now() + o.budgetMs;
   const perRun = o.seconds + 1;
   const estimate = o.servers.length * o.mixes.length * perRun * (o.rounds + 1);
   console.log(machineLine());
   console.log(`dnsperf ${dnsperfVersion()} on core ${o.clientCpu}: -c ${o.clients} -q ${o.outstanding} -t 1 -e, ${o.seconds} s per run; servers on core ${o.serverCpu}, one worker each, 127.0.0.1 only`);
   console.log(`zones in every server: ${data.root.source} (${data.root.records} records, trailing duplicate SOA removed) and ${data.big.origin} (${data.big.records} records)`);
-  console.log(`plan: ${o.rounds} round(s) x ${o.mixes.length} mix(es) x ${o.servers.length} server(s) at full speed, then one fixed-rate run each; ~${estimate} s of load\n`);
+  console.log(`plan: ${o.rounds} round(s) x ${o.mixes.length} mix(es) x ${o.servers.length} server(s) at full speed, then one fixed-rate run each; ~${estimate} s of load`);
 
   const servers = new Map<ServerId, BenchServer>();
   const stopAll = async (): Promise<void> => {
@@ -281,12 +288,4 @@ async function main(): Promise<number> {
   return failures.length === 0 && verdicts.every(Boolean) ? 0 : 1;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    process.stderr.write(`serve-bench: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = 2;
-  },
-);
+runMain('serve-bench', main);
