@@ -4,6 +4,7 @@
 // (RFC 2181 §9, RFC 9471 §3).
 
 import type { AnswerPlan, PlanRR } from '../answer/plan.js';
+import { WireRRset } from '../zone/zone.js';
 import { T } from '../zone/types.js';
 import { CompressionTable, writeName } from './compress.js';
 import { HEADER_SIZE } from './query.js';
@@ -51,6 +52,8 @@ export class ResponseWriter {
   private counts = [0, 0, 0];
   private dropped = false;
   private optionalAuthorityWritten = false;
+  /** Records written by the last writeRRset. */
+  private written = 0;
 
   /**
    * Writes the response to `plan` for the query `msg`, whose question ends at `questionEnd` and whose name
@@ -120,10 +123,10 @@ export class ResponseWriter {
           continue;
         }
         const start = this.pos;
-        const end = writeRRset(buf, start, rr, rrclass, qkey, table, this.rdata);
+        const end = this.writeRRset(start, rr, rrclass, qkey);
         if (end <= limit) {
           this.pos = end;
-          this.counts[s] += rr.set.rdatas.length;
+          this.counts[s] += this.written;
           if (rr.optional && s === 1) this.optionalAuthorityWritten = true;
           continue;
         }
@@ -134,37 +137,47 @@ export class ResponseWriter {
     }
     return Pass.Ok;
   }
-}
 
-function writeRRset(
-  buf: Buffer,
-  pos: number,
-  rr: PlanRR,
-  rrclass: number,
-  qkey: string,
-  table: CompressionTable,
-  rdataWriter: RdataWriter,
-): number {
-  const set = rr.set;
-  const rdatas = set.rdatas;
-  const ownerKey = rr.ownerKey;
-  for (let i = 0; i < rdatas.length; i++) {
-    if (ownerKey === qkey) {
-      buf[pos++] = 0xc0;
-      buf[pos++] = HEADER_SIZE;
-    } else {
-      pos = writeName(buf, pos, ownerKey, null, 0, table);
+  /** Writes every record of `rr` from `pos`; returns the end and leaves the record count in `written`. */
+  private writeRRset(pos: number, rr: PlanRR, rrclass: number, qkey: string): number {
+    const buf = this.buf;
+    const set = rr.set;
+    // Zone RRsets hold their records as one latin1 string `[RDLENGTH][RDATA]...`: spliced without decoding.
+    const data = set instanceof WireRRset ? set.data : null;
+    const rdatas = data === null ? set.rdatas : null;
+    const n = rdatas === null ? Infinity : rdatas.length;
+    let count = 0;
+    for (let p = 0; data === null ? count < n : p < data.length; count++) {
+      pos = this.writeOwner(pos, rr.ownerKey, qkey);
+      buf.writeUInt16BE(set.type, pos);
+      buf.writeUInt16BE(rrclass, pos + 2);
+      buf.writeUInt32BE(rr.ttl, pos + 4);
+      const rdStart = pos + 10;
+      let rdEnd: number;
+      if (data !== null) {
+        const len = (data.charCodeAt(p) << 8) | data.charCodeAt(p + 1);
+        rdEnd = this.rdata.writeLatin1(buf, rdStart, set.type, data, p + 2, len, this.table);
+        p += 2 + len;
+      } else {
+        rdEnd = this.rdata.write(buf, rdStart, set.type, rdatas![count]!, this.table);
+      }
+      buf.writeUInt16BE(rdEnd - rdStart, pos + 8);
+      pos = rdEnd;
+      if (pos > 65535) break; // over any limit: the caller rolls back before the buffer's slack runs out
     }
-    buf.writeUInt16BE(set.type, pos);
-    buf.writeUInt16BE(rrclass, pos + 2);
-    buf.writeUInt32BE(rr.ttl, pos + 4);
-    const rdStart = pos + 10;
-    const rdEnd = rdataWriter.write(buf, rdStart, set.type, rdatas[i]!, table);
-    buf.writeUInt16BE(rdEnd - rdStart, pos + 8);
-    pos = rdEnd;
-    if (pos > 65535) return pos; // over any limit: the caller rolls back before the buffer's slack runs out
+    this.written = count;
+    return pos;
   }
-  return pos;
+
+  private writeOwner(pos: number, ownerKey: string, qkey: string): number {
+    if (ownerKey === qkey) {
+      // The question name, as the client wrote it (RFC 4343 §4.1).
+      this.buf[pos] = 0xc0;
+      this.buf[pos + 1] = HEADER_SIZE;
+      return pos + 2;
+    }
+    return writeName(this.buf, pos, ownerKey, null, 0, this.table);
+  }
 }
 
 /** RFC 6891 §6.1.2: root owner, CLASS = UDP size, TTL = extended rcode, version 0, DO; then options. */
