@@ -5,7 +5,7 @@
 import { keyIsAtOrBelow, keyLabelCount, keyToText, keyToWire, nameKey, parentKey } from './name.js';
 import type { Diagnostic, RecordSink } from './parser.js';
 import { canonicalRdata } from './rdata/walk.js';
-import { typeToText } from './rdata/table.js';
+import { descriptorFor, typeToText } from './rdata/table.js';
 import { T } from './types.js';
 import { newGeneration, NodeFlag, wireRecord, WireRRset, type Zone, type ZoneNode } from './zone.js';
 
@@ -36,6 +36,13 @@ class Node implements ZoneNode {
 
 /** From this many records on, an RRset's duplicate check uses a Set rather than a scan. */
 const LARGE_RRSET = 16;
+
+const canonicalNames: boolean[] = [];
+
+/** Whether RDATA of this type holds names that are lower-cased in canonical form (RFC 4034 §6.2). */
+function hasCanonicalNames(type: number): boolean {
+  return (canonicalNames[type] ??= descriptorFor(type)?.wire.some((b) => b === 'cname' || b === 'dname') ?? false);
+}
 
 /** RRset types that may share a name with a CNAME (RFC 2181 §10.1, RFC 4035 §2.5). */
 function mayCoexistWithCname(type: number): boolean {
@@ -129,17 +136,30 @@ export class ZoneBuilder implements RecordSink {
       this.warnings.push({ file, line, message: `${keyToText(key)} ${typeToText(type)}: TTL ${ttl} differs from the RRset's; set to prior TTL (${set.ttl})` });
     }
     set.data += wireRecord(rdata);
-    this.canon.get(set)?.add(canon);
-    this.nsLines.get(set)?.push(line);
+    if (this.canon.size > 0) this.canon.get(set)?.add(canon);
+    if (type === T.NS) this.nsLines.get(set)!.push(line);
     this.records++;
   }
 
   private isDuplicate(set: BuildRRset, canon: string): boolean {
-    const known = this.canon.get(set);
+    const known = this.canon.size > 0 ? this.canon.get(set) : undefined;
     if (known) return known.has(canon);
-    const all = set.rdatas.map((r) => canonicalRdata(set.type, r).toString('latin1'));
-    if (all.length >= LARGE_RRSET) this.canon.set(set, new Set(all));
-    return all.includes(canon);
+    // Scan the set's records in place; only types with names in their RDATA need re-canonicalising.
+    const d = set.data;
+    const names = hasCanonicalNames(set.type);
+    let n = 0;
+    let dup = false;
+    for (let p = 0; p < d.length; n++) {
+      const len = (d.charCodeAt(p) << 8) | d.charCodeAt(p + 1);
+      if (!dup && len === canon.length) {
+        let r = d.substring(p + 2, p + 2 + len);
+        if (names) r = canonicalRdata(set.type, Buffer.from(r, 'latin1')).toString('latin1');
+        dup = r === canon;
+      }
+      p += 2 + len;
+    }
+    if (n >= LARGE_RRSET) this.canon.set(set, new Set(set.rdatas.map((r) => canonicalRdata(set.type, r).toString('latin1'))));
+    return dup;
   }
 
   private fileIndex(file: string): number {
