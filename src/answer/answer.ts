@@ -114,7 +114,8 @@ function resolve(zones: ZoneSet, startZone: Zone, q: Question, plan: AnswerPlan)
     }
     seen.push(key);
     const nextKey = nameKey(target);
-    // RFC 1034 §3.6.2: stop at a loop or an overlong chain and answer what was found (Knot and BIND: NOERROR).
+    // RFC 1034 §3.6.2 calls loops an error but prescribes no response: stop at a loop or an overlong chain
+    // and answer NOERROR with the chain found, as Knot does (BIND answers SERVFAIL).
     if (hop + 1 >= MAX_CHAIN || seen.includes(nextKey)) return { zone, final: undefined, cut: undefined };
     const next = zoneFor(zones, nextKey, qtype);
     // The target is outside every zone we serve: the chain so far is the answer (we never recurse).
