@@ -33,7 +33,7 @@ export interface HandlerOptions {
   onResponse?: (info: ResponseInfo, meta: QueryMeta) => void;
   /** Called when answering a query threw (a bug): the query was answered SERVFAIL; the caller logs it. */
   onError?: (err: unknown, meta: QueryMeta) => void;
-  /** Bound on the response cache, in octets of cached responses; 0 disables it. 16 MiB by default. */
+  /** Bound on the response cache, in octets of cached responses; 0 disables it. 32 MiB by default. */
   responseCacheBytes?: number;
 }
 
