@@ -15,9 +15,18 @@ export interface CachedResponse {
   readonly info: ResponseInfo;
 }
 
+interface Slot {
+  readonly key: string;
+  readonly entry: CachedResponse;
+  /** Index in `slots`, for removal by swapping with the last one. */
+  index: number;
+}
+
 export class ResponseCache {
-  private readonly entries = new Map<string, CachedResponse>();
+  private readonly entries = new Map<string, Slot>();
+  private readonly slots: Slot[] = [];
   private bytes = 0;
+  private seed = 0x9e3779b9;
 
   constructor(
     readonly generation: number,
@@ -27,31 +36,50 @@ export class ResponseCache {
 
   /** The cached response usable under `limit`: a complete one that fits, or one written for that very limit. */
   get(key: string, limit: number): CachedResponse | undefined {
-    const e = this.entries.get(key);
-    if (e === undefined) return undefined;
+    const s = this.entries.get(key);
+    if (s === undefined) return undefined;
+    const e = s.entry;
     if (e.fit === Fit.Complete ? e.bytes.length <= limit : e.limit === limit) return e;
     return undefined;
   }
 
   set(key: string, entry: CachedResponse): void {
     const old = this.entries.get(key);
-    if (old !== undefined) {
-      this.bytes -= old.bytes.length + key.length;
-      this.entries.delete(key);
-    }
+    if (old !== undefined) this.remove(old);
     const size = entry.bytes.length + key.length;
     if (size > this.maxBytes) return;
-    // Oldest first (Map keeps insertion order): simple, and bounded whatever the query mix.
-    while (this.entries.size >= this.maxEntries || this.bytes + size > this.maxBytes) {
-      const [k, e] = this.entries.entries().next().value!;
-      this.entries.delete(k);
-      this.bytes -= e.bytes.length + k.length;
+    // Full: evict at random. Query mixes cycle through more names than fit (a dnsperf file, a scan);
+    // oldest-first eviction would then miss on every query, random eviction keeps a share of them.
+    while (this.slots.length >= this.maxEntries || this.bytes + size > this.maxBytes) {
+      this.remove(this.slots[this.random() % this.slots.length]!);
     }
-    this.entries.set(key, entry);
+    const slot: Slot = { key, entry, index: this.slots.length };
+    this.slots.push(slot);
+    this.entries.set(key, slot);
     this.bytes += size;
   }
 
   get size(): number {
-    return this.entries.size;
+    return this.slots.length;
+  }
+
+  private remove(s: Slot): void {
+    const last = this.slots.pop()!;
+    if (last !== s) {
+      this.slots[s.index] = last;
+      last.index = s.index;
+    }
+    this.entries.delete(s.key);
+    this.bytes -= s.entry.bytes.length + s.key.length;
+  }
+
+  /** xorshift32: eviction only needs to be unbiased, not unpredictable. */
+  private random(): number {
+    let x = this.seed;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    this.seed = x >>> 0;
+    return this.seed;
   }
 }

@@ -13,7 +13,7 @@ import { Fit, ResponseWriter, type EdnsReply } from './encoder.js';
 import type { HandlerOptions, QueryHandler, QueryMeta, ResponseInfo } from './handler-types.js';
 import { HEADER_SIZE, ParseStatus, ParsedQuery, parseQuery } from './query.js';
 
-const DEFAULT_CACHE_BYTES = 16 * 1024 * 1024;
+const DEFAULT_CACHE_BYTES = 32 * 1024 * 1024;
 /** Entries are counted too, so a flood of tiny responses can't grow the Map without bound. */
 const MAX_CACHE_ENTRIES = 200_000;
 const FLAG_QR = 0x80;
