@@ -1,7 +1,8 @@
 // Whole responses kept for reuse within one zone-set generation. The key holds everything a response
 // depends on besides the message ID, the question's case and the RD/CD bits (patched on a hit): the
 // lower-cased name, type, class, DO, EDNS present, NSID asked, and UDP or TCP. The size limit is checked
-// against the entry. The cache belongs to one ZoneSet: a reload makes a new one, so old bytes die with it.
+// against the entry. A cache belongs to one ZoneSet (one generation): the handler swaps the zones and a
+// new cache in one assignment, so a reload never serves the old bytes.
 
 import type { ResponseInfo } from './handler-types.js';
 import { Fit } from './encoder.js';
@@ -29,7 +30,6 @@ export class ResponseCache {
   private seed = 0x9e3779b9;
 
   constructor(
-    readonly generation: number,
     private readonly maxEntries: number,
     private readonly maxBytes: number,
   ) {}

@@ -60,7 +60,7 @@ class Handler implements QueryHandler {
   }
 
   private snapshot(zones: ZoneSet): Snapshot {
-    const cache = this.cacheBytes > 0 ? new ResponseCache(zones.generation, MAX_CACHE_ENTRIES, this.cacheBytes) : null;
+    const cache = this.cacheBytes > 0 ? new ResponseCache(MAX_CACHE_ENTRIES, this.cacheBytes) : null;
     return { zones, cache };
   }
 

@@ -80,14 +80,14 @@ test('cache: disabled with responseCacheBytes 0, answers unchanged', () => {
 
 test('cache: bounded in entries and octets', () => {
   const info = { transport: 'udp' as const, rcode: 0, outcome: 'answer', qtype: 1, zone: null, truncated: false, size: 100 };
-  const c = new ResponseCache(1, 10, 1000);
+  const c = new ResponseCache(10, 1000);
   for (let i = 0; i < 50; i++) c.set(`k${i}`, { bytes: Buffer.alloc(100), limit: 512, fit: Fit.Complete, info });
   assert.ok(c.size <= 9, `${c.size} entries`);
   assert.ok(c.get('k49', 512), 'the newest entry is kept');
   let kept = 0;
   for (let i = 0; i < 50; i++) if (c.get(`k${i}`, 512)) kept++;
   assert.equal(kept, c.size);
-  const d = new ResponseCache(1, 1000, 1000);
+  const d = new ResponseCache(1000, 1000);
   for (let i = 0; i < 50; i++) d.set(`k${i}`, { bytes: Buffer.alloc(10), limit: 512, fit: Fit.Complete, info });
   assert.equal(d.size, 50);
   d.set('huge', { bytes: Buffer.alloc(5000), limit: 512, fit: Fit.Complete, info });
