@@ -93,3 +93,14 @@ test('cache: bounded in entries and octets', () => {
   d.set('huge', { bytes: Buffer.alloc(5000), limit: 512, fit: Fit.Complete, info });
   assert.equal(d.get('huge', 65535), undefined, 'larger than the whole cache: not kept');
 });
+
+test('cache: a repeated question is answered from the cache, not recomputed', () => {
+  const zones = exampleZones();
+  const h = harness(zones);
+  const q = query('www.example.com');
+  assert.equal(decode(h.handler.handle(q, UDP)).rcode, 'NOERROR');
+  // Emptying the (normally immutable) zone map shows where the second answer comes from.
+  (zones.zones as Map<string, unknown>).clear();
+  assert.equal(decode(h.handler.handle(q, UDP)).rcode, 'NOERROR');
+  assert.equal(decode(h.handler.handle(query('www.example.com', { type: 'AAAA' }), UDP)).rcode, 'REFUSED');
+});
