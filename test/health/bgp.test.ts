@@ -4,7 +4,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, closeSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -116,8 +116,9 @@ describe('BGP: the health sidecar under ExaBGP, seen from BIRD', { timeout: 180_
       if (pred(routes())) return performance.now() - t0;
       await sleep(20);
     }
-    throw new Error(`timed out after ${limitMs} ms waiting for: ${what}\nBIRD: ${run('birdc', ['-s', birdSock, 'show', 'route', 'all'])}\nExaBGP/sidecar log tail:\n${readFileSync(exabgpLog, 'utf8').split('\n').slice(-30).join('\n')}`);
+    throw new Error(`timed out after ${limitMs} ms waiting for: ${what}\nBIRD: ${run('birdc', ['-s', birdSock, 'show', 'route', 'all'])}\nExaBGP/sidecar log tail:\n${readFileSync(exabgpLog, 'utf8').split('\n').slice(-30).join('\n')}\nDNS server log tail:\n${tail(join(dir, 'dns.log'))}`);
   }
+  const tail = (file: string): string => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').slice(-10).join('\n') : '(none)');
   const announced = (r: Map<string, BirdRoute>) => r.has(PREFIX4) && r.has(PREFIX6);
   const withdrawn = (r: Map<string, BirdRoute>) => !r.has(PREFIX4) && !r.has(PREFIX6);
 
