@@ -60,7 +60,7 @@ function resolve(zones: ZoneSet, startZone: Zone, q: Question, plan: AnswerPlan)
   const seen: string[] = [];
   for (let hop = 0; ; hop++) {
     const m = lookup(zone, key, qtype);
-    let target: Buffer;
+    let nextKey: string;
     switch (m.kind) {
       case 'cut':
         plan.outcome = 'referral';
@@ -75,15 +75,15 @@ function resolve(zones: ZoneSet, startZone: Zone, q: Question, plan: AnswerPlan)
         const dname = m.dname;
         plan.answer.push(planRR(m.node.key, dname));
         // RFC 6672 §2.2: replace the DNAME owner suffix of the name by the DNAME target.
-        const newKey = key.substring(0, key.length - m.node.key.length) + nameKey(dname.rdatas[0]!);
+        const newKey = key.substring(0, key.length - m.node.key.length) + targetKey(dname);
         if (newKey.length > MAX_NAME_LENGTH) {
           plan.outcome = 'yxdomain';
           plan.rcode = RCODE.YXDOMAIN;
           return { zone, final: undefined, cut: undefined };
         }
-        target = keyToWire(newKey);
+        nextKey = newKey;
         // RFC 6672 §3.2: the synthesized CNAME gets the DNAME's TTL.
-        const cname: RRdata = { type: T.CNAME, ttl: dname.ttl, rdatas: [target] };
+        const cname: RRdata = { type: T.CNAME, ttl: dname.ttl, rdatas: [keyToWire(newKey)] };
         plan.answer.push(planRR(key, cname));
         break;
       }
@@ -106,14 +106,13 @@ function resolve(zones: ZoneSet, startZone: Zone, q: Question, plan: AnswerPlan)
         if (cname === undefined) return nodata(plan, zone);
         // RFC 1034 §4.3.2 step 3a: answer the CNAME, then restart with its target.
         plan.answer.push(planRR(key, cname));
-        target = cname.rdatas[0]!;
+        nextKey = targetKey(cname);
         break;
       }
       default:
         return assertNever(m);
     }
     seen.push(key);
-    const nextKey = nameKey(target);
     // RFC 1034 §3.6.2 calls loops an error but prescribes no response: stop at a loop or an overlong chain
     // and answer NOERROR with the chain found, as Knot does (BIND answers SERVFAIL).
     if (hop + 1 >= MAX_CHAIN || seen.includes(nextKey)) return { zone, final: undefined, cut: undefined };
@@ -165,10 +164,7 @@ function fillAuthority(plan: AnswerPlan, r: Resolved): void {
 
 /** RFC 2308 §3: the SOA of a negative answer has TTL = min(SOA TTL, SOA MINIMUM). */
 function negativeSoa(zone: Zone): PlanRR {
-  const soa = zone.soa;
-  const rdata = soa.rdatas[0]!;
-  const minimum = rdata.readUInt32BE(rdata.length - 4);
-  return planRR(zone.origin, soa, false, Math.min(soa.ttl, minimum));
+  return planRR(zone.origin, zone.soa, false, zone.negativeTtl);
 }
 
 function fillAdditional(plan: AnswerPlan, r: Resolved): void {
@@ -211,6 +207,11 @@ function alreadyListed(plan: AnswerPlan, key: string, type: number): boolean {
   for (const rr of plan.answer) if (rr.ownerKey === key && rr.set.type === type) return true;
   for (const rr of plan.additional) if (rr.ownerKey === key && rr.set.type === type) return true;
   return false;
+}
+
+/** The key of a CNAME's or DNAME's target: precomputed for zone data, decoded for synthesized records. */
+function targetKey(set: RRdata): string {
+  return set.targets?.[0] ?? nameKey(set.rdatas[0]!);
 }
 
 function assertNever(x: never): never {

@@ -38,6 +38,8 @@ export interface RRdata {
   readonly type: number;
   readonly ttl: number;
   readonly rdatas: readonly Buffer[];
+  /** Target keys, where the zone precomputed them (see RRset.targets). */
+  readonly targets?: readonly string[] | undefined;
 }
 
 export interface PlanRR {

@@ -206,6 +206,7 @@ export class ZoneBuilder implements RecordSink {
       apex,
       soa,
       serial: soaRdata.readUInt32BE(soaRdata.length - 20),
+      negativeTtl: Math.min(soa.ttl, soaRdata.readUInt32BE(soaRdata.length - 4)),
       nodes: this.nodes,
       recordCount: this.records,
       file: this.file,
@@ -303,7 +304,8 @@ export class ZoneBuilder implements RecordSink {
 }
 
 
-/** Appending records built the data as a rope of string pieces: copy it flat, once. */
+/** Appending records built the data as a rope of string pieces: copy it flat, once; note target keys. */
 function finishRRset(s: BuildRRset): void {
   if (s.data.length > 0 && s.count > 1) s.data = Buffer.from(s.data, 'latin1').toString('latin1');
+  s.resolveTargets();
 }

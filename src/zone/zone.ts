@@ -24,22 +24,31 @@ export interface RRset {
   readonly ttl: number;
   /** Wire RDATA of each record, uncompressed, in the order read (duplicates removed). */
   readonly rdatas: readonly Buffer[];
-  /** For NS, MX and SRV: the key of each record's target name, in `rdatas` order (additional-section processing). */
+  /** For NS, MX, SRV, CNAME and DNAME: the key of each record's target name, in `rdatas` order (chains, additional-section processing). */
   readonly targets?: readonly string[];
 }
 
 /**
  * A loaded RRset, kept compact: its records are one latin1 string of `[RDLENGTH][RDATA]...` in wire
  * form (a string costs a fraction of a Buffer per record, and a million-record zone is held at every
- * POP). `rdatas` and `targets` decode on demand; the encoder can splice `data` directly.
+ * POP). `rdatas` decodes on demand (cold paths); the encoder splices `data` directly, and the target
+ * keys the answer algorithm follows are computed once, when the zone is built.
  */
 export class WireRRset implements RRset {
+  targets: readonly string[] | undefined = undefined;
+
   constructor(
     readonly type: number,
     readonly ttl: number,
     /** `[RDLENGTH u16][RDATA]` per record, latin1 (one char per octet). */
     public data: string,
   ) {}
+
+  /** Computes `targets` for the types that have them; call once the RRset is complete. */
+  resolveTargets(): void {
+    const off = targetOffset(this.type);
+    if (off >= 0) this.targets = this.rdatas.map((r) => nameKey(r, off));
+  }
 
   get count(): number {
     let n = 0;
@@ -58,16 +67,22 @@ export class WireRRset implements RRset {
     return out;
   }
 
-  get targets(): string[] | undefined {
-    const off = targetOffset(this.type);
-    if (off < 0) return undefined;
-    return this.rdatas.map((r) => nameKey(r, off));
-  }
 }
 
-/** Where the target name starts in NS, MX and SRV RDATA (RFC 1035 §3.3.11, §3.3.9; RFC 2782); -1 for other types. */
+/** Where the target name starts in NS, CNAME, MX, SRV and DNAME RDATA (RFC 1035 §3.3, RFC 2782, RFC 6672); -1 for other types. */
 export function targetOffset(type: number): number {
-  return type === 2 ? 0 : type === 15 ? 2 : type === 33 ? 6 : -1;
+  switch (type) {
+    case 2: // NS
+    case 5: // CNAME
+    case 39: // DNAME
+      return 0;
+    case 15: // MX
+      return 2;
+    case 33: // SRV
+      return 6;
+    default:
+      return -1;
+  }
 }
 
 const recordScratch = Buffer.allocUnsafe(2 + 0xffff);
@@ -94,6 +109,8 @@ export interface Zone {
   readonly apex: ZoneNode;
   readonly soa: RRset;
   readonly serial: number;
+  /** TTL of the SOA in negative answers: min(SOA TTL, SOA MINIMUM) (RFC 2308 §3). */
+  readonly negativeTtl: number;
   /** All nodes, ENTs included, by key. */
   readonly nodes: ReadonlyMap<string, ZoneNode>;
   /** Number of records (after duplicates are dropped). */
