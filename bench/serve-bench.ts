@@ -147,7 +147,8 @@ async function main(): Promise<number> {
     for (const id of o.servers) {
       const t0 = Date.now();
       try {
-        const s = await startServer(id, zones, o.serverCpu, 300_000);
+        // Loading both zones takes each server 3-15 s here; two minutes without answers is a failure.
+        const s = await startServer(id, zones, o.serverCpu, 120_000);
         servers.set(id, s);
         process.stderr.write(`started ${id} (pid ${s.pid}, port ${s.port}) in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
       } catch (e) {
