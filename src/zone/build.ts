@@ -1,48 +1,18 @@
-// Builds a compiled Zone from parsed records and makes the checks named-checkzone and kzonecheck
-// make. Record-level checks run as records arrive (they know their line); zone-level checks run in
-// finish(). Empty non-terminals become real nodes and node flags are computed once here.
+// Builds a compiled zone from parsed records and makes the checks named-checkzone and kzonecheck
+// make. Records are collected into flat arrays as they arrive (no object per record); finish()
+// groups them by name and type, checks them, adds empty non-terminals as real nodes, computes the
+// node flags once and lays everything out as a CompactZone.
 
-import { keyIsAtOrBelow, keyLabelCount, keyToText, keyToWire, nameKey, parentKey } from './name.js';
+import { keyIsAtOrBelow, keyToText, nameKey } from './name.js';
+import { NameTable } from './name-table.js';
 import type { Diagnostic, RecordSink } from './parser.js';
 import { canonicalRdata } from './rdata/walk.js';
 import { descriptorFor, typeToText } from './rdata/table.js';
 import { T } from './types.js';
-import { newGeneration, NodeFlag, wireRecord, WireRRset, type Zone, type ZoneNode } from './zone.js';
+import { CompactZone, NodeFlag, type Zone } from './zone.js';
 
-/** An RRset with where its first record was read, for zone-level diagnostics. */
-class BuildRRset extends WireRRset {
-  constructor(
-    type: number,
-    ttl: number,
-    data: string,
-    readonly fileIndex: number,
-    readonly line: number,
-  ) {
-    super(type, ttl, data);
-  }
-}
-
-class Node implements ZoneNode {
-  flags = 0;
-  rrsets: BuildRRset[] = [];
-  /** The node one label up (null at the apex): set once every name has its node. */
-  parent: Node | null = null;
-  constructor(readonly key: string) {}
-  /** Lower-case wire name, derived on demand so a million-name zone holds one string per name. */
-  get name(): Buffer {
-    return keyToWire(this.key);
-  }
-}
-
-/** From this many records on, an RRset's duplicate check uses a Set rather than a scan. */
-const LARGE_RRSET = 16;
-
-const canonicalNames: boolean[] = [];
-
-/** Whether RDATA of this type holds names that are lower-cased in canonical form (RFC 4034 §6.2). */
-function hasCanonicalNames(type: number): boolean {
-  return (canonicalNames[type] ??= descriptorFor(type)?.wire.some((b) => b === 'cname' || b === 'dname') ?? false);
-}
+/** Size of the chunks records are collected in: any RDATA (at most 65535 octets) fits one. */
+const CHUNK_SIZE = 1 << 20;
 
 /** RRset types that may share a name with a CNAME (RFC 2181 §10.1, RFC 4035 §2.5). */
 function mayCoexistWithCname(type: number): boolean {
@@ -54,24 +24,53 @@ function isSingleton(type: number): boolean {
   return type === T.SOA || type === T.CNAME || type === T.DNAME;
 }
 
+const canonicalNames: boolean[] = [];
+
+/** Whether RDATA of this type holds names that are lower-cased in canonical form (RFC 4034 §6.2). */
+function hasCanonicalNames(type: number): boolean {
+  return (canonicalNames[type] ??= descriptorFor(type)?.wire.some((b) => b === 'cname' || b === 'dname') ?? false);
+}
+
+/** Data that may sit at a delegation point besides its NS: the parent's DS and DNSSEC data, and glue for in-bailiwick name servers. */
+function mayBeAtCut(type: number): boolean {
+  return type === T.NS || type === T.DS || type === T.NSEC || type === T.RRSIG || type === T.A || type === T.AAAA;
+}
+
+/** A copy of `a` with room for at least `need` elements (typed arrays drop writes past their end silently). */
+function grow<A extends Uint8Array | Uint16Array | Uint32Array | Int32Array>(a: A, need: number): A {
+  if (need <= a.length) return a;
+  const next = new (a.constructor as new (n: number) => A)(Math.max(a.length * 2, need));
+  next.set(a);
+  return next;
+}
+
 export class ZoneBuilder implements RecordSink {
-  private readonly nodes = new Map<string, Node>();
+  private readonly names = new NameTable(4096);
   private readonly originKey: string;
-  private records = 0;
-  /** Consecutive records usually share an owner: skip the map work for them. */
-  private lastOwner: string | null = null;
-  private lastNode: Node | null = null;
+  private readonly apexId: number;
+  /** Per record, in file order: owner id, type, TTL, where its `[RDLENGTH][RDATA]` starts, line, file. */
+  private n = 0;
+  private recNode = new Uint32Array(4096);
+  private recType = new Uint16Array(4096);
+  private recTtl = new Uint32Array(4096);
+  private recOffset = new Uint32Array(4096);
+  private recLine = new Uint32Array(4096);
+  private recFile = new Uint8Array(4096);
   /**
-   * Canonical RDATA (latin1) of large sets, for duplicate detection in constant time; small sets are
-   * scanned instead, so the common case keeps no side structure. Dropped when the zone is built.
+   * Records' `[RDLENGTH][RDATA]`, in fixed chunks: a growing single buffer would hold its old and
+   * new copies at once when it doubles, and peak memory is what a POP must provision.
    */
-  private canon = new Map<BuildRRset, Set<string>>();
-  /** Files records came from ($INCLUDE), indexed from each RRset. */
+  private chunks: Buffer[] = [];
+  private chunkUsed = CHUNK_SIZE;
+  private dataLength = 0;
+  /** Files records came from ($INCLUDE); records hold an index. */
   private readonly files: string[] = [];
   private lastFile = '';
   private lastFileIndex = -1;
-  /** Lines of each NS record: the "no address records" check names the NS line. */
-  private nsLines = new Map<BuildRRset, number[]>();
+  private lastOwner: string | null = null;
+  private lastOwnerId = -1;
+  /** Where each owner's records start in the grouped order (set by groupByNameAndType). */
+  private nodeStart = new Uint32Array(0);
 
   constructor(
     origin: Buffer,
@@ -80,86 +79,43 @@ export class ZoneBuilder implements RecordSink {
     private readonly warnings: Diagnostic[],
   ) {
     this.originKey = nameKey(origin);
+    this.apexId = this.names.insert(this.originKey);
   }
 
   add(owner: string, type: number, ttl: number, rdata: Buffer, file: string, line: number): void {
-    let node: Node | undefined;
-    if (owner === this.lastOwner) {
-      node = this.lastNode!;
-    } else {
-      node = this.nodes.get(owner);
-      if (!node) {
-        node = new Node(owner);
-        this.nodes.set(owner, node);
-      }
+    if (type === T.SOA && owner !== this.originKey) {
+      this.errors.push({ file, line, message: `SOA record not at top of zone (${keyToText(owner)})` });
+      return;
+    }
+    if (owner !== this.lastOwner) {
       this.lastOwner = owner;
-      this.lastNode = node;
+      this.lastOwnerId = this.names.insert(owner);
     }
-    const key = node.key;
-
-    if (type === T.SOA && key !== this.originKey) {
-      this.errors.push({ file, line, message: `SOA record not at top of zone (${keyToText(key)})` });
-      return;
+    const i = this.n++;
+    if (i === this.recNode.length) {
+      this.recNode = grow(this.recNode, i + 1);
+      this.recType = grow(this.recType, i + 1);
+      this.recTtl = grow(this.recTtl, i + 1);
+      this.recOffset = grow(this.recOffset, i + 1);
+      this.recLine = grow(this.recLine, i + 1);
+      this.recFile = grow(this.recFile, i + 1);
     }
-    let set: BuildRRset | undefined;
-    let hasCname = false;
-    let hasOther = false;
-    for (const s of node.rrsets) {
-      if (s.type === type) set = s;
-      if (s.type === T.CNAME) hasCname = true;
-      else if (!mayCoexistWithCname(s.type)) hasOther = true;
+    this.recNode[i] = this.lastOwnerId;
+    this.recType[i] = type;
+    this.recTtl[i] = ttl;
+    this.recLine[i] = line;
+    this.recFile[i] = this.fileIndex(file);
+    const need = 2 + rdata.length;
+    if (this.chunkUsed + need > CHUNK_SIZE) {
+      this.chunks.push(Buffer.allocUnsafe(CHUNK_SIZE));
+      this.chunkUsed = 0;
     }
-    // RFC 1034 §3.6.2, RFC 2181 §10.1: a CNAME owner has no other data.
-    if ((type === T.CNAME && hasOther) || (hasCname && !mayCoexistWithCname(type))) {
-      this.errors.push({ file, line, message: `${keyToText(key)}: CNAME and other data` });
-      return;
-    }
-    if (!set) {
-      set = new BuildRRset(type, ttl, wireRecord(rdata), this.fileIndex(file), line);
-      if (type === T.NS) this.nsLines.set(set, [line]);
-      // Exact-size arrays: a first push would reserve 16 slots, 130 wasted octets a name.
-      node.rrsets = node.rrsets.length === 0 ? [set] : node.rrsets.concat(set);
-      this.records++;
-      return;
-    }
-    const canon = canonicalRdata(type, rdata).toString('latin1');
-    if (this.isDuplicate(set, canon)) {
-      this.warnings.push({ file, line, message: `duplicate ${typeToText(type)} record at ${keyToText(key)} ignored` });
-      return;
-    }
-    if (isSingleton(type)) {
-      this.errors.push({ file, line, message: `${keyToText(key)}: multiple RRs of singleton type ${typeToText(type)}` });
-      return;
-    }
-    // RFC 2181 §5.2: all TTLs in an RRset must match; keep the first, as BIND does.
-    if (ttl !== set.ttl) {
-      this.warnings.push({ file, line, message: `${keyToText(key)} ${typeToText(type)}: TTL ${ttl} differs from the RRset's; set to prior TTL (${set.ttl})` });
-    }
-    set.data += wireRecord(rdata);
-    if (this.canon.size > 0) this.canon.get(set)?.add(canon);
-    if (type === T.NS) this.nsLines.get(set)!.push(line);
-    this.records++;
-  }
-
-  private isDuplicate(set: BuildRRset, canon: string): boolean {
-    const known = this.canon.size > 0 ? this.canon.get(set) : undefined;
-    if (known) return known.has(canon);
-    // Scan the set's records in place; only types with names in their RDATA need re-canonicalising.
-    const d = set.data;
-    const names = hasCanonicalNames(set.type);
-    let n = 0;
-    let dup = false;
-    for (let p = 0; p < d.length; n++) {
-      const len = (d.charCodeAt(p) << 8) | d.charCodeAt(p + 1);
-      if (!dup && len === canon.length) {
-        let r = d.substring(p + 2, p + 2 + len);
-        if (names) r = canonicalRdata(set.type, Buffer.from(r, 'latin1')).toString('latin1');
-        dup = r === canon;
-      }
-      p += 2 + len;
-    }
-    if (n >= LARGE_RRSET) this.canon.set(set, new Set(set.rdatas.map((r) => canonicalRdata(set.type, r).toString('latin1'))));
-    return dup;
+    const chunk = this.chunks[this.chunks.length - 1]!;
+    this.recOffset[i] = (this.chunks.length - 1) * CHUNK_SIZE + this.chunkUsed;
+    chunk.writeUInt16BE(rdata.length, this.chunkUsed);
+    rdata.copy(chunk, this.chunkUsed + 2);
+    this.chunkUsed += need;
+    this.dataLength += need;
   }
 
   private fileIndex(file: string): number {
@@ -167,145 +123,305 @@ export class ZoneBuilder implements RecordSink {
       this.lastFile = file;
       this.lastFileIndex = this.files.indexOf(file);
       if (this.lastFileIndex < 0) this.lastFileIndex = this.files.push(file) - 1;
+      if (this.lastFileIndex > 255) throw new RangeError('more than 256 included files');
     }
     return this.lastFileIndex;
   }
 
-  private fileOf(set: BuildRRset): string {
-    return this.files[set.fileIndex]!;
+  private at(i: number): { file: string; line: number } {
+    return { file: this.files[this.recFile[i]!]!, line: this.recLine[i]! };
   }
 
-  /** Runs the zone-level checks and, when there is no error, returns the compiled zone. */
+  /** The RDATA of record `i`, canonical (RFC 4034 §6.2) when its type has names, as latin1. */
+  private canonical(i: number, names: boolean): string {
+    const off = this.recOffset[i]!;
+    const chunk = this.chunks[Math.floor(off / CHUNK_SIZE)]!;
+    const start = (off % CHUNK_SIZE) + 2;
+    const end = start + chunk.readUInt16BE(start - 2);
+    if (!names) return chunk.toString('latin1', start, end);
+    return canonicalRdata(this.recType[i]!, chunk.subarray(start, end)).toString('latin1');
+  }
+
+  /** Runs the checks and, when there is no error, returns the compiled zone. */
   finish(): Zone | null {
-    const apex = this.nodes.get(this.originKey);
-    const soa = apex?.rrsets.find((s) => s.type === T.SOA);
-    const zoneLine = soa?.line ?? 1;
-    if (!apex || !soa) {
+    const errorsBefore = this.errors.length;
+    const warningsBefore = this.warnings.length;
+    const zone = this.compile();
+    // Diagnostics found while grouping come out of file order: report them in it.
+    sortFrom(this.errors, errorsBefore);
+    sortFrom(this.warnings, warningsBefore);
+    return this.errors.length > 0 ? null : zone;
+  }
+
+  private compile(): Zone | null {
+    const order = this.groupByNameAndType();
+    const names = this.names;
+    const recordNodes = names.count;
+
+    // Pass 1: per name, per type: the checks that need all of a name's records, then the RRsets.
+    let setCount = 0;
+    // There are never more RRsets than records: size the set arrays once, no growing copies at peak memory.
+    let setType = new Uint16Array(Math.max(16, this.n));
+    let setTtl = new Uint32Array(setType.length);
+    let setOffset = new Uint32Array(setType.length + 1);
+    let setRecord = new Uint32Array(setType.length);
+    const firstSet = new Uint32Array(recordNodes + 1);
+    const out = Buffer.allocUnsafe(this.dataLength);
+    let outLength = 0;
+    let kept = 0;
+    /** The NS records kept, by set: the "no address records" check names the NS record's line. */
+    const nsRecords = new Map<number, number[]>();
+    for (let node = 0; node < recordNodes; node++) {
+      firstSet[node] = setCount;
+      let firstCname = -1;
+      let firstOther = -1;
+      const end = this.nodeStart[node + 1]!;
+      for (let g = this.nodeStart[node]!; g < end; ) {
+        const type = this.recType[order[g]!]!;
+        let ge = g + 1;
+        while (ge < end && this.recType[order[ge]!] === type) ge++;
+        const first = order[g]!;
+        if (type === T.CNAME) firstCname = minIndex(firstCname, first);
+        else if (!mayCoexistWithCname(type)) firstOther = minIndex(firstOther, first);
+        // One RRset from records order[g, ge), first record's TTL (RFC 2181 §5.2, as BIND: "set to prior TTL").
+        if (setCount === setType.length) {
+          const cap = setType.length * 2;
+          setType = grow(setType, cap);
+          setTtl = grow(setTtl, cap);
+          setOffset = grow(setOffset, cap + 1);
+          setRecord = grow(setRecord, cap);
+        }
+        const s = setCount++;
+        setType[s] = type;
+        setTtl[s] = this.recTtl[first]!;
+        setOffset[s] = outLength;
+        setRecord[s] = first;
+        const canon = ge - g > 1 ? new Set<string>() : null;
+        const withNames = canon !== null && hasCanonicalNames(type);
+        const nsKept: number[] | null = type === T.NS ? [] : null;
+        for (let k = g; k < ge; k++) {
+          const i = order[k]!;
+          if (canon !== null) {
+            const c = this.canonical(i, withNames);
+            if (canon.has(c)) {
+              this.warnings.push({ ...this.at(i), message: `duplicate ${typeToText(type)} record at ${keyToText(names.keyOf(node))} ignored` });
+              continue;
+            }
+            if (canon.size > 0 && isSingleton(type)) {
+              this.errors.push({ ...this.at(i), message: `${keyToText(names.keyOf(node))}: multiple RRs of singleton type ${typeToText(type)}` });
+              continue;
+            }
+            if (this.recTtl[i] !== setTtl[s]) {
+              this.warnings.push({ ...this.at(i), message: `${keyToText(names.keyOf(node))} ${typeToText(type)}: TTL ${this.recTtl[i]} differs from the RRset's; set to prior TTL (${setTtl[s]})` });
+            }
+            canon.add(c);
+          }
+          const off = this.recOffset[i]!;
+          const chunk = this.chunks[Math.floor(off / CHUNK_SIZE)]!;
+          const start = off % CHUNK_SIZE;
+          const len = 2 + chunk.readUInt16BE(start);
+          chunk.copy(out, outLength, start, start + len);
+          outLength += len;
+          kept++;
+          nsKept?.push(i);
+        }
+        if (nsKept !== null) nsRecords.set(s, nsKept);
+        g = ge;
+      }
+      // RFC 1034 §3.6.2, RFC 2181 §10.1: a CNAME owner has no other data. Reported at whichever came second.
+      if (firstCname >= 0 && firstOther >= 0) {
+        this.errors.push({ ...this.at(Math.max(firstCname, firstOther)), message: `${keyToText(names.keyOf(node))}: CNAME and other data` });
+      }
+    }
+    firstSet[recordNodes] = setCount;
+    setOffset[setCount] = outLength;
+    this.releaseRecords();
+
+    const apexSets = { from: firstSet[this.apexId]!, to: firstSet[this.apexId + 1]! };
+    const hasType = (from: number, to: number, type: number) => {
+      for (let s = from; s < to; s++) if (setType[s] === type) return s;
+      return -1;
+    };
+    const soa = hasType(apexSets.from, apexSets.to, T.SOA);
+    if (soa < 0) {
       this.errors.push({ file: this.file, line: 1, message: `zone ${keyToText(this.originKey)} has no SOA record` });
       return null;
     }
-    if (!apex.rrsets.some((s) => s.type === T.NS)) {
-      this.errors.push({ file: this.fileOf(soa), line: zoneLine, message: `zone ${keyToText(this.originKey)} has no NS records at the apex` });
+    if (hasType(apexSets.from, apexSets.to, T.NS) < 0) {
+      this.errors.push({ ...this.at(setRecord[soa]!), message: `zone ${keyToText(this.originKey)} has no NS records at the apex` });
     }
-    const byDepth = this.addEmptyNonTerminals();
-    this.setFlags(byDepth);
-    this.checkOcclusion(byDepth);
-    this.checkNsAddresses();
+
+    // Pass 2: every name between an owner and the apex is a node (RFC 4592 §2.2.2: empty non-terminals).
+    const parent = this.addEmptyNonTerminals();
+    const nodeCount = names.count;
+    const nodeFirstSet = new Uint32Array(nodeCount + 1);
+    nodeFirstSet.set(firstSet);
+    nodeFirstSet.fill(setCount, recordNodes);
+    const setsOf = (node: number) => ({ from: nodeFirstSet[node]!, to: nodeFirstSet[node + 1]! });
+
+    // Pass 3: flags, parents before children.
+    const flags = new Uint8Array(nodeCount);
+    for (let node = recordNodes; node < nodeCount; node++) flags[node] = NodeFlag.EmptyNonTerminal;
+    const byDepth = this.depthOrder(nodeCount);
+    for (const node of byDepth) {
+      let f = flags[node]!;
+      const { from, to } = setsOf(node);
+      if (node === this.apexId) f |= NodeFlag.Apex;
+      else if (hasType(from, to, T.NS) >= 0) f |= NodeFlag.Delegation;
+      if (hasType(from, to, T.DNAME) >= 0) f |= NodeFlag.DName;
+      const p = parent[node]!;
+      if (p >= 0) {
+        if (flags[p]! & (NodeFlag.Delegation | NodeFlag.DName | NodeFlag.BelowCut)) f |= NodeFlag.BelowCut;
+        const off = names.offsets[node]!;
+        if (names.names[off] === 1 && names.names[off + 1] === 0x2a) flags[p] = flags[p]! | NodeFlag.WildcardChild;
+      }
+      flags[node] = f;
+    }
+
+    // Pass 4: occluded data (a warning, as kzonecheck says) and NS targets without addresses (an error, as BIND's check-integrity).
+    for (const node of byDepth) {
+      const f = flags[node]!;
+      const { from, to } = setsOf(node);
+      if (f & NodeFlag.Delegation) {
+        for (let s = from; s < to; s++) {
+          if (mayBeAtCut(setType[s]!)) continue;
+          this.warnings.push({ ...this.at(setRecord[s]!), message: `${keyToText(names.keyOf(node))} ${typeToText(setType[s]!)} is occluded by the delegation at the same name` });
+        }
+      }
+      if (f & NodeFlag.BelowCut) {
+        let dname = -1;
+        for (let a = parent[node]!; a >= 0; a = parent[a]!) if (flags[a]! & NodeFlag.DName) dname = a;
+        for (let s = from; s < to; s++) {
+          if (dname < 0 && (setType[s] === T.A || setType[s] === T.AAAA)) continue; // glue
+          const by = dname >= 0 ? `the DNAME at ${keyToText(names.keyOf(dname))}` : 'a delegation';
+          this.warnings.push({ ...this.at(setRecord[s]!), message: `${keyToText(names.keyOf(node))} ${typeToText(setType[s]!)} is occluded by ${by}` });
+        }
+      } else if (f & (NodeFlag.Apex | NodeFlag.Delegation)) {
+        const ns = hasType(from, to, T.NS);
+        if (ns >= 0) this.checkNsTargets(out, setOffset[ns]!, setOffset[ns + 1]!, nsRecords.get(ns)!, (target) => {
+          const id = names.find(target);
+          if (id < 0) return false;
+          const t = setsOf(id);
+          return hasType(t.from, t.to, T.A) >= 0 || hasType(t.from, t.to, T.AAAA) >= 0;
+        });
+      }
+    }
     if (this.errors.length > 0) return null;
 
-    this.canon = new Map();
-    for (const node of this.nodes.values()) {
-      if (node.rrsets.length > 1) node.rrsets.sort((a, b) => a.type - b.type);
-      for (const s of node.rrsets) finishRRset(s);
-    }
-    this.nsLines = new Map();
-    const soaRdata = soa.rdatas[0]!;
-    return {
-      origin: this.originKey,
-      originText: keyToText(this.originKey),
-      apex,
-      soa,
-      serial: soaRdata.readUInt32BE(soaRdata.length - 20),
-      negativeTtl: Math.min(soa.ttl, soaRdata.readUInt32BE(soaRdata.length - 4)),
-      nodes: this.nodes,
-      recordCount: this.records,
-      file: this.file,
-      generation: newGeneration(),
-    };
+    return new CompactZone(
+      this.originKey,
+      {
+        names,
+        flags,
+        firstSet: nodeFirstSet,
+        setType: setType.subarray(0, setCount),
+        setTtl: setTtl.subarray(0, setCount),
+        setOffset: setOffset.subarray(0, setCount + 1),
+        // Duplicates dropped leave a few unused octets at the end: cheaper than a second copy at peak memory.
+        data: out.subarray(0, outLength),
+      },
+      kept,
+      this.file,
+    );
   }
 
-  /** Creates a node for every name between a record's owner and the apex (RFC 4592 §2.2.2), and returns the nodes by depth. */
-  private addEmptyNonTerminals(): Node[][] {
-    const originDepth = keyLabelCount(this.originKey);
-    const byDepth: Node[][] = [];
-    // A Map visits entries added while it is iterated, so new ENTs get their own parents in turn.
-    for (const node of this.nodes.values()) {
-      if (node.key === this.originKey) continue;
-      const pk = parentKey(node.key)!;
-      let parent = this.nodes.get(pk);
-      if (!parent) {
-        parent = new Node(pk);
-        parent.flags |= NodeFlag.EmptyNonTerminal;
-        this.nodes.set(pk, parent);
-      }
-      node.parent = parent;
-    }
-    for (const node of this.nodes.values()) {
-      const d = keyLabelCount(node.key) - originDepth;
-      (byDepth[d] ??= []).push(node);
-    }
-    return byDepth;
+  /** Frees what only the first pass needs (lines and files stay, for diagnostics), lowering the peak while the zone is laid out. */
+  private releaseRecords(): void {
+    this.recNode = new Uint32Array(0);
+    this.recType = new Uint16Array(0);
+    this.recTtl = new Uint32Array(0);
+    this.recOffset = new Uint32Array(0);
+    this.nodeStart = new Uint32Array(0);
+    this.chunks = [];
+    this.dataLength = 0;
   }
 
-  /** Flags in one pass from the apex down: a node is below a cut if its parent is a cut, a DNAME, or below one. */
-  private setFlags(byDepth: Node[][]): void {
-    for (const level of byDepth) {
-      if (!level) continue;
-      for (const node of level) {
-        let f = node.flags;
-        if (node.key === this.originKey) f |= NodeFlag.Apex;
-        for (const s of node.rrsets) {
-          if (s.type === T.NS && node.key !== this.originKey) f |= NodeFlag.Delegation;
-          if (s.type === T.DNAME) f |= NodeFlag.DName;
+  /** Record indices ordered by owner id, then type, then file order (a counting sort, then short insertion sorts). */
+  private groupByNameAndType(): Uint32Array {
+    const n = this.n;
+    const nodes = this.names.count;
+    // pos[k] = where node k's records end; filling backwards moves it to where they start.
+    const pos = new Uint32Array(nodes + 1);
+    for (let i = 0; i < n; i++) pos[this.recNode[i]!]!++;
+    for (let k = 1; k < nodes; k++) pos[k] = pos[k]! + pos[k - 1]!;
+    const order = new Uint32Array(n);
+    for (let i = n - 1; i >= 0; i--) order[--pos[this.recNode[i]!]!] = i;
+    pos[nodes] = n;
+    this.nodeStart = pos;
+    for (let k = 0; k < nodes; k++) {
+      const from = this.nodeStart[k]!;
+      const to = this.nodeStart[k + 1]!;
+      for (let a = from + 1; a < to; a++) {
+        const v = order[a]!;
+        const type = this.recType[v]!;
+        let b = a - 1;
+        while (b >= from && this.recType[order[b]!]! > type) {
+          order[b + 1] = order[b]!;
+          b--;
         }
-        const parent = node.parent;
-        if (parent !== null) {
-          if (parent.flags & (NodeFlag.Delegation | NodeFlag.DName | NodeFlag.BelowCut)) f |= NodeFlag.BelowCut;
-          if (node.key.charCodeAt(0) === 1 && node.key.charCodeAt(1) === 0x2a) parent.flags |= NodeFlag.WildcardChild;
-        }
-        node.flags = f;
+        order[b + 1] = v;
       }
     }
+    return order;
   }
 
-  /** Data below a zone cut other than glue, and anything below a DNAME, is occluded: served never (a warning, as kzonecheck says). */
-  private checkOcclusion(byDepth: Node[][]): void {
-    for (const level of byDepth) {
-      if (!level) continue;
-      for (const node of level) {
-        if (node.flags & NodeFlag.Delegation) {
-          for (const s of node.rrsets) {
-            if (s.type === T.NS || s.type === T.DS || s.type === T.NSEC || s.type === T.RRSIG || s.type === T.A || s.type === T.AAAA) continue;
-            this.warnings.push({ file: this.fileOf(s), line: s.line, message: `${keyToText(node.key)} ${typeToText(s.type)} is occluded by the delegation at the same name` });
-          }
-        }
-        if (!(node.flags & NodeFlag.BelowCut)) continue;
-        const underDname = this.occludingDname(node);
-        for (const s of node.rrsets) {
-          if (!underDname && (s.type === T.A || s.type === T.AAAA)) continue; // glue
-          const by = underDname ? `the DNAME at ${keyToText(underDname)}` : 'a delegation';
-          this.warnings.push({ file: this.fileOf(s), line: s.line, message: `${keyToText(node.key)} ${typeToText(s.type)} is occluded by ${by}` });
-        }
+
+  /** Adds a node for every missing ancestor up to the apex; returns each node's parent id (-1 for the apex). */
+  private addEmptyNonTerminals(): Int32Array {
+    const names = this.names;
+    let parent = new Int32Array(names.count * 2);
+    for (let id = 0; id < names.count; id++) {
+      if (id === this.apexId) {
+        parent[id] = -1;
+        continue;
       }
+      const arena = names.names;
+      const off = names.offsets[id]!;
+      const end = names.offsets[id + 1]!;
+      const pStart = off + arena[off]! + 1;
+      let p = names.findBytes(arena, pStart, end);
+      if (p < 0) p = names.insertNewBytes(arena, pStart, end);
+      if (id >= parent.length || p >= parent.length) parent = grow(parent, Math.max(id, p) + 1);
+      parent[id] = p;
     }
+    return parent.subarray(0, names.count);
   }
 
-  private occludingDname(node: Node): string | null {
-    let found: string | null = null;
-    for (let n = node.parent; n !== null; n = n.parent) if (n.flags & NodeFlag.DName) found = n.key;
-    return found;
+  /** Node ids ordered by label count, so every parent comes before its children. */
+  private depthOrder(count: number): Uint32Array {
+    const names = this.names;
+    const depth = new Uint8Array(count);
+    const perDepth = new Uint32Array(129);
+    for (let id = 0; id < count; id++) {
+      let d = 0;
+      for (let i = names.offsets[id]!; names.names[i] !== 0; i += names.names[i]! + 1) d++;
+      depth[id] = d;
+      perDepth[d + 1]!++;
+    }
+    for (let d = 0; d < 128; d++) perDepth[d + 1] = perDepth[d + 1]! + perDepth[d]!;
+    const order = new Uint32Array(count);
+    for (let id = 0; id < count; id++) order[perDepth[depth[id]!]!++] = id;
+    return order;
   }
 
-  /** An NS target inside the zone must have an address, or resolvers can't reach the server (BIND's check-integrity). */
-  private checkNsAddresses(): void {
-    for (const node of this.nodes.values()) {
-      if (!(node.flags & (NodeFlag.Apex | NodeFlag.Delegation)) || node.flags & NodeFlag.BelowCut) continue;
-      const ns = node.rrsets.find((s) => s.type === T.NS);
-      if (!ns) continue;
-      ns.rdatas.forEach((rdata, i) => {
-        const target = nameKey(rdata);
-        if (!keyIsAtOrBelow(target, this.originKey)) return;
-        const t = this.nodes.get(target);
-        if (t && t.rrsets.some((s) => s.type === T.A || s.type === T.AAAA)) return;
-        this.errors.push({ file: this.fileOf(ns), line: this.nsLines.get(ns)?.[i] ?? ns.line, message: `NS '${keyToText(target).replace(/\.$/, '')}' has no address records (A or AAAA)` });
-      });
+  /** An NS target inside the zone must have an address, or resolvers can't reach the server. */
+  private checkNsTargets(data: Buffer, from: number, to: number, records: number[], hasAddress: (key: string) => boolean): void {
+    for (let p = from, k = 0; p < to; k++) {
+      const len = data.readUInt16BE(p);
+      const target = nameKey(data, p + 2);
+      p += 2 + len;
+      if (!keyIsAtOrBelow(target, this.originKey) || hasAddress(target)) continue;
+      this.errors.push({ ...this.at(records[k]!), message: `NS '${keyToText(target).replace(/\.$/, '')}' has no address records (A or AAAA)` });
     }
   }
 }
 
+function minIndex(a: number, b: number): number {
+  return a < 0 || b < a ? b : a;
+}
 
-/** Appending records built the data as a rope of string pieces: copy it flat, once; note target keys. */
-function finishRRset(s: BuildRRset): void {
-  if (s.data.length > 0 && s.count > 1) s.data = Buffer.from(s.data, 'latin1').toString('latin1');
-  s.resolveTargets();
+/** Stable sort of `list[from..]` by file, then line. */
+function sortFrom(list: Diagnostic[], from: number): void {
+  const tail = list.splice(from).sort((a, b) => (a.file === b.file ? a.line - b.line : a.file < b.file ? -1 : 1));
+  list.push(...tail);
 }

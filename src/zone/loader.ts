@@ -33,7 +33,8 @@ function load(origin: string, file: string, run: (parser: ZoneParser) => void, z
   }
   const builder = new ZoneBuilder(originWire, file, errors, warnings);
   run(new ZoneParser({ origin: originWire, zoneDir, errors, warnings }, builder));
-  const zone = errors.length === 0 ? builder.finish() : null;
+  // The checks run even after syntax errors, so one pass over a broken file reports everything.
+  const zone = builder.finish();
   return { file, origin: keyToText(nameKey(originWire)), zone: errors.length === 0 ? zone : null, errors, warnings };
 }
 

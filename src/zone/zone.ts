@@ -2,7 +2,8 @@
 // Names are keys (see name.ts); RDATA is wire bytes rendered at load. Empty non-terminals are real
 // nodes and node flags are computed once, so nothing is inferred at query time.
 
-import { nameKey, parentKey } from './name.js';
+import { keyToText, keyToWire, nameKey, parentKey } from './name.js';
+import type { NameTable } from './name-table.js';
 
 export const enum NodeFlag {
   /** The zone apex. */
@@ -29,26 +30,19 @@ export interface RRset {
 }
 
 /**
- * A loaded RRset, kept compact: its records are one latin1 string of `[RDLENGTH][RDATA]...` in wire
- * form (a string costs a fraction of a Buffer per record, and a million-record zone is held at every
- * POP). `rdatas` decodes on demand (cold paths); the encoder splices `data` directly, and the target
- * keys the answer algorithm follows are computed once, when the zone is built.
+ * An RRset of a loaded zone, as handed to the query path: its records are one latin1 string of
+ * `[RDLENGTH][RDATA]...` in wire form, cut from the zone's data arena, which the encoder splices
+ * without decoding. `rdatas` decodes on demand (cold paths); `targets` is decoded once, when asked.
  */
 export class WireRRset implements RRset {
-  targets: readonly string[] | undefined = undefined;
+  private targetKeys: readonly string[] | undefined = undefined;
 
   constructor(
     readonly type: number,
     readonly ttl: number,
     /** `[RDLENGTH u16][RDATA]` per record, latin1 (one char per octet). */
-    public data: string,
+    readonly data: string,
   ) {}
-
-  /** Computes `targets` for the types that have them; call once the RRset is complete. */
-  resolveTargets(): void {
-    const off = targetOffset(this.type);
-    if (off >= 0) this.targets = this.rdatas.map((r) => nameKey(r, off));
-  }
 
   get count(): number {
     let n = 0;
@@ -67,6 +61,14 @@ export class WireRRset implements RRset {
     return out;
   }
 
+  get targets(): readonly string[] | undefined {
+    if (this.targetKeys === undefined) {
+      const off = targetOffset(this.type);
+      if (off < 0) return undefined;
+      this.targetKeys = this.rdatas.map((r) => nameKey(r, off));
+    }
+    return this.targetKeys;
+  }
 }
 
 /** Where the target name starts in NS, CNAME, MX, SRV and DNAME RDATA (RFC 1035 §3.3, RFC 2782, RFC 6672); -1 for other types. */
@@ -85,22 +87,23 @@ export function targetOffset(type: number): number {
   }
 }
 
-const recordScratch = Buffer.allocUnsafe(2 + 0xffff);
-
-/** One record's `[RDLENGTH][RDATA]` as latin1, the unit of WireRRset.data: one flat string, not a concatenation. */
-export function wireRecord(rdata: Buffer): string {
-  recordScratch.writeUInt16BE(rdata.length, 0);
-  rdata.copy(recordScratch, 2);
-  return recordScratch.toString('latin1', 0, 2 + rdata.length);
-}
-
 export interface ZoneNode {
   readonly key: string;
   /** The node's name, wire form, lower-case. Derived from `key` and allocates: hot paths write `key` with `latin1Write`. */
   readonly name: Buffer;
-  flags: number;
-  /** Sorted by type. Empty for an empty non-terminal. */
-  readonly rrsets: RRset[];
+  readonly flags: number;
+  /** Sorted by type. Empty for an empty non-terminal. Allocates: the query path uses findRRset. */
+  readonly rrsets: readonly RRset[];
+  /** The RRset of this type, or undefined. */
+  find(type: number): RRset | undefined;
+}
+
+/** The nodes of a zone by key, ENTs included. */
+export interface NodeTable {
+  get(key: string): ZoneNode | undefined;
+  has(key: string): boolean;
+  values(): IterableIterator<ZoneNode>;
+  readonly size: number;
 }
 
 export interface Zone {
@@ -111,8 +114,7 @@ export interface Zone {
   readonly serial: number;
   /** TTL of the SOA in negative answers: min(SOA TTL, SOA MINIMUM) (RFC 2308 §3). */
   readonly negativeTtl: number;
-  /** All nodes, ENTs included, by key. */
-  readonly nodes: ReadonlyMap<string, ZoneNode>;
+  readonly nodes: NodeTable;
   /** Number of records (after duplicates are dropped). */
   readonly recordCount: number;
   /** The file the zone was read from. */
@@ -122,9 +124,104 @@ export interface Zone {
 }
 
 export function findRRset(node: ZoneNode, type: number): RRset | undefined {
-  const sets = node.rrsets;
-  for (let i = 0; i < sets.length; i++) if (sets[i]!.type === type) return sets[i];
-  return undefined;
+  return node.find(type);
+}
+
+/** The typed-array form a zone is built into (see CompactZone). */
+export interface ZoneTables {
+  names: NameTable;
+  flags: Uint8Array;
+  /** RRsets of node `i` are `firstSet[i] .. firstSet[i + 1] - 1`, sorted by type. */
+  firstSet: Uint32Array;
+  setType: Uint16Array;
+  setTtl: Uint32Array;
+  /** Records of set `s` are `data[setOffset[s], setOffset[s + 1])`, as `[RDLENGTH][RDATA]...`. */
+  setOffset: Uint32Array;
+  data: Buffer;
+}
+
+/**
+ * A compiled zone held as typed arrays and byte arenas: names in a hashed arena, flags, RRset types,
+ * TTLs and offsets in typed arrays, records in one data buffer. Every POP holds every zone, and a
+ * heap of a few large arrays costs the garbage collector almost nothing to trace, where an object
+ * per name and per RRset made full collections of a million-record zone take hundreds of ms.
+ * Nodes and RRsets are handed out as small view objects made on demand.
+ */
+export class CompactZone implements Zone, NodeTable {
+  readonly originText: string;
+  readonly apex: ZoneNode;
+  readonly soa: RRset;
+  readonly serial: number;
+  readonly negativeTtl: number;
+  readonly generation = newGeneration();
+
+  constructor(
+    readonly origin: string,
+    private readonly t: ZoneTables,
+    readonly recordCount: number,
+    readonly file: string,
+  ) {
+    this.originText = keyToText(origin);
+    this.apex = this.get(origin)!;
+    this.soa = this.apex.find(6)!;
+    const soaData = this.soa.rdatas[0]!;
+    this.serial = soaData.readUInt32BE(soaData.length - 20);
+    this.negativeTtl = Math.min(this.soa.ttl, soaData.readUInt32BE(soaData.length - 4));
+  }
+
+  get nodes(): NodeTable {
+    return this;
+  }
+
+  get size(): number {
+    return this.t.names.count;
+  }
+
+  get(key: string): ZoneNode | undefined {
+    const id = this.t.names.find(key);
+    return id < 0 ? undefined : new NodeView(this.t, id, key);
+  }
+
+  has(key: string): boolean {
+    return this.t.names.find(key) >= 0;
+  }
+
+  *values(): IterableIterator<ZoneNode> {
+    for (let id = 0; id < this.t.names.count; id++) yield new NodeView(this.t, id, this.t.names.keyOf(id));
+  }
+}
+
+class NodeView implements ZoneNode {
+  constructor(
+    private readonly t: ZoneTables,
+    private readonly id: number,
+    readonly key: string,
+  ) {}
+
+  get name(): Buffer {
+    return keyToWire(this.key);
+  }
+
+  get flags(): number {
+    return this.t.flags[this.id]!;
+  }
+
+  get rrsets(): RRset[] {
+    const out: RRset[] = [];
+    for (let s = this.t.firstSet[this.id]!; s < this.t.firstSet[this.id + 1]!; s++) out.push(this.set(s));
+    return out;
+  }
+
+  find(type: number): RRset | undefined {
+    const t = this.t;
+    for (let s = t.firstSet[this.id]!, end = t.firstSet[this.id + 1]!; s < end; s++) if (t.setType[s] === type) return this.set(s);
+    return undefined;
+  }
+
+  private set(s: number): WireRRset {
+    const t = this.t;
+    return new WireRRset(t.setType[s]!, t.setTtl[s]!, t.data.toString('latin1', t.setOffset[s]!, t.setOffset[s + 1]!));
+  }
 }
 
 let nextGeneration = 1;
