@@ -142,21 +142,22 @@ export class ResponseWriter {
   private writeRRset(pos: number, rr: PlanRR, rrclass: number, qkey: string): number {
     const buf = this.buf;
     const set = rr.set;
-    // Zone RRsets hold their records as one latin1 string `[RDLENGTH][RDATA]...`: spliced without decoding.
-    const data = set instanceof WireRRset ? set.data : null;
-    const rdatas = data === null ? set.rdatas : null;
+    // Zone RRsets are views of the zone's `[RDLENGTH][RDATA]...` bytes: copied without decoding.
+    const zoneSet = set instanceof WireRRset ? set : null;
+    const rdatas = zoneSet === null ? set.rdatas : null;
     const n = rdatas === null ? Infinity : rdatas.length;
     let count = 0;
-    for (let p = 0; data === null ? count < n : p < data.length; count++) {
+    for (let p = zoneSet === null ? 0 : zoneSet.start; zoneSet === null ? count < n : p < zoneSet.end; count++) {
       pos = this.writeOwner(pos, rr.ownerKey, qkey);
       buf.writeUInt16BE(set.type, pos);
       buf.writeUInt16BE(rrclass, pos + 2);
       buf.writeUInt32BE(rr.ttl, pos + 4);
       const rdStart = pos + 10;
       let rdEnd: number;
-      if (data !== null) {
-        const len = (data.charCodeAt(p) << 8) | data.charCodeAt(p + 1);
-        rdEnd = this.rdata.writeLatin1(buf, rdStart, set.type, data, p + 2, len, this.table);
+      if (zoneSet !== null) {
+        const src = zoneSet.src;
+        const len = (src[p]! << 8) | src[p + 1]!;
+        rdEnd = this.rdata.writeFrom(buf, rdStart, set.type, src, p + 2, len, this.table);
         p += 2 + len;
       } else {
         rdEnd = this.rdata.write(buf, rdStart, set.type, rdatas![count]!, this.table);

@@ -28,21 +28,13 @@ export class RdataWriter {
   /** Next octet of `src` not yet written. */
   private srcAt = 0;
   private table!: CompressionTable;
-  /** RDATA held as latin1 is copied here when its names must be walked. */
-  private readonly scratch = Buffer.allocUnsafe(0xffff);
-
-  /** Like `write`, for the `len` octets at `start` of a latin1 string (a WireRRset's records). */
-  writeLatin1(buf: Buffer, pos: number, type: number, data: string, start: number, len: number, table: CompressionTable): number {
-    if (compressibleLayout(type) === null) {
-      if (len < 32) {
-        for (let i = 0; i < len; i++) buf[pos + i] = data.charCodeAt(start + i);
-      } else {
-        buf.write(data.substring(start, start + len), pos, 'latin1');
-      }
-      return pos + len;
-    }
-    this.scratch.write(data.substring(start, start + len), 0, 'latin1');
-    return this.write(buf, pos, type, this.scratch.subarray(0, len), table);
+  /** Like `write`, for the `len` octets at `start` of `src` (a zone's data buffer). */
+  writeFrom(buf: Buffer, pos: number, type: number, src: Buffer, start: number, len: number, table: CompressionTable): number {
+    if (compressibleLayout(type) !== null) return this.write(buf, pos, type, src.subarray(start, start + len), table);
+    // Most RDATA is a few octets (an address): a loop beats Buffer.copy's call overhead.
+    if (len < 64) for (let i = 0; i < len; i++) buf[pos + i] = src[start + i]!;
+    else src.copy(buf, pos, start, start + len);
+    return pos + len;
   }
 
   /** Writes `rdata` of `type` at `pos` in `buf`; returns the end position. */

@@ -30,9 +30,9 @@ export interface RRset {
 }
 
 /**
- * An RRset of a loaded zone, as handed to the query path: its records are one latin1 string of
- * `[RDLENGTH][RDATA]...` in wire form, cut from the zone's data arena, which the encoder splices
- * without decoding. `rdatas` decodes on demand (cold paths); `targets` is decoded once, when asked.
+ * An RRset of a loaded zone, as handed to the query path: a view of the zone's data buffer, whose
+ * records are `[RDLENGTH][RDATA]...` in wire form, which the encoder copies without decoding.
+ * `rdatas` decodes on demand (cold paths); `targets` is decoded once, when asked.
  */
 export class WireRRset implements RRset {
   private targetKeys: readonly string[] | undefined = undefined;
@@ -40,22 +40,23 @@ export class WireRRset implements RRset {
   constructor(
     readonly type: number,
     readonly ttl: number,
-    /** `[RDLENGTH u16][RDATA]` per record, latin1 (one char per octet). */
-    readonly data: string,
+    /** The zone's data buffer; this RRset's records are `src[start, end)`. */
+    readonly src: Buffer,
+    readonly start: number,
+    readonly end: number,
   ) {}
 
   get count(): number {
     let n = 0;
-    for (let p = 0; p < this.data.length; p += 2 + ((this.data.charCodeAt(p) << 8) | this.data.charCodeAt(p + 1))) n++;
+    for (let p = this.start; p < this.end; p += 2 + this.src.readUInt16BE(p)) n++;
     return n;
   }
 
   get rdatas(): Buffer[] {
     const out: Buffer[] = [];
-    const d = this.data;
-    for (let p = 0; p < d.length; ) {
-      const len = (d.charCodeAt(p) << 8) | d.charCodeAt(p + 1);
-      out.push(Buffer.from(d.substring(p + 2, p + 2 + len), 'latin1'));
+    for (let p = this.start; p < this.end; ) {
+      const len = this.src.readUInt16BE(p);
+      out.push(Buffer.from(this.src.subarray(p + 2, p + 2 + len)));
       p += 2 + len;
     }
     return out;
@@ -65,7 +66,9 @@ export class WireRRset implements RRset {
     if (this.targetKeys === undefined) {
       const off = targetOffset(this.type);
       if (off < 0) return undefined;
-      this.targetKeys = this.rdatas.map((r) => nameKey(r, off));
+      const keys: string[] = [];
+      for (let p = this.start; p < this.end; p += 2 + this.src.readUInt16BE(p)) keys.push(nameKey(this.src, p + 2 + off));
+      this.targetKeys = keys;
     }
     return this.targetKeys;
   }
@@ -220,7 +223,7 @@ class NodeView implements ZoneNode {
 
   private set(s: number): WireRRset {
     const t = this.t;
-    return new WireRRset(t.setType[s]!, t.setTtl[s]!, t.data.toString('latin1', t.setOffset[s]!, t.setOffset[s + 1]!));
+    return new WireRRset(t.setType[s]!, t.setTtl[s]!, t.data, t.setOffset[s]!, t.setOffset[s + 1]!);
   }
 }
 
