@@ -172,7 +172,12 @@ export function step(state: HealthState, event: HealthEvent, config: HealthConfi
       return { state: s, effects: fx };
 
     case 'timer':
-      if (s.drainUntil === null || now < s.drainUntil) return { state: s, effects: fx };
+      if (s.drainUntil === null) return { state: s, effects: fx };
+      if (now < s.drainUntil) {
+        // Timers may fire a little early by this clock: ask again rather than let the drain stall.
+        fx.push({ kind: 'wake', at: s.drainUntil });
+        return { state: s, effects: fx };
+      }
       s.drainUntil = null;
       if (s.name === 'EXIT') return finishExit(s, fx);
       if (s.name === 'DISABLED') setAnnouncement(s, 'none', false, config, fx);

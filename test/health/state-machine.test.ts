@@ -335,6 +335,23 @@ describe('state machine', () => {
     assert.equal(sim.exitCode, 0);
   });
 
+  it('a drain timer that fires early asks to be woken again instead of stalling', () => {
+    for (const drainStart of ['stop', 'maintenance'] as const) {
+      const sim = new Sim(config({ rise: 1, drain_time: 2 })).start();
+      sim.round(GOOD);
+      if (drainStart === 'stop') sim.send({ type: 'stop', now: sim.now });
+      else sim.round(MAINT);
+      const due = sim.wake!;
+      sim.wake = null;
+      // setTimeout fired a fraction of a millisecond before `due` by the driver's clock.
+      sim.send({ type: 'timer', now: due - 0.4 });
+      assert.equal(sim.wake, due, `${drainStart}: woken again at the drain's end`);
+      assert.equal(sim.announced, true);
+      sim.send({ type: 'timer', now: due });
+      assert.equal(sim.announced, false, `${drainStart}: withdrawn once the drain is over`);
+    }
+  });
+
   it('on stop when not announced, or on a second stop, exits at once', () => {
     const idle = new Sim(config()).start();
     idle.round(DEAD);
