@@ -32,7 +32,6 @@ export class UdpListener {
     };
     if (opts.reusePort) sockOpts.reusePort = true;
     this.socket = createSocket(sockOpts, this.onMessage);
-    this.socket.on('error', (err) => this.log.warn({ err, listen: formatListenAddress(this.address) }, 'udp socket error'));
   }
 
   /** Binds the socket; `exclusive` keeps a cluster worker's socket its own (reusePort mode). */
@@ -41,6 +40,9 @@ export class UdpListener {
       this.socket.once('error', reject);
       this.socket.bind({ address: this.address.host, port: this.address.port, exclusive }, () => {
         this.socket.off('error', reject);
+        // Sends take no callback (a call back into JS per packet costs more than the rest of a cached
+        // answer), so a failed send arrives as an error event: it loses one response, never the socket.
+        this.socket.on('error', this.onError);
         try {
           this.socket.setRecvBufferSize(SOCKET_BUFFER_BYTES);
           this.socket.setSendBufferSize(SOCKET_BUFFER_BYTES);
@@ -52,8 +54,13 @@ export class UdpListener {
     });
   }
 
+  /** Reused for every datagram: the handler reads it synchronously and keeps nothing. */
+  private readonly meta: QueryMeta = { transport: 'udp', remoteAddress: '', remotePort: 0 };
+
   private readonly onMessage = (msg: Buffer, rinfo: RemoteInfo): void => {
-    const meta: QueryMeta = { transport: 'udp', remoteAddress: rinfo.address, remotePort: rinfo.port };
+    const meta = this.meta;
+    meta.remoteAddress = rinfo.address;
+    meta.remotePort = rinfo.port;
     let response: Buffer | null;
     try {
       response = this.handler.handle(msg, meta);
@@ -67,12 +74,18 @@ export class UdpListener {
       this.metrics.droppedPacket('udp', 'unanswerable');
       return;
     }
-    this.socket.send(response, rinfo.port, rinfo.address, this.afterSend);
+    this.socket.send(response, rinfo.port, rinfo.address);
   };
 
-  // A send error (unreachable sender, full buffer) loses one response, never the socket.
-  private readonly afterSend = (err: Error | null): void => {
-    if (err) this.metrics.droppedPacket('udp', 'send_error');
+  private lastErrorLog = 0;
+
+  private readonly onError = (err: Error): void => {
+    this.metrics.droppedPacket('udp', 'send_error');
+    // A flood of failing sends must not become a flood of log lines: at most one a second.
+    const now = Date.now();
+    if (now - this.lastErrorLog < 1000) return;
+    this.lastErrorLog = now;
+    this.log.warn({ err, listen: formatListenAddress(this.address) }, 'udp send failed');
   };
 
   close(): Promise<void> {

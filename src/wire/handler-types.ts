@@ -3,6 +3,7 @@ import type { ZoneSet } from '../zone/zone.js';
 
 export type Transport = 'udp' | 'tcp';
 
+/** Who asked and how. Valid only during the call it is passed to: transports reuse it for the next packet. */
 export interface QueryMeta {
   transport: Transport;
   remoteAddress: string;
