@@ -22,6 +22,10 @@ socket.on('message', (msg, rinfo) => {
 });
 
 socket.bind(Number(arg('--port', '0')), address, () => {
+  // The same kernel buffers anycast-dns asks for: with the default ones the echo server drops queries
+  // at full rate, each loss stalls a dnsperf slot until its timeout, and the ceiling reads low.
+  socket.setRecvBufferSize(4 * 1024 * 1024);
+  socket.setSendBufferSize(4 * 1024 * 1024);
   const a = socket.address();
   process.stdout.write(`listening ${a.address} ${a.port}\n`);
 });

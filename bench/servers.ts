@@ -2,11 +2,9 @@
 // core, with one worker: anycast-dns, NSD, Knot DNS, BIND 9 (via the test helpers that the
 // differential tests use too) and the Node.js UDP echo server (the single-threaded Node ceiling).
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { requireBinary, startAnycastDns, startBind, startKnot, startNsd, type PeerOptions, type RunningPeer, type ZoneSpec } from '../test/helpers/peers.js';
+import { startAnycastDns, startBind, startKnot, startNsd, type PeerOptions, type ZoneSpec } from '../test/helpers/peers.js';
 import { REPO_ROOT } from './paths.js';
 
 export interface BenchServer {
@@ -60,41 +58,6 @@ function startEcho(cpu: number, startTimeoutMs: number): Promise<BenchServer> {
   });
 }
 
-/**
- * Debian's NSD is built with --enable-ratelimit, which limits each source to 200 responses/s by
- * default: against dnsperf on 127.0.0.1 it would measure the rate limiter, not the server. The test
- * helper's NSD config has no switch for it, so NSD is started through a wrapper on PATH that turns
- * response rate limiting off (a second `server:` clause appended to the generated config when the config doesn't set it already) and
- * execs the real nsd (same PID, so the helper still stops it by PID).
- */
-function startNsdWithoutRateLimit(zones: ZoneSpec[], opts: PeerOptions): Promise<RunningPeer> {
-  const realNsd = requireBinary('nsd', 'nsd');
-  const dir = mkdtempSync(join(tmpdir(), 'anycast-dns-bench-nsd-'));
-  writeFileSync(
-    join(dir, 'nsd'),
-    [
-      '#!/bin/sh',
-      'conf=""; prev=""',
-      'for a in "$@"; do [ "$prev" = "-c" ] && conf="$a"; prev="$a"; done',
-      'if [ -n "$conf" ] && ! grep -q "rrl-ratelimit" "$conf"; then',
-      '  printf "server:\\n  rrl-ratelimit: 0\\n  rrl-whitelist-ratelimit: 0\\n" >> "$conf"',
-      'fi',
-      `exec '${realNsd}' "$@"`,
-      '',
-    ].join('\n'),
-  );
-  chmodSync(join(dir, 'nsd'), 0o755);
-  const path = process.env['PATH'];
-  process.env['PATH'] = `${dir}${delimiter}${path ?? ''}`;
-  try {
-    // startNsd resolves the binary on PATH synchronously, before its first await.
-    return startNsd(zones, opts).finally(() => rmSync(dir, { recursive: true, force: true }));
-  } finally {
-    if (path === undefined) delete process.env['PATH'];
-    else process.env['PATH'] = path;
-  }
-}
-
 /** Starts one server with every zone loaded, pinned to `cpu`, one worker, IPv4 loopback only. */
 export async function startServer(id: ServerId, zones: ZoneSpec[], cpu: number, startTimeoutMs: number): Promise<BenchServer> {
   const opts: PeerOptions = { cpu, workers: 1, ipv6: false, startTimeoutMs, identity: 'bench' };
@@ -106,7 +69,7 @@ export async function startServer(id: ServerId, zones: ZoneSpec[], cpu: number, 
     case 'anycast-dns':
       return wrap(startAnycastDns(zones, { ...opts, extraConfig: { workers: 1, log_level: 'warn' } }));
     case 'nsd':
-      return wrap(startNsdWithoutRateLimit(zones, opts));
+      return wrap(startNsd(zones, opts));
     case 'knot':
       return wrap(startKnot(zones, opts));
     case 'bind':

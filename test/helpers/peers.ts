@@ -358,6 +358,10 @@ export async function startNsd(zones: ZoneSpec[], opts: PeerOptions = {}): Promi
     `  nsid: ${q('ascii_' + identity)}`,
     `  version: ${q(opts.version ?? DEFAULT_VERSION)}`,
     '  verbosity: 1',
+    // Debian builds NSD with response rate limiting on (200 responses/s per source): tests and
+    // benchmarks on 127.0.0.1 would measure the limiter, not the server.
+    '  rrl-ratelimit: 0',
+    '  rrl-whitelist-ratelimit: 0',
     'remote-control:',
     '  control-enable: no',
     ...files.flatMap((z) => ['zone:', `  name: ${q(z.origin)}`, `  zonefile: ${q(z.file)}`]),
