@@ -9,6 +9,7 @@
 //
 // Targets (issue 3), one process on one core: at least 85% of the echo server's queries/s on both
 // mixes and more than BIND's; zero lost queries at the fixed rate; RSS at most 1.5x NSD's.
+import { OptionReader } from './options.js';
 import { spawnSync } from 'node:child_process';
 import { onInterrupt, runMain } from './cleanup.js';
 import { runDnsperf, type DnsperfResult } from './dnsperf.js';
@@ -38,31 +39,21 @@ type MixId = string;
 
 function parseArgs(argv: string[]): Options {
   const o: Options = { seconds: 10, rounds: 3, mixes: ['root', 'big'], servers: [...SERVER_IDS], clients: 8, outstanding: 1000, serverCpu: 0, clientCpu: 1, budgetMs: 30 * 60_000 };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const next = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
-    const int = (): number => {
-      const n = Number(next());
-      if (!Number.isInteger(n) || n < 0) throw new Error(`${a} needs a whole number`);
-      return n;
-    };
+  const opts = new OptionReader(argv);
+  for (const a of opts) {
     if (a === '--quick') {
       o.seconds = 2;
       o.rounds = 1;
-    } else if (a === '--duration') o.seconds = int();
-    else if (a === '--rounds') o.rounds = int();
-    else if (a === '--mixes') o.mixes = next().split(',') as MixId[];
-    else if (a === '--servers') o.servers = next().split(',') as ServerId[];
-    else if (a === '--rate') o.fixedRate = int();
-    else if (a === '--clients') o.clients = int();
-    else if (a === '--outstanding') o.outstanding = int();
-    else if (a === '--server-cpu') o.serverCpu = int();
-    else if (a === '--client-cpu') o.clientCpu = int();
-    else if (a === '--budget') o.budgetMs = int() * 1000;
+    } else if (a === '--duration') o.seconds = opts.int();
+    else if (a === '--rounds') o.rounds = opts.int();
+    else if (a === '--mixes') o.mixes = opts.value().split(',') as MixId[];
+    else if (a === '--servers') o.servers = opts.value().split(',') as ServerId[];
+    else if (a === '--rate') o.fixedRate = opts.int();
+    else if (a === '--clients') o.clients = opts.int();
+    else if (a === '--outstanding') o.outstanding = opts.int();
+    else if (a === '--server-cpu') o.serverCpu = opts.int();
+    else if (a === '--client-cpu') o.clientCpu = opts.int();
+    else if (a === '--budget') o.budgetMs = opts.int() * 1000;
     else throw new Error(`unknown option ${a} (see the header of bench/serve-bench.ts)`);
   }
   for (const s of o.servers) if (!isServerId(s)) throw new Error(`unknown server ${s} (${SERVER_IDS.join(', ')})`);

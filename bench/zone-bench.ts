@@ -5,6 +5,7 @@
 //                                 [--timeout SECONDS] [--budget SECONDS]
 //
 // Targets (issue 2): wall time at most 1.5x nsd-checkzone's; peak RSS at most 1.2x named-checkzone's.
+import { OptionReader } from './options.js';
 import { runMain } from './cleanup.js';
 import { ensureBenchData, type BenchData } from './gen-zone.js';
 import { peakRssMethod, runMeasured, type Measured } from './measure.js';
@@ -75,19 +76,14 @@ interface Options {
 
 function parseArgs(argv: string[]): Options {
   const o: Options = { runs: 3, zones: ['big', 'root'], tools: TOOLS.map((t) => t.id), timeoutMs: 180_000, budgetMs: 30 * 60_000 };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const next = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
-    if (a === '--runs') o.runs = Number(next());
+  const opts = new OptionReader(argv);
+  for (const a of opts) {
+    if (a === '--runs') o.runs = Number(opts.value());
     else if (a === '--quick') o.runs = 1;
-    else if (a === '--zones') o.zones = next().split(',');
-    else if (a === '--tools') o.tools = next().split(',');
-    else if (a === '--timeout') o.timeoutMs = Number(next()) * 1000;
-    else if (a === '--budget') o.budgetMs = Number(next()) * 1000;
+    else if (a === '--zones') o.zones = opts.value().split(',');
+    else if (a === '--tools') o.tools = opts.value().split(',');
+    else if (a === '--timeout') o.timeoutMs = Number(opts.value()) * 1000;
+    else if (a === '--budget') o.budgetMs = Number(opts.value()) * 1000;
     else throw new Error(`unknown option ${a} (see the header of bench/zone-bench.ts)`);
   }
   if (!(o.runs >= 1)) throw new Error('--runs must be at least 1');

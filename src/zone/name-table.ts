@@ -34,7 +34,11 @@ export class NameTable {
     this.mask = size - 1;
   }
 
-  /** The id of `key`, or -1. */
+  /**
+   * The id of `key`, or -1. The probe loop is written twice, here for a key string (every query's
+   * lookups) and in findBytes for arena bytes (the build): converting one to the other would cost
+   * an allocation per lookup.
+   */
   find(key: string): number {
     const names = this.names;
     const offsets = this.offsets;
