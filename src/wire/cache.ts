@@ -1,7 +1,7 @@
-// Whole responses kept for reuse within one zone-set generation. The key holds everything a response
+// Whole responses kept for reuse while one zone set is served. The key holds everything a response
 // depends on besides the message ID, the question's case and the RD/CD bits (patched on a hit): the
 // lower-cased name, type, class, DO, EDNS present, NSID asked, and UDP or TCP. The size limit is checked
-// against the entry. A cache belongs to one ZoneSet (one generation): the handler swaps the zones and a
+// against the entry. A cache belongs to one ZoneSet: the handler swaps the zones and a
 // new cache in one assignment, so a reload never serves the old bytes.
 
 import type { ResponseInfo } from './handler-types.js';

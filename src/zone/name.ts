@@ -5,9 +5,6 @@
 export const MAX_NAME_LENGTH = 255; // RFC 1035 §2.3.4 (wire octets, including the root label)
 export const MAX_LABEL_LENGTH = 63; // RFC 1035 §2.3.4
 
-export const ROOT: Buffer = Buffer.from([0]);
-export const ROOT_KEY = '\u0000';
-
 export class NameError extends Error {}
 
 const scratch = Buffer.allocUnsafe(MAX_NAME_LENGTH + 1);
@@ -47,13 +44,6 @@ export function parentKey(key: string): string | null {
   return key.substring(key.charCodeAt(0) + 1);
 }
 
-/** Number of labels, not counting the root label. */
-export function keyLabelCount(key: string): number {
-  let n = 0;
-  for (let i = 0; key.charCodeAt(i) !== 0; i += key.charCodeAt(i) + 1) n++;
-  return n;
-}
-
 /** True when `key` equals `ancestor` or lies below it. */
 export function keyIsAtOrBelow(key: string, ancestor: string): boolean {
   if (key.length < ancestor.length) return false;
@@ -62,11 +52,6 @@ export function keyIsAtOrBelow(key: string, ancestor: string): boolean {
   const cut = key.length - ancestor.length;
   for (let i = 0; i < cut; i += key.charCodeAt(i) + 1) if (i + key.charCodeAt(i) + 1 === cut) return true;
   return cut === 0;
-}
-
-/** True when the first label of `key` is `*` (RFC 4592 §2.1.1). */
-export function isWildcardKey(key: string): boolean {
-  return key.charCodeAt(0) === 1 && key.charCodeAt(1) === 0x2a;
 }
 
 /** Length of the wire name at `offset` in `wire`, or -1 if it runs past the end or is too long. */
@@ -194,38 +179,6 @@ export function nameToText(wire: Uint8Array, offset = 0): string {
 /** Presentation form of a key. */
 export function keyToText(key: string): string {
   return nameToText(keyToWire(key));
-}
-
-/** RFC 4034 §6.1 canonical order of two keys (lower-case wire names). */
-export function compareKeys(a: string, b: string): number {
-  const la = labelOffsets(a);
-  const lb = labelOffsets(b);
-  let ia = la.length - 1;
-  let ib = lb.length - 1;
-  while (ia >= 0 && ib >= 0) {
-    const c = compareLabel(a, la[ia]!, b, lb[ib]!);
-    if (c !== 0) return c;
-    ia--;
-    ib--;
-  }
-  return ia - ib;
-}
-
-function labelOffsets(key: string): number[] {
-  const offs: number[] = [];
-  for (let i = 0; key.charCodeAt(i) !== 0; i += key.charCodeAt(i) + 1) offs.push(i);
-  return offs;
-}
-
-function compareLabel(a: string, ia: number, b: string, ib: number): number {
-  const na = a.charCodeAt(ia);
-  const nb = b.charCodeAt(ib);
-  const n = Math.min(na, nb);
-  for (let k = 1; k <= n; k++) {
-    const d = a.charCodeAt(ia + k) - b.charCodeAt(ib + k);
-    if (d !== 0) return d;
-  }
-  return na - nb;
 }
 
 /**

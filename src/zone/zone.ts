@@ -46,12 +46,6 @@ export class WireRRset implements RRset {
     readonly end: number,
   ) {}
 
-  get count(): number {
-    let n = 0;
-    for (let p = this.start; p < this.end; p += 2 + this.src.readUInt16BE(p)) n++;
-    return n;
-  }
-
   get rdatas(): Buffer[] {
     const out: Buffer[] = [];
     for (let p = this.start; p < this.end; ) {
@@ -122,8 +116,6 @@ export interface Zone {
   readonly recordCount: number;
   /** The file the zone was read from. */
   readonly file: string;
-  /** A number unique to this load in this process: caches key on it so a reload never serves stale bytes. */
-  readonly generation: number;
 }
 
 export function findRRset(node: ZoneNode, type: number): RRset | undefined {
@@ -156,8 +148,6 @@ export class CompactZone implements Zone, NodeTable {
   readonly soa: RRset;
   readonly serial: number;
   readonly negativeTtl: number;
-  readonly generation = newGeneration();
-
   constructor(
     readonly origin: string,
     private readonly t: ZoneTables,
@@ -227,19 +217,12 @@ class NodeView implements ZoneNode {
   }
 }
 
-let nextGeneration = 1;
-export function newGeneration(): number {
-  return nextGeneration++;
-}
-
 /**
  * The zones served, keyed by origin: an immutable snapshot replaced whole on reload.
  * Each zone keeps its own tree (no shared name table): `test. A` is NXDOMAIN in the root zone even
  * when a `tricky.test` zone is also served.
  */
 export class ZoneSet {
-  /** Unique to this snapshot: response caches key on it. */
-  readonly generation = newGeneration();
   constructor(readonly zones: ReadonlyMap<string, Zone>) {}
 
   /** The most specific zone that contains `key`, or undefined. */
@@ -251,19 +234,5 @@ export class ZoneSet {
       k = parentKey(k);
     }
     return undefined;
-  }
-
-  /** A new set with `zone` added or replaced (by origin). */
-  with(zone: Zone): ZoneSet {
-    const m = new Map(this.zones);
-    m.set(zone.origin, zone);
-    return new ZoneSet(m);
-  }
-
-  /** A new set without the zone at `origin`. */
-  without(origin: string): ZoneSet {
-    const m = new Map(this.zones);
-    m.delete(origin);
-    return new ZoneSet(m);
   }
 }
