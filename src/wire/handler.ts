@@ -89,28 +89,28 @@ class Handler implements QueryHandler {
     if (status === ParseStatus.BadVers) {
       // RFC 6891 §6.1.3: BADVERS, with an OPT of the version we do speak (0).
       const plan = emptyPlan('refused', RCODE.BADVERS, false, q.qclass, null);
-      return this.emit(plan, msg, kb.toString('latin1', 0, nameLen), limit, meta, 'badvers', null);
+      return this.emit(plan, msg, kb.toString('latin1', 0, nameLen), limit, meta, 'badvers', 0);
     }
     kb[nameLen] = q.qtype >> 8;
     kb[nameLen + 1] = q.qtype & 0xff;
     kb[nameLen + 2] = q.qclass >> 8;
     kb[nameLen + 3] = q.qclass & 0xff;
     kb[nameLen + 4] = (q.dnssecOk ? 1 : 0) | (q.edns ? 2 : 0) | (q.nsid ? 4 : 0) | (tcp ? 8 : 0);
-    const cacheKey = kb.toString('latin1', 0, nameLen + 5);
+    const keyLength = nameLen + 5;
     const snap = this.snap;
     const cache = snap.cache;
     if (cache !== null) {
-      const hit = cache.get(cacheKey, limit);
-      if (hit !== undefined) return this.fromCache(hit, msg, meta);
+      const slot = cache.find(kb, keyLength, limit);
+      if (slot >= 0) return this.fromCache(cache, slot, msg, meta);
     }
-    const key = cacheKey.substring(0, nameLen);
+    const key = kb.toString('latin1', 0, nameLen);
     const question = { key, qtype: q.qtype, qclass: q.qclass, dnssecOk: q.dnssecOk };
     // RFC 4892 §2: server identity in class CHAOS; every other class is answered from the zones (or refused).
     const plan = q.qclass === CLASS.CH ? answerChaos(question, this.server) : answer(snap.zones, question);
-    return this.emit(plan, msg, key, limit, meta, plan.outcome, cache === null ? null : cacheKey);
+    return this.emit(plan, msg, key, limit, meta, plan.outcome, cache === null ? 0 : keyLength);
   }
 
-  /** Writes `plan`, hands the result to onResponse, and keeps a copy when `cacheKey` is given. */
+  /** Writes `plan`, hands the result to onResponse, and keeps it in the cache under the first `cacheKeyLength` octets of keyBuf (0: not kept). */
   private emit(
     plan: AnswerPlan,
     msg: Buffer,
@@ -118,7 +118,7 @@ class Handler implements QueryHandler {
     limit: number,
     meta: QueryMeta,
     outcome: string,
-    cacheKey: string | null,
+    cacheKeyLength: number,
   ): Buffer {
     const q = this.q;
     // RFC 6891 §7: an OPT in the response only when the query had one.
@@ -137,22 +137,20 @@ class Handler implements QueryHandler {
       truncated: fit === Fit.Truncated,
       size: length,
     };
-    if (cacheKey !== null) this.snap.cache!.set(cacheKey, { bytes: Buffer.from(out), limit, fit, info });
+    if (cacheKeyLength > 0) this.snap.cache!.set(this.keyBuf, cacheKeyLength, out, limit, fit, info);
     this.opts.onResponse?.(info, meta);
     return out;
   }
 
-  private fromCache(hit: { bytes: Buffer; info: ResponseInfo }, msg: Buffer, meta: QueryMeta): Buffer {
-    const bytes = hit.bytes;
-    const out = Buffer.allocUnsafe(bytes.length);
-    bytes.copy(out);
+  private fromCache(cache: ResponseCache, slot: number, msg: Buffer, meta: QueryMeta): Buffer {
+    const out = cache.response(slot);
     out[0] = msg[0]!;
     out[1] = msg[1]!;
     out[2] = (out[2]! & ~FLAG_RD) | (msg[2]! & FLAG_RD);
     out[3] = (out[3]! & ~FLAG_CD) | (msg[3]! & FLAG_CD);
     // The question's name as this client wrote it (case kept); answers owned by it point here.
     msg.copy(out, HEADER_SIZE, HEADER_SIZE, this.q.qnameEnd);
-    this.opts.onResponse?.(hit.info, meta);
+    this.opts.onResponse?.(cache.info(slot), meta);
     return out;
   }
 

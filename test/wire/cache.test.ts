@@ -78,20 +78,81 @@ test('cache: disabled with responseCacheBytes 0, answers unchanged', () => {
   assert.deepEqual(a, b);
 });
 
+const INFO = { transport: 'udp' as const, rcode: 0, outcome: 'answer', qtype: 1, zone: null, truncated: false, size: 100 };
+
+/** Keys as the handler builds them: bytes in a reused buffer, of which only the first `length` count. */
+function keyOf(text: string): [Buffer, number] {
+  const b = Buffer.alloc(300, 0xee);
+  return [b, b.write(text, 'latin1')];
+}
+
+function put(c: ResponseCache, text: string, response: Buffer, limit = 512, fit = Fit.Complete): void {
+  const [k, n] = keyOf(text);
+  c.set(k, n, response, limit, fit, INFO);
+}
+
+function has(c: ResponseCache, text: string, limit = 65535): boolean {
+  const [k, n] = keyOf(text);
+  return c.find(k, n, limit) >= 0;
+}
+
 test('cache: bounded in entries and octets', () => {
-  const info = { transport: 'udp' as const, rcode: 0, outcome: 'answer', qtype: 1, zone: null, truncated: false, size: 100 };
   const c = new ResponseCache(10, 1000);
-  for (let i = 0; i < 50; i++) c.set(`k${i}`, { bytes: Buffer.alloc(100), limit: 512, fit: Fit.Complete, info });
+  for (let i = 0; i < 50; i++) put(c, `k${i}`, Buffer.alloc(100));
   assert.ok(c.size <= 9, `${c.size} entries`);
-  assert.ok(c.get('k49', 512), 'the newest entry is kept');
+  assert.ok(has(c, 'k49'), 'the newest entry is kept');
   let kept = 0;
-  for (let i = 0; i < 50; i++) if (c.get(`k${i}`, 512)) kept++;
+  for (let i = 0; i < 50; i++) if (has(c, `k${i}`)) kept++;
   assert.equal(kept, c.size);
   const d = new ResponseCache(1000, 1000);
-  for (let i = 0; i < 50; i++) d.set(`k${i}`, { bytes: Buffer.alloc(10), limit: 512, fit: Fit.Complete, info });
+  for (let i = 0; i < 50; i++) put(d, `k${i}`, Buffer.alloc(10));
   assert.equal(d.size, 50);
-  d.set('huge', { bytes: Buffer.alloc(5000), limit: 512, fit: Fit.Complete, info });
-  assert.equal(d.get('huge', 65535), undefined, 'larger than the whole cache: not kept');
+  put(d, 'huge', Buffer.alloc(5000));
+  assert.equal(has(d, 'huge'), false, 'larger than the whole cache: not kept');
+});
+
+test('cache: keys differ by length and octets, a key set again replaces its entry', () => {
+  const c = new ResponseCache(100, 100_000);
+  put(c, 'abc', Buffer.from('one'));
+  put(c, 'abcd', Buffer.from('two'));
+  put(c, 'abd', Buffer.from('three'));
+  const [k, n] = keyOf('abc');
+  assert.equal(c.response(c.find(k, n, 512)).toString(), 'one');
+  assert.equal(has(c, 'ab'), false);
+  put(c, 'abc', Buffer.from('four'));
+  assert.equal(c.size, 3);
+  assert.equal(c.response(c.find(k, n, 512)).toString(), 'four');
+  // A truncated response serves only the limit it was written for.
+  put(c, 'tc', Buffer.alloc(40), 512, Fit.Truncated);
+  assert.equal(has(c, 'tc', 512), true);
+  assert.equal(has(c, 'tc', 1232), false);
+  // A complete one serves any limit it fits under.
+  put(c, 'big', Buffer.alloc(600));
+  assert.equal(has(c, 'big', 512), false);
+  assert.equal(has(c, 'big', 600), true);
+});
+
+test('cache: the index stays exact under heavy eviction (keys found if and only if kept)', () => {
+  // Few entries and many colliding home buckets: every removal shifts probe runs.
+  const c = new ResponseCache(64, 1 << 20);
+  const live = new Set<string>();
+  for (let i = 0; i < 20_000; i++) {
+    const text = `n${(i * 7919) % 300}`;
+    put(c, text, Buffer.from(text));
+    live.add(text);
+    if (i % 1000 === 999) {
+      let found = 0;
+      for (const t of live) {
+        const [k, n] = keyOf(t);
+        const slot = c.find(k, n, 512);
+        if (slot < 0) continue;
+        found++;
+        assert.equal(c.response(slot).toString(), t, 'a key finds its own response');
+      }
+      assert.equal(found, c.size, 'every entry reachable, none twice');
+    }
+  }
+  assert.equal(c.size, 64);
 });
 
 test('cache: a repeated question is answered from the cache, not recomputed', () => {
