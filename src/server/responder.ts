@@ -26,6 +26,7 @@ export class Responder {
       identity: cfg.identity,
       version: cfg.version,
       ednsUdpSize: cfg.ednsUdpSize,
+      responseCacheBytes: cfg.responseCacheBytes,
       onResponse: metrics.onResponse,
       onError: queryErrorReporter(log, metrics),
     });

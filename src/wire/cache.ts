@@ -5,143 +5,214 @@
 // new cache in one assignment, so a reload never serves the old bytes.
 //
 // A hit is the hot path of the whole server, and on a real query mix it is bound by memory latency,
-// not by instructions: the entries were last touched thousands of queries ago. So a hit reads as few
-// places as it can: the key's bytes are hashed where the parser left them (no key string, no Map), one
-// Int32Array holds the index, and each entry is one Buffer with its key, its size limit and its
-// response side by side.
+// not by instructions: the entry was last touched thousands of queries ago. So a hit reads as few
+// places as it can, and the cache holds no object per entry for the garbage collector to trace:
+// - the key's octets are hashed where the parser left them (no key string, no Map);
+// - one Int32Array is the index (open addressing, linear probing), each bucket [address + 1, hash];
+// - entries are written one after another into fixed-size segments: [header][key][response].
+// When the budget is spent, a whole segment picked at random is emptied and refilled. Random, not
+// oldest first: query mixes cycle through more names than fit (a dnsperf file, a scan), and
+// oldest-first eviction would then miss on every query while random eviction keeps a share.
 
 import type { ResponseInfo } from './handler-types.js';
 import { Fit } from './encoder.js';
 
-/** Entry layout: [key length][fit][limit, 2 octets][key][response]. */
-const ENTRY_HEADER = 4;
-/** Keys are a name (≤ 255 octets) and 5 octets: the length fits the one octet the header gives it. */
-const MAX_KEY_LENGTH = 0xff;
-/** Index buckets per entry at most: keeps probe runs short. */
-const LOAD_FACTOR_INVERSE = 2;
+/** [key length][fit][limit: 2][info: 2][response length: 2]. */
+const HEADER = 8;
+const DEFAULT_SEGMENT_BYTES = 256 * 1024;
+/** Index buckets per entry: keeps probe runs short. */
+const BUCKETS_PER_ENTRY = 2;
+/** Fields are 16 bits: larger responses (possible over TCP) and more infos are simply not kept. */
+const MAX_FIELD = 0xffff;
 
 export class ResponseCache {
-  /** Open addressing with linear probing: bucket b is [slot + 1 (0 = empty), hash]. */
   private readonly index: Int32Array;
   private readonly mask: number;
-  /** Each live slot's entry and what onResponse is told when it is served (never mutated). */
-  private readonly entries: Buffer[] = [];
+  private readonly segments: Buffer[] = [];
+  private readonly segmentFill: number[] = [];
+  private readonly maxSegments: number;
+  private readonly segmentBits: number;
+  /** The segment new entries go to. */
+  private open = -1;
+  /** Segments emptied to respect the entry cap, to be filled before any other. */
+  private readonly emptied: number[] = [];
+  private entries = 0;
+  /** What onResponse is told on a hit: few distinct values, shared by many entries (never mutated). */
   private readonly infos: ResponseInfo[] = [];
-  private readonly hashes: number[] = [];
-  private bytes = 0;
+  private readonly infoIds = new Map<string, number>();
   private seed = 0x9e3779b9;
 
+  /**
+   * At most `maxEntries` entries in at most `maxBytes` of segments (at least two); `segmentBytes`, a
+   * power of two, bounds the largest entry kept.
+   */
   constructor(
     private readonly maxEntries: number,
-    private readonly maxBytes: number,
+    maxBytes: number,
+    segmentBytes = DEFAULT_SEGMENT_BYTES,
   ) {
+    this.segmentBits = Math.log2(segmentBytes);
+    if (!Number.isInteger(this.segmentBits) || this.segmentBits > 20) throw new RangeError(`segment size ${segmentBytes}`);
+    this.maxSegments = Math.max(2, Math.min(Math.floor(maxBytes / segmentBytes), 2 ** (31 - this.segmentBits) - 1));
     let buckets = 16;
-    while (buckets < maxEntries * LOAD_FACTOR_INVERSE) buckets *= 2;
+    while (buckets < maxEntries * BUCKETS_PER_ENTRY) buckets *= 2;
     this.index = new Int32Array(buckets * 2);
     this.mask = buckets - 1;
   }
 
   /**
-   * The slot of the response cached for `key[0, keyLength)` that is usable under `limit` (a complete
-   * one that fits, or one written for that very limit), or -1.
+   * The address of the response cached for `key[0, keyLength)` that is usable under `limit` (a
+   * complete one that fits, or one written for that very limit), or -1.
    */
   find(key: Buffer, keyLength: number, limit: number): number {
-    const slot = this.lookup(key, keyLength, hashKey(key, keyLength));
-    if (slot < 0) return -1;
-    const e = this.entries[slot]!;
-    const entryLimit = (e[2]! << 8) | e[3]!;
-    const responseLength = e.length - ENTRY_HEADER - keyLength;
-    return (e[1] === Fit.Complete ? responseLength <= limit : entryLimit === limit) ? slot : -1;
+    const address = this.lookup(key, keyLength, hashKey(key, 0, keyLength));
+    if (address < 0) return -1;
+    const seg = this.segments[address >>> this.segmentBits]!;
+    const at = address & ((1 << this.segmentBits) - 1);
+    if (seg[at + 1] === Fit.Complete) return ((seg[at + 6]! << 8) | seg[at + 7]!) <= limit ? address : -1;
+    return ((seg[at + 2]! << 8) | seg[at + 3]!) === limit ? address : -1;
   }
 
-  /** A copy of the response in `slot` (from find), for the caller to patch and send. */
-  response(slot: number): Buffer {
-    const e = this.entries[slot]!;
-    const start = ENTRY_HEADER + e[0]!;
-    const out = Buffer.allocUnsafe(e.length - start);
-    e.copy(out, 0, start);
+  /** A copy of the response at `address` (from find), for the caller to patch and send. */
+  response(address: number): Buffer {
+    const seg = this.segments[address >>> this.segmentBits]!;
+    const at = address & ((1 << this.segmentBits) - 1);
+    const start = at + HEADER + seg[at]!;
+    const out = Buffer.allocUnsafe((seg[at + 6]! << 8) | seg[at + 7]!);
+    seg.copy(out, 0, start, start + out.length);
     return out;
   }
 
-  info(slot: number): ResponseInfo {
-    return this.infos[slot]!;
+  info(address: number): ResponseInfo {
+    const seg = this.segments[address >>> this.segmentBits]!;
+    const at = address & ((1 << this.segmentBits) - 1);
+    return this.infos[(seg[at + 4]! << 8) | seg[at + 5]!]!;
   }
 
   /** Keeps `response`, written for `limit`, under `key[0, keyLength)`, replacing what the key had. */
   set(key: Buffer, keyLength: number, response: Buffer, limit: number, fit: Fit, info: ResponseInfo): void {
-    if (keyLength > MAX_KEY_LENGTH) return;
-    const hash = hashKey(key, keyLength);
+    const size = HEADER + keyLength + response.length;
+    if (size > 1 << this.segmentBits || response.length > MAX_FIELD || keyLength > 0xff) return;
+    const infoId = this.infoId(info);
+    if (infoId < 0) return;
+    const hash = hashKey(key, 0, keyLength);
     const old = this.lookup(key, keyLength, hash);
-    if (old >= 0) this.remove(old);
-    const size = ENTRY_HEADER + keyLength + response.length;
-    if (size > this.maxBytes) return;
-    // Full: evict at random. Query mixes cycle through more names than fit (a dnsperf file, a scan);
-    // oldest-first eviction would then miss on every query, random eviction keeps a share of them.
-    while (this.entries.length >= this.maxEntries || this.bytes + size > this.maxBytes) {
-      this.remove(this.random() % this.entries.length);
+    // The old bytes stay in their segment, unreachable, until it is emptied.
+    if (old >= 0) this.unindexAddress(old, hash);
+    if (this.entries >= this.maxEntries) {
+      const s = this.randomSegmentButOpen();
+      this.emptySegment(s);
+      this.emptied.push(s);
+      // Every entry may sit in the segment being filled (a small cap, large segments): start it over.
+      if (this.entries >= this.maxEntries) this.emptySegment(this.open);
     }
-    const e = Buffer.allocUnsafe(size);
-    e[0] = keyLength;
-    e[1] = fit;
-    e[2] = limit >> 8;
-    e[3] = limit & 0xff;
-    key.copy(e, ENTRY_HEADER, 0, keyLength);
-    response.copy(e, ENTRY_HEADER + keyLength);
-    const slot = this.entries.length;
-    this.entries.push(e);
-    this.infos.push(info);
-    this.hashes.push(hash);
-    this.bytes += size;
+    if (this.open < 0 || this.segmentFill[this.open]! + size > 1 << this.segmentBits) this.openSegment();
+    const seg = this.segments[this.open]!;
+    const at = this.segmentFill[this.open]!;
+    seg[at] = keyLength;
+    seg[at + 1] = fit;
+    seg[at + 2] = limit >> 8;
+    seg[at + 3] = limit & 0xff;
+    seg[at + 4] = infoId >> 8;
+    seg[at + 5] = infoId & 0xff;
+    seg[at + 6] = response.length >> 8;
+    seg[at + 7] = response.length & 0xff;
+    key.copy(seg, at + HEADER, 0, keyLength);
+    response.copy(seg, at + HEADER + keyLength);
+    this.segmentFill[this.open] = at + size;
+    const index = this.index;
     let b = hash & this.mask;
-    while (this.index[b * 2] !== 0) b = (b + 1) & this.mask;
-    this.index[b * 2] = slot + 1;
-    this.index[b * 2 + 1] = hash;
+    while (index[b * 2] !== 0) b = (b + 1) & this.mask;
+    index[b * 2] = ((this.open << this.segmentBits) | at) + 1;
+    index[b * 2 + 1] = hash;
+    this.entries++;
   }
 
+  /** Entries that can be found. */
   get size(): number {
-    return this.entries.length;
+    return this.entries;
   }
 
   private lookup(key: Buffer, keyLength: number, hash: number): number {
     const index = this.index;
+    const offsetMask = (1 << this.segmentBits) - 1;
     for (let b = hash & this.mask; ; b = (b + 1) & this.mask) {
-      const s = index[b * 2]!;
-      if (s === 0) return -1;
-      if (index[b * 2 + 1] === hash) {
-        const e = this.entries[s - 1]!;
-        if (e[0] === keyLength && sameKey(e, key, keyLength)) return s - 1;
+      const a = index[b * 2]!;
+      if (a === 0) return -1;
+      if (index[b * 2 + 1] !== hash) continue;
+      const seg = this.segments[(a - 1) >>> this.segmentBits]!;
+      const at = (a - 1) & offsetMask;
+      if (seg[at] === keyLength && sameOctets(seg, at + HEADER, key, keyLength)) return a - 1;
+    }
+  }
+
+  private infoId(info: ResponseInfo): number {
+    const text = `${info.transport} ${info.rcode} ${info.outcome} ${info.qtype} ${info.truncated} ${info.zone ?? ''}`;
+    let id = this.infoIds.get(text);
+    if (id === undefined) {
+      if (this.infos.length > MAX_FIELD) return -1;
+      id = this.infos.length;
+      this.infos.push(info);
+      this.infoIds.set(text, id);
+    }
+    return id;
+  }
+
+  /** Starts filling a segment: one emptied for the entry cap, a new one while the budget allows, else one emptied now. */
+  private openSegment(): void {
+    let s = -1;
+    while (s < 0 && this.emptied.length > 0) {
+      const e = this.emptied.pop()!;
+      if (e !== this.open && this.segmentFill[e] === 0) s = e;
+    }
+    if (s < 0 && this.segments.length < this.maxSegments) {
+      this.segments.push(Buffer.allocUnsafeSlow(1 << this.segmentBits));
+      this.segmentFill.push(0);
+      s = this.segments.length - 1;
+    }
+    if (s < 0) {
+      s = this.randomSegmentButOpen();
+      this.emptySegment(s);
+    }
+    this.open = s;
+  }
+
+  private randomSegmentButOpen(): number {
+    const n = this.segments.length;
+    if (this.open < 0 || n === 1) return this.random() % n;
+    const r = this.random() % (n - 1);
+    return r >= this.open ? r + 1 : r;
+  }
+
+  /** Drops every entry still indexed in segment `s`. */
+  private emptySegment(s: number): void {
+    const seg = this.segments[s]!;
+    const fill = this.segmentFill[s]!;
+    for (let at = 0; at < fill; ) {
+      const keyLength = seg[at]!;
+      this.unindexAddress((s << this.segmentBits) | at, hashKey(seg, at + HEADER, keyLength));
+      at += HEADER + keyLength + ((seg[at + 6]! << 8) | seg[at + 7]!);
+    }
+    this.segmentFill[s] = 0;
+  }
+
+  /** Removes `address` from the index if it is there (an entry replaced by a newer one is not). */
+  private unindexAddress(address: number, hash: number): void {
+    const index = this.index;
+    for (let b = hash & this.mask; index[b * 2] !== 0; b = (b + 1) & this.mask) {
+      if (index[b * 2] === address + 1) {
+        this.unindexBucket(b);
+        this.entries--;
+        return;
       }
     }
-  }
-
-  /** The index bucket holding `slot`. */
-  private bucketOf(slot: number): number {
-    for (let b = this.hashes[slot]! & this.mask; ; b = (b + 1) & this.mask) {
-      if (this.index[b * 2] === slot + 1) return b;
-    }
-  }
-
-  /** Frees `slot`, moving the last slot into its place so the slots stay dense for random eviction. */
-  private remove(slot: number): void {
-    this.unindex(this.bucketOf(slot));
-    this.bytes -= this.entries[slot]!.length;
-    const last = this.entries.length - 1;
-    if (slot !== last) {
-      this.index[this.bucketOf(last) * 2] = slot + 1;
-      this.entries[slot] = this.entries[last]!;
-      this.infos[slot] = this.infos[last]!;
-      this.hashes[slot] = this.hashes[last]!;
-    }
-    this.entries.pop();
-    this.infos.pop();
-    this.hashes.pop();
   }
 
   /**
    * Empties bucket `hole` and shifts later members of its probe run back into it (deletion without
    * tombstones, so lookups never slow down as entries come and go).
    */
-  private unindex(hole: number): void {
+  private unindexBucket(hole: number): void {
     const index = this.index;
     const mask = this.mask;
     for (let b = (hole + 1) & mask; index[b * 2] !== 0; b = (b + 1) & mask) {
@@ -168,14 +239,14 @@ export class ResponseCache {
   }
 }
 
-/** FNV-1a over the key's octets. */
-function hashKey(key: Buffer, length: number): number {
+/** FNV-1a over `length` octets of `buf` from `start`. */
+function hashKey(buf: Buffer, start: number, length: number): number {
   let h = 0x811c9dc5;
-  for (let i = 0; i < length; i++) h = Math.imul(h ^ key[i]!, 0x01000193);
+  for (let i = start, end = start + length; i < end; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
   return h;
 }
 
-function sameKey(entry: Buffer, key: Buffer, length: number): boolean {
-  for (let i = 0; i < length; i++) if (entry[ENTRY_HEADER + i] !== key[i]) return false;
+function sameOctets(a: Buffer, aStart: number, b: Buffer, length: number): boolean {
+  for (let i = 0; i < length; i++) if (a[aStart + i] !== b[i]) return false;
   return true;
 }

@@ -20,7 +20,6 @@ export interface ResponseInfo {
   /** Origin (presentation form) of the zone that answered, or null. */
   zone: string | null;
   truncated: boolean;
-  size: number;
 }
 
 export interface HandlerOptions {
@@ -34,7 +33,7 @@ export interface HandlerOptions {
   onResponse?: (info: ResponseInfo, meta: QueryMeta) => void;
   /** Called when answering a query threw (a bug): the query was answered SERVFAIL; the caller logs it. */
   onError?: (err: unknown, meta: QueryMeta) => void;
-  /** Bound on the response cache, in octets of cached responses; 0 disables it. 32 MiB by default. */
+  /** Bound on the response cache, in octets of cached responses; 0 disables it. 64 MiB by default. */
   responseCacheBytes?: number;
 }
 

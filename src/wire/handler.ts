@@ -13,9 +13,9 @@ import { Fit, ResponseWriter, type EdnsReply } from './encoder.js';
 import type { HandlerOptions, QueryHandler, QueryMeta, ResponseInfo } from './handler-types.js';
 import { HEADER_SIZE, ParseStatus, ParsedQuery, parseQuery } from './query.js';
 
-const DEFAULT_CACHE_BYTES = 32 * 1024 * 1024;
-/** Entries are counted too, so a flood of tiny responses can't grow the Map without bound. */
-const MAX_CACHE_ENTRIES = 200_000;
+const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024;
+/** Entries are capped too (one per this many octets of budget), which bounds the index. */
+const CACHE_BYTES_PER_ENTRY = 128;
 const FLAG_QR = 0x80;
 const FLAG_RD = 0x01;
 const FLAG_CD = 0x10;
@@ -60,7 +60,7 @@ class Handler implements QueryHandler {
   }
 
   private snapshot(zones: ZoneSet): Snapshot {
-    const cache = this.cacheBytes > 0 ? new ResponseCache(MAX_CACHE_ENTRIES, this.cacheBytes) : null;
+    const cache = this.cacheBytes > 0 ? new ResponseCache(Math.max(1024, Math.floor(this.cacheBytes / CACHE_BYTES_PER_ENTRY)), this.cacheBytes) : null;
     return { zones, cache };
   }
 
@@ -100,8 +100,8 @@ class Handler implements QueryHandler {
     const snap = this.snap;
     const cache = snap.cache;
     if (cache !== null) {
-      const slot = cache.find(kb, keyLength, limit);
-      if (slot >= 0) return this.fromCache(cache, slot, msg, meta);
+      const at = cache.find(kb, keyLength, limit);
+      if (at >= 0) return this.fromCache(cache, at, msg, meta);
     }
     const key = kb.toString('latin1', 0, nameLen);
     const question = { key, qtype: q.qtype, qclass: q.qclass, dnssecOk: q.dnssecOk };
@@ -135,22 +135,21 @@ class Handler implements QueryHandler {
       qtype: q.qtype,
       zone: plan.zone === null ? null : plan.zone.originText,
       truncated: fit === Fit.Truncated,
-      size: length,
     };
     if (cacheKeyLength > 0) this.snap.cache!.set(this.keyBuf, cacheKeyLength, out, limit, fit, info);
     this.opts.onResponse?.(info, meta);
     return out;
   }
 
-  private fromCache(cache: ResponseCache, slot: number, msg: Buffer, meta: QueryMeta): Buffer {
-    const out = cache.response(slot);
+  private fromCache(cache: ResponseCache, at: number, msg: Buffer, meta: QueryMeta): Buffer {
+    const out = cache.response(at);
     out[0] = msg[0]!;
     out[1] = msg[1]!;
     out[2] = (out[2]! & ~FLAG_RD) | (msg[2]! & FLAG_RD);
     out[3] = (out[3]! & ~FLAG_CD) | (msg[3]! & FLAG_CD);
     // The question's name as this client wrote it (case kept); answers owned by it point here.
     msg.copy(out, HEADER_SIZE, HEADER_SIZE, this.q.qnameEnd);
-    this.opts.onResponse?.(cache.info(slot), meta);
+    this.opts.onResponse?.(cache.info(at), meta);
     return out;
   }
 
@@ -171,7 +170,6 @@ class Handler implements QueryHandler {
       qtype: questionEnd > 0 ? this.q.qtype : 0,
       zone: null,
       truncated: false,
-      size: length,
     };
     this.opts.onResponse?.(info, meta);
     return out;

@@ -41,6 +41,7 @@ describe('loadServerConfig', () => {
     assert.equal(c.zones, join(REPO_ROOT, 'zones'));
     assert.equal(c.identity, hostname());
     assert.equal(c.ednsUdpSize, 1232);
+    assert.equal(c.responseCacheBytes, 64 * 1024 * 1024);
     assert.deepEqual(c.tcp, { idleTimeoutMs: 10000, maxConnections: 1000 });
     assert.equal(c.workers, 1);
     assert.equal(c.management.listen, null);
@@ -55,6 +56,7 @@ describe('loadServerConfig', () => {
         'zones: z',
         'version: hidden',
         'edns_udp_size: 4096',
+        'response_cache_mb: 0',
         'tcp: { idle_timeout: 2500, max_connections: 7 }',
         'log_level: warn',
         'workers: auto',
@@ -68,6 +70,7 @@ describe('loadServerConfig', () => {
     assert.equal(c.zones, join(dir, 'z'));
     assert.equal(c.version, null);
     assert.equal(c.ednsUdpSize, 4096);
+    assert.equal(c.responseCacheBytes, 0);
     assert.deepEqual(c.tcp, { idleTimeoutMs: 2500, maxConnections: 7 });
     assert.equal(c.logLevel, 'warn');
     assert.equal(c.workers, availableParallelism());
@@ -89,6 +92,7 @@ describe('loadServerConfig', () => {
     ['tcp: { idle_timeout: soon }', 'config: tcp.idle_timeout: expected an integer'],
     ['tcp: { idle_timeout: 1000, linger: 3 }', 'config: tcp.linger: unknown key'],
     ['edns_udp_size: 100', 'config: edns_udp_size: 100 is out of range 512..4096'],
+    ['response_cache_mb: -1', 'config: response_cache_mb: -1 is out of range 0..4096'],
     ['listen: ["127.0.0.1"]', 'config: listen[0]: "127.0.0.1" is not ADDR:PORT'],
     ['listen: ["::1:53"]', 'config: listen[0]:'],
     ['listen: ["example.com:53"]', 'config: listen[0]: "example.com" is not an IP address'],

@@ -78,7 +78,7 @@ test('cache: disabled with responseCacheBytes 0, answers unchanged', () => {
   assert.deepEqual(a, b);
 });
 
-const INFO = { transport: 'udp' as const, rcode: 0, outcome: 'answer', qtype: 1, zone: null, truncated: false, size: 100 };
+const INFO = { transport: 'udp' as const, rcode: 0, outcome: 'answer', qtype: 1, zone: null, truncated: false };
 
 /** Keys as the handler builds them: bytes in a reused buffer, of which only the first `length` count. */
 function keyOf(text: string): [Buffer, number] {
@@ -91,68 +91,89 @@ function put(c: ResponseCache, text: string, response: Buffer, limit = 512, fit 
   c.set(k, n, response, limit, fit, INFO);
 }
 
-function has(c: ResponseCache, text: string, limit = 65535): boolean {
+/** The response kept for `text`, or null. */
+function got(c: ResponseCache, text: string, limit = 65535): string | null {
   const [k, n] = keyOf(text);
-  return c.find(k, n, limit) >= 0;
+  const at = c.find(k, n, limit);
+  return at < 0 ? null : c.response(at).toString('latin1');
 }
 
-test('cache: bounded in entries and octets', () => {
-  const c = new ResponseCache(10, 1000);
-  for (let i = 0; i < 50; i++) put(c, `k${i}`, Buffer.alloc(100));
-  assert.ok(c.size <= 9, `${c.size} entries`);
-  assert.ok(has(c, 'k49'), 'the newest entry is kept');
-  let kept = 0;
-  for (let i = 0; i < 50; i++) if (has(c, `k${i}`)) kept++;
-  assert.equal(kept, c.size);
-  const d = new ResponseCache(1000, 1000);
-  for (let i = 0; i < 50; i++) put(d, `k${i}`, Buffer.alloc(10));
-  assert.equal(d.size, 50);
-  put(d, 'huge', Buffer.alloc(5000));
-  assert.equal(has(d, 'huge'), false, 'larger than the whole cache: not kept');
+/** Checks that exactly `c.size` of `keys` are found, each with the response it was last set to. */
+function assertExact(c: ResponseCache, keys: Map<string, string>): number {
+  let found = 0;
+  for (const [k, v] of keys) {
+    const r = got(c, k);
+    if (r === null) continue;
+    found++;
+    assert.equal(r, v, `${k} finds its own latest response`);
+  }
+  assert.equal(found, c.size, 'every entry reachable, none twice');
+  return found;
+}
+
+test('cache: bounded in entries', () => {
+  const c = new ResponseCache(10, 1 << 20, 4096);
+  const kept = new Map<string, string>();
+  for (let i = 0; i < 50; i++) {
+    put(c, `k${i}`, Buffer.alloc(100, i));
+    kept.set(`k${i}`, Buffer.alloc(100, i).toString('latin1'));
+    assert.ok(c.size <= 10, `${c.size} entries`);
+  }
+  assert.notEqual(got(c, 'k49'), null, 'the newest entry is kept');
+  assertExact(c, kept);
+});
+
+test('cache: bounded in octets; an entry larger than a segment is not kept', () => {
+  // Four 1 KiB segments; each entry takes 8 + 3 + 100 octets, so at most 4 x 9 fit.
+  const c = new ResponseCache(10_000, 4096, 1024);
+  const kept = new Map<string, string>();
+  for (let i = 100; i < 400; i++) {
+    put(c, `k${i}`, Buffer.alloc(100, i));
+    kept.set(`k${i}`, Buffer.alloc(100, i).toString('latin1'));
+    assert.ok(c.size <= 36, `${c.size} entries`);
+  }
+  assert.ok(c.size >= 27, `${c.size} entries: only a whole segment at a time is emptied`);
+  assert.notEqual(got(c, 'k399'), null, 'the newest entry is kept');
+  assertExact(c, kept);
+  put(c, 'huge', Buffer.alloc(1100));
+  assert.equal(got(c, 'huge'), null);
 });
 
 test('cache: keys differ by length and octets, a key set again replaces its entry', () => {
-  const c = new ResponseCache(100, 100_000);
+  const c = new ResponseCache(100, 100_000, 4096);
   put(c, 'abc', Buffer.from('one'));
   put(c, 'abcd', Buffer.from('two'));
   put(c, 'abd', Buffer.from('three'));
-  const [k, n] = keyOf('abc');
-  assert.equal(c.response(c.find(k, n, 512)).toString(), 'one');
-  assert.equal(has(c, 'ab'), false);
+  assert.equal(got(c, 'abc'), 'one');
+  assert.equal(got(c, 'ab'), null);
   put(c, 'abc', Buffer.from('four'));
   assert.equal(c.size, 3);
-  assert.equal(c.response(c.find(k, n, 512)).toString(), 'four');
+  assert.equal(got(c, 'abc'), 'four');
   // A truncated response serves only the limit it was written for.
   put(c, 'tc', Buffer.alloc(40), 512, Fit.Truncated);
-  assert.equal(has(c, 'tc', 512), true);
-  assert.equal(has(c, 'tc', 1232), false);
+  assert.notEqual(got(c, 'tc', 512), null);
+  assert.equal(got(c, 'tc', 1232), null);
   // A complete one serves any limit it fits under.
   put(c, 'big', Buffer.alloc(600));
-  assert.equal(has(c, 'big', 512), false);
-  assert.equal(has(c, 'big', 600), true);
+  assert.equal(got(c, 'big', 512), null);
+  assert.notEqual(got(c, 'big', 600), null);
 });
 
 test('cache: the index stays exact under heavy eviction (keys found if and only if kept)', () => {
-  // Few entries and many colliding home buckets: every removal shifts probe runs.
-  const c = new ResponseCache(64, 1 << 20);
-  const live = new Set<string>();
-  for (let i = 0; i < 20_000; i++) {
-    const text = `n${(i * 7919) % 300}`;
-    put(c, text, Buffer.from(text));
-    live.add(text);
-    if (i % 1000 === 999) {
-      let found = 0;
-      for (const t of live) {
-        const [k, n] = keyOf(t);
-        const slot = c.find(k, n, 512);
-        if (slot < 0) continue;
-        found++;
-        assert.equal(c.response(slot).toString(), t, 'a key finds its own response');
-      }
-      assert.equal(found, c.size, 'every entry reachable, none twice');
+  // Few entries, small segments, keys set again and again with responses of changing size: every
+  // eviction empties segments holding live and replaced entries, and every removal shifts probe runs.
+  for (const [maxEntries, maxBytes] of [[64, 1 << 20], [100_000, 8 * 1024]] as const) {
+    const c = new ResponseCache(maxEntries, maxBytes, 1024);
+    const latest = new Map<string, string>();
+    for (let i = 0; i < 20_000; i++) {
+      const text = `n${(i * 7919) % 300}`;
+      const response = `${text}:${i}:${'x'.repeat(i % 97)}`;
+      put(c, text, Buffer.from(response, 'latin1'));
+      latest.set(text, response);
+      if (i % 1000 === 999) assert.ok(assertExact(c, latest) > 0);
     }
+    assert.ok(c.size <= maxEntries);
   }
-  assert.equal(c.size, 64);
 });
 
 test('cache: a repeated question is answered from the cache, not recomputed', () => {

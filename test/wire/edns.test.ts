@@ -80,7 +80,7 @@ test('edns: onResponse sees every response with its outcome', () => {
       ['udp', 'refused', 5, null],
     ],
   );
-  assert.ok(k.infos.every((i) => i.size > 12 && !i.truncated));
+  assert.ok(k.infos.every((i) => !i.truncated));
 });
 
 test('edns: a bug in answering is SERVFAIL, reported through onError', () => {
