@@ -2,9 +2,13 @@
 // QR and sends the same bytes back, doing no DNS work at all. The serve benchmark compares
 // anycast-dns with it.
 //
-//   node dist/bench/echo-server.js [--address 127.0.0.1] [--port 0]
-// Prints `listening ADDRESS PORT` once bound (port 0 picks a free one).
+//   node dist/bench/echo-server.js [--address 127.0.0.1] [--port 0] [--literal-lookup]
+// Prints `listening ADDRESS PORT` once bound (port 0 picks a free one). As written, it sends the way a
+// minimal Node.js program does: socket.send() resolves the address with dns.lookup first. With
+// --literal-lookup it takes anycast-dns's own send path (the address is its own answer), which shows
+// how much of the gap between the two is DNS work and how much is that choice.
 import { createSocket } from 'node:dgram';
+import { literalLookup } from '../src/server/udp.js';
 
 function arg(flag: string, def: string): string {
   const i = process.argv.indexOf(flag);
@@ -12,7 +16,8 @@ function arg(flag: string, def: string): string {
 }
 
 const address = arg('--address', '127.0.0.1');
-const socket = createSocket(address.includes(':') ? 'udp6' : 'udp4');
+const type = address.includes(':') ? 'udp6' : 'udp4';
+const socket = createSocket(process.argv.includes('--literal-lookup') ? { type, lookup: literalLookup } : { type });
 
 socket.on('message', (msg, rinfo) => {
   // Like a real responder: ignore anything without a full header, and never answer a response (QR set).

@@ -4,7 +4,7 @@
 // mixes: the 2018 root zone and a generated 1,000,000-record zone. Every server loads both zones.
 //
 //   node dist/bench/serve-bench.js [--quick] [--duration S] [--rounds N] [--mixes root,big|root:apex,big:mx,...]
-//     [--servers anycast-dns,nsd,knot,bind,echo] [--rate QPS] [--clients N] [--outstanding N]
+//     [--servers anycast-dns,nsd,knot,bind,echo,echo-literal] [--rate QPS] [--clients N] [--outstanding N]
 //     [--server-cpu N] [--client-cpu N] [--budget S]
 //
 // Targets (issue 3), one process on one core: at least 85% of the echo server's queries/s on both
@@ -225,7 +225,7 @@ async function main(): Promise<number> {
   for (const mix of o.mixes) {
     const results = (id: ServerId): (DnsperfResult | undefined)[] => full.get(`${mix}/${id}`) ?? [];
     const ok = (id: ServerId): DnsperfResult[] => results(id).flatMap((r) => (r ? [r] : []));
-    const rows: string[][] = [['server', 'max qps', '(min-max)', 'lost@max', 'vs echo', 'vs bind', 'vs nsd', `avg@${rate(fixedRates.get(mix) ?? NaN)}/s`, 'p99', 'lost@fixed', 'rcodes@max (last run)']];
+    const rows: string[][] = [['server', 'max qps', '(min-max)', 'lost@max', 'vs echo', 'vs echo-literal', 'vs bind', 'vs nsd', `avg@${rate(fixedRates.get(mix) ?? NaN)}/s`, 'p99', 'lost@fixed', 'rcodes@max (last run)']];
     for (const id of ids) {
       const rs = ok(id);
       const qps = rs.map((r) => r.qps);
@@ -236,6 +236,7 @@ async function main(): Promise<number> {
         rs.length ? `${rate(Math.min(...qps))}-${rate(Math.max(...qps))}` : '',
         rs.length ? String(median(rs.map((r) => r.lost))) : '',
         times(sameRoundRatio(results(id), results('echo'))),
+        times(sameRoundRatio(results(id), results('echo-literal'))),
         times(sameRoundRatio(results(id), results('bind'))),
         times(sameRoundRatio(results(id), results('nsd'))),
         f ? `${f.avgLatencyMs.toFixed(3)} ms` : 'n/a',
@@ -254,7 +255,8 @@ async function main(): Promise<number> {
       const b = Number.isFinite(vsBind) ? vsBind > 1 : undefined;
       const l = f ? f.lost === 0 : undefined;
       verdicts.push(e === true, b === true, l === true);
-      console.log(`target >= ${ECHO_SHARE_TARGET * 100}% of echo qps: ${times(vsEcho)} ${verdict(e)}; more than BIND: ${times(vsBind)} ${verdict(b)}; zero lost at fixed rate: ${f ? f.lost : 'n/a'} ${verdict(l)}`);
+      const vsLiteral = sameRoundRatio(results('anycast-dns'), results('echo-literal'));
+      console.log(`target >= ${ECHO_SHARE_TARGET * 100}% of echo qps: ${times(vsEcho)} ${verdict(e)} (of echo-literal: ${times(vsLiteral)}); more than BIND: ${times(vsBind)} ${verdict(b)}; zero lost at fixed rate: ${f ? f.lost : 'n/a'} ${verdict(l)}`);
     }
   }
 

@@ -1,6 +1,7 @@
 // The servers the serve benchmark compares, each started on a free 127.0.0.1 port, pinned to one
 // core, with one worker: anycast-dns, NSD, Knot DNS, BIND 9 (via the test helpers that the
-// differential tests use too) and the Node.js UDP echo server (the single-threaded Node ceiling).
+// differential tests use too) and the Node.js UDP echo server (the single-threaded Node ceiling), as a
+// minimal program writes it (`echo`) and with anycast-dns's send path (`echo-literal`).
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -14,7 +15,7 @@ export interface BenchServer {
   stop(): Promise<void>;
 }
 
-export const SERVER_IDS = ['anycast-dns', 'nsd', 'knot', 'bind', 'echo'] as const;
+export const SERVER_IDS = ['anycast-dns', 'nsd', 'knot', 'bind', 'echo', 'echo-literal'] as const;
 export type ServerId = (typeof SERVER_IDS)[number];
 
 export function isServerId(s: string): s is ServerId {
@@ -24,9 +25,10 @@ export function isServerId(s: string): s is ServerId {
 const ECHO_JS = join(REPO_ROOT, 'dist', 'bench', 'echo-server.js');
 
 /** The echo server under taskset; resolves once it printed its port. */
-function startEcho(cpu: number, startTimeoutMs: number): Promise<BenchServer> {
+function startEcho(id: 'echo' | 'echo-literal', cpu: number, startTimeoutMs: number): Promise<BenchServer> {
   return new Promise((resolve, reject) => {
-    const child = spawn('taskset', ['-c', String(cpu), process.execPath, ECHO_JS, '--address', '127.0.0.1', '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const args = [ECHO_JS, '--address', '127.0.0.1', '--port', '0', ...(id === 'echo-literal' ? ['--literal-lookup'] : [])];
+    const child = spawn('taskset', ['-c', String(cpu), process.execPath, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
     const pid = child.pid;
     if (pid === undefined) return reject(new Error('echo server: could not start'));
     const exited = new Promise<void>((done) => child.once('exit', () => done()));
@@ -53,7 +55,7 @@ function startEcho(cpu: number, startTimeoutMs: number): Promise<BenchServer> {
         void stop();
         return reject(new Error(`echo server said "${line}"`));
       }
-      resolve({ id: 'echo', port: Number(m[1]), pid, stop });
+      resolve({ id, port: Number(m[1]), pid, stop });
     });
   });
 }
@@ -75,7 +77,8 @@ export async function startServer(id: ServerId, zones: ZoneSpec[], cpu: number, 
     case 'bind':
       return wrap(startBind(zones, opts));
     case 'echo':
-      return startEcho(cpu, startTimeoutMs);
+    case 'echo-literal':
+      return startEcho(id, cpu, startTimeoutMs);
     default: {
       const never: never = id;
       throw new Error(`unknown server ${String(never)}`);

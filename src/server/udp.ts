@@ -16,7 +16,7 @@ const SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
  * once. The default, dns.lookup, reaches the same answer only after a regex and a process.nextTick
  * for every response sent, a cost the size of the rest of a cached answer.
  */
-function literalLookup(
+export function literalLookup(
   address: string,
   family: unknown,
   callback: (err: null, address: string, family: number) => void,
