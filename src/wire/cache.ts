@@ -20,14 +20,16 @@ import { Fit } from './encoder.js';
 /** [key length][fit][limit: 2][info: 2][response length: 2]. */
 const HEADER = 8;
 const DEFAULT_SEGMENT_BYTES = 256 * 1024;
-/** Index buckets per entry: keeps probe runs short. */
+/** The index doubles when entries pass half its buckets: probe runs stay short, and the index stays
+ * as small as the entries allow (a smaller index stays in the CPU's caches more of the time). */
 const BUCKETS_PER_ENTRY = 2;
+const FIRST_BUCKETS = 1024;
 /** Fields are 16 bits: larger responses (possible over TCP) and more infos are simply not kept. */
 const MAX_FIELD = 0xffff;
 
 export class ResponseCache {
-  private readonly index: Int32Array;
-  private readonly mask: number;
+  private index: Int32Array;
+  private mask: number;
   private readonly segments: Buffer[] = [];
   private readonly segmentFill: number[] = [];
   private readonly maxSegments: number;
@@ -54,10 +56,8 @@ export class ResponseCache {
     this.segmentBits = Math.log2(segmentBytes);
     if (!Number.isInteger(this.segmentBits) || this.segmentBits > 20) throw new RangeError(`segment size ${segmentBytes}`);
     this.maxSegments = Math.max(2, Math.min(Math.floor(maxBytes / segmentBytes), 2 ** (31 - this.segmentBits) - 1));
-    let buckets = 16;
-    while (buckets < maxEntries * BUCKETS_PER_ENTRY) buckets *= 2;
-    this.index = new Int32Array(buckets * 2);
-    this.mask = buckets - 1;
+    this.index = new Int32Array(FIRST_BUCKETS * 2);
+    this.mask = FIRST_BUCKETS - 1;
   }
 
   /**
@@ -120,12 +120,24 @@ export class ResponseCache {
     key.copy(seg, at + HEADER, 0, keyLength);
     response.copy(seg, at + HEADER + keyLength);
     this.segmentFill[this.open] = at + size;
+    this.insert(((this.open << this.segmentBits) | at) + 1, hash);
+    this.entries++;
+    if (this.entries * BUCKETS_PER_ENTRY > this.mask + 1) this.grow();
+  }
+
+  private insert(addressPlusOne: number, hash: number): void {
     const index = this.index;
     let b = hash & this.mask;
     while (index[b * 2] !== 0) b = (b + 1) & this.mask;
-    index[b * 2] = ((this.open << this.segmentBits) | at) + 1;
+    index[b * 2] = addressPlusOne;
     index[b * 2 + 1] = hash;
-    this.entries++;
+  }
+
+  private grow(): void {
+    const old = this.index;
+    this.index = new Int32Array(old.length * 2);
+    this.mask = old.length - 1;
+    for (let b = 0; b < old.length; b += 2) if (old[b] !== 0) this.insert(old[b]!, old[b + 1]!);
   }
 
   /** Entries that can be found. */

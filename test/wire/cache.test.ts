@@ -159,6 +159,17 @@ test('cache: keys differ by length and octets, a key set again replaces its entr
   assert.notEqual(got(c, 'big', 600), null);
 });
 
+test('cache: the index grows with the entries and finds every one', () => {
+  const c = new ResponseCache(100_000, 1 << 24, 4096);
+  const kept = new Map<string, string>();
+  for (let i = 0; i < 5000; i++) {
+    put(c, `grow${i}`, Buffer.from(`r${i}`));
+    kept.set(`grow${i}`, `r${i}`);
+  }
+  assert.equal(c.size, 5000);
+  assert.equal(assertExact(c, kept), 5000);
+});
+
 test('cache: the index stays exact under heavy eviction (keys found if and only if kept)', () => {
   // Few entries, small segments, keys set again and again with responses of changing size: every
   // eviction empties segments holding live and replaced entries, and every removal shifts probe runs.
