@@ -6,7 +6,7 @@
 import type { AnswerPlan, PlanRR } from '../answer/plan.js';
 import { WireRRset } from '../zone/zone.js';
 import { T } from '../zone/types.js';
-import { CompressionTable, writeName } from './compress.js';
+import { CompressionTable } from './compress.js';
 import { HEADER_SIZE } from './query.js';
 import { RdataWriter } from './rdata.js';
 
@@ -110,7 +110,7 @@ export class ResponseWriter {
     // The question as the client sent it (RFC 1035 §7.3 matching; RFC 4343 §4.1 case kept); its name
     // is the first compression target, so answers owned by it point back to offset 12.
     msg.copy(buf, HEADER_SIZE, HEADER_SIZE, questionEnd);
-    for (let i = 0; qkey.charCodeAt(i) !== 0; i += qkey.charCodeAt(i) + 1) table.add(i === 0 ? qkey : qkey.substring(i), HEADER_SIZE + i);
+    table.register(buf, HEADER_SIZE);
     this.pos = questionEnd;
     const rrclass = plan.rrclass;
     const sections = [plan.answer, plan.authority, plan.additional];
@@ -177,7 +177,10 @@ export class ResponseWriter {
       this.buf[pos + 1] = HEADER_SIZE;
       return pos + 2;
     }
-    return writeName(this.buf, pos, ownerKey, null, 0, this.table);
+    // The key is the name's wire form, lower-cased: written out in full, then compressed in place.
+    const buf = this.buf;
+    for (let i = 0; i < ownerKey.length; i++) buf[pos + i] = ownerKey.charCodeAt(i);
+    return this.table.compress(buf, pos);
   }
 }
 

@@ -1,11 +1,10 @@
 // RDATA as written in a response: copied from the precompiled zone bytes, except that names inside the
 // RDATA of the RFC 1035 types are compressed (RFC 3597 §4: only those; their descriptors mark them 'cname').
 
-import { nameKey } from '../zone/name.js';
 import type { WireBlock } from '../zone/rdata/descriptor.js';
 import { descriptorFor } from '../zone/rdata/table.js';
 import { walkRdata, type NameKind } from '../zone/rdata/walk.js';
-import { writeName, type CompressionTable } from './compress.js';
+import type { CompressionTable } from './compress.js';
 
 /** Per type: the descriptor's wire blocks when some name in it may be compressed, else null (copy as is). */
 const layouts = new Map<number, readonly WireBlock[] | null>();
@@ -57,14 +56,11 @@ export class RdataWriter {
 
   private readonly onName = (offset: number, length: number, kind: NameKind): void => {
     const { buf, src } = this;
-    src.copy(buf, this.pos, this.srcAt, offset);
-    this.pos += offset - this.srcAt;
-    if (kind === 'cname') {
-      this.pos = writeName(buf, this.pos, nameKey(src, offset), src, offset, this.table);
-    } else {
-      src.copy(buf, this.pos, offset, offset + length);
-      this.pos += length;
-    }
+    // Everything up to the name's end is copied as is (the name keeps its case); a compressible name
+    // is then compressed where it lies.
+    for (let i = this.srcAt, end = offset + length, p = this.pos; i < end; i++, p++) buf[p] = src[i]!;
+    const nameAt = this.pos + offset - this.srcAt;
+    this.pos = kind === 'cname' ? this.table.compress(buf, nameAt) : nameAt + length;
     this.srcAt = offset + length;
   };
 }

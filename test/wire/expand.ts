@@ -8,7 +8,7 @@ import type { PlanRR } from '../../src/answer/plan.js';
 import { keyToText } from '../../src/zone/name.js';
 
 /** Reads the (possibly compressed) name at `at`: its uncompressed wire form and the offset after it. */
-function readName(msg: Buffer, at: number): { wire: Buffer; next: number } {
+export function readName(msg: Buffer, at: number): { wire: Buffer; next: number } {
   const parts: number[] = [];
   let next = -1;
   for (let hops = 0; ; ) {
