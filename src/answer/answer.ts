@@ -189,7 +189,13 @@ const ADDRESS_TYPES = [T.A, T.AAAA] as const;
 function addAddresses(plan: AnswerPlan, zone: Zone, set: RRset, glueOk: boolean, cutKey: string | null): void {
   const targets = set.targets;
   if (targets === undefined) return;
-  for (const tk of targets) {
+  // The additional section is empty until now (one call per answer), so an address can be listed
+  // already only in the answer, or for a target named twice (two MX or SRV records, one host).
+  const answer = plan.answer;
+  const mayRepeat = set.type !== T.NS;
+  for (let i = 0; i < targets.length; i++) {
+    const tk = targets[i]!;
+    if (mayRepeat && targets.indexOf(tk) < i) continue;
     if (!keyIsAtOrBelow(tk, zone.origin)) continue;
     const node = zone.nodes.get(tk);
     if (node === undefined) continue;
@@ -197,15 +203,14 @@ function addAddresses(plan: AnswerPlan, zone: Zone, set: RRset, glueOk: boolean,
     const required = cutKey !== null && keyIsAtOrBelow(tk, cutKey);
     for (const type of ADDRESS_TYPES) {
       const a = findRRset(node, type);
-      if (a === undefined || alreadyListed(plan, tk, type)) continue;
+      if (a === undefined || (answer.length > 0 && inAnswer(answer, tk, type))) continue;
       plan.additional.push(planRR(tk, a, !required));
     }
   }
 }
 
-function alreadyListed(plan: AnswerPlan, key: string, type: number): boolean {
-  for (const rr of plan.answer) if (rr.ownerKey === key && rr.set.type === type) return true;
-  for (const rr of plan.additional) if (rr.ownerKey === key && rr.set.type === type) return true;
+function inAnswer(answer: readonly PlanRR[], key: string, type: number): boolean {
+  for (const rr of answer) if (rr.set.type === type && rr.ownerKey === key) return true;
   return false;
 }
 
