@@ -147,11 +147,30 @@ export class ResponseWriter {
     const rdatas = zoneSet === null ? set.rdatas : null;
     const n = rdatas === null ? Infinity : rdatas.length;
     let count = 0;
+    // Every record of the set has the same owner: after the first, a pointer to it (or the very pointer
+    // the first one got), which is what compressing it again would give, without the search.
+    let ownerPointer = -1;
     for (let p = zoneSet === null ? 0 : zoneSet.start; zoneSet === null ? count < n : p < zoneSet.end; count++) {
-      pos = this.writeOwner(pos, rr.ownerKey, qkey);
-      buf.writeUInt16BE(set.type, pos);
-      buf.writeUInt16BE(rrclass, pos + 2);
-      buf.writeUInt32BE(rr.ttl, pos + 4);
+      if (ownerPointer < 0) {
+        const ownerAt = pos;
+        pos = this.writeOwner(pos, rr.ownerKey, qkey);
+        if (pos - ownerAt === 2 && buf[ownerAt]! >= 0xc0) ownerPointer = ((buf[ownerAt]! & 0x3f) << 8) | buf[ownerAt + 1]!;
+        else if (ownerAt <= 0x3fff) ownerPointer = ownerAt;
+      } else {
+        buf[pos] = 0xc0 | (ownerPointer >> 8);
+        buf[pos + 1] = ownerPointer & 0xff;
+        pos += 2;
+      }
+      const type = set.type;
+      const ttl = rr.ttl;
+      buf[pos] = type >> 8;
+      buf[pos + 1] = type & 0xff;
+      buf[pos + 2] = rrclass >> 8;
+      buf[pos + 3] = rrclass & 0xff;
+      buf[pos + 4] = ttl >>> 24;
+      buf[pos + 5] = (ttl >>> 16) & 0xff;
+      buf[pos + 6] = (ttl >>> 8) & 0xff;
+      buf[pos + 7] = ttl & 0xff;
       const rdStart = pos + 10;
       let rdEnd: number;
       if (zoneSet !== null) {
@@ -162,7 +181,8 @@ export class ResponseWriter {
       } else {
         rdEnd = this.rdata.write(buf, rdStart, set.type, rdatas![count]!, this.table);
       }
-      buf.writeUInt16BE(rdEnd - rdStart, pos + 8);
+      buf[pos + 8] = (rdEnd - rdStart) >> 8;
+      buf[pos + 9] = (rdEnd - rdStart) & 0xff;
       pos = rdEnd;
       if (pos > 65535) break; // over any limit: the caller rolls back before the buffer's slack runs out
     }
