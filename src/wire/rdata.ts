@@ -6,17 +6,18 @@ import { descriptorFor } from '../zone/rdata/table.js';
 import { walkRdata, type NameKind } from '../zone/rdata/walk.js';
 import type { CompressionTable } from './compress.js';
 
-/** Per type: the descriptor's wire blocks when some name in it may be compressed, else null (copy as is). */
-const layouts = new Map<number, readonly WireBlock[] | null>();
+/** RFC 3597 §4: names are compressed only in the RFC 1035 types, all numbered below 16. */
+const RFC1035_TYPES = 16;
 
+/** Per RFC 1035 type: the descriptor's wire blocks when some name in it may be compressed, else null. */
+const layouts: readonly (readonly WireBlock[] | null)[] = Array.from({ length: RFC1035_TYPES }, (_, type) => {
+  const wire = descriptorFor(type)?.wire;
+  return wire !== undefined && wire.includes('cname') ? wire : null;
+});
+
+/** The wire blocks to walk for compression, or null: copy the RDATA as is. */
 function compressibleLayout(type: number): readonly WireBlock[] | null {
-  let layout = layouts.get(type);
-  if (layout === undefined) {
-    const wire = descriptorFor(type)?.wire;
-    layout = wire !== undefined && wire.includes('cname') ? wire : null;
-    layouts.set(type, layout);
-  }
-  return layout;
+  return type < RFC1035_TYPES ? layouts[type]! : null;
 }
 
 /** Writes RDATA into a response; one per ResponseWriter (its walk callback is bound once, not per record). */
