@@ -34,6 +34,9 @@ export class ResponseCache {
   private readonly segmentFill: number[] = [];
   private readonly maxSegments: number;
   private readonly segmentBits: number;
+  private readonly segmentBytes: number;
+  /** An address is (segment << segmentBits) | offset. */
+  private readonly offsetMask: number;
   /** The segment new entries go to. */
   private open = -1;
   /** Segments emptied to respect the entry cap, to be filled before any other. */
@@ -53,6 +56,8 @@ export class ResponseCache {
     maxBytes: number,
     segmentBytes = DEFAULT_SEGMENT_BYTES,
   ) {
+    this.segmentBytes = segmentBytes;
+    this.offsetMask = segmentBytes - 1;
     this.segmentBits = Math.log2(segmentBytes);
     if (!Number.isInteger(this.segmentBits) || this.segmentBits > 20) throw new RangeError(`segment size ${segmentBytes}`);
     this.maxSegments = Math.max(2, Math.min(Math.floor(maxBytes / segmentBytes), 2 ** (31 - this.segmentBits) - 1));
@@ -68,7 +73,7 @@ export class ResponseCache {
     const address = this.lookup(key, keyLength, hashKey(key, 0, keyLength));
     if (address < 0) return -1;
     const seg = this.segments[address >>> this.segmentBits]!;
-    const at = address & ((1 << this.segmentBits) - 1);
+    const at = address & this.offsetMask;
     if (seg[at + 1] === Fit.Complete) return ((seg[at + 6]! << 8) | seg[at + 7]!) <= limit ? address : -1;
     return ((seg[at + 2]! << 8) | seg[at + 3]!) === limit ? address : -1;
   }
@@ -76,7 +81,7 @@ export class ResponseCache {
   /** A copy of the response at `address` (from find), for the caller to patch and send. */
   response(address: number): Buffer {
     const seg = this.segments[address >>> this.segmentBits]!;
-    const at = address & ((1 << this.segmentBits) - 1);
+    const at = address & this.offsetMask;
     const start = at + HEADER + seg[at]!;
     const out = Buffer.allocUnsafe((seg[at + 6]! << 8) | seg[at + 7]!);
     seg.copy(out, 0, start, start + out.length);
@@ -85,14 +90,14 @@ export class ResponseCache {
 
   info(address: number): ResponseInfo {
     const seg = this.segments[address >>> this.segmentBits]!;
-    const at = address & ((1 << this.segmentBits) - 1);
+    const at = address & this.offsetMask;
     return this.infos[(seg[at + 4]! << 8) | seg[at + 5]!]!;
   }
 
   /** Keeps `response`, written for `limit`, under `key[0, keyLength)`, replacing what the key had. */
   set(key: Buffer, keyLength: number, response: Buffer, limit: number, fit: Fit, info: ResponseInfo): void {
     const size = HEADER + keyLength + response.length;
-    if (size > 1 << this.segmentBits || response.length > MAX_FIELD || keyLength > 0xff) return;
+    if (size > this.segmentBytes || response.length > MAX_FIELD || keyLength > 0xff) return;
     const infoId = this.infoId(info);
     if (infoId < 0) return;
     const hash = hashKey(key, 0, keyLength);
@@ -106,7 +111,7 @@ export class ResponseCache {
       // Every entry may sit in the segment being filled (a small cap, large segments): start it over.
       if (this.entries >= this.maxEntries) this.emptySegment(this.open);
     }
-    if (this.open < 0 || this.segmentFill[this.open]! + size > 1 << this.segmentBits) this.openSegment();
+    if (this.open < 0 || this.segmentFill[this.open]! + size > this.segmentBytes) this.openSegment();
     const seg = this.segments[this.open]!;
     const at = this.segmentFill[this.open]!;
     seg[at] = keyLength;
@@ -147,13 +152,12 @@ export class ResponseCache {
 
   private lookup(key: Buffer, keyLength: number, hash: number): number {
     const index = this.index;
-    const offsetMask = (1 << this.segmentBits) - 1;
     for (let b = hash & this.mask; ; b = (b + 1) & this.mask) {
       const a = index[b * 2]!;
       if (a === 0) return -1;
       if (index[b * 2 + 1] !== hash) continue;
       const seg = this.segments[(a - 1) >>> this.segmentBits]!;
-      const at = (a - 1) & offsetMask;
+      const at = (a - 1) & this.offsetMask;
       if (seg[at] === keyLength && sameOctets(seg, at + HEADER, key, keyLength)) return a - 1;
     }
   }
@@ -178,7 +182,7 @@ export class ResponseCache {
       if (e !== this.open && this.segmentFill[e] === 0) s = e;
     }
     if (s < 0 && this.segments.length < this.maxSegments) {
-      this.segments.push(Buffer.allocUnsafeSlow(1 << this.segmentBits));
+      this.segments.push(Buffer.allocUnsafeSlow(this.segmentBytes));
       this.segmentFill.push(0);
       s = this.segments.length - 1;
     }

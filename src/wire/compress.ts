@@ -52,7 +52,8 @@ export class CompressionTable {
       return p + 2;
     }
     for (let i = 0; i < n; i++) this.add(this.labelAt[i]!, this.suffixHash[i]!);
-    return this.labelAt[n - 1]! + buf[this.labelAt[n - 1]!]! + 2;
+    const last = this.labelAt[n - 1]!;
+    return last + 1 + buf[last]! + 1; // past the last label and the root octet
   }
 
   /** Forgets every suffix at or after `offset` (suffixes are remembered in increasing offset order). */

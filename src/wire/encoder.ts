@@ -7,15 +7,9 @@ import type { AnswerPlan, PlanRR } from '../answer/plan.js';
 import { WireRRset } from '../zone/zone.js';
 import { T } from '../zone/types.js';
 import { CompressionTable } from './compress.js';
-import { HEADER_SIZE } from './query.js';
+import { FLAG_AA, FLAG_CD, FLAG_QR, FLAG_RD, FLAG_TC, HEADER_SIZE, OPCODE_MASK } from './query.js';
 import { RdataWriter } from './rdata.js';
 
-const FLAG_QR = 0x80;
-const FLAG_AA = 0x04;
-const FLAG_TC = 0x02;
-const FLAG_RD = 0x01;
-const FLAG_CD = 0x10; // in the second flags octet
-const OPCODE_MASK = 0x78;
 const EDNS_OPTION_NSID = 3;
 /** Room for any single record past the limit, so writing never checks the buffer, only the limit. */
 const SLACK = 65535 + 512;
@@ -150,6 +144,8 @@ export class ResponseWriter {
     // Every record of the set has the same owner: after the first, a pointer to it (or the very pointer
     // the first one got), which is what compressing it again would give, without the search.
     let ownerPointer = -1;
+    const type = set.type;
+    const ttl = rr.ttl;
     for (let p = zoneSet === null ? 0 : zoneSet.start; zoneSet === null ? count < n : p < zoneSet.end; count++) {
       if (ownerPointer < 0) {
         const ownerAt = pos;
@@ -161,8 +157,6 @@ export class ResponseWriter {
         buf[pos + 1] = ownerPointer & 0xff;
         pos += 2;
       }
-      const type = set.type;
-      const ttl = rr.ttl;
       buf[pos] = type >> 8;
       buf[pos + 1] = type & 0xff;
       buf[pos + 2] = rrclass >> 8;
@@ -176,10 +170,10 @@ export class ResponseWriter {
       if (zoneSet !== null) {
         const src = zoneSet.src;
         const len = (src[p]! << 8) | src[p + 1]!;
-        rdEnd = this.rdata.writeFrom(buf, rdStart, set.type, src, p + 2, len, this.table);
+        rdEnd = this.rdata.writeFrom(buf, rdStart, type, src, p + 2, len, this.table);
         p += 2 + len;
       } else {
-        rdEnd = this.rdata.write(buf, rdStart, set.type, rdatas![count]!, this.table);
+        rdEnd = this.rdata.write(buf, rdStart, type, rdatas![count]!, this.table);
       }
       buf[pos + 8] = (rdEnd - rdStart) >> 8;
       buf[pos + 9] = (rdEnd - rdStart) & 0xff;

@@ -11,15 +11,11 @@ import type { ZoneSet } from '../zone/zone.js';
 import { ResponseCache } from './cache.js';
 import { Fit, ResponseWriter, type EdnsReply } from './encoder.js';
 import type { HandlerOptions, QueryHandler, QueryMeta, ResponseInfo } from './handler-types.js';
-import { HEADER_SIZE, ParseStatus, ParsedQuery, parseQuery } from './query.js';
+import { FLAG_CD, FLAG_QR, FLAG_RD, HEADER_SIZE, OPCODE_MASK, ParseStatus, ParsedQuery, parseQuery } from './query.js';
 
 const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024;
 /** Entries are capped too (one per this many octets of budget), which bounds the index. */
 const CACHE_BYTES_PER_ENTRY = 128;
-const FLAG_QR = 0x80;
-const FLAG_RD = 0x01;
-const FLAG_CD = 0x10;
-const OPCODE_MASK = 0x78;
 /** DNS over TCP: the 2-octet length prefix (RFC 1035 §4.2.2). */
 const TCP_LIMIT = 65535;
 /** Without EDNS a UDP response is at most 512 octets (RFC 1035 §4.2.1). */

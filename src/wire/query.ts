@@ -5,6 +5,14 @@ import { MAX_LABEL_LENGTH, MAX_NAME_LENGTH, lowerByte } from '../zone/name.js';
 import { T } from '../zone/types.js';
 
 export const HEADER_SIZE = 12;
+/** Header flag bits (RFC 1035 §4.1.1): in the third octet... */
+export const FLAG_QR = 0x80;
+export const OPCODE_MASK = 0x78;
+export const FLAG_AA = 0x04;
+export const FLAG_TC = 0x02;
+export const FLAG_RD = 0x01;
+/** ...and in the fourth (RFC 4035 §3.1.6). */
+export const FLAG_CD = 0x10;
 const OPCODE_QUERY = 0;
 const EDNS_OPTION_NSID = 3; // RFC 5001 §2.3
 
