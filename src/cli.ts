@@ -8,6 +8,7 @@ type Command = (argv: string[]) => Promise<number>;
 const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
   check: { summary: 'validate zone files like named-checkzone', load: async () => (await import('./zone/check-command.js')).runCheck },
   serve: { summary: 'run the authoritative server', load: async () => (await import('./server/main.js')).runServe },
+  ctl: { summary: 'show zone status, reload zones (talks to a running server)', load: async () => (await import('./ops/ctl-command.js')).runCtl },
   health: { summary: 'run the health sidecar under ExaBGP', load: async () => (await import('./health/main.js')).runHealth },
 };
 

@@ -7,6 +7,8 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../errors.js';
+import type { SerialPolicy } from '../sync/policy.js';
+import { canonicalOrigin } from '../sync/zone-files.js';
 import { VERSION } from '../version.js';
 import { ConfigReader, type Plain } from './validate.js';
 
@@ -26,6 +28,9 @@ export interface ServerConfig {
   listen: ListenAddress[];
   /** Directory of `<origin>.zone` files. */
   zones: string;
+  /** origin → file (relative to `zones`) when the zones are listed; null serves every `<origin>.zone` of the directory. */
+  zoneFiles: Map<string, string> | null;
+  zoneSync: ZoneSyncConfig;
   /** CH TXT version.bind; null when hidden. */
   version: string | null;
   ednsUdpSize: number;
@@ -37,6 +42,21 @@ export interface ServerConfig {
   workers: number;
   /** The HTTP listener for /metrics, /ready and /live; null disables it. */
   management: { listen: ListenAddress | null };
+}
+
+export interface ZoneSyncConfig {
+  /** Watch the zones directory (chokidar); off, zones change only on SIGHUP, `ctl reload` or the rescan. */
+  watch: boolean;
+  /** `increase`: a serial that goes backwards is refused, as a secondary would; `any`: accepted. */
+  serialPolicy: SerialPolicy;
+  /** A new version that loses more than this share of its records is held (0..1). */
+  maxRecordLoss: number;
+  /** Removals that would take away more than this share of the zones served are held (0..1). */
+  maxZoneLoss: number;
+  /** A file changed less than this many ms ago is still being written and is read later. */
+  settleMs: number;
+  /** Every this many ms the zone files are hashed and compared to what is served; 0 turns it off. */
+  rescanMs: number;
 }
 
 /** Values given on the command line; each replaces the config file's. */
@@ -111,6 +131,17 @@ function readServerConfig(r: ConfigReader, baseDir: string, o: ConfigOverrides):
   const zonesText = r.string('zones', '');
   const zones = o.zones !== undefined ? resolve(o.zones) : zonesText === '' ? BUNDLED_ZONES_DIR : resolve(baseDir, zonesText);
 
+  // Validated here, so a bad origin stops start-up instead of leaving a zone unserved.
+  const zoneFiles = r.stringMap('zone_files');
+  zoneFiles?.forEach((_file, origin) => {
+    try {
+      canonicalOrigin(origin);
+    } catch (err) {
+      throw new ConfigError(`${r.key('zone_files')}.${origin}`, `not a domain name: ${(err as Error).message}`);
+    }
+  });
+  const zoneSync = readZoneSync(r.section('zone_sync'));
+
   const versionText = r.string('version', `anycast-dns ${VERSION}`);
   const version = versionText === 'hidden' ? null : versionText;
   if (version !== null && Buffer.byteLength(version) > 255) throw new ConfigError(r.key('version'), 'must be at most 255 bytes');
@@ -144,7 +175,20 @@ function readServerConfig(r: ConfigReader, baseDir: string, o: ConfigOverrides):
 
   r.skip('health'); // the health sidecar's section, validated by `anycast-dns health`
   r.done();
-  return { identity, listen, zones, version, ednsUdpSize, responseCacheBytes, tcp, logLevel, workers, management };
+  return { identity, listen, zones, zoneFiles, zoneSync, version, ednsUdpSize, responseCacheBytes, tcp, logLevel, workers, management };
+}
+
+function readZoneSync(z: ConfigReader): ZoneSyncConfig {
+  const out: ZoneSyncConfig = {
+    watch: z.bool('watch', true),
+    serialPolicy: z.oneOf<SerialPolicy>('serial_policy', 'increase', ['increase', 'any']),
+    maxRecordLoss: z.number('max_record_loss', 0.5, 0, 1),
+    maxZoneLoss: z.number('max_zone_loss', 0.5, 0, 1),
+    settleMs: Math.round(z.number('settle_time', 1, 0, 60) * 1000),
+    rescanMs: Math.round(z.number('rescan_interval', 60, 0, 86400) * 1000),
+  };
+  z.done();
+  return out;
 }
 
 function readWorkers(r: ConfigReader): number {

@@ -1,15 +1,21 @@
 // The management listener: /metrics (Prometheus text), /ready (200 once zones are loaded and the
 // DNS listeners are up, else 503: what the health sidecar and load balancers poll), /live (200 while
-// the process runs its event loop).
-import { createServer, type Server } from 'node:http';
+// the process runs its event loop), GET /zones (zone sync status, JSON) and POST /reload (a scan now,
+// `?zone=NAME` for one zone, `&force=1` to release held changes; answers the status after it).
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ListenAddress } from './config.js';
+import type { ScanRequest, ZoneStatus } from '../sync/store.js';
+import { canonicalOrigin } from '../sync/zone-files.js';
+import { ConfigError } from '../errors.js';
+import { formatListenAddress, type ListenAddress } from './config.js';
 import type { Logger } from './log.js';
 
 export interface ManagementSources {
   metrics: () => Promise<string>;
   metricsContentType: string;
   ready: () => boolean;
+  zones: () => ZoneStatus[];
+  reload: (req: ScanRequest) => Promise<ZoneStatus[]>;
 }
 
 export interface ManagementServer {
@@ -19,8 +25,39 @@ export interface ManagementServer {
 }
 
 export async function startManagementServer(at: ListenAddress, src: ManagementSources, log: Logger): Promise<ManagementServer> {
+  const json = (res: ServerResponse, code: number, body: unknown): void => {
+    res.writeHead(code, { 'content-type': 'application/json' }).end(JSON.stringify(body, null, 1) + '\n');
+  };
   const server: Server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?', 1)[0];
+    const url = new URL(req.url ?? '/', 'http://management');
+    const path = url.pathname;
+    if (path === '/reload') {
+      if (req.method !== 'POST') {
+        res.writeHead(405, { allow: 'POST' }).end();
+        return;
+      }
+      const zoneParam = url.searchParams.get('zone');
+      let zone: string | null = null;
+      if (zoneParam !== null) {
+        try {
+          zone = canonicalOrigin(zoneParam);
+        } catch (err) {
+          json(res, 400, { error: `zone: ${(err as Error).message}` });
+          return;
+        }
+        if (!src.zones().some((z) => z.zone === zone)) {
+          json(res, 404, { error: `no zone ${zone}` });
+          return;
+        }
+      }
+      const force = ['1', 'true', 'yes'].includes(url.searchParams.get('force') ?? '');
+      log.info({ zone, force }, 'reload requested');
+      src.reload({ reason: 'reload', verify: true, force, zone }).then(
+        (zones) => json(res, 200, { zones }),
+        (err: unknown) => json(res, 500, { error: (err as Error).message }),
+      );
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
       return;
@@ -34,6 +71,9 @@ export async function startManagementServer(at: ListenAddress, src: ManagementSo
         res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' }).end(ready ? 'ready\n' : 'not ready\n');
         return;
       }
+      case '/zones':
+        json(res, 200, { zones: src.zones() });
+        return;
       case '/metrics':
         src.metrics().then(
           (text) => res.writeHead(200, { 'content-type': src.metricsContentType }).end(text),
@@ -49,9 +89,10 @@ export async function startManagementServer(at: ListenAddress, src: ManagementSo
   });
   server.on('clientError', (_err, socket) => socket.destroy());
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const failed = (err: Error): void => reject(new ConfigError('management.listen', `cannot listen on ${formatListenAddress(at)}: ${err.message}`));
+    server.once('error', failed);
     server.listen({ host: at.host, port: at.port, ipv6Only: at.family === 6 }, () => {
-      server.off('error', reject);
+      server.off('error', failed);
       resolve();
     });
   });

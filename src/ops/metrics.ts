@@ -39,10 +39,6 @@ export class ServerMetrics {
   private readonly queryErrors: Counter;
   private readonly tcpEvents: Counter<'event'>;
   private readonly tcpOpen: Gauge;
-  private readonly zonesLoaded: Gauge;
-  private readonly zoneSerial: Gauge<'zone'>;
-  private readonly zoneRecords: Gauge<'zone'>;
-  private readonly zoneFailures: Counter<'zone'>;
 
   constructor(identity: string) {
     this.registry.setDefaultLabels({ pop: identity });
@@ -108,10 +104,6 @@ export class ServerMetrics {
       registers,
     });
     this.tcpOpen = new Gauge({ name: `${PREFIX}tcp_connections_open`, help: 'TCP connections open now', registers, aggregator: 'sum' });
-    this.zonesLoaded = new Gauge({ name: `${PREFIX}zones_loaded`, help: 'Zones being served', registers, aggregator: 'min' });
-    this.zoneSerial = new Gauge({ name: `${PREFIX}zone_serial`, help: 'SOA serial of each zone served', labelNames: ['zone'], registers, aggregator: 'min' });
-    this.zoneRecords = new Gauge({ name: `${PREFIX}zone_records`, help: 'Records in each zone served', labelNames: ['zone'], registers, aggregator: 'min' });
-    this.zoneFailures = new Counter({ name: `${PREFIX}zone_load_failures_total`, help: 'Zone files that failed to load', labelNames: ['zone'], registers, aggregator: 'max' });
     collectDefaultMetrics({ register: this.registry, prefix: PREFIX });
   }
 
@@ -147,20 +139,6 @@ export class ServerMetrics {
     this.tcpEvents.labels(event).inc();
     if (event === 'opened') this.tcpOpen.inc();
     else if (event === 'closed') this.tcpOpen.dec();
-  }
-
-  zonesServed(zones: readonly { originText: string; serial: number; recordCount: number }[]): void {
-    this.zoneSerial.reset();
-    this.zoneRecords.reset();
-    for (const z of zones) {
-      this.zoneSerial.labels(z.originText).set(z.serial);
-      this.zoneRecords.labels(z.originText).set(z.recordCount);
-    }
-    this.zonesLoaded.set(zones.length);
-  }
-
-  zoneLoadFailed(origin: string): void {
-    this.zoneFailures.labels(origin).inc();
   }
 
   /** The Prometheus text exposition of this process. */

@@ -70,6 +70,19 @@ export class ConfigReader {
     return arr.map(String);
   }
 
+  /** A mapping of names to strings (e.g. zone origin → file); null when absent. */
+  stringMap(k: string): Map<string, string> | null {
+    const v = this.take(k);
+    if (v === undefined || v === null) return null;
+    if (typeof v !== 'object' || Array.isArray(v)) throw new ConfigError(this.key(k), `expected a mapping, got ${describe(v)}`);
+    const out = new Map<string, string>();
+    for (const [name, value] of Object.entries(v as Plain)) {
+      if (typeof value !== 'string' || value === '') throw new ConfigError(`${this.key(k)}.${name}`, `expected a file name, got ${describe(value)}`);
+      out.set(name, value);
+    }
+    return out;
+  }
+
   /** A nested mapping (empty when absent). */
   section(k: string): ConfigReader {
     const v = this.take(k);

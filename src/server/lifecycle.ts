@@ -18,6 +18,20 @@ export function stopSignal(): Promise<NodeJS.Signals> {
   });
 }
 
+/**
+ * SIGHUP rescans the zones, as every NSD, Knot and BIND operator expects (`systemctl reload`). Its
+ * default action is to end the process, so a process that can't reload (a worker) still installs a
+ * handler that ignores it. Returns a function that removes the handler.
+ */
+export function onReloadSignal(log: Logger, reload: () => Promise<unknown> | undefined): () => void {
+  const on = (): void => {
+    log.info({ signal: 'SIGHUP' }, 'reloading zones');
+    reload()?.catch((err: unknown) => log.error({ err }, 'reload failed'));
+  };
+  process.on('SIGHUP', on);
+  return () => process.off('SIGHUP', on);
+}
+
 /** Runs `stop` for at most STOP_BOUND_MS, then makes sure nothing left open keeps the process alive. */
 export async function boundedStop(stop: () => Promise<void>, log: Logger): Promise<void> {
   let timer: NodeJS.Timeout | undefined;

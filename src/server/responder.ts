@@ -1,27 +1,24 @@
-// One answering process: its own zones, its own handler, a UDP socket and a TCP listener per listen
-// address. Nothing here is shared with other workers, so N of them are N independent copies.
+// One answering process: its handler (zones handed in by zone sync), a UDP socket and a TCP listener
+// per listen address.
 import { ConfigError } from '../errors.js';
 import { formatListenAddress, type ServerConfig } from '../ops/config.js';
 import type { Logger } from '../ops/log.js';
 import type { ServerMetrics } from '../ops/metrics.js';
 import { createHandler } from '../wire/handler.js';
 import type { QueryHandler, QueryMeta } from '../wire/handler-types.js';
+import type { ZoneSet } from '../zone/zone.js';
 import { newTcpConnections, TcpListener, type BindOptions } from './tcp.js';
 import { UdpListener } from './udp.js';
-import { loadServedZones } from './zones.js';
 
 export class Responder {
   private constructor(
     readonly handler: QueryHandler,
     private readonly udp: UdpListener[],
     private readonly tcp: TcpListener[],
-    /** Zones were loaded and served; false when none loaded. */
-    readonly hasZones: boolean,
   ) {}
 
-  /** Loads the zones and opens every listener; rejects (closing what it opened) if one can't bind. */
-  static async start(cfg: ServerConfig, log: Logger, metrics: ServerMetrics, bind: BindOptions): Promise<Responder> {
-    const zones = loadServedZones(cfg.zones, log, metrics);
+  /** Opens every listener, answering from `zones`; rejects (closing what it opened) if one can't bind. */
+  static async start(cfg: ServerConfig, zones: ZoneSet, log: Logger, metrics: ServerMetrics, bind: BindOptions): Promise<Responder> {
     const handler = createHandler(zones, {
       identity: cfg.identity,
       version: cfg.version,
@@ -33,7 +30,7 @@ export class Responder {
     const udp = cfg.listen.map((a) => new UdpListener(a, handler, metrics, log, { reusePort: bind.reusePort }));
     const connections = newTcpConnections(cfg.tcp.maxConnections);
     const tcp = cfg.listen.map((a) => new TcpListener(a, handler, metrics, log, connections, { idleTimeoutMs: cfg.tcp.idleTimeoutMs }));
-    const responder = new Responder(handler, udp, tcp, zones.zones.size > 0);
+    const responder = new Responder(handler, udp, tcp);
     try {
       for (let i = 0; i < cfg.listen.length; i++) {
         const at = formatListenAddress(cfg.listen[i]!);

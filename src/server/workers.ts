@@ -1,7 +1,9 @@
-// workers: N — N processes each load the zones and answer on their own (no shared mutable state).
+// workers: N — N processes answer queries. The primary runs zone sync (one load, one set of guards,
+// one status) and sends every zone version it accepts to each worker, so all of them serve the same
+// serial; a worker that starts (or is restarted) gets the current zones before it listens.
 // Where the runtime has SO_REUSEPORT for UDP (Node ≥ 22.12) each worker binds its own sockets and
 // the kernel spreads packets across them; otherwise the workers share the primary's sockets through
-// the cluster module. The primary answers no queries: it supervises and serves /metrics and /ready.
+// the cluster module. The primary answers no queries: it supervises and serves the management endpoints.
 import cluster, { type Worker } from 'node:cluster';
 import { createSocket, type Socket, type SocketOptions } from 'node:dgram';
 import { AggregatorRegistry } from 'prom-client';
@@ -9,16 +11,27 @@ import { formatListenAddress, type ServerConfig } from '../ops/config.js';
 import { startManagementServer } from '../ops/http.js';
 import type { Logger } from '../ops/log.js';
 import { ServerMetrics } from '../ops/metrics.js';
-import { boundedStop, stopSignal } from './lifecycle.js';
+import { startZoneSync, type ZoneSync } from '../sync/service.js';
+import type { ScanRequest } from '../sync/store.js';
+import { CompactZone, ZoneSet, type Zone, type ZoneParts } from '../zone/zone.js';
+import { boundedStop, onReloadSignal, stopSignal } from './lifecycle.js';
 import { Responder } from './responder.js';
 
 const READY_MESSAGE = 'anycast-dns:worker-ready';
+/** Primary → worker: every zone served (on start), or one zone's new version (null: no longer served). */
+const ZONES_MESSAGE = 'anycast-dns:zones';
+/** Worker → primary, once it listens for zones (messages sent before that would be lost). */
+const WANT_ZONES_MESSAGE = 'anycast-dns:want-zones';
+const ZONE_MESSAGE = 'anycast-dns:zone';
+type ZonesMessage = { type: typeof ZONES_MESSAGE; zones: ZoneParts[] } | { type: typeof ZONE_MESSAGE; origin: string; zone: ZoneParts | null };
 /** Tells a worker how to bind: "reuseport" (own sockets) or "shared" (the primary's). */
 const BIND_MODE_ENV = 'ANYCAST_DNS_BIND_MODE';
 const RESPAWN_DELAY_MS = 1000;
 
 export async function runPrimary(cfg: ServerConfig, log: Logger): Promise<number> {
   const reusePort = await udpReusePortWorks();
+  // Zones go to the workers as typed arrays; the default JSON channel can't carry them.
+  cluster.setupPrimary({ serialization: 'advanced' });
   // Without reusePort, let the kernel hand connections to whichever worker accepts first rather
   // than routing each one through the primary (round-robin adds a hop per connection).
   if (!reusePort) cluster.schedulingPolicy = cluster.SCHED_NONE;
@@ -30,7 +43,22 @@ export async function runPrimary(cfg: ServerConfig, log: Logger): Promise<number
   let failed: (reason: string) => void = () => {};
   const startFailure = new Promise<string>((resolve) => (failed = resolve));
 
-  const fork = (): Worker => cluster.fork({ [BIND_MODE_ENV]: bindMode });
+  let sync: ZoneSync | null = null;
+  /** Workers that have had the whole zone set: from then on they get each change. */
+  const fed = new Set<Worker>();
+  const feed = (w: Worker, msg: ZonesMessage): void => {
+    if (w.isConnected()) w.send(msg);
+  };
+  const fork = (): Worker => {
+    const w = cluster.fork({ [BIND_MODE_ENV]: bindMode });
+    w.on('message', (msg: { type?: unknown } | null) => {
+      if (msg?.type !== WANT_ZONES_MESSAGE || sync === null) return;
+      feed(w, { type: ZONES_MESSAGE, zones: [...sync.store.zones.zones.values()].map((z) => (z as CompactZone).parts()) });
+      fed.add(w);
+    });
+    w.once('exit', () => fed.delete(w));
+    return w;
+  };
   cluster.on('message', (w: Worker, msg: unknown) => {
     if ((msg as { type?: unknown } | null)?.type === READY_MESSAGE) {
       ready.add(w.id);
@@ -51,23 +79,43 @@ export async function runPrimary(cfg: ServerConfig, log: Logger): Promise<number
       if (!stopping) fork();
     }, RESPAWN_DELAY_MS);
   });
-  for (let i = 0; i < cfg.workers; i++) fork();
-
   const mgmt = cfg.management.listen
     ? await startManagementServer(
         cfg.management.listen,
-        { metrics: () => aggregator.clusterMetrics(), metricsContentType: aggregator.contentType, ready: () => ready.size === cfg.workers },
+        {
+          metrics: async () => (await aggregator.clusterMetrics()) + (sync === null ? '' : await sync.metrics.registry.metrics()),
+          metricsContentType: aggregator.contentType,
+          ready: () => ready.size === cfg.workers && sync !== null && sync.store.zones.zones.size > 0,
+          zones: () => sync?.store.status() ?? [],
+          reload: (req: ScanRequest) => (sync === null ? Promise.reject(new Error('the server is still starting')) : sync.reload(req)),
+        },
         log,
       )
     : null;
   if (mgmt) log.info({ listen: formatListenAddress(mgmt.address) }, 'management listening');
 
-  const outcome = await Promise.race([stopSignal(), startFailure.then((reason) => ({ reason }))]);
+  const stopSignalled = stopSignal();
+  const stopReloads = onReloadSignal(log, () => sync?.reload({ reason: 'sighup', verify: true }));
+  try {
+    sync = await startZoneSync(cfg, log, (origin, zone) => {
+      const msg: ZonesMessage = { type: ZONE_MESSAGE, origin, zone: zone === null ? null : (zone as CompactZone).parts() };
+      for (const w of fed) feed(w, msg);
+    });
+  } catch (err) {
+    stopReloads();
+    await mgmt?.close();
+    throw err;
+  }
+  for (let i = 0; i < cfg.workers; i++) fork();
+
+  const outcome = await Promise.race([stopSignalled, startFailure.then((reason) => ({ reason }))]);
   stopping = true;
+  stopReloads();
   if (typeof outcome === 'string') log.info({ signal: outcome }, 'stopping');
   else log.fatal({ reason: outcome.reason }, 'start-up failed; stopping');
   await boundedStop(async () => {
     await Promise.all(Object.values(cluster.workers ?? {}).map((w) => (w ? stopWorker(w) : undefined)));
+    await sync?.close();
     await mgmt?.close();
   }, log);
   log.info('stopped');
@@ -91,9 +139,33 @@ export async function runWorker(cfg: ServerConfig, parentLog: Logger): Promise<n
   AggregatorRegistry.setRegistries([metrics.registry]);
   new AggregatorRegistry();
   const stopping = stopSignal();
-  let responder: Responder;
+  // The primary reloads; a SIGHUP sent to the whole process group must not end this worker.
+  onReloadSignal(log, () => undefined);
+  const zones = new Map<string, Zone>();
+  let responder: Responder | null = null;
+  const first = new Promise<void>((resolve) => {
+    process.on('message', (msg: ZonesMessage) => {
+      if (msg?.type === ZONES_MESSAGE) {
+        zones.clear();
+        for (const p of msg.zones) zones.set(p.origin, CompactZone.fromParts(p));
+        resolve();
+      } else if (msg?.type === ZONE_MESSAGE) {
+        if (msg.zone === null) zones.delete(msg.origin);
+        else zones.set(msg.origin, CompactZone.fromParts(msg.zone));
+      } else {
+        return;
+      }
+      responder?.handler.setZones(new ZoneSet(new Map(zones)));
+    });
+    process.send?.({ type: WANT_ZONES_MESSAGE });
+  });
   try {
-    responder = await Responder.start(cfg, log, metrics, { exclusive: reusePort, reusePort });
+    // Stopped before the primary sent the zones (it is stopping too): nothing to close.
+    if ((await Promise.race([first, stopping])) !== undefined) {
+      worker.disconnect();
+      return 0;
+    }
+    responder = await Responder.start(cfg, new ZoneSet(new Map(zones)), log, metrics, { exclusive: reusePort, reusePort });
   } catch (err) {
     log.fatal({ err }, 'worker could not start');
     worker.disconnect();
@@ -101,7 +173,8 @@ export async function runWorker(cfg: ServerConfig, parentLog: Logger): Promise<n
   }
   process.send?.({ type: READY_MESSAGE });
   await stopping;
-  await boundedStop(() => responder.stop(), log);
+  const running = responder;
+  await boundedStop(() => running.stop(), log);
   // The IPC channel to the primary would keep this process alive.
   worker.disconnect();
   return 0;

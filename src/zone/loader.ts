@@ -1,5 +1,6 @@
 // Loading zones from files: parse, check, compile. The only part of zone/ that touches the disk.
 
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { ZoneBuilder } from './build.js';
@@ -13,6 +14,10 @@ export type { Diagnostic };
 
 export interface LoadResult {
   file: string;
+  /** Every file read (real paths): the zone file, then its $INCLUDEs in the order reached. */
+  files: string[];
+  /** SHA-256 (hex) of every octet parsed, over `files` in order: the version of the zone's source. */
+  sha256: string;
   /** Presentation form of the origin, absolute. */
   origin: string;
   /** The compiled zone, or null when there were errors. */
@@ -21,26 +26,31 @@ export interface LoadResult {
   warnings: Diagnostic[];
 }
 
-function load(origin: string, file: string, run: (parser: ZoneParser) => void, zoneDir: string): LoadResult {
+function load(origin: string, file: string, run: (parser: ZoneParser) => void, zoneDir: string, text?: string): LoadResult {
   const errors: Diagnostic[] = [];
   const warnings: Diagnostic[] = [];
+  const files: string[] = [];
+  const digest = createHash('sha256');
+  if (text !== undefined) digest.update(text, 'latin1');
+  const failed = (): LoadResult => ({ file, files, sha256: digest.digest('hex'), origin, zone: null, errors, warnings });
   let originWire: Buffer;
   try {
     originWire = nameFromText(origin.endsWith('.') ? origin : origin + '.', null);
   } catch (e) {
     errors.push({ file, line: 0, message: `bad origin "${origin}": ${(e as NameError).message}` });
-    return { file, origin, zone: null, errors, warnings };
+    return failed();
   }
   const builder = new ZoneBuilder(originWire, file, errors, warnings);
-  run(new ZoneParser({ origin: originWire, zoneDir, errors, warnings }, builder));
+  const reads = { file: (real: string) => files.push(real), bytes: (block: Buffer) => digest.update(block) };
+  run(new ZoneParser({ origin: originWire, zoneDir, errors, warnings, reads }, builder));
   // The checks run even after syntax errors, so one pass over a broken file reports everything.
   const zone = builder.finish();
-  return { file, origin: keyToText(nameKey(originWire)), zone: errors.length === 0 ? zone : null, errors, warnings };
+  return { file, files, sha256: digest.digest('hex'), origin: keyToText(nameKey(originWire)), zone: errors.length === 0 ? zone : null, errors, warnings };
 }
 
 /** Loads a zone from master-file text (tests, tools). $INCLUDE resolves against `zoneDir`. */
 export function loadZoneText(text: string, origin: string, file = '<text>', zoneDir = process.cwd()): LoadResult {
-  return load(origin, file, (p) => p.parseText(text, file), zoneDir);
+  return load(origin, file, (p) => p.parseText(text, file), zoneDir, text);
 }
 
 /**
@@ -50,7 +60,7 @@ export function loadZoneText(text: string, origin: string, file = '<text>', zone
 export function loadZoneFile(path: string, origin?: string): LoadResult {
   const o = origin ?? inferOrigin(path);
   if (o === null) {
-    return { file: path, origin: '', zone: null, errors: [{ file: path, line: 1, message: 'cannot tell the zone origin: give --origin' }], warnings: [] };
+    return { file: path, files: [], sha256: '', origin: '', zone: null, errors: [{ file: path, line: 1, message: 'cannot tell the zone origin: give --origin' }], warnings: [] };
   }
   return load(o, path, (p) => p.parseFile(path), dirname(resolve(path)));
 }

@@ -17,6 +17,13 @@ function hashBytes(buf: Uint8Array, start: number, end: number): number {
   return h >>> 0;
 }
 
+export interface NameTableParts {
+  names: Uint8Array;
+  offsets: Uint32Array;
+  count: number;
+  slots: Int32Array;
+}
+
 export class NameTable {
   /** Name bytes; name `id` is `names[offsets[id], offsets[id + 1])`. */
   names: Buffer;
@@ -24,6 +31,22 @@ export class NameTable {
   count = 0;
   private slots: Int32Array;
   private mask: number;
+
+  /** The table's state as plain arrays, to hand to another thread or process (see fromParts). */
+  parts(): NameTableParts {
+    return { names: this.names, offsets: this.offsets, count: this.count, slots: this.slots };
+  }
+
+  /** A table over arrays made by parts() (in this thread or another); they are used, not copied. */
+  static fromParts(p: NameTableParts): NameTable {
+    const t = new NameTable(0);
+    t.names = Buffer.from(p.names.buffer, p.names.byteOffset, p.names.byteLength);
+    t.offsets = p.offsets;
+    t.count = p.count;
+    t.slots = p.slots;
+    t.mask = p.slots.length - 1;
+    return t;
+  }
 
   constructor(expected = 1024) {
     this.names = Buffer.allocUnsafe(expected * 24);

@@ -36,6 +36,8 @@ export interface ParseOptions {
   warnings: Diagnostic[];
   /** Stop collecting after this many errors (the file is rejected anyway). */
   maxErrors?: number;
+  /** Told of every file opened (the top file, then each $INCLUDE as it is reached; real paths) and of every block of bytes read, so a loader can record and hash exactly what was parsed. */
+  reads?: { file(realPath: string): void; bytes(block: Buffer): void };
 }
 
 /** How much of a zone file is read and lexed at a time: under 1 MiB, where Node would decode into off-heap strings that only a full GC frees. */
@@ -121,12 +123,15 @@ export class ZoneParser {
    */
   private readChunks(real: string, file: string): void {
     const fd = openSync(real, 'r');
+    const reads = this.opts.reads;
+    reads?.file(real);
     try {
       const buf = Buffer.allocUnsafe(CHUNK_SIZE);
       let carry = '';
       let line = 1;
       for (;;) {
         const got = readSync(fd, buf, 0, CHUNK_SIZE, null);
+        reads?.bytes(buf.subarray(0, got));
         if (got === 0) {
           if (carry.length > 0) this.lexChunk(carry, file, line, true);
           return;

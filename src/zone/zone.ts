@@ -3,7 +3,7 @@
 // nodes and node flags are computed once, so nothing is inferred at query time.
 
 import { keyToText, keyToWire, nameKey, parentKey } from './name.js';
-import type { NameTable } from './name-table.js';
+import { NameTable, type NameTableParts } from './name-table.js';
 
 export const enum NodeFlag {
   /** The zone apex. */
@@ -135,6 +135,20 @@ export interface ZoneTables {
   data: Buffer;
 }
 
+/** A CompactZone's content as typed arrays and plain values (see CompactZone.parts). */
+export interface ZoneParts {
+  origin: string;
+  recordCount: number;
+  file: string;
+  names: NameTableParts;
+  flags: Uint8Array;
+  firstSet: Uint32Array;
+  setType: Uint16Array;
+  setTtl: Uint32Array;
+  setOffset: Uint32Array;
+  data: Uint8Array;
+}
+
 /**
  * A compiled zone held as typed arrays and byte arenas: names in a hashed arena, flags, RRset types,
  * TTLs and offsets in typed arrays, records in one data buffer. Every POP holds every zone, and a
@@ -160,6 +174,40 @@ export class CompactZone implements Zone, NodeTable {
     const soaData = this.soa.rdatas[0]!;
     this.serial = soaData.readUInt32BE(soaData.length - 20);
     this.negativeTtl = Math.min(this.soa.ttl, soaData.readUInt32BE(soaData.length - 4));
+  }
+
+  /**
+   * The zone as plain typed arrays, for a zone loaded in a worker thread or sent to a worker process.
+   * Structured clone keeps them typed arrays; fromParts uses them without copying.
+   */
+  parts(): ZoneParts {
+    const t = this.t;
+    return {
+      origin: this.origin,
+      recordCount: this.recordCount,
+      file: this.file,
+      names: t.names.parts(),
+      flags: t.flags,
+      firstSet: t.firstSet,
+      setType: t.setType,
+      setTtl: t.setTtl,
+      setOffset: t.setOffset,
+      data: t.data,
+    };
+  }
+
+  static fromParts(p: ZoneParts): CompactZone {
+    const data = Buffer.from(p.data.buffer, p.data.byteOffset, p.data.byteLength);
+    const tables: ZoneTables = {
+      names: NameTable.fromParts(p.names),
+      flags: p.flags,
+      firstSet: p.firstSet,
+      setType: p.setType,
+      setTtl: p.setTtl,
+      setOffset: p.setOffset,
+      data,
+    };
+    return new CompactZone(p.origin, tables, p.recordCount, p.file);
   }
 
   get nodes(): NodeTable {

@@ -1,0 +1,58 @@
+// One zone load, as run in the loader thread: read, parse, check and compile a zone file, or find
+// that its content has not changed. Runs off the query thread, so it may take seconds and block.
+import { createHash } from 'node:crypto';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { loadZoneFile } from '../zone/loader.js';
+import { formatDiagnostic } from '../zone/parser.js';
+import { CompactZone, type ZoneParts } from '../zone/zone.js';
+
+export interface LoadJob {
+  origin: string;
+  file: string;
+  /** Versions already seen (served, or tried and not served): when the files still hash to one of them, nothing is parsed. */
+  known: { sha256: string; files: string[] }[];
+}
+
+export type LoadOutcome =
+  | { kind: 'unchanged'; sha256: string }
+  | {
+      kind: 'loaded';
+      parts: ZoneParts;
+      serial: number;
+      records: number;
+      sha256: string;
+      files: string[];
+      warnings: string[];
+    }
+  | { kind: 'failed'; errors: string[]; warnings: string[]; sha256: string; files: string[] };
+
+export function runLoadJob(job: LoadJob): LoadOutcome {
+  for (const k of job.known) if (hashFiles(k.files) === k.sha256) return { kind: 'unchanged', sha256: k.sha256 };
+  const r = loadZoneFile(job.file, job.origin);
+  const warnings = r.warnings.map(formatDiagnostic);
+  if (r.zone === null || !(r.zone instanceof CompactZone)) {
+    const errors = r.errors.length > 0 ? r.errors.map(formatDiagnostic) : [`${job.file}:1: zone did not compile`];
+    return { kind: 'failed', errors, warnings, sha256: r.sha256, files: r.files };
+  }
+  return { kind: 'loaded', parts: r.zone.parts(), serial: r.zone.serial, records: r.zone.recordCount, sha256: r.sha256, files: r.files, warnings };
+}
+
+/** SHA-256 over the files' bytes in order, as the loader hashes what it parses; null if one can't be read. */
+function hashFiles(files: readonly string[]): string | null {
+  const h = createHash('sha256');
+  const buf = Buffer.allocUnsafe(1 << 18);
+  for (const f of files) {
+    let fd: number;
+    try {
+      fd = openSync(f, 'r');
+    } catch {
+      return null;
+    }
+    try {
+      for (let got; (got = readSync(fd, buf, 0, buf.length, null)) > 0; ) h.update(buf.subarray(0, got));
+    } finally {
+      closeSync(fd);
+    }
+  }
+  return h.digest('hex');
+}

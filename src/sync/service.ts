@@ -1,0 +1,66 @@
+// Zone sync as the server runs it: the store, its loader thread, the watcher, and the metrics,
+// wired to the config. Start-up waits for the first scan, so the server answers from every zone
+// that loads; later changes arrive through `changed`.
+import { statSync } from 'node:fs';
+import { ConfigError } from '../errors.js';
+import type { ServerConfig } from '../ops/config.js';
+import type { Logger } from '../ops/log.js';
+import { ZoneSyncMetrics } from '../ops/zone-metrics.js';
+import type { Zone, ZoneSet } from '../zone/zone.js';
+import { ZoneLoader } from './loader.js';
+import { ZoneStore, type ScanRequest, type ZoneStatus } from './store.js';
+import { ZoneWatcher } from './watcher.js';
+
+/** Events closer together than this are one scan (one rsync run, one `git checkout`). */
+const WATCH_DEBOUNCE_MS = 200;
+
+export interface ZoneSync {
+  readonly store: ZoneStore;
+  readonly metrics: ZoneSyncMetrics;
+  /** Scans now (SIGHUP, `ctl reload`, `POST /reload`) and resolves with the zones' status after it. */
+  reload(req: ScanRequest): Promise<ZoneStatus[]>;
+  close(): Promise<void>;
+}
+
+export async function startZoneSync(cfg: ServerConfig, log: Logger, changed: (origin: string, zone: Zone | null, zones: ZoneSet) => void): Promise<ZoneSync> {
+  let isDir = false;
+  try {
+    isDir = statSync(cfg.zones).isDirectory();
+  } catch {
+    // reported below
+  }
+  if (!isDir) throw new ConfigError('zones', `${cfg.zones} is not a directory`);
+
+  const slog = log;
+  const metrics = new ZoneSyncMetrics(cfg.identity);
+  const loader = new ZoneLoader();
+  const store = new ZoneStore({
+    dir: cfg.zones,
+    files: cfg.zoneFiles,
+    policy: { serialPolicy: cfg.zoneSync.serialPolicy, maxRecordLoss: cfg.zoneSync.maxRecordLoss, maxZoneLoss: cfg.zoneSync.maxZoneLoss },
+    settleMs: cfg.zoneSync.settleMs,
+    loader,
+    log: slog,
+    events: { changed, status: (s, e) => metrics.update(s, e) },
+  });
+  // At start-up nothing is served yet: read whatever is there, even a file written a moment ago.
+  await store.scan({ reason: 'start', verify: true, noSettle: true });
+  metrics.update(store.status(), null);
+  if (store.zones.zones.size === 0) log.warn({ dir: cfg.zones }, 'no zones loaded: every query will be refused');
+
+  const watcher = new ZoneWatcher(store, { dir: cfg.zones, watch: cfg.zoneSync.watch, debounceMs: WATCH_DEBOUNCE_MS, rescanMs: cfg.zoneSync.rescanMs, log: slog });
+  watcher.start();
+  return {
+    store,
+    metrics,
+    reload: async (req) => {
+      await store.scan(req);
+      return store.status();
+    },
+    close: async () => {
+      store.close();
+      await watcher.close();
+      await loader.close();
+    },
+  };
+}

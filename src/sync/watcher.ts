@@ -1,0 +1,96 @@
+// Telling the zone store when to look. Three sources, because each misses something the others catch:
+// chokidar (inotify) events, settled for a moment so one rsync run or `git checkout` is one scan;
+// a periodic rescan that hashes contents (inotify overflows, network filesystems, a zones directory
+// symlink pointed elsewhere); and the operator (SIGHUP, `ctl reload`), handled by the caller.
+import { realpathSync } from 'node:fs';
+import { watch, type FSWatcher } from 'chokidar';
+import type { Logger } from '../ops/log.js';
+import type { ZoneStore } from './store.js';
+
+export interface WatchOptions {
+  dir: string;
+  /** Watch for events; without it only the periodic rescan (and the operator) trigger scans. */
+  watch: boolean;
+  /** Events closer together than this are one scan. */
+  debounceMs: number;
+  /** Content-hash rescan period; 0 turns it off. */
+  rescanMs: number;
+  log: Logger;
+}
+
+/** How often the zones directory's real path is checked: a symlink swap moves the watch elsewhere. */
+const REALPATH_CHECK_MS = 1000;
+/** Includes may sit in subdirectories (and Kubernetes keeps each version in its own `..<timestamp>` one). */
+const WATCH_DEPTH = 4;
+const MAX_BURST_DEBOUNCES = 10;
+
+export class ZoneWatcher {
+  private watcher: FSWatcher | null = null;
+  private debounce: NodeJS.Timeout | null = null;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private realDir: string | null = null;
+  private burstStart = 0;
+
+  constructor(
+    private readonly store: ZoneStore,
+    private readonly o: WatchOptions,
+  ) {}
+
+  start(): void {
+    if (this.o.rescanMs > 0) this.every(this.o.rescanMs, () => void this.store.scan({ reason: 'rescan', verify: true }));
+    if (!this.o.watch) return;
+    this.watchDir();
+    this.every(REALPATH_CHECK_MS, () => {
+      if (realPath(this.o.dir) === this.realDir) return;
+      this.o.log.info({ dir: this.o.dir }, 'zones directory now points elsewhere; watching it again');
+      void this.watcher?.close();
+      this.watchDir();
+      void this.store.scan({ reason: 'directory moved', verify: true });
+    });
+  }
+
+  async close(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    if (this.debounce !== null) clearTimeout(this.debounce);
+    await this.watcher?.close();
+    this.watcher = null;
+  }
+
+  private watchDir(): void {
+    this.realDir = realPath(this.o.dir);
+    const w = watch(this.o.dir, { ignoreInitial: true, followSymlinks: true, depth: WATCH_DEPTH, persistent: false });
+    // Any event counts, even for files that are not zones: a Kubernetes `..data` rename is how a new version arrives.
+    w.on('all', () => this.changed());
+    w.on('error', (err) => this.o.log.warn({ err, dir: this.o.dir }, 'zones directory watch error; the periodic rescan continues'));
+    this.watcher = w;
+  }
+
+  private changed(): void {
+    const now = Date.now();
+    if (this.debounce !== null) {
+      // A directory that never stops changing is still scanned, at least every MAX_BURST_DEBOUNCES periods.
+      if (now - this.burstStart > this.o.debounceMs * MAX_BURST_DEBOUNCES) return;
+      clearTimeout(this.debounce);
+    } else {
+      this.burstStart = now;
+    }
+    this.debounce = setTimeout(() => {
+      this.debounce = null;
+      void this.store.scan({ reason: 'watch' });
+    }, this.o.debounceMs);
+  }
+
+  private every(ms: number, run: () => void): void {
+    const t = setInterval(run, ms);
+    t.unref();
+    this.timers.push(t);
+  }
+}
+
+function realPath(p: string): string | null {
+  try {
+    return realpathSync(p);
+  } catch {
+    return null;
+  }
+}

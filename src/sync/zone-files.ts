@@ -1,0 +1,53 @@
+// Which files in the zones directory are zones. Sync tools and editors leave files behind while they
+// work (rsync's `.name.XXXXXX`, `*.tmp`, `*~`, vim's `.swp`, partial downloads): those are never zones,
+// so a half-copied file is never mistaken for a new zone.
+import { readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { originFromFileName } from '../zone/files.js';
+import { keyFromText, keyToText } from '../zone/name.js';
+
+/** Names a sync tool or editor uses for files it has not finished: never zones. */
+export function isWorkInProgressName(name: string): boolean {
+  return name.startsWith('.') || name.endsWith('~') || /\.(tmp|swp|swx|part)$/i.test(name);
+}
+
+/** Zone origin (presentation form, absolute, lower-case) → absolute file path. */
+export type ZoneFileMap = Map<string, string>;
+
+/**
+ * The zones to serve: the configured list (origin → file, relative to the zones directory) when
+ * there is one, else every `<origin>.zone` in the directory. A directory that can't be read yields
+ * an error, not an empty map: an unreadable directory must not look like "every zone deleted".
+ */
+export function discoverZoneFiles(dir: string, explicit: ReadonlyMap<string, string> | null): ZoneFileMap | Error {
+  const out: ZoneFileMap = new Map();
+  if (explicit !== null) {
+    for (const [origin, file] of explicit) out.set(canonicalOrigin(origin), resolve(dir, file));
+    return out;
+  }
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (err) {
+    return err as Error;
+  }
+  for (const name of names.sort()) {
+    if (isWorkInProgressName(name)) continue;
+    const origin = originFromFileName(name);
+    if (origin === null) continue;
+    let canonical: string;
+    try {
+      canonical = canonicalOrigin(origin);
+    } catch {
+      continue; // not a domain name: not a zone file
+    }
+    // Two files naming one zone (`Example.com.zone`, `example.com.zone`): the first in sorted order is the zone.
+    if (!out.has(canonical)) out.set(canonical, join(dir, name));
+  }
+  return out;
+}
+
+/** `Example.COM` → `example.com.`; throws on a name that is not a domain name. */
+export function canonicalOrigin(origin: string): string {
+  return keyToText(keyFromText(origin.endsWith('.') ? origin : origin + '.', null));
+}
