@@ -1,11 +1,10 @@
-// The sidecar's configuration: top-level `identity` and `zones` (shared with the server) and the whole
-// `health:` section, which is defined and validated here. The server's config loader owns every other
-// top-level key, so this module never rejects unknown keys at the top, only under `health`.
-import { readFileSync } from 'node:fs';
-import { hostname } from 'node:os';
+// The sidecar's configuration: the server's settings, read from the same file by the same reader
+// (identity, the zones and how they are found, the management listener), and the `health:` section,
+// which is defined and validated here.
 import { isIP } from 'node:net';
-import { parse as parseYaml } from 'yaml';
+import { dirname, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
+import { formatListenAddress, readConfigDocument, serverConfigFrom } from '../ops/config.js';
 import { ConfigReader, type Plain } from '../ops/validate.js';
 
 /** BGP attributes of an announcement in one state. */
@@ -28,8 +27,12 @@ export interface RouteConfig {
 export interface HealthConfig {
   /** The POP's name, in every log line. */
   identity: string;
-  /** The zones directory (default probe names, freshness). */
+  /** The zones directory, resolved as the server resolves it (the default probe names). */
   zonesDir: string;
+  /** The server's explicit zone list (origin → file), or null (every `<origin>.zone` of zonesDir). */
+  zoneFiles: Map<string, string> | null;
+  /** The server's zone status endpoint (`http://…/zones`), from management.listen; null when it has none. */
+  zonesUrl: string | null;
   /** The DNS service address to probe. */
   server: { host: string; port: number };
   /** Names to query (SOA); empty means "the SOA of every zone in zonesDir". */
@@ -38,7 +41,7 @@ export interface HealthConfig {
   tcp: boolean;
   /** HTTP readiness endpoint ("http://127.0.0.1:9153/ready"), or null. */
   readyUrl: string | null;
-  /** Maximum age in seconds of the newest zone file (0 = no freshness check). */
+  /** Maximum age in seconds of the newest zone version the server loaded (0 = no freshness check). */
   freshnessMaxAge: number;
   /** All times below are in milliseconds. */
   interval: number;
@@ -61,23 +64,17 @@ export const GRACEFUL_SHUTDOWN = '65535:0';
 
 /** Reads and validates the config file; every bad value is reported with its dotted key. */
 export function loadHealthConfig(file: string): HealthConfig {
-  let doc: unknown;
-  try {
-    doc = parseYaml(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new ConfigError(file, err instanceof Error ? err.message : String(err));
-  }
-  if (doc === null || doc === undefined) doc = {};
-  if (typeof doc !== 'object' || Array.isArray(doc)) throw new ConfigError(file, 'expected a mapping at the top level');
-  return healthConfigFrom(doc as Plain);
+  return healthConfigFrom(readConfigDocument(file), dirname(resolve(file)));
 }
 
-/** Builds the config from an already parsed YAML document. Does not call done() on the top level (not ours). */
-export function healthConfigFrom(doc: Plain): HealthConfig {
-  const top = new ConfigReader(doc);
-  const identity = top.string('identity', hostname());
-  const zonesDir = top.string('zones', 'zones');
-  const h = top.section('health');
+/** Builds the config from a parsed YAML document; relative paths resolve against `baseDir` (the config file's directory). */
+export function healthConfigFrom(doc: Plain, baseDir = process.cwd()): HealthConfig {
+  const srv = serverConfigFrom(doc, baseDir);
+  const identity = srv.identity;
+  const zonesDir = srv.zones;
+  const zoneFiles = srv.zoneFiles;
+  const zonesUrl = srv.management.listen === null ? null : `http://${formatListenAddress(srv.management.listen)}/zones`;
+  const h = new ConfigReader(doc).section('health');
 
   const server = parseHostPort(h.string('server', '127.0.0.1:53'), h.key('server'));
   const names = h.stringList('names', []).map((n, i) => absoluteName(n, `${h.key('names')}[${i}]`));
@@ -87,6 +84,7 @@ export function healthConfigFrom(doc: Plain): HealthConfig {
   const fr = h.section('freshness');
   const freshnessMaxAge = fr.number('max_age', 0, 0, 365 * 86400);
   fr.done();
+  if (freshnessMaxAge > 0 && zonesUrl === null) throw new ConfigError(fr.key('max_age'), 'needs management.listen: freshness is read from the server\'s /zones');
 
   const interval = seconds(h, 'interval', 1, 0.01, 3600);
   const fastInterval = seconds(h, 'fast_interval', 0.25, 0.01, 3600);
@@ -134,7 +132,7 @@ export function healthConfigFrom(doc: Plain): HealthConfig {
 
   if (fastInterval > interval) throw new ConfigError(h.key('fast_interval'), 'must not be longer than health.interval');
   return {
-    identity, zonesDir, server, names, tcp, readyUrl, freshnessMaxAge, interval, fastInterval, timeout, attempts, rise, fall,
+    identity, zonesDir, zoneFiles, zonesUrl, server, names, tcp, readyUrl, freshnessMaxAge, interval, fastInterval, timeout, attempts, rise, fall,
     holdDown, maintenanceFile, drainTime, degraded, localAs, routes, attributes: { up, degraded: degradedAttrs },
   };
 }

@@ -1,13 +1,12 @@
-// Probe I/O: DNS queries over UDP and TCP to the service address, the readiness URL and zone-file
-// freshness, each attempt bounded by a timeout. Results are plain values for the state machine.
+// Probe I/O: DNS queries over UDP and TCP to the service address, the readiness URL and zone
+// freshness (the server's /zones), each attempt bounded by a timeout. Results are plain values for the state machine.
 import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
 import { request } from 'node:http';
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { randomInt } from 'node:crypto';
 import dnsPacket from 'dns-packet';
-import { originFromFileName } from '../zone/files.js';
+import { discoverZoneFiles } from '../sync/zone-files.js';
 import type { HealthConfig } from './config.js';
 import type { Attempt, CheckResult, Round } from './state-machine.js';
 
@@ -138,38 +137,61 @@ export async function runCheck(check: string, attempts: number, attempt: () => P
   return { check, attempts: done };
 }
 
-/** Zone origins in the zones directory (the default names to probe). */
-export function zoneOrigins(dir: string): string[] {
-  try {
-    return readdirSync(dir)
-      .map((f) => originFromFileName(f))
-      .filter((o): o is string => o !== null)
-      .sort();
-  } catch {
-    return [];
-  }
+/** The zones the server is configured to serve, found as the server finds them (the default names to probe). */
+export function zoneOrigins(dir: string, files: ReadonlyMap<string, string> | null): string[] {
+  const found = discoverZoneFiles(dir, files);
+  return found instanceof Error ? [] : [...found.keys()].sort();
 }
 
-/** Stale data is a definite failure: a POP serving old zones should not attract traffic. */
-export function freshnessCheck(dir: string, maxAgeMs: number, now: number): CheckResult {
+/**
+ * Stale data is a definite failure: a POP serving old zones should not attract traffic. The age is
+ * that of the newest zone version the server loaded (its /zones), so a POP whose sync stopped, or
+ * whose new files all fail to load, goes stale, whatever the files' mtimes say.
+ */
+export function judgeFreshness(zones: readonly { loaded_at: string | null }[], maxAgeMs: number, now: number): Attempt {
   let newest = 0;
-  try {
-    for (const f of readdirSync(dir)) {
-      if (originFromFileName(f) === null) continue;
-      newest = Math.max(newest, statSync(join(dir, f)).mtimeMs);
-    }
-  } catch (err) {
-    return { check: 'freshness', attempts: [{ outcome: 'bad', ms: 0, detail: `cannot read ${dir}: ${(err as Error).message}` }] };
-  }
+  for (const z of zones) if (z.loaded_at !== null) newest = Math.max(newest, Date.parse(z.loaded_at));
+  if (newest === 0) return { outcome: 'bad', ms: 0, detail: 'the server serves no zone' };
   const age = now - newest;
-  if (newest === 0) return { check: 'freshness', attempts: [{ outcome: 'bad', ms: 0, detail: `no zone files in ${dir}` }] };
-  if (age > maxAgeMs) return { check: 'freshness', attempts: [{ outcome: 'bad', ms: 0, detail: `newest zone file is ${Math.round(age / 1000)} s old` }] };
-  return { check: 'freshness', attempts: [{ outcome: 'ok', ms: 0 }] };
+  if (age > maxAgeMs) return { outcome: 'bad', ms: 0, detail: `newest zone version was loaded ${Math.round(age / 1000)} s ago` };
+  return { outcome: 'ok', ms: 0 };
+}
+
+export function freshnessAttempt(url: string, maxAgeMs: number, timeoutMs: number): Promise<Attempt> {
+  return new Promise((resolve) => {
+    const started = performance.now();
+    const elapsed = (): number => performance.now() - started;
+    let settled = false;
+    const finish = (a: Attempt): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      req.destroy();
+      resolve(a);
+    };
+    const req = request(url, { method: 'GET' }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => {
+        if (res.statusCode !== 200) return finish({ outcome: 'bad', ms: elapsed(), detail: `HTTP ${res.statusCode}` });
+        try {
+          const zones = (JSON.parse(body) as { zones: { loaded_at: string | null }[] }).zones;
+          finish({ ...judgeFreshness(zones, maxAgeMs, Date.now()), ms: elapsed() });
+        } catch {
+          finish({ outcome: 'bad', ms: elapsed(), detail: 'unreadable /zones reply' });
+        }
+      });
+    });
+    const timer = setTimeout(() => finish({ outcome: 'timeout', ms: elapsed() }), timeoutMs);
+    req.on('error', (err: NodeJS.ErrnoException) => finish(errorAttempt(err, elapsed())));
+    req.end();
+  });
 }
 
 /** One probe round: every check in parallel, so a round lasts at most attempts × timeout. */
 export async function probeRound(config: HealthConfig): Promise<Round> {
-  const names = config.names.length > 0 ? config.names : zoneOrigins(config.zonesDir);
+  const names = config.names.length > 0 ? config.names : zoneOrigins(config.zonesDir, config.zoneFiles);
   const jobs: Promise<CheckResult>[] = [];
   for (const name of names) {
     jobs.push(runCheck(`udp ${name} SOA`, config.attempts, () => udpAttempt(config.server, name, config.timeout)));
@@ -177,7 +199,10 @@ export async function probeRound(config: HealthConfig): Promise<Round> {
   }
   const readyUrl = config.readyUrl;
   if (readyUrl !== null) jobs.push(runCheck('ready', config.attempts, () => readyAttempt(readyUrl, config.timeout)));
+  const zonesUrl = config.zonesUrl;
+  if (config.freshnessMaxAge > 0 && zonesUrl !== null) {
+    jobs.push(runCheck('freshness', config.attempts, () => freshnessAttempt(zonesUrl, config.freshnessMaxAge * 1000, config.timeout)));
+  }
   const checks = await Promise.all(jobs);
-  if (config.freshnessMaxAge > 0) checks.push(freshnessCheck(config.zonesDir, config.freshnessMaxAge * 1000, Date.now()));
   return { checks, maintenance: existsSync(config.maintenanceFile) };
 }

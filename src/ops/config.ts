@@ -90,27 +90,32 @@ export function formatListenAddress(a: { host: string; port: number; family: 4 |
 
 /** Reads the config file (null: none) and applies the flags. Throws ConfigError naming the key. */
 export function loadServerConfig(path: string | null, overrides: ConfigOverrides = {}): ServerConfig {
-  let doc: Plain = {};
-  if (path !== null) {
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch (err) {
-      throw new ConfigError(path, `cannot read: ${(err as Error).message}`);
-    }
-    let parsed: unknown;
-    try {
-      parsed = parseYaml(text);
-    } catch (err) {
-      throw new ConfigError(path, `not valid YAML: ${(err as Error).message}`);
-    }
-    if (parsed !== null && parsed !== undefined) {
-      if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new ConfigError(path, 'expected a mapping at the top');
-      doc = parsed as Plain;
-    }
-  }
+  const doc = path === null ? {} : readConfigDocument(path);
   // A relative zones path in the file is relative to the file, so a config works from any cwd.
-  const baseDir = path === null ? process.cwd() : dirname(resolve(path));
+  return serverConfigFrom(doc, path === null ? process.cwd() : dirname(resolve(path)), overrides);
+}
+
+/** The parsed YAML mapping of a config file; `anycast-dns serve`, `health` and `ctl` all read it here. */
+export function readConfigDocument(path: string): Plain {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(path, `cannot read: ${(err as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(text);
+  } catch (err) {
+    throw new ConfigError(path, `not valid YAML: ${(err as Error).message}`);
+  }
+  if (parsed === null || parsed === undefined) return {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new ConfigError(path, 'expected a mapping at the top');
+  return parsed as Plain;
+}
+
+/** The server's settings from a parsed config; relative paths resolve against `baseDir` (the config file's directory). */
+export function serverConfigFrom(doc: Plain, baseDir: string, overrides: ConfigOverrides = {}): ServerConfig {
   return readServerConfig(new ConfigReader(doc), baseDir, overrides);
 }
 

@@ -1,6 +1,5 @@
 // workers: 1 — the responder runs in this process: no cluster, no IPC, the simplest hot path. Zone
 // sync runs here too, loading in its own thread and handing each new version to the handler.
-import { Registry } from 'prom-client';
 import { formatListenAddress, type ServerConfig } from '../ops/config.js';
 import { startManagementServer, type ManagementSources } from '../ops/http.js';
 import type { Logger } from '../ops/log.js';
@@ -15,7 +14,8 @@ export async function runSingle(cfg: ServerConfig, log: Logger): Promise<number>
   let responder: Responder | null = null;
   let sync: ZoneSync | null = null;
   const sources: ManagementSources = {
-    metrics: () => (sync === null ? metrics.text() : Registry.merge([metrics.registry, sync.metrics.registry]).metrics()),
+    // Two registries, distinct metric names: their expositions concatenate.
+    metrics: async () => (await metrics.text()) + (sync === null ? '' : await sync.metrics.registry.metrics()),
     metricsContentType: metrics.registry.contentType,
     ready: () => responder !== null && sync !== null && sync.store.zones.zones.size > 0,
     zones: () => sync?.store.status() ?? [],

@@ -2,6 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { healthConfigFrom } from '../../src/health/config.js';
+import { BUNDLED_ZONES_DIR } from '../../src/ops/config.js';
 import { exabgpTextApi4 as api } from '../../src/health/exabgp-api.js';
 
 const base = { identity: 'pop1', health: { local_as: 65001, routes: [{ prefix: '198.18.53.0/24' }, { prefix: '2001:db8:53::/48', next_hop: '2001:db8::1' }] } };
@@ -10,7 +11,8 @@ describe('health config', () => {
   it('has the documented defaults', () => {
     const c = healthConfigFrom(base);
     assert.equal(c.identity, 'pop1');
-    assert.equal(c.zonesDir, 'zones');
+    assert.equal(c.zonesDir, BUNDLED_ZONES_DIR);
+    assert.equal(c.zonesUrl, null);
     assert.deepEqual(c.server, { host: '127.0.0.1', port: 53 });
     assert.deepEqual(
       [c.interval, c.fastInterval, c.timeout, c.attempts, c.rise, c.fall, c.drainTime],
@@ -38,8 +40,16 @@ describe('health config', () => {
     });
   }
 
-  it('leaves the other top-level keys to the server', () => {
-    assert.doesNotThrow(() => healthConfigFrom({ ...base, listen: ['127.0.0.1:53'], rrl: { rate: 5 } }));
+  it('reads the server keys as the server does: zones relative to the config file, the /zones URL from management.listen', () => {
+    const c = healthConfigFrom({ ...base, zones: '../zones', management: { listen: '127.0.0.1:9153' }, health: { ...base.health, freshness: { max_age: 600 } } }, '/etc/anycast-dns');
+    assert.equal(c.zonesDir, '/etc/zones');
+    assert.equal(c.zonesUrl, 'http://127.0.0.1:9153/zones');
+    assert.equal(c.freshnessMaxAge, 600);
+  });
+
+  it('rejects what the server rejects, naming the key, and freshness without a management listener', () => {
+    assert.throws(() => healthConfigFrom({ ...base, tcp: { idle_timeout: 'soon' } }), /tcp\.idle_timeout/);
+    assert.throws(() => healthConfigFrom({ ...base, health: { ...base.health, freshness: { max_age: 600 } } }), /health\.freshness\.max_age: needs management\.listen/);
   });
 });
 

@@ -3,12 +3,12 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket, type Socket } from 'node:dgram';
 import { createServer, type Server } from 'node:http';
-import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startNsd, freePort, type RunningPeer } from '../helpers/peers.js';
 import { BUNDLED_ZONES_DIR } from '../helpers/paths.js';
-import { freshnessCheck, probeRound, readyAttempt, runCheck, tcpAttempt, udpAttempt, zoneOrigins } from '../../src/health/probe.js';
+import { judgeFreshness, probeRound, readyAttempt, runCheck, tcpAttempt, udpAttempt, zoneOrigins } from '../../src/health/probe.js';
 import { healthConfigFrom } from '../../src/health/config.js';
 import { judgeRound } from '../../src/health/state-machine.js';
 
@@ -103,15 +103,21 @@ describe('probes', () => {
     assert.equal((await readyAttempt(`http://127.0.0.1:${closed}/ready`, 1000)).outcome, 'refused');
   });
 
-  it('freshness: zone files older than max_age are stale', () => {
-    writeFileSync(join(dir, 'placeholder'), '');
-    const file = join(dir, 'example.com.zone');
-    writeFileSync(file, '');
-    assert.deepEqual(zoneOrigins(dir), ['example.com.']);
-    const now = Date.now();
-    assert.equal(freshnessCheck(dir, 60_000, now).attempts[0]!.outcome, 'ok');
-    utimesSync(file, new Date(now - 120_000), new Date(now - 120_000));
-    assert.equal(freshnessCheck(dir, 60_000, now).attempts[0]!.outcome, 'bad');
+  it('finds the zones to probe as the server does: <origin>.zone files, not sync leftovers, or the configured list', () => {
+    for (const f of ['placeholder', 'example.com.zone', '.example.net.zone.Xy12ab', 'example.org.zone.tmp', 'example.org.zone~']) writeFileSync(join(dir, f), '');
+    assert.deepEqual(zoneOrigins(dir, null), ['example.com.']);
+    assert.deepEqual(zoneOrigins(dir, new Map([['Example.NET', 'x.db']])), ['example.net.']);
+  });
+
+  it('freshness: stale when the newest zone version the server loaded is older than max_age', () => {
+    const now = Date.parse('2026-01-01T12:00:00Z');
+    const at = (s: number): string => new Date(now - s * 1000).toISOString();
+    assert.equal(judgeFreshness([{ loaded_at: at(10) }, { loaded_at: at(500) }], 60_000, now).outcome, 'ok');
+    const stale = judgeFreshness([{ loaded_at: at(120) }, { loaded_at: null }], 60_000, now);
+    assert.equal(stale.outcome, 'bad');
+    assert.match(stale.detail ?? '', /loaded 120 s ago/);
+    assert.equal(judgeFreshness([{ loaded_at: null }], 60_000, now).outcome, 'bad');
+    assert.equal(judgeFreshness([], 60_000, now).outcome, 'bad');
   });
 
   it('a whole round: the SOA of every zone in the zones directory, over UDP and TCP', async () => {

@@ -75,11 +75,11 @@ after(async () => {
 });
 
 describe('anycast-dns serve', () => {
-  it('logs each zone loaded with origin, serial and records, the broken zone with file:line errors, and the listeners', () => {
+  it('logs each zone loaded with zone, serial and records, the broken zone with file:line errors, and the listeners', () => {
     const lines = logLines();
     const loaded = lines.filter((l) => l.msg === 'zone loaded');
-    assert.deepEqual(loaded.map((l) => l.origin).sort(), ['2.0.192.in-addr.arpa.', 'big.test.', 'example.com.']);
-    const ex = loaded.find((l) => l.origin === 'example.com.')!;
+    assert.deepEqual(loaded.map((l) => l.zone).sort(), ['2.0.192.in-addr.arpa.', 'big.test.', 'example.com.']);
+    const ex = loaded.find((l) => l.zone === 'example.com.')!;
     assert.equal(ex.serial, 2026112501);
     assert.ok(Number(ex.records) > 20);
     assert.ok(lines.every((l) => l.pop === IDENTITY), 'every line carries the POP identity');
@@ -150,7 +150,7 @@ describe('anycast-dns serve', () => {
     assert.ok((await metric('anycast_dns_responses_total', 'rcode="REFUSED"')) >= 1);
     assert.equal(await metric('anycast_dns_zone_serial', 'zone="example.com."'), 2026112501);
     assert.equal(await metric('anycast_dns_zones_loaded', `pop="${IDENTITY}"`), 3);
-    assert.equal(await metric('anycast_dns_zone_load_failures_total', 'zone="broken.test."'), 1);
+    assert.equal(await metric('anycast_dns_zone_reloads_total', 'zone="broken.test.",result="failure"'), 1);
   });
 
   it('serves /ready (200: zones loaded, listeners up) and /live', async () => {
