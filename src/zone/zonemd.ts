@@ -26,8 +26,6 @@ const HASHES: ReadonlyMap<number, { readonly name: string; readonly label: strin
   [2, { name: 'sha512', label: 'SHA-512', length: 64 }],
 ]);
 
-const MIN_DIGEST = 12; // RFC 8976 §2.2.4
-
 interface ZonemdRecord {
   readonly serial: number;
   readonly scheme: number;
@@ -47,7 +45,7 @@ export function verifyZonemd(zone: Zone): ZonemdResult {
 
   const failures: string[] = [];
   const unsupported: string[] = [];
-  const candidates: ZonemdRecord[] = [];
+  const candidates: { record: ZonemdRecord; label: string }[] = [];
   for (const r of records) {
     const tuple = `scheme ${r.scheme} hash algorithm ${r.hashAlgorithm}`;
     const hash = HASHES.get(r.hashAlgorithm);
@@ -63,24 +61,21 @@ export function verifyZonemd(zone: Zone): ZonemdResult {
     } else if (r.serial !== zone.serial) {
       // §4 step 5a: the digest is of another version of the zone.
       failures.push(`${label}: ZONEMD serial ${r.serial} is not the SOA serial ${zone.serial}`);
-    } else if (r.digest.length < MIN_DIGEST || r.digest.length !== hash.length) {
-      // §4 step 5d.
+    } else if (r.digest.length !== hash.length) {
+      // §4 step 5d (both lengths are above its 12-octet minimum).
       failures.push(`${label}: digest of ${r.digest.length} octets, expected ${hash.length}`);
     } else {
-      candidates.push(r);
+      candidates.push({ record: r, label });
     }
   }
 
   if (candidates.length > 0) {
-    const computed = simpleDigests(zone, new Set(candidates.map((r) => r.hashAlgorithm)));
-    for (const r of candidates) {
+    const computed = simpleDigests(zone, new Set(candidates.map((c) => c.record.hashAlgorithm)));
+    for (const { record: r, label } of candidates) {
       const digest = computed.get(r.hashAlgorithm)!;
       // §4 step 5f.
       if (digest.equals(r.digest)) return { status: 'verified', scheme: r.scheme, hashAlgorithm: r.hashAlgorithm };
-      failures.push(
-        `scheme ${r.scheme} hash algorithm ${r.hashAlgorithm} (${HASHES.get(r.hashAlgorithm)!.label}): ` +
-          `zone digest ${abbreviate(digest)} differs from the ZONEMD's ${abbreviate(r.digest)}`,
-      );
+      failures.push(`${label}: zone digest ${abbreviate(digest)} differs from the ZONEMD's ${abbreviate(r.digest)}`);
     }
   }
   if (failures.length > 0) return { status: 'mismatch', message: failures.concat(unsupported).join('; ') };
@@ -97,19 +92,22 @@ function readZonemd(rdata: Buffer): ZonemdRecord {
   return { serial: rdata.readUInt32BE(0), scheme: rdata[4]!, hashAlgorithm: rdata[5]!, digest: rdata.subarray(6) };
 }
 
-/** Octets collected before a hash update: one native call per chunk rather than three per record. */
-const CHUNK = 1 << 16;
+/**
+ * Octets collected before a hash update: one native call per chunk rather than three per record.
+ * Larger than the largest record (255-octet owner, 10 octets, 65535-octet RDATA), so any record fits.
+ */
+const CHUNK = 1 << 17;
 
 /**
  * RFC 8976 §3.3.1 SIMPLE digests, one per hash algorithm, in one pass over the zone: every record
  * in RFC 4034 §6.2 canonical form and §6.3 canonical order, RRsets of a name by ascending type.
  */
 function simpleDigests(zone: Zone, algorithms: ReadonlySet<number>): Map<number, Buffer> {
-  const hashes: Hash[] = [...algorithms].map((a) => createHash(HASHES.get(a)!.name));
+  const hashes = new Map<number, Hash>([...algorithms].map((a) => [a, createHash(HASHES.get(a)!.name)]));
   const buf = Buffer.allocUnsafe(CHUNK);
   let used = 0;
   const flush = (): void => {
-    for (const h of hashes) h.update(buf.subarray(0, used));
+    for (const h of hashes.values()) h.update(buf.subarray(0, used));
     used = 0;
   };
 
@@ -132,24 +130,14 @@ function simpleDigests(zone: Zone, algorithms: ReadonlySet<number>): Map<number,
         .map((r) => canonicalRdata(set.type, r))
         .sort(Buffer.compare); // RFC 4034 §6.3; the loader has already dropped duplicates (RFC 8976 §3.3.1.1)
       for (const rdata of records) {
-        const need = owner.length + 10 + rdata.length;
-        if (used + need > CHUNK) flush();
-        const ttl = recordTtl(node, set, rdata);
-        if (need > CHUNK) {
-          const head = Buffer.allocUnsafe(owner.length + 10);
-          writeHead(head, 0, owner, set.type, ttl, rdata.length);
-          for (const h of hashes) h.update(head).update(rdata);
-          continue;
-        }
-        used = writeHead(buf, used, owner, set.type, ttl, rdata.length);
+        if (used + owner.length + 10 + rdata.length > CHUNK) flush();
+        used = writeHead(buf, used, owner, set.type, recordTtl(node, set, rdata), rdata.length);
         used += rdata.copy(buf, used);
       }
     }
   }
   flush();
-  const out = new Map<number, Buffer>();
-  [...algorithms].forEach((a, i) => out.set(a, hashes[i]!.digest()));
-  return out;
+  return new Map([...hashes].map(([a, h]) => [a, h.digest()]));
 }
 
 /** Writes owner | type | class | TTL | RDLENGTH (RFC 4034 §6.2) at `at`; returns the offset after it. */

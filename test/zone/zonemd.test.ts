@@ -50,12 +50,12 @@ function inTempDir<R>(fn: (dir: string) => R): R {
 }
 
 /**
- * SOURCE with ZONEMD records made by ldns-signzone for each `-z scheme:hash` given: unsigned (-Z),
+ * The zone text (SOURCE by default) with ZONEMD records made by ldns-signzone for each `-z scheme:hash` given: unsigned (-Z),
  * or signed with a new ECDSA P-256 key, with NSEC or NSEC3 (-n).
  */
-function ldnsDigested(digests: string[], signing: 'unsigned' | 'nsec' | 'nsec3'): string {
+function ldnsDigested(digests: string[], signing: 'unsigned' | 'nsec' | 'nsec3', source = SOURCE): string {
   return inTempDir((dir) => {
-    writeFileSync(join(dir, 'in.zone'), SOURCE);
+    writeFileSync(join(dir, 'in.zone'), source);
     const args = digests.flatMap((d) => ['-z', d]);
     const keys: string[] = [];
     if (signing === 'unsigned') {
@@ -177,6 +177,13 @@ describe('zones digested by ldns-signzone', () => {
     assert.deepEqual(verifyText(edit(text, /^www\.example\.com\.(\t\d+\tIN\tA\t)/m, 'WWW.Example.com.$1')), VERIFIED_384);
     assert.deepEqual(verifyText(edit(text, /(\tIN\tNS\t)ns1\.example\.com\./, '$1NS1.EXAMPLE.COM.')), VERIFIED_384);
     assert.equal(verifyText(edit(text, /"World"/, '"WORLD"')).status, 'mismatch');
+  });
+
+  test('records of nearly 64 KiB each, more than one per hash update', () => {
+    const txt = Array.from({ length: 250 }, (_, i) => `"${String.fromCharCode(65 + (i % 26)).repeat(254)}"`).join(' ');
+    const text = ldnsDigested(['1:1'], 'unsigned', `${SOURCE}big1 TXT ${txt}\nbig2 TXT ${txt}\nbig3 TXT ${txt}\n`);
+    assert.deepEqual(verifyText(text), VERIFIED_384);
+    assert.equal(verifyText(edit(text, /(big2\.example\.com\.\t\d+\tIN\tTXT\t"A+)A"/, '$1B"')).status, 'mismatch');
   });
 
   test('a duplicate record is digested once', () => {
