@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SOA_NS, tempFiles } from './helpers.js';
 
@@ -57,4 +58,44 @@ test('check --origin and --print: canonical presentation, absolute lower-case, c
 test('check usage errors exit 2', () => {
   assert.equal(check().code, 2);
   assert.equal(check('--bogus', 'x').code, 2);
+});
+
+// RFC 8976 Appendix A.1, whose ZONEMD record starts on line 6 of the fixture.
+const A1 = readFileSync(join(repo, 'test/zone/zonemd/rfc8976-a1.zone'), 'latin1');
+
+test('check: a zone that matches its ZONEMD says so, exit 0', () => {
+  const { dir, cleanup } = tempFiles({ 'example.zone': A1 });
+  try {
+    const r = check(join(dir, 'example.zone'));
+    assert.equal(r.code, 0, r.err);
+    assert.equal(r.out, 'zone example/IN: loaded serial 2018031900 (6 records), ZONEMD verified (scheme 1, hash algorithm 1)\n');
+    assert.equal(r.err, '');
+  } finally {
+    cleanup();
+  }
+});
+
+test('check: a ZONEMD digest mismatch is an error at the ZONEMD line, exit 1', () => {
+  const { dir, cleanup } = tempFiles({ 'example.zone': A1.replace('203.0.113.63', '203.0.113.64') });
+  try {
+    const r = check(join(dir, 'example.zone'));
+    assert.equal(r.code, 1);
+    assert.match(r.err, /^\S*example\.zone:6: ZONEMD digest mismatch: scheme 1 hash algorithm 1 \(SHA-384\): zone digest [0-9a-f]{16}\.\.\. differs from the ZONEMD's c68090d90a7aed71\.\.\.$/m);
+    assert.match(r.err, /^zone example\/IN: not loaded due to errors$/m);
+    assert.equal(r.out, '');
+  } finally {
+    cleanup();
+  }
+});
+
+test('check: a ZONEMD that cannot be verified is a warning, exit 0', () => {
+  const { dir, cleanup } = tempFiles({ 'example.zone': A1.replace('ZONEMD  2018031900 1 1', 'ZONEMD  2018031900 1 240') });
+  try {
+    const r = check(join(dir, 'example.zone'));
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.err, /example\.zone:6: ZONEMD not verified: scheme 1 hash algorithm 240 is not supported \(warning\)$/m);
+    assert.equal(r.out, 'zone example/IN: loaded serial 2018031900 (6 records)\n');
+  } finally {
+    cleanup();
+  }
 });
