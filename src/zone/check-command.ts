@@ -2,16 +2,11 @@
 // to the POPs. Reports like named-checkzone: `file:line: message`, then one summary line per zone.
 
 import { statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { UsageError } from '../errors.js';
-import { keyToWire } from './name.js';
-import { formatDiagnostic, ZoneParser, type Diagnostic } from './parser.js';
+import { formatDiagnostic } from './parser.js';
 import { loadZoneDir, loadZoneFile, type LoadResult } from './loader.js';
 import { printZone } from './print.js';
-import { T } from './types.js';
-import type { Zone } from './zone.js';
-import { verifyZonemd } from './zonemd.js';
 
 const HELP = `usage: anycast-dns check FILE|DIR [--origin NAME] [--print] [--quiet]
 
@@ -61,29 +56,7 @@ export async function runCheck(argv: string[]): Promise<number> {
     for (const w of r.warnings) if (!args.values.quiet) process.stderr.write(`${formatDiagnostic(w)} (warning)\n`);
     for (const e of r.errors) process.stderr.write(formatDiagnostic(e) + '\n');
     const name = r.origin === '.' ? '.' : r.origin.replace(/\.$/, '');
-    let note = '';
-    if (r.zone) {
-      const zonemd = verifyZonemd(r.zone);
-      switch (zonemd.status) {
-        case 'absent':
-          break;
-        case 'verified':
-          note = `, ZONEMD verified (scheme ${zonemd.scheme}, hash algorithm ${zonemd.hashAlgorithm})`;
-          break;
-        case 'unverifiable':
-          if (!args.values.quiet) process.stderr.write(`${formatDiagnostic(zonemdDiagnostic(r, r.zone, `ZONEMD not verified: ${zonemd.message}`))} (warning)\n`);
-          break;
-        case 'mismatch':
-          // A zone that does not match its own digest is refused, as zone sync refuses it.
-          process.stderr.write(formatDiagnostic(zonemdDiagnostic(r, r.zone, `ZONEMD digest mismatch: ${zonemd.message}`)) + '\n');
-          r.zone = null;
-          break;
-        default: {
-          const never: never = zonemd;
-          throw new Error(`unhandled ZONEMD outcome ${String(never)}`);
-        }
-      }
-    }
+    const note = r.zonemd?.status === 'verified' ? `, ZONEMD verified (scheme ${r.zonemd.scheme}, hash algorithm ${r.zonemd.hashAlgorithm})` : '';
     if (r.zone) {
       if (!args.values.quiet) info.write(`zone ${name}/IN: loaded serial ${r.zone.serial} (${r.zone.recordCount} records)${note}\n`);
       if (args.values.print) printZone(r.zone, (s) => process.stdout.write(s));
@@ -93,20 +66,4 @@ export async function runCheck(argv: string[]): Promise<number> {
     }
   }
   return failed ? 1 : 0;
-}
-
-/**
- * Where a ZONEMD outcome is reported: the apex ZONEMD record's line. The loaded zone keeps no line
- * numbers, so the file is read again, only when there is something to report.
- */
-function zonemdDiagnostic(r: LoadResult, zone: Zone, message: string): Diagnostic {
-  let at: Diagnostic | undefined;
-  const sink = {
-    add(owner: string, type: number, _ttl: number, _rdata: Buffer, file: string, line: number): void {
-      if (type === T.ZONEMD && owner === zone.origin) at ??= { file, line, message };
-    },
-  };
-  new ZoneParser({ origin: keyToWire(zone.origin), zoneDir: dirname(resolve(r.file)), errors: [], warnings: [] }, sink).parseFile(r.file);
-  // The file may have changed since it was loaded: then the record is somewhere else, if anywhere.
-  return at ?? { file: r.file, line: 1, message };
 }

@@ -7,7 +7,9 @@ import { ZoneBuilder } from './build.js';
 import { originFromFileName } from './files.js';
 import { lex } from './lexer.js';
 import { keyToText, nameFromText, nameKey, NameError } from './name.js';
-import { ZoneParser, type Diagnostic } from './parser.js';
+import { ZoneParser, type Diagnostic, type RecordSink } from './parser.js';
+import { T } from './types.js';
+import { verifyZonemd, type ZonemdResult } from './zonemd.js';
 import { ZoneSet, type Zone } from './zone.js';
 
 export type { Diagnostic };
@@ -22,6 +24,8 @@ export interface LoadResult {
   origin: string;
   /** The compiled zone, or null when there were errors. */
   zone: Zone | null;
+  /** The outcome of checking the zone's ZONEMD digest (RFC 8976), or null when it has none. */
+  zonemd?: ZonemdResult | null;
   errors: Diagnostic[];
   warnings: Diagnostic[];
 }
@@ -42,10 +46,31 @@ function load(origin: string, file: string, run: (parser: ZoneParser) => void, z
   }
   const builder = new ZoneBuilder(originWire, file, errors, warnings);
   const reads = { file: (real: string) => files.push(real), bytes: (block: Buffer) => digest.update(block) };
-  run(new ZoneParser({ origin: originWire, zoneDir, errors, warnings, reads }, builder));
+  // The compiled zone keeps no line numbers: note where the apex ZONEMD is, to report its outcome there.
+  const originKey = nameKey(originWire);
+  let zonemdAt: { file: string; line: number } | null = null;
+  const sink: RecordSink = {
+    add(owner, type, ttl, rdata, f, line) {
+      if (type === T.ZONEMD && zonemdAt === null && owner === originKey) zonemdAt = { file: f, line };
+      builder.add(owner, type, ttl, rdata, f, line);
+    },
+  };
+  run(new ZoneParser({ origin: originWire, zoneDir, errors, warnings, reads }, sink));
   // The checks run even after syntax errors, so one pass over a broken file reports everything.
-  const zone = builder.finish();
-  return { file, files, sha256: digest.digest('hex'), origin: keyToText(nameKey(originWire)), zone: errors.length === 0 ? zone : null, errors, warnings };
+  let zone = builder.finish();
+  let zonemd: ZonemdResult | null = null;
+  if (zone !== null && errors.length === 0 && zonemdAt !== null) {
+    // RFC 8976 §4: a zone that does not match its own digest is not used (zone sync keeps the last good version).
+    zonemd = verifyZonemd(zone);
+    const at: { file: string; line: number } = zonemdAt;
+    if (zonemd.status === 'mismatch') {
+      errors.push({ ...at, message: `ZONEMD digest mismatch: ${zonemd.message}` });
+      zone = null;
+    } else if (zonemd.status === 'unverifiable') {
+      warnings.push({ ...at, message: `ZONEMD not verified: ${zonemd.message}` });
+    }
+  }
+  return { file, files, sha256: digest.digest('hex'), origin: keyToText(originKey), zone: errors.length === 0 ? zone : null, zonemd, errors, warnings };
 }
 
 /** Loads a zone from master-file text (tests, tools). $INCLUDE resolves against `zoneDir`. */

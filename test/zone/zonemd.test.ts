@@ -81,10 +81,20 @@ function ldnsVerifies(text: string): boolean {
   });
 }
 
+/** The ZONEMD outcome as the loader reports it: a mismatch is an error that leaves the zone unloaded. */
 function verifyText(text: string, origin = ORIGIN): ZonemdResult {
   const r = loadZoneText(text, origin, 'test.zone');
+  const prefix = 'ZONEMD digest mismatch: ';
+  const mismatch = r.errors.find((d) => d.message.startsWith(prefix));
+  if (mismatch !== undefined) {
+    assert.equal(r.zone, null, 'a zone that fails its digest is not loaded');
+    assert.match(text.split('\n')[mismatch.line - 1] ?? '', /ZONEMD/, 'the error is reported on the ZONEMD line');
+    return { status: 'mismatch', message: mismatch.message.slice(prefix.length) };
+  }
   assert.ok(r.zone, `zone did not load: ${r.errors.map((d) => `${d.line}: ${d.message}`).join('; ')}`);
-  return verifyZonemd(r.zone);
+  const result = r.zonemd ?? { status: 'absent' };
+  assert.deepEqual(result, verifyZonemd(r.zone));
+  return result;
 }
 
 /** `text` with the first match of `from` replaced; fails when there is none, so no edit goes unnoticed. */
