@@ -13,15 +13,9 @@ import { ZoneStore, type ScanRequest, type ZoneStatus } from '../../src/sync/sto
 import type { SyncPolicy } from '../../src/sync/policy.js';
 import type { ZoneSet } from '../../src/zone/zone.js';
 import { requireBinary } from '../helpers/peers.js';
+import { zoneText } from './zone-text.js';
 
 const POLICY: SyncPolicy = { serialPolicy: 'increase', maxRecordLoss: 0.5, maxZoneLoss: 0.5 };
-
-/** A zone `name` at `serial` with `hosts` A records (and apex SOA and NS, and the NS address). */
-export function zoneText(name: string, serial: number, hosts = 4, extra = ''): string {
-  const lines = ['$TTL 300', `@ SOA ns.${name}. admin.${name}. ${serial} 3600 600 86400 300`, '@ NS ns', 'ns A 192.0.2.53', `ver TXT "${serial}"`];
-  for (let i = 0; i < hosts; i++) lines.push(`h${i} A 198.51.100.${i % 250}`);
-  return lines.join('\n') + '\n' + extra;
-}
 
 /** Written aside and renamed into place, as rsync and every careful tool does, with an mtime in the past (so no settle wait). */
 function put(dir: string, file: string, text: string, ageMs = 5000): void {
