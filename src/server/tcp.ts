@@ -17,6 +17,13 @@ import { plainAddress, sourcePrefix } from './source-prefix.js';
 /** A DNS message is at least its 12-byte header (RFC 1035 §4.1.1): a shorter frame is garbage. */
 const MIN_MESSAGE = 12;
 const MAX_MESSAGE = 65535;
+/**
+ * Handshakes the kernel completes and queues for accept (Linux caps it at net.core.somaxconn, 4096
+ * since 5.4). A full queue drops SYNs, and a client retries only after its 1 s initial RTO (RFC 6298
+ * §2), so under a connection flood a legitimate client would wait seconds; queued, it waits for the
+ * connections ahead of it, which accept turns over at thousands a second.
+ */
+const LISTEN_BACKLOG = 4096;
 /** Connections still open this long after shutdown began are cut. */
 const SHUTDOWN_GRACE_MS = 1000;
 /**
@@ -152,7 +159,7 @@ export class TcpListener {
         port: this.address.port,
         ipv6Only: this.address.family === 6,
         exclusive: bind.exclusive,
-        backlog: 511,
+        backlog: LISTEN_BACKLOG,
         ...(bind.reusePort ? { reusePort: true } : {}),
       };
       this.server.listen(opts, () => {
