@@ -42,6 +42,7 @@ const CHILD_FLAG = '--slow-tcp-flood-child';
 /** Connects in flight at once: the server's accept queue is 511. */
 const CONNECTS_IN_FLIGHT = 256;
 const RECONNECT_DELAY_MS = 100;
+const STARTED_AFTER_MS = 5000;
 const PARTIAL_FRAMES = [Buffer.from([0]), Buffer.from([0, 40]), Buffer.from([0, 40, 0x12, 0x34, 0, 0, 0, 1])];
 
 /** The source address of connection `i`: prefix i mod `prefixes`, so consecutive connections come from different /24s. */
@@ -51,7 +52,7 @@ export function floodSource(i: number, prefixes: number): string {
   return `127.${10 + Math.floor(p / 256)}.${p % 256}.${(h % 254) + 1}`;
 }
 
-/** Starts the flood; resolves once every connection has been tried once. */
+/** Starts the flood; resolves once every connection has been tried once (or after 5 s of trying, against a server that accepts slowly). */
 export function startSlowFlood(opts: FloodOptions): Promise<SlowFlood> {
   const child = fork(fileURLToPath(import.meta.url), [CHILD_FLAG, JSON.stringify(opts)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   let last: FloodStats = { attempted: 0, connected: 0, open: 0, closed: 0 };
@@ -66,18 +67,11 @@ export function startSlowFlood(opts: FloodOptions): Promise<SlowFlood> {
     }
   };
   return new Promise((resolve, reject) => {
-    const deadline = setTimeout(() => void stop().then(() => reject(new Error('the flood did not start within 30 s'))), 30_000);
     child.on('message', (m: { stats: FloodStats; started: boolean }) => {
       last = m.stats;
-      if (m.started) {
-        clearTimeout(deadline);
-        resolve({ stats: () => last, stop });
-      }
+      if (m.started) resolve({ stats: () => last, stop });
     });
-    child.once('exit', () => {
-      clearTimeout(deadline);
-      reject(new Error('the flood process exited'));
-    });
+    child.once('exit', (code, signal) => reject(new Error(`the flood process exited during start-up (code ${code}, signal ${signal})`)));
   });
 }
 
@@ -86,11 +80,18 @@ function runChild(opts: FloodOptions): void {
   const sockets = new Set<Socket>();
   let stopping = false;
   let inFlight = 0;
-  let firstTries = 0;
+  let settledTries = 0;
+  let started = false;
   const queue: number[] = [];
 
-  const report = (started: boolean): void => {
+  const report = (): void => {
     process.send?.({ stats, started });
+  };
+  const markStarted = (): void => {
+    if (!started) {
+      started = true;
+      report();
+    }
   };
   const pump = (): void => {
     while (!stopping && inFlight < CONNECTS_IN_FLIGHT && queue.length > 0) open(queue.shift()!);
@@ -105,7 +106,7 @@ function runChild(opts: FloodOptions): void {
       if (settled) return;
       settled = true;
       inFlight--;
-      if (++firstTries === opts.connections) report(true);
+      if (++settledTries === opts.connections) markStarted();
       pump();
     };
     s.on('error', () => {});
@@ -134,7 +135,8 @@ function runChild(opts: FloodOptions): void {
   process.on('SIGTERM', shutdown);
   process.on('disconnect', shutdown);
   setTimeout(shutdown, (opts.maxSeconds ?? 60) * 1000);
-  setInterval(() => report(false), 200);
+  setInterval(report, 200);
+  setTimeout(markStarted, STARTED_AFTER_MS);
   for (let i = 0; i < opts.connections; i++) queue.push(i);
   pump();
 }
