@@ -108,6 +108,12 @@ export class ConnectionTable<C> {
     return this.byPrefix.get(prefix)?.size ?? 0;
   }
 
+  /** The prefix holding the most connections now, and how many; null when the table is empty. */
+  busiestPrefix(): { prefix: string; connections: number } | null {
+    if (this.largest === 0) return null;
+    return { prefix: this.sizeBuckets[this.largest]!.values().next().value!, connections: this.largest };
+  }
+
   /**
    * Whether a connection from `address` in `prefix` may open now, and which open one must close to
    * make room. A source's own caps come first (RFC 7766 §6.2.2: servers MAY limit connections per
@@ -130,9 +136,9 @@ export class ConnectionTable<C> {
     if (silent !== null && now - silent.since >= graceMs) return { admit: true, evict: silent, reason: 'evicted_idle' };
     const stalled = this.lists.stalled.head;
     if (stalled !== null && now - stalled.since >= graceMs) return { admit: true, evict: stalled, reason: 'evicted_slow' };
-    if (this.largest >= mine + 2) {
-      const top = this.sizeBuckets[this.largest]!.values().next().value!;
-      return { admit: true, evict: this.byPrefix.get(top)!.values().next().value!, reason: 'evicted_prefix' };
+    const busiest = this.busiestPrefix();
+    if (busiest !== null && busiest.connections >= mine + 2) {
+      return { admit: true, evict: this.byPrefix.get(busiest.prefix)!.values().next().value!, reason: 'evicted_prefix' };
     }
     return { admit: false, reason: 'refused_full' };
   }

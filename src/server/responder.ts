@@ -31,7 +31,7 @@ export class Responder {
       onError: queryErrorReporter(log, metrics),
     });
     const udp = cfg.listen.map((a) => new UdpListener(a, handler, metrics, log, { reusePort: bind.reusePort }));
-    const connections = newTcpConnections(cfg.tcp);
+    const connections = newTcpConnections(cfg.tcp, log);
     const tcp = cfg.listen.map((a) => new TcpListener(a, handler, metrics, log, connections));
     const responder = new Responder(handler, udp, tcp, zones.zones.size > 0);
     try {

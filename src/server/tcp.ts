@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { formatListenAddress, type ListenAddress } from '../ops/config.js';
 import type { Logger } from '../ops/log.js';
-import type { DropReason, ServerMetrics } from '../ops/metrics.js';
+import type { DropReason, ServerMetrics, TcpEvent } from '../ops/metrics.js';
 import type { QueryHandler, QueryMeta } from '../wire/handler-types.js';
 import { ConnectionTable, type RefuseReason, type TableEntry, type TimeoutReason } from './connection-table.js';
 import { plainAddress, sourcePrefix } from './source-prefix.js';
@@ -33,6 +33,8 @@ const SHUTDOWN_GRACE_MS = 1000;
  * burst; it is well below any sensible I/O timeout.
  */
 const EVICTION_GRACE_MS = 250;
+/** Refusals, evictions and I/O timeouts are logged as one summary per this interval, never one line per connection. */
+const PRESSURE_LOG_INTERVAL_MS = 10_000;
 
 /** The `tcp` section of the config. */
 export interface TcpOptions {
@@ -63,8 +65,13 @@ export class TcpConnections {
   private readonly rate: RateLimiterMemory | null;
   private sweeper: NodeJS.Timeout | null = null;
   private readonly sweepEveryMs: number;
+  /** Connections refused, evicted or timed out mid-message since the last summary; null: none. */
+  private pressure: Partial<Record<TcpEvent, number>> | null = null;
 
-  constructor(readonly opts: TcpOptions) {
+  constructor(
+    readonly opts: TcpOptions,
+    private readonly log: Logger,
+  ) {
     this.table = new ConnectionTable<TcpConnection>({
       capacity: opts.maxConnections,
       perAddress: opts.maxConnectionsPerAddress,
@@ -107,14 +114,33 @@ export class TcpConnections {
     }
   }
 
+  /** Counts a connection turned away, closed for room or out of I/O time, for the next summary line. */
+  underPressure(event: TcpEvent): void {
+    if (this.pressure === null) {
+      this.pressure = {};
+      setTimeout(this.logPressure, PRESSURE_LOG_INTERVAL_MS).unref();
+    }
+    this.pressure[event] = (this.pressure[event] ?? 0) + 1;
+  }
+
+  private readonly logPressure = (): void => {
+    const counts = this.pressure;
+    this.pressure = null;
+    const busiest = this.table.busiestPrefix();
+    this.log.warn(
+      { ...counts, open: this.table.size, busiest_prefix: busiest?.prefix, busiest_prefix_connections: busiest?.connections, seconds: PRESSURE_LOG_INTERVAL_MS / 1000 },
+      'tcp connections refused, closed for room or out of I/O time',
+    );
+  };
+
   private readonly sweep = (): void => {
     const now = performance.now();
     for (let due = this.table.expired(now); due !== null; due = this.table.expired(now)) due.entry.conn.timedOut(due.reason);
   };
 }
 
-export function newTcpConnections(opts: TcpOptions): TcpConnections {
-  return new TcpConnections(opts);
+export function newTcpConnections(opts: TcpOptions, log: Logger): TcpConnections {
+  return new TcpConnections(opts, log);
 }
 
 export interface BindOptions {
@@ -196,7 +222,7 @@ export class TcpListener {
       return;
     }
     if (decision.evict !== null) {
-      this.metrics.tcpEvent(decision.reason);
+      this.underPressure(decision.reason);
       decision.evict.conn.close();
     }
     const conn = new TcpConnection(socket, this, address, prefix, now);
@@ -211,8 +237,14 @@ export class TcpListener {
   }
 
   private refuse(socket: Socket, reason: RefuseReason | 'refused_rate'): void {
-    this.metrics.tcpEvent(reason);
+    this.underPressure(reason);
     socket.destroy();
+  }
+
+  /** Counted in the metrics and in the next summary line. */
+  underPressure(event: TcpEvent): void {
+    this.metrics.tcpEvent(event);
+    this.pool.underPressure(event);
   }
 
   /** Answers one framed message; null drops it (and the connection). */
@@ -271,7 +303,8 @@ class TcpConnection {
 
   /** Its idle or I/O time ran out. */
   timedOut(reason: TimeoutReason): void {
-    this.owner.metrics.tcpEvent(reason);
+    if (reason === 'io_timeout') this.owner.underPressure(reason);
+    else this.owner.metrics.tcpEvent(reason);
     this.close();
   }
 

@@ -1,7 +1,8 @@
 // TCP that a flood can't lock, against a running `anycast-dns serve`: 4,000 connections from 200
 // loopback /24s each holding a partial frame, while a legitimate client is answered 5 of 5 times
 // within 1 s each; a client trickling a message is closed after tcp.io_timeout; the per-address and
-// per-prefix caps refuse the connection past them; new connections per prefix are limited per second.
+// per-prefix caps refuse the connection past them; new connections per prefix are limited per second;
+// the operator gets one summary log line per interval, not one per connection.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { dnsQuery } from '../helpers/dns-query.js';
@@ -51,6 +52,19 @@ async function tcpMetric(r: Running, event: string | null): Promise<number> {
   return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
 }
 
+async function waitForLogLine(server: RunningPeer, msg: string, timeoutMs: number): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const line = server
+      .log()
+      .split('\n')
+      .find((l) => l.includes(`"msg":"${msg}"`));
+    if (line !== undefined) return JSON.parse(line) as Record<string, unknown>;
+    if (Date.now() > deadline) throw new Error(`no "${msg}" log line within ${timeoutMs} ms`);
+    await sleep(250);
+  }
+}
+
 async function connectFrom(r: Running, source: string, into: RawTcpClient[]): Promise<RawTcpClient> {
   const c = await RawTcpClient.connect(r.server.port, '127.0.0.1', source);
   into.push(c);
@@ -98,6 +112,11 @@ describe('TCP under a slow flood (default tcp settings)', () => {
           `io_timeout ${ioTimeouts}, refused_full ${await tcpMetric(r, 'refused_full')}, refused_rate ${await tcpMetric(r, 'refused_rate')}`,
       );
       assert.ok(evictedSlow + ioTimeouts > 0, 'stalled connections were closed');
+      // What the operator reads: one summary line per 10 s, naming the busiest prefix.
+      const summary = await waitForLogLine(r.server, 'tcp connections refused, closed for room or out of I/O time', 15_000);
+      t.diagnostic(JSON.stringify(summary));
+      assert.ok(Number(summary['evicted_slow'] ?? 0) > 0);
+      assert.match(String(summary['busiest_prefix']), /^127\.10\.\d+\.0\/24$/);
     } finally {
       await flood.stop();
     }

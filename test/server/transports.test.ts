@@ -51,15 +51,19 @@ async function metricValue(name: string, labels: string): Promise<number> {
 
 before(async () => {
   port = await freePort(true);
-  tcp = new TcpListener({ host: '127.0.0.1', port, family: 4 }, handler, metrics, log, newTcpConnections({
-    idleTimeoutMs: IDLE_TIMEOUT_MS,
-    ioTimeoutMs: IO_TIMEOUT_MS,
-    maxConnections: CAP,
-    // Every client here is 127.0.0.1: per-source limits are tested in tcp-flood.test.ts.
-    maxConnectionsPerAddress: 0,
-    maxConnectionsPerPrefix: 0,
-    newConnectionsPerSecondPerPrefix: 0,
-  }));
+  const connections = newTcpConnections(
+    {
+      idleTimeoutMs: IDLE_TIMEOUT_MS,
+      ioTimeoutMs: IO_TIMEOUT_MS,
+      maxConnections: CAP,
+      // Every client here is 127.0.0.1: per-source limits are tested in tcp-flood.test.ts.
+      maxConnectionsPerAddress: 0,
+      maxConnectionsPerPrefix: 0,
+      newConnectionsPerSecondPerPrefix: 0,
+    },
+    log,
+  );
+  tcp = new TcpListener({ host: '127.0.0.1', port, family: 4 }, handler, metrics, log, connections);
   await tcp.listen({ exclusive: true, reusePort: false });
   udp4 = new UdpListener({ host: '127.0.0.1', port, family: 4 }, handler, metrics, log, { reusePort: false });
   udp6 = new UdpListener({ host: '::1', port, family: 6 }, handler, metrics, log, { reusePort: false });
