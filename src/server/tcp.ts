@@ -69,7 +69,7 @@ export class TcpConnections {
   private pressure: Partial<Record<TcpEvent, number>> | null = null;
 
   constructor(
-    readonly opts: TcpOptions,
+    opts: TcpOptions,
     private readonly log: Logger,
   ) {
     this.table = new ConnectionTable<TcpConnection>({
