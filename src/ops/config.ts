@@ -36,7 +36,14 @@ export interface ServerConfig {
   ednsUdpSize: number;
   /** Octets of whole responses kept for reuse, per worker; 0 disables the cache. */
   responseCacheBytes: number;
-  tcp: { idleTimeoutMs: number; maxConnections: number };
+  tcp: {
+    idleTimeoutMs: number;
+    ioTimeoutMs: number;
+    maxConnections: number;
+    maxConnectionsPerAddress: number;
+    maxConnectionsPerPrefix: number;
+    newConnectionsPerSecondPerPrefix: number;
+  };
   logLevel: LogLevel;
   /** Processes answering queries; 1 answers in the main process. */
   workers: number;
@@ -161,7 +168,16 @@ function readServerConfig(r: ConfigReader, baseDir: string, o: ConfigOverrides):
   const t = r.section('tcp');
   const tcp = {
     idleTimeoutMs: t.int('idle_timeout', 10_000, 100, 3_600_000),
+    // A client sends its query in one segment; 2 s also covers a long path and a lost segment
+    // retransmitted (Linux's minimum RTO is 200 ms), and caps how long a slowloris holds a slot.
+    ioTimeoutMs: t.int('io_timeout', 2000, 100, 60_000),
     maxConnections: t.int('max_connections', 1000, 1, 1_000_000),
+    // Loose (RFC 7766 §6.2.2: one address may be many clients behind NAT): 20 per address and
+    // 100 per /24 or /56 mean 50 addresses or 10 prefixes are needed to fill the default table.
+    maxConnectionsPerAddress: t.int('max_connections_per_address', 20, 0, 1_000_000),
+    maxConnectionsPerPrefix: t.int('max_connections_per_prefix', 100, 0, 1_000_000),
+    // 50 a second for 2 s of io_timeout is the 100 a prefix may hold stalled at once.
+    newConnectionsPerSecondPerPrefix: t.int('new_connections_per_second_per_prefix', 50, 0, 1_000_000),
   };
   t.done();
 

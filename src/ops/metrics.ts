@@ -24,7 +24,30 @@ const MAX_OUTCOMES = 32;
 const OTHER_OUTCOME = MAX_OUTCOMES - 1;
 
 export type DropReason = 'unanswerable' | 'send_error' | 'bad_frame' | 'internal_error';
-export type TcpEvent = 'opened' | 'closed' | 'evicted' | 'rejected' | 'idle_timeout';
+/**
+ * What happened to a TCP connection. `opened` and `closed` count every admitted one; the others say
+ * why one was turned away at accept (refused_*), closed to make room (evicted_*), or ran out of time.
+ */
+export const TCP_EVENTS = [
+  'opened',
+  'closed',
+  /** Its prefix opened more than `tcp.new_connections_per_second_per_prefix`. */
+  'refused_rate',
+  'refused_per_address',
+  'refused_per_prefix',
+  /** The table was full and no open connection could be closed for it. */
+  'refused_full',
+  /** Closed at the cap: the oldest idle one, or one that said nothing since it connected. */
+  'evicted_idle',
+  /** Closed at the cap: stalled mid-message or not taking its answers. */
+  'evicted_slow',
+  /** Closed at the cap: the oldest of the prefix holding the most connections. */
+  'evicted_prefix',
+  'idle_timeout',
+  /** A begun message not finished, or answers not taken, within `tcp.io_timeout`. */
+  'io_timeout',
+] as const;
+export type TcpEvent = (typeof TCP_EVENTS)[number];
 
 export class ServerMetrics {
   readonly registry = new Registry();
@@ -99,10 +122,12 @@ export class ServerMetrics {
     });
     this.tcpEvents = new Counter({
       name: `${PREFIX}tcp_connections_total`,
-      help: 'TCP connection events: opened, closed, evicted (oldest idle closed at the cap), rejected (cap reached, none idle), idle_timeout',
+      help: 'TCP connection events: opened, closed; refused at accept (refused_rate, refused_per_address, refused_per_prefix, refused_full); closed to make room at the cap (evicted_idle, evicted_slow, evicted_prefix); closed out of time (idle_timeout, io_timeout)',
       labelNames: ['event'],
       registers,
     });
+    // Every event from zero, so a rate() over an attack's first refusals has a baseline.
+    for (const e of TCP_EVENTS) this.tcpEvents.labels(e).inc(0);
     this.tcpOpen = new Gauge({ name: `${PREFIX}tcp_connections_open`, help: 'TCP connections open now', registers, aggregator: 'sum' });
     collectDefaultMetrics({ register: this.registry, prefix: PREFIX });
   }

@@ -28,8 +28,8 @@ export class Responder {
       onError: queryErrorReporter(log, metrics),
     });
     const udp = cfg.listen.map((a) => new UdpListener(a, handler, metrics, log, { reusePort: bind.reusePort }));
-    const connections = newTcpConnections(cfg.tcp.maxConnections);
-    const tcp = cfg.listen.map((a) => new TcpListener(a, handler, metrics, log, connections, { idleTimeoutMs: cfg.tcp.idleTimeoutMs }));
+    const connections = newTcpConnections(cfg.tcp, log);
+    const tcp = cfg.listen.map((a) => new TcpListener(a, handler, metrics, log, connections));
     const responder = new Responder(handler, udp, tcp);
     try {
       for (let i = 0; i < cfg.listen.length; i++) {

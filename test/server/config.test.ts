@@ -42,7 +42,14 @@ describe('loadServerConfig', () => {
     assert.equal(c.identity, hostname());
     assert.equal(c.ednsUdpSize, 1232);
     assert.equal(c.responseCacheBytes, 64 * 1024 * 1024);
-    assert.deepEqual(c.tcp, { idleTimeoutMs: 10000, maxConnections: 1000 });
+    assert.deepEqual(c.tcp, {
+      idleTimeoutMs: 10000,
+      ioTimeoutMs: 2000,
+      maxConnections: 1000,
+      maxConnectionsPerAddress: 20,
+      maxConnectionsPerPrefix: 100,
+      newConnectionsPerSecondPerPrefix: 50,
+    });
     assert.equal(c.workers, 1);
     assert.equal(c.management.listen, null);
     assert.match(c.version ?? '', /^anycast-dns /);
@@ -57,7 +64,7 @@ describe('loadServerConfig', () => {
         'version: hidden',
         'edns_udp_size: 4096',
         'response_cache_mb: 0',
-        'tcp: { idle_timeout: 2500, max_connections: 7 }',
+        'tcp: { idle_timeout: 2500, io_timeout: 500, max_connections: 7, max_connections_per_address: 0, max_connections_per_prefix: 5, new_connections_per_second_per_prefix: 9 }',
         'log_level: warn',
         'workers: auto',
         'management: { listen: "[::1]:9153" }',
@@ -71,7 +78,14 @@ describe('loadServerConfig', () => {
     assert.equal(c.version, null);
     assert.equal(c.ednsUdpSize, 4096);
     assert.equal(c.responseCacheBytes, 0);
-    assert.deepEqual(c.tcp, { idleTimeoutMs: 2500, maxConnections: 7 });
+    assert.deepEqual(c.tcp, {
+      idleTimeoutMs: 2500,
+      ioTimeoutMs: 500,
+      maxConnections: 7,
+      maxConnectionsPerAddress: 0,
+      maxConnectionsPerPrefix: 5,
+      newConnectionsPerSecondPerPrefix: 9,
+    });
     assert.equal(c.logLevel, 'warn');
     assert.equal(c.workers, availableParallelism());
     assert.deepEqual(c.management.listen, { host: '::1', port: 9153, family: 6 });
@@ -91,6 +105,9 @@ describe('loadServerConfig', () => {
     ['bogus: 1', 'config: bogus: unknown key'],
     ['tcp: { idle_timeout: soon }', 'config: tcp.idle_timeout: expected an integer'],
     ['tcp: { idle_timeout: 1000, linger: 3 }', 'config: tcp.linger: unknown key'],
+    ['tcp: { io_timeout: 0 }', 'config: tcp.io_timeout: 0 is out of range 100..60000'],
+    ['tcp: { max_connections_per_address: -1 }', 'config: tcp.max_connections_per_address: -1 is out of range'],
+    ['tcp: { new_connections_per_second_per_prefix: 2.5 }', 'config: tcp.new_connections_per_second_per_prefix: expected an integer'],
     ['edns_udp_size: 100', 'config: edns_udp_size: 100 is out of range 512..4096'],
     ['response_cache_mb: -1', 'config: response_cache_mb: -1 is out of range 0..4096'],
     ['listen: ["127.0.0.1"]', 'config: listen[0]: "127.0.0.1" is not ADDR:PORT'],
