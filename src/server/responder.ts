@@ -7,6 +7,7 @@ import type { ServerMetrics } from '../ops/metrics.js';
 import { createHandler } from '../wire/handler.js';
 import type { QueryHandler, QueryMeta } from '../wire/handler-types.js';
 import { newTcpConnections, TcpListener, type BindOptions } from './tcp.js';
+import { ResponsePolicy, serverCookies } from './rrl-policy.js';
 import { UdpListener } from './udp.js';
 import { loadServedZones } from './zones.js';
 
@@ -17,6 +18,7 @@ export class Responder {
     private readonly tcp: TcpListener[],
     /** Zones were loaded and served; false when none loaded. */
     readonly hasZones: boolean,
+    private readonly policy: ResponsePolicy | null,
   ) {}
 
   /** Loads the zones and opens every listener; rejects (closing what it opened) if one can't bind. */
@@ -29,11 +31,14 @@ export class Responder {
       responseCacheBytes: cfg.responseCacheBytes,
       onResponse: metrics.onResponse,
       onError: queryErrorReporter(log, metrics),
+      cookies: serverCookies(cfg.cookies, log),
     });
-    const udp = cfg.listen.map((a) => new UdpListener(a, handler, metrics, log, { reusePort: bind.reusePort }));
+    // UDP only: TCP sources can't be spoofed, so TCP is never rate limited.
+    const policy = ResponsePolicy.create(cfg.rrl, metrics, log);
+    const udp = cfg.listen.map((a) => new UdpListener(a, handler, metrics, log, { reusePort: bind.reusePort, policy }));
     const connections = newTcpConnections(cfg.tcp.maxConnections);
     const tcp = cfg.listen.map((a) => new TcpListener(a, handler, metrics, log, connections, { idleTimeoutMs: cfg.tcp.idleTimeoutMs }));
-    const responder = new Responder(handler, udp, tcp, zones.zones.size > 0);
+    const responder = new Responder(handler, udp, tcp, zones.zones.size > 0, policy);
     try {
       for (let i = 0; i < cfg.listen.length; i++) {
         const at = formatListenAddress(cfg.listen[i]!);
@@ -55,6 +60,7 @@ export class Responder {
   /** Stops accepting queries and closes every listener. */
   async stop(): Promise<void> {
     await Promise.all([...this.udp.map((u) => u.close()), ...this.tcp.map((t) => t.close())]);
+    this.policy?.close();
   }
 }
 
