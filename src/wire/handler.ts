@@ -109,6 +109,11 @@ class Handler implements QueryHandler {
     const limit = tcp ? TCP_LIMIT : q.edns ? Math.min(q.udpSize, this.opts.ednsUdpSize) : UDP_LIMIT;
     const nameLen = q.qnameEnd - HEADER_SIZE;
     const kb = this.keyBuf;
+    if (status === ParseStatus.BadCookie) {
+      // As BIND answers it: FORMERR, with the question and an OPT (RFC 6891 §7), no cookie of ours.
+      const plan = emptyPlan('refused', RCODE.FORMERR, false, q.qclass, null);
+      return this.emit(plan, msg, kb.toString('latin1', 0, nameLen), limit, meta, 'formerr', 0);
+    }
     if (q.cookieLength > 0 && this.cookies !== null) this.checkCookie(msg, meta);
     if (status === ParseStatus.BadVers) {
       // RFC 6891 §6.1.3: BADVERS, with an OPT of the version we do speak (0).

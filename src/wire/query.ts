@@ -25,6 +25,8 @@ export const enum ParseStatus {
   NotImp,
   /** Reply BADVERS: EDNS version above 0 (RFC 6891 §6.1.3). */
   BadVers,
+  /** Reply FORMERR with the question and an OPT: a malformed COOKIE option (RFC 7873 §5.2.2). */
+  BadCookie,
 }
 
 /** One parsed query; a handler owns one and refills it per packet. */
@@ -119,7 +121,7 @@ export function parseQuery(msg: Buffer, q: ParsedQuery, nameOut: Buffer): ParseS
         if (code === EDNS_OPTION_NSID) q.nsid = true;
         else if (code === COOKIE_OPTION && q.cookieLength === 0) {
           // RFC 7873 §5.2: only the first COOKIE option counts; §5.2.2: a malformed one is FORMERR.
-          if (!cookieLengthOk(olen)) return ParseStatus.FormErr;
+          if (!cookieLengthOk(olen)) return ParseStatus.BadCookie;
           q.cookieAt = o - olen;
           q.cookieLength = olen;
         }
