@@ -176,7 +176,7 @@ export class ResponseCache {
       if (this.infos.length > MAX_FIELD) return -1;
       id = this.infos.length;
       // A copy: the handler reuses its info object. The cookie status is the query's, not the entry's.
-      this.infos.push({ ...info, nameHash: 0, cookie: CookieStatus.None });
+      this.infos.push(copyInfo(info));
       this.infoIds.set(text, id);
     }
     return id;
@@ -261,6 +261,21 @@ export class ResponseCache {
     this.seed = x >>> 0;
     return this.seed;
   }
+}
+
+/** The fields of `info` a hit shares, in one object shape with the handler's own (monomorphic reads). */
+function copyInfo(info: ResponseInfo): ResponseInfo {
+  return {
+    transport: info.transport,
+    rcode: info.rcode,
+    outcome: info.outcome,
+    qtype: info.qtype,
+    zone: info.zone,
+    truncated: info.truncated,
+    kind: info.kind,
+    nameHash: 0,
+    cookie: CookieStatus.None,
+  };
 }
 
 /** FNV-1a over `length` octets of `buf` from `start`. */
