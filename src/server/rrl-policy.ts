@@ -14,6 +14,11 @@ import type { ResponseInfo } from '../wire/handler-types.js';
 
 /** An episode ends after this long without a limited response; also how often episodes are swept. */
 const EPISODE_IDLE_MS = 5000;
+/**
+ * The limiter's clock is a field this often refreshed by a timer: reading it costs nothing, while
+ * Date.now() per packet costs ~45 ns, a fifth of a cached answer. The limiter counts whole seconds.
+ */
+const CLOCK_TICK_MS = 100;
 /** Episodes tracked one by one; beyond, limited responses are only counted (the log stays bounded). */
 const MAX_EPISODES = 1000;
 
@@ -35,16 +40,25 @@ export class ResponsePolicy {
   private readonly addr = new AddressBytes();
   private readonly episodes = new Map<number, Episode>();
   private untracked = 0;
+  private now = Date.now();
+  /** The last sender's address and what readAddress made of it. */
+  private lastAddress = '';
+  private lastFamily = 0;
+  private lastPrefixKey = 0;
+  private readonly ticker: NodeJS.Timeout;
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(
     private readonly cfg: RrlConfig,
     private readonly metrics: ServerMetrics,
     private readonly log: Logger,
-    private readonly now: () => number = Date.now,
   ) {
     this.limiter = new RateLimiter(cfg);
-    this.sweeper = setInterval(() => this.sweep(this.now()), EPISODE_IDLE_MS);
+    this.ticker = setInterval(() => {
+      this.now = Date.now();
+    }, CLOCK_TICK_MS);
+    this.ticker.unref();
+    this.sweeper = setInterval(() => this.sweep(this.now), EPISODE_IDLE_MS);
     this.sweeper.unref();
     log.info(
       { responses_per_second: cfg.responsesPerSecond, window: cfg.window, slip: cfg.slip, log_only: cfg.logOnly, table_bytes: this.limiter.bytes },
@@ -65,14 +79,12 @@ export class ResponsePolicy {
   decide(info: ResponseInfo, response: Buffer, address: string): Verdict {
     // A valid server cookie proves the source address is not spoofed (RFC 7873 §5.3), as BIND and Knot treat it.
     if (info.cookie === CookieStatus.Valid) return Verdict.Send;
-    const addr = this.addr;
-    const length = addr.parse(address);
-    if (length === 0) return Verdict.Send;
-    const exempt = this.cfg.exempt;
-    for (let i = 0; i < exempt.length; i++) if (prefixContains(exempt[i]!, addr)) return Verdict.Send;
-    const prefixKey = this.limiter.prefixKey(addr);
-    const now = this.now();
-    const verdict = this.limiter.decide(prefixKey, length === 4 ? 4 : 6, info.kind, info.nameHash, now);
+    // Consecutive datagrams often come from one client: its prefix is worked out once.
+    if (address !== this.lastAddress) this.readAddress(address);
+    if (this.lastFamily === 0) return Verdict.Send;
+    const prefixKey = this.lastPrefixKey;
+    const now = this.now;
+    const verdict = this.limiter.decide(prefixKey, this.lastFamily, info.kind, info.nameHash, now);
     if (verdict === Verdict.Send) return verdict;
     const logOnly = this.cfg.logOnly;
     const action = (verdict === Verdict.Drop ? 0 : 1) + (logOnly ? 2 : 0);
@@ -80,6 +92,17 @@ export class ResponsePolicy {
     this.metrics.rateLimited(action, info.kind, badCookie);
     this.note(prefixKey, info, response, verdict, now);
     return logOnly ? Verdict.Send : verdict;
+  }
+
+  /** Parses `address` into addr and lastFamily (4, 6, or 0: not limited, unreadable or exempt) and lastPrefixKey. */
+  private readAddress(address: string): void {
+    const addr = this.addr;
+    this.lastAddress = address;
+    const length = addr.parse(address);
+    this.lastFamily = length === 4 ? 4 : length === 16 ? 6 : 0;
+    const exempt = this.cfg.exempt;
+    for (let i = 0; i < exempt.length; i++) if (prefixContains(exempt[i]!, addr)) this.lastFamily = 0;
+    this.lastPrefixKey = this.limiter.prefixKey(addr);
   }
 
   private note(prefixKey: number, info: ResponseInfo, response: Buffer, verdict: Verdict, now: number): void {
@@ -166,6 +189,7 @@ export class ResponsePolicy {
   }
 
   close(): void {
+    clearInterval(this.ticker);
     clearInterval(this.sweeper);
     this.sweep(Infinity);
   }
