@@ -28,8 +28,12 @@ export interface EdnsReply {
 
 /** Octets of the OPT record written for `edns` (0 for none). */
 export function optLength(edns: EdnsReply | null): number {
-  if (edns === null) return 0;
-  return 11 + (edns.nsid === null ? 0 : 4 + edns.nsid.length) + (edns.cookie ? 4 + COOKIE_REPLY_LENGTH : 0);
+  return edns === null ? 0 : optSize(edns.nsid, edns.cookie);
+}
+
+/** Octets of an OPT record carrying `nsid` (or none) and, with `cookie`, a COOKIE option. */
+export function optSize(nsid: Buffer | null, cookie: boolean): number {
+  return 11 + (nsid === null ? 0 : 4 + nsid.length) + (cookie ? 4 + COOKIE_REPLY_LENGTH : 0);
 }
 
 export const enum Fit {

@@ -13,7 +13,7 @@ import { COOKIE_REPLY_LENGTH, CookieStatus, RCODE_BADCOOKIE, SERVER_COOKIE_LENGT
 import { ResponseKind } from '../rrl/limiter.js';
 import { hashKey } from '../zone/name-table.js';
 import { ResponseCache } from './cache.js';
-import { Fit, ResponseWriter, cutToMinimal, optLength, type EdnsReply } from './encoder.js';
+import { Fit, ResponseWriter, cutToMinimal, optLength, optSize, type EdnsReply } from './encoder.js';
 import type { HandlerOptions, QueryHandler, QueryMeta, ResponseInfo } from './handler-types.js';
 import { FLAG_CD, FLAG_QR, FLAG_RD, HEADER_SIZE, OPCODE_MASK, ParseStatus, ParsedQuery, parseQuery } from './query.js';
 
@@ -195,7 +195,7 @@ class Handler implements QueryHandler {
     info.kind = cached.kind;
     info.nameHash = cache.nameHash(at);
     this.replyQuestionEnd = q.questionEnd;
-    this.replyOptLength = q.edns ? 11 + (q.nsid ? 4 + this.nsid.length : 0) + (this.cookieAnswered ? 4 + COOKIE_REPLY_LENGTH : 0) : 0;
+    this.replyOptLength = q.edns ? optSize(q.nsid ? this.nsid : null, this.cookieAnswered) : 0;
     if (this.cookieAnswered) this.finishCookie(out, msg);
     this.opts.onResponse?.(info, meta);
     return out;
