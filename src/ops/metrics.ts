@@ -4,6 +4,7 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { QueryMeta, ResponseInfo, Transport } from '../wire/handler-types.js';
 import { T } from '../zone/types.js';
+import { RESPONSE_KINDS } from '../rrl/limiter.js';
 
 const PREFIX = 'anycast_dns_';
 const TRANSPORTS: readonly Transport[] = ['udp', 'tcp'];
@@ -22,6 +23,12 @@ const RCODES = RCODE_NAMES.length + 1; // last slot: any other rcode
 /** Outcome strings come from the handler; each new one gets a slot, up to this many. */
 const MAX_OUTCOMES = 32;
 const OTHER_OUTCOME = MAX_OUTCOMES - 1;
+
+/** What rate limiting did to a response over the limit; `would_*` under log_only (sent anyway). */
+export const RRL_ACTIONS = ['dropped', 'slipped', 'would_drop', 'would_slip'] as const;
+/** Queries by what their DNS cookie proved (CookieStatus order), then BADCOOKIE replies sent. */
+const COOKIE_RESULTS = ['none', 'client_only', 'invalid', 'valid', 'badcookie'] as const;
+const BADCOOKIE_SLOT = COOKIE_RESULTS.length - 1;
 
 export type DropReason = 'unanswerable' | 'send_error' | 'bad_frame' | 'internal_error';
 /**
@@ -57,6 +64,8 @@ export class ServerMetrics {
   private readonly truncated = new Float64Array(TRANSPORTS.length);
   private readonly outcomeIndex = new Map<string, number>();
   private readonly outcomeNames: string[] = [];
+  private readonly limited = new Float64Array(RRL_ACTIONS.length * RESPONSE_KINDS.length);
+  private readonly cookieCounts = new Float64Array(COOKIE_RESULTS.length);
 
   private readonly dropped: Counter<'transport' | 'reason'>;
   private readonly queryErrors: Counter;
@@ -109,6 +118,31 @@ export class ServerMetrics {
         for (let t = 0; t < TRANSPORTS.length; t++) this.labels(TRANSPORTS[t]!).inc(self.truncated[t]!);
       },
     });
+    new Counter({
+      name: `${PREFIX}rrl_limited_responses_total`,
+      help: 'UDP responses over the rate limit, by action (dropped, slipped as TC=1 or BADCOOKIE; would_* under log_only) and response kind',
+      labelNames: ['action', 'kind'],
+      registers,
+      collect() {
+        this.reset();
+        for (let a = 0; a < RRL_ACTIONS.length; a++) {
+          for (let k = 0; k < RESPONSE_KINDS.length; k++) {
+            const v = self.limited[a * RESPONSE_KINDS.length + k]!;
+            if (v > 0) this.labels(RRL_ACTIONS[a]!, RESPONSE_KINDS[k]!).inc(v);
+          }
+        }
+      },
+    });
+    new Counter({
+      name: `${PREFIX}cookies_total`,
+      help: 'Queries with a DNS cookie by what it proved (client_only, invalid: answered with a new server cookie; valid: exempt from rate limiting), and BADCOOKIE replies sent',
+      labelNames: ['result'],
+      registers,
+      collect() {
+        this.reset();
+        for (let c = 1; c < COOKIE_RESULTS.length; c++) this.labels(COOKIE_RESULTS[c]!).inc(self.cookieCounts[c]!);
+      },
+    });
     this.dropped = new Counter({
       name: `${PREFIX}dropped_packets_total`,
       help: 'Messages received but not answered, by reason',
@@ -139,7 +173,14 @@ export class ServerMetrics {
     const rc = info.rcode >= 0 && info.rcode < RCODE_NAMES.length ? info.rcode : RCODES - 1;
     this.responses[(t * MAX_OUTCOMES + this.outcomeSlot(info.outcome)) * RCODES + rc]!++;
     if (info.truncated) this.truncated[t]!++;
+    this.cookieCounts[info.cookie]!++;
   };
+
+  /** A response over the rate limit: `action` indexes RRL_ACTIONS, `kind` is its ResponseKind. */
+  rateLimited(action: number, kind: number, badCookie: boolean): void {
+    this.limited[action * RESPONSE_KINDS.length + kind]!++;
+    if (badCookie) this.cookieCounts[BADCOOKIE_SLOT]!++;
+  }
 
   private outcomeSlot(outcome: string): number {
     let i = this.outcomeIndex.get(outcome);

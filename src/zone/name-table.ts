@@ -11,7 +11,8 @@ export function hashKey(key: string): number {
   return h >>> 0;
 }
 
-function hashBytes(buf: Uint8Array, start: number, end: number): number {
+/** FNV-1a over `buf[start, end)`: the same hash as hashKey, for octets. */
+export function hashBytes(buf: Uint8Array, start: number, end: number): number {
   let h = 0x811c9dc5;
   for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
   return h >>> 0;

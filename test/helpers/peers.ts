@@ -400,6 +400,9 @@ export async function startAnycastDns(zones: ZoneSpec[], opts: AnycastOptions = 
     zones: zonesDir,
     version: opts.version ?? DEFAULT_VERSION,
     ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
+    // Response rate limiting is on by default (200 responses/s per /24): tests and benchmarks that
+    // ask from 127.0.0.1 would measure the limiter, as with NSD above. extraConfig can turn it on.
+    rrl: { responses_per_second: 0 },
     ...opts.extraConfig,
   };
   const confPath = join(dir, 'anycast-dns.yaml');
