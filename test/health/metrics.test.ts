@@ -1,0 +1,171 @@
+// The sidecar's /metrics and /status on health.metrics_listen, scraped while it probes a real
+// anycast-dns: healthy rounds until UP, then the server stopped until DOWN. ExaBGP's side of the pipe
+// is played here (every command acknowledged with "done").
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { BUNDLED_ZONES_DIR, CLI_JS, REPO_ROOT } from '../helpers/paths.js';
+import { freePort, startAnycastDns, type RunningPeer } from '../helpers/peers.js';
+
+const POP = 'metrics-pop';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** `name{labels} value` lines of a Prometheus text exposition, keyed by the series as written. */
+function parseExposition(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const cut = line.lastIndexOf(' ');
+    out.set(line.slice(0, cut), Number(line.slice(cut + 1)));
+  }
+  return out;
+}
+
+/** The value of the one series of `name` whose labels include all of `labels`. */
+function value(series: Map<string, number>, name: string, labels: Record<string, string> = {}): number {
+  const want = Object.entries({ ...labels, pop: POP }).map(([k, v]) => `${k}="${v}"`);
+  const hits = [...series].filter(([k]) => (k === name || k.startsWith(name + '{')) && want.every((w) => k.includes(w)));
+  assert.equal(hits.length, 1, `one series ${name} ${JSON.stringify(labels)}, found ${hits.map(([k]) => k).join(', ') || 'none'}`);
+  return hits[0]![1];
+}
+
+describe('health sidecar metrics', { timeout: 60_000 }, () => {
+  let server: RunningPeer | undefined;
+  let sidecar: ChildProcess | undefined;
+  let dir = '';
+  let base = '';
+  let stderr = '';
+  const commands: string[] = [];
+
+  const scrape = async (): Promise<{ text: string; series: Map<string, number> }> => {
+    const res = await fetch(`${base}/metrics`);
+    assert.equal(res.status, 200);
+    const text = await res.text();
+    return { text, series: parseExposition(text) };
+  };
+  const status = async (): Promise<{ state: string; announced: string; reason: string; since: string; last_round: { checks: { check: string; outcome: string }[] } | null }> =>
+    (await fetch(`${base}/status`)).json() as never;
+  const waitFor = async (state: string): Promise<void> => {
+    const until = Date.now() + 15_000;
+    while (Date.now() < until) {
+      try {
+        if ((await status()).state === state) return;
+      } catch {
+        // listener not up yet
+      }
+      await sleep(50);
+    }
+    assert.fail(`sidecar never reached ${state}; stderr:\n${stderr}`);
+  };
+
+  before(async () => {
+    const mgmt = await freePort(false);
+    server = await startAnycastDns([{ origin: 'example.com', file: join(BUNDLED_ZONES_DIR, 'example.com.zone') }], {
+      identity: POP,
+      ipv6: false,
+      extraConfig: { management: { listen: `127.0.0.1:${mgmt}` } },
+    });
+    const metricsPort = await freePort(false);
+    base = `http://127.0.0.1:${metricsPort}`;
+    dir = mkdtempSync(join(tmpdir(), 'health-metrics-'));
+    const config = {
+      identity: POP,
+      zones: join(server.dir, 'zones'),
+      health: {
+        server: `127.0.0.1:${server.port}`,
+        // Named, not found in the zones directory: stop() removes the server's directory with it.
+        names: ['example.com'],
+        ready_url: `http://127.0.0.1:${mgmt}/ready`,
+        metrics_listen: `127.0.0.1:${metricsPort}`,
+        interval: 0.1,
+        fast_interval: 0.05,
+        timeout: 0.2,
+        attempts: 2,
+        rise: 2,
+        fall: 2,
+        drain_time: 0,
+        maintenance_file: join(dir, 'maintenance'),
+        local_as: 65001,
+        routes: [{ prefix: '198.18.53.0/24' }],
+      },
+    };
+    const configFile = join(dir, 'anycast-dns.yaml');
+    writeFileSync(configFile, stringify(config));
+    sidecar = spawn(process.execPath, [CLI_JS, 'health', '--config', configFile], { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+    sidecar.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+    let pending = '';
+    sidecar.stdout!.on('data', (c: Buffer) => {
+      pending += c.toString();
+      let nl;
+      while ((nl = pending.indexOf('\n')) !== -1) {
+        commands.push(pending.slice(0, nl));
+        pending = pending.slice(nl + 1);
+        sidecar!.stdin!.write('done\n');
+      }
+    });
+  });
+
+  after(async () => {
+    if (sidecar && sidecar.exitCode === null && sidecar.signalCode === null) {
+      const gone = new Promise((r) => sidecar!.once('exit', r));
+      sidecar.kill('SIGKILL');
+      await gone;
+    }
+    await server?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('shows UP, the announced route, the transitions and the probes that led there', async () => {
+    await waitFor('UP');
+    const { series, text } = await scrape();
+    for (const s of ['INIT', 'RISING', 'DEGRADED', 'FALLING', 'DOWN', 'DISABLED', 'EXIT']) {
+      assert.equal(value(series, 'anycast_dns_health_state', { state: s }), 0, s);
+    }
+    assert.equal(value(series, 'anycast_dns_health_state', { state: 'UP' }), 1);
+    assert.equal(value(series, 'anycast_dns_health_route_announced'), 1);
+    assert.equal(value(series, 'anycast_dns_health_transitions_total', { from: 'INIT', to: 'RISING' }), 1);
+    assert.equal(value(series, 'anycast_dns_health_transitions_total', { from: 'RISING', to: 'UP' }), 1);
+    // Healthy rounds: one ok attempt per check and round, no failure of any kind.
+    const udpOk = value(series, 'anycast_dns_health_probe_results_total', { check: 'udp', outcome: 'ok' });
+    assert.ok(udpOk >= 2, `at least rise=2 rounds, got ${udpOk}`);
+    for (const check of ['tcp', 'ready']) {
+      const ok = value(series, 'anycast_dns_health_probe_results_total', { check, outcome: 'ok' });
+      assert.ok(Math.abs(ok - udpOk) <= 1, `${check} ok ${ok} vs udp ok ${udpOk} (a round may be half counted)`);
+      for (const outcome of ['timeout', 'refused', 'bad']) assert.equal(value(series, 'anycast_dns_health_probe_results_total', { check, outcome }), 0);
+    }
+    const attempts = [...series].filter(([k]) => k.startsWith('anycast_dns_health_probe_results_total{')).reduce((n, [, v]) => n + v, 0);
+    assert.equal(value(series, 'anycast_dns_health_probe_duration_seconds_count'), attempts);
+    const ts = value(series, 'anycast_dns_health_last_transition_timestamp_seconds');
+    assert.ok(Math.abs(ts - Date.now() / 1000) < 30, `last transition ${ts}`);
+    // Every series (process_* too) names the POP.
+    for (const line of text.split('\n')) {
+      if (line === '' || line.startsWith('#')) continue;
+      assert.match(line, /pop="metrics-pop"/, line);
+    }
+    const st = await status();
+    assert.equal(st.announced, 'up');
+    assert.equal(st.last_round?.checks.every((c) => c.outcome === 'ok'), true);
+    assert.ok(commands.some((c) => c.startsWith('announce route 198.18.53.0/24')), commands.join('\n'));
+  });
+
+  it('shows DOWN, the withdrawal and the refused probes with the reason once the server stops', async () => {
+    await server!.stop();
+    await waitFor('DOWN');
+    const { series } = await scrape();
+    assert.equal(value(series, 'anycast_dns_health_state', { state: 'DOWN' }), 1);
+    assert.equal(value(series, 'anycast_dns_health_state', { state: 'UP' }), 0);
+    assert.equal(value(series, 'anycast_dns_health_route_announced'), 0);
+    assert.equal(value(series, 'anycast_dns_health_transitions_total', { from: 'UP', to: 'FALLING' }), 1);
+    assert.equal(value(series, 'anycast_dns_health_transitions_total', { from: 'FALLING', to: 'DOWN' }), 1);
+    assert.ok(value(series, 'anycast_dns_health_probe_results_total', { check: 'udp', outcome: 'refused' }) >= 2);
+    const st = await status();
+    assert.equal(st.announced, 'none');
+    assert.match(st.reason, /2 failed rounds: .*refused/);
+    assert.ok(Date.now() - Date.parse(st.since) < 15_000);
+    assert.equal(commands.at(-1)?.startsWith('withdraw route 198.18.53.0/24'), true, commands.join('\n'));
+  });
+});
