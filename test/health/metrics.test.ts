@@ -1,18 +1,13 @@
 // The sidecar's /metrics and /status on health.metrics_listen, scraped while it probes a real
-// anycast-dns: healthy rounds until UP, then the server stopped until DOWN. ExaBGP's side of the pipe
-// is played here (every command acknowledged with "done").
+// anycast-dns: healthy rounds until UP, then the server stopped until DOWN.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
-import { BUNDLED_ZONES_DIR, CLI_JS, REPO_ROOT } from '../helpers/paths.js';
+import { startSidecar, type RunningSidecar } from '../helpers/health-sidecar.js';
+import { BUNDLED_ZONES_DIR } from '../helpers/paths.js';
 import { freePort, startAnycastDns, type RunningPeer } from '../helpers/peers.js';
 
 const POP = 'metrics-pop';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** `name{labels} value` lines of a Prometheus text exposition, keyed by the series as written. */
 function parseExposition(text: string): Map<string, number> {
@@ -35,31 +30,13 @@ function value(series: Map<string, number>, name: string, labels: Record<string,
 
 describe('health sidecar metrics', { timeout: 60_000 }, () => {
   let server: RunningPeer | undefined;
-  let sidecar: ChildProcess | undefined;
-  let dir = '';
-  let base = '';
-  let stderr = '';
-  const commands: string[] = [];
+  let sidecar: RunningSidecar | undefined;
 
   const scrape = async (): Promise<{ text: string; series: Map<string, number> }> => {
-    const res = await fetch(`${base}/metrics`);
+    const res = await fetch(`${sidecar!.base}/metrics`);
     assert.equal(res.status, 200);
     const text = await res.text();
     return { text, series: parseExposition(text) };
-  };
-  const status = async (): Promise<{ state: string; announced: string; reason: string; since: string; last_round: { checks: { check: string; outcome: string }[] } | null }> =>
-    (await fetch(`${base}/status`)).json() as never;
-  const waitFor = async (state: string): Promise<void> => {
-    const until = Date.now() + 15_000;
-    while (Date.now() < until) {
-      try {
-        if ((await status()).state === state) return;
-      } catch {
-        // listener not up yet
-      }
-      await sleep(50);
-    }
-    assert.fail(`sidecar never reached ${state}; stderr:\n${stderr}`);
   };
 
   before(async () => {
@@ -69,58 +46,24 @@ describe('health sidecar metrics', { timeout: 60_000 }, () => {
       ipv6: false,
       extraConfig: { management: { listen: `127.0.0.1:${mgmt}` } },
     });
-    const metricsPort = await freePort(false);
-    base = `http://127.0.0.1:${metricsPort}`;
-    dir = mkdtempSync(join(tmpdir(), 'health-metrics-'));
-    const config = {
-      identity: POP,
-      zones: join(server.dir, 'zones'),
-      health: {
+    sidecar = await startSidecar(
+      { identity: POP, zones: join(server.dir, 'zones') },
+      {
         server: `127.0.0.1:${server.port}`,
         // Named, not found in the zones directory: stop() removes the server's directory with it.
         names: ['example.com'],
         ready_url: `http://127.0.0.1:${mgmt}/ready`,
-        metrics_listen: `127.0.0.1:${metricsPort}`,
-        interval: 0.1,
-        fast_interval: 0.05,
-        timeout: 0.2,
-        attempts: 2,
-        rise: 2,
-        fall: 2,
-        drain_time: 0,
-        maintenance_file: join(dir, 'maintenance'),
-        local_as: 65001,
-        routes: [{ prefix: '198.18.53.0/24' }],
       },
-    };
-    const configFile = join(dir, 'anycast-dns.yaml');
-    writeFileSync(configFile, stringify(config));
-    sidecar = spawn(process.execPath, [CLI_JS, 'health', '--config', configFile], { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
-    sidecar.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-    let pending = '';
-    sidecar.stdout!.on('data', (c: Buffer) => {
-      pending += c.toString();
-      let nl;
-      while ((nl = pending.indexOf('\n')) !== -1) {
-        commands.push(pending.slice(0, nl));
-        pending = pending.slice(nl + 1);
-        sidecar!.stdin!.write('done\n');
-      }
-    });
+    );
   });
 
   after(async () => {
-    if (sidecar && sidecar.exitCode === null && sidecar.signalCode === null) {
-      const gone = new Promise((r) => sidecar!.once('exit', r));
-      sidecar.kill('SIGKILL');
-      await gone;
-    }
+    await sidecar?.stop();
     await server?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('shows UP, the announced route, the transitions and the probes that led there', async () => {
-    await waitFor('UP');
+    await sidecar!.waitFor('UP');
     const { series, text } = await scrape();
     for (const s of ['INIT', 'RISING', 'DEGRADED', 'FALLING', 'DOWN', 'DISABLED', 'EXIT']) {
       assert.equal(value(series, 'anycast_dns_health_state', { state: s }), 0, s);
@@ -146,15 +89,15 @@ describe('health sidecar metrics', { timeout: 60_000 }, () => {
       if (line === '' || line.startsWith('#')) continue;
       assert.match(line, /pop="metrics-pop"/, line);
     }
-    const st = await status();
+    const st = await sidecar!.status();
     assert.equal(st.announced, 'up');
     assert.equal(st.last_round?.checks.every((c) => c.outcome === 'ok'), true);
-    assert.ok(commands.some((c) => c.startsWith('announce route 198.18.53.0/24')), commands.join('\n'));
+    assert.ok(sidecar!.commands.some((c) => c.startsWith('announce route 198.18.53.0/24')), sidecar!.commands.join('\n'));
   });
 
   it('shows DOWN, the withdrawal and the refused probes with the reason once the server stops', async () => {
     await server!.stop();
-    await waitFor('DOWN');
+    await sidecar!.waitFor('DOWN');
     const { series } = await scrape();
     assert.equal(value(series, 'anycast_dns_health_state', { state: 'DOWN' }), 1);
     assert.equal(value(series, 'anycast_dns_health_state', { state: 'UP' }), 0);
@@ -162,10 +105,10 @@ describe('health sidecar metrics', { timeout: 60_000 }, () => {
     assert.equal(value(series, 'anycast_dns_health_transitions_total', { from: 'UP', to: 'FALLING' }), 1);
     assert.equal(value(series, 'anycast_dns_health_transitions_total', { from: 'FALLING', to: 'DOWN' }), 1);
     assert.ok(value(series, 'anycast_dns_health_probe_results_total', { check: 'udp', outcome: 'refused' }) >= 2);
-    const st = await status();
+    const st = await sidecar!.status();
     assert.equal(st.announced, 'none');
     assert.match(st.reason, /2 failed rounds: .*refused/);
     assert.ok(Date.now() - Date.parse(st.since) < 15_000);
-    assert.equal(commands.at(-1)?.startsWith('withdraw route 198.18.53.0/24'), true, commands.join('\n'));
+    assert.equal(sidecar!.commands.at(-1)?.startsWith('withdraw route 198.18.53.0/24'), true, sidecar!.commands.join('\n'));
   });
 });
