@@ -116,10 +116,14 @@ describe('install, units and exabgp.conf', { timeout: 120_000 }, () => {
     assert.match(missing.err, /\/usr\/bin\/anycast-dns is not executable/);
   });
 
-  it('is no more exposed than Debian\'s nsd.service (systemd-analyze security)', () => {
+  it('is no more exposed than Debian\'s nsd.service, and ExaBGP than Debian\'s exabgp.service (systemd-analyze security)', () => {
     const ours = exposure([`--root=${root}`, 'anycast-dns.service']);
     const nsd = existsSync('/lib/systemd/system/nsd.service') ? exposure(['/lib/systemd/system/nsd.service']) : 5.0;
     assert.ok(ours <= nsd, `anycast-dns.service ${ours} > nsd.service ${nsd}`);
+    // And ExaBGP's unit no more than Debian's own exabgp.service.
+    const exabgp = exposure([`--root=${root}`, 'exabgp.service']);
+    const debian = existsSync('/lib/systemd/system/exabgp.service') ? exposure(['/lib/systemd/system/exabgp.service']) : 7.0;
+    assert.ok(exabgp <= debian, `exabgp.service ${exabgp} > Debian's ${debian}`);
   });
 
   it('restarts always, reloads with SIGHUP, checks the config first, and keeps V8\'s JIT working', () => {
