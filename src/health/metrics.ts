@@ -65,6 +65,9 @@ export class HealthMetrics {
       registers,
     });
     collectDefaultMetrics({ register: this.registry });
+    // prom-client's gauges named *_total break the Prometheus conventions (`promtool check metrics`);
+    // their per-type gauges (nodejs_active_handles{type} ...) stay.
+    for (const n of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) this.registry.removeSingleMetric(n);
     for (const s of STATE_NAMES) this.stateGauge.set({ state: s }, s === 'INIT' ? 1 : 0);
     this.announced.set(0);
     this.lastTransition.set(now.getTime() / 1000);

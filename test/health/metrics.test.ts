@@ -2,10 +2,11 @@
 // anycast-dns: healthy rounds until UP, then the server stopped until DOWN.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { startSidecar, type RunningSidecar } from '../helpers/health-sidecar.js';
 import { BUNDLED_ZONES_DIR } from '../helpers/paths.js';
-import { freePort, startAnycastDns, type RunningPeer } from '../helpers/peers.js';
+import { freePort, requireBinary, startAnycastDns, type RunningPeer } from '../helpers/peers.js';
 
 const POP = 'metrics-pop';
 
@@ -89,6 +90,10 @@ describe('health sidecar metrics', { timeout: 60_000 }, () => {
       if (line === '' || line.startsWith('#')) continue;
       assert.match(line, /pop="metrics-pop"/, line);
     }
+    // The Prometheus conventions, as promtool checks them: no finding at all.
+    const lint = spawnSync(requireBinary('promtool', 'prometheus'), ['check', 'metrics'], { input: text, encoding: 'utf8', timeout: 30_000 });
+    assert.equal(lint.status, 0, lint.stdout + lint.stderr);
+    assert.equal((lint.stdout + lint.stderr).trim(), '');
     const st = await sidecar!.status();
     assert.equal(st.announced, 'up');
     assert.equal(st.last_round?.checks.every((c) => c.outcome === 'ok'), true);
