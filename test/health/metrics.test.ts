@@ -3,6 +3,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { startSidecar, type RunningSidecar } from '../helpers/health-sidecar.js';
 import { BUNDLED_ZONES_DIR } from '../helpers/paths.js';
@@ -115,5 +116,28 @@ describe('health sidecar metrics', { timeout: 60_000 }, () => {
     assert.match(st.reason, /2 failed rounds: .*refused/);
     assert.ok(Date.now() - Date.parse(st.since) < 15_000);
     assert.equal(sidecar!.commands.at(-1)?.startsWith('withdraw route 198.18.53.0/24'), true, sidecar!.commands.join('\n'));
+  });
+});
+
+describe('health sidecar with its metrics port taken', { timeout: 60_000 }, () => {
+  it('logs the error and keeps routing: the route is announced all the same', async () => {
+    const busy = createServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', () => r()));
+    const taken = (busy.address() as AddressInfo).port;
+    let server: RunningPeer | undefined;
+    let sidecar: RunningSidecar | undefined;
+    try {
+      server = await startAnycastDns([{ origin: 'example.com', file: join(BUNDLED_ZONES_DIR, 'example.com.zone') }], { identity: POP, ipv6: false });
+      sidecar = await startSidecar({ identity: POP }, { server: `127.0.0.1:${server.port}`, names: ['example.com'], metrics_listen: `127.0.0.1:${taken}` });
+      const until = Date.now() + 15_000;
+      while (!sidecar.commands.some((c) => c.startsWith('announce route')) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+      assert.ok(sidecar.commands.some((c) => c.startsWith('announce route 198.18.53.0/24')), sidecar.stderr());
+      assert.match(sidecar.stderr(), /health metrics listener not started; running without it/);
+      assert.match(sidecar.stderr(), /config: health\.metrics_listen: cannot listen on 127\.0\.0\.1:\d+/);
+    } finally {
+      await sidecar?.stop();
+      await server?.stop();
+      busy.close();
+    }
   });
 });
