@@ -335,6 +335,7 @@ class TcpConnection {
       if (n - off - 2 < len) break;
       const msg = data.subarray(off + 2, off + 2 + len);
       off += 2 + len;
+      const startedAt = performance.now();
       const response = this.owner.answer(msg, this.meta);
       if (response === null || response.length > MAX_MESSAGE) {
         // Unreadable header or a response sent to us: the stream can't be trusted any further.
@@ -350,7 +351,9 @@ class TcpConnection {
       const frame = Buffer.allocUnsafe(response.length + 2);
       frame.writeUInt16BE(response.length, 0);
       response.copy(frame, 2);
-      if (!socket.write(frame)) {
+      const written = socket.write(frame);
+      this.owner.metrics.sent('tcp', startedAt, performance.now(), response.length);
+      if (!written) {
         // Backpressure: stop reading and answering until the peer has taken what we wrote, which
         // it must do within the I/O timeout.
         this.pending = off < n ? data.subarray(off) : null;

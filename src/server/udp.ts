@@ -2,6 +2,7 @@
 // handler, whose answer (if any) goes back to the sender. Nothing a packet or a failed send does can
 // close the socket.
 import { createSocket, type RemoteInfo, type Socket, type SocketOptions } from 'node:dgram';
+import { performance } from 'node:perf_hooks';
 import { formatListenAddress, type ListenAddress } from '../ops/config.js';
 import type { Logger } from '../ops/log.js';
 import type { ServerMetrics } from '../ops/metrics.js';
@@ -79,6 +80,7 @@ export class UdpListener {
   private readonly meta: QueryMeta = { transport: 'udp', remoteAddress: '', remotePort: 0 };
 
   private readonly onMessage = (msg: Buffer, rinfo: RemoteInfo): void => {
+    const startedAt = performance.now();
     const meta = this.meta;
     meta.remoteAddress = rinfo.address;
     meta.remotePort = rinfo.port;
@@ -103,6 +105,7 @@ export class UdpListener {
       if (verdict === Verdict.Slip) response = this.handler.slip(response);
     }
     this.socket.send(response, rinfo.port, rinfo.address);
+    this.metrics.sent('udp', startedAt, performance.now(), response.length);
   };
 
   private lastErrorLog = 0;

@@ -136,7 +136,7 @@ export async function runWorker(cfg: ServerConfig, parentLog: Logger): Promise<n
   const worker = cluster.worker!;
   const log = parentLog.child({ worker: worker.id });
   const reusePort = process.env[BIND_MODE_ENV] === 'reuseport';
-  const metrics = new ServerMetrics(cfg.identity);
+  const metrics = new ServerMetrics(cfg.identity, cfg.metrics.popLabel);
   // Answer the primary's metric requests from this worker's own registry.
   AggregatorRegistry.setRegistries([metrics.registry]);
   new AggregatorRegistry();

@@ -5,6 +5,15 @@ import type { ZoneSet } from '../zone/zone.js';
 
 export type Transport = 'udp' | 'tcp';
 
+/** What the response cache did for a response. */
+export const enum CacheUse {
+  /** Not looked up: no cache, or an error answered before the lookup. */
+  None,
+  Hit,
+  /** Looked up, not found: answered, then kept. */
+  Miss,
+}
+
 /** Who asked and how. Valid only during the call it is passed to: transports reuse it for the next packet. */
 export interface QueryMeta {
   transport: Transport;
@@ -31,6 +40,7 @@ export interface ResponseInfo {
   nameHash: number;
   /** What the query's DNS cookie proved. */
   cookie: CookieStatus;
+  cache: CacheUse;
 }
 
 export interface HandlerOptions {

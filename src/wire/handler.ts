@@ -14,7 +14,7 @@ import { ResponseKind } from '../rrl/limiter.js';
 import { hashKey } from '../zone/name-table.js';
 import { ResponseCache } from './cache.js';
 import { Fit, ResponseWriter, cutToMinimal, optLength, optSize, type EdnsReply } from './encoder.js';
-import type { HandlerOptions, QueryHandler, QueryMeta, ResponseInfo } from './handler-types.js';
+import { CacheUse, type HandlerOptions, type QueryHandler, type QueryMeta, type ResponseInfo } from './handler-types.js';
 import { FLAG_CD, FLAG_QR, FLAG_RD, HEADER_SIZE, OPCODE_MASK, ParseStatus, ParsedQuery, parseQuery } from './query.js';
 
 const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024;
@@ -62,6 +62,7 @@ class Handler implements QueryHandler {
     kind: ResponseKind.Error,
     nameHash: 0,
     cookie: CookieStatus.None,
+    cache: CacheUse.None,
   };
 
   constructor(
@@ -90,6 +91,7 @@ class Handler implements QueryHandler {
     if (msg.length < HEADER_SIZE || (msg[2]! & FLAG_QR) !== 0) return null;
     this.cookieAnswered = false;
     this.info.cookie = CookieStatus.None;
+    this.info.cache = CacheUse.None;
     // The one guard of the query path: a bug answers SERVFAIL and the server goes on.
     try {
       return this.respond(msg, meta);
@@ -132,6 +134,7 @@ class Handler implements QueryHandler {
     if (cache !== null) {
       const at = cache.find(kb, keyLength, limit);
       if (at >= 0) return this.fromCache(cache, at, msg, meta);
+      this.info.cache = CacheUse.Miss;
     }
     const key = kb.toString('latin1', 0, nameLen);
     const question = { key, qtype: q.qtype, qclass: q.qclass, dnssecOk: q.dnssecOk };
@@ -194,6 +197,7 @@ class Handler implements QueryHandler {
     info.truncated = cached.truncated;
     info.kind = cached.kind;
     info.nameHash = cache.nameHash(at);
+    info.cache = CacheUse.Hit;
     this.replyQuestionEnd = q.questionEnd;
     this.replyOptLength = q.edns ? optSize(q.nsid ? this.nsid : null, this.cookieAnswered) : 0;
     if (this.cookieAnswered) this.finishCookie(out, msg);
