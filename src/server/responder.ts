@@ -24,6 +24,7 @@ export class Responder {
     const handler = createHandler(zones, {
       identity: cfg.identity,
       version: cfg.version,
+      nsid: cfg.nsid,
       ednsUdpSize: cfg.ednsUdpSize,
       responseCacheBytes: cfg.responseCacheBytes,
       onResponse: metrics.onResponse,

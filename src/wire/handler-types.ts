@@ -46,7 +46,9 @@ export interface ResponseInfo {
 export interface HandlerOptions {
   /** The POP's name: NSID payload, CH TXT id.server and hostname.bind. */
   identity: string;
-  /** CH TXT version.bind; null hides it (REFUSED). */
+  /** Answer NSID (RFC 5001) with the identity; false ignores the option. True by default. */
+  nsid?: boolean;
+  /** CH TXT version.bind and version.server; null hides them (REFUSED). */
   version: string | null;
   /** Largest UDP response we send with EDNS (RFC 6891 §6.2.5); 1232 by default. */
   ednsUdpSize: number;
