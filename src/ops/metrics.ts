@@ -91,6 +91,8 @@ export class ServerMetrics {
   private readonly cookieCounts = new Float64Array(COOKIE_RESULTS.length);
   /** Response cache lookups: [hit, miss]. */
   private readonly cacheCounts = new Float64Array(2);
+  /** The dnstap writer's counts, read at scrape; null when dnstap is off. */
+  private dnstap: { written: number; dropped: number } | null = null;
   private readonly duration: FixedHistogram;
   private readonly size: FixedHistogram;
 
@@ -182,6 +184,18 @@ export class ServerMetrics {
         this.labels('miss').inc(self.cacheCounts[1]!);
       },
     });
+    new Counter({
+      name: `${PREFIX}dnstap_messages_total`,
+      help: 'dnstap messages queued for the output (queued), or dropped because the output was not taking them fast enough (dropped); absent when dnstap is off',
+      labelNames: ['result'],
+      registers,
+      collect() {
+        this.reset();
+        if (self.dnstap === null) return;
+        this.labels('queued').inc(self.dnstap.written);
+        this.labels('dropped').inc(self.dnstap.dropped);
+      },
+    });
     this.duration = new FixedHistogram(
       `${PREFIX}request_duration_seconds`,
       'Seconds from a query read to its answer handed to the socket',
@@ -239,6 +253,11 @@ export class ServerMetrics {
     const t = transport === 'udp' ? 0 : 1;
     this.duration.observe(t, (now - startedAt) / 1000);
     this.size.observe(t, octets);
+  }
+
+  /** Exports the counts of `writer` (dnstap on). */
+  watchDnstap(writer: { written: number; dropped: number }): void {
+    this.dnstap = writer;
   }
 
   /** A response over the rate limit: `action` indexes RRL_ACTIONS, `kind` is its ResponseKind. */

@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { formatListenAddress, type ListenAddress } from '../ops/config.js';
 import type { Logger } from '../ops/log.js';
+import type { DnstapWriter } from '../ops/dnstap-output.js';
 import type { DropReason, ServerMetrics, TcpEvent } from '../ops/metrics.js';
 import type { QueryHandler, QueryMeta } from '../wire/handler-types.js';
 import { ConnectionTable, type RefuseReason, type TableEntry, type TimeoutReason } from './connection-table.js';
@@ -164,6 +165,8 @@ export class TcpListener {
     readonly metrics: ServerMetrics,
     readonly log: Logger,
     readonly pool: TcpConnections,
+    /** Logs every query and its response; null when dnstap is off. */
+    readonly dnstap: DnstapWriter | null = null,
   ) {
     // allowHalfOpen: a client may send its queries then shut its side (RFC 7766 §6.2.4 allows it);
     // we still owe it the answers, and close our side after them. pauseOnConnect: nothing is read
@@ -352,7 +355,10 @@ class TcpConnection {
       frame.writeUInt16BE(response.length, 0);
       response.copy(frame, 2);
       const written = socket.write(frame);
-      this.owner.metrics.sent('tcp', startedAt, performance.now(), response.length);
+      const now = performance.now();
+      this.owner.metrics.sent('tcp', startedAt, now, response.length);
+      const tap = this.owner.dnstap;
+      if (tap !== null) tap.exchange(true, this.meta.remoteAddress, this.meta.remotePort, msg, response, performance.timeOrigin + startedAt, performance.timeOrigin + now);
       if (!written) {
         // Backpressure: stop reading and answering until the peer has taken what we wrote, which
         // it must do within the I/O timeout.

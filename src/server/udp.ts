@@ -9,6 +9,7 @@ import type { ServerMetrics } from '../ops/metrics.js';
 import { Verdict } from '../rrl/limiter.js';
 import type { QueryHandler, QueryMeta } from '../wire/handler-types.js';
 import type { ResponsePolicy } from './rrl-policy.js';
+import type { DnstapWriter } from '../ops/dnstap-output.js';
 
 /** Kernel buffer we ask for: absorbs bursts while the event loop is busy (the kernel may cap it). */
 const SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
@@ -32,11 +33,14 @@ export interface UdpOptions {
   reusePort: boolean;
   /** Asked about every response before it is sent (response rate limiting); null sends all. */
   policy?: ResponsePolicy | null;
+  /** Logs every query and the response sent; null when dnstap is off. */
+  dnstap?: DnstapWriter | null;
 }
 
 export class UdpListener {
   private readonly socket: Socket;
   private readonly policy: ResponsePolicy | null;
+  private readonly dnstap: DnstapWriter | null;
 
   constructor(
     readonly address: ListenAddress,
@@ -53,6 +57,7 @@ export class UdpListener {
     };
     if (opts.reusePort) sockOpts.reusePort = true;
     this.policy = opts.policy ?? null;
+    this.dnstap = opts.dnstap ?? null;
     this.socket = createSocket(sockOpts, this.onMessage);
   }
 
@@ -101,11 +106,16 @@ export class UdpListener {
     const policy = this.policy;
     if (policy !== null) {
       const verdict = policy.decide(this.handler.info, response, rinfo.address);
-      if (verdict === Verdict.Drop) return;
+      if (verdict === Verdict.Drop) {
+        this.dnstap?.exchange(false, rinfo.address, rinfo.port, msg, null, performance.timeOrigin + startedAt, 0);
+        return;
+      }
       if (verdict === Verdict.Slip) response = this.handler.slip(response);
     }
     this.socket.send(response, rinfo.port, rinfo.address);
-    this.metrics.sent('udp', startedAt, performance.now(), response.length);
+    const now = performance.now();
+    this.metrics.sent('udp', startedAt, now, response.length);
+    if (this.dnstap !== null) this.dnstap.exchange(false, rinfo.address, rinfo.port, msg, response, performance.timeOrigin + startedAt, performance.timeOrigin + now);
   };
 
   private lastErrorLog = 0;
