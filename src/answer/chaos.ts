@@ -1,5 +1,6 @@
-// Server identity over class CHAOS (RFC 4892 §2): TXT id.server and the conventional hostname.bind and
-// version.bind. Pure: the identity and version come from the configuration.
+// Server identity over class CHAOS (RFC 4892 §2): TXT id.server and the conventional hostname.bind,
+// version.bind and version.server (which Knot and NSD answer too). Pure: the identity and version come
+// from the configuration.
 
 import { nameFromText, nameKey } from '../zone/name.js';
 import { CLASS, T } from '../zone/types.js';
@@ -8,6 +9,7 @@ import { RCODE, emptyPlan, planRR, type AnswerPlan, type Question } from './plan
 const ID_SERVER = nameKey(nameFromText('id.server.', null));
 const HOSTNAME_BIND = nameKey(nameFromText('hostname.bind.', null));
 const VERSION_BIND = nameKey(nameFromText('version.bind.', null));
+const VERSION_SERVER = nameKey(nameFromText('version.server.', null));
 
 /** TXT RDATA holding `text` as character-strings of at most 255 octets (RFC 1035 §3.3.14). */
 export function txtRdata(text: string): Buffer {
@@ -22,13 +24,13 @@ export function txtRdata(text: string): Buffer {
 
 export interface ServerIdentity {
   identity: string;
-  /** null hides the version: version.bind is REFUSED. */
+  /** null hides the version: version.bind and version.server are REFUSED. */
   version: string | null;
 }
 
 export function answerChaos(q: Question, server: ServerIdentity): AnswerPlan {
   const text =
-    q.key === ID_SERVER || q.key === HOSTNAME_BIND ? server.identity : q.key === VERSION_BIND ? server.version : null;
+    q.key === ID_SERVER || q.key === HOSTNAME_BIND ? server.identity : q.key === VERSION_BIND || q.key === VERSION_SERVER ? server.version : null;
   if (q.qclass !== CLASS.CH || text === null) return emptyPlan('refused', RCODE.REFUSED, false, q.qclass, null);
   const plan = emptyPlan('answer', RCODE.NOERROR, true, CLASS.CH, null);
   if (q.qtype !== T.TXT && q.qtype !== T.ANY) {

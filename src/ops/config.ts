@@ -15,6 +15,14 @@ import { ConfigReader, type Plain } from './validate.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+/** Level names accepted in the config and on the command line: syslog's `warning` too. */
+const LOG_LEVEL_NAMES = [...LOG_LEVELS, 'warning'] as const;
+
+/** Where dnstap messages go: a file, or a Frame Streams collector on a unix socket. */
+export interface DnstapOutput {
+  kind: 'file' | 'unix';
+  path: string;
+}
 
 export interface ListenAddress {
   host: string;
@@ -35,6 +43,12 @@ export interface ServerConfig {
   /** CH TXT version.bind; null when hidden. */
   version: string | null;
   ednsUdpSize: number;
+  /** Answer NSID (RFC 5001) with the identity; false ignores the option. */
+  nsid: boolean;
+  /** Section `metrics`: `pop_label` false leaves the pop label to the scraper. */
+  metrics: { popLabel: boolean };
+  /** Section `dnstap`: null when off. */
+  dnstap: { output: DnstapOutput } | null;
   /** Octets of whole responses kept for reuse, per worker; 0 disables the cache. */
   responseCacheBytes: number;
   tcp: {
@@ -207,11 +221,18 @@ function readServerConfig(r: ConfigReader, baseDir: string, o: ConfigOverrides):
   };
   t.done();
 
-  const logLevelText = r.oneOf('log_level', 'info', LOG_LEVELS);
-  if (o.logLevel !== undefined && !(LOG_LEVELS as readonly string[]).includes(o.logLevel)) {
-    throw new ConfigError('--log-level', `"${o.logLevel}" is not one of ${LOG_LEVELS.join(', ')}`);
+  const logLevelText = r.oneOf<string>('log_level', 'info', LOG_LEVEL_NAMES);
+  if (o.logLevel !== undefined && !(LOG_LEVEL_NAMES as readonly string[]).includes(o.logLevel)) {
+    throw new ConfigError('--log-level', `"${o.logLevel}" is not one of ${LOG_LEVEL_NAMES.join(', ')}`);
   }
-  const logLevel = (o.logLevel ?? logLevelText) as LogLevel;
+  const levelName = o.logLevel ?? logLevelText;
+  const logLevel = (levelName === 'warning' ? 'warn' : levelName) as LogLevel;
+
+  const nsid = r.bool('nsid', true);
+  const mt = r.section('metrics');
+  const metrics = { popLabel: mt.bool('pop_label', true) };
+  mt.done();
+  const dnstap = readDnstap(r.section('dnstap'), baseDir);
 
   const workers = readWorkers(r);
 
@@ -225,7 +246,17 @@ function readServerConfig(r: ConfigReader, baseDir: string, o: ConfigOverrides):
 
   r.skip('health'); // the health sidecar's section, validated by `anycast-dns health`
   r.done();
-  return { identity, listen, zones, zoneFiles, zoneSync, version, ednsUdpSize, responseCacheBytes, tcp, logLevel, workers, management, rrl, cookies };
+  return { identity, listen, zones, zoneFiles, zoneSync, version, nsid, metrics, dnstap, ednsUdpSize, responseCacheBytes, tcp, logLevel, workers, management, rrl, cookies };
+}
+
+/** `output: file:PATH | unix:PATH`; a relative PATH is relative to the config file, like `zones`. No output: off. */
+function readDnstap(r: ConfigReader, baseDir: string): { output: DnstapOutput } | null {
+  const text = r.string('output', '');
+  r.done();
+  if (text === '') return null;
+  const m = /^(file|unix):(.+)$/.exec(text);
+  if (m === null) throw new ConfigError(r.key('output'), `"${text}" is not file:PATH or unix:PATH`);
+  return { output: { kind: m[1] as 'file' | 'unix', path: resolve(baseDir, m[2]!) } };
 }
 
 function readZoneSync(z: ConfigReader): ZoneSyncConfig {

@@ -1,5 +1,9 @@
 // Structured JSON logs. Every line carries the POP's identity so logs from many POPs can be merged.
-import { pino, type Logger, type Level } from 'pino';
+// Under systemd, when the stream is the journal's (JOURNAL_STREAM names it), each line starts with its
+// sd-daemon priority, `<N>`: journald takes it as the entry's PRIORITY and strips it (systemd.exec
+// SyslogLevelPrefix=, on by default), so `journalctl -p warning` shows warnings and worse.
+import { fstatSync } from 'node:fs';
+import { pino, type DestinationStream, type Logger, type Level } from 'pino';
 
 export type { Logger };
 
@@ -13,7 +17,21 @@ export interface LogOptions {
   fd?: 1 | 2;
 }
 
+/** sd-daemon(3) priorities (syslog's): crit for fatal, err, warning, info, debug for debug and trace. */
+const JOURNAL_PRIORITY: Readonly<Record<string, string>> = {
+  fatal: '<2>',
+  error: '<3>',
+  warn: '<4>',
+  info: '<6>',
+  debug: '<7>',
+  trace: '<7>',
+};
+/** Every line starts with the level (the formatter below puts it first). */
+const LEVEL_AT = '{"level":"'.length;
+
 export function createLogger(opts: LogOptions): Logger {
+  const fd = opts.fd ?? 1;
+  const dest = pino.destination({ fd, sync: true });
   return pino(
     {
       level: opts.level ?? 'info',
@@ -21,6 +39,26 @@ export function createLogger(opts: LogOptions): Logger {
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
     },
-    pino.destination({ fd: opts.fd ?? 1, sync: true }),
+    writesToJournal(fd, process.env.JOURNAL_STREAM) ? withPriority(dest) : dest,
   );
+}
+
+/** JOURNAL_STREAM is `device:inode` of the journal's stream; it is ours only if `fd` is that stream (systemd.exec(5)). */
+export function writesToJournal(fd: number, journalStream: string | undefined): boolean {
+  if (journalStream === undefined || journalStream === '') return false;
+  try {
+    const st = fstatSync(fd);
+    return `${st.dev}:${st.ino}` === journalStream;
+  } catch {
+    return false;
+  }
+}
+
+function withPriority(dest: DestinationStream): DestinationStream {
+  return {
+    write(line: string): void {
+      const level = line.slice(LEVEL_AT, line.indexOf('"', LEVEL_AT));
+      dest.write((JOURNAL_PRIORITY[level] ?? '<6>') + line);
+    },
+  };
 }

@@ -1,10 +1,13 @@
-// Prometheus metrics of one server process. Every metric carries `pop=<identity>` so a fleet's
-// series can be told apart. Per-query counts are plain array slots bumped on the hot path and
-// copied into prom-client only when /metrics is scraped: no label objects, no Map lookups per query.
+// Prometheus metrics of one server process. Every metric carries `pop=<identity>` (unless
+// `metrics.pop_label` is off) so a fleet's series can be told apart. Per-query counts are plain array
+// slots bumped on the hot path and copied into prom-client only when /metrics is scraped: no label
+// objects, no Map lookups per query. Every label value comes from a fixed set, never from a query.
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import type { QueryMeta, ResponseInfo, Transport } from '../wire/handler-types.js';
+import { CacheUse, type QueryMeta, type ResponseInfo, type Transport } from '../wire/handler-types.js';
 import { T } from '../zone/types.js';
 import { RESPONSE_KINDS } from '../rrl/limiter.js';
+import { VERSION } from '../version.js';
+import { FixedHistogram } from './histogram.js';
 
 const PREFIX = 'anycast_dns_';
 const TRANSPORTS: readonly Transport[] = ['udp', 'tcp'];
@@ -29,6 +32,26 @@ export const RRL_ACTIONS = ['dropped', 'slipped', 'would_drop', 'would_slip'] as
 /** Queries by what their DNS cookie proved (CookieStatus order), then BADCOOKIE replies sent. */
 const COOKIE_RESULTS = ['none', 'client_only', 'invalid', 'valid', 'badcookie'] as const;
 const BADCOOKIE_SLOT = COOKIE_RESULTS.length - 1;
+
+/**
+ * Seconds from a message read to its answer handed to the socket. CoreDNS starts at 250 µs; an answer
+ * from the response cache here takes a few µs, so the first buckets are finer.
+ */
+const DURATION_BOUNDS = [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
+/** Octets of each response sent: CoreDNS's bounds, so its dashboards' queries carry over. */
+const SIZE_BOUNDS = [0, 100, 200, 300, 400, 511, 1023, 2047, 4095, 8291, 16000, 32000, 48000, 64000];
+/**
+ * prom-client's default gauges that end in `_total`, which the Prometheus conventions keep for counters
+ * (`promtool check metrics` flags them). Each is the sum of its per-type gauge (nodejs_active_handles
+ * and so on), which stays.
+ */
+const NONCONFORMING_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
+/** The standard process_* and nodejs_* metrics in `registry`, under their standard names (no prefix). */
+export function collectProcessMetrics(registry: Registry): void {
+  collectDefaultMetrics({ register: registry });
+  for (const name of NONCONFORMING_DEFAULTS) registry.removeSingleMetric(name);
+}
 
 export type DropReason = 'unanswerable' | 'send_error' | 'bad_frame' | 'internal_error';
 /**
@@ -66,14 +89,21 @@ export class ServerMetrics {
   private readonly outcomeNames: string[] = [];
   private readonly limited = new Float64Array(RRL_ACTIONS.length * RESPONSE_KINDS.length);
   private readonly cookieCounts = new Float64Array(COOKIE_RESULTS.length);
+  /** Response cache lookups: [hit, miss]. */
+  private readonly cacheCounts = new Float64Array(2);
+  /** The dnstap writer's counts, read at scrape; null when dnstap is off. */
+  private dnstap: { written: number; dropped: number } | null = null;
+  private readonly duration: FixedHistogram;
+  private readonly size: FixedHistogram;
 
   private readonly dropped: Counter<'transport' | 'reason'>;
   private readonly queryErrors: Counter;
   private readonly tcpEvents: Counter<'event'>;
   private readonly tcpOpen: Gauge;
 
-  constructor(identity: string) {
-    this.registry.setDefaultLabels({ pop: identity });
+  /** `popLabel` false leaves the `pop` label to the scraper (a target label). */
+  constructor(identity: string, popLabel = true) {
+    if (popLabel) this.registry.setDefaultLabels({ pop: identity });
     const registers = [this.registry];
     const self = this;
     new Counter({
@@ -143,6 +173,47 @@ export class ServerMetrics {
         for (let c = 1; c < COOKIE_RESULTS.length; c++) this.labels(COOKIE_RESULTS[c]!).inc(self.cookieCounts[c]!);
       },
     });
+    new Counter({
+      name: `${PREFIX}cache_requests_total`,
+      help: 'Response cache lookups: hit (answered from the cache) or miss (answered and then kept)',
+      labelNames: ['result'],
+      registers,
+      collect() {
+        this.reset();
+        this.labels('hit').inc(self.cacheCounts[0]!);
+        this.labels('miss').inc(self.cacheCounts[1]!);
+      },
+    });
+    new Counter({
+      name: `${PREFIX}dnstap_messages_total`,
+      help: 'dnstap messages queued for the output (queued), or dropped because the output was not taking them fast enough (dropped); absent when dnstap is off',
+      labelNames: ['result'],
+      registers,
+      collect() {
+        this.reset();
+        if (self.dnstap === null) return;
+        this.labels('queued').inc(self.dnstap.written);
+        this.labels('dropped').inc(self.dnstap.dropped);
+      },
+    });
+    this.duration = new FixedHistogram(
+      `${PREFIX}request_duration_seconds`,
+      'Seconds from a query read to its answer handed to the socket',
+      'transport',
+      TRANSPORTS,
+      DURATION_BOUNDS,
+      this.registry,
+    );
+    this.size = new FixedHistogram(`${PREFIX}response_size_bytes`, 'Octets of each response sent (without the TCP length prefix)', 'transport', TRANSPORTS, SIZE_BOUNDS, this.registry);
+    new Gauge({
+      name: `${PREFIX}build_info`,
+      help: 'Always 1: the anycast-dns version and the Node.js version running it',
+      labelNames: ['version', 'nodejs'],
+      registers,
+      aggregator: 'first',
+    })
+      .labels(VERSION, process.versions.node)
+      .set(1);
     this.dropped = new Counter({
       name: `${PREFIX}dropped_packets_total`,
       help: 'Messages received but not answered, by reason',
@@ -163,7 +234,7 @@ export class ServerMetrics {
     // Every event from zero, so a rate() over an attack's first refusals has a baseline.
     for (const e of TCP_EVENTS) this.tcpEvents.labels(e).inc(0);
     this.tcpOpen = new Gauge({ name: `${PREFIX}tcp_connections_open`, help: 'TCP connections open now', registers, aggregator: 'sum' });
-    collectDefaultMetrics({ register: this.registry, prefix: PREFIX });
+    collectProcessMetrics(this.registry);
   }
 
   /** HandlerOptions.onResponse: called once per response; array arithmetic only. */
@@ -174,7 +245,20 @@ export class ServerMetrics {
     this.responses[(t * MAX_OUTCOMES + this.outcomeSlot(info.outcome)) * RCODES + rc]!++;
     if (info.truncated) this.truncated[t]!++;
     this.cookieCounts[info.cookie]!++;
+    if (info.cache !== CacheUse.None) this.cacheCounts[info.cache === CacheUse.Hit ? 0 : 1]!++;
   };
+
+  /** A response handed to the socket: `startedAt` is performance.now() when its query was read. */
+  sent(transport: Transport, startedAt: number, now: number, octets: number): void {
+    const t = transport === 'udp' ? 0 : 1;
+    this.duration.observe(t, (now - startedAt) / 1000);
+    this.size.observe(t, octets);
+  }
+
+  /** Exports the counts of `writer` (dnstap on). */
+  watchDnstap(writer: { written: number; dropped: number }): void {
+    this.dnstap = writer;
+  }
 
   /** A response over the rate limit: `action` indexes RRL_ACTIONS, `kind` is its ResponseKind. */
   rateLimited(action: number, kind: number, badCookie: boolean): void {

@@ -18,8 +18,9 @@ export class ZoneSyncMetrics {
   private readonly reloads: Counter<'zone' | 'result'>;
   private readonly lastSuccess: Gauge<'zone'>;
 
-  constructor(identity: string) {
-    this.registry.setDefaultLabels({ pop: identity });
+  /** `popLabel` false leaves the `pop` label to the scraper (a target label). */
+  constructor(identity: string, popLabel = true) {
+    if (popLabel) this.registry.setDefaultLabels({ pop: identity });
     const registers = [this.registry];
     this.served = new Gauge({ name: `${PREFIX}zones_loaded`, help: 'Zones being served', registers });
     this.serial = new Gauge({ name: `${PREFIX}zone_serial`, help: 'SOA serial of the version of each zone served', labelNames: ['zone'], registers });

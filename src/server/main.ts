@@ -14,7 +14,7 @@ const USAGE = `usage: anycast-dns serve [--config FILE] [--listen ADDR:PORT ...]
   --listen ADDR:PORT address to answer on, UDP and TCP; repeat for several ([::1]:5300 for IPv6)
   --zones DIR        directory of <origin>.zone files
   --identity NAME    this POP's name (NSID, id.server, hostname.bind, logs, metrics)
-  --log-level LEVEL  fatal, error, warn, info, debug, trace or silent
+  --log-level LEVEL  fatal, error, warn (or warning), info, debug, trace or silent
 
 Without a config it serves the bundled zones on 127.0.0.1:5300 and [::1]:5300.`;
 

@@ -3,6 +3,7 @@
 import { ConfigError } from '../errors.js';
 import { formatListenAddress, type ServerConfig } from '../ops/config.js';
 import type { Logger } from '../ops/log.js';
+import { DnstapWriter } from '../ops/dnstap-output.js';
 import type { ServerMetrics } from '../ops/metrics.js';
 import { createHandler } from '../wire/handler.js';
 import type { QueryHandler, QueryMeta } from '../wire/handler-types.js';
@@ -17,6 +18,7 @@ export class Responder {
     private readonly udp: UdpListener[],
     private readonly tcp: TcpListener[],
     private readonly policy: ResponsePolicy | null,
+    private readonly dnstap: DnstapWriter | null,
   ) {}
 
   /** Opens every listener, answering from `zones`; rejects (closing what it opened) if one can't bind. */
@@ -24,6 +26,7 @@ export class Responder {
     const handler = createHandler(zones, {
       identity: cfg.identity,
       version: cfg.version,
+      nsid: cfg.nsid,
       ednsUdpSize: cfg.ednsUdpSize,
       responseCacheBytes: cfg.responseCacheBytes,
       onResponse: metrics.onResponse,
@@ -32,10 +35,12 @@ export class Responder {
     });
     // UDP only: TCP sources can't be spoofed, so TCP is never rate limited.
     const policy = ResponsePolicy.create(cfg.rrl, metrics, log);
-    const udp = cfg.listen.map((a) => new UdpListener(a, handler, metrics, log, { reusePort: bind.reusePort, policy }));
+    const dnstap = cfg.dnstap === null ? null : new DnstapWriter(cfg.dnstap.output, cfg.identity, cfg.version, log);
+    if (dnstap !== null) metrics.watchDnstap(dnstap);
+    const udp = cfg.listen.map((a) => new UdpListener(a, handler, metrics, log, { reusePort: bind.reusePort, policy, dnstap }));
     const connections = newTcpConnections(cfg.tcp, log);
-    const tcp = cfg.listen.map((a) => new TcpListener(a, handler, metrics, log, connections));
-    const responder = new Responder(handler, udp, tcp, policy);
+    const tcp = cfg.listen.map((a) => new TcpListener(a, handler, metrics, log, connections, dnstap));
+    const responder = new Responder(handler, udp, tcp, policy, dnstap);
     try {
       for (let i = 0; i < cfg.listen.length; i++) {
         const at = formatListenAddress(cfg.listen[i]!);
@@ -58,6 +63,7 @@ export class Responder {
   async stop(): Promise<void> {
     await Promise.all([...this.udp.map((u) => u.close()), ...this.tcp.map((t) => t.close())]);
     this.policy?.close();
+    await this.dnstap?.close();
   }
 }
 

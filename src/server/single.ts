@@ -10,7 +10,7 @@ import { boundedStop, onReloadSignal, stopSignal } from './lifecycle.js';
 import { Responder } from './responder.js';
 
 export async function runSingle(cfg: ServerConfig, log: Logger): Promise<number> {
-  const metrics = new ServerMetrics(cfg.identity);
+  const metrics = new ServerMetrics(cfg.identity, cfg.metrics.popLabel);
   let responder: Responder | null = null;
   let sync: ZoneSync | null = null;
   const sources: ManagementSources = {

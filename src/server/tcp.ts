@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { formatListenAddress, type ListenAddress } from '../ops/config.js';
 import type { Logger } from '../ops/log.js';
+import type { DnstapWriter } from '../ops/dnstap-output.js';
 import type { DropReason, ServerMetrics, TcpEvent } from '../ops/metrics.js';
 import type { QueryHandler, QueryMeta } from '../wire/handler-types.js';
 import { ConnectionTable, type RefuseReason, type TableEntry, type TimeoutReason } from './connection-table.js';
@@ -164,6 +165,8 @@ export class TcpListener {
     readonly metrics: ServerMetrics,
     readonly log: Logger,
     readonly pool: TcpConnections,
+    /** Logs every query and its response; null when dnstap is off. */
+    readonly dnstap: DnstapWriter | null = null,
   ) {
     // allowHalfOpen: a client may send its queries then shut its side (RFC 7766 §6.2.4 allows it);
     // we still owe it the answers, and close our side after them. pauseOnConnect: nothing is read
@@ -335,6 +338,7 @@ class TcpConnection {
       if (n - off - 2 < len) break;
       const msg = data.subarray(off + 2, off + 2 + len);
       off += 2 + len;
+      const startedAt = performance.now();
       const response = this.owner.answer(msg, this.meta);
       if (response === null || response.length > MAX_MESSAGE) {
         // Unreadable header or a response sent to us: the stream can't be trusted any further.
@@ -350,7 +354,12 @@ class TcpConnection {
       const frame = Buffer.allocUnsafe(response.length + 2);
       frame.writeUInt16BE(response.length, 0);
       response.copy(frame, 2);
-      if (!socket.write(frame)) {
+      const written = socket.write(frame);
+      const now = performance.now();
+      this.owner.metrics.sent('tcp', startedAt, now, response.length);
+      const tap = this.owner.dnstap;
+      if (tap !== null) tap.exchange(true, this.meta.remoteAddress, this.meta.remotePort, msg, response, performance.timeOrigin + startedAt, performance.timeOrigin + now);
+      if (!written) {
         // Backpressure: stop reading and answering until the peer has taken what we wrote, which
         // it must do within the I/O timeout.
         this.pending = off < n ? data.subarray(off) : null;

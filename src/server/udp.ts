@@ -2,12 +2,14 @@
 // handler, whose answer (if any) goes back to the sender. Nothing a packet or a failed send does can
 // close the socket.
 import { createSocket, type RemoteInfo, type Socket, type SocketOptions } from 'node:dgram';
+import { performance } from 'node:perf_hooks';
 import { formatListenAddress, type ListenAddress } from '../ops/config.js';
 import type { Logger } from '../ops/log.js';
 import type { ServerMetrics } from '../ops/metrics.js';
 import { Verdict } from '../rrl/limiter.js';
 import type { QueryHandler, QueryMeta } from '../wire/handler-types.js';
 import type { ResponsePolicy } from './rrl-policy.js';
+import type { DnstapWriter } from '../ops/dnstap-output.js';
 
 /** Kernel buffer we ask for: absorbs bursts while the event loop is busy (the kernel may cap it). */
 const SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
@@ -31,11 +33,14 @@ export interface UdpOptions {
   reusePort: boolean;
   /** Asked about every response before it is sent (response rate limiting); null sends all. */
   policy?: ResponsePolicy | null;
+  /** Logs every query and the response sent; null when dnstap is off. */
+  dnstap?: DnstapWriter | null;
 }
 
 export class UdpListener {
   private readonly socket: Socket;
   private readonly policy: ResponsePolicy | null;
+  private readonly dnstap: DnstapWriter | null;
 
   constructor(
     readonly address: ListenAddress,
@@ -52,6 +57,7 @@ export class UdpListener {
     };
     if (opts.reusePort) sockOpts.reusePort = true;
     this.policy = opts.policy ?? null;
+    this.dnstap = opts.dnstap ?? null;
     this.socket = createSocket(sockOpts, this.onMessage);
   }
 
@@ -79,6 +85,7 @@ export class UdpListener {
   private readonly meta: QueryMeta = { transport: 'udp', remoteAddress: '', remotePort: 0 };
 
   private readonly onMessage = (msg: Buffer, rinfo: RemoteInfo): void => {
+    const startedAt = performance.now();
     const meta = this.meta;
     meta.remoteAddress = rinfo.address;
     meta.remotePort = rinfo.port;
@@ -99,10 +106,16 @@ export class UdpListener {
     const policy = this.policy;
     if (policy !== null) {
       const verdict = policy.decide(this.handler.info, response, rinfo.address);
-      if (verdict === Verdict.Drop) return;
+      if (verdict === Verdict.Drop) {
+        this.dnstap?.exchange(false, rinfo.address, rinfo.port, msg, null, performance.timeOrigin + startedAt, 0);
+        return;
+      }
       if (verdict === Verdict.Slip) response = this.handler.slip(response);
     }
     this.socket.send(response, rinfo.port, rinfo.address);
+    const now = performance.now();
+    this.metrics.sent('udp', startedAt, now, response.length);
+    if (this.dnstap !== null) this.dnstap.exchange(false, rinfo.address, rinfo.port, msg, response, performance.timeOrigin + startedAt, performance.timeOrigin + now);
   };
 
   private lastErrorLog = 0;

@@ -136,7 +136,10 @@ export async function runWorker(cfg: ServerConfig, parentLog: Logger): Promise<n
   const worker = cluster.worker!;
   const log = parentLog.child({ worker: worker.id });
   const reusePort = process.env[BIND_MODE_ENV] === 'reuseport';
-  const metrics = new ServerMetrics(cfg.identity);
+  const metrics = new ServerMetrics(cfg.identity, cfg.metrics.popLabel);
+  // A file has one writer: each worker writes its own, PATH.<worker id>.
+  const tap = cfg.dnstap;
+  if (tap !== null && tap.output.kind === 'file') cfg = { ...cfg, dnstap: { output: { kind: 'file', path: `${tap.output.path}.${worker.id}` } } };
   // Answer the primary's metric requests from this worker's own registry.
   AggregatorRegistry.setRegistries([metrics.registry]);
   new AggregatorRegistry();

@@ -32,7 +32,7 @@ export async function startZoneSync(cfg: ServerConfig, log: Logger, changed: (or
   if (!isDir) throw new ConfigError('zones', `${cfg.zones} is not a directory`);
 
   const slog = log;
-  const metrics = new ZoneSyncMetrics(cfg.identity);
+  const metrics = new ZoneSyncMetrics(cfg.identity, cfg.metrics.popLabel);
   const loader = new ZoneLoader();
   const store = new ZoneStore({
     dir: cfg.zones,

@@ -14,7 +14,7 @@
 // oldest first: query mixes cycle through more names than fit (a dnsperf file, a scan), and
 // oldest-first eviction would then miss on every query while random eviction keeps a share.
 
-import type { ResponseInfo } from './handler-types.js';
+import { CacheUse, type ResponseInfo } from './handler-types.js';
 import { Fit } from './encoder.js';
 import { CookieStatus } from '../rrl/cookies.js';
 
@@ -275,6 +275,7 @@ function copyInfo(info: ResponseInfo): ResponseInfo {
     kind: info.kind,
     nameHash: 0,
     cookie: CookieStatus.None,
+    cache: CacheUse.Hit,
   };
 }
 

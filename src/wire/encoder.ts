@@ -7,7 +7,7 @@ import type { AnswerPlan, PlanRR } from '../answer/plan.js';
 import { WireRRset } from '../zone/zone.js';
 import { T } from '../zone/types.js';
 import { CompressionTable } from './compress.js';
-import { FLAG_AA, FLAG_CD, FLAG_QR, FLAG_RD, FLAG_TC, HEADER_SIZE, OPCODE_MASK } from './query.js';
+import { EDNS_OPTION_ZONEVERSION, FLAG_AA, FLAG_CD, FLAG_QR, FLAG_RD, FLAG_TC, HEADER_SIZE, OPCODE_MASK } from './query.js';
 import { RdataWriter } from './rdata.js';
 import { COOKIE_OPTION, COOKIE_REPLY_LENGTH } from '../rrl/cookies.js';
 
@@ -22,18 +22,28 @@ export interface EdnsReply {
   dnssecOk: boolean;
   /** NSID payload (RFC 5001 §2.3), or null when not asked for. */
   nsid: Buffer | null;
+  /** The answering zone's version (RFC 9660 §2): its label count and SOA serial; null when not asked or no zone answered. */
+  zoneVersion: ZoneVersion | null;
   /** Room for a COOKIE option (RFC 7873 §4) as the OPT's last option: the caller writes its 24 octets of data at the message's end. */
   cookie: boolean;
 }
 
-/** Octets of the OPT record written for `edns` (0 for none). */
-export function optLength(edns: EdnsReply | null): number {
-  return edns === null ? 0 : optSize(edns.nsid, edns.cookie);
+export interface ZoneVersion {
+  labels: number;
+  serial: number;
 }
 
-/** Octets of an OPT record carrying `nsid` (or none) and, with `cookie`, a COOKIE option. */
-export function optSize(nsid: Buffer | null, cookie: boolean): number {
-  return 11 + (nsid === null ? 0 : 4 + nsid.length) + (cookie ? 4 + COOKIE_REPLY_LENGTH : 0);
+/** ZONEVERSION option data of type 0 (SOA-SERIAL): label count, type, 4-octet serial (RFC 9660 §2). */
+const ZONEVERSION_DATA_LENGTH = 6;
+
+/** Octets of the OPT record written for `edns` (0 for none). */
+export function optLength(edns: EdnsReply | null): number {
+  return edns === null ? 0 : optSize(edns.nsid, edns.zoneVersion !== null, edns.cookie);
+}
+
+/** Octets of an OPT record carrying `nsid` (or none), a ZONEVERSION option and, with `cookie`, a COOKIE option. */
+export function optSize(nsid: Buffer | null, zoneVersion: boolean, cookie: boolean): number {
+  return 11 + (nsid === null ? 0 : 4 + nsid.length) + (zoneVersion ? 4 + ZONEVERSION_DATA_LENGTH : 0) + (cookie ? 4 + COOKIE_REPLY_LENGTH : 0);
 }
 
 export const enum Fit {
@@ -229,6 +239,16 @@ function writeOpt(buf: Buffer, pos: number, edns: EdnsReply, rcode: number): num
     nsid.copy(buf, o + 4);
     o += 4 + nsid.length;
   }
+  const zv = edns.zoneVersion;
+  if (zv !== null) {
+    buf.writeUInt16BE(EDNS_OPTION_ZONEVERSION, o);
+    buf.writeUInt16BE(ZONEVERSION_DATA_LENGTH, o + 2);
+    buf[o + 4] = zv.labels;
+    buf[o + 5] = 0; // type 0: SOA-SERIAL (RFC 9660 §2, §7)
+    buf.writeUInt32BE(zv.serial >>> 0, o + 6);
+    o += 4 + ZONEVERSION_DATA_LENGTH;
+  }
+  // Last: the caller fills the cookie's octets at the end of the message.
   if (edns.cookie) {
     buf.writeUInt16BE(COOKIE_OPTION, o);
     buf.writeUInt16BE(COOKIE_REPLY_LENGTH, o + 2);

@@ -5,6 +5,15 @@ import type { ZoneSet } from '../zone/zone.js';
 
 export type Transport = 'udp' | 'tcp';
 
+/** What the response cache did for a response. */
+export const enum CacheUse {
+  /** Not looked up: no cache, or an error answered before the lookup. */
+  None,
+  Hit,
+  /** Looked up, not found: answered, then kept. */
+  Miss,
+}
+
 /** Who asked and how. Valid only during the call it is passed to: transports reuse it for the next packet. */
 export interface QueryMeta {
   transport: Transport;
@@ -31,12 +40,15 @@ export interface ResponseInfo {
   nameHash: number;
   /** What the query's DNS cookie proved. */
   cookie: CookieStatus;
+  cache: CacheUse;
 }
 
 export interface HandlerOptions {
   /** The POP's name: NSID payload, CH TXT id.server and hostname.bind. */
   identity: string;
-  /** CH TXT version.bind; null hides it (REFUSED). */
+  /** Answer NSID (RFC 5001) with the identity; false ignores the option. True by default. */
+  nsid?: boolean;
+  /** CH TXT version.bind and version.server; null hides them (REFUSED). */
   version: string | null;
   /** Largest UDP response we send with EDNS (RFC 6891 §6.2.5); 1232 by default. */
   ednsUdpSize: number;

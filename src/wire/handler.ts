@@ -5,7 +5,7 @@
 import { answer } from '../answer/answer.js';
 import { answerChaos, type ServerIdentity } from '../answer/chaos.js';
 import { RCODE, emptyPlan, type AnswerPlan } from '../answer/plan.js';
-import { MAX_NAME_LENGTH } from '../zone/name.js';
+import { MAX_NAME_LENGTH, keyLabelCount } from '../zone/name.js';
 import { CLASS } from '../zone/types.js';
 import type { ZoneSet } from '../zone/zone.js';
 import { AddressBytes } from '../rrl/address.js';
@@ -14,7 +14,7 @@ import { ResponseKind } from '../rrl/limiter.js';
 import { hashKey } from '../zone/name-table.js';
 import { ResponseCache } from './cache.js';
 import { Fit, ResponseWriter, cutToMinimal, optLength, optSize, type EdnsReply } from './encoder.js';
-import type { HandlerOptions, QueryHandler, QueryMeta, ResponseInfo } from './handler-types.js';
+import { CacheUse, type HandlerOptions, type QueryHandler, type QueryMeta, type ResponseInfo } from './handler-types.js';
 import { FLAG_CD, FLAG_QR, FLAG_RD, HEADER_SIZE, OPCODE_MASK, ParseStatus, ParsedQuery, parseQuery } from './query.js';
 
 const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024;
@@ -42,7 +42,8 @@ class Handler implements QueryHandler {
   private readonly keyBuf = Buffer.allocUnsafe(MAX_NAME_LENGTH + 5);
   private readonly writer = new ResponseWriter();
   private readonly server: ServerIdentity;
-  private readonly nsid: Buffer;
+  /** NSID payload, or null when NSID is turned off (the option is then ignored). */
+  private readonly nsid: Buffer | null;
   private readonly cacheBytes: number;
   private readonly cookies: ServerCookies | null;
   private readonly now: () => number;
@@ -62,6 +63,7 @@ class Handler implements QueryHandler {
     kind: ResponseKind.Error,
     nameHash: 0,
     cookie: CookieStatus.None,
+    cache: CacheUse.None,
   };
 
   constructor(
@@ -69,7 +71,7 @@ class Handler implements QueryHandler {
     private readonly opts: HandlerOptions,
   ) {
     this.server = { identity: opts.identity, version: opts.version };
-    this.nsid = Buffer.from(opts.identity, 'utf8');
+    this.nsid = opts.nsid === false ? null : Buffer.from(opts.identity, 'utf8');
     this.cacheBytes = opts.responseCacheBytes ?? DEFAULT_CACHE_BYTES;
     this.cookies = opts.cookies ?? null;
     this.now = opts.now ?? Date.now;
@@ -90,6 +92,7 @@ class Handler implements QueryHandler {
     if (msg.length < HEADER_SIZE || (msg[2]! & FLAG_QR) !== 0) return null;
     this.cookieAnswered = false;
     this.info.cookie = CookieStatus.None;
+    this.info.cache = CacheUse.None;
     // The one guard of the query path: a bug answers SERVFAIL and the server goes on.
     try {
       return this.respond(msg, meta);
@@ -125,13 +128,15 @@ class Handler implements QueryHandler {
     kb[nameLen + 2] = q.qclass >> 8;
     kb[nameLen + 3] = q.qclass & 0xff;
     // Responses with a cookie have room for one; its octets are written per query (finishCookie).
-    kb[nameLen + 4] = (q.dnssecOk ? 1 : 0) | (q.edns ? 2 : 0) | (q.nsid ? 4 : 0) | (tcp ? 8 : 0) | (this.cookieAnswered ? 16 : 0);
+    kb[nameLen + 4] =
+      (q.dnssecOk ? 1 : 0) | (q.edns ? 2 : 0) | (q.nsid ? 4 : 0) | (tcp ? 8 : 0) | (this.cookieAnswered ? 16 : 0) | (q.zoneVersion ? 32 : 0);
     const keyLength = nameLen + 5;
     const snap = this.snap;
     const cache = snap.cache;
     if (cache !== null) {
       const at = cache.find(kb, keyLength, limit);
       if (at >= 0) return this.fromCache(cache, at, msg, meta);
+      this.info.cache = CacheUse.Miss;
     }
     const key = kb.toString('latin1', 0, nameLen);
     const question = { key, qtype: q.qtype, qclass: q.qclass, dnssecOk: q.dnssecOk };
@@ -153,7 +158,14 @@ class Handler implements QueryHandler {
     const q = this.q;
     // RFC 6891 §7: an OPT in the response only when the query had one.
     const edns: EdnsReply | null = q.edns
-      ? { udpSize: this.opts.ednsUdpSize, dnssecOk: q.dnssecOk, nsid: q.nsid ? this.nsid : null, cookie: this.cookieAnswered }
+      ? {
+          udpSize: this.opts.ednsUdpSize,
+          dnssecOk: q.dnssecOk,
+          nsid: q.nsid ? this.nsid : null,
+          // RFC 9660 §3: the version of the zone the answer came from, when one did.
+          zoneVersion: q.zoneVersion && plan.zone !== null ? { labels: keyLabelCount(plan.zone.origin), serial: plan.zone.serial } : null,
+          cookie: this.cookieAnswered,
+        }
       : null;
     const { length, fit } = this.writer.write(plan, msg, q.questionEnd, key, limit, edns);
     const out = Buffer.allocUnsafe(length);
@@ -194,8 +206,10 @@ class Handler implements QueryHandler {
     info.truncated = cached.truncated;
     info.kind = cached.kind;
     info.nameHash = cache.nameHash(at);
+    info.cache = CacheUse.Hit;
     this.replyQuestionEnd = q.questionEnd;
-    this.replyOptLength = q.edns ? optSize(q.nsid ? this.nsid : null, this.cookieAnswered) : 0;
+    // A ZONEVERSION option was written with the response exactly when a zone answered (emit).
+    this.replyOptLength = q.edns ? optSize(q.nsid ? this.nsid : null, q.zoneVersion && cached.zone !== null, this.cookieAnswered) : 0;
     if (this.cookieAnswered) this.finishCookie(out, msg);
     this.opts.onResponse?.(info, meta);
     return out;

@@ -16,6 +16,7 @@ export const FLAG_RD = 0x01;
 export const FLAG_CD = 0x10;
 const OPCODE_QUERY = 0;
 const EDNS_OPTION_NSID = 3; // RFC 5001 §2.3
+export const EDNS_OPTION_ZONEVERSION = 19; // RFC 9660 §2
 
 export const enum ParseStatus {
   Ok,
@@ -44,6 +45,8 @@ export class ParsedQuery {
   dnssecOk = false;
   /** The query asked for the name server identifier (RFC 5001 §2.3). */
   nsid = false;
+  /** The query asked for the answering zone's version (RFC 9660). */
+  zoneVersion = false;
   /** Offset of the first COOKIE option's data in the message, and its length (0: none; RFC 7873 §4). */
   cookieAt = 0;
   cookieLength = 0;
@@ -58,6 +61,7 @@ export function parseQuery(msg: Buffer, q: ParsedQuery, nameOut: Buffer): ParseS
   q.udpSize = 512;
   q.dnssecOk = false;
   q.nsid = false;
+  q.zoneVersion = false;
   q.cookieLength = 0;
   q.questionEnd = 0;
   if (((msg[2]! >> 3) & 0x0f) !== OPCODE_QUERY) return ParseStatus.NotImp;
@@ -119,7 +123,11 @@ export function parseQuery(msg: Buffer, q: ParsedQuery, nameOut: Buffer): ParseS
         if (o > next) return ParseStatus.FormErr;
         // RFC 6891 §6.1.2: unknown options are ignored.
         if (code === EDNS_OPTION_NSID) q.nsid = true;
-        else if (code === COOKIE_OPTION && q.cookieLength === 0) {
+        else if (code === EDNS_OPTION_ZONEVERSION) {
+          // RFC 9660 §3: the option is empty in a query; data there is FORMERR.
+          if (olen !== 0) return ParseStatus.FormErr;
+          q.zoneVersion = true;
+        } else if (code === COOKIE_OPTION && q.cookieLength === 0) {
           // RFC 7873 §5.2: only the first COOKIE option counts; §5.2.2: a malformed one is FORMERR.
           if (!cookieLengthOk(olen)) return ParseStatus.BadCookie;
           q.cookieAt = o - olen;

@@ -38,6 +38,13 @@ export function keyToWire(key: string): Buffer {
   return Buffer.from(key, 'latin1');
 }
 
+/** Labels in the name of `key`, the root label not counted (the root: 0). */
+export function keyLabelCount(key: string): number {
+  let n = 0;
+  for (let i = 0; key.charCodeAt(i) !== 0; i += key.charCodeAt(i) + 1) n++;
+  return n;
+}
+
 /** The key of the parent name; the root has no parent. */
 export function parentKey(key: string): string | null {
   if (key.length <= 1) return null;

@@ -97,6 +97,16 @@ describe('loadServerConfig', () => {
     assert.equal(o.logLevel, 'debug');
   });
 
+  it('reads nsid, metrics.pop_label, dnstap.output and the level name warning; defaults: NSID on, pop label on, dnstap off', () => {
+    const d = loadServerConfig(null);
+    assert.deepEqual([d.nsid, d.metrics.popLabel, d.dnstap], [true, true, null]);
+    const c = loadServerConfig(file(['nsid: false', 'metrics: { pop_label: false }', 'dnstap: { output: "file:tap/out.fstrm" }', 'log_level: warning'].join('\n')));
+    assert.deepEqual([c.nsid, c.metrics.popLabel, c.logLevel], [false, false, 'warn']);
+    assert.deepEqual(c.dnstap, { output: { kind: 'file', path: join(dir, 'tap/out.fstrm') } });
+    assert.deepEqual(loadServerConfig(file('dnstap: { output: "unix:/run/dnstap.sock" }')).dnstap, { output: { kind: 'unix', path: '/run/dnstap.sock' } });
+    assert.equal(loadServerConfig(null, { logLevel: 'warning' }).logLevel, 'warn');
+  });
+
   it('an empty file means all defaults', () => {
     assert.equal(loadServerConfig(file('')).ednsUdpSize, 1232);
   });
@@ -141,6 +151,10 @@ describe('loadServerConfig', () => {
     ['workers: many', 'config: workers: expected an integer or "auto"'],
     ['workers: 0', 'config: workers: 0 is out of range'],
     ['log_level: loud', 'config: log_level: "loud" is not one of'],
+    ['nsid: 0', 'config: nsid: expected'],
+    ['metrics: { pop_label: "no" }', 'config: metrics.pop_label: expected'],
+    ['metrics: { labels: 1 }', 'config: metrics.labels: unknown key'],
+    ['dnstap: { output: "tcp:127.0.0.1:6000" }', 'config: dnstap.output: "tcp:127.0.0.1:6000" is not file:PATH or unix:PATH'],
     ['management: { listen: 9153 }', 'config: management.listen:'],
     ['management: 3', 'config: management: expected a mapping'],
     ['rrl: { slip: 11 }', 'config: rrl.slip: 11 is out of range 0..10'],

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ResponseCache } from '../../src/wire/cache.js';
 import { Fit } from '../../src/wire/encoder.js';
+import { CacheUse } from '../../src/wire/handler-types.js';
 import { zoneFromText, zoneSet } from '../answer/helpers.js';
 import { TCP, UDP, decode, exampleZones, harness, header, query } from './helpers.js';
 
@@ -24,9 +25,10 @@ test('cache: a hit patches the ID and copies the question case', () => {
   a[2] = a[2]! & 0xfe;
   b[2] = b[2]! & 0xfe;
   assert.deepEqual(Buffer.from(a.toString('latin1').toLowerCase(), 'latin1'), Buffer.from(b.toString('latin1').toLowerCase(), 'latin1'));
-  // onResponse is called for hits too.
+  // onResponse is called for hits too, told it was one.
   assert.equal(h.infos.length, 2);
-  assert.deepEqual(h.infos[1], h.infos[0]);
+  assert.deepEqual({ ...h.infos[1], cache: 0 }, { ...h.infos[0], cache: 0 });
+  assert.deepEqual([h.infos[0]!.cache, h.infos[1]!.cache], [CacheUse.Miss, CacheUse.Hit]);
 });
 
 test('cache: variants are kept apart', () => {
@@ -78,7 +80,7 @@ test('cache: disabled with responseCacheBytes 0, answers unchanged', () => {
   assert.deepEqual(a, b);
 });
 
-const INFO = { transport: 'udp' as const, rcode: 0, outcome: 'answer', qtype: 1, zone: null, truncated: false, kind: 0, nameHash: 0, cookie: 0 };
+const INFO = { transport: 'udp' as const, rcode: 0, outcome: 'answer', qtype: 1, zone: null, truncated: false, kind: 0, nameHash: 0, cookie: 0, cache: 0 };
 
 /** Keys as the handler builds them: bytes in a reused buffer, of which only the first `length` count. */
 function keyOf(text: string): [Buffer, number] {

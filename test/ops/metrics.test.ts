@@ -1,0 +1,51 @@
+// The metrics registry in process: histogram buckets cumulative with exact sums, the pop label on every
+// series or on none (metrics.pop_label), and promtool's lint clean either way.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { describe, it } from 'node:test';
+import { ServerMetrics } from '../../src/ops/metrics.js';
+import { requireBinary } from '../helpers/peers.js';
+
+function samples(text: string): string[] {
+  return text.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
+}
+
+function promtool(text: string): { status: number | null; out: string } {
+  const r = spawnSync(requireBinary('promtool', 'prometheus'), ['check', 'metrics'], { input: text, encoding: 'utf8', timeout: 10_000 });
+  return { status: r.status, out: r.stdout + r.stderr };
+}
+
+describe('ServerMetrics', () => {
+  it('counts histogram observations into cumulative buckets with exact sums and counts', async () => {
+    const m = new ServerMetrics('pop-m');
+    m.sent('udp', 0, 0.005, 50); // 5 µs, 50 octets
+    m.sent('udp', 0, 0.2, 300); // 200 µs, 300 octets
+    m.sent('udp', 0, 5000, 70000); // 5 s, past every bound
+    m.sent('tcp', 1, 3, 512);
+    const lines = samples(await m.text());
+    const v = (prefix: string): number => Number(lines.find((l) => l.startsWith(prefix))!.split(' ').pop());
+    assert.equal(v('anycast_dns_request_duration_seconds_bucket{le="0.00001",transport="udp"'), 1);
+    assert.equal(v('anycast_dns_request_duration_seconds_bucket{le="0.00025",transport="udp"'), 2);
+    assert.equal(v('anycast_dns_request_duration_seconds_bucket{le="1",transport="udp"'), 2);
+    assert.equal(v('anycast_dns_request_duration_seconds_bucket{le="+Inf",transport="udp"'), 3);
+    assert.equal(v('anycast_dns_request_duration_seconds_count{transport="udp"'), 3);
+    assert.equal(v('anycast_dns_response_size_bytes_bucket{le="100",transport="udp"'), 1);
+    assert.equal(v('anycast_dns_response_size_bytes_bucket{le="300",transport="udp"'), 2);
+    assert.equal(v('anycast_dns_response_size_bytes_bucket{le="64000",transport="udp"'), 2);
+    assert.equal(v('anycast_dns_response_size_bytes_sum{transport="udp"'), 70350);
+    assert.equal(v('anycast_dns_response_size_bytes_bucket{le="511",transport="tcp"'), 0);
+    assert.equal(v('anycast_dns_response_size_bytes_bucket{le="1023",transport="tcp"'), 1);
+  });
+
+  it('puts pop on every series, or on none with pop_label off; promtool finds nothing either way', async () => {
+    for (const popLabel of [true, false]) {
+      const m = new ServerMetrics('pop-m', popLabel);
+      m.sent('udp', 0, 0.01, 80);
+      const text = await m.text();
+      for (const line of samples(text)) assert.equal(line.includes('pop="pop-m"'), popLabel, line);
+      const r = promtool(text);
+      assert.equal(r.out.trim(), '');
+      assert.equal(r.status, 0);
+    }
+  });
+});
