@@ -3,7 +3,8 @@
 // ExaBGP's journal; with these, one dashboard shows every POP's. Every series carries pop=<identity>.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectProcessMetrics } from '../ops/metrics.js';
 import { ConfigError } from '../errors.js';
 import { formatListenAddress, type ListenAddress } from '../ops/config.js';
 import type { Logger } from '../ops/log.js';
@@ -64,10 +65,7 @@ export class HealthMetrics {
       buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
       registers,
     });
-    collectDefaultMetrics({ register: this.registry });
-    // prom-client's gauges named *_total break the Prometheus conventions (`promtool check metrics`);
-    // their per-type gauges (nodejs_active_handles{type} ...) stay.
-    for (const n of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) this.registry.removeSingleMetric(n);
+    collectProcessMetrics(this.registry);
     for (const s of STATE_NAMES) this.stateGauge.set({ state: s }, s === 'INIT' ? 1 : 0);
     this.announced.set(0);
     this.lastTransition.set(now.getTime() / 1000);
