@@ -130,14 +130,6 @@ export function normaliseResponse(m: WireMessage): NormalResponse {
   };
 }
 
-/** The RRset lines minus the records DNSSEC adds for a DO query (RRSIG, NSEC, NSEC3; DS in a referral). */
-export function withoutDnssec(lines: readonly string[], dropDs: boolean): string[] {
-  return lines.filter((l) => {
-    const type = l.split(' ')[3];
-    return !(type === 'RRSIG' || type === 'NSEC' || type === 'NSEC3' || (dropDs && type === 'DS'));
-  });
-}
-
 /** The type a line's records are data of: the covered type for an RRSIG line (RFC 4034 §3.1.1), else its own. */
 export function dataType(line: string): string {
   const f = line.split(' ');
