@@ -5,7 +5,7 @@
 import { MAX_NAME_LENGTH, keyIsAtOrBelow, keyToWire, nameKey, parentKey } from '../zone/name.js';
 import { CLASS, T } from '../zone/types.js';
 import { NodeFlag, findRRset, type RRset, type Zone, type ZoneNode, type ZoneSet } from '../zone/zone.js';
-import { addDnssec, newTrace, type ChainTrace } from './dnssec.js';
+import { addDnssec, newTrace, splitSignatures, type ChainTrace } from './dnssec.js';
 import { lookup } from './lookup.js';
 import { RCODE, emptyPlan, planRR, type AnswerPlan, type PlanRR, type Question, type RRdata } from './plan.js';
 
@@ -37,9 +37,12 @@ export function answer(zones: ZoneSet, q: Question): AnswerPlan {
   const r = resolve(zone, q, plan, trace);
   fillAuthority(plan, r);
   fillAdditional(plan, r);
-  // RFC 4035 §3.1: signatures and denial proofs only for a DO query (RFC 3225 §3), only from a signed zone.
   const idx = r.zone.dnssec;
-  if (q.dnssecOk && idx !== undefined && idx.signed) addDnssec(plan, r.zone, idx, trace, r.cut);
+  if (idx !== undefined && idx.signed) {
+    if (q.qtype === T.RRSIG) splitSignatures(plan, r.zone, idx);
+    // RFC 4035 §3.1: signatures and denial proofs only for a DO query (RFC 3225 §3), only from a signed zone.
+    if (q.dnssecOk) addDnssec(plan, r.zone, idx, trace, r.cut);
+  }
   return plan;
 }
 

@@ -57,6 +57,26 @@ export function addDnssec(plan: AnswerPlan, zone: Zone, idx: DnssecIndex, trace:
   sign(plan.additional, idx, null);
 }
 
+/**
+ * An answer to a query for RRSIG: the signatures at the name, one RRset per covered type, each with the
+ * TTL of the RRset it signs (RFC 4034 §3: they are equal), as BIND answers. The zone's RRSIG RRset of
+ * the name holds them all under one TTL.
+ */
+export function splitSignatures(plan: AnswerPlan, zone: Zone, idx: DnssecIndex): void {
+  const answer = plan.answer;
+  for (let i = answer.length - 1; i >= 0; i--) {
+    const rr = answer[i]!;
+    if (rr.set.type !== T.RRSIG || !(rr.set instanceof WireRRset)) continue;
+    const node = zone.nodes.get(rr.ownerKey);
+    if (node === undefined) continue;
+    const groups = idx.sigGroups(rr.ownerKey).map((g) => {
+      const ttl = findRRset(node, g.covered)?.ttl ?? rr.ttl;
+      return planRR(rr.ownerKey, new WireRRset(T.RRSIG, ttl, g.src, g.start, g.end), rr.optional);
+    });
+    if (groups.length > 0) answer.splice(i, 1, ...groups);
+  }
+}
+
 /** Puts each RRset's RRSIGs beside it. A wildcard expansion's signatures are the wildcard's (RFC 4035 §3.1.3.3). */
 function sign(section: PlanRR[], idx: DnssecIndex, wildcards: string[] | null): void {
   for (let i = 0; i < section.length; i++) {

@@ -81,6 +81,16 @@ export class DnssecIndex {
     return undefined;
   }
 
+  /** Every group of RRSIGs at `key`, one per covered type, in the order the zone's file gave them. */
+  sigGroups(key: string): { covered: number; start: number; end: number; src: Buffer }[] {
+    const p = this.p;
+    const id = this.names.find(key);
+    if (id < 0 || p.sigFirst.length === 0) return [];
+    const out = [];
+    for (let g = p.sigFirst[id]!, end = p.sigFirst[id + 1]!; g < end; g++) out.push({ covered: p.sigCovered[g]!, start: p.sigStart[g]!, end: p.sigEnd[g]!, src: this.sigSrc });
+    return out;
+  }
+
   /** The owner of the NSEC that covers `key` (RFC 4035 §3.1.3.2): the last owner before it in canonical order. */
   nsecCovering(key: string): string | undefined {
     const order = this.p.nsecOrder;

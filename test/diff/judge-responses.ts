@@ -18,6 +18,7 @@ export const ALLOWED = {
   'negative-soa-ttl': 'RFC 2308 §3 and §5: the negative-caching TTL is at most min(SOA TTL, MINIMUM); BIND sends 0 for SOA queries so the SOA itself is not cached from a negative answer',
   'chaos-authority': 'RFC 4892 §2-3 does not say whether CH TXT identity answers are authoritative or carry NS: Knot sets no AA, BIND AA with a CH NS in authority',
   'unknown-class-rcode': 'RFC 1035 §4.1.1 leaves the rcode for an unsupported class open between Not Implemented (4, BIND) and Refused (5, Knot); issue 3 asks for REFUSED',
+  'rrsig-query': 'RFC 4034 §3: the RRSIGs at a name are not one RRset (each has the TTL of the RRset it covers), and no RFC says which to answer a query for type RRSIG with: Knot sends those of one covered type, BIND all of them',
   'tc-not-needed': 'RFC 2181 §9: TC "should not be set merely because some extra information could have been included"; a reply holding every required record may leave TC clear where a reference sets it',
 } as const;
 export type AllowedId = keyof typeof ALLOWED;
@@ -75,6 +76,7 @@ function sectionAllowance(section: Section, q: QueryOptions, got: NormalResponse
     if (section !== 'answer' && subset(g, [...full, ...k, ...b])) return 'any-rfc8482';
   }
   if (got.tc && subset(g, full)) return 'truncated-content';
+  if (typeCode(q.type) === 46 && section === 'answer' && g.length > 0 && subset(g, full)) return 'rrsig-query';
   if (section === 'authority') {
     const withoutNs = (r: NormalResponse): string[] => r.authority.filter((l) => !(type(l) === 'NS' && r.rcode === 0 && r.answer.length > 0));
     if (eq(withoutNs(got), withoutNs(knot)) || eq(withoutNs(got), withoutNs(bind))) {
