@@ -111,9 +111,9 @@ class Proofs {
   wildcardNodata(key: string, wildcard: string): void {
     if (this.idx.nsec3) {
       const ce = parentKey(wildcard)!;
-      this.add(this.idx.nsec3Owner(ce), T.NSEC3);
+      this.addMatching(ce);
       this.nsec3NextCloser(key, ce);
-      this.add(this.idx.nsec3Owner(wildcard), T.NSEC3);
+      this.addMatching(wildcard);
     } else {
       this.addCovering(key);
       this.add(wildcard, T.NSEC);
@@ -124,7 +124,7 @@ class Proofs {
   nodata(key: string): void {
     const idx = this.idx;
     if (idx.nsec3) {
-      const own = idx.nsec3Matching(idx.nsec3Owner(key));
+      const own = idx.nsec3Matching(key);
       if (own !== undefined) this.add(own, T.NSEC3);
       // No NSEC3 of its own: an insecure delegation in an opt-out span, asked for DS (RFC 5155 §7.2.4).
       else this.closestProvableEncloser(key);
@@ -157,7 +157,7 @@ class Proofs {
       this.add(cut.key, T.NSEC);
       return;
     }
-    const own = this.idx.nsec3Matching(this.idx.nsec3Owner(cut.key));
+    const own = this.idx.nsec3Matching(cut.key);
     if (own !== undefined) this.add(own, T.NSEC3);
     else this.closestProvableEncloser(cut.key);
   }
@@ -179,7 +179,7 @@ class Proofs {
     let k = parentKey(key);
     while (k !== null) {
       if (this.zone.nodes.has(k)) {
-        const own = idx.nsec3Matching(idx.nsec3Owner(k));
+        const own = idx.nsec3Matching(k);
         if (own !== undefined) {
           this.add(own, T.NSEC3);
           this.addNsec3Covering(nextCloser);
@@ -198,6 +198,11 @@ class Proofs {
     let nextCloser = key;
     for (let k = parentKey(key); k !== null && k !== ce; k = parentKey(k)) nextCloser = k;
     this.addNsec3Covering(nextCloser);
+  }
+
+  private addMatching(key: string): void {
+    const own = this.idx.nsec3Matching(key);
+    if (own !== undefined) this.add(own, T.NSEC3);
   }
 
   private addNsec3Covering(key: string): void {

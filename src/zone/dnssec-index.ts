@@ -4,7 +4,7 @@
 // the record that covers a name is a binary search, not a scan (Knot keeps its NSEC3 nodes in a
 // separate ordered tree for the same reason).
 
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { canonicalSortKey, keyToWire } from './name.js';
 import { NameTable } from './name-table.js';
 import { T } from './types.js';
@@ -35,6 +35,8 @@ export class DnssecIndex {
   /** NSEC3 hashing parameters of the chain served (RFC 5155 §4). */
   private readonly iterations: number;
   private readonly salt: Buffer;
+  /** Per node id: 0 not looked up yet, -1 no NSEC3 of its own, else 1 + its NSEC3's index in nsec3Order. */
+  private memo: Int32Array | undefined;
 
   private constructor(
     private readonly p: DnssecParts,
@@ -109,16 +111,33 @@ export class DnssecIndex {
 
   /** The owner name of `key`'s NSEC3 (RFC 5155 §5: the hash's base32hex, then the zone's name). */
   nsec3Owner(key: string): string {
-    let h = createHash('sha1').update(keyToWire(key)).update(this.salt).digest();
-    for (let i = 0; i < this.iterations; i++) h = createHash('sha1').update(h).update(this.salt).digest();
+    // RFC 5155 §5: IH(salt, x, 0) = H(x || salt), IH(salt, x, k) = H(IH(salt, x, k - 1) || salt).
+    const salt = this.salt;
+    const wire = keyToWire(key);
+    let h = hash('sha1', salt.length === 0 ? wire : Buffer.concat([wire, salt]), 'buffer');
+    for (let i = 0; i < this.iterations; i++) h = hash('sha1', salt.length === 0 ? h : Buffer.concat([h, salt]), 'buffer');
     const label = base32HexLower(h);
     return String.fromCharCode(label.length) + label + this.origin;
   }
 
-  /** The owner of the NSEC3 whose hash equals `hashedOwner`'s, or undefined. */
-  nsec3Matching(hashedOwner: string): string | undefined {
-    const i = this.nsec3Search(hashedOwner);
-    return i >= 0 ? hashedOwner : undefined;
+  /**
+   * The owner of the NSEC3 matching `key` (RFC 5155 §7.2.1), or undefined. Names of the zone's nodes are
+   * hashed once, on first use, and remembered by node (Knot links each node to its NSEC3 at load).
+   */
+  nsec3Matching(key: string): string | undefined {
+    const id = this.names.find(key);
+    if (id < 0) return this.nsec3MatchingHash(this.nsec3Owner(key));
+    const memo = (this.memo ??= new Int32Array(this.names.count));
+    let m = memo[id]!;
+    if (m === 0) {
+      const i = this.nsec3Search(this.nsec3Owner(key));
+      memo[id] = m = i >= 0 ? i + 1 : -1;
+    }
+    return m > 0 ? this.names.keyOf(this.p.nsec3Order[m - 1]!) : undefined;
+  }
+
+  private nsec3MatchingHash(hashedOwner: string): string | undefined {
+    return this.nsec3Search(hashedOwner) >= 0 ? hashedOwner : undefined;
   }
 
   /** The owner of the NSEC3 that covers `hashedOwner`'s hash (RFC 5155 §7.2.1): the last one below it, wrapping. */

@@ -50,8 +50,10 @@ test('the NSEC3 matching a hash, and the one covering it, wrapping past the last
   const idx = nsec3Zone().dnssec!;
   const owner = (name: string): string => idx.nsec3Owner(keyOf(name));
   const text = (k: string | undefined): string | undefined => (k === undefined ? undefined : keyToText(k).split('.')[0]);
-  assert.equal(text(idx.nsec3Matching(owner('ns1.example.'))), '2t7b4g4vsa5smi47k61mv5bv1a22bojr');
-  assert.equal(idx.nsec3Matching(owner('a.example.')), undefined);
+  // ns1 is a node of the zone (hashed once, then remembered); a.example is not.
+  for (let i = 0; i < 2; i++) assert.equal(text(idx.nsec3Matching(keyOf('ns1.example.'))), '2t7b4g4vsa5smi47k61mv5bv1a22bojr');
+  assert.equal(idx.nsec3Matching(keyOf('a.example.')), undefined);
+  assert.equal(idx.nsec3Matching(keyOf('example.')), '\u00200p9mhaveqvm6t7vbl5lop2u3t2rp3tom\u0007example\u0000');
   // 35mt… lies between 2t7b… and k8ud…; gjeq… too; b4um… also; t644… is past the last (r53b…): the last covers it.
   assert.equal(text(idx.nsec3Covering(owner('a.example.'))), '2t7b4g4vsa5smi47k61mv5bv1a22bojr');
   assert.equal(text(idx.nsec3Covering(owner('ai.example.'))), '2t7b4g4vsa5smi47k61mv5bv1a22bojr');
