@@ -250,7 +250,7 @@ function groupSignatures(t: ZoneTables, count: number): Pick<DnssecParts, 'sigFi
     return { sigFirst, sigCovered: Uint16Array.from(covered), sigStart: Uint32Array.from(start), sigEnd: Uint32Array.from(end), sigData: new Uint8Array(0) };
   }
   // Signatures of one type interleaved with others in the file: copy them together, type by type.
-  const out = Buffer.allocUnsafe(end.reduce((n, e, g) => n + e - start[g]!, 0) || 1);
+  const out = Buffer.allocUnsafeSlow(end.reduce((n, e, g) => n + e - start[g]!, 0));
   const gCovered: number[] = [];
   const gStart: number[] = [];
   const gEnd: number[] = [];
@@ -291,7 +291,9 @@ function nsec3Chain(t: ZoneTables, origin: string): Pick<DnssecParts, 'nsec3Orde
   if (ps < 0) return { nsec3Order: EMPTY_U32, nsec3Param: new Uint8Array(0) };
   const data = t.data;
   const pOff = t.setOffset[ps]! + 2;
-  const param = Buffer.from(data.subarray(pOff, pOff + data.readUInt16BE(pOff - 2)));
+  // Its own memory, not a slice of Node's shared pool: the parts are cloned to other threads.
+  const param = Buffer.allocUnsafeSlow(data.readUInt16BE(pOff - 2));
+  data.copy(param, 0, pOff, pOff + param.length);
   const saltEnd = 5 + param[4]!;
   const ids: number[] = [];
   const labels: string[] = [];
