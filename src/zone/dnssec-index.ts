@@ -7,6 +7,7 @@
 import { hash } from 'node:crypto';
 import { canonicalSortKey, keyToWire } from './name.js';
 import { NameTable } from './name-table.js';
+import { base32HexUpper } from './rdata/presentation.js';
 import { T } from './types.js';
 import { WireRRset, type ZoneTables } from './zone.js';
 
@@ -93,6 +94,16 @@ export class DnssecIndex {
     return out;
   }
 
+  /** The keys of the NSEC owners, in canonical order (zone checks). */
+  nsecOwners(): string[] {
+    return Array.from(this.p.nsecOrder, (id) => this.names.keyOf(id));
+  }
+
+  /** The keys of the NSEC3 owners of the served chain, in hash order (zone checks). */
+  nsec3Owners(): string[] {
+    return Array.from(this.p.nsec3Order, (id) => this.names.keyOf(id));
+  }
+
   /** The owner of the NSEC that covers `key` (RFC 4035 §3.1.3.2): the last owner before it in canonical order. */
   nsecCovering(key: string): string | undefined {
     const order = this.p.nsecOrder;
@@ -116,7 +127,7 @@ export class DnssecIndex {
     const wire = keyToWire(key);
     let h = hash('sha1', salt.length === 0 ? wire : Buffer.concat([wire, salt]), 'buffer');
     for (let i = 0; i < this.iterations; i++) h = hash('sha1', salt.length === 0 ? h : Buffer.concat([h, salt]), 'buffer');
-    const label = base32HexLower(h);
+    const label = base32HexUpper(h, 0, h.length).toLowerCase(); // RFC 5155 §3.3; keys are lower-case
     return String.fromCharCode(label.length) + label + this.origin;
   }
 
@@ -177,25 +188,6 @@ function compareLabel(names: Buffer, off: number, key: string, len: number): num
     if (d !== 0) return d;
   }
   return l - len;
-}
-
-const B32H = '0123456789abcdefghijklmnopqrstuv';
-
-/** RFC 4648 §7 base32hex without padding, lower-case as zone keys are (RFC 5155 §3.3). */
-function base32HexLower(b: Buffer): string {
-  let out = '';
-  let acc = 0;
-  let bits = 0;
-  for (let i = 0; i < b.length; i++) {
-    acc = ((acc << 8) | b[i]!) & 0xfff;
-    bits += 8;
-    while (bits >= 5) {
-      bits -= 5;
-      out += B32H[(acc >> bits) & 31];
-    }
-  }
-  if (bits > 0) out += B32H[(acc << (5 - bits)) & 31];
-  return out;
 }
 
 function buildParts(t: ZoneTables, origin: string): DnssecParts {
