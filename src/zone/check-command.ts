@@ -15,7 +15,7 @@ directory (every <origin>.zone file). Prints "zone NAME/IN: loaded serial N (M r
 good zone and "file:line: message" for each error or warning; exits 1 if any zone has an error.
 A zone with an apex ZONEMD record is verified against it (RFC 8976): a digest mismatch is an error.
 A signed zone's NSEC or NSEC3 chain is checked as dnssec-verify checks it (a break is an error), and
-signatures that have expired or expire soon are reported (warnings).
+signatures that have expired are an error, and those that expire soon a warning.
 
   --origin NAME   the zone's origin (default: the first SOA's owner, else the file name)
   --print         write the zone in canonical presentation form to stdout

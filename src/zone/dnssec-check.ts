@@ -2,8 +2,8 @@
 // its output reaches the POPs: the NSEC chain (RFC 4034 §4.1: every authoritative name, in canonical
 // order, each bitmap listing the name's types) or the NSEC3 chain of the NSEC3PARAM (RFC 5155 §7.1:
 // every authoritative name and empty non-terminal hashed, the hashes linked in order, opt-out
-// allowing insecure delegations to be left out), and signatures near or past their expiry. A break in
-// a chain is an error; a type bitmap that differs from the name's types is a warning (dnssec-verify
+// allowing insecure delegations to be left out), and signatures past (an error) or near (a warning)
+// their expiry. A break in a chain is an error; a type bitmap that differs from the name's types is a warning (dnssec-verify
 // calls it an error, but a record added after signing, as RFC 8976's ZONEMD example is, leaves a
 // zone Knot and BIND serve and validators accept for every other type).
 
@@ -179,7 +179,8 @@ function checkExpiry(zone: Zone, opts: DnssecCheckOptions, out: DnssecProblem[])
   if (first === null) return;
   const when = new Date((opts.now + first.left) * 1000).toISOString().replace('.000Z', 'Z');
   const earliest = `earliest: RRSIG ${typeToText(first.covered)} of ${keyToText(first.owner)}, ${when}`;
-  if (expired > 0) out.push({ owner: first.owner, type: T.RRSIG, message: `${expired} signature${expired === 1 ? ' has' : 's have'} expired (${earliest}): the signer must re-sign the zone`, error: false });
+  // Served, expired signatures make every validating resolver SERVFAIL the zone: a broken zone, so the last good version keeps serving.
+  if (expired > 0) out.push({ owner: first.owner, type: T.RRSIG, message: `${expired} signature${expired === 1 ? ' has' : 's have'} expired (${earliest}): the signer must re-sign the zone`, error: true });
   if (soon > 0) {
     out.push({ owner: first.owner, type: T.RRSIG, message: `${soon} signature${soon === 1 ? '' : 's'} expire within ${opts.expiryWarningDays} days (${expired > 0 ? 'after the expired ones' : earliest})`, error: false });
   }

@@ -1,7 +1,7 @@
 // Checks of signed zones at load (`check` and every reload), as dnssec-verify makes them: zones signed
 // here by dnssec-signzone pass untouched, and each break a signer or a careless edit makes is reported
 // at the line of the record at fault: a broken NSEC chain, a missing NSEC3, an NSEC3PARAM matching no
-// chain; signatures expired or about to expire are warnings.
+// chain, expired signatures; signatures about to expire are a warning.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -98,12 +98,14 @@ test('an NSEC3PARAM that matches no NSEC3 chain is an error at its line', () => 
   assert.match(r.err, new RegExp(`${z.file}:${at}: NSEC3PARAM 1 0 0 AABB matches no NSEC3 record of the zone`));
 });
 
-test('expired and soon-expiring signatures are warnings at the first such RRSIG', () => {
+test('expired signatures are an error, soon-expiring ones a warning, at the first such RRSIG', () => {
   // -P: dnssec-signzone's own verification would reject signatures that have expired.
   const old = signed('nsec', ['-P', '-s', '20200101000000', '-e', '20200201000000']);
   const r = check(old.file);
-  assert.equal(r.code, 0, r.err);
-  assert.match(r.err, new RegExp(`${old.file}:\\d+: \\d+ signatures have expired \\(earliest: RRSIG \\S+ of \\S+, 2020-02-01T00:00:00Z\\): the signer must re-sign the zone \\(warning\\)`));
+  assert.equal(r.code, 1, r.err);
+  assert.match(r.err, new RegExp(`${old.file}:\\d+: \\d+ signatures have expired \\(earliest: RRSIG \\S+ of \\S+, 2020-02-01T00:00:00Z\\): the signer must re-sign the zone\n`));
+  // Judged on a day inside their validity, the same zone loads.
+  assert.ok(loadZoneFile(old.file, old.origin, { now: Date.parse('2020-01-15') / 1000 }).zone !== null);
   const soon = signed('nsec3', ['-e', 'now+259200']);
   const s = check(soon.file);
   assert.equal(s.code, 0, s.err);
