@@ -1,6 +1,7 @@
 // The authoritative answer algorithm (RFC 1034 §4.3.2 with its updates), as a pure function of the zone
 // set and the question. A section pipeline: resolve the name (following CNAME and DNAME), fill the
-// authority section by outcome, then the additional section.
+// authority section by outcome, then the additional section, then for a DO query of a signed zone the
+// DNSSEC step (dnssec.ts: signatures and denial proofs).
 
 import { MAX_NAME_LENGTH, keyIsAtOrBelow, keyToWire, nameKey, parentKey } from '../zone/name.js';
 import { CLASS, T } from '../zone/types.js';
