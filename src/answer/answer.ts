@@ -34,16 +34,14 @@ export function answer(zones: ZoneSet, q: Question): AnswerPlan {
   // RFC 1034 §4.3.2 step 2: not in any zone we serve; we never recurse, so REFUSED with AA clear.
   if (zone === undefined) return emptyPlan('refused', RCODE.REFUSED, false, q.qclass, null);
   const plan = emptyPlan('answer', RCODE.NOERROR, true, CLASS.IN, zone);
-  const trace = newTrace(q.key);
+  const idx = zone.dnssec;
+  // RFC 4035 §3.1: signatures and denial proofs only for a DO query (RFC 3225 §3), only from a signed zone.
+  const trace = q.dnssecOk && idx !== undefined && idx.signed ? newTrace(q.key) : null;
   const r = resolve(zone, q, plan, trace);
   fillAuthority(plan, r);
   fillAdditional(plan, r);
-  const idx = r.zone.dnssec;
-  if (idx !== undefined && idx.signed) {
-    if (q.qtype === T.RRSIG) splitSignatures(plan, r.zone, idx);
-    // RFC 4035 §3.1: signatures and denial proofs only for a DO query (RFC 3225 §3), only from a signed zone.
-    if (q.dnssecOk) addDnssec(plan, r.zone, idx, trace, r.cut);
-  }
+  if (idx !== undefined && idx.signed && q.qtype === T.RRSIG) splitSignatures(plan, zone, idx);
+  if (trace !== null) addDnssec(plan, zone, idx!, trace, r.cut);
   return plan;
 }
 
@@ -63,16 +61,18 @@ function zoneFor(zones: ZoneSet, key: string, qtype: number): Zone | undefined {
 
 /**
  * Step 3 of RFC 1034 §4.3.2, looping over CNAME (step 3a) and DNAME (RFC 6672 §3.2) up to MAX_CHAIN links,
- * within the zone that holds the question name.
+ * within the zone that holds the question name. `trace` (DO queries of signed zones) records what the proofs need.
  */
-function resolve(zone: Zone, q: Question, plan: AnswerPlan, trace: ChainTrace): Resolved {
+function resolve(zone: Zone, q: Question, plan: AnswerPlan, trace: ChainTrace | null): Resolved {
   const qtype = q.qtype;
   let key = q.key;
   const seen: string[] = [];
   for (let hop = 0; ; hop++) {
     const m = lookup(zone, key, qtype);
-    trace.key = key;
-    trace.lastWasWildcard = m.kind === 'wildcard';
+    if (trace !== null) {
+      trace.key = key;
+      trace.lastWasWildcard = m.kind === 'wildcard';
+    }
     let nextKey: string;
     switch (m.kind) {
       case 'cut':
@@ -107,7 +107,7 @@ function resolve(zone: Zone, q: Question, plan: AnswerPlan, trace: ChainTrace): 
         const node = m.node;
         if (m.kind === 'wildcard') {
           plan.wildcard ??= node.key;
-          (trace.wildcards ??= []).push(key, node.key);
+          if (trace !== null) (trace.wildcards ??= []).push(key, node.key);
         }
         if (qtype === T.ANY) {
           const set = pickAny(node);
