@@ -8,7 +8,7 @@ import { CLASS, T } from '../zone/types.js';
 import { NodeFlag, findRRset, type RRset, type Zone, type ZoneNode, type ZoneSet } from '../zone/zone.js';
 import { addDnssec, newTrace, splitSignatures, type ChainTrace } from './dnssec.js';
 import { lookup } from './lookup.js';
-import { RCODE, emptyPlan, planRR, type AnswerPlan, type PlanRR, type Question, type RRdata } from './plan.js';
+import { RCODE, assertNever, emptyPlan, planRR, type AnswerPlan, type PlanRR, type Question, type RRdata } from './plan.js';
 
 /**
  * Longest CNAME/DNAME chain followed. RFC 1034 §3.6.2 asks only that loops be caught; BIND restarts a
@@ -234,8 +234,4 @@ function inAnswer(answer: readonly PlanRR[], key: string, type: number): boolean
 /** The key of a CNAME's or DNAME's target: precomputed for zone data, decoded for synthesized records. */
 function targetKey(set: RRdata): string {
   return set.targets?.[0] ?? nameKey(set.rdatas[0]!);
-}
-
-function assertNever(x: never): never {
-  throw new Error(`unhandled case ${JSON.stringify(x)}`);
 }

@@ -7,7 +7,7 @@ import type { DnssecIndex } from '../zone/dnssec-index.js';
 import { parentKey } from '../zone/name.js';
 import { T } from '../zone/types.js';
 import { WireRRset, findRRset, type Zone, type ZoneNode } from '../zone/zone.js';
-import { planRR, type AnswerPlan, type PlanRR } from './plan.js';
+import { assertNever, planRR, type AnswerPlan, type PlanRR } from './plan.js';
 
 /** What the name resolution met that the proofs depend on (filled by resolve in answer.ts). */
 export interface ChainTrace {
@@ -220,8 +220,4 @@ class Proofs {
     const set = node === undefined ? undefined : findRRset(node, type);
     if (set !== undefined) this.authority.push(planRR(owner, set));
   }
-}
-
-function assertNever(x: never): never {
-  throw new Error(`unhandled case ${JSON.stringify(x)}`);
 }

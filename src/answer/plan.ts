@@ -94,3 +94,8 @@ export function emptyPlan(outcome: Outcome, rcode: number, aa: boolean, rrclass:
 export function planRR(ownerKey: string, set: RRdata, optional = false, ttl = set.ttl): PlanRR {
   return { ownerKey, set, ttl, optional, sigs: null };
 }
+
+/** The exhaustive end of a switch over a union: a case left out fails to compile. */
+export function assertNever(x: never): never {
+  throw new Error(`unhandled case ${JSON.stringify(x)}`);
+}
