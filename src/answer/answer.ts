@@ -1,12 +1,14 @@
 // The authoritative answer algorithm (RFC 1034 §4.3.2 with its updates), as a pure function of the zone
 // set and the question. A section pipeline: resolve the name (following CNAME and DNAME), fill the
-// authority section by outcome, then the additional section.
+// authority section by outcome, then the additional section, then for a DO query of a signed zone the
+// DNSSEC step (dnssec.ts: signatures and denial proofs).
 
 import { MAX_NAME_LENGTH, keyIsAtOrBelow, keyToWire, nameKey, parentKey } from '../zone/name.js';
 import { CLASS, T } from '../zone/types.js';
 import { NodeFlag, findRRset, type RRset, type Zone, type ZoneNode, type ZoneSet } from '../zone/zone.js';
+import { addDnssec, newTrace, splitSignatures, type ChainTrace } from './dnssec.js';
 import { lookup } from './lookup.js';
-import { RCODE, emptyPlan, planRR, type AnswerPlan, type PlanRR, type Question, type RRdata } from './plan.js';
+import { RCODE, assertNever, emptyPlan, planRR, type AnswerPlan, type PlanRR, type Question, type RRdata } from './plan.js';
 
 /**
  * Longest CNAME/DNAME chain followed. RFC 1034 §3.6.2 asks only that loops be caught; BIND restarts a
@@ -32,9 +34,14 @@ export function answer(zones: ZoneSet, q: Question): AnswerPlan {
   // RFC 1034 §4.3.2 step 2: not in any zone we serve; we never recurse, so REFUSED with AA clear.
   if (zone === undefined) return emptyPlan('refused', RCODE.REFUSED, false, q.qclass, null);
   const plan = emptyPlan('answer', RCODE.NOERROR, true, CLASS.IN, zone);
-  const r = resolve(zones, zone, q, plan);
+  const idx = zone.dnssec;
+  // RFC 4035 §3.1: signatures and denial proofs only for a DO query (RFC 3225 §3), only from a signed zone.
+  const trace = q.dnssecOk && idx !== undefined && idx.signed ? newTrace(q.key) : null;
+  const r = resolve(zone, q, plan, trace);
   fillAuthority(plan, r);
   fillAdditional(plan, r);
+  if (idx !== undefined && idx.signed && q.qtype === T.RRSIG) splitSignatures(plan, zone, idx);
+  if (trace !== null) addDnssec(plan, zone, idx!, trace, r.cut);
   return plan;
 }
 
@@ -52,14 +59,20 @@ function zoneFor(zones: ZoneSet, key: string, qtype: number): Zone | undefined {
   return z;
 }
 
-/** Step 3 of RFC 1034 §4.3.2, looping over CNAME (step 3a) and DNAME (RFC 6672 §3.2) up to MAX_CHAIN links. */
-function resolve(zones: ZoneSet, startZone: Zone, q: Question, plan: AnswerPlan): Resolved {
+/**
+ * Step 3 of RFC 1034 §4.3.2, looping over CNAME (step 3a) and DNAME (RFC 6672 §3.2) up to MAX_CHAIN links,
+ * within the zone that holds the question name. `trace` (DO queries of signed zones) records what the proofs need.
+ */
+function resolve(zone: Zone, q: Question, plan: AnswerPlan, trace: ChainTrace | null): Resolved {
   const qtype = q.qtype;
-  let zone = startZone;
   let key = q.key;
   const seen: string[] = [];
   for (let hop = 0; ; hop++) {
     const m = lookup(zone, key, qtype);
+    if (trace !== null) {
+      trace.key = key;
+      trace.lastWasWildcard = m.kind === 'wildcard';
+    }
     let nextKey: string;
     switch (m.kind) {
       case 'cut':
@@ -92,7 +105,10 @@ function resolve(zones: ZoneSet, startZone: Zone, q: Question, plan: AnswerPlan)
       case 'wildcard': {
         // RFC 4592 §2.1.3: a wildcard answer's owner is the name asked (`key`), never `*`.
         const node = m.node;
-        if (m.kind === 'wildcard') plan.wildcard ??= node.key;
+        if (m.kind === 'wildcard') {
+          plan.wildcard ??= node.key;
+          if (trace !== null) (trace.wildcards ??= []).push(key, node.key);
+        }
         if (qtype === T.ANY) {
           const set = pickAny(node);
           if (set === undefined) return nodata(plan, zone);
@@ -118,10 +134,9 @@ function resolve(zones: ZoneSet, startZone: Zone, q: Question, plan: AnswerPlan)
     // RFC 1034 §3.6.2 calls loops an error but prescribes no response: stop at a loop or an overlong chain
     // and answer NOERROR with the chain found, as Knot does (BIND answers SERVFAIL).
     if (hop + 1 >= MAX_CHAIN || seen.includes(nextKey)) return { zone, final: undefined, cut: undefined };
-    const next = zoneFor(zones, nextKey, qtype);
-    // The target is outside every zone we serve: the chain so far is the answer (we never recurse).
-    if (next === undefined) return { zone, final: undefined, cut: undefined };
-    zone = next;
+    // The target lies outside this zone: the chain so far is the answer, even when we serve the target's
+    // zone too, as Knot and BIND answer (the client follows it; with DNSSEC that zone's proofs would be needed).
+    if (!keyIsAtOrBelow(nextKey, zone.origin)) return { zone, final: undefined, cut: undefined };
     key = nextKey;
   }
 }
@@ -219,8 +234,4 @@ function inAnswer(answer: readonly PlanRR[], key: string, type: number): boolean
 /** The key of a CNAME's or DNAME's target: precomputed for zone data, decoded for synthesized records. */
 function targetKey(set: RRdata): string {
   return set.targets?.[0] ?? nameKey(set.rdatas[0]!);
-}
-
-function assertNever(x: never): never {
-  throw new Error(`unhandled case ${JSON.stringify(x)}`);
 }

@@ -27,7 +27,9 @@ function isCut(node: ZoneNode): boolean {
 /** `key` must be at or below `zone.origin`. */
 export function lookup(zone: Zone, key: string, qtype: number): Match {
   const nodes = zone.nodes;
-  const node = nodes.get(key);
+  let node = nodes.get(key);
+  // RFC 5155 §7.2.8: an NSEC3 owner name is not in the zone's name space; it is answered as a name that doesn't exist.
+  if (node !== undefined && zone.dnssec?.nsec3 === true && findRRset(node, T.NSEC3) !== undefined) node = undefined;
   if (node !== undefined && (node.flags & NodeFlag.BelowCut) === 0) {
     // RFC 4035 §3.1.4.1: DS lives on the parent side of the cut, so it is answered here, not referred.
     if (isCut(node) && qtype !== T.DS) return { kind: 'cut', node };

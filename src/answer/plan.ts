@@ -53,6 +53,11 @@ export interface PlanRR {
   readonly ttl: number;
   /** Optional data may be left out when the response doesn't fit; required data sets TC instead (RFC 2181 §9). */
   readonly optional: boolean;
+  /**
+   * The RRSIGs covering the RRset, for a DO query of a signed zone, written right after it with the same
+   * owner and TTL: one unit for truncation, kept or dropped together (RFC 4035 §3.1.1).
+   */
+  readonly sigs: RRdata | null;
 }
 
 export interface AnswerPlan {
@@ -78,7 +83,7 @@ export interface Question {
   key: string;
   qtype: number;
   qclass: number;
-  /** The DO bit (RFC 3225); RRSIGs will be added when signed zones are served. */
+  /** The DO bit (RFC 3225): a signed zone's answers then carry RRSIGs and denial proofs (RFC 4035 §3.1). */
   dnssecOk: boolean;
 }
 
@@ -87,5 +92,10 @@ export function emptyPlan(outcome: Outcome, rcode: number, aa: boolean, rrclass:
 }
 
 export function planRR(ownerKey: string, set: RRdata, optional = false, ttl = set.ttl): PlanRR {
-  return { ownerKey, set, ttl, optional };
+  return { ownerKey, set, ttl, optional, sigs: null };
+}
+
+/** The exhaustive end of a switch over a union: a case left out fails to compile. */
+export function assertNever(x: never): never {
+  throw new Error(`unhandled case ${JSON.stringify(x)}`);
 }

@@ -104,6 +104,8 @@ export interface ZoneSyncConfig {
   settleMs: number;
   /** Every this many ms the zone files are hashed and compared to what is served; 0 turns it off. */
   rescanMs: number;
+  /** Warn when a signed zone loaded has signatures expiring within this many days (expired ones reject it). */
+  signatureWarningDays: number;
 }
 
 /** Values given on the command line; each replaces the config file's. */
@@ -267,6 +269,7 @@ function readZoneSync(z: ConfigReader): ZoneSyncConfig {
     maxZoneLoss: z.number('max_zone_loss', 0.5, 0, 1),
     settleMs: Math.round(z.number('settle_time', 1, 0, 60) * 1000),
     rescanMs: Math.round(z.number('rescan_interval', 60, 0, 86400) * 1000),
+    signatureWarningDays: z.int('signature_warning_days', 7, 0, 3650),
   };
   z.done();
   return out;

@@ -11,6 +11,8 @@ export interface LoadJob {
   file: string;
   /** Versions already seen (served, or tried and not served): when the files still hash to one of them, nothing is parsed. */
   known: { sha256: string; files: string[] }[];
+  /** Warn of signatures expiring within this many days (the loader's default when absent). */
+  signatureWarningDays?: number | undefined;
 }
 
 export type LoadOutcome =
@@ -28,7 +30,7 @@ export type LoadOutcome =
 
 export function runLoadJob(job: LoadJob): LoadOutcome {
   for (const k of job.known) if (hashFiles(k.files) === k.sha256) return { kind: 'unchanged', sha256: k.sha256 };
-  const r = loadZoneFile(job.file, job.origin);
+  const r = loadZoneFile(job.file, job.origin, job.signatureWarningDays === undefined ? {} : { expiryWarningDays: job.signatureWarningDays });
   const warnings = r.warnings.map(formatDiagnostic);
   if (r.zone === null || !(r.zone instanceof CompactZone)) {
     const errors = r.errors.length > 0 ? r.errors.map(formatDiagnostic) : [`${job.file}:1: zone did not compile`];

@@ -39,6 +39,7 @@ export async function startZoneSync(cfg: ServerConfig, log: Logger, changed: (or
     files: cfg.zoneFiles,
     policy: { serialPolicy: cfg.zoneSync.serialPolicy, maxRecordLoss: cfg.zoneSync.maxRecordLoss, maxZoneLoss: cfg.zoneSync.maxZoneLoss },
     settleMs: cfg.zoneSync.settleMs,
+    signatureWarningDays: cfg.zoneSync.signatureWarningDays,
     loader,
     log: slog,
     events: { changed, status: (s, e) => metrics.update(s, e) },

@@ -3,7 +3,7 @@
 // would exceed the limit, optional data goes first and TC is set only when required data doesn't fit
 // (RFC 2181 §9, RFC 9471 §3).
 
-import type { AnswerPlan, PlanRR } from '../answer/plan.js';
+import type { AnswerPlan, RRdata } from '../answer/plan.js';
 import { WireRRset } from '../zone/zone.js';
 import { T } from '../zone/types.js';
 import { CompressionTable } from './compress.js';
@@ -139,10 +139,16 @@ export class ResponseWriter {
           continue;
         }
         const start = this.pos;
-        const end = this.writeRRset(start, rr, rrclass, qkey);
+        let end = this.writeRRset(start, rr.ownerKey, rr.set, rr.ttl, rrclass, qkey);
+        let written = this.written;
+        // An RRset and its signatures are one unit: both fit, or neither is written (RFC 4035 §3.1.1).
+        if (rr.sigs !== null && end <= limit) {
+          end = this.writeRRset(end, rr.ownerKey, rr.sigs, rr.ttl, rrclass, qkey);
+          written += this.written;
+        }
         if (end <= limit) {
           this.pos = end;
-          this.counts[s] += this.written;
+          this.counts[s] += written;
           if (rr.optional && s === 1) this.optionalAuthorityWritten = true;
           continue;
         }
@@ -154,10 +160,9 @@ export class ResponseWriter {
     return Pass.Ok;
   }
 
-  /** Writes every record of `rr` from `pos`; returns the end and leaves the record count in `written`. */
-  private writeRRset(pos: number, rr: PlanRR, rrclass: number, qkey: string): number {
+  /** Writes every record of `set` from `pos`; returns the end and leaves the record count in `written`. */
+  private writeRRset(pos: number, ownerKey: string, set: RRdata, ttl: number, rrclass: number, qkey: string): number {
     const buf = this.buf;
-    const set = rr.set;
     // Zone RRsets are views of the zone's `[RDLENGTH][RDATA]...` bytes: copied without decoding.
     const zoneSet = set instanceof WireRRset ? set : null;
     const rdatas = zoneSet === null ? set.rdatas : null;
@@ -167,11 +172,10 @@ export class ResponseWriter {
     // the first one got), which is what compressing it again would give, without the search.
     let ownerPointer = -1;
     const type = set.type;
-    const ttl = rr.ttl;
     for (let p = zoneSet === null ? 0 : zoneSet.start; zoneSet === null ? count < n : p < zoneSet.end; count++) {
       if (ownerPointer < 0) {
         const ownerAt = pos;
-        pos = this.writeOwner(pos, rr.ownerKey, qkey);
+        pos = this.writeOwner(pos, ownerKey, qkey);
         if (pos - ownerAt === 2 && buf[ownerAt]! >= 0xc0) ownerPointer = ((buf[ownerAt]! & 0x3f) << 8) | buf[ownerAt + 1]!;
         else if (ownerAt <= 0x3fff) ownerPointer = ownerAt;
       } else {

@@ -8,16 +8,19 @@ import { formatDiagnostic } from './parser.js';
 import { loadZoneDir, loadZoneFile, type LoadResult } from './loader.js';
 import { printZone } from './print.js';
 
-const HELP = `usage: anycast-dns check FILE|DIR [--origin NAME] [--print] [--quiet]
+const HELP = `usage: anycast-dns check FILE|DIR [--origin NAME] [--print] [--quiet] [--expiry-warning-days N]
 
 Validates zone files as the server would load them. A directory is checked as the server's zones
 directory (every <origin>.zone file). Prints "zone NAME/IN: loaded serial N (M records)" for each
 good zone and "file:line: message" for each error or warning; exits 1 if any zone has an error.
 A zone with an apex ZONEMD record is verified against it (RFC 8976): a digest mismatch is an error.
+A signed zone's NSEC or NSEC3 chain is checked as dnssec-verify checks it (a break is an error), and
+signatures that have expired are an error, and those that expire soon a warning.
 
   --origin NAME   the zone's origin (default: the first SOA's owner, else the file name)
   --print         write the zone in canonical presentation form to stdout
-  --quiet         print errors only`;
+  --quiet         print errors only
+  --expiry-warning-days N   warn of signatures expiring within N days (default 7)`;
 
 export async function runCheck(argv: string[]): Promise<number> {
   let args;
@@ -25,7 +28,13 @@ export async function runCheck(argv: string[]): Promise<number> {
     args = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { origin: { type: 'string' }, print: { type: 'boolean' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        origin: { type: 'string' },
+        print: { type: 'boolean' },
+        quiet: { type: 'boolean' },
+        'expiry-warning-days': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
     });
   } catch (e) {
     throw new UsageError(`check: ${(e as Error).message}`);
@@ -44,7 +53,10 @@ export async function runCheck(argv: string[]): Promise<number> {
     return 1;
   }
   if (isDir && args.values.origin) throw new UsageError('check: --origin applies to a single file');
-  const results: LoadResult[] = isDir ? loadZoneDir(target).results : [loadZoneFile(target, args.values.origin)];
+  const days = args.values['expiry-warning-days'];
+  if (days !== undefined && !/^\d{1,4}$/.test(days)) throw new UsageError(`check: --expiry-warning-days expects a number of days, not "${days}"`);
+  const opts = days === undefined ? {} : { expiryWarningDays: Number(days) };
+  const results: LoadResult[] = isDir ? loadZoneDir(target, opts).results : [loadZoneFile(target, args.values.origin, opts)];
   if (isDir && results.length === 0) {
     process.stderr.write(`${target}: no zone files (<origin>.zone)\n`);
     return 1;

@@ -9,6 +9,7 @@ import { lex } from './lexer.js';
 import { keyToText, nameFromText, nameKey, NameError } from './name.js';
 import { ZoneParser, type Diagnostic, type RecordSink } from './parser.js';
 import { T } from './types.js';
+import { checkDnssec, type DnssecProblem } from './dnssec-check.js';
 import { verifyZonemd, type ZonemdResult } from './zonemd.js';
 import { ZoneSet, type Zone } from './zone.js';
 
@@ -30,7 +31,17 @@ export interface LoadResult {
   warnings: Diagnostic[];
 }
 
-function load(origin: string, file: string, run: (parser: ZoneParser) => void, zoneDir: string, text?: string): LoadResult {
+export interface LoadOptions {
+  /** The time signatures are judged against, in seconds since 1970 (now by default). */
+  now?: number;
+  /** Warn of signatures that expire within this many days (7 by default). */
+  expiryWarningDays?: number;
+}
+
+/** At most this many DNSSEC problems are reported one by one (a broken signer breaks every name). */
+const MAX_DNSSEC_REPORTS = 50;
+
+function load(origin: string, file: string, run: (parser: ZoneParser) => void, zoneDir: string, text: string | undefined, opts: LoadOptions): LoadResult {
   const errors: Diagnostic[] = [];
   const warnings: Diagnostic[] = [];
   const files: string[] = [];
@@ -70,24 +81,58 @@ function load(origin: string, file: string, run: (parser: ZoneParser) => void, z
       warnings.push({ ...at, message: `ZONEMD not verified: ${zonemd.message}` });
     }
   }
+  if (zone !== null && errors.length === 0) {
+    const problems = checkDnssec(zone, { now: opts.now ?? Math.floor(Date.now() / 1000), expiryWarningDays: opts.expiryWarningDays ?? 7 });
+    if (problems.length > 0) reportDnssec(problems, file, run, originWire, zoneDir, errors, warnings);
+  }
   return { file, files, sha256: digest.digest('hex'), origin: keyToText(originKey), zone: errors.length === 0 ? zone : null, zonemd, errors, warnings };
 }
 
+/**
+ * Reports DNSSEC problems at the lines of the records at fault. The compiled zone keeps no line
+ * numbers, so the file is read again to find them: only when there is something to report.
+ */
+function reportDnssec(
+  problems: DnssecProblem[],
+  file: string,
+  run: (parser: ZoneParser) => void,
+  originWire: Buffer,
+  zoneDir: string,
+  errors: Diagnostic[],
+  warnings: Diagnostic[],
+): void {
+  const shown = problems.slice(0, MAX_DNSSEC_REPORTS);
+  const at = new Map<DnssecProblem, { file: string; line: number }>();
+  const sink: RecordSink = {
+    add(owner, type, _ttl, _rdata, f, line) {
+      for (const p of shown) {
+        if (at.has(p)) continue;
+        // An empty non-terminal (type -1) is found at the first name below it.
+        if (p.type < 0 ? owner.endsWith(p.owner) : owner === p.owner && type === p.type) at.set(p, { file: f, line });
+      }
+    },
+  };
+  run(new ZoneParser({ origin: originWire, zoneDir, errors: [], warnings: [] }, sink));
+  for (const p of shown) (p.error ? errors : warnings).push({ ...(at.get(p) ?? { file, line: 0 }), message: p.message });
+  const more = problems.length - shown.length;
+  if (more > 0) (problems.slice(shown.length).some((p) => p.error) ? errors : warnings).push({ file, line: 0, message: `and ${more} more DNSSEC problems` });
+}
+
 /** Loads a zone from master-file text (tests, tools). $INCLUDE resolves against `zoneDir`. */
-export function loadZoneText(text: string, origin: string, file = '<text>', zoneDir = process.cwd()): LoadResult {
-  return load(origin, file, (p) => p.parseText(text, file), zoneDir, text);
+export function loadZoneText(text: string, origin: string, file = '<text>', zoneDir = process.cwd(), opts: LoadOptions = {}): LoadResult {
+  return load(origin, file, (p) => p.parseText(text, file), zoneDir, text, opts);
 }
 
 /**
  * Loads a zone file. The origin is, in order: the one given, the owner of the file's first SOA
  * when it is written absolute, or the one the file name declares (`<origin>.zone`).
  */
-export function loadZoneFile(path: string, origin?: string): LoadResult {
+export function loadZoneFile(path: string, origin?: string, opts: LoadOptions = {}): LoadResult {
   const o = origin ?? inferOrigin(path);
   if (o === null) {
     return { file: path, files: [], sha256: '', origin: '', zone: null, errors: [{ file: path, line: 1, message: 'cannot tell the zone origin: give --origin' }], warnings: [] };
   }
-  return load(o, path, (p) => p.parseFile(path), dirname(resolve(path)));
+  return load(o, path, (p) => p.parseFile(path), dirname(resolve(path)), undefined, opts);
 }
 
 /** The origin a file implies: its first SOA's absolute owner (after any $ORIGIN), else its file name. */
@@ -121,13 +166,13 @@ export function inferOrigin(path: string): string | null {
 }
 
 /** Loads every `<origin>.zone` file of a directory; zones with errors are left out of the set. */
-export function loadZoneDir(dir: string): { zones: ZoneSet; results: LoadResult[] } {
+export function loadZoneDir(dir: string, opts: LoadOptions = {}): { zones: ZoneSet; results: LoadResult[] } {
   const results: LoadResult[] = [];
   const zones = new Map<string, Zone>();
   for (const name of readdirSync(dir).sort()) {
     const origin = originFromFileName(name);
     if (origin === null) continue;
-    const r = loadZoneFile(join(dir, name), origin);
+    const r = loadZoneFile(join(dir, name), origin, opts);
     results.push(r);
     if (r.zone) {
       if (zones.has(r.zone.origin)) {

@@ -4,6 +4,7 @@
 
 import { keyToText, keyToWire, nameKey, parentKey } from './name.js';
 import { NameTable, type NameTableParts } from './name-table.js';
+import { DnssecIndex, type DnssecParts } from './dnssec-index.js';
 
 export const enum NodeFlag {
   /** The zone apex. */
@@ -116,6 +117,8 @@ export interface Zone {
   readonly recordCount: number;
   /** The file the zone was read from. */
   readonly file: string;
+  /** Signatures by covered type and the NSEC/NSEC3 chains in order, for DO queries (absent: serve no DNSSEC). */
+  readonly dnssec?: DnssecIndex;
 }
 
 export function findRRset(node: ZoneNode, type: number): RRset | undefined {
@@ -147,6 +150,7 @@ export interface ZoneParts {
   setTtl: Uint32Array;
   setOffset: Uint32Array;
   data: Uint8Array;
+  dnssec: DnssecParts;
 }
 
 /**
@@ -162,11 +166,13 @@ export class CompactZone implements Zone, NodeTable {
   readonly soa: RRset;
   readonly serial: number;
   readonly negativeTtl: number;
+  readonly dnssec: DnssecIndex;
   constructor(
     readonly origin: string,
     private readonly t: ZoneTables,
     readonly recordCount: number,
     readonly file: string,
+    dnssec?: DnssecParts,
   ) {
     this.originText = keyToText(origin);
     this.apex = this.get(origin)!;
@@ -174,6 +180,8 @@ export class CompactZone implements Zone, NodeTable {
     const soaData = this.soa.rdatas[0]!;
     this.serial = soaData.readUInt32BE(soaData.length - 20);
     this.negativeTtl = Math.min(this.soa.ttl, soaData.readUInt32BE(soaData.length - 4));
+    // Derived at load (here, where the zone is compiled), and carried in parts() to the threads that serve it.
+    this.dnssec = dnssec === undefined ? DnssecIndex.build(t, origin) : DnssecIndex.fromParts(dnssec, t, origin);
   }
 
   /**
@@ -193,6 +201,7 @@ export class CompactZone implements Zone, NodeTable {
       setTtl: t.setTtl,
       setOffset: t.setOffset,
       data: t.data,
+      dnssec: this.dnssec.parts(),
     };
   }
 
@@ -207,7 +216,7 @@ export class CompactZone implements Zone, NodeTable {
       setOffset: p.setOffset,
       data,
     };
-    return new CompactZone(p.origin, tables, p.recordCount, p.file);
+    return new CompactZone(p.origin, tables, p.recordCount, p.file, p.dnssec);
   }
 
   get nodes(): NodeTable {

@@ -1,4 +1,4 @@
-// CNAME (RFC 1034 §4.3.2 step 3a): chased through the zones we serve, loops and long chains cut.
+// CNAME (RFC 1034 §4.3.2 step 3a): chased within the zone that holds it, loops and long chains cut.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { MAX_CHAIN } from '../../src/answer/answer.js';
@@ -64,21 +64,21 @@ test('cname: chains, loops, other zones, referrals', () => {
       authority: [SOA],
     },
     {
-      name: 'followed into another zone we serve',
+      // Knot and BIND stop at the edge of the zone holding the CNAME, even when they serve the target's zone.
+      name: 'not followed into another zone we serve',
       qname: 'other.example',
       qtype: 'A',
       rcode: 0,
       aa: true,
-      answer: ['other.example. 3600 IN CNAME www.example.org.', 'www.example.org. 60 IN A 198.51.100.80'],
+      answer: ['other.example. 3600 IN CNAME www.example.org.'],
     },
     {
-      name: 'NODATA in the other zone carries that zone\'s SOA',
+      name: 'the other zone\'s NODATA is not looked at either',
       qname: 'other.example',
       qtype: 'AAAA',
       rcode: 0,
       aa: true,
       answer: ['other.example. 3600 IN CNAME www.example.org.'],
-      authority: ['example.org. 30 IN SOA ns1.example. host.example. 1 7200 3600 1209600 30'],
     },
     { name: 'target outside our zones', qname: 'gone.example', qtype: 'A', rcode: 0, aa: true, answer: ['gone.example. 3600 IN CNAME www.example.net.'] },
     {

@@ -93,7 +93,9 @@ export function renderRdata(type: number, rdata: Buffer): string {
 export function rrsetLines(records: readonly WireRecord[]): string[] {
   const sets = new Map<string, { ttls: Set<number>; rdatas: Set<string> }>();
   for (const r of records) {
-    const key = `${r.name.toLowerCase()} ${className(r.class)} ${typeName(r.type)}`;
+    // RRSIGs of different covered types are compared apart, each with the RRset it signs (RFC 4035 §3.1.1).
+    const covered = r.type === 46 && r.rdata.length >= 2 ? ` ${r.rdata.readUInt16BE(0)}` : '';
+    const key = `${r.name.toLowerCase()} ${className(r.class)} ${typeName(r.type)}${covered}`;
     let set = sets.get(key);
     if (!set) sets.set(key, (set = { ttls: new Set(), rdatas: new Set() }));
     set.ttls.add(r.ttl);
@@ -101,7 +103,7 @@ export function rrsetLines(records: readonly WireRecord[]): string[] {
   }
   const lines: string[] = [];
   for (const [key, { ttls, rdatas }] of sets) {
-    const [owner, rest] = [key.slice(0, key.indexOf(' ')), key.slice(key.indexOf(' ') + 1)];
+    const [owner, rest] = [key.slice(0, key.indexOf(' ')), key.slice(key.indexOf(' ') + 1).replace(/^(\S+ RRSIG) \d+$/, '$1')];
     lines.push(`${owner} ${[...ttls].sort((a, b) => a - b).join(',')} ${rest} ${[...rdatas].sort().join(' | ')}`);
   }
   return lines.sort();
@@ -128,12 +130,12 @@ export function normaliseResponse(m: WireMessage): NormalResponse {
   };
 }
 
-/** The RRset lines minus the records DNSSEC adds for a DO query (RRSIG, NSEC, NSEC3; DS in a referral). */
-export function withoutDnssec(lines: readonly string[], dropDs: boolean): string[] {
-  return lines.filter((l) => {
-    const type = l.split(' ')[3];
-    return !(type === 'RRSIG' || type === 'NSEC' || type === 'NSEC3' || (dropDs && type === 'DS'));
-  });
+/** The type a line's records are data of: the covered type for an RRSIG line (RFC 4034 §3.1.1), else its own. */
+export function dataType(line: string): string {
+  const f = line.split(' ');
+  if (f[3] !== 'RRSIG') return f[3]!;
+  const hex = f[4] === '\\#' ? f[6] : undefined;
+  return hex === undefined ? 'RRSIG' : typeName(parseInt(hex.slice(0, 4), 16));
 }
 
 export function headerLine(r: NormalResponse): string {

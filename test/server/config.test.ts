@@ -163,6 +163,7 @@ describe('loadServerConfig', () => {
     ['rrl: { exempt: ["192.0.2.0/33"] }', 'config: rrl.exempt[0]: "192.0.2.0/33" is not an address'],
     ['rrl: { table_size: 10 }', 'config: rrl.table_size: 10 is out of range'],
     ['rrl: { rate: 5 }', 'config: rrl.rate: unknown key'],
+    ['zone_sync: { signature_warning_days: -1 }', 'config: zone_sync.signature_warning_days: -1 is out of range 0..3650'],
     ['cookies: { secret: "abc" }', 'config: cookies.secret: expected 32 hex digits'],
     ['cookies: { secret_previous: "0123456789abcdef0123456789abcdef" }', 'config: cookies.secret_previous: needs cookies.secret too'],
   ];
