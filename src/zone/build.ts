@@ -113,7 +113,7 @@ export class ZoneBuilder implements RecordSink {
     const chunk = this.chunks[this.chunks.length - 1]!;
     this.recOffset[i] = (this.chunks.length - 1) * CHUNK_SIZE + this.chunkUsed;
     chunk.writeUInt16BE(rdata.length, this.chunkUsed);
-    rdata.copy(chunk, this.chunkUsed + 2);
+    chunk.set(rdata, this.chunkUsed + 2);
     this.chunkUsed += need;
     this.dataLength += need;
   }

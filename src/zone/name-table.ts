@@ -1,8 +1,10 @@
 // A set of names numbered 0..count-1, held as lower-cased wire bytes in one arena with an
 // open-addressing hash index in a typed array. A million names cost a few dozen megabytes and, unlike
-// a Map of strings, nothing the garbage collector has to visit one by one.
+// a Map of strings, nothing the garbage collector has to visit one by one. Each index slot keeps the
+// name's hash beside its id: a probe that meets another name is rejected without reading the arena
+// (at a million names every such read is a cache miss), and growing the index rehashes nothing.
 
-const EMPTY = 0; // slots hold id + 1
+const EMPTY = 0; // ids are stored + 1
 
 /** FNV-1a over the octets of a key (latin1: one char, one octet). */
 export function hashKey(key: string): number {
@@ -21,6 +23,7 @@ export interface NameTableParts {
   names: Uint8Array;
   offsets: Uint32Array;
   count: number;
+  /** The index: pairs of (hash, id + 1). */
   slots: Int32Array;
 }
 
@@ -29,7 +32,9 @@ export class NameTable {
   names: Buffer;
   offsets: Uint32Array;
   count = 0;
+  /** Slot `s` is `slots[2s]` (the name's hash) and `slots[2s + 1]` (its id + 1, or EMPTY). */
   private slots: Int32Array;
+  /** Slots - 1 (a power of two minus one). */
   private mask: number;
 
   /** The table's state as plain arrays, to hand to another thread or process (see fromParts). */
@@ -44,7 +49,7 @@ export class NameTable {
     t.offsets = p.offsets;
     t.count = p.count;
     t.slots = p.slots;
-    t.mask = p.slots.length - 1;
+    t.mask = (p.slots.length >> 1) - 1;
     return t;
   }
 
@@ -53,7 +58,7 @@ export class NameTable {
     this.offsets = new Uint32Array(expected + 1);
     let size = 1024;
     while (size < expected * 2) size *= 2;
-    this.slots = new Int32Array(size);
+    this.slots = new Int32Array(size * 2);
     this.mask = size - 1;
   }
 
@@ -63,54 +68,56 @@ export class NameTable {
    * an allocation per lookup.
    */
   find(key: string): number {
-    const names = this.names;
-    const offsets = this.offsets;
-    const len = key.length;
-    for (let s = hashKey(key) & this.mask; ; s = (s + 1) & this.mask) {
-      const v = this.slots[s]!;
-      if (v === EMPTY) return -1;
-      const id = v - 1;
-      const off = offsets[id]!;
-      if (offsets[id + 1]! - off !== len) continue;
-      let i = 0;
-      while (i < len && names[off + i] === key.charCodeAt(i)) i++;
-      if (i === len) return id;
-    }
+    const s = this.probe(key, hashKey(key) | 0);
+    return this.slots[s + 1]! - 1;
   }
 
   /** The id of the name in `buf[start, end)`, or -1. */
   findBytes(buf: Uint8Array, start: number, end: number): number {
+    const hash = hashBytes(buf, start, end) | 0;
     const names = this.names;
     const offsets = this.offsets;
+    const slots = this.slots;
+    const mask = this.mask;
     const len = end - start;
-    for (let s = hashBytes(buf, start, end) & this.mask; ; s = (s + 1) & this.mask) {
-      const v = this.slots[s]!;
+    for (let s = hash & mask; ; s = (s + 1) & mask) {
+      const v = slots[2 * s + 1]!;
       if (v === EMPTY) return -1;
-      const id = v - 1;
-      const off = offsets[id]!;
-      if (offsets[id + 1]! - off !== len) continue;
+      if (slots[2 * s] !== hash) continue;
+      const off = offsets[v - 1]!;
+      if (offsets[v]! - off !== len) continue;
       let i = 0;
       while (i < len && names[off + i] === buf[start + i]) i++;
-      if (i === len) return id;
+      if (i === len) return v - 1;
     }
   }
 
   /** The id of `key`, added if new. */
   insert(key: string): number {
-    const found = this.find(key);
-    if (found >= 0) return found;
-    const id = this.append(key.length);
-    this.names.write(key, this.offsets[id]!, 'latin1');
-    this.index(id, hashKey(key));
+    const hash = hashKey(key) | 0;
+    let s = this.probe(key, hash);
+    const found = this.slots[s + 1]!;
+    if (found !== EMPTY) return found - 1;
+    const len = key.length;
+    const id = this.append(len);
+    const names = this.names;
+    for (let i = 0, off = this.offsets[id]!; i < len; i++) names[off + i] = key.charCodeAt(i);
+    if (this.grown()) s = this.emptySlot(hash);
+    this.slots[s] = hash;
+    this.slots[s + 1] = id + 1;
     return id;
   }
 
   /** Adds the name in `buf[start, end)`, which must not be present yet (see findBytes); returns its id. */
   insertNewBytes(buf: Uint8Array, start: number, end: number): number {
+    const hash = hashBytes(buf, start, end) | 0;
     const id = this.append(end - start);
     // `buf` may be this table's own arena, which append may just have replaced: copy from the source given.
     this.names.set(buf.subarray(start, end), this.offsets[id]!);
-    this.index(id, hashBytes(buf, start, end));
+    this.grown();
+    const s = this.emptySlot(hash);
+    this.slots[s] = hash;
+    this.slots[s + 1] = id + 1;
     return id;
   }
 
@@ -119,6 +126,31 @@ export class NameTable {
     return this.names.toString('latin1', this.offsets[id]!, this.offsets[id + 1]!);
   }
 
+  /** Where `key` is in `slots` (the index of its hash), or the empty slot where it would go. */
+  private probe(key: string, hash: number): number {
+    const names = this.names;
+    const offsets = this.offsets;
+    const slots = this.slots;
+    const mask = this.mask;
+    const len = key.length;
+    for (let s = hash & mask; ; s = (s + 1) & mask) {
+      const v = slots[2 * s + 1]!;
+      if (v === EMPTY) return 2 * s;
+      if (slots[2 * s] !== hash) continue;
+      const off = offsets[v - 1]!;
+      if (offsets[v]! - off !== len) continue;
+      let i = 0;
+      while (i < len && names[off + i] === key.charCodeAt(i)) i++;
+      if (i === len) return 2 * s;
+    }
+  }
+
+  /** The first empty slot for `hash` (the name is known to be absent). */
+  private emptySlot(hash: number): number {
+    let s = hash & this.mask;
+    while (this.slots[2 * s + 1] !== EMPTY) s = (s + 1) & this.mask;
+    return 2 * s;
+  }
 
   private append(len: number): number {
     const id = this.count;
@@ -135,22 +167,23 @@ export class NameTable {
     }
     this.offsets[id + 1] = off + len;
     this.count = id + 1;
-    if (this.count * 2 > this.slots.length) this.rehash();
     return id;
   }
 
-  private index(id: number, hash: number): void {
-    let s = hash & this.mask;
-    while (this.slots[s] !== EMPTY) s = (s + 1) & this.mask;
-    this.slots[s] = id + 1;
-  }
-
-  /** Doubles the index; load stays under one half so probes stay short. */
-  private rehash(): void {
-    const size = this.slots.length * 2;
-    this.slots = new Int32Array(size);
+  /** Doubles the index when the names fill half its slots, so probes stay short; says whether it did. */
+  private grown(): boolean {
+    if (this.count * 2 <= this.mask + 1) return false;
+    const old = this.slots;
+    const size = (this.mask + 1) * 2;
+    this.slots = new Int32Array(size * 2);
     this.mask = size - 1;
-    // The newest name is indexed by the caller.
-    for (let id = 0; id < this.count - 1; id++) this.index(id, hashBytes(this.names, this.offsets[id]!, this.offsets[id + 1]!));
+    // Every name already indexed moves by its stored hash; the newest is indexed by the caller.
+    for (let o = 0; o < old.length; o += 2) {
+      if (old[o + 1] === EMPTY) continue;
+      const s = this.emptySlot(old[o]!);
+      this.slots[s] = old[o]!;
+      this.slots[s + 1] = old[o + 1]!;
+    }
+    return true;
   }
 }
