@@ -4,7 +4,7 @@
 // node flags once and lays everything out as a CompactZone.
 
 import { keyIsAtOrBelow, keyToText, nameKey } from './name.js';
-import { NameTable } from './name-table.js';
+import { NameCollector, type NameTable } from './name-table.js';
 import type { Diagnostic, RecordSink } from './parser.js';
 import { canonicalRdata } from './rdata/walk.js';
 import { descriptorFor, typeToText } from './rdata/table.js';
@@ -13,6 +13,9 @@ import { CompactZone, NodeFlag, type Zone } from './zone.js';
 
 /** Size of the chunks records are collected in: any RDATA (at most 65535 octets) fits one. */
 const CHUNK_SIZE = 1 << 20;
+
+/** Up to this many octets a loop copies faster than TypedArray.set (most RDATA: A, AAAA, short names). */
+const SHORT_COPY = 16;
 
 /** RRset types that may share a name with a CNAME (RFC 2181 §10.1, RFC 4035 §2.5). */
 function mayCoexistWithCname(type: number): boolean {
@@ -45,7 +48,9 @@ function grow<A extends Uint8Array | Uint16Array | Uint32Array | Int32Array>(a: 
 }
 
 export class ZoneBuilder implements RecordSink {
-  private readonly names = new NameTable(4096);
+  /** Owners as records arrive; indexed into `names` when the zone is compiled. */
+  private owners: NameCollector | null = new NameCollector();
+  private names!: NameTable;
   private readonly originKey: string;
   private readonly apexId: number;
   /** Per record, in file order: owner id, type, TTL, where its `[RDLENGTH][RDATA]` starts, line, file. */
@@ -79,7 +84,7 @@ export class ZoneBuilder implements RecordSink {
     private readonly warnings: Diagnostic[],
   ) {
     this.originKey = nameKey(origin);
-    this.apexId = this.names.insert(this.originKey);
+    this.apexId = this.owners!.add(this.originKey);
   }
 
   add(owner: string, type: number, ttl: number, rdata: Buffer, file: string, line: number): void {
@@ -89,7 +94,7 @@ export class ZoneBuilder implements RecordSink {
     }
     if (owner !== this.lastOwner) {
       this.lastOwner = owner;
-      this.lastOwnerId = this.names.insert(owner);
+      this.lastOwnerId = this.owners!.add(owner);
     }
     const i = this.n++;
     if (i === this.recNode.length) {
@@ -113,7 +118,8 @@ export class ZoneBuilder implements RecordSink {
     const chunk = this.chunks[this.chunks.length - 1]!;
     this.recOffset[i] = (this.chunks.length - 1) * CHUNK_SIZE + this.chunkUsed;
     chunk.writeUInt16BE(rdata.length, this.chunkUsed);
-    chunk.set(rdata, this.chunkUsed + 2);
+    if (rdata.length > SHORT_COPY) chunk.set(rdata, this.chunkUsed + 2);
+    else for (let k = 0, at = this.chunkUsed + 2; k < rdata.length; k++) chunk[at + k] = rdata[k]!;
     this.chunkUsed += need;
     this.dataLength += need;
   }
@@ -159,6 +165,7 @@ export class ZoneBuilder implements RecordSink {
    * tree (ENTs, flags) exists.
    */
   private compile(): Zone | null {
+    this.indexOwners();
     const sets = this.buildRRsets(this.groupByNameAndType());
     this.releaseRecords();
     if (!this.checkApex(sets)) return null;
@@ -186,6 +193,15 @@ export class ZoneBuilder implements RecordSink {
     );
   }
 
+  /** The table of owner names, each record pointing at its owner's id in it. */
+  private indexOwners(): void {
+    const { names, idOf } = this.owners!.table();
+    this.owners = null;
+    this.names = names;
+    // Records point at collector entries; entries of a repeated owner become that owner's one id.
+    if (names.count < idOf.length) for (let i = 0; i < this.n; i++) this.recNode[i] = idOf[this.recNode[i]!]!;
+  }
+
   /**
    * One RRset per name and type, from the records in grouped order, with the checks that need all
    * of a name's records: duplicates dropped (a warning), a second record of a singleton type and
@@ -207,6 +223,7 @@ export class ZoneBuilder implements RecordSink {
       kept: 0,
       nsRecords: new Map(),
     };
+    const copy = new RunCopy(this.chunks, sets.data);
     for (let node = 0; node < recordNodes; node++) {
       sets.firstSet[node] = sets.count;
       let firstCname = -1;
@@ -219,7 +236,7 @@ export class ZoneBuilder implements RecordSink {
         const first = order[g]!;
         if (type === T.CNAME) firstCname = minIndex(firstCname, first);
         else if (!mayCoexistWithCname(type)) firstOther = minIndex(firstOther, first);
-        this.addRRset(sets, node, type, order, g, ge);
+        this.addRRset(sets, copy, node, type, order, g, ge);
         g = ge;
       }
       // RFC 1034 §3.6.2, RFC 2181 §10.1: a CNAME owner has no other data. Reported at whichever came second.
@@ -227,13 +244,14 @@ export class ZoneBuilder implements RecordSink {
         this.errors.push({ ...this.at(Math.max(firstCname, firstOther)), message: `${keyToText(this.names.keyOf(node))}: CNAME and other data` });
       }
     }
+    copy.flush();
     sets.firstSet[recordNodes] = sets.count;
     sets.offset[sets.count] = sets.dataLength;
     return sets;
   }
 
   /** Appends the RRset of records `order[from, to)` (one name, one type) to `sets`, with the TTL of its first record (RFC 2181 §5.2, as BIND: "set to prior TTL"). */
-  private addRRset(sets: RRsetTables, node: number, type: number, order: Uint32Array, from: number, to: number): void {
+  private addRRset(sets: RRsetTables, copy: RunCopy, node: number, type: number, order: Uint32Array, from: number, to: number): void {
     const s = sets.count++;
     const first = order[from]!;
     sets.type[s] = type;
@@ -261,11 +279,11 @@ export class ZoneBuilder implements RecordSink {
         canon.add(c);
       }
       const off = this.recOffset[i]!;
-      const chunk = this.chunks[Math.floor(off / CHUNK_SIZE)]!;
+      const c = Math.floor(off / CHUNK_SIZE);
       const start = off % CHUNK_SIZE;
-      const len = 2 + chunk.readUInt16BE(start);
-      chunk.copy(sets.data, sets.dataLength, start, start + len);
-      sets.dataLength += len;
+      const end = start + 2 + this.chunks[c]!.readUInt16BE(start);
+      copy.add(c, start, end);
+      sets.dataLength += end - start;
       sets.kept++;
       nsKept?.push(i);
     }
@@ -468,6 +486,43 @@ interface RRsetTables {
   kept: number;
   /** The NS records kept, by set: the missing-address check names the NS record's line. */
   nsRecords: Map<number, number[]>;
+}
+
+/**
+ * Copies records from the chunks they were collected in to the RRsets' data, in the order given,
+ * joining records that lie next to each other in their chunk into one copy: a zone written grouped
+ * by name is mostly one copy per chunk instead of one per record.
+ */
+class RunCopy {
+  private chunk = -1;
+  private from = 0;
+  private to = 0;
+  private at = 0;
+
+  constructor(
+    private readonly chunks: readonly Buffer[],
+    private readonly out: Buffer,
+  ) {}
+
+  /** Appends `chunks[chunk][start, end)` to what was added before. */
+  add(chunk: number, start: number, end: number): void {
+    if (chunk === this.chunk && start === this.to) {
+      this.to = end;
+      return;
+    }
+    const at = this.at + this.to - this.from;
+    this.flush();
+    this.chunk = chunk;
+    this.from = start;
+    this.to = end;
+    this.at = at;
+  }
+
+  flush(): void {
+    if (this.chunk >= 0) this.chunks[this.chunk]!.copy(this.out, this.at, this.from, this.to);
+    this.at += this.to - this.from;
+    this.from = this.to;
+  }
 }
 
 /** The set of `type` among sets `from .. to - 1`, or -1. */

@@ -6,6 +6,13 @@
 
 const EMPTY = 0; // ids are stored + 1
 
+/** Slots for `expected` names: a power of two, at least twice as many, so the index stays at most half full. */
+function indexSize(expected: number): number {
+  let size = 1024;
+  while (size < expected * 2) size *= 2;
+  return size;
+}
+
 /** FNV-1a over the octets of a key (latin1: one char, one octet). */
 export function hashKey(key: string): number {
   let h = 0x811c9dc5;
@@ -56,8 +63,7 @@ export class NameTable {
   constructor(expected = 1024) {
     this.names = Buffer.allocUnsafe(expected * 24);
     this.offsets = new Uint32Array(expected + 1);
-    let size = 1024;
-    while (size < expected * 2) size *= 2;
+    const size = indexSize(expected);
     this.slots = new Int32Array(size * 2);
     this.mask = size - 1;
   }
@@ -185,5 +191,125 @@ export class NameTable {
       this.slots[s + 1] = old[o + 1]!;
     }
     return true;
+  }
+}
+
+/** Top bits of the slot number that NameCollector groups entries by: 2048 groups, each a few KiB of the index. */
+const GROUP_BITS = 11;
+
+/**
+ * Owner names as records arrive, collected without a lookup each: every run of records with one
+ * owner appends the name (a name met again later is appended again). table() then merges the
+ * repeats and builds the index group by group of neighbouring slots. Inserting name by name writes
+ * the index, megabytes large, at random places, one cache and TLB miss per name: for a zone of many
+ * small names that was the most expensive step of reading it.
+ */
+export class NameCollector {
+  private bytes = Buffer.allocUnsafe(1 << 16);
+  private offsets = new Uint32Array(1025);
+  private hashes = new Int32Array(1024);
+  /** Entries added so far. */
+  count = 0;
+
+  /** Appends `key` (see name.ts); returns its entry number. */
+  add(key: string): number {
+    const e = this.count;
+    if (e === this.hashes.length) {
+      const offsets = new Uint32Array(e * 2 + 1);
+      offsets.set(this.offsets);
+      this.offsets = offsets;
+      const hashes = new Int32Array(e * 2);
+      hashes.set(this.hashes);
+      this.hashes = hashes;
+    }
+    const off = this.offsets[e]!;
+    const len = key.length;
+    if (off + len > this.bytes.length) {
+      const bytes = Buffer.allocUnsafe(Math.max(this.bytes.length * 2, off + len));
+      this.bytes.copy(bytes, 0, 0, off);
+      this.bytes = bytes;
+    }
+    const bytes = this.bytes;
+    for (let i = 0; i < len; i++) bytes[off + i] = key.charCodeAt(i);
+    this.hashes[e] = hashBytes(bytes, off, off + len) | 0;
+    this.offsets[e + 1] = off + len;
+    this.count = e + 1;
+    return e;
+  }
+
+  /**
+   * The distinct names as a table, numbered in order of first appearance, and each entry's id in
+   * it. The collector's arrays become the table's: add nothing afterwards.
+   */
+  table(): { names: NameTable; idOf: Uint32Array } {
+    const n = this.count;
+    const size = indexSize(n);
+    const mask = size - 1;
+    const slots = new Int32Array(size * 2);
+    const hashes = this.hashes;
+    const bytes = this.bytes;
+    const offsets = this.offsets;
+    // first[e]: the earliest entry with the same name. Entries are placed group by group, each group
+    // in entry order, and equal names share a home slot: the earliest of them is always placed first.
+    const first = new Uint32Array(n);
+    const byGroup = this.groupedBySlot(mask);
+    for (let k = 0; k < n; k++) {
+      const e = byGroup[k]!;
+      const hash = hashes[e]!;
+      const from = offsets[e]!;
+      const len = offsets[e + 1]! - from;
+      for (let s = hash & mask; ; s = (s + 1) & mask) {
+        const v = slots[2 * s + 1]!;
+        if (v === EMPTY) {
+          slots[2 * s] = hash;
+          slots[2 * s + 1] = e + 1;
+          first[e] = e;
+          break;
+        }
+        if (slots[2 * s] !== hash) continue;
+        const other = offsets[v - 1]!;
+        if (offsets[v]! - other !== len) continue;
+        let i = 0;
+        while (i < len && bytes[other + i] === bytes[from + i]) i++;
+        if (i === len) {
+          first[e] = v - 1;
+          break;
+        }
+      }
+    }
+    // Number the distinct names and move them down over the repeats, in place (an id is never above its entry).
+    const idOf = first;
+    let ids = 0;
+    for (let e = 0; e < n; e++) {
+      if (first[e] !== e) {
+        idOf[e] = idOf[first[e]!]!;
+        continue;
+      }
+      const id = ids++;
+      idOf[e] = id;
+      if (id === e) continue;
+      const from = offsets[e]!;
+      const end = offsets[e + 1]!;
+      const to = offsets[id]!;
+      bytes.copyWithin(to, from, end);
+      offsets[id + 1] = to + end - from;
+    }
+    if (ids < n) for (let s = 1; s < slots.length; s += 2) if (slots[s] !== EMPTY) slots[s] = idOf[slots[s]! - 1]! + 1;
+    const names = NameTable.fromParts({ names: bytes, offsets, count: ids, slots });
+    this.hashes = new Int32Array(0);
+    return { names, idOf };
+  }
+
+  /** Entry numbers ordered by the top bits of their home slot, each group in entry order (one counting sort). */
+  private groupedBySlot(mask: number): Uint32Array {
+    const n = this.count;
+    const bits = 31 - Math.clz32(mask + 1);
+    const shift = Math.max(0, bits - GROUP_BITS);
+    const start = new Uint32Array((1 << GROUP_BITS) + 1);
+    for (let e = 0; e < n; e++) start[((this.hashes[e]! & mask) >>> shift) + 1]!++;
+    for (let g = 1; g < start.length; g++) start[g] = start[g]! + start[g - 1]!;
+    const out = new Uint32Array(n);
+    for (let e = 0; e < n; e++) out[start[(this.hashes[e]! & mask) >>> shift]!++] = e;
+    return out;
   }
 }

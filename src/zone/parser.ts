@@ -46,6 +46,36 @@ const CHUNK_SIZE = 1 << 18;
 /** Upper bound on the records one $GENERATE may produce, so a typo can't exhaust memory. */
 const MAX_GENERATE = 1 << 20;
 
+/** Most spellings remembered per kind; a file with more distinct ones (garbage) just looks the rest up each time. */
+const MAX_MNEMONICS = 512;
+
+/**
+ * Class and type mnemonics as spelled in the file, looked up once per spelling: a zone repeats a
+ * handful of them a million times, and the table lookups upper-case the text first.
+ */
+class MnemonicMemo {
+  private readonly classes = new Map<string, number>();
+  private readonly types = new Map<string, number>();
+
+  classOf(text: string): number | undefined {
+    let c = this.classes.get(text);
+    if (c === undefined) {
+      c = classFromText(text) ?? -1;
+      if (this.classes.size < MAX_MNEMONICS) this.classes.set(text, c);
+    }
+    return c < 0 ? undefined : c;
+  }
+
+  typeOf(text: string): number | undefined {
+    let t = this.types.get(text);
+    if (t === undefined) {
+      t = typeFromText(text) ?? -1;
+      if (this.types.size < MAX_MNEMONICS) this.types.set(text, t);
+    }
+    return t < 0 ? undefined : t;
+  }
+}
+
 class ParseFailure extends Error {
   constructor(
     message: string,
@@ -67,6 +97,7 @@ export class ZoneParser {
   private readonly includeStack: string[] = [];
   private readonly ctx: ParseContext;
   private readonly maxErrors: number;
+  private readonly mnemonics = new MnemonicMemo();
 
   constructor(
     private readonly opts: ParseOptions,
@@ -233,7 +264,7 @@ export class ZoneParser {
         }
       }
       if (cls === null) {
-        const c = classFromText(t.text);
+        const c = this.mnemonics.classOf(t.text);
         if (c !== undefined) {
           cls = c;
           i++;
@@ -244,7 +275,7 @@ export class ZoneParser {
     }
     const typeField = f[i];
     if (!typeField) throw new ParseFailure('missing RR type', line);
-    const type = typeField.quoted ? undefined : typeFromText(typeField.text);
+    const type = typeField.quoted ? undefined : this.mnemonics.typeOf(typeField.text);
     if (type === undefined) throw new RdataError(`unknown RR type '${typeField.text}'`, typeField);
     if (cls !== null && cls !== CLASS.IN) {
       throw new RdataError(`class does not match the zone's class IN`, f[i - 1]);
