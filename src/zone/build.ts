@@ -383,6 +383,7 @@ export class ZoneBuilder implements RecordSink {
   private addEmptyNonTerminals(): Int32Array {
     const names = this.names;
     let parent = new Int32Array(names.count * 2);
+    let last = this.apexId;
     for (let id = 0; id < names.count; id++) {
       if (id === this.apexId) {
         parent[id] = -1;
@@ -392,8 +393,10 @@ export class ZoneBuilder implements RecordSink {
       const off = names.offsets[id]!;
       const end = names.offsets[id + 1]!;
       const pStart = off + arena[off]! + 1;
-      let p = names.findBytes(arena, pStart, end);
+      // Names usually follow their siblings: try the last parent before the index.
+      let p = sameBytes(arena, pStart, end, names.offsets[last]!, names.offsets[last + 1]!) ? last : names.findBytes(arena, pStart, end);
       if (p < 0) p = names.insertNewBytes(arena, pStart, end);
+      last = p;
       if (id >= parent.length || p >= parent.length) parent = grow(parent, Math.max(id, p) + 1);
       parent[id] = p;
     }
@@ -529,6 +532,13 @@ class RunCopy {
 function setOfType(sets: RRsetTables, from: number, to: number, type: number): number {
   for (let s = from; s < to; s++) if (sets.type[s] === type) return s;
   return -1;
+}
+
+/** Whether `b[from, to)` and `b[otherFrom, otherTo)` hold the same octets. */
+function sameBytes(b: Uint8Array, from: number, to: number, otherFrom: number, otherTo: number): boolean {
+  if (to - from !== otherTo - otherFrom) return false;
+  for (let i = 0; i < to - from; i++) if (b[from + i] !== b[otherFrom + i]) return false;
+  return true;
 }
 
 function minIndex(a: number, b: number): number {

@@ -13,16 +13,19 @@ function indexSize(expected: number): number {
   return size;
 }
 
+const FNV_OFFSET = 0x811c9dc5 | 0;
+const FNV_PRIME = 0x01000193;
+
 /** FNV-1a over the octets of a key (latin1: one char, one octet). */
 export function hashKey(key: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  let h = FNV_OFFSET;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), FNV_PRIME);
   return h >>> 0;
 }
 
 function hashBytes(buf: Uint8Array, start: number, end: number): number {
-  let h = 0x811c9dc5;
-  for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+  let h = FNV_OFFSET;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i]!, FNV_PRIME);
   return h >>> 0;
 }
 
@@ -229,9 +232,15 @@ export class NameCollector {
       this.bytes.copy(bytes, 0, 0, off);
       this.bytes = bytes;
     }
+    // Copied and hashed (FNV-1a, as hashKey) in one pass.
     const bytes = this.bytes;
-    for (let i = 0; i < len; i++) bytes[off + i] = key.charCodeAt(i);
-    this.hashes[e] = hashBytes(bytes, off, off + len) | 0;
+    let h = FNV_OFFSET;
+    for (let i = 0; i < len; i++) {
+      const c = key.charCodeAt(i);
+      bytes[off + i] = c;
+      h = Math.imul(h ^ c, FNV_PRIME);
+    }
+    this.hashes[e] = h;
     this.offsets[e + 1] = off + len;
     this.count = e + 1;
     return e;

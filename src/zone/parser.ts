@@ -87,6 +87,8 @@ class ParseFailure extends Error {
 
 export class ZoneParser {
   private origin: Buffer;
+  /** The current origin is at or below the zone's: names relative to it need no bounds check. */
+  private originInZone = true;
   private readonly zoneOriginKey: string;
   private defaultTtl: number | null = null; // $TTL
   private lastTtl: number | null = null; // RFC 1035: the last explicitly stated TTL
@@ -243,10 +245,16 @@ export class ZoneParser {
       if (e instanceof NameError) throw new RdataError(e.message, field);
       throw e;
     }
-    if (!keyIsAtOrBelow(owner, this.zoneOriginKey)) this.ownerOutside = owner;
+    const relative = field.text.charCodeAt(field.text.length - 1) !== 0x2e; /* . */
+    if (!(relative && this.originInZone) && !keyIsAtOrBelow(owner, this.zoneOriginKey)) this.ownerOutside = owner;
     this.lastOwner = owner;
     this.lastOwnerText = field.text;
     return owner;
+  }
+
+  private setOrigin(origin: Buffer): void {
+    this.origin = origin;
+    this.originInZone = keyIsAtOrBelow(nameKey(origin), this.zoneOriginKey);
   }
 
   private nameField(field: RdataField): Buffer {
@@ -328,7 +336,7 @@ export class ZoneParser {
       case '$ORIGIN': {
         if (f.length !== 2) throw new ParseFailure('$ORIGIN takes one name', e.line);
         const o = this.nameField(f[1]!);
-        this.origin = o;
+        this.setOrigin(o);
         return;
       }
       case '$TTL': {
@@ -371,13 +379,13 @@ export class ZoneParser {
     const savedOrigin = this.origin;
     const savedOwner = this.lastOwner;
     const savedOwnerText = this.lastOwnerText;
-    if (f.length === 3) this.origin = this.nameField(f[2]!);
+    if (f.length === 3) this.setOrigin(this.nameField(f[2]!));
     this.lastOwner = null;
     this.lastOwnerText = '';
     try {
       this.withInclude(real, () => this.readChunks(real, relative(process.cwd(), path) || path));
     } finally {
-      this.origin = savedOrigin;
+      this.setOrigin(savedOrigin);
       this.lastOwner = savedOwner;
       this.lastOwnerText = savedOwnerText;
     }
