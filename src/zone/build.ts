@@ -72,8 +72,8 @@ export class ZoneBuilder implements RecordSink {
   private readonly files: string[] = [];
   private lastFile = '';
   private lastFileIndex = -1;
-  private lastOwner: string | null = null;
-  private lastOwnerId = -1;
+  private lastOwner: string;
+  private lastOwnerId: number;
   /** Where each owner's records start in the grouped order (set by groupByNameAndType). */
   private nodeStart = new Uint32Array(0);
 
@@ -85,6 +85,9 @@ export class ZoneBuilder implements RecordSink {
   ) {
     this.originKey = nameKey(origin);
     this.apexId = this.owners!.add(this.originKey);
+    // The apex's own records (usually the first) then reuse its entry.
+    this.lastOwner = this.originKey;
+    this.lastOwnerId = this.apexId;
   }
 
   add(owner: string, type: number, ttl: number, rdata: Buffer, file: string, line: number): void {

@@ -300,7 +300,8 @@ export class NameCollector {
       const from = offsets[e]!;
       const end = offsets[e + 1]!;
       const to = offsets[id]!;
-      bytes.copyWithin(to, from, end);
+      // Downwards, so front to back is safe; names are short: a loop beats copyWithin's call.
+      for (let i = from, j = to; i < end; ) bytes[j++] = bytes[i++]!;
       offsets[id + 1] = to + end - from;
     }
     if (ids < n) for (let s = 1; s < slots.length; s += 2) if (slots[s] !== EMPTY) slots[s] = idOf[slots[s]! - 1]! + 1;
