@@ -1,5 +1,6 @@
-// In-process cost of QueryHandler.handle on the root zone: cache hits, misses (cache off), and an echo
-// that only copies the query and flips QR (the floor any handler pays). Not a test; prints queries/s.
+// In-process cost of QueryHandler.handle on the root zone: cache hits (also with the rate-limiting
+// policy step UDP adds), misses (cache off), and an echo that only copies the query and flips QR
+// (the floor any handler pays). Not a test; prints queries/s.
 // Usage: node dist/bench/handler-micro.js [seconds-per-case]
 
 import dnsPacket from 'dns-packet';
@@ -8,6 +9,10 @@ import { loadZoneFile } from '../src/zone/loader.js';
 import { ZoneSet } from '../src/zone/zone.js';
 import { createHandler } from '../src/wire/handler.js';
 import type { QueryMeta } from '../src/wire/handler-types.js';
+import { loadServerConfig } from '../src/ops/config.js';
+import { createLogger } from '../src/ops/log.js';
+import { ServerMetrics } from '../src/ops/metrics.js';
+import { ResponsePolicy } from '../src/server/rrl-policy.js';
 
 const seconds = Number(process.argv[2] ?? 2);
 const rootFile = fileURLToPath(new URL('../../../shared/data/root-2018-03-12.zone', import.meta.url));
@@ -48,5 +53,14 @@ run('echo (copy + QR)', (q) => {
 });
 const cached = createHandler(zones, { identity: 'bench', version: null, ednsUdpSize: 1232 });
 run('handler, cache hits', (q) => cached.handle(q, meta));
+// What the UDP transport adds with rate limiting on: the policy step on every response (a limit far
+// above the load, so every response is accounted and none limited).
+const policy = new ResponsePolicy({ ...loadServerConfig(null).rrl, responsesPerSecond: 1_000_000 }, new ServerMetrics('bench'), createLogger({ pop: 'bench', component: 'bench', level: 'silent' }));
+run('cache hits + rate limiting', (q) => {
+  const r = cached.handle(q, meta)!;
+  policy.decide(cached.info, r, meta.remoteAddress);
+  return r;
+});
+policy.close();
 const uncached = createHandler(zones, { identity: 'bench', version: null, ednsUdpSize: 1232, responseCacheBytes: 0 });
 run('handler, no cache (misses)', (q) => uncached.handle(q, meta));

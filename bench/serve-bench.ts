@@ -4,11 +4,12 @@
 // mixes: the 2018 root zone and a generated 1,000,000-record zone. Every server loads both zones.
 //
 //   node dist/bench/serve-bench.js [--quick] [--duration S] [--rounds N] [--mixes root,big|root:apex,big:mx,...]
-//     [--servers anycast-dns,nsd,knot,bind,echo,echo-literal] [--rate QPS] [--clients N] [--outstanding N]
+//     [--servers anycast-dns,anycast-dns-rrl,nsd,knot,bind,echo,echo-literal] [--rate QPS] [--clients N] [--outstanding N]
 //     [--server-cpu N] [--client-cpu N] [--budget S]
 //
 // Targets (issue 3), one process on one core: at least 85% of the echo server's queries/s on both
 // mixes and more than BIND's; zero lost queries at the fixed rate; RSS at most 1.5x NSD's.
+// With anycast-dns-rrl in the run: rate limiting on costs at most 10% of qps (issue 12).
 import { OptionReader } from './options.js';
 import { spawnSync } from 'node:child_process';
 import { onInterrupt, runMain } from './cleanup.js';
@@ -19,6 +20,8 @@ import { SAME_RUN_NOTE, machineLine, median, mib, rate, ratio, table, times, ver
 import { SERVER_IDS, isServerId, startServer, type BenchServer, type ServerId } from './servers.js';
 
 const ECHO_SHARE_TARGET = 0.85;
+/** qps with rate limiting accounting every response, as a share of qps with it off. */
+const RRL_SHARE_TARGET = 0.9;
 const RSS_VS_NSD_TARGET = 1.5;
 
 interface Options {
@@ -257,6 +260,12 @@ async function main(): Promise<number> {
       verdicts.push(e === true, b === true, l === true);
       const vsLiteral = sameRoundRatio(results('anycast-dns'), results('echo-literal'));
       console.log(`target >= ${ECHO_SHARE_TARGET * 100}% of echo qps: ${times(vsEcho)} ${verdict(e)} (of echo-literal: ${times(vsLiteral)}); more than BIND: ${times(vsBind)} ${verdict(b)}; zero lost at fixed rate: ${f ? f.lost : 'n/a'} ${verdict(l)}`);
+    }
+    if (ids.includes('anycast-dns') && ids.includes('anycast-dns-rrl')) {
+      const vsOff = sameRoundRatio(results('anycast-dns-rrl'), results('anycast-dns'));
+      const r = Number.isFinite(vsOff) ? vsOff >= RRL_SHARE_TARGET : undefined;
+      verdicts.push(r === true);
+      console.log(`rate limiting on (every response accounted, none limited) vs off: ${times(vsOff)}, target >= ${RRL_SHARE_TARGET} ${verdict(r)}`);
     }
   }
 

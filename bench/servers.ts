@@ -1,5 +1,5 @@
 // The servers the serve benchmark compares, each started on a free 127.0.0.1 port, pinned to one
-// core, with one worker: anycast-dns, NSD, Knot DNS, BIND 9 (via the test helpers that the
+// core, with one worker: anycast-dns (rate limiting off, and on as anycast-dns-rrl), NSD, Knot DNS, BIND 9 (via the test helpers that the
 // differential tests use too) and the Node.js UDP echo server (the single-threaded Node ceiling), as a
 // minimal program writes it (`echo`) and with anycast-dns's send path (`echo-literal`).
 import { spawn } from 'node:child_process';
@@ -15,7 +15,14 @@ export interface BenchServer {
   stop(): Promise<void>;
 }
 
-export const SERVER_IDS = ['anycast-dns', 'nsd', 'knot', 'bind', 'echo', 'echo-literal'] as const;
+export const SERVER_IDS = ['anycast-dns', 'anycast-dns-rrl', 'nsd', 'knot', 'bind', 'echo', 'echo-literal'] as const;
+
+/**
+ * anycast-dns-rrl: response rate limiting on, at a limit far above any load dnsperf makes (from one
+ * /24, every response is accounted but none limited), to measure the limiter's cost against
+ * anycast-dns, which runs with it off (test/helpers/peers.ts).
+ */
+const RRL_ACCOUNTING_ONLY = { responses_per_second: 1_000_000 };
 export type ServerId = (typeof SERVER_IDS)[number];
 
 export function isServerId(s: string): s is ServerId {
@@ -70,6 +77,8 @@ export async function startServer(id: ServerId, zones: ZoneSpec[], cpu: number, 
   switch (id) {
     case 'anycast-dns':
       return wrap(startAnycastDns(zones, { ...opts, extraConfig: { workers: 1, log_level: 'warn' } }));
+    case 'anycast-dns-rrl':
+      return wrap(startAnycastDns(zones, { ...opts, extraConfig: { workers: 1, log_level: 'warn', rrl: RRL_ACCOUNTING_ONLY } }));
     case 'nsd':
       return wrap(startNsd(zones, opts));
     case 'knot':

@@ -8,13 +8,14 @@ type Command = (argv: string[]) => Promise<number>;
 const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
   check: { summary: 'validate zone files like named-checkzone', load: async () => (await import('./zone/check-command.js')).runCheck },
   serve: { summary: 'run the authoritative server', load: async () => (await import('./server/main.js')).runServe },
+  'check-config': { summary: 'validate the config file like nsd-checkconf', load: async () => (await import('./ops/check-config-command.js')).runCheckConfig },
   ctl: { summary: 'show zone status, reload zones (talks to a running server)', load: async () => (await import('./ops/ctl-command.js')).runCtl },
   health: { summary: 'run the health sidecar under ExaBGP', load: async () => (await import('./health/main.js')).runHealth },
 };
 
 function usage(): string {
   const lines = ['usage: anycast-dns <command> [options]', '', 'commands:'];
-  for (const [name, c] of Object.entries(commands)) lines.push(`  ${name.padEnd(8)} ${c.summary}`);
+  for (const [name, c] of Object.entries(commands)) lines.push(`  ${name.padEnd(13)} ${c.summary}`);
   lines.push('', "run 'anycast-dns <command> --help' for a command's options");
   return lines.join('\n');
 }

@@ -66,6 +66,7 @@ function resolve(zones: ZoneSet, startZone: Zone, q: Question, plan: AnswerPlan)
         plan.outcome = 'referral';
         // RFC 1034 §4.3.2 step 3b: not authoritative for the name; AA stays set after a chain (RFC 1035 §4.1.1).
         if (hop === 0) plan.aa = false;
+        plan.delegation = m.node.key;
         return { zone, final: undefined, cut: m.node };
       case 'nxdomain':
         plan.outcome = 'nxdomain';
@@ -91,6 +92,7 @@ function resolve(zones: ZoneSet, startZone: Zone, q: Question, plan: AnswerPlan)
       case 'wildcard': {
         // RFC 4592 §2.1.3: a wildcard answer's owner is the name asked (`key`), never `*`.
         const node = m.node;
+        if (m.kind === 'wildcard') plan.wildcard ??= node.key;
         if (qtype === T.ANY) {
           const set = pickAny(node);
           if (set === undefined) return nodata(plan, zone);

@@ -64,6 +64,10 @@ export interface AnswerPlan {
   rrclass: number;
   /** The zone that answered the question name, or null. */
   zone: Zone | null;
+  /** Key of the wildcard (`*` owner) that synthesized the answer (RFC 4592 §3.3.1), or null: random names below one wildcard share it. */
+  wildcard: string | null;
+  /** Key of the zone cut a referral points to, or null. */
+  delegation: string | null;
   answer: PlanRR[];
   authority: PlanRR[];
   additional: PlanRR[];
@@ -79,7 +83,7 @@ export interface Question {
 }
 
 export function emptyPlan(outcome: Outcome, rcode: number, aa: boolean, rrclass: number, zone: Zone | null): AnswerPlan {
-  return { outcome, rcode, aa, rrclass, zone, answer: [], authority: [], additional: [] };
+  return { outcome, rcode, aa, rrclass, zone, wildcard: null, delegation: null, answer: [], authority: [], additional: [] };
 }
 
 export function planRR(ownerKey: string, set: RRdata, optional = false, ttl = set.ttl): PlanRR {

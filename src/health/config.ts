@@ -4,7 +4,7 @@
 import { isIP } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
-import { formatListenAddress, readConfigDocument, serverConfigFrom } from '../ops/config.js';
+import { formatListenAddress, parseListenAddress, readConfigDocument, serverConfigFrom, type ListenAddress } from '../ops/config.js';
 import { ConfigReader, type Plain } from '../ops/validate.js';
 
 /** BGP attributes of an announcement in one state. */
@@ -57,6 +57,8 @@ export interface HealthConfig {
   localAs: number;
   routes: RouteConfig[];
   attributes: { up: RouteAttributes; degraded: RouteAttributes };
+  /** The sidecar's own HTTP listener for /metrics and /status, or null (off). */
+  metricsListen: ListenAddress | null;
 }
 
 /** RFC 8326 §3: GRACEFUL_SHUTDOWN, added to announcements while the POP drains. */
@@ -102,6 +104,9 @@ export function healthConfigFrom(doc: Plain, baseDir = process.cwd()): HealthCon
   hd.done();
   if (holdDown.max < holdDown.base) throw new ConfigError(hd.key('max'), 'must not be smaller than hold_down.base');
 
+  const metricsText = h.string('metrics_listen', '');
+  const metricsListen = metricsText === '' ? null : parseListenAddress(metricsText, h.key('metrics_listen'), 0);
+
   const maintenanceFile = h.string('maintenance_file', '/run/anycast-dns/maintenance');
   const drainTime = seconds(h, 'drain_time', 15, 0, 3600);
 
@@ -133,7 +138,7 @@ export function healthConfigFrom(doc: Plain, baseDir = process.cwd()): HealthCon
   if (fastInterval > interval) throw new ConfigError(h.key('fast_interval'), 'must not be longer than health.interval');
   return {
     identity, zonesDir, zoneFiles, zonesUrl, server, names, tcp, readyUrl, freshnessMaxAge, interval, fastInterval, timeout, attempts, rise, fall,
-    holdDown, maintenanceFile, drainTime, degraded, localAs, routes, attributes: { up, degraded: degradedAttrs },
+    holdDown, maintenanceFile, drainTime, degraded, localAs, routes, attributes: { up, degraded: degradedAttrs }, metricsListen,
   };
 }
 

@@ -2,6 +2,7 @@
 // events into `step` and carries out the effects it returns.
 import type { Logger } from '../ops/log.js';
 import type { HealthConfig } from './config.js';
+import type { HealthMetrics } from './metrics.js';
 import type { ExabgpPipe } from './pipe.js';
 import { initialState, judgeRound, step, type Effect, type HealthEvent, type HealthState, type Round } from './state-machine.js';
 
@@ -13,6 +14,8 @@ export interface DriverOptions {
   /** Monotonic milliseconds. */
   clock: () => number;
   exit: (code: number) => void;
+  /** Told every state, transition and probe round (health.metrics_listen); absent when that is off. */
+  metrics?: HealthMetrics;
 }
 
 export class HealthDriver {
@@ -43,6 +46,7 @@ export class HealthDriver {
     const { state, effects } = step(this.state, event, this.o.config);
     this.state = state;
     for (const e of effects) this.run(e);
+    this.o.metrics?.state(this.state);
   }
 
   private run(e: Effect): void {
@@ -55,6 +59,7 @@ export class HealthDriver {
         return;
       case 'log': {
         const level = e.to === 'DOWN' || e.to === 'FALLING' ? 'warn' : 'info';
+        this.o.metrics?.transition(e.from, e.to, e.reason);
         this.o.log[level]({ from: e.from, to: e.to, reason: e.reason, announced: this.state.announced, draining: this.state.draining }, `${e.from} -> ${e.to}: ${e.reason}`);
         return;
       }
@@ -95,6 +100,7 @@ export class HealthDriver {
     } finally {
       this.probing = false;
     }
+    this.o.metrics?.round(round);
     const v = judgeRound(round);
     this.o.log.debug({ healthy: v.healthy, loss: v.loss, latency: v.latency, reason: v.reason, state: this.state.name }, 'probe round');
     this.dispatch({ type: 'round', now: this.o.clock(), round });

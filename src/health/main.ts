@@ -1,10 +1,12 @@
 // `anycast-dns health [--config FILE]`: the process ExaBGP runs (`process` in exabgp.conf). Its stdout
 // is the ExaBGP API pipe and carries nothing else; its logs are JSON lines on stderr.
 import { UsageError } from '../errors.js';
+import { formatListenAddress } from '../ops/config.js';
 import { createLogger } from '../ops/log.js';
 import { loadHealthConfig } from './config.js';
 import { HealthDriver } from './driver.js';
 import { exabgpTextApi4 } from './exabgp-api.js';
+import { HealthMetrics, startHealthMetricsServer } from './metrics.js';
 import { ExabgpPipe } from './pipe.js';
 import { probeRound } from './probe.js';
 
@@ -24,6 +26,19 @@ export async function runHealth(argv: string[]): Promise<number> {
   }
   const config = loadHealthConfig(configFile);
   const log = createLogger({ pop: config.identity, component: 'health', fd: 2, level: process.env.ANYCAST_DNS_LOG_LEVEL === 'debug' ? 'debug' : 'info' });
+  let metrics: HealthMetrics | undefined;
+  if (config.metricsListen !== null) {
+    metrics = new HealthMetrics(config.identity);
+    metrics.prepare(['udp', ...(config.tcp ? ['tcp'] : []), ...(config.readyUrl !== null ? ['ready'] : []), ...(config.freshnessMaxAge > 0 ? ['freshness'] : [])]);
+    try {
+      const listener = await startHealthMetricsServer(config.metricsListen, metrics, log);
+      log.info({ metrics: formatListenAddress(listener.address) }, 'health metrics listening');
+    } catch (err) {
+      // Routing must not depend on monitoring: exiting here would make ExaBGP respawn us until it gives
+      // up and drops the sessions. The failed scrape is what the operator sees.
+      log.error({ err: (err as Error).message }, 'health metrics listener not started; running without it');
+    }
+  }
 
   return new Promise<number>((resolve) => {
     let driver: HealthDriver | null = null;
@@ -48,7 +63,7 @@ export async function runHealth(argv: string[]): Promise<number> {
         driver?.abort(code);
       },
     });
-    driver = new HealthDriver({ config, pipe, log, probe: probeRound, clock: () => performance.now(), exit });
+    driver = new HealthDriver({ config, pipe, log, probe: probeRound, clock: () => performance.now(), exit, ...(metrics ? { metrics } : {}) });
     const onStop = (): void => driver?.stop();
     process.on('SIGTERM', onStop);
     process.on('SIGINT', onStop);

@@ -104,6 +104,11 @@ export function tcpAttempt(target: DnsTarget, name: string, timeoutMs: number): 
 }
 
 export function readyAttempt(url: string, timeoutMs: number): Promise<Attempt> {
+  return httpAttempt(url, timeoutMs, (code) => (code >= 200 && code < 300 ? { outcome: 'ok' } : { outcome: 'bad', detail: `HTTP ${code}` }));
+}
+
+/** One GET of `url`, bounded by `timeoutMs`; `judge` turns the status and body into the attempt's outcome. */
+function httpAttempt(url: string, timeoutMs: number, judge: (code: number, body: string) => Omit<Attempt, 'ms'>): Promise<Attempt> {
   return new Promise((resolve) => {
     const started = performance.now();
     const elapsed = (): number => performance.now() - started;
@@ -116,9 +121,10 @@ export function readyAttempt(url: string, timeoutMs: number): Promise<Attempt> {
       resolve(a);
     };
     const req = request(url, { method: 'GET' }, (res) => {
-      res.resume();
-      const code = res.statusCode ?? 0;
-      finish(code >= 200 && code < 300 ? { outcome: 'ok', ms: elapsed() } : { outcome: 'bad', ms: elapsed(), detail: `HTTP ${code}` });
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => finish({ ...judge(res.statusCode ?? 0, body), ms: elapsed() }));
     });
     const timer = setTimeout(() => finish({ outcome: 'timeout', ms: elapsed() }), timeoutMs);
     req.on('error', (err: NodeJS.ErrnoException) => finish(errorAttempt(err, elapsed())));
@@ -158,34 +164,13 @@ export function judgeFreshness(zones: readonly { loaded_at: string | null }[], m
 }
 
 export function freshnessAttempt(url: string, maxAgeMs: number, timeoutMs: number): Promise<Attempt> {
-  return new Promise((resolve) => {
-    const started = performance.now();
-    const elapsed = (): number => performance.now() - started;
-    let settled = false;
-    const finish = (a: Attempt): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      req.destroy();
-      resolve(a);
-    };
-    const req = request(url, { method: 'GET' }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => {
-        if (res.statusCode !== 200) return finish({ outcome: 'bad', ms: elapsed(), detail: `HTTP ${res.statusCode}` });
-        try {
-          const zones = (JSON.parse(body) as { zones: { loaded_at: string | null }[] }).zones;
-          finish({ ...judgeFreshness(zones, maxAgeMs, Date.now()), ms: elapsed() });
-        } catch {
-          finish({ outcome: 'bad', ms: elapsed(), detail: 'unreadable /zones reply' });
-        }
-      });
-    });
-    const timer = setTimeout(() => finish({ outcome: 'timeout', ms: elapsed() }), timeoutMs);
-    req.on('error', (err: NodeJS.ErrnoException) => finish(errorAttempt(err, elapsed())));
-    req.end();
+  return httpAttempt(url, timeoutMs, (code, body) => {
+    if (code !== 200) return { outcome: 'bad', detail: `HTTP ${code}` };
+    try {
+      return judgeFreshness((JSON.parse(body) as { zones: { loaded_at: string | null }[] }).zones, maxAgeMs, Date.now());
+    } catch {
+      return { outcome: 'bad', detail: 'unreadable /zones reply' };
+    }
   });
 }
 

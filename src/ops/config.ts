@@ -7,6 +7,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../errors.js';
+import { parsePrefix, type Prefix } from '../rrl/address.js';
 import type { SerialPolicy } from '../sync/policy.js';
 import { canonicalOrigin } from '../sync/zone-files.js';
 import { VERSION } from '../version.js';
@@ -36,12 +37,44 @@ export interface ServerConfig {
   ednsUdpSize: number;
   /** Octets of whole responses kept for reuse, per worker; 0 disables the cache. */
   responseCacheBytes: number;
-  tcp: { idleTimeoutMs: number; maxConnections: number };
+  tcp: {
+    idleTimeoutMs: number;
+    ioTimeoutMs: number;
+    maxConnections: number;
+    maxConnectionsPerAddress: number;
+    maxConnectionsPerPrefix: number;
+    newConnectionsPerSecondPerPrefix: number;
+  };
   logLevel: LogLevel;
   /** Processes answering queries; 1 answers in the main process. */
   workers: number;
   /** The HTTP listener for /metrics, /ready and /live; null disables it. */
   management: { listen: ListenAddress | null };
+  /** Response rate limiting on UDP (section `rrl`). */
+  rrl: RrlConfig;
+  /** DNS cookie secrets (section `cookies`). */
+  cookies: CookieConfig;
+}
+
+/** Section `rrl`: see config/anycast-dns.yaml and the README's "Rate limiting and cookies". */
+export interface RrlConfig {
+  /** 0: rate limiting off. */
+  responsesPerSecond: number;
+  window: number;
+  slip: number;
+  ipv4PrefixLength: number;
+  ipv6PrefixLength: number;
+  /** Client prefixes never limited. */
+  exempt: Prefix[];
+  /** Count and log what would be limited, but send everything. */
+  logOnly: boolean;
+  tableSize: number;
+}
+
+/** Section `cookies`: 16-octet secrets shared by every POP; null when not configured. */
+export interface CookieConfig {
+  secret: Buffer | null;
+  secretPrevious: Buffer | null;
 }
 
 export interface ZoneSyncConfig {
@@ -161,7 +194,16 @@ function readServerConfig(r: ConfigReader, baseDir: string, o: ConfigOverrides):
   const t = r.section('tcp');
   const tcp = {
     idleTimeoutMs: t.int('idle_timeout', 10_000, 100, 3_600_000),
+    // A client sends its query in one segment; 2 s also covers a long path and a lost segment
+    // retransmitted (Linux's minimum RTO is 200 ms), and caps how long a slowloris holds a slot.
+    ioTimeoutMs: t.int('io_timeout', 2000, 100, 60_000),
     maxConnections: t.int('max_connections', 1000, 1, 1_000_000),
+    // Loose (RFC 7766 §6.2.2: one address may be many clients behind NAT): 20 per address and
+    // 100 per /24 or /56 mean 50 addresses or 10 prefixes are needed to fill the default table.
+    maxConnectionsPerAddress: t.int('max_connections_per_address', 20, 0, 1_000_000),
+    maxConnectionsPerPrefix: t.int('max_connections_per_prefix', 100, 0, 1_000_000),
+    // 50 a second for 2 s of io_timeout is the 100 a prefix may hold stalled at once.
+    newConnectionsPerSecondPerPrefix: t.int('new_connections_per_second_per_prefix', 50, 0, 1_000_000),
   };
   t.done();
 
@@ -178,9 +220,12 @@ function readServerConfig(r: ConfigReader, baseDir: string, o: ConfigOverrides):
   const management = { listen: mgmtText === '' ? null : parseListenAddress(mgmtText, m.key('listen'), 0) };
   m.done();
 
+  const rrl = readRrl(r.section('rrl'));
+  const cookies = readCookies(r.section('cookies'));
+
   r.skip('health'); // the health sidecar's section, validated by `anycast-dns health`
   r.done();
-  return { identity, listen, zones, zoneFiles, zoneSync, version, ednsUdpSize, responseCacheBytes, tcp, logLevel, workers, management };
+  return { identity, listen, zones, zoneFiles, zoneSync, version, ednsUdpSize, responseCacheBytes, tcp, logLevel, workers, management, rrl, cookies };
 }
 
 function readZoneSync(z: ConfigReader): ZoneSyncConfig {
@@ -194,6 +239,47 @@ function readZoneSync(z: ConfigReader): ZoneSyncConfig {
   };
   z.done();
   return out;
+}
+
+/**
+ * Defaults (README "Rate limiting and cookies" says why): NSD's rate, which Debian's NSD ships on;
+ * BIND's window, slip and prefixes; Knot's table size.
+ */
+function readRrl(r: ConfigReader): RrlConfig {
+  const exemptTexts = r.stringList('exempt', []);
+  const exempt = exemptTexts.map((t, i) => {
+    const p = parsePrefix(t);
+    if (p === null) throw new ConfigError(`${r.key('exempt')}[${i}]`, `"${t}" is not an address or ADDR/BITS prefix`);
+    return p;
+  });
+  const cfg: RrlConfig = {
+    responsesPerSecond: r.int('responses_per_second', 200, 0, 1_000_000),
+    window: r.int('window', 15, 1, 3600),
+    slip: r.int('slip', 2, 0, 10),
+    ipv4PrefixLength: r.int('ipv4_prefix_length', 24, 0, 32),
+    ipv6PrefixLength: r.int('ipv6_prefix_length', 56, 0, 128),
+    exempt,
+    logOnly: r.bool('log_only', false),
+    tableSize: r.int('table_size', 393_241, 1024, 100_000_000),
+  };
+  r.done();
+  return cfg;
+}
+
+function readCookies(r: ConfigReader): CookieConfig {
+  const secret = readSecret(r, 'secret');
+  const secretPrevious = readSecret(r, 'secret_previous');
+  if (secretPrevious !== null && secret === null) throw new ConfigError(r.key('secret_previous'), 'needs cookies.secret too');
+  r.done();
+  return { secret, secretPrevious };
+}
+
+/** 16 octets as 32 hex digits (RFC 9018 §4.4: the SipHash-2-4 key), or null when absent. */
+function readSecret(r: ConfigReader, key: string): Buffer | null {
+  const text = r.string(key, '');
+  if (text === '') return null;
+  if (!/^[0-9a-fA-F]{32}$/.test(text)) throw new ConfigError(r.key(key), 'expected 32 hex digits (16 octets)');
+  return Buffer.from(text, 'hex');
 }
 
 function readWorkers(r: ConfigReader): number {

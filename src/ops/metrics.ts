@@ -4,6 +4,7 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { QueryMeta, ResponseInfo, Transport } from '../wire/handler-types.js';
 import { T } from '../zone/types.js';
+import { RESPONSE_KINDS } from '../rrl/limiter.js';
 
 const PREFIX = 'anycast_dns_';
 const TRANSPORTS: readonly Transport[] = ['udp', 'tcp'];
@@ -23,8 +24,37 @@ const RCODES = RCODE_NAMES.length + 1; // last slot: any other rcode
 const MAX_OUTCOMES = 32;
 const OTHER_OUTCOME = MAX_OUTCOMES - 1;
 
+/** What rate limiting did to a response over the limit; `would_*` under log_only (sent anyway). */
+export const RRL_ACTIONS = ['dropped', 'slipped', 'would_drop', 'would_slip'] as const;
+/** Queries by what their DNS cookie proved (CookieStatus order), then BADCOOKIE replies sent. */
+const COOKIE_RESULTS = ['none', 'client_only', 'invalid', 'valid', 'badcookie'] as const;
+const BADCOOKIE_SLOT = COOKIE_RESULTS.length - 1;
+
 export type DropReason = 'unanswerable' | 'send_error' | 'bad_frame' | 'internal_error';
-export type TcpEvent = 'opened' | 'closed' | 'evicted' | 'rejected' | 'idle_timeout';
+/**
+ * What happened to a TCP connection. `opened` and `closed` count every admitted one; the others say
+ * why one was turned away at accept (refused_*), closed to make room (evicted_*), or ran out of time.
+ */
+export const TCP_EVENTS = [
+  'opened',
+  'closed',
+  /** Its prefix opened more than `tcp.new_connections_per_second_per_prefix`. */
+  'refused_rate',
+  'refused_per_address',
+  'refused_per_prefix',
+  /** The table was full and no open connection could be closed for it. */
+  'refused_full',
+  /** Closed at the cap: the oldest idle one, or one that said nothing since it connected. */
+  'evicted_idle',
+  /** Closed at the cap: stalled mid-message or not taking its answers. */
+  'evicted_slow',
+  /** Closed at the cap: the oldest of the prefix holding the most connections. */
+  'evicted_prefix',
+  'idle_timeout',
+  /** A begun message not finished, or answers not taken, within `tcp.io_timeout`. */
+  'io_timeout',
+] as const;
+export type TcpEvent = (typeof TCP_EVENTS)[number];
 
 export class ServerMetrics {
   readonly registry = new Registry();
@@ -34,6 +64,8 @@ export class ServerMetrics {
   private readonly truncated = new Float64Array(TRANSPORTS.length);
   private readonly outcomeIndex = new Map<string, number>();
   private readonly outcomeNames: string[] = [];
+  private readonly limited = new Float64Array(RRL_ACTIONS.length * RESPONSE_KINDS.length);
+  private readonly cookieCounts = new Float64Array(COOKIE_RESULTS.length);
 
   private readonly dropped: Counter<'transport' | 'reason'>;
   private readonly queryErrors: Counter;
@@ -86,6 +118,31 @@ export class ServerMetrics {
         for (let t = 0; t < TRANSPORTS.length; t++) this.labels(TRANSPORTS[t]!).inc(self.truncated[t]!);
       },
     });
+    new Counter({
+      name: `${PREFIX}rrl_limited_responses_total`,
+      help: 'UDP responses over the rate limit, by action (dropped, slipped as TC=1 or BADCOOKIE; would_* under log_only) and response kind',
+      labelNames: ['action', 'kind'],
+      registers,
+      collect() {
+        this.reset();
+        for (let a = 0; a < RRL_ACTIONS.length; a++) {
+          for (let k = 0; k < RESPONSE_KINDS.length; k++) {
+            const v = self.limited[a * RESPONSE_KINDS.length + k]!;
+            if (v > 0) this.labels(RRL_ACTIONS[a]!, RESPONSE_KINDS[k]!).inc(v);
+          }
+        }
+      },
+    });
+    new Counter({
+      name: `${PREFIX}cookies_total`,
+      help: 'Queries with a DNS cookie by what it proved (client_only, invalid: answered with a new server cookie; valid: exempt from rate limiting), and BADCOOKIE replies sent',
+      labelNames: ['result'],
+      registers,
+      collect() {
+        this.reset();
+        for (let c = 1; c < COOKIE_RESULTS.length; c++) this.labels(COOKIE_RESULTS[c]!).inc(self.cookieCounts[c]!);
+      },
+    });
     this.dropped = new Counter({
       name: `${PREFIX}dropped_packets_total`,
       help: 'Messages received but not answered, by reason',
@@ -99,10 +156,12 @@ export class ServerMetrics {
     });
     this.tcpEvents = new Counter({
       name: `${PREFIX}tcp_connections_total`,
-      help: 'TCP connection events: opened, closed, evicted (oldest idle closed at the cap), rejected (cap reached, none idle), idle_timeout',
+      help: 'TCP connection events: opened, closed; refused at accept (refused_rate, refused_per_address, refused_per_prefix, refused_full); closed to make room at the cap (evicted_idle, evicted_slow, evicted_prefix); closed out of time (idle_timeout, io_timeout)',
       labelNames: ['event'],
       registers,
     });
+    // Every event from zero, so a rate() over an attack's first refusals has a baseline.
+    for (const e of TCP_EVENTS) this.tcpEvents.labels(e).inc(0);
     this.tcpOpen = new Gauge({ name: `${PREFIX}tcp_connections_open`, help: 'TCP connections open now', registers, aggregator: 'sum' });
     collectDefaultMetrics({ register: this.registry, prefix: PREFIX });
   }
@@ -114,7 +173,14 @@ export class ServerMetrics {
     const rc = info.rcode >= 0 && info.rcode < RCODE_NAMES.length ? info.rcode : RCODES - 1;
     this.responses[(t * MAX_OUTCOMES + this.outcomeSlot(info.outcome)) * RCODES + rc]!++;
     if (info.truncated) this.truncated[t]!++;
+    this.cookieCounts[info.cookie]!++;
   };
+
+  /** A response over the rate limit: `action` indexes RRL_ACTIONS, `kind` is its ResponseKind. */
+  rateLimited(action: number, kind: number, badCookie: boolean): void {
+    this.limited[action * RESPONSE_KINDS.length + kind]!++;
+    if (badCookie) this.cookieCounts[BADCOOKIE_SLOT]!++;
+  }
 
   private outcomeSlot(outcome: string): number {
     let i = this.outcomeIndex.get(outcome);

@@ -8,6 +8,7 @@ import { createHandler } from '../wire/handler.js';
 import type { QueryHandler, QueryMeta } from '../wire/handler-types.js';
 import type { ZoneSet } from '../zone/zone.js';
 import { newTcpConnections, TcpListener, type BindOptions } from './tcp.js';
+import { ResponsePolicy, serverCookies } from './rrl-policy.js';
 import { UdpListener } from './udp.js';
 
 export class Responder {
@@ -15,6 +16,7 @@ export class Responder {
     readonly handler: QueryHandler,
     private readonly udp: UdpListener[],
     private readonly tcp: TcpListener[],
+    private readonly policy: ResponsePolicy | null,
   ) {}
 
   /** Opens every listener, answering from `zones`; rejects (closing what it opened) if one can't bind. */
@@ -26,11 +28,14 @@ export class Responder {
       responseCacheBytes: cfg.responseCacheBytes,
       onResponse: metrics.onResponse,
       onError: queryErrorReporter(log, metrics),
+      cookies: serverCookies(cfg.cookies, log),
     });
-    const udp = cfg.listen.map((a) => new UdpListener(a, handler, metrics, log, { reusePort: bind.reusePort }));
-    const connections = newTcpConnections(cfg.tcp.maxConnections);
-    const tcp = cfg.listen.map((a) => new TcpListener(a, handler, metrics, log, connections, { idleTimeoutMs: cfg.tcp.idleTimeoutMs }));
-    const responder = new Responder(handler, udp, tcp);
+    // UDP only: TCP sources can't be spoofed, so TCP is never rate limited.
+    const policy = ResponsePolicy.create(cfg.rrl, metrics, log);
+    const udp = cfg.listen.map((a) => new UdpListener(a, handler, metrics, log, { reusePort: bind.reusePort, policy }));
+    const connections = newTcpConnections(cfg.tcp, log);
+    const tcp = cfg.listen.map((a) => new TcpListener(a, handler, metrics, log, connections));
+    const responder = new Responder(handler, udp, tcp, policy);
     try {
       for (let i = 0; i < cfg.listen.length; i++) {
         const at = formatListenAddress(cfg.listen[i]!);
@@ -52,6 +57,7 @@ export class Responder {
   /** Stops accepting queries and closes every listener. */
   async stop(): Promise<void> {
     await Promise.all([...this.udp.map((u) => u.close()), ...this.tcp.map((t) => t.close())]);
+    this.policy?.close();
   }
 }
 

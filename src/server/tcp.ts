@@ -1,30 +1,146 @@
 // DNS over TCP (RFC 7766, RFC 1035 §4.2.2): each message is preceded by its 2-byte length; a client
 // may send many queries on one connection and each is answered as soon as it is read (pipelining).
-// The transport only frames bytes; answering is the handler's job.
+// The transport only frames bytes; answering is the handler's job. A flood of slow or silent
+// connections can't hold the table: new connections are limited per prefix and per second, open
+// ones per address and per prefix; a begun message has the I/O timeout to arrive whole; at the cap
+// the connections that cost the most give way (connection-table.ts).
 import { createServer, type Server, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { formatListenAddress, type ListenAddress } from '../ops/config.js';
 import type { Logger } from '../ops/log.js';
-import type { DropReason, ServerMetrics } from '../ops/metrics.js';
+import type { DropReason, ServerMetrics, TcpEvent } from '../ops/metrics.js';
 import type { QueryHandler, QueryMeta } from '../wire/handler-types.js';
-import { ConnectionTable, type TrackedConnection } from './connection-table.js';
+import { ConnectionTable, type RefuseReason, type TableEntry, type TimeoutReason } from './connection-table.js';
+import { plainAddress, sourcePrefix } from './source-prefix.js';
 
 /** A DNS message is at least its 12-byte header (RFC 1035 §4.1.1): a shorter frame is garbage. */
 const MIN_MESSAGE = 12;
 const MAX_MESSAGE = 65535;
+/**
+ * Handshakes the kernel completes and queues for accept (Linux caps it at net.core.somaxconn, 4096
+ * since 5.4). A full queue drops SYNs, and a client retries only after its 1 s initial RTO (RFC 6298
+ * §2), so under a connection flood a legitimate client would wait seconds; queued, it waits for the
+ * connections ahead of it, which accept turns over at thousands a second.
+ */
+const LISTEN_BACKLOG = 4096;
 /** Connections still open this long after shutdown began are cut. */
 const SHUTDOWN_GRACE_MS = 1000;
+/**
+ * A connection this young that has sent nothing, or is mid-message, is still in its first exchange
+ * and is not evicted as idle or slow. A client sends its query with (or right after) the ACK that
+ * completes the handshake, so this covers the wait between accept and first read under an accept
+ * burst; it is well below any sensible I/O timeout.
+ */
+const EVICTION_GRACE_MS = 250;
+/** Refusals, evictions and I/O timeouts are logged as one summary per this interval, never one line per connection. */
+const PRESSURE_LOG_INTERVAL_MS = 10_000;
 
+/** The `tcp` section of the config. */
 export interface TcpOptions {
-  /** Close a connection after this long without traffic (RFC 7766 §6.2.3). */
+  /** Close a connection after this long without a query (RFC 7766 §6.2.3). */
   idleTimeoutMs: number;
+  /** A begun message must arrive, and our answers be taken, within this long (as Knot's tcp-io-timeout). */
+  ioTimeoutMs: number;
+  /** Open connections per process, every listener together. */
+  maxConnections: number;
+  /** 0: no limit. */
+  maxConnectionsPerAddress: number;
+  /** Per IPv4 /24 or IPv6 /56; 0: no limit. */
+  maxConnectionsPerPrefix: number;
+  /** Accepted per IPv4 /24 or IPv6 /56 per second; 0: no limit. */
+  newConnectionsPerSecondPerPrefix: number;
 }
 
-/** The open connections of every TCP listener of a process: the cap is per process, not per address. */
-export type TcpConnections = ConnectionTable<TcpConnection>;
+/**
+ * The open connections of every TCP listener of a process (the caps are per process, not per
+ * address), the rate of new ones per prefix, and the one timer that closes those out of time.
+ */
+export class TcpConnections {
+  readonly table: ConnectionTable<TcpConnection>;
+  /**
+   * New connections per prefix in the current second. TCP sources can't be spoofed (the handshake
+   * proves the address), so its keys are real peers seen in the last second: bounded memory.
+   */
+  private readonly rate: RateLimiterMemory | null;
+  private sweeper: NodeJS.Timeout | null = null;
+  private readonly sweepEveryMs: number;
+  /** Connections refused, evicted or timed out mid-message since the last summary; null: none. */
+  private pressure: Partial<Record<TcpEvent, number>> | null = null;
 
-export function newTcpConnections(maxConnections: number): TcpConnections {
-  return new ConnectionTable<TcpConnection>(maxConnections);
+  constructor(
+    opts: TcpOptions,
+    private readonly log: Logger,
+  ) {
+    this.table = new ConnectionTable<TcpConnection>({
+      capacity: opts.maxConnections,
+      perAddress: opts.maxConnectionsPerAddress,
+      perPrefix: opts.maxConnectionsPerPrefix,
+      idleTimeoutMs: opts.idleTimeoutMs,
+      ioTimeoutMs: opts.ioTimeoutMs,
+      graceMs: Math.min(EVICTION_GRACE_MS, opts.ioTimeoutMs),
+    });
+    const perSecond = opts.newConnectionsPerSecondPerPrefix;
+    this.rate = perSecond > 0 ? new RateLimiterMemory({ points: perSecond, duration: 1 }) : null;
+    // Deadlines are checked a tenth of the shorter timeout apart: late by at most 10%, and by 100 ms.
+    this.sweepEveryMs = Math.max(10, Math.min(100, Math.floor(Math.min(opts.idleTimeoutMs, opts.ioTimeoutMs) / 10)));
+  }
+
+  /** True when `prefix` may open another connection this second; a promise of it when that takes the limiter. */
+  rateAllows(prefix: string): true | Promise<boolean> {
+    if (this.rate === null) return true;
+    // Over the limit rejects with a RateLimiterRes; an Error would be the limiter's own fault, and
+    // the table's caps still hold, so it lets the connection through.
+    return this.rate.consume(prefix).then(
+      () => true,
+      (res: unknown) => res instanceof Error,
+    );
+  }
+
+  add(conn: TcpConnection, address: string, prefix: string, now: number): TableEntry<TcpConnection> {
+    const entry = this.table.add(conn, address, prefix, now);
+    if (this.sweeper === null) {
+      this.sweeper = setInterval(this.sweep, this.sweepEveryMs);
+      this.sweeper.unref();
+    }
+    return entry;
+  }
+
+  delete(entry: TableEntry<TcpConnection>): void {
+    this.table.delete(entry);
+    if (this.table.size === 0 && this.sweeper !== null) {
+      clearInterval(this.sweeper);
+      this.sweeper = null;
+    }
+  }
+
+  /** Counts a connection turned away, closed for room or out of I/O time, for the next summary line. */
+  underPressure(event: TcpEvent): void {
+    if (this.pressure === null) {
+      this.pressure = {};
+      setTimeout(this.logPressure, PRESSURE_LOG_INTERVAL_MS).unref();
+    }
+    this.pressure[event] = (this.pressure[event] ?? 0) + 1;
+  }
+
+  private readonly logPressure = (): void => {
+    const counts = this.pressure;
+    this.pressure = null;
+    const busiest = this.table.busiestPrefix();
+    this.log.warn(
+      { ...counts, open: this.table.size, busiest_prefix: busiest?.prefix, busiest_prefix_connections: busiest?.connections, seconds: PRESSURE_LOG_INTERVAL_MS / 1000 },
+      'tcp connections refused, closed for room or out of I/O time',
+    );
+  };
+
+  private readonly sweep = (): void => {
+    const now = performance.now();
+    for (let due = this.table.expired(now); due !== null; due = this.table.expired(now)) due.entry.conn.timedOut(due.reason);
+  };
+}
+
+export function newTcpConnections(opts: TcpOptions, log: Logger): TcpConnections {
+  return new TcpConnections(opts, log);
 }
 
 export interface BindOptions {
@@ -34,22 +150,25 @@ export interface BindOptions {
   reusePort: boolean;
 }
 
+const ignore = (): void => {};
+
 export class TcpListener {
   private readonly server: Server;
   /** This listener's own connections (the table holds every listener's). */
   private readonly mine = new Set<TcpConnection>();
+  private closing = false;
 
   constructor(
     readonly address: ListenAddress,
     readonly handler: QueryHandler,
     readonly metrics: ServerMetrics,
     readonly log: Logger,
-    private readonly table: TcpConnections,
-    private readonly opts: TcpOptions,
+    readonly pool: TcpConnections,
   ) {
     // allowHalfOpen: a client may send its queries then shut its side (RFC 7766 §6.2.4 allows it);
-    // we still owe it the answers, and close our side after them.
-    this.server = createServer({ allowHalfOpen: true, noDelay: true }, this.onConnection);
+    // we still owe it the answers, and close our side after them. pauseOnConnect: nothing is read
+    // from a connection before it is admitted.
+    this.server = createServer({ allowHalfOpen: true, noDelay: true, pauseOnConnect: true }, this.onConnection);
     this.server.on('error', (err) => this.log.error({ err, listen: formatListenAddress(this.address) }, 'tcp listener error'));
   }
 
@@ -66,7 +185,7 @@ export class TcpListener {
         port: this.address.port,
         ipv6Only: this.address.family === 6,
         exclusive: bind.exclusive,
-        backlog: 511,
+        backlog: LISTEN_BACKLOG,
         ...(bind.reusePort ? { reusePort: true } : {}),
       };
       this.server.listen(opts, () => {
@@ -77,27 +196,56 @@ export class TcpListener {
   }
 
   private readonly onConnection = (socket: Socket): void => {
-    if (this.table.full) {
-      const victim = this.table.evictionCandidate();
-      if (victim === null) {
-        this.metrics.tcpEvent('rejected');
-        socket.destroy();
-        return;
-      }
-      this.metrics.tcpEvent('evicted');
-      victim.close();
+    // A reset while the connection waits for admission must not throw.
+    socket.on('error', ignore);
+    const address = plainAddress(socket.remoteAddress ?? '');
+    if (address === '') {
+      socket.destroy(); // gone before we saw it
+      return;
     }
-    const conn = new TcpConnection(socket, this);
-    this.table.add(conn);
+    const prefix = sourcePrefix(address);
+    const allowed = this.pool.rateAllows(prefix);
+    if (allowed === true) this.admit(socket, address, prefix);
+    else void allowed.then((ok) => (ok ? this.admit(socket, address, prefix) : this.refuse(socket, 'refused_rate')));
+  };
+
+  /** Past the rate limit: the caps and the table decide, in one synchronous step, so counts stay exact. */
+  private admit(socket: Socket, address: string, prefix: string): void {
+    if (socket.destroyed || this.closing) {
+      socket.destroy();
+      return;
+    }
+    const now = performance.now();
+    const decision = this.pool.table.admission(address, prefix, now);
+    if (!decision.admit) {
+      this.refuse(socket, decision.reason);
+      return;
+    }
+    if (decision.evict !== null) {
+      this.underPressure(decision.reason);
+      decision.evict.conn.close();
+    }
+    const conn = new TcpConnection(socket, this, address, prefix, now);
     this.mine.add(conn);
     this.metrics.tcpEvent('opened');
-    socket.setTimeout(this.opts.idleTimeoutMs);
     socket.on('close', () => {
-      this.table.delete(conn);
+      this.pool.delete(conn.entry);
       this.mine.delete(conn);
       this.metrics.tcpEvent('closed');
     });
-  };
+    socket.resume();
+  }
+
+  private refuse(socket: Socket, reason: RefuseReason | 'refused_rate'): void {
+    this.underPressure(reason);
+    socket.destroy();
+  }
+
+  /** Counted in the metrics and in the next summary line. */
+  underPressure(event: TcpEvent): void {
+    this.metrics.tcpEvent(event);
+    this.pool.underPressure(event);
+  }
 
   /** Answers one framed message; null drops it (and the connection). */
   answer(msg: Buffer, meta: QueryMeta): Buffer | null {
@@ -111,12 +259,9 @@ export class TcpListener {
     }
   }
 
-  forget(conn: TcpConnection): void {
-    this.table.delete(conn);
-  }
-
   /** Stops accepting, lets open connections flush their answers, then cuts what is left. */
   close(): Promise<void> {
+    this.closing = true;
     return new Promise((resolve) => {
       this.server.close(() => resolve());
       for (const c of this.mine) c.socket.end();
@@ -127,8 +272,8 @@ export class TcpListener {
   }
 }
 
-class TcpConnection implements TrackedConnection {
-  lastActive = performance.now();
+class TcpConnection {
+  readonly entry: TableEntry<TcpConnection>;
   /** Bytes read but not yet answered: a partial frame, or whole frames held back by backpressure. */
   private pending: Buffer | null = null;
   private waitingForDrain = false;
@@ -139,34 +284,42 @@ class TcpConnection implements TrackedConnection {
   constructor(
     readonly socket: Socket,
     private readonly owner: TcpListener,
+    address: string,
+    prefix: string,
+    now: number,
   ) {
     this.meta = { transport: 'tcp', remoteAddress: socket.remoteAddress ?? '', remotePort: socket.remotePort ?? 0 };
+    this.entry = owner.pool.add(this, address, prefix, now);
     socket.on('data', this.onData);
     socket.on('end', this.onEnd);
-    socket.on('timeout', this.onTimeout);
     // Resets and aborts end the connection; 'close' follows and does the bookkeeping.
-    socket.on('error', () => {});
-  }
-
-  isIdle(): boolean {
-    return this.pending === null && !this.waitingForDrain && this.socket.writableLength === 0;
   }
 
   /** Closes this connection now (evicted to make room). */
   close(): void {
-    this.owner.forget(this);
+    this.owner.pool.delete(this.entry);
     this.socket.destroy();
   }
 
+  /** Its idle or I/O time ran out. */
+  timedOut(reason: TimeoutReason): void {
+    if (reason === 'io_timeout') this.owner.underPressure(reason);
+    else this.owner.metrics.tcpEvent(reason);
+    this.close();
+  }
+
   private readonly onData = (chunk: Buffer): void => {
-    this.lastActive = performance.now();
-    const data = this.pending === null ? chunk : Buffer.concat([this.pending, chunk]);
+    const continuing = this.pending !== null;
+    const data = continuing ? Buffer.concat([this.pending!, chunk]) : chunk;
     this.pending = null;
-    this.consume(data);
+    this.consume(data, continuing);
   };
 
-  /** Answers every complete frame in `data`, keeping the rest; stops early when the peer reads slower than we answer. */
-  private consume(data: Buffer): void {
+  /**
+   * Answers every complete frame in `data`, keeping the rest; stops early when the peer reads slower
+   * than we answer. `continuing`: `data` begins with a frame that had already begun arriving.
+   */
+  private consume(data: Buffer, continuing: boolean): void {
     const socket = this.socket;
     const n = data.length;
     let off = 0;
@@ -198,18 +351,23 @@ class TcpConnection implements TrackedConnection {
       frame.writeUInt16BE(response.length, 0);
       response.copy(frame, 2);
       if (!socket.write(frame)) {
-        // Backpressure: stop reading and answering until the peer has taken what we wrote.
+        // Backpressure: stop reading and answering until the peer has taken what we wrote, which
+        // it must do within the I/O timeout.
         this.pending = off < n ? data.subarray(off) : null;
         this.waitingForDrain = true;
         socket.pause();
         socket.once('drain', this.onDrain);
         socket.uncork();
+        this.owner.pool.table.stalled(this.entry, performance.now());
         return;
       }
     }
     if (corked) socket.uncork();
     // Copy the partial frame so the (possibly large) chunk it came in can be freed.
     this.pending = off < n ? Buffer.from(data.subarray(off)) : null;
+    if (this.pending === null) this.owner.pool.table.idle(this.entry, performance.now());
+    // A new message has begun: it has the I/O timeout to arrive whole, however it trickles in.
+    else if (off > 0 || !continuing) this.owner.pool.table.stalled(this.entry, performance.now());
     if (this.peerEnded) this.finish();
   }
 
@@ -217,8 +375,11 @@ class TcpConnection implements TrackedConnection {
     this.waitingForDrain = false;
     const held = this.pending;
     this.pending = null;
-    if (held !== null) this.consume(held);
-    else if (this.peerEnded) this.finish();
+    if (held !== null) this.consume(held, true);
+    else {
+      this.owner.pool.table.idle(this.entry, performance.now());
+      if (this.peerEnded) this.finish();
+    }
     if (!this.waitingForDrain && !this.socket.destroyed) this.socket.resume();
   };
 
@@ -232,11 +393,6 @@ class TcpConnection implements TrackedConnection {
     this.pending = null;
     this.socket.end();
   }
-
-  private readonly onTimeout = (): void => {
-    this.owner.metrics.tcpEvent('idle_timeout');
-    this.socket.destroy();
-  };
 
   private abort(reason: DropReason): void {
     this.owner.metrics.droppedPacket('tcp', reason);

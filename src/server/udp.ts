@@ -5,7 +5,9 @@ import { createSocket, type RemoteInfo, type Socket, type SocketOptions } from '
 import { formatListenAddress, type ListenAddress } from '../ops/config.js';
 import type { Logger } from '../ops/log.js';
 import type { ServerMetrics } from '../ops/metrics.js';
+import { Verdict } from '../rrl/limiter.js';
 import type { QueryHandler, QueryMeta } from '../wire/handler-types.js';
+import type { ResponsePolicy } from './rrl-policy.js';
 
 /** Kernel buffer we ask for: absorbs bursts while the event loop is busy (the kernel may cap it). */
 const SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
@@ -27,10 +29,13 @@ export function literalLookup(
 export interface UdpOptions {
   /** Bind with SO_REUSEPORT so each worker process has its own socket (Node ≥ 22.12). */
   reusePort: boolean;
+  /** Asked about every response before it is sent (response rate limiting); null sends all. */
+  policy?: ResponsePolicy | null;
 }
 
 export class UdpListener {
   private readonly socket: Socket;
+  private readonly policy: ResponsePolicy | null;
 
   constructor(
     readonly address: ListenAddress,
@@ -46,6 +51,7 @@ export class UdpListener {
       lookup: literalLookup,
     };
     if (opts.reusePort) sockOpts.reusePort = true;
+    this.policy = opts.policy ?? null;
     this.socket = createSocket(sockOpts, this.onMessage);
   }
 
@@ -88,6 +94,13 @@ export class UdpListener {
     if (response === null) {
       this.metrics.droppedPacket('udp', 'unanswerable');
       return;
+    }
+    // Policy after answering (DESIGN.md habit 7): send, slip a minimal reply, or drop.
+    const policy = this.policy;
+    if (policy !== null) {
+      const verdict = policy.decide(this.handler.info, response, rinfo.address);
+      if (verdict === Verdict.Drop) return;
+      if (verdict === Verdict.Slip) response = this.handler.slip(response);
     }
     this.socket.send(response, rinfo.port, rinfo.address);
   };

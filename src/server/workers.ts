@@ -13,6 +13,7 @@ import type { Logger } from '../ops/log.js';
 import { ServerMetrics } from '../ops/metrics.js';
 import { startZoneSync, type ZoneSync } from '../sync/service.js';
 import type { ScanRequest } from '../sync/store.js';
+import { keyFromText } from '../zone/name.js';
 import { CompactZone, ZoneSet, type Zone, type ZoneParts } from '../zone/zone.js';
 import { boundedStop, onReloadSignal, stopSignal } from './lifecycle.js';
 import { Responder } from './responder.js';
@@ -23,7 +24,8 @@ const ZONES_MESSAGE = 'anycast-dns:zones';
 /** Worker → primary, once it listens for zones (messages sent before that would be lost). */
 const WANT_ZONES_MESSAGE = 'anycast-dns:want-zones';
 const ZONE_MESSAGE = 'anycast-dns:zone';
-type ZonesMessage = { type: typeof ZONES_MESSAGE; zones: ZoneParts[] } | { type: typeof ZONE_MESSAGE; origin: string; zone: ZoneParts | null };
+/** Zones are keyed by their origin's key (see zone/name.ts), as in a ZoneSet. */
+type ZonesMessage = { type: typeof ZONES_MESSAGE; zones: ZoneParts[] } | { type: typeof ZONE_MESSAGE; key: string; zone: ZoneParts | null };
 /** Tells a worker how to bind: "reuseport" (own sockets) or "shared" (the primary's). */
 const BIND_MODE_ENV = 'ANYCAST_DNS_BIND_MODE';
 const RESPAWN_DELAY_MS = 1000;
@@ -98,7 +100,7 @@ export async function runPrimary(cfg: ServerConfig, log: Logger): Promise<number
   const stopReloads = onReloadSignal(log, () => sync?.reload({ reason: 'sighup', verify: true }));
   try {
     sync = await startZoneSync(cfg, log, (origin, zone) => {
-      const msg: ZonesMessage = { type: ZONE_MESSAGE, origin, zone: zone === null ? null : (zone as CompactZone).parts() };
+      const msg: ZonesMessage = { type: ZONE_MESSAGE, key: keyFromText(origin, null), zone: zone === null ? null : (zone as CompactZone).parts() };
       for (const w of fed) feed(w, msg);
     });
   } catch (err) {
@@ -150,8 +152,8 @@ export async function runWorker(cfg: ServerConfig, parentLog: Logger): Promise<n
         for (const p of msg.zones) zones.set(p.origin, CompactZone.fromParts(p));
         resolve();
       } else if (msg?.type === ZONE_MESSAGE) {
-        if (msg.zone === null) zones.delete(msg.origin);
-        else zones.set(msg.origin, CompactZone.fromParts(msg.zone));
+        if (msg.zone === null) zones.delete(msg.key);
+        else zones.set(msg.key, CompactZone.fromParts(msg.zone));
       } else {
         return;
       }

@@ -296,16 +296,16 @@ function statusOf(e: Entry): ZoneStatus {
 }
 
 /**
- * What the files are now: device, inode, size and mtime of each (the zone file by the path the
- * directory names, so a symlink swapped to a new target counts as a change), the newest mtime, and
- * the zone file's size.
+ * What the files are now: device, inode, size and mtime of each (through symlinks, by the paths
+ * named, so a symlink swapped to a new target counts as a change), the newest mtime, and the zone
+ * file's size.
  */
 function identities(files: readonly string[], zoneFile: string): { text: string; youngestMs: number; size: number } {
   let text = '';
   let youngestMs = -1;
   let size = 0;
-  // files[0] is the zone file's real path; the path the directory names is the one to watch.
-  for (const p of [zoneFile, ...files.slice(1)]) {
+  // Files recorded for another path of the zone (the configured file changed) say nothing about this one.
+  for (const p of files[0] === zoneFile ? files : [zoneFile]) {
     try {
       const s = statSync(p);
       text += `${s.dev}:${s.ino}:${s.size}:${s.mtimeMs}|`;

@@ -16,9 +16,10 @@
 
 import type { ResponseInfo } from './handler-types.js';
 import { Fit } from './encoder.js';
+import { CookieStatus } from '../rrl/cookies.js';
 
-/** [key length][fit][limit: 2][info: 2][response length: 2]. */
-const HEADER = 8;
+/** [key length][fit][limit: 2][info: 2][response length: 2][rate-limiting name hash: 4]. */
+const HEADER = 12;
 const DEFAULT_SEGMENT_BYTES = 256 * 1024;
 /** The index doubles when entries pass half its buckets: probe runs stay short, and the index stays
  * as small as the entries allow (a smaller index stays in the CPU's caches more of the time). */
@@ -42,7 +43,7 @@ export class ResponseCache {
   /** Segments emptied to respect the entry cap, to be filled before any other. */
   private readonly emptied: number[] = [];
   private entries = 0;
-  /** What onResponse is told on a hit: few distinct values, shared by many entries (never mutated). */
+  /** What a hit's ResponseInfo says besides its name hash: few distinct values, shared by many entries (never mutated). */
   private readonly infos: ResponseInfo[] = [];
   private readonly infoIds = new Map<string, number>();
   private seed = 0x9e3779b9;
@@ -94,6 +95,11 @@ export class ResponseCache {
     return this.infos[(seg[at + 4]! << 8) | seg[at + 5]!]!;
   }
 
+  /** The entry's ResponseInfo.nameHash: per entry (positive answers are keyed by their own name), unlike the shared info. */
+  nameHash(address: number): number {
+    return this.segments[address >>> this.segmentBits]!.readUInt32BE((address & this.offsetMask) + 8);
+  }
+
   /** Keeps `response`, written for `limit`, under `key[0, keyLength)`, replacing what the key had. */
   set(key: Buffer, keyLength: number, response: Buffer, limit: number, fit: Fit, info: ResponseInfo): void {
     const size = HEADER + keyLength + response.length;
@@ -122,6 +128,7 @@ export class ResponseCache {
     seg[at + 5] = infoId & 0xff;
     seg[at + 6] = response.length >> 8;
     seg[at + 7] = response.length & 0xff;
+    seg.writeUInt32BE(info.nameHash >>> 0, at + 8);
     key.copy(seg, at + HEADER, 0, keyLength);
     response.copy(seg, at + HEADER + keyLength);
     this.segmentFill[this.open] = at + size;
@@ -163,12 +170,13 @@ export class ResponseCache {
   }
 
   private infoId(info: ResponseInfo): number {
-    const text = `${info.transport} ${info.rcode} ${info.outcome} ${info.qtype} ${info.truncated} ${info.zone ?? ''}`;
+    const text = `${info.transport} ${info.rcode} ${info.outcome} ${info.qtype} ${info.truncated} ${info.kind} ${info.zone ?? ''}`;
     let id = this.infoIds.get(text);
     if (id === undefined) {
       if (this.infos.length > MAX_FIELD) return -1;
       id = this.infos.length;
-      this.infos.push(info);
+      // A copy: the handler reuses its info object. The cookie status is the query's, not the entry's.
+      this.infos.push(copyInfo(info));
       this.infoIds.set(text, id);
     }
     return id;
@@ -253,6 +261,21 @@ export class ResponseCache {
     this.seed = x >>> 0;
     return this.seed;
   }
+}
+
+/** The fields of `info` a hit shares, in one object shape with the handler's own (monomorphic reads). */
+function copyInfo(info: ResponseInfo): ResponseInfo {
+  return {
+    transport: info.transport,
+    rcode: info.rcode,
+    outcome: info.outcome,
+    qtype: info.qtype,
+    zone: info.zone,
+    truncated: info.truncated,
+    kind: info.kind,
+    nameHash: 0,
+    cookie: CookieStatus.None,
+  };
 }
 
 /** FNV-1a over `length` octets of `buf` from `start`. */

@@ -9,6 +9,7 @@ import { T } from '../zone/types.js';
 import { CompressionTable } from './compress.js';
 import { FLAG_AA, FLAG_CD, FLAG_QR, FLAG_RD, FLAG_TC, HEADER_SIZE, OPCODE_MASK } from './query.js';
 import { RdataWriter } from './rdata.js';
+import { COOKIE_OPTION, COOKIE_REPLY_LENGTH } from '../rrl/cookies.js';
 
 const EDNS_OPTION_NSID = 3;
 /** Room for any single record past the limit, so writing never checks the buffer, only the limit. */
@@ -21,6 +22,18 @@ export interface EdnsReply {
   dnssecOk: boolean;
   /** NSID payload (RFC 5001 §2.3), or null when not asked for. */
   nsid: Buffer | null;
+  /** Room for a COOKIE option (RFC 7873 §4) as the OPT's last option: the caller writes its 24 octets of data at the message's end. */
+  cookie: boolean;
+}
+
+/** Octets of the OPT record written for `edns` (0 for none). */
+export function optLength(edns: EdnsReply | null): number {
+  return edns === null ? 0 : optSize(edns.nsid, edns.cookie);
+}
+
+/** Octets of an OPT record carrying `nsid` (or none) and, with `cookie`, a COOKIE option. */
+export function optSize(nsid: Buffer | null, cookie: boolean): number {
+  return 11 + (nsid === null ? 0 : 4 + nsid.length) + (cookie ? 4 + COOKIE_REPLY_LENGTH : 0);
 }
 
 export const enum Fit {
@@ -61,8 +74,7 @@ export class ResponseWriter {
     limit: number,
     edns: EdnsReply | null,
   ): { length: number; fit: Fit } {
-    const optSize = edns === null ? 0 : 11 + (edns.nsid === null ? 0 : 4 + edns.nsid.length);
-    const bodyLimit = limit - optSize;
+    const bodyLimit = limit - optLength(edns);
     let pass = this.sections(plan, msg, questionEnd, qkey, bodyLimit, false);
     // Optional authority may have taken the room required glue needed: try again without it.
     if (pass === Pass.Full && this.optionalAuthorityWritten) pass = this.sections(plan, msg, questionEnd, qkey, bodyLimit, true);
@@ -207,14 +219,40 @@ function writeOpt(buf: Buffer, pos: number, edns: EdnsReply, rcode: number): num
   buf[pos + 6] = 0; // version 0
   buf[pos + 7] = edns.dnssecOk ? 0x80 : 0; // RFC 3225 §3: DO copied from the query
   buf[pos + 8] = 0;
+  const end = pos + optLength(edns);
+  buf.writeUInt16BE(end - pos - 11, pos + 9);
+  let o = pos + 11;
   const nsid = edns.nsid;
-  if (nsid === null) {
-    buf.writeUInt16BE(0, pos + 9);
-    return pos + 11;
+  if (nsid !== null) {
+    buf.writeUInt16BE(EDNS_OPTION_NSID, o);
+    buf.writeUInt16BE(nsid.length, o + 2);
+    nsid.copy(buf, o + 4);
+    o += 4 + nsid.length;
   }
-  buf.writeUInt16BE(4 + nsid.length, pos + 9);
-  buf.writeUInt16BE(EDNS_OPTION_NSID, pos + 11);
-  buf.writeUInt16BE(nsid.length, pos + 13);
-  nsid.copy(buf, pos + 15);
-  return pos + 15 + nsid.length;
+  if (edns.cookie) {
+    buf.writeUInt16BE(COOKIE_OPTION, o);
+    buf.writeUInt16BE(COOKIE_REPLY_LENGTH, o + 2);
+    // Zeroed here; the caller writes this query's cookie (these octets may be cached, never sent as is).
+    buf.fill(0, o + 4, end);
+  }
+  return end;
+}
+
+/**
+ * Cuts `response` in place to the minimal reply response rate limiting sends instead of dropping: the
+ * header and question, and the OPT record (`optLength` octets at its end) when it had one. With
+ * `rcode` >= 0 that rcode replaces the response's (BADCOOKIE for a client that sent a cookie, RFC 7873
+ * §5.2.3); otherwise TC is set so the client retries over TCP. AA is cleared: there is no answer.
+ */
+export function cutToMinimal(response: Buffer, questionEnd: number, optLength: number, rcode: number): Buffer {
+  const length = response.length;
+  if (optLength > 0) response.copy(response, questionEnd, length - optLength, length);
+  response[2] = (response[2]! & ~FLAG_AA) | (rcode >= 0 ? 0 : FLAG_TC);
+  if (rcode >= 0) {
+    response[3] = (response[3]! & 0xf0) | (rcode & 0x0f);
+    if (optLength > 0) response[questionEnd + 5] = rcode >> 4;
+  }
+  response.writeUInt32BE(0, 6);
+  response.writeUInt16BE(optLength > 0 ? 1 : 0, 10);
+  return response.subarray(0, questionEnd + optLength);
 }

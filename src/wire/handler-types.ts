@@ -1,4 +1,6 @@
 // The contract between the transports (server/) and the query handler (wire/): bytes in, bytes out.
+import type { CookieStatus, ServerCookies } from '../rrl/cookies.js';
+import type { ResponseKind } from '../rrl/limiter.js';
 import type { ZoneSet } from '../zone/zone.js';
 
 export type Transport = 'udp' | 'tcp';
@@ -10,7 +12,10 @@ export interface QueryMeta {
   remotePort: number;
 }
 
-/** What the handler tells the layer after it (metrics now; response rate limiting builds on it). */
+/**
+ * What the handler tells the layers after it: metrics (onResponse) and the policy step the UDP transport
+ * asks before sending (response rate limiting). The handler reuses one object: valid until its next call.
+ */
 export interface ResponseInfo {
   transport: Transport;
   rcode: number;
@@ -20,6 +25,12 @@ export interface ResponseInfo {
   /** Origin (presentation form) of the zone that answered, or null. */
   zone: string | null;
   truncated: boolean;
+  /** The rate-limiting bucket's kind, computed by the answer (wildcard, zone, delegation...). */
+  kind: ResponseKind;
+  /** hashKey of the name that kind is keyed by (query name with qtype, wildcard owner, zone, delegation); 0 for errors. */
+  nameHash: number;
+  /** What the query's DNS cookie proved. */
+  cookie: CookieStatus;
 }
 
 export interface HandlerOptions {
@@ -35,11 +46,23 @@ export interface HandlerOptions {
   onError?: (err: unknown, meta: QueryMeta) => void;
   /** Bound on the response cache, in octets of cached responses; 0 disables it. 64 MiB by default. */
   responseCacheBytes?: number;
+  /** Answers DNS cookies (RFC 7873) with these secrets; without it COOKIE options are ignored. */
+  cookies?: ServerCookies | null;
+  /** The clock cookies are stamped with, in milliseconds (Date.now by default). */
+  now?: () => number;
 }
 
 export interface QueryHandler {
   /** Answers one DNS message; null means send nothing (unreadable header, or a response). */
   handle(msg: Buffer, meta: QueryMeta): Buffer | null;
+  /** The response the last handle() returned, described (overwritten by the next call). */
+  readonly info: ResponseInfo;
+  /**
+   * Cuts the response the last handle() returned to the minimal reply rate limiting slips: question
+   * and OPT with TC=1, or BADCOOKIE with a fresh server cookie when the query sent a client cookie
+   * but no valid server cookie (the client then returns with the cookie, which exempts it).
+   */
+  slip(response: Buffer): Buffer;
   /** Swaps the zones served (one reference assignment: in-flight queries finish on the old set). */
   setZones(zones: ZoneSet): void;
 }

@@ -8,8 +8,12 @@ import { RCODE, emptyPlan, type AnswerPlan } from '../answer/plan.js';
 import { MAX_NAME_LENGTH } from '../zone/name.js';
 import { CLASS } from '../zone/types.js';
 import type { ZoneSet } from '../zone/zone.js';
+import { AddressBytes } from '../rrl/address.js';
+import { COOKIE_REPLY_LENGTH, CookieStatus, RCODE_BADCOOKIE, SERVER_COOKIE_LENGTH, type ServerCookies } from '../rrl/cookies.js';
+import { ResponseKind } from '../rrl/limiter.js';
+import { hashKey } from '../zone/name-table.js';
 import { ResponseCache } from './cache.js';
-import { Fit, ResponseWriter, type EdnsReply } from './encoder.js';
+import { Fit, ResponseWriter, cutToMinimal, optLength, optSize, type EdnsReply } from './encoder.js';
 import type { HandlerOptions, QueryHandler, QueryMeta, ResponseInfo } from './handler-types.js';
 import { FLAG_CD, FLAG_QR, FLAG_RD, HEADER_SIZE, OPCODE_MASK, ParseStatus, ParsedQuery, parseQuery } from './query.js';
 
@@ -40,6 +44,25 @@ class Handler implements QueryHandler {
   private readonly server: ServerIdentity;
   private readonly nsid: Buffer;
   private readonly cacheBytes: number;
+  private readonly cookies: ServerCookies | null;
+  private readonly now: () => number;
+  private readonly addr = new AddressBytes();
+  /** Where the last response's question ends and how long its OPT record is (for slip). */
+  private replyQuestionEnd = 0;
+  private replyOptLength = 0;
+  /** The last query carried a COOKIE option we answer (its status is in info.cookie). */
+  private cookieAnswered = false;
+  readonly info: ResponseInfo = {
+    transport: 'udp',
+    rcode: 0,
+    outcome: '',
+    qtype: 0,
+    zone: null,
+    truncated: false,
+    kind: ResponseKind.Error,
+    nameHash: 0,
+    cookie: CookieStatus.None,
+  };
 
   constructor(
     zones: ZoneSet,
@@ -48,6 +71,8 @@ class Handler implements QueryHandler {
     this.server = { identity: opts.identity, version: opts.version };
     this.nsid = Buffer.from(opts.identity, 'utf8');
     this.cacheBytes = opts.responseCacheBytes ?? DEFAULT_CACHE_BYTES;
+    this.cookies = opts.cookies ?? null;
+    this.now = opts.now ?? Date.now;
     this.snap = this.snapshot(zones);
   }
 
@@ -63,6 +88,8 @@ class Handler implements QueryHandler {
   handle(msg: Buffer, meta: QueryMeta): Buffer | null {
     // An unreadable header can't be answered; a response (QR=1) must never be (no reflection loops).
     if (msg.length < HEADER_SIZE || (msg[2]! & FLAG_QR) !== 0) return null;
+    this.cookieAnswered = false;
+    this.info.cookie = CookieStatus.None;
     // The one guard of the query path: a bug answers SERVFAIL and the server goes on.
     try {
       return this.respond(msg, meta);
@@ -82,6 +109,12 @@ class Handler implements QueryHandler {
     const limit = tcp ? TCP_LIMIT : q.edns ? Math.min(q.udpSize, this.opts.ednsUdpSize) : UDP_LIMIT;
     const nameLen = q.qnameEnd - HEADER_SIZE;
     const kb = this.keyBuf;
+    if (status === ParseStatus.BadCookie) {
+      // As BIND answers it: FORMERR, with the question and an OPT (RFC 6891 §7), no cookie of ours.
+      const plan = emptyPlan('refused', RCODE.FORMERR, false, q.qclass, null);
+      return this.emit(plan, msg, kb.toString('latin1', 0, nameLen), limit, meta, 'formerr', 0);
+    }
+    if (q.cookieLength > 0 && this.cookies !== null) this.checkCookie(msg, meta);
     if (status === ParseStatus.BadVers) {
       // RFC 6891 §6.1.3: BADVERS, with an OPT of the version we do speak (0).
       const plan = emptyPlan('refused', RCODE.BADVERS, false, q.qclass, null);
@@ -91,7 +124,8 @@ class Handler implements QueryHandler {
     kb[nameLen + 1] = q.qtype & 0xff;
     kb[nameLen + 2] = q.qclass >> 8;
     kb[nameLen + 3] = q.qclass & 0xff;
-    kb[nameLen + 4] = (q.dnssecOk ? 1 : 0) | (q.edns ? 2 : 0) | (q.nsid ? 4 : 0) | (tcp ? 8 : 0);
+    // Responses with a cookie have room for one; its octets are written per query (finishCookie).
+    kb[nameLen + 4] = (q.dnssecOk ? 1 : 0) | (q.edns ? 2 : 0) | (q.nsid ? 4 : 0) | (tcp ? 8 : 0) | (this.cookieAnswered ? 16 : 0);
     const keyLength = nameLen + 5;
     const snap = this.snap;
     const cache = snap.cache;
@@ -119,20 +153,23 @@ class Handler implements QueryHandler {
     const q = this.q;
     // RFC 6891 §7: an OPT in the response only when the query had one.
     const edns: EdnsReply | null = q.edns
-      ? { udpSize: this.opts.ednsUdpSize, dnssecOk: q.dnssecOk, nsid: q.nsid ? this.nsid : null }
+      ? { udpSize: this.opts.ednsUdpSize, dnssecOk: q.dnssecOk, nsid: q.nsid ? this.nsid : null, cookie: this.cookieAnswered }
       : null;
     const { length, fit } = this.writer.write(plan, msg, q.questionEnd, key, limit, edns);
     const out = Buffer.allocUnsafe(length);
     this.writer.buf.copy(out, 0, 0, length);
-    const info: ResponseInfo = {
-      transport: meta.transport,
-      rcode: plan.rcode,
-      outcome,
-      qtype: q.qtype,
-      zone: plan.zone === null ? null : plan.zone.originText,
-      truncated: fit === Fit.Truncated,
-    };
+    const info = this.info;
+    info.transport = meta.transport;
+    info.rcode = plan.rcode;
+    info.outcome = outcome;
+    info.qtype = q.qtype;
+    info.zone = plan.zone === null ? null : plan.zone.originText;
+    info.truncated = fit === Fit.Truncated;
+    bucketOf(plan, key, q.qtype, info);
+    this.replyQuestionEnd = q.questionEnd;
+    this.replyOptLength = optLength(edns);
     if (cacheKeyLength > 0) this.snap.cache!.set(this.keyBuf, cacheKeyLength, out, limit, fit, info);
+    if (this.cookieAnswered) this.finishCookie(out, msg);
     this.opts.onResponse?.(info, meta);
     return out;
   }
@@ -145,9 +182,52 @@ class Handler implements QueryHandler {
     out[3] = (out[3]! & ~FLAG_CD) | (msg[3]! & FLAG_CD);
     // The question's name as this client wrote it (case kept); answers owned by it point here. A loop:
     // for a name this short, Buffer#copy's view of the source range costs more than the copying.
-    for (let i = HEADER_SIZE, end = this.q.qnameEnd; i < end; i++) out[i] = msg[i]!;
-    this.opts.onResponse?.(cache.info(at), meta);
+    const q = this.q;
+    for (let i = HEADER_SIZE, end = q.qnameEnd; i < end; i++) out[i] = msg[i]!;
+    const info = this.info;
+    const cached = cache.info(at);
+    info.transport = cached.transport;
+    info.rcode = cached.rcode;
+    info.outcome = cached.outcome;
+    info.qtype = cached.qtype;
+    info.zone = cached.zone;
+    info.truncated = cached.truncated;
+    info.kind = cached.kind;
+    info.nameHash = cache.nameHash(at);
+    this.replyQuestionEnd = q.questionEnd;
+    this.replyOptLength = q.edns ? optSize(q.nsid ? this.nsid : null, this.cookieAnswered) : 0;
+    if (this.cookieAnswered) this.finishCookie(out, msg);
+    this.opts.onResponse?.(info, meta);
     return out;
+  }
+
+  /** RFC 7873 §5.2.3-5.2.5: what the query's cookie proves; the response will carry the client's and ours. */
+  private checkCookie(msg: Buffer, meta: QueryMeta): void {
+    const q = this.q;
+    // Without EDNS there is no OPT to answer in (and a COOKIE option only travels in one).
+    if (!q.edns || this.addr.parse(meta.remoteAddress) === 0) return;
+    this.info.cookie = this.cookies!.check(msg, q.cookieAt, q.cookieLength, this.addr, (this.now() / 1000) >>> 0);
+    this.cookieAnswered = true;
+  }
+
+  /** Writes the COOKIE option's data, the last octets of `out`: the client's cookie, then ours (kept while fresh, else new). */
+  private finishCookie(out: Buffer, msg: Buffer): void {
+    const q = this.q;
+    const end = out.length;
+    const at = end - COOKIE_REPLY_LENGTH;
+    msg.copy(out, at, q.cookieAt, q.cookieAt + 8);
+    if (this.info.cookie === CookieStatus.Valid && !this.cookies!.renew) {
+      msg.copy(out, at + 8, q.cookieAt + 8, q.cookieAt + 8 + SERVER_COOKIE_LENGTH);
+    } else {
+      this.cookies!.issue(msg, q.cookieAt, this.addr, (this.now() / 1000) >>> 0, out, at + 8);
+    }
+  }
+
+  slip(response: Buffer): Buffer {
+    const c = this.info.cookie;
+    // RFC 7873 §5.2.3: a client that sent a cookie learns ours from BADCOOKIE and comes back with it.
+    const badCookie = this.replyOptLength > 0 && this.cookieAnswered && (c === CookieStatus.ClientOnly || c === CookieStatus.Invalid);
+    return cutToMinimal(response, this.replyQuestionEnd, this.replyOptLength, badCookie ? RCODE_BADCOOKIE : -1);
   }
 
   /** A header-only response (and the question, when `questionEnd` > 0) with `rcode`. */
@@ -160,15 +240,45 @@ class Handler implements QueryHandler {
     out.writeUInt16BE(questionEnd > 0 ? 1 : 0, 4);
     out.writeUInt32BE(0, 6);
     out.writeUInt16BE(0, 10);
-    const info: ResponseInfo = {
-      transport: meta.transport,
-      rcode,
-      outcome,
-      qtype: questionEnd > 0 ? this.q.qtype : 0,
-      zone: null,
-      truncated: false,
-    };
+    const info = this.info;
+    info.transport = meta.transport;
+    info.rcode = rcode;
+    info.outcome = outcome;
+    info.qtype = questionEnd > 0 ? this.q.qtype : 0;
+    info.zone = null;
+    info.truncated = false;
+    info.kind = ResponseKind.Error;
+    info.nameHash = 0;
+    this.replyQuestionEnd = length;
+    this.replyOptLength = 0;
     this.opts.onResponse?.(info, meta);
     return out;
+  }
+}
+
+/** The rate-limiting bucket of a planned response: its kind, and the name that kind is keyed by. */
+function bucketOf(plan: AnswerPlan, qkey: string, qtype: number, info: ResponseInfo): void {
+  switch (plan.outcome) {
+    case 'answer':
+      if (plan.wildcard !== null) {
+        info.kind = ResponseKind.Wildcard;
+        info.nameHash = hashKey(plan.wildcard);
+      } else {
+        info.kind = ResponseKind.Answer;
+        info.nameHash = Math.imul(hashKey(qkey) ^ qtype, 0x01000193) >>> 0;
+      }
+      return;
+    case 'nodata':
+    case 'nxdomain':
+      info.kind = plan.outcome === 'nodata' ? ResponseKind.Nodata : ResponseKind.Nxdomain;
+      info.nameHash = plan.zone === null ? 0 : hashKey(plan.zone.origin);
+      return;
+    case 'referral':
+      info.kind = ResponseKind.Referral;
+      info.nameHash = hashKey(plan.delegation ?? '');
+      return;
+    default:
+      info.kind = ResponseKind.Error;
+      info.nameHash = 0;
   }
 }

@@ -3,6 +3,7 @@
 
 import { MAX_LABEL_LENGTH, MAX_NAME_LENGTH, lowerByte } from '../zone/name.js';
 import { T } from '../zone/types.js';
+import { COOKIE_OPTION, cookieLengthOk } from '../rrl/cookies.js';
 
 export const HEADER_SIZE = 12;
 /** Header flag bits (RFC 1035 §4.1.1): in the third octet... */
@@ -24,6 +25,8 @@ export const enum ParseStatus {
   NotImp,
   /** Reply BADVERS: EDNS version above 0 (RFC 6891 §6.1.3). */
   BadVers,
+  /** Reply FORMERR with the question and an OPT: a malformed COOKIE option (RFC 7873 §5.2.2). */
+  BadCookie,
 }
 
 /** One parsed query; a handler owns one and refills it per packet. */
@@ -41,6 +44,9 @@ export class ParsedQuery {
   dnssecOk = false;
   /** The query asked for the name server identifier (RFC 5001 §2.3). */
   nsid = false;
+  /** Offset of the first COOKIE option's data in the message, and its length (0: none; RFC 7873 §4). */
+  cookieAt = 0;
+  cookieLength = 0;
 }
 
 /**
@@ -52,6 +58,7 @@ export function parseQuery(msg: Buffer, q: ParsedQuery, nameOut: Buffer): ParseS
   q.udpSize = 512;
   q.dnssecOk = false;
   q.nsid = false;
+  q.cookieLength = 0;
   q.questionEnd = 0;
   if (((msg[2]! >> 3) & 0x0f) !== OPCODE_QUERY) return ParseStatus.NotImp;
   // RFC 9619: a QUERY carries exactly one question.
@@ -112,6 +119,12 @@ export function parseQuery(msg: Buffer, q: ParsedQuery, nameOut: Buffer): ParseS
         if (o > next) return ParseStatus.FormErr;
         // RFC 6891 §6.1.2: unknown options are ignored.
         if (code === EDNS_OPTION_NSID) q.nsid = true;
+        else if (code === COOKIE_OPTION && q.cookieLength === 0) {
+          // RFC 7873 §5.2: only the first COOKIE option counts; §5.2.2: a malformed one is FORMERR.
+          if (!cookieLengthOk(olen)) return ParseStatus.BadCookie;
+          q.cookieAt = o - olen;
+          q.cookieLength = olen;
+        }
       }
     }
     i = next;

@@ -16,7 +16,7 @@ export type { Diagnostic };
 
 export interface LoadResult {
   file: string;
-  /** Every file read (real paths): the zone file, then its $INCLUDEs in the order reached. */
+  /** Every file read (absolute, symlinks not resolved): the zone file, then its $INCLUDEs in the order reached. */
   files: string[];
   /** SHA-256 (hex) of every octet parsed, over `files` in order: the version of the zone's source. */
   sha256: string;

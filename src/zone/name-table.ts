@@ -23,7 +23,8 @@ export function hashKey(key: string): number {
   return h >>> 0;
 }
 
-function hashBytes(buf: Uint8Array, start: number, end: number): number {
+/** FNV-1a over `buf[start, end)`: the same hash as hashKey, for octets. */
+export function hashBytes(buf: Uint8Array, start: number, end: number): number {
   let h = FNV_OFFSET;
   for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i]!, FNV_PRIME);
   return h >>> 0;

@@ -36,7 +36,11 @@ export interface ParseOptions {
   warnings: Diagnostic[];
   /** Stop collecting after this many errors (the file is rejected anyway). */
   maxErrors?: number;
-  /** Told of every file opened (the top file, then each $INCLUDE as it is reached; real paths) and of every block of bytes read, so a loader can record and hash exactly what was parsed. */
+  /**
+   * Told of every file opened (the top file, then each $INCLUDE as it is reached; absolute paths as
+   * named, not resolved through symlinks, so a symlink swapped to a new target reads as a new file)
+   * and of every block of bytes read, so a loader can record and hash exactly what was parsed.
+   */
   reads?: { file(realPath: string): void; bytes(block: Buffer): void };
 }
 
@@ -132,6 +136,7 @@ export class ZoneParser {
       this.error(path, 0, `cannot read file: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
       return;
     }
+    this.opts.reads?.file(resolve(path));
     this.withInclude(real, () => this.readChunks(real, path));
   }
 
@@ -158,7 +163,6 @@ export class ZoneParser {
   private readChunks(real: string, file: string): void {
     const fd = openSync(real, 'r');
     const reads = this.opts.reads;
-    reads?.file(real);
     try {
       let buf = Buffer.allocUnsafe(2 * CHUNK_SIZE);
       let carry = 0;
@@ -383,6 +387,7 @@ export class ZoneParser {
     this.lastOwner = null;
     this.lastOwnerText = '';
     try {
+      this.opts.reads?.file(path);
       this.withInclude(real, () => this.readChunks(real, relative(process.cwd(), path) || path));
     } finally {
       this.setOrigin(savedOrigin);

@@ -21,10 +21,12 @@ describe('health config', () => {
     assert.deepEqual(c.holdDown, { base: 10_000, max: 300_000, window: 900_000 });
     assert.deepEqual(c.attributes.degraded, { med: null, asPathPrepend: 3, communities: [] });
     assert.equal(c.routes[1]!.nextHop, '2001:db8::1');
+    assert.equal(c.metricsListen, null);
   });
 
   const bad: { name: string; health: Record<string, unknown>; key: RegExp }[] = [
     { name: 'unknown key', health: { intervall: 1 }, key: /health\.intervall: unknown key/ },
+    { name: 'bad metrics_listen', health: { metrics_listen: 'localhost:9154' }, key: /health\.metrics_listen/ },
     { name: 'bad server', health: { server: 'localhost' }, key: /health\.server/ },
     { name: 'bad prefix', health: { routes: [{ prefix: '198.18.53.0/33' }] }, key: /health\.routes\[0\]\.prefix/ },
     { name: 'no routes', health: { routes: [] }, key: /health\.routes/ },

@@ -47,6 +47,8 @@ export interface PeerOptions {
 export interface AnycastOptions extends PeerOptions {
   /** More top-level config keys for anycast-dns (e.g. `{ edns_udp_size: 1232 }`), merged into the YAML. */
   extraConfig?: Record<string, unknown>;
+  /** Serve this zones directory as it is (zone sync tests change it) instead of one of symlinks to the zone files. */
+  zonesDir?: string;
 }
 
 export interface RunningPeer {
@@ -383,11 +385,14 @@ export async function startAnycastDns(zones: ZoneSpec[], opts: AnycastOptions = 
   const ipv6 = opts.ipv6 ?? true;
   const port = await freePort(ipv6);
   const dir = newDir('anycast');
-  const zonesDir = join(dir, 'zones');
-  mkdirSync(zonesDir);
-  for (const z of files) {
-    const base = z.origin === '.' ? 'root.zone' : `${z.origin.slice(0, -1)}.zone`;
-    symlinkSync(isAbsolute(z.file) ? z.file : resolve(z.file), join(zonesDir, base));
+  let zonesDir = opts.zonesDir;
+  if (zonesDir === undefined) {
+    zonesDir = join(dir, 'zones');
+    mkdirSync(zonesDir);
+    for (const z of files) {
+      const base = z.origin === '.' ? 'root.zone' : `${z.origin.slice(0, -1)}.zone`;
+      symlinkSync(isAbsolute(z.file) ? z.file : resolve(z.file), join(zonesDir, base));
+    }
   }
   const config: Record<string, unknown> = {
     identity: opts.identity ?? DEFAULT_IDENTITY,
@@ -395,6 +400,9 @@ export async function startAnycastDns(zones: ZoneSpec[], opts: AnycastOptions = 
     zones: zonesDir,
     version: opts.version ?? DEFAULT_VERSION,
     ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
+    // Response rate limiting is on by default (200 responses/s per /24): tests and benchmarks that
+    // ask from 127.0.0.1 would measure the limiter, as with NSD above. extraConfig can turn it on.
+    rrl: { responses_per_second: 0 },
     ...opts.extraConfig,
   };
   const confPath = join(dir, 'anycast-dns.yaml');

@@ -42,7 +42,14 @@ describe('loadServerConfig', () => {
     assert.equal(c.identity, hostname());
     assert.equal(c.ednsUdpSize, 1232);
     assert.equal(c.responseCacheBytes, 64 * 1024 * 1024);
-    assert.deepEqual(c.tcp, { idleTimeoutMs: 10000, maxConnections: 1000 });
+    assert.deepEqual(c.tcp, {
+      idleTimeoutMs: 10000,
+      ioTimeoutMs: 2000,
+      maxConnections: 1000,
+      maxConnectionsPerAddress: 20,
+      maxConnectionsPerPrefix: 100,
+      newConnectionsPerSecondPerPrefix: 50,
+    });
     assert.equal(c.workers, 1);
     assert.equal(c.management.listen, null);
     assert.match(c.version ?? '', /^anycast-dns /);
@@ -57,7 +64,7 @@ describe('loadServerConfig', () => {
         'version: hidden',
         'edns_udp_size: 4096',
         'response_cache_mb: 0',
-        'tcp: { idle_timeout: 2500, max_connections: 7 }',
+        'tcp: { idle_timeout: 2500, io_timeout: 500, max_connections: 7, max_connections_per_address: 0, max_connections_per_prefix: 5, new_connections_per_second_per_prefix: 9 }',
         'log_level: warn',
         'workers: auto',
         'management: { listen: "[::1]:9153" }',
@@ -71,7 +78,14 @@ describe('loadServerConfig', () => {
     assert.equal(c.version, null);
     assert.equal(c.ednsUdpSize, 4096);
     assert.equal(c.responseCacheBytes, 0);
-    assert.deepEqual(c.tcp, { idleTimeoutMs: 2500, maxConnections: 7 });
+    assert.deepEqual(c.tcp, {
+      idleTimeoutMs: 2500,
+      ioTimeoutMs: 500,
+      maxConnections: 7,
+      maxConnectionsPerAddress: 0,
+      maxConnectionsPerPrefix: 5,
+      newConnectionsPerSecondPerPrefix: 9,
+    });
     assert.equal(c.logLevel, 'warn');
     assert.equal(c.workers, availableParallelism());
     assert.deepEqual(c.management.listen, { host: '::1', port: 9153, family: 6 });
@@ -87,10 +101,36 @@ describe('loadServerConfig', () => {
     assert.equal(loadServerConfig(file('')).ednsUdpSize, 1232);
   });
 
+  it('rate limiting is on by default; the rrl and cookies sections are read', () => {
+    const d = loadServerConfig(null);
+    assert.deepEqual(
+      { ...d.rrl, exempt: d.rrl.exempt.length },
+      { responsesPerSecond: 200, window: 15, slip: 2, ipv4PrefixLength: 24, ipv6PrefixLength: 56, exempt: 0, logOnly: false, tableSize: 393_241 },
+    );
+    assert.deepEqual(d.cookies, { secret: null, secretPrevious: null });
+    const c = loadServerConfig(
+      file(
+        [
+          'rrl: { responses_per_second: 0, window: 5, slip: 0, ipv4_prefix_length: 32, ipv6_prefix_length: 64, exempt: ["192.0.2.0/24", "2001:db8::/32"], log_only: true, table_size: 2048 }',
+          'cookies: { secret: "0123456789ABCDEF0123456789abcdef", secret_previous: "ffeeddccbbaa99887766554433221100" }',
+        ].join('\n'),
+      ),
+    );
+    assert.equal(c.rrl.responsesPerSecond, 0);
+    assert.equal(c.rrl.exempt.length, 2);
+    assert.equal(c.rrl.exempt[1]!.bits, 32);
+    assert.deepEqual([c.rrl.window, c.rrl.slip, c.rrl.ipv4PrefixLength, c.rrl.ipv6PrefixLength, c.rrl.logOnly, c.rrl.tableSize], [5, 0, 32, 64, true, 2048]);
+    assert.equal(c.cookies.secret!.toString('hex'), '0123456789abcdef0123456789abcdef');
+    assert.equal(c.cookies.secretPrevious!.toString('hex'), 'ffeeddccbbaa99887766554433221100');
+  });
+
   const bad: [string, string][] = [
     ['bogus: 1', 'config: bogus: unknown key'],
     ['tcp: { idle_timeout: soon }', 'config: tcp.idle_timeout: expected an integer'],
     ['tcp: { idle_timeout: 1000, linger: 3 }', 'config: tcp.linger: unknown key'],
+    ['tcp: { io_timeout: 0 }', 'config: tcp.io_timeout: 0 is out of range 100..60000'],
+    ['tcp: { max_connections_per_address: -1 }', 'config: tcp.max_connections_per_address: -1 is out of range'],
+    ['tcp: { new_connections_per_second_per_prefix: 2.5 }', 'config: tcp.new_connections_per_second_per_prefix: expected an integer'],
     ['edns_udp_size: 100', 'config: edns_udp_size: 100 is out of range 512..4096'],
     ['response_cache_mb: -1', 'config: response_cache_mb: -1 is out of range 0..4096'],
     ['listen: ["127.0.0.1"]', 'config: listen[0]: "127.0.0.1" is not ADDR:PORT'],
@@ -103,6 +143,14 @@ describe('loadServerConfig', () => {
     ['log_level: loud', 'config: log_level: "loud" is not one of'],
     ['management: { listen: 9153 }', 'config: management.listen:'],
     ['management: 3', 'config: management: expected a mapping'],
+    ['rrl: { slip: 11 }', 'config: rrl.slip: 11 is out of range 0..10'],
+    ['rrl: { responses_per_second: -1 }', 'config: rrl.responses_per_second: -1 is out of range'],
+    ['rrl: { ipv6_prefix_length: 129 }', 'config: rrl.ipv6_prefix_length: 129 is out of range 0..128'],
+    ['rrl: { exempt: ["192.0.2.0/33"] }', 'config: rrl.exempt[0]: "192.0.2.0/33" is not an address'],
+    ['rrl: { table_size: 10 }', 'config: rrl.table_size: 10 is out of range'],
+    ['rrl: { rate: 5 }', 'config: rrl.rate: unknown key'],
+    ['cookies: { secret: "abc" }', 'config: cookies.secret: expected 32 hex digits'],
+    ['cookies: { secret_previous: "0123456789abcdef0123456789abcdef" }', 'config: cookies.secret_previous: needs cookies.secret too'],
   ];
   for (const [text, message] of bad) {
     it(`rejects ${JSON.stringify(text)} naming the key`, () => {

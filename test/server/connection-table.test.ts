@@ -1,55 +1,149 @@
-// Which connection gives way at the TCP connection cap (RFC 7766 §6.2.3): the oldest idle one.
+// Which TCP connections may open, which give way at the cap and which run out of time, with the
+// clock passed in: per-address and per-prefix caps (RFC 7766 §6.2.2), idle ones first at the cap
+// (RFC 7766 §6.2.3), then silent and stalled ones past the grace period, then the biggest prefix.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConnectionTable } from '../../src/server/connection-table.js';
+import { ConnectionTable, type TableLimits } from '../../src/server/connection-table.js';
+import { sourcePrefix } from '../../src/server/source-prefix.js';
 
-class Conn {
-  constructor(
-    readonly name: string,
-    public lastActive: number,
-    public idle: boolean,
-  ) {}
-  isIdle(): boolean {
-    return this.idle;
+const LIMITS: TableLimits = { capacity: 4, perAddress: 0, perPrefix: 0, idleTimeoutMs: 10_000, ioTimeoutMs: 2000, graceMs: 250 };
+
+function table(limits: Partial<TableLimits> = {}): ConnectionTable<string> {
+  return new ConnectionTable<string>({ ...LIMITS, ...limits });
+}
+
+/** Admits `name` from `address` (prefix by sourcePrefix) if the table says yes, removing its victim; returns the decision. */
+function open(t: ConnectionTable<string>, name: string, address: string, now: number) {
+  const prefix = sourcePrefix(address);
+  const d = t.admission(address, prefix, now);
+  if (d.admit) {
+    if (d.evict !== null) t.delete(d.evict);
+    return { ...d, entry: t.add(name, address, prefix, now) };
   }
+  return { ...d, entry: null };
 }
 
 describe('ConnectionTable', () => {
-  it('is full at capacity', () => {
-    const t = new ConnectionTable<Conn>(2);
-    const a = new Conn('a', 1, true);
-    t.add(a);
-    assert.equal(t.full, false);
-    t.add(new Conn('b', 2, true));
-    assert.equal(t.full, true);
+  it('counts connections per address and per prefix, and forgets them on delete', () => {
+    const t = table();
+    const a = open(t, 'a', '192.0.2.1', 0).entry!;
+    open(t, 'b', '192.0.2.1', 0);
+    open(t, 'c', '192.0.2.2', 0);
+    assert.equal(t.fromAddress('192.0.2.1'), 2);
+    assert.equal(t.fromPrefix('192.0.2.0/24'), 3);
     t.delete(a);
-    assert.equal(t.full, false);
-    assert.equal(t.size, 1);
+    t.delete(a); // twice is harmless
+    assert.equal(t.fromAddress('192.0.2.1'), 1);
+    assert.equal(t.fromPrefix('192.0.2.0/24'), 2);
+    assert.equal(t.size, 2);
   });
 
-  it('names the idle connection with the oldest activity, skipping busy ones', () => {
-    const t = new ConnectionTable<Conn>(4);
-    t.add(new Conn('busy-oldest', 1, false));
-    t.add(new Conn('idle-newer', 30, true));
-    t.add(new Conn('idle-older', 20, true));
-    t.add(new Conn('busy', 5, false));
-    assert.equal(t.evictionCandidate()?.name, 'idle-older');
+  it('refuses the connection past the per-address cap, and past the per-prefix cap', () => {
+    const t = table({ capacity: 100, perAddress: 2, perPrefix: 3 });
+    assert.equal(open(t, 'a1', '192.0.2.1', 0).admit, true);
+    assert.equal(open(t, 'a2', '192.0.2.1', 0).admit, true);
+    assert.deepEqual(t.admission('192.0.2.1', '192.0.2.0/24', 0), { admit: false, reason: 'refused_per_address' });
+    assert.equal(open(t, 'b1', '192.0.2.2', 0).admit, true);
+    assert.deepEqual(t.admission('192.0.2.3', '192.0.2.0/24', 0), { admit: false, reason: 'refused_per_prefix' });
+    assert.equal(open(t, 'c1', '198.51.100.1', 0).admit, true, 'another prefix is not affected');
   });
 
-  it('follows activity: a connection that just spoke is no longer the oldest', () => {
-    const t = new ConnectionTable<Conn>(2);
-    const a = new Conn('a', 1, true);
-    const b = new Conn('b', 2, true);
-    t.add(a);
-    t.add(b);
-    a.lastActive = 3;
-    assert.equal(t.evictionCandidate(), b);
+  it('at the cap, closes the idle connection that has been idle longest, whatever its age', () => {
+    const t = table();
+    const e = ['a', 'b', 'c', 'd'].map((n, i) => open(t, n, `192.0.2.${i}`, 0).entry!);
+    t.stalled(e[0]!, 1);
+    t.idle(e[2]!, 2);
+    t.idle(e[1]!, 3);
+    const d = t.admission('198.51.100.1', '198.51.100.0/24', 4);
+    assert.equal(d.admit && d.evict?.conn, 'c');
+    assert.equal(d.admit && d.evict !== null && d.reason, 'evicted_idle');
   });
 
-  it('names none when every connection has work in flight', () => {
-    const t = new ConnectionTable<Conn>(2);
-    t.add(new Conn('a', 1, false));
-    t.add(new Conn('b', 2, false));
-    assert.equal(t.evictionCandidate(), null);
+  it('then one that has said nothing past the grace period, then one stalled past it, else none', () => {
+    const t = table();
+    const e = ['a', 'b', 'c', 'd'].map((n, i) => open(t, n, `192.0.${i}.1`, 0).entry!);
+    t.stalled(e[1]!, 100);
+    t.stalled(e[0]!, 110);
+    assert.deepEqual(t.admission('198.51.100.1', '198.51.100.0/24', 200), { admit: false, reason: 'refused_full' }, 'all within the grace period');
+    let d = t.admission('198.51.100.1', '198.51.100.0/24', 260);
+    assert.equal(d.admit && d.evict?.conn, 'c', 'c has said nothing for 260 ms');
+    assert.equal(d.admit && d.evict !== null && d.reason, 'evicted_idle');
+    t.delete(e[2]!);
+    t.delete(e[3]!);
+    open(t, 'e', '10.0.0.1', 300);
+    open(t, 'f', '10.0.1.1', 300);
+    d = t.admission('198.51.100.1', '198.51.100.0/24', 355);
+    assert.equal(d.admit && d.evict?.conn, 'b', 'b, stalled since 100, before a (110); e and f are still in their grace');
+    assert.equal(d.admit && d.evict !== null && d.reason, 'evicted_slow');
+  });
+
+  it('when all are young and busy, evicts the oldest of the prefix holding the most, never making the newcomer the biggest', () => {
+    const t = table();
+    open(t, 'a1', '192.0.2.1', 0);
+    open(t, 'a2', '192.0.2.2', 1);
+    open(t, 'a3', '192.0.2.3', 2);
+    open(t, 'b1', '198.51.100.1', 3);
+    const d = t.admission('203.0.113.1', '203.0.113.0/24', 10);
+    assert.equal(d.admit && d.evict?.conn, 'a1');
+    assert.equal(d.admit && d.evict !== null && d.reason, 'evicted_prefix');
+    // From the biggest prefix itself, or from one that would become as big: refused.
+    assert.deepEqual(t.admission('192.0.2.9', '192.0.2.0/24', 10), { admit: false, reason: 'refused_full' });
+    open(t, 'c1', '203.0.113.1', 10); // a1 out; now a:2 b:1 c:1
+    assert.deepEqual(t.admission('198.51.100.2', '198.51.100.0/24', 11), { admit: false, reason: 'refused_full' });
+    const e = t.admission('2001:db8::1', '2001:db8::/56', 11);
+    assert.equal(e.admit && e.evict?.conn, 'a2');
+  });
+
+  it('keeps the largest prefix right as counts go up and down', () => {
+    const t = table({ capacity: 6 });
+    const a = [1, 2, 3].map((i) => open(t, `a${i}`, `192.0.2.${i}`, 0).entry!);
+    open(t, 'b1', '198.51.100.1', 0);
+    open(t, 'b2', '198.51.100.2', 0);
+    open(t, 'c1', '203.0.113.1', 0);
+    t.delete(a[0]!);
+    t.delete(a[1]!); // a:1 b:2 c:1
+    open(t, 'd1', '10.0.0.1', 0);
+    open(t, 'd2', '10.0.0.2', 0);
+    const d = t.admission('10.9.9.9', '10.9.9.0/24', 1);
+    assert.equal(d.admit && d.evict?.conn, 'b1', 'b and d hold two; b reached two first');
+  });
+
+  it('names connections out of time: idle and silent ones after the idle timeout, stalled ones after the I/O timeout', () => {
+    const t = table({ capacity: 10 });
+    const fresh = open(t, 'fresh', '192.0.2.1', 0).entry!;
+    const idle = open(t, 'idle', '192.0.2.2', 0).entry!;
+    const slow = open(t, 'slow', '192.0.2.3', 0).entry!;
+    t.idle(idle, 100);
+    t.stalled(slow, 500);
+    assert.equal(t.expired(2499), null);
+    assert.deepEqual(t.expired(2500), { entry: slow, reason: 'io_timeout' });
+    t.delete(slow);
+    assert.equal(t.expired(9999), null);
+    assert.deepEqual(t.expired(10_000), { entry: fresh, reason: 'idle_timeout' });
+    t.delete(fresh);
+    assert.deepEqual(t.expired(10_100), { entry: idle, reason: 'idle_timeout' });
+  });
+
+  it('restarts the clock when a connection changes what it is doing', () => {
+    const t = table({ capacity: 10 });
+    const c = open(t, 'c', '192.0.2.1', 0).entry!;
+    t.stalled(c, 1000);
+    t.idle(c, 2500); // the message arrived in time
+    assert.equal(t.expired(5000), null, 'idle now: the I/O deadline no longer applies');
+    t.stalled(c, 6000);
+    assert.deepEqual(t.expired(8000), { entry: c, reason: 'io_timeout' });
+  });
+});
+
+describe('sourcePrefix', () => {
+  it('is the /24 of an IPv4 address and the /56 of an IPv6 one', () => {
+    assert.equal(sourcePrefix('192.0.2.77'), '192.0.2.0/24');
+    assert.equal(sourcePrefix('::ffff:192.0.2.77'), '192.0.2.0/24');
+    assert.equal(sourcePrefix('2001:db8:1:2345::9'), '2001:db8:1:2300::/56');
+    assert.equal(sourcePrefix('2001:db8:1:23ff:1:2:3:4'), '2001:db8:1:2300::/56');
+    assert.equal(sourcePrefix('2001:db8::'), '2001:db8:0:0::/56');
+    assert.equal(sourcePrefix('::1'), '0:0:0:0::/56');
+    assert.equal(sourcePrefix('fe80::1%eth0'), 'fe80:0:0:0::/56');
+    assert.equal(sourcePrefix('::a:b:c:d:1.2.3.4'), '0:0:a:0::/56', 'a dotted tail fills two groups');
   });
 });

@@ -33,9 +33,10 @@ export class RawTcpClient {
     });
   }
 
-  static connect(port: number, host = '127.0.0.1'): Promise<RawTcpClient> {
+  /** `localAddress`: the source address to connect from (any of 127.0.0.0/8 on Linux). */
+  static connect(port: number, host = '127.0.0.1', localAddress?: string): Promise<RawTcpClient> {
     return new Promise((resolve, reject) => {
-      const s = connect({ port, host, noDelay: true, allowHalfOpen: true });
+      const s = connect({ port, host, noDelay: true, allowHalfOpen: true, ...(localAddress !== undefined ? { localAddress } : {}) });
       s.once('error', reject);
       s.once('connect', () => {
         s.off('error', reject);

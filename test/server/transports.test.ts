@@ -1,5 +1,5 @@
 // The UDP and TCP transports in-process, with the real handler on the bundled zones: RFC 7766
-// framing, pipelining, split frames, half-close, idle timeout, garbage frames, backpressure, and
+// framing, pipelining, split frames, half-close, I/O and idle timeouts, garbage frames, backpressure, and
 // the connection cap closing the oldest idle connection first.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -16,6 +16,8 @@ import { freePort } from '../helpers/peers.js';
 import { eventually, frame, RawTcpClient, sleep, withTimeout } from './tcp-client.js';
 
 const IDLE_TIMEOUT_MS = 400;
+/** Longer than the backpressure test's pause, in which the server is blocked on its answers. */
+const IO_TIMEOUT_MS = 800;
 const CAP = 20;
 
 const log = createLogger({ pop: 'test-pop', component: 'server', level: 'silent' });
@@ -49,7 +51,19 @@ async function metricValue(name: string, labels: string): Promise<number> {
 
 before(async () => {
   port = await freePort(true);
-  tcp = new TcpListener({ host: '127.0.0.1', port, family: 4 }, handler, metrics, log, newTcpConnections(CAP), { idleTimeoutMs: IDLE_TIMEOUT_MS });
+  const connections = newTcpConnections(
+    {
+      idleTimeoutMs: IDLE_TIMEOUT_MS,
+      ioTimeoutMs: IO_TIMEOUT_MS,
+      maxConnections: CAP,
+      // Every client here is 127.0.0.1: per-source limits are tested in tcp-flood.test.ts.
+      maxConnectionsPerAddress: 0,
+      maxConnectionsPerPrefix: 0,
+      newConnectionsPerSecondPerPrefix: 0,
+    },
+    log,
+  );
+  tcp = new TcpListener({ host: '127.0.0.1', port, family: 4 }, handler, metrics, log, connections);
   await tcp.listen({ exclusive: true, reusePort: false });
   udp4 = new UdpListener({ host: '127.0.0.1', port, family: 4 }, handler, metrics, log, { reusePort: false });
   udp6 = new UdpListener({ host: '::1', port, family: 6 }, handler, metrics, log, { reusePort: false });
@@ -110,14 +124,24 @@ describe('TCP transport', () => {
     assert.deepEqual(c.replies.map((r) => parseMessage(r).id), [11, 12]);
   });
 
-  it('closes a connection that sends a length and then nothing, after the idle timeout', async () => {
+  it('closes a connection that sends a length and then nothing, after the I/O timeout', async () => {
     const c = await client();
     const start = Date.now();
     await c.write(Buffer.from([0, 40]));
+    await withTimeout(c.closed, IO_TIMEOUT_MS * 5, 'the I/O timeout');
+    const elapsed = Date.now() - start;
+    assert.ok(elapsed >= IO_TIMEOUT_MS - 50, `closed after ${elapsed} ms`);
+    assert.equal(c.replies.length, 0);
+  });
+
+  it('closes a connection that is answered and then says nothing, after the idle timeout', async () => {
+    const c = await client();
+    await c.write(frame(query(21)));
+    await c.waitReplies(1);
+    const start = Date.now();
     await withTimeout(c.closed, IDLE_TIMEOUT_MS * 10, 'the idle timeout');
     const elapsed = Date.now() - start;
     assert.ok(elapsed >= IDLE_TIMEOUT_MS - 50, `closed after ${elapsed} ms`);
-    assert.equal(c.replies.length, 0);
   });
 
   it('closes only the connection that sends a frame shorter than a header', async () => {
@@ -159,7 +183,7 @@ describe('TCP transport', () => {
   it('at the cap, closes the oldest idle connection for each new one', async () => {
     for (const c of clients) c.destroy();
     await sleep(100);
-    const evictedBefore = await metricValue('anycast_dns_tcp_connections_total', 'event="evicted"');
+    const evictedBefore = await metricValue('anycast_dns_tcp_connections_total', 'event="evicted_idle"');
     const conns: RawTcpClient[] = [];
     for (let i = 0; i < CAP * 3; i++) {
       const c = await client();
@@ -170,7 +194,7 @@ describe('TCP transport', () => {
     await eventually(() => conns.filter((c) => !c.isClosed).length === CAP);
     const open = conns.map((c) => !c.isClosed);
     assert.deepEqual(open, conns.map((_, i) => i >= CAP * 2), 'the newest CAP connections stay open');
-    assert.equal((await metricValue('anycast_dns_tcp_connections_total', 'event="evicted"')) - evictedBefore, CAP * 2);
+    assert.equal((await metricValue('anycast_dns_tcp_connections_total', 'event="evicted_idle"')) - evictedBefore, CAP * 2);
     assert.equal(tcp.connections, CAP);
   });
 
@@ -184,10 +208,10 @@ describe('TCP transport', () => {
       busy.push(c);
     }
     await sleep(50);
-    const rejectedBefore = await metricValue('anycast_dns_tcp_connections_total', 'event="rejected"');
+    const rejectedBefore = await metricValue('anycast_dns_tcp_connections_total', 'event="refused_full"');
     const late = await client();
     await withTimeout(late.closed, 2000, 'the newcomer to be closed');
     assert.ok(busy.every((c) => !c.isClosed));
-    assert.equal((await metricValue('anycast_dns_tcp_connections_total', 'event="rejected"')) - rejectedBefore, 1);
+    assert.equal((await metricValue('anycast_dns_tcp_connections_total', 'event="refused_full"')) - rejectedBefore, 1);
   });
 });

@@ -44,7 +44,8 @@ export function harness(zones: ZoneSet, opts: Partial<HandlerOptions> = {}): Har
     identity: 'pop-test-1',
     version: 'anycast-dns test',
     ednsUdpSize: 1232,
-    onResponse: (info) => infos.push(info),
+    // A copy: the handler reuses its info object for the next query.
+    onResponse: (info) => infos.push({ ...info }),
     onError: (err) => errors.push(err),
     ...opts,
   });
@@ -60,6 +61,8 @@ export interface QueryOptions {
   edns?: number;
   do?: boolean;
   nsid?: boolean;
+  /** COOKIE option data (RFC 7873 §4); needs `edns`. */
+  cookie?: Buffer;
 }
 
 export function query(name: string, o: QueryOptions = {}): Buffer {
@@ -70,7 +73,10 @@ export function query(name: string, o: QueryOptions = {}): Buffer {
       name: '.',
       udpPayloadSize: o.edns,
       flags: o.do ? dnsPacket.DNSSEC_OK : 0,
-      options: o.nsid ? [{ code: 3, data: Buffer.alloc(0) } as unknown as dnsPacket.PacketOpt] : [],
+      options: [
+        ...(o.nsid ? [{ code: 3, data: Buffer.alloc(0) }] : []),
+        ...(o.cookie !== undefined ? [{ code: 10, data: o.cookie }] : []),
+      ] as unknown as dnsPacket.PacketOpt[],
     } as dnsPacket.Answer);
   }
   return dnsPacket.encode({
