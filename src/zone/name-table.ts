@@ -78,8 +78,22 @@ export class NameTable {
    * an allocation per lookup.
    */
   find(key: string): number {
-    const s = this.probe(key, hashKey(key) | 0);
-    return this.slots[s + 1]! - 1;
+    const hash = hashKey(key) | 0;
+    const names = this.names;
+    const offsets = this.offsets;
+    const slots = this.slots;
+    const mask = this.mask;
+    const len = key.length;
+    for (let s = hash & mask; ; s = (s + 1) & mask) {
+      const v = slots[2 * s + 1]!;
+      if (v === EMPTY) return -1;
+      if (slots[2 * s] !== hash) continue;
+      const off = offsets[v - 1]!;
+      if (offsets[v]! - off !== len) continue;
+      let i = 0;
+      while (i < len && names[off + i] === key.charCodeAt(i)) i++;
+      if (i === len) return v - 1;
+    }
   }
 
   /** The id of the name in `buf[start, end)`, or -1. */
@@ -102,29 +116,13 @@ export class NameTable {
     }
   }
 
-  /** The id of `key`, added if new. */
-  insert(key: string): number {
-    const hash = hashKey(key) | 0;
-    let s = this.probe(key, hash);
-    const found = this.slots[s + 1]!;
-    if (found !== EMPTY) return found - 1;
-    const len = key.length;
-    const id = this.append(len);
-    const names = this.names;
-    for (let i = 0, off = this.offsets[id]!; i < len; i++) names[off + i] = key.charCodeAt(i);
-    if (this.grown()) s = this.emptySlot(hash);
-    this.slots[s] = hash;
-    this.slots[s + 1] = id + 1;
-    return id;
-  }
-
   /** Adds the name in `buf[start, end)`, which must not be present yet (see findBytes); returns its id. */
   insertNewBytes(buf: Uint8Array, start: number, end: number): number {
     const hash = hashBytes(buf, start, end) | 0;
     const id = this.append(end - start);
     // `buf` may be this table's own arena, which append may just have replaced: copy from the source given.
     this.names.set(buf.subarray(start, end), this.offsets[id]!);
-    this.grown();
+    this.grow();
     const s = this.emptySlot(hash);
     this.slots[s] = hash;
     this.slots[s + 1] = id + 1;
@@ -134,25 +132,6 @@ export class NameTable {
   /** The key (lower-cased wire form as a latin1 string) of name `id`. */
   keyOf(id: number): string {
     return this.names.toString('latin1', this.offsets[id]!, this.offsets[id + 1]!);
-  }
-
-  /** Where `key` is in `slots` (the index of its hash), or the empty slot where it would go. */
-  private probe(key: string, hash: number): number {
-    const names = this.names;
-    const offsets = this.offsets;
-    const slots = this.slots;
-    const mask = this.mask;
-    const len = key.length;
-    for (let s = hash & mask; ; s = (s + 1) & mask) {
-      const v = slots[2 * s + 1]!;
-      if (v === EMPTY) return 2 * s;
-      if (slots[2 * s] !== hash) continue;
-      const off = offsets[v - 1]!;
-      if (offsets[v]! - off !== len) continue;
-      let i = 0;
-      while (i < len && names[off + i] === key.charCodeAt(i)) i++;
-      if (i === len) return 2 * s;
-    }
   }
 
   /** The first empty slot for `hash` (the name is known to be absent). */
@@ -180,9 +159,9 @@ export class NameTable {
     return id;
   }
 
-  /** Doubles the index when the names fill half its slots, so probes stay short; says whether it did. */
-  private grown(): boolean {
-    if (this.count * 2 <= this.mask + 1) return false;
+  /** Doubles the index when the names fill half its slots, so probes stay short. */
+  private grow(): void {
+    if (this.count * 2 <= this.mask + 1) return;
     const old = this.slots;
     const size = (this.mask + 1) * 2;
     this.slots = new Int32Array(size * 2);
@@ -194,7 +173,6 @@ export class NameTable {
       this.slots[s] = old[o]!;
       this.slots[s + 1] = old[o + 1]!;
     }
-    return true;
   }
 }
 
