@@ -1,6 +1,8 @@
 // Generates the benchmark inputs, deterministically (seeded), into a cache directory:
 //  - zones/bench.example.zone: a 1,000,000-record zone with a realistic mix (hosts with A/AAAA/TXT,
 //    CNAME aliases, mail domains with MX to in-zone hosts, TXT-only names, delegations with glue);
+//  - zones/hosts.example.zone: 1,000,000 records on many short names (`a1b2 A 192.0.2.7`), mostly
+//    one A or AAAA per name, as a large host or reverse zone has: the reader's per-name costs;
 //  - zones/root.zone: the shared 2018 root zone without its trailing second SOA (NSD refuses the
 //    AXFR-style duplicate; the other servers drop it), so every server serves the same data;
 //  - queries/*.txt: dnsperf input files ("name TYPE" per line) per category and mixed, for both zones.
@@ -15,6 +17,7 @@ import { ROOT_ZONE_SOURCE, benchDataDir } from './paths.js';
 const GENERATOR_VERSION = 1;
 const SEED = 0x5eed_d05;
 export const BENCH_ORIGIN = 'bench.example.';
+export const HOSTS_ORIGIN = 'hosts.example.';
 const QUERIES_PER_FILE = 100_000;
 
 export interface QueryFiles {
@@ -27,6 +30,8 @@ export interface BenchData {
   /** Directory with `<origin>.zone` files: both zones, ready to serve. */
   zonesDir: string;
   big: { origin: string; file: string; records: number; queries: QueryFiles };
+  /** Many short names with one or two address records each; read by the zone benchmark only. */
+  hosts: { origin: string; file: string; records: number };
   root: { origin: string; source: string; file: string; records: number; queries: QueryFiles };
 }
 
@@ -174,6 +179,48 @@ function writeBigZone(path: string, target: number, rng: Rng): { records: number
   return { records, index };
 }
 
+/**
+ * Writes the zone of many short names: owners are the name's index in base 36 behind a letter
+ * (`a1b2`, 2-5 characters), most with a single A, some with an AAAA beside it or instead, a few with
+ * two A; 5% of the names sit one label down in a short "subnet" label (`k3.s12`). Mostly no class and
+ * no TTL, as hand-kept host files read; returns the exact record count.
+ */
+function writeHostsZone(path: string, target: number, rng: Rng): number {
+  const out = new LineWriter(path);
+  let records = 0;
+  const rr = (s: string): void => {
+    out.line(s);
+    records++;
+  };
+  out.line(`$ORIGIN ${HOSTS_ORIGIN}`);
+  out.line('$TTL 3600');
+  rr('@ SOA ns1 hostmaster 2024010101 7200 3600 1209600 3600');
+  rr('@ NS ns1');
+  rr('@ NS ns2');
+  rr('ns1 A 192.0.2.1');
+  rr('ns2 A 192.0.2.2');
+  const letters = 'abcdefghijklmnopqrstuvwxyz';
+  for (let i = 0; records < target; i++) {
+    const base = `${letters[i % 26]}${Math.floor(i / 26).toString(36)}`;
+    const name = rng.next() < 0.05 ? `${base}.s${rng.int(400)}` : base;
+    const p = rng.next();
+    const left = target - records;
+    if (p < 0.7 || left < 2) {
+      rr(rng.next() < 0.9 ? `${name} A ${ipv4(rng)}` : `${name} 300 IN A ${ipv4(rng)}`);
+    } else if (p < 0.85) {
+      rr(`${name} A ${ipv4(rng)}`);
+      rr(`${name} AAAA ${ipv6(rng)}`);
+    } else if (p < 0.95) {
+      rr(`${name} AAAA ${ipv6(rng)}`);
+    } else {
+      rr(`${name} A ${ipv4(rng)}`);
+      rr(`${name} A ${ipv4(rng)}`);
+    }
+  }
+  out.close();
+  return records;
+}
+
 /** Writes one query file per category and a mixed one drawing from them with the given weights. */
 function writeQueries(
   dir: string,
@@ -303,6 +350,7 @@ interface Stamp {
   version: number;
   seed: number;
   records: number;
+  hostsRecords: number;
   rootSource: string;
   rootSize: number;
   rootRecords: number;
@@ -321,6 +369,7 @@ function layout(dir: string, records: number): BenchData {
     dir,
     zonesDir,
     big: { origin: BENCH_ORIGIN, file: join(zonesDir, `${BENCH_ORIGIN}zone`), records, queries: files('1m', ['hits', 'nxdomain', 'referral', 'mx']) },
+    hosts: { origin: HOSTS_ORIGIN, file: join(zonesDir, `${HOSTS_ORIGIN}zone`), records },
     root: { origin: '.', source: ROOT_ZONE_SOURCE, file: join(zonesDir, 'root.zone'), records: 0, queries: files('root', ['referral', 'nxdomain', 'apex', 'ds']) },
   };
 }
@@ -335,9 +384,11 @@ export function ensureBenchData(opts: { dir?: string; records?: number; force?: 
   const rootSize = statSync(ROOT_ZONE_SOURCE).size;
   if (!opts.force && existsSync(stampFile)) {
     const s = JSON.parse(readFileSync(stampFile, 'utf8')) as Stamp;
-    const allThere = [data.big.file, data.root.file, ...Object.values(data.big.queries), ...Object.values(data.root.queries)].every((f) => existsSync(f));
-    if (allThere && s.version === GENERATOR_VERSION && s.seed === SEED && s.records === records && s.rootSource === ROOT_ZONE_SOURCE && s.rootSize === rootSize) {
+    const allThere = [data.big.file, data.hosts.file, data.root.file, ...Object.values(data.big.queries), ...Object.values(data.root.queries)].every((f) => existsSync(f));
+    // A cache from before the hosts zone existed lacks its count: regenerated like any stale one.
+    if (allThere && s.version === GENERATOR_VERSION && s.seed === SEED && s.records === records && typeof s.hostsRecords === 'number' && s.rootSource === ROOT_ZONE_SOURCE && s.rootSize === rootSize) {
       data.root.records = s.rootRecords;
+      data.hosts.records = s.hostsRecords;
       return data;
     }
   }
@@ -350,8 +401,10 @@ export function ensureBenchData(opts: { dir?: string; records?: number; force?: 
   const root = prepareRoot(ROOT_ZONE_SOURCE, data.root.file);
   data.root.records = root.records;
   rootQueries(join(dir, 'queries'), root.tlds, root.dsOwners, createRng(SEED + 2));
+  log(`generating ${records} records into ${data.hosts.file} ...`);
+  data.hosts.records = writeHostsZone(data.hosts.file, records, createRng(SEED + 3));
   const bigIndexSizes = Object.fromEntries(Object.entries(big.index).map(([k, v]) => [k, (v as string[]).length]));
-  const stamp: Stamp = { version: GENERATOR_VERSION, seed: SEED, records: big.records, rootSource: ROOT_ZONE_SOURCE, rootSize, rootRecords: root.records, bigIndexSizes };
+  const stamp: Stamp = { version: GENERATOR_VERSION, seed: SEED, records: big.records, hostsRecords: data.hosts.records, rootSource: ROOT_ZONE_SOURCE, rootSize, rootRecords: root.records, bigIndexSizes };
   writeFileSync(stampFile, JSON.stringify(stamp, null, 2) + '\n');
   log(`generated in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${JSON.stringify(bigIndexSizes)}`);
   return data;

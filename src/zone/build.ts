@@ -4,7 +4,7 @@
 // node flags once and lays everything out as a CompactZone.
 
 import { keyIsAtOrBelow, keyToText, nameKey } from './name.js';
-import { NameTable } from './name-table.js';
+import { NameCollector, type NameTable } from './name-table.js';
 import type { Diagnostic, RecordSink } from './parser.js';
 import { canonicalRdata } from './rdata/walk.js';
 import { descriptorFor, typeToText } from './rdata/table.js';
@@ -13,6 +13,9 @@ import { CompactZone, NodeFlag, type Zone } from './zone.js';
 
 /** Size of the chunks records are collected in: any RDATA (at most 65535 octets) fits one. */
 const CHUNK_SIZE = 1 << 20;
+
+/** Up to this many octets a loop copies faster than TypedArray.set (most RDATA: A, AAAA, short names). */
+const SHORT_COPY = 16;
 
 /** RRset types that may share a name with a CNAME (RFC 2181 §10.1, RFC 4035 §2.5). */
 function mayCoexistWithCname(type: number): boolean {
@@ -45,7 +48,9 @@ function grow<A extends Uint8Array | Uint16Array | Uint32Array | Int32Array>(a: 
 }
 
 export class ZoneBuilder implements RecordSink {
-  private readonly names = new NameTable(4096);
+  /** Owners as records arrive; indexed into `names` when the zone is compiled. */
+  private owners: NameCollector | null = new NameCollector();
+  private names!: NameTable;
   private readonly originKey: string;
   private readonly apexId: number;
   /** Per record, in file order: owner id, type, TTL, where its `[RDLENGTH][RDATA]` starts, line, file. */
@@ -67,8 +72,8 @@ export class ZoneBuilder implements RecordSink {
   private readonly files: string[] = [];
   private lastFile = '';
   private lastFileIndex = -1;
-  private lastOwner: string | null = null;
-  private lastOwnerId = -1;
+  private lastOwner: string;
+  private lastOwnerId: number;
   /** Where each owner's records start in the grouped order (set by groupByNameAndType). */
   private nodeStart = new Uint32Array(0);
 
@@ -79,7 +84,10 @@ export class ZoneBuilder implements RecordSink {
     private readonly warnings: Diagnostic[],
   ) {
     this.originKey = nameKey(origin);
-    this.apexId = this.names.insert(this.originKey);
+    this.apexId = this.owners!.add(this.originKey);
+    // The apex's own records (usually the first) then reuse its entry.
+    this.lastOwner = this.originKey;
+    this.lastOwnerId = this.apexId;
   }
 
   add(owner: string, type: number, ttl: number, rdata: Buffer, file: string, line: number): void {
@@ -89,7 +97,7 @@ export class ZoneBuilder implements RecordSink {
     }
     if (owner !== this.lastOwner) {
       this.lastOwner = owner;
-      this.lastOwnerId = this.names.insert(owner);
+      this.lastOwnerId = this.owners!.add(owner);
     }
     const i = this.n++;
     if (i === this.recNode.length) {
@@ -113,7 +121,8 @@ export class ZoneBuilder implements RecordSink {
     const chunk = this.chunks[this.chunks.length - 1]!;
     this.recOffset[i] = (this.chunks.length - 1) * CHUNK_SIZE + this.chunkUsed;
     chunk.writeUInt16BE(rdata.length, this.chunkUsed);
-    rdata.copy(chunk, this.chunkUsed + 2);
+    if (rdata.length > SHORT_COPY) chunk.set(rdata, this.chunkUsed + 2);
+    else for (let k = 0, at = this.chunkUsed + 2; k < rdata.length; k++) chunk[at + k] = rdata[k]!;
     this.chunkUsed += need;
     this.dataLength += need;
   }
@@ -153,26 +162,73 @@ export class ZoneBuilder implements RecordSink {
     return this.errors.length > 0 ? null : zone;
   }
 
+  /**
+   * The compiled zone, or null on errors. Each step computes one thing from the previous ones; a
+   * check that needs a name's records together runs while its RRsets are built, the others once the
+   * tree (ENTs, flags) exists.
+   */
   private compile(): Zone | null {
-    const order = this.groupByNameAndType();
-    const names = this.names;
-    const recordNodes = names.count;
+    this.indexOwners();
+    const sets = this.buildRRsets(this.groupByNameAndType());
+    this.releaseRecords();
+    if (!this.checkApex(sets)) return null;
+    const parent = this.addEmptyNonTerminals();
+    const firstSet = this.coverEmptyNonTerminals(sets.firstSet);
+    const byDepth = this.depthOrder(this.names.count);
+    const flags = this.nodeFlags(sets, firstSet, parent, byDepth);
+    this.checkOccludedData(sets, firstSet, flags, parent, byDepth);
+    this.checkNameServerAddresses(sets, firstSet, flags, byDepth);
+    if (this.errors.length > 0) return null;
+    return new CompactZone(
+      this.originKey,
+      {
+        names: this.names,
+        flags,
+        firstSet,
+        setType: sets.type.subarray(0, sets.count),
+        setTtl: sets.ttl.subarray(0, sets.count),
+        setOffset: sets.offset.subarray(0, sets.count + 1),
+        // Duplicates dropped leave a few unused octets at the end: cheaper than a second copy at peak memory.
+        data: sets.data.subarray(0, sets.dataLength),
+      },
+      sets.kept,
+      this.file,
+    );
+  }
 
-    // Pass 1: per name, per type: the checks that need all of a name's records, then the RRsets.
-    let setCount = 0;
+  /** The table of owner names, each record pointing at its owner's id in it. */
+  private indexOwners(): void {
+    const { names, idOf } = this.owners!.table();
+    this.owners = null;
+    this.names = names;
+    // Records point at collector entries; entries of a repeated owner become that owner's one id.
+    if (names.count < idOf.length) for (let i = 0; i < this.n; i++) this.recNode[i] = idOf[this.recNode[i]!]!;
+  }
+
+  /**
+   * One RRset per name and type, from the records in grouped order, with the checks that need all
+   * of a name's records: duplicates dropped (a warning), a second record of a singleton type and
+   * CNAME beside other data (errors), TTLs that differ within an RRset (a warning; the first wins).
+   */
+  private buildRRsets(order: Uint32Array): RRsetTables {
+    const recordNodes = this.names.count;
     // There are never more RRsets than records: size the set arrays once, no growing copies at peak memory.
-    let setType = new Uint16Array(Math.max(16, this.n));
-    let setTtl = new Uint32Array(setType.length);
-    let setOffset = new Uint32Array(setType.length + 1);
-    let setRecord = new Uint32Array(setType.length);
-    const firstSet = new Uint32Array(recordNodes + 1);
-    const out = Buffer.allocUnsafe(this.dataLength);
-    let outLength = 0;
-    let kept = 0;
-    /** The NS records kept, by set: the "no address records" check names the NS record's line. */
-    const nsRecords = new Map<number, number[]>();
+    const cap = Math.max(16, this.n);
+    const sets: RRsetTables = {
+      count: 0,
+      type: new Uint16Array(cap),
+      ttl: new Uint32Array(cap),
+      offset: new Uint32Array(cap + 1),
+      record: new Uint32Array(cap),
+      firstSet: new Uint32Array(recordNodes + 1),
+      data: Buffer.allocUnsafe(this.dataLength),
+      dataLength: 0,
+      kept: 0,
+      nsRecords: new Map(),
+    };
+    const copy = new RunCopy(this.chunks, sets.data);
     for (let node = 0; node < recordNodes; node++) {
-      firstSet[node] = setCount;
+      sets.firstSet[node] = sets.count;
       let firstCname = -1;
       let firstOther = -1;
       const end = this.nodeStart[node + 1]!;
@@ -183,92 +239,97 @@ export class ZoneBuilder implements RecordSink {
         const first = order[g]!;
         if (type === T.CNAME) firstCname = minIndex(firstCname, first);
         else if (!mayCoexistWithCname(type)) firstOther = minIndex(firstOther, first);
-        // One RRset from records order[g, ge), first record's TTL (RFC 2181 §5.2, as BIND: "set to prior TTL").
-        if (setCount === setType.length) {
-          const cap = setType.length * 2;
-          setType = grow(setType, cap);
-          setTtl = grow(setTtl, cap);
-          setOffset = grow(setOffset, cap + 1);
-          setRecord = grow(setRecord, cap);
-        }
-        const s = setCount++;
-        setType[s] = type;
-        setTtl[s] = this.recTtl[first]!;
-        setOffset[s] = outLength;
-        setRecord[s] = first;
-        const canon = ge - g > 1 ? new Set<string>() : null;
-        const withNames = canon !== null && hasCanonicalNames(type);
-        const nsKept: number[] | null = type === T.NS ? [] : null;
-        for (let k = g; k < ge; k++) {
-          const i = order[k]!;
-          if (canon !== null) {
-            const c = this.canonical(i, withNames);
-            if (canon.has(c)) {
-              this.warnings.push({ ...this.at(i), message: `duplicate ${typeToText(type)} record at ${keyToText(names.keyOf(node))} ignored` });
-              continue;
-            }
-            if (canon.size > 0 && isSingleton(type)) {
-              this.errors.push({ ...this.at(i), message: `${keyToText(names.keyOf(node))}: multiple RRs of singleton type ${typeToText(type)}` });
-              continue;
-            }
-            if (this.recTtl[i] !== setTtl[s]) {
-              this.warnings.push({ ...this.at(i), message: `${keyToText(names.keyOf(node))} ${typeToText(type)}: TTL ${this.recTtl[i]} differs from the RRset's; set to prior TTL (${setTtl[s]})` });
-            }
-            canon.add(c);
-          }
-          const off = this.recOffset[i]!;
-          const chunk = this.chunks[Math.floor(off / CHUNK_SIZE)]!;
-          const start = off % CHUNK_SIZE;
-          const len = 2 + chunk.readUInt16BE(start);
-          chunk.copy(out, outLength, start, start + len);
-          outLength += len;
-          kept++;
-          nsKept?.push(i);
-        }
-        if (nsKept !== null) nsRecords.set(s, nsKept);
+        this.addRRset(sets, copy, node, type, order, g, ge);
         g = ge;
       }
       // RFC 1034 §3.6.2, RFC 2181 §10.1: a CNAME owner has no other data. Reported at whichever came second.
       if (firstCname >= 0 && firstOther >= 0) {
-        this.errors.push({ ...this.at(Math.max(firstCname, firstOther)), message: `${keyToText(names.keyOf(node))}: CNAME and other data` });
+        this.errors.push({ ...this.at(Math.max(firstCname, firstOther)), message: `${keyToText(this.names.keyOf(node))}: CNAME and other data` });
       }
     }
-    firstSet[recordNodes] = setCount;
-    setOffset[setCount] = outLength;
-    this.releaseRecords();
+    copy.flush();
+    sets.firstSet[recordNodes] = sets.count;
+    sets.offset[sets.count] = sets.dataLength;
+    return sets;
+  }
 
-    const apexSets = { from: firstSet[this.apexId]!, to: firstSet[this.apexId + 1]! };
-    const hasType = (from: number, to: number, type: number) => {
-      for (let s = from; s < to; s++) if (setType[s] === type) return s;
-      return -1;
-    };
-    const soa = hasType(apexSets.from, apexSets.to, T.SOA);
+  /** Appends the RRset of records `order[from, to)` (one name, one type) to `sets`, with the TTL of its first record (RFC 2181 §5.2, as BIND: "set to prior TTL"). */
+  private addRRset(sets: RRsetTables, copy: RunCopy, node: number, type: number, order: Uint32Array, from: number, to: number): void {
+    const s = sets.count++;
+    const first = order[from]!;
+    sets.type[s] = type;
+    sets.ttl[s] = this.recTtl[first]!;
+    sets.offset[s] = sets.dataLength;
+    sets.record[s] = first;
+    const canon = to - from > 1 ? new Set<string>() : null;
+    const withNames = canon !== null && hasCanonicalNames(type);
+    const nsKept: number[] | null = type === T.NS ? [] : null;
+    for (let k = from; k < to; k++) {
+      const i = order[k]!;
+      if (canon !== null) {
+        const c = this.canonical(i, withNames);
+        if (canon.has(c)) {
+          this.warnings.push({ ...this.at(i), message: `duplicate ${typeToText(type)} record at ${keyToText(this.names.keyOf(node))} ignored` });
+          continue;
+        }
+        if (canon.size > 0 && isSingleton(type)) {
+          this.errors.push({ ...this.at(i), message: `${keyToText(this.names.keyOf(node))}: multiple RRs of singleton type ${typeToText(type)}` });
+          continue;
+        }
+        if (this.recTtl[i] !== sets.ttl[s]) {
+          this.warnings.push({ ...this.at(i), message: `${keyToText(this.names.keyOf(node))} ${typeToText(type)}: TTL ${this.recTtl[i]} differs from the RRset's; set to prior TTL (${sets.ttl[s]})` });
+        }
+        canon.add(c);
+      }
+      const off = this.recOffset[i]!;
+      const c = Math.floor(off / CHUNK_SIZE);
+      const start = off % CHUNK_SIZE;
+      const end = start + 2 + this.chunks[c]!.readUInt16BE(start);
+      copy.add(c, start, end);
+      sets.dataLength += end - start;
+      sets.kept++;
+      nsKept?.push(i);
+    }
+    if (nsKept !== null) sets.nsRecords.set(s, nsKept);
+  }
+
+  /** The zone has its SOA and NS at the apex (RFC 1035 §5.2); without a SOA nothing else is checked. */
+  private checkApex(sets: RRsetTables): boolean {
+    const from = sets.firstSet[this.apexId]!;
+    const to = sets.firstSet[this.apexId + 1]!;
+    const soa = setOfType(sets, from, to, T.SOA);
     if (soa < 0) {
       this.errors.push({ file: this.file, line: 1, message: `zone ${keyToText(this.originKey)} has no SOA record` });
-      return null;
+      return false;
     }
-    if (hasType(apexSets.from, apexSets.to, T.NS) < 0) {
-      this.errors.push({ ...this.at(setRecord[soa]!), message: `zone ${keyToText(this.originKey)} has no NS records at the apex` });
+    if (setOfType(sets, from, to, T.NS) < 0) {
+      this.errors.push({ ...this.at(sets.record[soa]!), message: `zone ${keyToText(this.originKey)} has no NS records at the apex` });
     }
+    return true;
+  }
 
-    // Pass 2: every name between an owner and the apex is a node (RFC 4592 §2.2.2: empty non-terminals).
-    const parent = this.addEmptyNonTerminals();
-    const nodeCount = names.count;
-    const nodeFirstSet = new Uint32Array(nodeCount + 1);
-    nodeFirstSet.set(firstSet);
-    nodeFirstSet.fill(setCount, recordNodes);
-    const setsOf = (node: number) => ({ from: nodeFirstSet[node]!, to: nodeFirstSet[node + 1]! });
+  /** `firstSet` extended to the nodes added since (the empty non-terminals, which own no RRsets). */
+  private coverEmptyNonTerminals(firstSet: Uint32Array): Uint32Array {
+    const recordNodes = firstSet.length - 1;
+    const all = new Uint32Array(this.names.count + 1);
+    all.set(firstSet);
+    all.fill(firstSet[recordNodes]!, recordNodes);
+    return all;
+  }
 
-    // Pass 3: flags, parents before children.
-    const flags = new Uint8Array(nodeCount);
-    for (let node = recordNodes; node < nodeCount; node++) flags[node] = NodeFlag.EmptyNonTerminal;
-    const byDepth = this.depthOrder(nodeCount);
+  /** Every node's flags (NodeFlag), parents before children: cuts and DNAMEs mark what lies below them. */
+  private nodeFlags(sets: RRsetTables, firstSet: Uint32Array, parent: Int32Array, byDepth: Uint32Array): Uint8Array {
+    const names = this.names;
+    const flags = new Uint8Array(names.count);
+    // Nodes added after the records' owners are the empty non-terminals.
+    flags.fill(NodeFlag.EmptyNonTerminal, sets.firstSet.length - 1);
     for (const node of byDepth) {
       let f = flags[node]!;
-      const { from, to } = setsOf(node);
+      const from = firstSet[node]!;
+      const to = firstSet[node + 1]!;
       if (node === this.apexId) f |= NodeFlag.Apex;
-      else if (hasType(from, to, T.NS) >= 0) f |= NodeFlag.Delegation;
-      if (hasType(from, to, T.DNAME) >= 0) f |= NodeFlag.DName;
+      else if (setOfType(sets, from, to, T.NS) >= 0) f |= NodeFlag.Delegation;
+      if (setOfType(sets, from, to, T.DNAME) >= 0) f |= NodeFlag.DName;
       const p = parent[node]!;
       if (p >= 0) {
         if (flags[p]! & (NodeFlag.Delegation | NodeFlag.DName | NodeFlag.BelowCut)) f |= NodeFlag.BelowCut;
@@ -277,52 +338,7 @@ export class ZoneBuilder implements RecordSink {
       }
       flags[node] = f;
     }
-
-    // Pass 4: occluded data (a warning, as kzonecheck says) and NS targets without addresses (an error, as BIND's check-integrity).
-    for (const node of byDepth) {
-      const f = flags[node]!;
-      const { from, to } = setsOf(node);
-      if (f & NodeFlag.Delegation) {
-        for (let s = from; s < to; s++) {
-          if (mayBeAtCut(setType[s]!)) continue;
-          this.warnings.push({ ...this.at(setRecord[s]!), message: `${keyToText(names.keyOf(node))} ${typeToText(setType[s]!)} is occluded by the delegation at the same name` });
-        }
-      }
-      if (f & NodeFlag.BelowCut) {
-        let dname = -1;
-        for (let a = parent[node]!; a >= 0; a = parent[a]!) if (flags[a]! & NodeFlag.DName) dname = a;
-        for (let s = from; s < to; s++) {
-          if (dname < 0 && (setType[s] === T.A || setType[s] === T.AAAA)) continue; // glue
-          const by = dname >= 0 ? `the DNAME at ${keyToText(names.keyOf(dname))}` : 'a delegation';
-          this.warnings.push({ ...this.at(setRecord[s]!), message: `${keyToText(names.keyOf(node))} ${typeToText(setType[s]!)} is occluded by ${by}` });
-        }
-      } else if (f & (NodeFlag.Apex | NodeFlag.Delegation)) {
-        const ns = hasType(from, to, T.NS);
-        if (ns >= 0) this.checkNsTargets(out, setOffset[ns]!, setOffset[ns + 1]!, nsRecords.get(ns)!, (target) => {
-          const id = names.find(target);
-          if (id < 0) return false;
-          const t = setsOf(id);
-          return hasType(t.from, t.to, T.A) >= 0 || hasType(t.from, t.to, T.AAAA) >= 0;
-        });
-      }
-    }
-    if (this.errors.length > 0) return null;
-
-    return new CompactZone(
-      this.originKey,
-      {
-        names,
-        flags,
-        firstSet: nodeFirstSet,
-        setType: setType.subarray(0, setCount),
-        setTtl: setTtl.subarray(0, setCount),
-        setOffset: setOffset.subarray(0, setCount + 1),
-        // Duplicates dropped leave a few unused octets at the end: cheaper than a second copy at peak memory.
-        data: out.subarray(0, outLength),
-      },
-      kept,
-      this.file,
-    );
+    return flags;
   }
 
   /** Frees what only the first pass needs (lines and files stay, for diagnostics), lowering the peak while the zone is laid out. */
@@ -370,6 +386,7 @@ export class ZoneBuilder implements RecordSink {
   private addEmptyNonTerminals(): Int32Array {
     const names = this.names;
     let parent = new Int32Array(names.count * 2);
+    let last = this.apexId;
     for (let id = 0; id < names.count; id++) {
       if (id === this.apexId) {
         parent[id] = -1;
@@ -379,8 +396,10 @@ export class ZoneBuilder implements RecordSink {
       const off = names.offsets[id]!;
       const end = names.offsets[id + 1]!;
       const pStart = off + arena[off]! + 1;
-      let p = names.findBytes(arena, pStart, end);
+      // Names usually follow their siblings: try the last parent before the index.
+      let p = sameBytes(arena, pStart, end, names.offsets[last]!, names.offsets[last + 1]!) ? last : names.findBytes(arena, pStart, end);
       if (p < 0) p = names.insertNewBytes(arena, pStart, end);
+      last = p;
       if (id >= parent.length || p >= parent.length) parent = grow(parent, Math.max(id, p) + 1);
       parent[id] = p;
     }
@@ -404,16 +423,125 @@ export class ZoneBuilder implements RecordSink {
     return order;
   }
 
-  /** An NS target inside the zone must have an address, or resolvers can't reach the server. */
-  private checkNsTargets(data: Buffer, from: number, to: number, records: number[], hasAddress: (key: string) => boolean): void {
-    for (let p = from, k = 0; p < to; k++) {
-      const len = data.readUInt16BE(p);
-      const target = nameKey(data, p + 2);
-      p += 2 + len;
-      if (!keyIsAtOrBelow(target, this.originKey) || hasAddress(target)) continue;
-      this.errors.push({ ...this.at(records[k]!), message: `NS '${keyToText(target).replace(/\.$/, '')}' has no address records (A or AAAA)` });
+  /** Data hidden by a delegation or a DNAME above it, or beside a delegation's NS, is never served: a warning, as kzonecheck gives. */
+  private checkOccludedData(sets: RRsetTables, firstSet: Uint32Array, flags: Uint8Array, parent: Int32Array, byDepth: Uint32Array): void {
+    const names = this.names;
+    for (const node of byDepth) {
+      const f = flags[node]!;
+      const from = firstSet[node]!;
+      const to = firstSet[node + 1]!;
+      if (f & NodeFlag.Delegation) {
+        for (let s = from; s < to; s++) {
+          if (mayBeAtCut(sets.type[s]!)) continue;
+          this.warnings.push({ ...this.at(sets.record[s]!), message: `${keyToText(names.keyOf(node))} ${typeToText(sets.type[s]!)} is occluded by the delegation at the same name` });
+        }
+      }
+      if (f & NodeFlag.BelowCut) {
+        let dname = -1;
+        for (let a = parent[node]!; a >= 0; a = parent[a]!) if (flags[a]! & NodeFlag.DName) dname = a;
+        for (let s = from; s < to; s++) {
+          if (dname < 0 && (sets.type[s] === T.A || sets.type[s] === T.AAAA)) continue; // glue
+          const by = dname >= 0 ? `the DNAME at ${keyToText(names.keyOf(dname))}` : 'a delegation';
+          this.warnings.push({ ...this.at(sets.record[s]!), message: `${keyToText(names.keyOf(node))} ${typeToText(sets.type[s]!)} is occluded by ${by}` });
+        }
+      }
     }
   }
+
+  /** An NS target inside the zone, at the apex or a delegation, must have an address or resolvers can't reach the server: an error, as BIND's check-integrity makes it. */
+  private checkNameServerAddresses(sets: RRsetTables, firstSet: Uint32Array, flags: Uint8Array, byDepth: Uint32Array): void {
+    const names = this.names;
+    const hasAddress = (target: string): boolean => {
+      const id = names.find(target);
+      if (id < 0) return false;
+      const from = firstSet[id]!;
+      const to = firstSet[id + 1]!;
+      return setOfType(sets, from, to, T.A) >= 0 || setOfType(sets, from, to, T.AAAA) >= 0;
+    };
+    for (const node of byDepth) {
+      const f = flags[node]!;
+      if (f & NodeFlag.BelowCut || !(f & (NodeFlag.Apex | NodeFlag.Delegation))) continue;
+      const ns = setOfType(sets, firstSet[node]!, firstSet[node + 1]!, T.NS);
+      if (ns < 0) continue;
+      const records = sets.nsRecords.get(ns)!;
+      for (let p = sets.offset[ns]!, end = sets.offset[ns + 1]!, k = 0; p < end; k++) {
+        const len = sets.data.readUInt16BE(p);
+        const target = nameKey(sets.data, p + 2);
+        p += 2 + len;
+        if (!keyIsAtOrBelow(target, this.originKey) || hasAddress(target)) continue;
+        this.errors.push({ ...this.at(records[k]!), message: `NS '${keyToText(target).replace(/\.$/, '')}' has no address records (A or AAAA)` });
+      }
+    }
+  }
+}
+
+/** The RRsets compile builds: per node a run of sets sorted by type, per set its records' `[RDLENGTH][RDATA]` in `data`. */
+interface RRsetTables {
+  count: number;
+  type: Uint16Array;
+  ttl: Uint32Array;
+  /** Records of set `s` are `data[offset[s], offset[s + 1])`. */
+  offset: Uint32Array;
+  /** The record (file order) each set began with: diagnostics about the set name its line. */
+  record: Uint32Array;
+  /** Sets of node `i` are `firstSet[i] .. firstSet[i + 1] - 1`, for the nodes that own records (ENTs come later). */
+  firstSet: Uint32Array;
+  data: Buffer;
+  dataLength: number;
+  /** Records kept once duplicates are dropped. */
+  kept: number;
+  /** The NS records kept, by set: the missing-address check names the NS record's line. */
+  nsRecords: Map<number, number[]>;
+}
+
+/**
+ * Copies records from the chunks they were collected in to the RRsets' data, in the order given,
+ * joining records that lie next to each other in their chunk into one copy: a zone written grouped
+ * by name is mostly one copy per chunk instead of one per record.
+ */
+class RunCopy {
+  private chunk = -1;
+  private from = 0;
+  private to = 0;
+  private at = 0;
+
+  constructor(
+    private readonly chunks: readonly Buffer[],
+    private readonly out: Buffer,
+  ) {}
+
+  /** Appends `chunks[chunk][start, end)` to what was added before. */
+  add(chunk: number, start: number, end: number): void {
+    if (chunk === this.chunk && start === this.to) {
+      this.to = end;
+      return;
+    }
+    const at = this.at + this.to - this.from;
+    this.flush();
+    this.chunk = chunk;
+    this.from = start;
+    this.to = end;
+    this.at = at;
+  }
+
+  flush(): void {
+    if (this.chunk >= 0) this.chunks[this.chunk]!.copy(this.out, this.at, this.from, this.to);
+    this.at += this.to - this.from;
+    this.from = this.to;
+  }
+}
+
+/** The set of `type` among sets `from .. to - 1`, or -1. */
+function setOfType(sets: RRsetTables, from: number, to: number, type: number): number {
+  for (let s = from; s < to; s++) if (sets.type[s] === type) return s;
+  return -1;
+}
+
+/** Whether `b[from, to)` and `b[otherFrom, otherTo)` hold the same octets. */
+function sameBytes(b: Uint8Array, from: number, to: number, otherFrom: number, otherTo: number): boolean {
+  if (to - from !== otherTo - otherFrom) return false;
+  for (let i = 0; i < to - from; i++) if (b[from + i] !== b[otherFrom + i]) return false;
+  return true;
 }
 
 function minIndex(a: number, b: number): number {

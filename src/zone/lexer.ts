@@ -36,6 +36,10 @@ const LPAREN = 0x28;
 const RPAREN = 0x29;
 const BACKSLASH = 0x5c;
 
+/** Octets that end a bare word (white space, comment, parentheses, quote) or escape the next one: one table load per character instead of eight comparisons. */
+const SPECIAL = new Uint8Array(256);
+for (const c of [SPACE, TAB, CR, LF, SEMI, QUOTE, LPAREN, RPAREN, BACKSLASH]) SPECIAL[c] = 1;
+
 /** Where lexing of a chunk stopped: the offset and line of the first entry not yet complete. */
 export interface LexRest {
   offset: number;
@@ -54,20 +58,20 @@ export function lex(text: string, onEntry: (e: Entry) => void, onError: (e: LexE
   let i = 0;
   let line = firstLine;
   const pool: RdataField[] = [];
-  const fields: RdataField[] = [];
-  const entry: Entry = { blankOwner: false, fields, line: 0 };
+  /** bySize[k]: the first k fields of the pool, so an entry's array has its length without being resized. */
+  const bySize: RdataField[][] = [];
+  const entry: Entry = { blankOwner: false, fields: [], line: 0 };
   let count = 0;
   const push = (t: string, quoted: boolean, at: number): void => {
-    let f = pool[count];
+    const f = pool[count];
     if (f === undefined) {
-      f = { text: t, quoted, line: at };
-      pool.push(f);
+      pool.push({ text: t, quoted, line: at });
     } else {
       f.text = t;
       f.quoted = quoted;
       f.line = at;
     }
-    fields[count++] = f;
+    count++;
   };
   while (i < n) {
     // Start of a physical line that may begin an entry.
@@ -148,19 +152,19 @@ export function lex(text: string, onEntry: (e: Entry) => void, onError: (e: LexE
       let j = i;
       while (j < n) {
         const d = text.charCodeAt(j);
-        if (d === BACKSLASH) {
-          j += 2;
+        if (SPECIAL[d] !== 1) {
+          j++;
           continue;
         }
-        if (d === SPACE || d === TAB || d === CR || d === LF || d === SEMI || d === LPAREN || d === RPAREN || d === QUOTE) break;
-        j++;
+        if (d !== BACKSLASH) break;
+        j += 2;
       }
       if (j > n) j = n;
       push(text.substring(i, j), false, line);
       i = j;
     }
     if (!broken && count > 0) {
-      fields.length = count;
+      entry.fields = bySize[count] ??= pool.slice(0, count);
       entry.blankOwner = blankOwner;
       entry.line = startLine;
       onEntry(entry);

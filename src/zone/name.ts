@@ -87,7 +87,7 @@ function isDigit(c: number): boolean {
 function parseName(text: string, origin: Buffer | null): number {
   if (text === '@') {
     if (!origin) throw new NameError('"@" used with no origin');
-    origin.copy(scratch, 0);
+    scratch.set(origin, 0);
     return origin.length;
   }
   if (text === '.') {
@@ -142,7 +142,7 @@ function parseName(text: string, origin: Buffer | null): number {
   scratch[labelStart] = len;
   if (!origin) throw new NameError(`relative name "${text}" with no origin`);
   if (o + origin.length > MAX_NAME_LENGTH) throw new NameError(`name longer than 255 octets: "${text}"`);
-  origin.copy(scratch, o);
+  scratch.set(origin, o);
   return o + origin.length;
 }
 

@@ -50,6 +50,36 @@ const CHUNK_SIZE = 1 << 18;
 /** Upper bound on the records one $GENERATE may produce, so a typo can't exhaust memory. */
 const MAX_GENERATE = 1 << 20;
 
+/** Most spellings remembered per kind; a file with more distinct ones (garbage) just looks the rest up each time. */
+const MAX_MNEMONICS = 512;
+
+/**
+ * Class and type mnemonics as spelled in the file, looked up once per spelling: a zone repeats a
+ * handful of them a million times, and the table lookups upper-case the text first.
+ */
+class MnemonicMemo {
+  private readonly classes = new Map<string, number>();
+  private readonly types = new Map<string, number>();
+
+  classOf(text: string): number | undefined {
+    let c = this.classes.get(text);
+    if (c === undefined) {
+      c = classFromText(text) ?? -1;
+      if (this.classes.size < MAX_MNEMONICS) this.classes.set(text, c);
+    }
+    return c < 0 ? undefined : c;
+  }
+
+  typeOf(text: string): number | undefined {
+    let t = this.types.get(text);
+    if (t === undefined) {
+      t = typeFromText(text) ?? -1;
+      if (this.types.size < MAX_MNEMONICS) this.types.set(text, t);
+    }
+    return t < 0 ? undefined : t;
+  }
+}
+
 class ParseFailure extends Error {
   constructor(
     message: string,
@@ -61,6 +91,8 @@ class ParseFailure extends Error {
 
 export class ZoneParser {
   private origin: Buffer;
+  /** The current origin is at or below the zone's: names relative to it need no bounds check. */
+  private originInZone = true;
   private readonly zoneOriginKey: string;
   private defaultTtl: number | null = null; // $TTL
   private lastTtl: number | null = null; // RFC 1035: the last explicitly stated TTL
@@ -71,6 +103,7 @@ export class ZoneParser {
   private readonly includeStack: string[] = [];
   private readonly ctx: ParseContext;
   private readonly maxErrors: number;
+  private readonly mnemonics = new MnemonicMemo();
 
   constructor(
     private readonly opts: ParseOptions,
@@ -124,30 +157,37 @@ export class ZoneParser {
   /**
    * Reads a file a chunk at a time, so a large zone is never held whole as bytes and as text at
    * once (peak memory matters: every POP loads every zone). Chunks end at a line break; an entry
-   * left open by parentheses carries over into the next chunk.
+   * left open by parentheses carries over into the next chunk as bytes, so each chunk decodes to one
+   * flat string (a string joined from two is scanned through an indirection, a third slower).
    */
   private readChunks(real: string, file: string): void {
     const fd = openSync(real, 'r');
     const reads = this.opts.reads;
     try {
-      const buf = Buffer.allocUnsafe(CHUNK_SIZE);
-      let carry = '';
+      let buf = Buffer.allocUnsafe(2 * CHUNK_SIZE);
+      let carry = 0;
       let line = 1;
       for (;;) {
-        const got = readSync(fd, buf, 0, CHUNK_SIZE, null);
-        reads?.bytes(buf.subarray(0, got));
+        if (carry + CHUNK_SIZE > buf.length) {
+          const bigger = Buffer.allocUnsafe(2 * buf.length);
+          buf.copy(bigger, 0, 0, carry);
+          buf = bigger;
+        }
+        const got = readSync(fd, buf, carry, CHUNK_SIZE, null);
+        reads?.bytes(buf.subarray(carry, carry + got));
         if (got === 0) {
-          if (carry.length > 0) this.lexChunk(carry, file, line, true);
+          if (carry > 0) this.lexChunk(buf.toString('latin1', 0, carry), file, line, true);
           return;
         }
-        const text = carry + buf.toString('latin1', 0, got);
-        const cut = text.lastIndexOf('\n') + 1;
+        const end = carry + got;
+        const cut = buf.lastIndexOf(0x0a, end - 1) + 1;
         if (cut === 0) {
-          carry = text;
+          carry = end;
           continue;
         }
-        const rest = this.lexChunk(cut === text.length ? text : text.substring(0, cut), file, line, false);
-        carry = text.substring(rest.offset);
+        const rest = this.lexChunk(buf.toString('latin1', 0, cut), file, line, false);
+        buf.copyWithin(0, rest.offset, end);
+        carry = end - rest.offset;
         line = rest.line;
       }
     } finally {
@@ -209,10 +249,16 @@ export class ZoneParser {
       if (e instanceof NameError) throw new RdataError(e.message, field);
       throw e;
     }
-    if (!keyIsAtOrBelow(owner, this.zoneOriginKey)) this.ownerOutside = owner;
+    const relative = field.text.charCodeAt(field.text.length - 1) !== 0x2e; /* . */
+    if (!(relative && this.originInZone) && !keyIsAtOrBelow(owner, this.zoneOriginKey)) this.ownerOutside = owner;
     this.lastOwner = owner;
     this.lastOwnerText = field.text;
     return owner;
+  }
+
+  private setOrigin(origin: Buffer): void {
+    this.origin = origin;
+    this.originInZone = keyIsAtOrBelow(nameKey(origin), this.zoneOriginKey);
   }
 
   private nameField(field: RdataField): Buffer {
@@ -237,7 +283,7 @@ export class ZoneParser {
         }
       }
       if (cls === null) {
-        const c = classFromText(t.text);
+        const c = this.mnemonics.classOf(t.text);
         if (c !== undefined) {
           cls = c;
           i++;
@@ -248,7 +294,7 @@ export class ZoneParser {
     }
     const typeField = f[i];
     if (!typeField) throw new ParseFailure('missing RR type', line);
-    const type = typeField.quoted ? undefined : typeFromText(typeField.text);
+    const type = typeField.quoted ? undefined : this.mnemonics.typeOf(typeField.text);
     if (type === undefined) throw new RdataError(`unknown RR type '${typeField.text}'`, typeField);
     if (cls !== null && cls !== CLASS.IN) {
       throw new RdataError(`class does not match the zone's class IN`, f[i - 1]);
@@ -294,7 +340,7 @@ export class ZoneParser {
       case '$ORIGIN': {
         if (f.length !== 2) throw new ParseFailure('$ORIGIN takes one name', e.line);
         const o = this.nameField(f[1]!);
-        this.origin = o;
+        this.setOrigin(o);
         return;
       }
       case '$TTL': {
@@ -337,14 +383,14 @@ export class ZoneParser {
     const savedOrigin = this.origin;
     const savedOwner = this.lastOwner;
     const savedOwnerText = this.lastOwnerText;
-    if (f.length === 3) this.origin = this.nameField(f[2]!);
+    if (f.length === 3) this.setOrigin(this.nameField(f[2]!));
     this.lastOwner = null;
     this.lastOwnerText = '';
     try {
       this.opts.reads?.file(path);
       this.withInclude(real, () => this.readChunks(real, relative(process.cwd(), path) || path));
     } finally {
-      this.origin = savedOrigin;
+      this.setOrigin(savedOrigin);
       this.lastOwner = savedOwner;
       this.lastOwnerText = savedOwnerText;
     }

@@ -307,9 +307,13 @@ export function ipv4ToText(b: Uint8Array, at: number): string {
   return `${b[at]}.${b[at + 1]}.${b[at + 2]}.${b[at + 3]}`;
 }
 
+/** The groups parseIPv6Into has read (at most 8), reused: AAAA records are read by the million. */
+const ipv6Groups = new Uint16Array(8);
+
 /** RFC 4291 §2.2 text forms (incl. `::` and a trailing dotted quad) into 16 octets at `at`. */
 export function parseIPv6Into(s: string, out: Uint8Array, at: number): boolean {
-  const groups: number[] = [];
+  const groups = ipv6Groups;
+  let count = 0;
   let gap = -1;
   let i = 0;
   const n = s.length;
@@ -336,28 +340,30 @@ export function parseIPv6Into(s: string, out: Uint8Array, at: number): boolean {
     }
     if (i < n && s.charCodeAt(i) === 0x2e) {
       // Embedded IPv4 in the last 32 bits.
-      if (groups.length > 6) return false;
+      if (count > 6) return false;
       const tmp = new Uint8Array(4);
       if (!parseIPv4Into(s.substring(start), tmp, 0)) return false;
-      groups.push((tmp[0]! << 8) | tmp[1]!, (tmp[2]! << 8) | tmp[3]!);
+      groups[count++] = (tmp[0]! << 8) | tmp[1]!;
+      groups[count++] = (tmp[2]! << 8) | tmp[3]!;
       i = n;
       break;
     }
     if (digits === 0 || digits > 4) return false;
-    groups.push(v);
+    // A ninth group: too many, whatever follows.
+    if (count === 8) return false;
+    groups[count++] = v;
     if (i === n) break;
     if (s.charCodeAt(i) !== 0x3a) return false;
     i++;
     if (i < n && s.charCodeAt(i) === 0x3a) {
       if (gap >= 0) return false;
-      gap = groups.length;
+      gap = count;
       i++;
       if (i === n) break;
     } else if (i === n) return false;
   }
-  if (groups.length > 8) return false;
-  if (gap < 0 ? groups.length !== 8 : groups.length === 8) return false;
-  const zeros = 8 - groups.length;
+  if (gap < 0 ? count !== 8 : count === 8) return false;
+  const zeros = 8 - count;
   let g = 0;
   for (let k = 0; k < 8; k++) {
     let v: number;
