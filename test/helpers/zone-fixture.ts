@@ -63,8 +63,8 @@ dnskey DNSKEY 257 3 8 ( AwEAAagAIKlVZrpC6Ia7gEzahOR+9W29euxhJhVVLOyQbSEW0O8gcCjF
                         Qageu+ipAdTTJ25AsRTAoub8ONGcLmqrAmRLKBP1dfwhYB4N7knNnulq
                         QxA+Uk1ihz0= )
 cdnskey CDNSKEY 257 3 8 AwEAAagAIKlVZrpC6Ia7gEzahOR+9W29euxhJhVVLOyQbSEW0O8gcCjFFVQUTf6v58fLjwBd0YI0EzrAcQqBGCzh/RStIoO8g0NfnfL2MTJRkxoXbfDaUeVPQuYEhg37NZWAJQ9VnMVDxP/VHL496M/QZxkjf5/Efucp2gaDX6RS6CXpoY68LsvPVjR0ZSwzz1apAzvN9dlzEheX7ICJBBtuA6G3LQpzW5hOA2hzCTMjJPJ8LbqF6dsV6DoBQzgul0sGIcGOYl7OyQdXfZ57relSQageu+ipAdTTJ25AsRTAoub8ONGcLmqrAmRLKBP1dfwhYB4N7knNnulqQxA+Uk1ihz0=
-; the signature expires far ahead: an expired one makes the zone broken, as dnssec-verify says
-rrsig RRSIG A 8 3 86400 20990701000000 20240601000000 2642 features.example. ( oJB1W6WNGv+ldvQ3WDG0MQkg5IEhjRip8WTr
+; the signature expires in 2050 (within RFC 4034 §3.1.5 serial arithmetic of now): an expired one makes the zone broken
+rrsig RRSIG A 8 3 86400 20500701000000 20240601000000 2642 features.example. ( oJB1W6WNGv+ldvQ3WDG0MQkg5IEhjRip8WTr
                         PYGv07h108dUKGMeDPKijVCHX3DDKdfb+v6o
                         B9wfuh3DTJXUAfI/M0zmO/zz8bW0Rznl8O3t
                         GNazPwQKkRN20XPXV6nwwfoXmJQbsLNrLfkG
