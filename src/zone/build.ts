@@ -276,7 +276,9 @@ export class ZoneBuilder implements RecordSink {
           this.errors.push({ ...this.at(i), message: `${keyToText(this.names.keyOf(node))}: multiple RRs of singleton type ${typeToText(type)}` });
           continue;
         }
-        if (this.recTtl[i] !== sets.ttl[s]) {
+        // RRSIGs of one name cover different types, each signature with its covered RRset's TTL
+        // (RFC 4034 §3): their TTLs differ by design, and answers use the covered RRset's.
+        if (this.recTtl[i] !== sets.ttl[s] && type !== T.RRSIG) {
           this.warnings.push({ ...this.at(i), message: `${keyToText(this.names.keyOf(node))} ${typeToText(type)}: TTL ${this.recTtl[i]} differs from the RRset's; set to prior TTL (${sets.ttl[s]})` });
         }
         canon.add(c);
