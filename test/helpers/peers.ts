@@ -34,8 +34,8 @@ export interface PeerOptions {
   identity?: string;
   /** CH TXT `version.bind` (default `diff-version`). */
   version?: string;
-  /** Pin the server to this CPU (`taskset -c`), as benchmarks do. */
-  cpu?: number;
+  /** Pin the server to this CPU, or CPU list such as `0-3` (`taskset -c`), as benchmarks do. */
+  cpu?: number | string;
   /** Worker threads or processes (default 1). */
   workers?: number;
   /** Also listen on [::1] on the same port (default true). */
