@@ -202,6 +202,19 @@ describe('workers: 2 with reusePort', () => {
     }
   });
 
+  it('a worker that stops answering (SIGSTOP) makes /ready 503 until it runs again', async () => {
+    const holders = udpHolders(server.port);
+    process.kill(holders[0]!, 'SIGSTOP');
+    try {
+      await until('/ready 503 with a worker stopped', 8000, async () => (await management(server, '/ready')).status === 503);
+    } finally {
+      process.kill(holders[0]!, 'SIGCONT');
+    }
+    await until('/ready 200 once it runs again', 5000, async () => (await management(server, '/ready')).status === 200);
+    assert.match(server.log(), /"msg":"worker not answering; not ready until it does"/);
+    assert.deepEqual(udpHolders(server.port).sort(), holders.sort(), 'the same two workers: a stuck worker is reported, not restarted');
+  });
+
   it('a zone change reaches every worker, the replaced one too', async () => {
     const holders = udpHolders(server.port);
     const cs = await clients(server.port, 32);
