@@ -20,8 +20,10 @@ export interface DnsperfOptions {
   rate?: number;
   /** Collect per-query latencies (-v). */
   latencies?: boolean;
-  /** CPU to pin dnsperf to (taskset -c). */
-  cpu: number;
+  /** CPU, or CPU list such as `4-7`, to pin dnsperf to (taskset -c). */
+  cpu: number | string;
+  /** dnsperf threads (-T); one when absent. */
+  threads?: number;
 }
 
 export interface DnsperfResult {
@@ -80,6 +82,7 @@ export function runDnsperf(o: DnsperfOptions): Promise<DnsperfResult> {
   const args = ['-s', '127.0.0.1', '-p', String(o.port), '-d', o.queryFile, '-l', String(o.seconds), '-c', String(o.clients), '-q', String(o.outstanding), '-t', String(o.timeoutSeconds), '-e'];
   if (o.rate !== undefined) args.push('-Q', String(o.rate));
   if (o.latencies) args.push('-v');
+  if (o.threads !== undefined && o.threads > 1) args.push('-T', String(o.threads));
   const argv = ['-c', String(o.cpu), 'dnsperf', ...args];
   return new Promise((resolve, reject) => {
     // dnsperf runs under taskset: kill the whole group on a hang or Ctrl-C, not only taskset's PID.

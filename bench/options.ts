@@ -17,6 +17,14 @@ export class OptionReader implements Iterable<string> {
     return v;
   }
 
+  /** The value after the current flag, as a taskset CPU list (`1`, `0-3`, `0,2,4-7`). */
+  cpus(): string {
+    const flag = this.argv[this.i];
+    const v = this.value();
+    if (!/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(v)) throw new Error(`${flag} needs a CPU list such as 0-3 or 0,2`);
+    return v;
+  }
+
   /** The value after the current flag, as a whole number. */
   int(): number {
     const flag = this.argv[this.i];
@@ -24,4 +32,12 @@ export class OptionReader implements Iterable<string> {
     if (!Number.isInteger(n) || n < 0) throw new Error(`${flag} needs a whole number`);
     return n;
   }
+}
+
+/** How many CPUs a taskset list names (`0-3,6` is 5). */
+export function cpuCount(list: string): number {
+  return list.split(',').reduce((n, part) => {
+    const [a, b = a] = part.split('-').map(Number) as [number, number?];
+    return n + Math.max(0, b - a + 1);
+  }, 0);
 }

@@ -5,19 +5,24 @@
 //
 //   node dist/bench/serve-bench.js [--quick] [--duration S] [--rounds N] [--mixes root,big|root:apex,big:mx,...]
 //     [--servers anycast-dns,anycast-dns-rrl,nsd,knot,bind,echo,echo-literal] [--rate QPS] [--clients N] [--outstanding N]
-//     [--server-cpu N] [--client-cpu N] [--budget S]
+//     [--server-cpus LIST] [--client-cpus LIST] [--workers 1,2,...] [--budget S]
+//
+// --workers runs the whole comparison once per count, each server with that many workers (NSD
+// server-count, Knot udp-workers, BIND -n; the echo servers only at 1), then a scaling table.
+// --server-cpus 0-3 --client-cpus 4-7 pins the servers and dnsperf (one thread per client CPU) to
+// disjoint core sets (--server-cpu N and --client-cpu N are the one-core forms).
 //
 // Targets (issue 3), one process on one core: at least 85% of the echo server's queries/s on both
 // mixes and more than BIND's; zero lost queries at the fixed rate; RSS at most 1.5x NSD's.
 // With anycast-dns-rrl in the run: rate limiting on costs at most 10% of qps (issue 12).
-import { OptionReader } from './options.js';
+import { OptionReader, cpuCount } from './options.js';
 import { spawnSync } from 'node:child_process';
 import { onInterrupt, runMain } from './cleanup.js';
 import { runDnsperf, type DnsperfResult } from './dnsperf.js';
 import { ensureBenchData, type BenchData } from './gen-zone.js';
 import { serverMemory, type ServerMemory } from './measure.js';
 import { SAME_RUN_NOTE, machineLine, median, mib, rate, ratio, table, times, verdict } from './report.js';
-import { SERVER_IDS, isServerId, startServer, type BenchServer, type ServerId } from './servers.js';
+import { SERVER_IDS, hasWorkers, isServerId, startServer, type BenchServer, type ServerId } from './servers.js';
 
 const ECHO_SHARE_TARGET = 0.85;
 /** qps with rate limiting accounting every response, as a share of qps with it off. */
@@ -32,8 +37,10 @@ interface Options {
   fixedRate?: number;
   clients: number;
   outstanding: number;
-  serverCpu: number;
-  clientCpu: number;
+  /** taskset CPU lists. */
+  serverCpu: string;
+  clientCpu: string;
+  workers: number[];
   budgetMs: number;
 }
 
@@ -41,7 +48,7 @@ interface Options {
 type MixId = string;
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { seconds: 10, rounds: 3, mixes: ['root', 'big'], servers: [...SERVER_IDS], clients: 8, outstanding: 1000, serverCpu: 0, clientCpu: 1, budgetMs: 30 * 60_000 };
+  const o: Options = { seconds: 10, rounds: 3, mixes: ['root', 'big'], servers: [...SERVER_IDS], clients: 8, outstanding: 1000, serverCpu: '0', clientCpu: '1', workers: [1], budgetMs: 30 * 60_000 };
   const opts = new OptionReader(argv);
   for (const a of opts) {
     if (a === '--quick') {
@@ -54,13 +61,15 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--rate') o.fixedRate = opts.int();
     else if (a === '--clients') o.clients = opts.int();
     else if (a === '--outstanding') o.outstanding = opts.int();
-    else if (a === '--server-cpu') o.serverCpu = opts.int();
-    else if (a === '--client-cpu') o.clientCpu = opts.int();
+    else if (a === '--server-cpu' || a === '--server-cpus') o.serverCpu = opts.cpus();
+    else if (a === '--client-cpu' || a === '--client-cpus') o.clientCpu = opts.cpus();
+    else if (a === '--workers') o.workers = opts.value().split(',').map(Number);
     else if (a === '--budget') o.budgetMs = opts.int() * 1000;
     else throw new Error(`unknown option ${a} (see the header of bench/serve-bench.ts)`);
   }
   for (const s of o.servers) if (!isServerId(s)) throw new Error(`unknown server ${s} (${SERVER_IDS.join(', ')})`);
   if (o.seconds < 1 || o.rounds < 1) throw new Error('--duration and --rounds must be at least 1');
+  if (!o.workers.every((w) => Number.isInteger(w) && w >= 1)) throw new Error('--workers needs counts of 1 or more, e.g. 1,2');
   return o;
 }
 
@@ -97,8 +106,45 @@ function sameRoundRatio(a: (DnsperfResult | undefined)[], b: (DnsperfResult | un
   return median(rs);
 }
 
+interface Measured {
+  workers: number;
+  code: number;
+  /** Median maximum qps by `${mix}/${server}`. */
+  qps: Map<string, number>;
+  rssKiB: Map<ServerId, number>;
+}
+
 async function main(): Promise<number> {
   const o = parseArgs(process.argv.slice(2));
+  const all: Measured[] = [];
+  for (const w of o.workers) all.push(await measure(o, w));
+  if (all.length > 1) printScaling(o, all);
+  return all.every((m) => m.code === 0) ? 0 : 1;
+}
+
+/** One worker count against another, per server: figures from different minutes of the run, so only large differences count. */
+function printScaling(o: Options, all: Measured[]): void {
+  const rows: string[][] = [['server', 'workers', ...o.mixes.map((m) => `${m} max qps`), ...o.mixes.map((m) => `${m} vs ${all[0]!.workers}`), 'RSS', 'RSS vs ' + all[0]!.workers]];
+  for (const id of o.servers.filter(hasWorkers)) {
+    for (const m of all) {
+      const base = all[0]!;
+      rows.push([
+        id,
+        String(m.workers),
+        ...o.mixes.map((mix) => rate(m.qps.get(`${mix}/${id}`) ?? NaN)),
+        ...o.mixes.map((mix) => times(ratio(m.qps.get(`${mix}/${id}`) ?? NaN, base.qps.get(`${mix}/${id}`) ?? NaN))),
+        mib(m.rssKiB.get(id) ?? NaN),
+        times(ratio(m.rssKiB.get(id) ?? NaN, base.rssKiB.get(id) ?? NaN)),
+      ]);
+    }
+  }
+  console.log(`\nscaling: servers on cores ${o.serverCpu}, dnsperf on ${o.clientCpu}; median max qps, RSS of the process tree with both zones loaded`);
+  console.log(table(rows));
+}
+
+async function measure(all: Options, workers: number): Promise<Measured> {
+  // The echo servers are one process whatever the count.
+  const o: Options = { ...all, servers: workers === 1 ? all.servers : all.servers.filter(hasWorkers) };
   const data = ensureBenchData({ log: (s) => process.stderr.write(s + '\n') });
   const zones = [
     { origin: data.root.origin, file: data.root.file },
@@ -109,7 +155,7 @@ async function main(): Promise<number> {
   const perRun = o.seconds + 1;
   const estimate = o.servers.length * o.mixes.length * perRun * (o.rounds + 1);
   console.log(machineLine());
-  console.log(`dnsperf ${dnsperfVersion()} on core ${o.clientCpu}: -c ${o.clients} -q ${o.outstanding} -t 1 -e, ${o.seconds} s per run; servers on core ${o.serverCpu}, one worker each, 127.0.0.1 only`);
+  console.log(`dnsperf ${dnsperfVersion()} on cores ${o.clientCpu} (-T ${cpuCount(o.clientCpu)}): -c ${o.clients} -q ${o.outstanding} -t 1 -e, ${o.seconds} s per run; servers on cores ${o.serverCpu}, ${workers} worker(s) each, 127.0.0.1 only`);
   console.log(`zones in every server: ${data.root.source} (${data.root.records} records, trailing duplicate SOA removed) and ${data.big.origin} (${data.big.records} records)`);
   console.log(`plan: ${o.rounds} round(s) x ${o.mixes.length} mix(es) x ${o.servers.length} server(s) at full speed, then one fixed-rate run each; ~${estimate} s of load`);
 
@@ -142,7 +188,7 @@ async function main(): Promise<number> {
       const t0 = Date.now();
       try {
         // Loading both zones takes each server 3-15 s here; two minutes without answers is a failure.
-        const s = await startServer(id, zones, o.serverCpu, 120_000);
+        const s = await startServer(id, zones, o.serverCpu, 120_000, workers);
         servers.set(id, s);
         process.stderr.write(`started ${id} (pid ${s.pid}, port ${s.port}) in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
       } catch (e) {
@@ -169,6 +215,7 @@ async function main(): Promise<number> {
           outstanding: o.outstanding,
           timeoutSeconds: 1,
           cpu: o.clientCpu,
+          threads: cpuCount(o.clientCpu),
           ...(rateQps !== undefined ? { rate: rateQps, latencies: true } : {}),
         });
         const lat = r.p99LatencyMs !== undefined ? `  avg ${r.avgLatencyMs.toFixed(3)} ms p99 ${r.p99LatencyMs.toFixed(3)} ms` : '';
@@ -288,7 +335,10 @@ async function main(): Promise<number> {
     for (const f of failures) console.log(`  ${f}`);
   }
   console.log(`\n${SAME_RUN_NOTE}`);
-  return failures.length === 0 && verdicts.every(Boolean) ? 0 : 1;
+  const qps = new Map([...full].map(([k, rs]) => [k, median(rs.flatMap((r) => (r ? [r.qps] : [])))]));
+  const rssKiB = new Map([...memory].map(([id, m]) => [id, m.loaded.treeRssKiB]));
+  // The targets are set for one worker against the echo server, which runs only then.
+  return { workers, code: failures.length === 0 && (workers > 1 || verdicts.every(Boolean)) ? 0 : 1, qps, rssKiB };
 }
 
 runMain('serve-bench', main);

@@ -1,5 +1,6 @@
-// The servers the serve benchmark compares, each started on a free 127.0.0.1 port, pinned to one
-// core, with one worker: anycast-dns (rate limiting off, and on as anycast-dns-rrl), NSD, Knot DNS, BIND 9 (via the test helpers that the
+// The servers the serve benchmark compares, each started on a free 127.0.0.1 port, pinned to the
+// server cores, with one worker (or N: anycast-dns `workers`, NSD `server-count`, Knot `udp-workers`,
+// BIND `-n`): anycast-dns (rate limiting off, and on as anycast-dns-rrl), NSD, Knot DNS, BIND 9 (via the test helpers that the
 // differential tests use too) and the Node.js UDP echo server (the single-threaded Node ceiling), as a
 // minimal program writes it (`echo`) and with anycast-dns's send path (`echo-literal`).
 import { spawn } from 'node:child_process';
@@ -32,7 +33,7 @@ export function isServerId(s: string): s is ServerId {
 const ECHO_JS = join(REPO_ROOT, 'dist', 'bench', 'echo-server.js');
 
 /** The echo server under taskset; resolves once it printed its port. */
-function startEcho(id: 'echo' | 'echo-literal', cpu: number, startTimeoutMs: number): Promise<BenchServer> {
+function startEcho(id: 'echo' | 'echo-literal', cpu: number | string, startTimeoutMs: number): Promise<BenchServer> {
   return new Promise((resolve, reject) => {
     const args = [ECHO_JS, '--address', '127.0.0.1', '--port', '0', ...(id === 'echo-literal' ? ['--literal-lookup'] : [])];
     const child = spawn('taskset', ['-c', String(cpu), process.execPath, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -67,18 +68,23 @@ function startEcho(id: 'echo' | 'echo-literal', cpu: number, startTimeoutMs: num
   });
 }
 
-/** Starts one server with every zone loaded, pinned to `cpu`, one worker, IPv4 loopback only. */
-export async function startServer(id: ServerId, zones: ZoneSpec[], cpu: number, startTimeoutMs: number): Promise<BenchServer> {
-  const opts: PeerOptions = { cpu, workers: 1, ipv6: false, startTimeoutMs, identity: 'bench' };
+/** Whether the server runs more than one worker when asked (the echo servers are one process). */
+export function hasWorkers(id: ServerId): boolean {
+  return id !== 'echo' && id !== 'echo-literal';
+}
+
+/** Starts one server with every zone loaded, pinned to `cpu` (a CPU or a taskset list), `workers` workers, IPv4 loopback only. */
+export async function startServer(id: ServerId, zones: ZoneSpec[], cpu: number | string, startTimeoutMs: number, workers = 1): Promise<BenchServer> {
+  const opts: PeerOptions = { cpu, workers, ipv6: false, startTimeoutMs, identity: 'bench' };
   const wrap = async (p: Promise<{ port: number; pid: number; stop(): Promise<void> }>): Promise<BenchServer> => {
     const peer = await p;
     return { id, port: peer.port, pid: peer.pid, stop: () => peer.stop() };
   };
   switch (id) {
     case 'anycast-dns':
-      return wrap(startAnycastDns(zones, { ...opts, extraConfig: { workers: 1, log_level: 'warn' } }));
+      return wrap(startAnycastDns(zones, { ...opts, extraConfig: { workers, log_level: 'warn' } }));
     case 'anycast-dns-rrl':
-      return wrap(startAnycastDns(zones, { ...opts, extraConfig: { workers: 1, log_level: 'warn', rrl: RRL_ACCOUNTING_ONLY } }));
+      return wrap(startAnycastDns(zones, { ...opts, extraConfig: { workers, log_level: 'warn', rrl: RRL_ACCOUNTING_ONLY } }));
     case 'nsd':
       return wrap(startNsd(zones, opts));
     case 'knot':

@@ -1,11 +1,45 @@
 #!/usr/bin/env bash
-# The whole test suite: installs what it needs, builds, and runs every test with node:test.
+# The whole test suite on every supported runtime: installs what it needs, builds once, and runs
+# every test with node:test on the machine's Node.js, then again on Node.js 24 (the npm registry's
+# `node@24` package, which scripts/install-deps.sh puts in .node24/). The last lines are the test
+# runner's summary summed over both runs, so a reader of the tail sees every runtime's failures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 npm run build
 mapfile -t files < <(find dist/test -name '*.test.js' | sort)
 if ((${#files[@]} == 0)); then echo "no test files found" >&2; exit 1; fi
-# One file at a time: several files start real servers and time BGP convergence, and on a 2-core
-# machine running them side by side would measure the neighbours, not the code.
-exec node --test --test-concurrency=1 --test-timeout=300000 "${files[@]}"
+runtimes=(node .node24/node_modules/.bin/node)
+# Node 20 picks spec on a terminal and TAP otherwise; Node 24 picks spec everywhere. Ask for what 20
+# picks, so CI logs keep their TAP, the same from both runtimes.
+reporter=tap
+[ -t 1 ] && reporter=spec
+
+logs=$(mktemp -d)
+trap 'rm -rf "$logs"' EXIT
+status=0
+for i in "${!runtimes[@]}"; do
+  rt=${runtimes[$i]}
+  echo "# runtime: $rt $("$rt" --version)"
+  # One file at a time: several files start real servers and time BGP convergence, and on a 2-core
+  # machine running them side by side would measure the neighbours, not the code.
+  set +e
+  "$rt" --test --test-reporter="$reporter" --test-concurrency=1 --test-timeout=300000 "${files[@]}" | tee "$logs/$i"
+  code=${PIPESTATUS[0]}
+  set -e
+  echo "# runtime: $rt $("$rt" --version) exit $code"
+  ((code == 0)) || status=1
+done
+
+# The runner ends with "# tests N", "# pass N", … (TAP) or "ℹ tests N" (spec, on a terminal).
+summary() {
+  awk '
+    match($0, /^(# |ℹ )(tests|suites|pass|fail|cancelled|skipped|todo|duration_ms) [0-9.]+$/) {
+      split($0, f, " "); sum[f[2]] += f[3]; if (!(f[2] in seen)) { seen[f[2]] = 1; order[++n] = f[2] }
+    }
+    END { for (i = 1; i <= n; i++) printf "# %s %s\n", order[i], sum[order[i]] }
+  ' "$@"
+}
+echo "# all runtimes (${runtimes[*]}):"
+summary "$logs"/*
+exit $status

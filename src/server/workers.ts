@@ -19,6 +19,16 @@ import { boundedStop, onReloadSignal, stopSignal } from './lifecycle.js';
 import { Responder } from './responder.js';
 
 const READY_MESSAGE = 'anycast-dns:worker-ready';
+/** Primary → worker every HEARTBEAT_MS; the worker answers from its query thread. */
+const PING_MESSAGE = 'anycast-dns:ping';
+const PONG_MESSAGE = 'anycast-dns:pong';
+const HEARTBEAT_MS = 1000;
+/**
+ * A worker silent this long is stuck (a busy loop, a stopped process) and its share of the traffic
+ * unanswered: /ready says 503 until it answers again. Three beats, so a reload of a big zone, which
+ * holds a worker's thread for a few hundred ms, does not count.
+ */
+const STUCK_MS = 3 * HEARTBEAT_MS;
 /** Primary → worker: every zone served (on start), or one zone's new version (null: no longer served). */
 const ZONES_MESSAGE = 'anycast-dns:zones';
 /** Worker → primary, once it listens for zones (messages sent before that would be lost). */
@@ -41,6 +51,10 @@ export async function runPrimary(cfg: ServerConfig, log: Logger): Promise<number
   const aggregator = new AggregatorRegistry();
   const ready = new Set<number>();
   const everReady = new Set<number>();
+  /** When each worker last answered a ping (or said it was ready), by worker id. */
+  const heardFrom = new Map<number, number>();
+  const stuck = new Set<number>();
+  const serving = (): boolean => ready.size === cfg.workers && stuck.size === 0;
   let stopping = false;
   let failed: (reason: string) => void = () => {};
   const startFailure = new Promise<string>((resolve) => (failed = resolve));
@@ -62,14 +76,33 @@ export async function runPrimary(cfg: ServerConfig, log: Logger): Promise<number
     return w;
   };
   cluster.on('message', (w: Worker, msg: unknown) => {
-    if ((msg as { type?: unknown } | null)?.type === READY_MESSAGE) {
+    const type = (msg as { type?: unknown } | null)?.type;
+    if (type === PONG_MESSAGE || type === READY_MESSAGE) {
+      heardFrom.set(w.id, Date.now());
+      if (stuck.delete(w.id)) log.info({ worker: w.id }, 'worker answers again');
+    }
+    if (type === READY_MESSAGE) {
       ready.add(w.id);
       everReady.add(w.id);
       if (ready.size === cfg.workers) log.info({ workers: cfg.workers, bind: bindMode }, 'server ready');
     }
   });
+  const heartbeat = setInterval(() => {
+    const now = Date.now();
+    for (const w of Object.values(cluster.workers ?? {})) {
+      if (w === undefined || !ready.has(w.id)) continue;
+      if (now - (heardFrom.get(w.id) ?? now) > STUCK_MS && !stuck.has(w.id)) {
+        stuck.add(w.id);
+        log.error({ worker: w.id, pid: w.process.pid, silent_ms: now - heardFrom.get(w.id)! }, 'worker not answering; not ready until it does');
+      }
+      if (w.isConnected()) w.send({ type: PING_MESSAGE });
+    }
+  }, HEARTBEAT_MS);
+  heartbeat.unref();
   cluster.on('exit', (w: Worker, code: number | null, signal: string | null) => {
     ready.delete(w.id);
+    stuck.delete(w.id);
+    heardFrom.delete(w.id);
     if (stopping) return;
     if (!everReady.has(w.id)) {
       // It never came up (a listener could not bind, a zones dir vanished): respawning would loop.
@@ -87,7 +120,7 @@ export async function runPrimary(cfg: ServerConfig, log: Logger): Promise<number
         {
           metrics: async () => (await aggregator.clusterMetrics()) + (sync === null ? '' : await sync.metrics.registry.metrics()),
           metricsContentType: aggregator.contentType,
-          ready: () => ready.size === cfg.workers && sync !== null && sync.store.zones.zones.size > 0,
+          ready: () => serving() && sync !== null && sync.store.zones.zones.size > 0,
           zones: () => sync?.store.status() ?? [],
           reload: (req: ScanRequest) => (sync === null ? Promise.reject(new Error('the server is still starting')) : sync.reload(req)),
         },
@@ -112,6 +145,7 @@ export async function runPrimary(cfg: ServerConfig, log: Logger): Promise<number
 
   const outcome = await Promise.race([stopSignalled, startFailure.then((reason) => ({ reason }))]);
   stopping = true;
+  clearInterval(heartbeat);
   stopReloads();
   if (typeof outcome === 'string') log.info({ signal: outcome }, 'stopping');
   else log.fatal({ reason: outcome.reason }, 'start-up failed; stopping');
@@ -149,7 +183,11 @@ export async function runWorker(cfg: ServerConfig, parentLog: Logger): Promise<n
   const zones = new Map<string, Zone>();
   let responder: Responder | null = null;
   const first = new Promise<void>((resolve) => {
-    process.on('message', (msg: ZonesMessage) => {
+    process.on('message', (msg: ZonesMessage | { type: typeof PING_MESSAGE }) => {
+      if (msg?.type === PING_MESSAGE) {
+        process.send?.({ type: PONG_MESSAGE });
+        return;
+      }
       if (msg?.type === ZONES_MESSAGE) {
         zones.clear();
         for (const p of msg.zones) zones.set(p.origin, CompactZone.fromParts(p));

@@ -1,14 +1,16 @@
 // Which of a zone's buffers to transfer rather than copy when it moves between threads.
 import type { ZoneParts } from '../zone/zone.js';
 
-/** Below this, copying costs nothing worth saving, and small Buffers may share Node's pool, which must not be detached. */
+/** Below this, copying costs nothing worth saving. */
 const MIN_TRANSFER_BYTES = 64 * 1024;
 
 export function transferables(p: ZoneParts): ArrayBuffer[] {
   const seen = new Set<ArrayBuffer>();
   for (const a of [p.names.names, p.names.offsets, p.names.slots, p.flags, p.firstSet, p.setType, p.setTtl, p.setOffset, p.data, ...dnssecArrays(p)]) {
     const b = a.buffer;
-    if (b instanceof ArrayBuffer && b.byteLength >= MIN_TRANSFER_BYTES) seen.add(b);
+    // Small Buffers are slices of Node's shared pool (8 KiB on Node 20, 64 KiB on 24), which can't be
+    // transferred; a Buffer's own ArrayBuffer is larger than the pool only when it has one alone.
+    if (b instanceof ArrayBuffer && b.byteLength >= MIN_TRANSFER_BYTES && b.byteLength > Buffer.poolSize) seen.add(b);
   }
   return [...seen];
 }

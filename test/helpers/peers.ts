@@ -34,8 +34,8 @@ export interface PeerOptions {
   identity?: string;
   /** CH TXT `version.bind` (default `diff-version`). */
   version?: string;
-  /** Pin the server to this CPU (`taskset -c`), as benchmarks do. */
-  cpu?: number;
+  /** Pin the server to this CPU, or CPU list such as `0-3` (`taskset -c`), as benchmarks do. */
+  cpu?: number | string;
   /** Worker threads or processes (default 1). */
   workers?: number;
   /** Also listen on [::1] on the same port (default true). */
@@ -49,6 +49,8 @@ export interface AnycastOptions extends PeerOptions {
   extraConfig?: Record<string, unknown>;
   /** Serve this zones directory as it is (zone sync tests change it) instead of one of symlinks to the zone files. */
   zonesDir?: string;
+  /** The Node.js binary to run it on (default: the one running this process), e.g. `NODE24`. */
+  node?: string;
 }
 
 export interface RunningPeer {
@@ -407,5 +409,5 @@ export async function startAnycastDns(zones: ZoneSpec[], opts: AnycastOptions = 
   };
   const confPath = join(dir, 'anycast-dns.yaml');
   writeFileSync(confPath, stringify(config));
-  return launch({ name: 'anycast-dns', command: process.execPath, args: [CLI_JS, 'serve', '--config', confPath], dir, port, zones: files, opts, cwd: REPO_ROOT });
+  return launch({ name: 'anycast-dns', command: opts.node ?? process.execPath, args: [CLI_JS, 'serve', '--config', confPath], dir, port, zones: files, opts, cwd: REPO_ROOT });
 }

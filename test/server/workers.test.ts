@@ -1,0 +1,280 @@
+// `workers: 2` where the runtime has reusePort for UDP (Node ≥ 22.12): each worker binds its own
+// socket and the kernel spreads datagrams by source address and port. Under an older Node (the
+// machine's 20) the server runs on the Node 24 that scripts/install-deps.sh puts in .node24/, so this
+// path is tested in both runs of the suite; without it the test fails, never skips.
+//
+// Which worker a datagram reaches is the kernel's choice, fixed per source port while the set of
+// sockets holds still. To ask each worker on purpose, one worker is stopped (SIGSTOP) while clients
+// on fixed ports ask: those left unanswered are the stopped worker's, the others the running one's.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createSocket, type Socket } from 'node:dgram';
+import { existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { parseMessage } from '../helpers/dns-message.js';
+import { encodeQuery } from '../helpers/dns-query.js';
+import { NODE24 } from '../helpers/paths.js';
+import { startAnycastDns, type RunningPeer } from '../helpers/peers.js';
+import { zoneText } from '../sync/zone-text.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** This runtime if it has reusePort for UDP (22.12+), else Node 24 from .node24/. */
+function reusePortNode(): string {
+  const [major, minor] = process.versions.node.split('.').map(Number) as [number, number];
+  if (major > 22 || (major === 22 && minor >= 12)) return process.execPath;
+  if (!existsSync(NODE24)) assert.fail(`${NODE24} is missing: run scripts/install-deps.sh (the workers test needs a Node.js with reusePort)`);
+  return NODE24;
+}
+
+/** PIDs of the processes holding a UDP socket bound to 127.0.0.1:`port`, one entry per socket. */
+function udpHolders(port: number): number[] {
+  const out = execFileSync('ss', ['-H', '-u', '-l', '-n', '-p', `sport = :${port}`], { encoding: 'utf8' });
+  return out
+    .split('\n')
+    .filter((l) => l.includes(`127.0.0.1:${port} `))
+    .flatMap((l) => [...l.matchAll(/pid=(\d+)/g)].map((m) => Number(m[1])));
+}
+
+/** A client on one source port, kept for the whole test: the kernel sends its queries to one worker. */
+class Client {
+  private readonly socket: Socket = createSocket('udp4');
+  private readonly waiting = new Map<number, (reply: Buffer) => void>();
+  private nextId = Math.floor(Math.random() * 0x10000);
+
+  private constructor(private readonly port: number) {
+    this.socket.on('message', (msg) => {
+      const id = msg.readUInt16BE(0);
+      this.waiting.get(id)?.(msg);
+      this.waiting.delete(id);
+    });
+  }
+
+  static async open(port: number): Promise<Client> {
+    const c = new Client(port);
+    await new Promise<void>((r) => c.socket.bind({ address: '127.0.0.1', port: 0 }, () => r()));
+    return c;
+  }
+
+  /** The TXT string of `name`, or null when no answer came within `timeoutMs`. */
+  async txt(name: string, timeoutMs = 1000): Promise<string | null> {
+    this.nextId = (this.nextId + 1) & 0xffff;
+    const id = this.nextId;
+    const reply = await new Promise<Buffer | null>((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(id);
+        resolve(null);
+      }, timeoutMs);
+      this.waiting.set(id, (msg) => {
+        clearTimeout(timer);
+        resolve(msg);
+      });
+      this.socket.send(encodeQuery({ name, type: 'TXT' }, id), this.port, '127.0.0.1');
+    });
+    if (reply === null) return null;
+    const m = parseMessage(reply);
+    assert.equal(m.rcode, 0, `${name} TXT: rcode ${m.rcode}`);
+    return m.answer[0]!.rdata.subarray(1).toString('latin1');
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}
+
+/** `n` clients, each on a new source port. */
+function clients(port: number, n: number): Promise<Client[]> {
+  return Promise.all(Array.from({ length: n }, () => Client.open(port)));
+}
+
+/** Splits `cs` by the worker their queries reach: [stopped's, the others']. */
+async function partition(cs: Client[], stopped: number): Promise<[Client[], Client[]]> {
+  process.kill(stopped, 'SIGSTOP');
+  let answers: (string | null)[];
+  try {
+    answers = await Promise.all(cs.map((c) => c.txt('ver.w.test.', 500)));
+  } finally {
+    process.kill(stopped, 'SIGCONT');
+  }
+  // The stopped worker answers what queued for it once it runs again; replies to stale IDs are ignored.
+  await sleep(200);
+  return [cs.filter((_, i) => answers[i] === null), cs.filter((_, i) => answers[i] !== null)];
+}
+
+function put(dir: string, file: string, text: string): void {
+  writeFileSync(join(dir, `.${file}.tmp`), text);
+  renameSync(join(dir, `.${file}.tmp`), join(dir, file));
+}
+
+async function management(server: RunningPeer, path: string): Promise<{ status: number; body: string }> {
+  const line = server.log().split('\n').find((l) => l.includes('"management listening"'));
+  assert.ok(line, 'management listener logged');
+  const res = await fetch(`http://${(JSON.parse(line) as { listen: string }).listen}${path}`);
+  return { status: res.status, body: await res.text() };
+}
+
+/** Until `check` holds, or `limitMs` pass (then fails with `what`). */
+async function until(what: string, limitMs: number, check: () => boolean | Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) assert.fail(`${what} not within ${limitMs} ms`);
+    await sleep(50);
+  }
+}
+
+describe('workers: 2 with reusePort', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'anycast-dns-workers-'));
+  let server: RunningPeer;
+  let txtQueries = 0;
+
+  before(async () => {
+    put(dir, 'w.test.zone', zoneText('w.test', 1));
+    server = await startAnycastDns([{ origin: 'w.test.', file: join(dir, 'w.test.zone') }], {
+      node: reusePortNode(),
+      zonesDir: dir,
+      ipv6: false,
+      workers: 2,
+      extraConfig: { management: { listen: '127.0.0.1:0' }, zone_sync: { settle_time: 0.2 } },
+    });
+    await until('both workers ready', 10_000, async () => (await management(server, '/ready')).status === 200);
+  });
+
+  after(async () => {
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('two worker processes each hold a UDP socket on the port; queries from 200 source ports are all answered, counted once each', async () => {
+    assert.match(server.log(), /"bind":"reuseport"/);
+    const holders = udpHolders(server.port);
+    assert.equal(holders.length, 2, `UDP sockets on the port: ${holders.join(', ')}`);
+    assert.equal(new Set(holders).size, 2, 'held by two processes');
+    assert.ok(!holders.includes(server.pid), 'the primary holds none');
+    const cs = await clients(server.port, 200);
+    try {
+      const answers = await Promise.all(cs.map((c) => c.txt('ver.w.test.')));
+      txtQueries += cs.length;
+      assert.deepEqual(new Set(answers), new Set(['1']), 'every query answered');
+    } finally {
+      for (const c of cs) c.close();
+    }
+    const metrics = (await management(server, '/metrics')).body;
+    const txt = metrics
+      .split('\n')
+      .filter((l) => l.startsWith('anycast_dns_queries_total{') && l.includes('qtype="TXT"'))
+      .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+    assert.equal(txt, txtQueries, 'TXT queries summed over both workers');
+  });
+
+  it('a worker killed with SIGKILL is replaced; the other answers throughout; /ready is 503 until the new one serves', async () => {
+    const [victim, survivor] = udpHolders(server.port) as [number, number];
+    const cs = await clients(server.port, 32);
+    try {
+      const [, toSurvivor] = await partition(cs, victim);
+      assert.ok(toSurvivor.length > 0 && toSurvivor.length < cs.length, `the kernel spreads 32 source ports over both workers (${toSurvivor.length} to one)`);
+      process.kill(victim, 'SIGKILL');
+      // Datagrams the kernel queued for the victim die with it; once its socket is gone, none go there.
+      await until('the killed worker gone from the port', 5000, () => !udpHolders(server.port).includes(victim));
+      let notReady = false;
+      let asked = 0;
+      await until('a new worker serving', 20_000, async () => {
+        // The survivor's clients, and clients on new ports, all answered while the victim is replaced.
+        const fresh = await clients(server.port, 4);
+        const [old, now] = await Promise.all([Promise.all(toSurvivor.map((c) => c.txt('ver.w.test.'))), Promise.all(fresh.map((c) => c.txt('ver.w.test.')))]);
+        for (const c of fresh) c.close();
+        asked += old.length + now.length;
+        assert.deepEqual(new Set(old), new Set(['1']), "the survivor's clients answered while a worker is replaced");
+        assert.deepEqual(new Set(now), new Set(['1']), 'clients on new ports answered while a worker is replaced');
+        const ready = (await management(server, '/ready')).status;
+        if (ready === 503) notReady = true;
+        const holders = udpHolders(server.port);
+        return ready === 200 && holders.length === 2 && !holders.includes(victim);
+      });
+      txtQueries += asked;
+      assert.ok(notReady, '/ready said 503 while a worker was missing');
+      const holders = udpHolders(server.port);
+      assert.ok(holders.includes(survivor), 'the survivor kept serving, not restarted');
+      assert.match(server.log(), /"msg":"worker died; starting another"/);
+    } finally {
+      for (const c of cs) c.close();
+    }
+  });
+
+  it('a worker that stops answering (SIGSTOP) makes /ready 503 until it runs again', async () => {
+    const holders = udpHolders(server.port);
+    process.kill(holders[0]!, 'SIGSTOP');
+    try {
+      await until('/ready 503 with a worker stopped', 8000, async () => (await management(server, '/ready')).status === 503);
+    } finally {
+      process.kill(holders[0]!, 'SIGCONT');
+    }
+    await until('/ready 200 once it runs again', 5000, async () => (await management(server, '/ready')).status === 200);
+    assert.match(server.log(), /"msg":"worker not answering; not ready until it does"/);
+    assert.deepEqual(udpHolders(server.port).sort(), holders.sort(), 'the same two workers: a stuck worker is reported, not restarted');
+  });
+
+  it('a zone change reaches every worker, the replaced one too', async () => {
+    const holders = udpHolders(server.port);
+    const cs = await clients(server.port, 32);
+    try {
+      // Stop each worker in turn: the clients left unanswered are that worker's.
+      const [toFirst] = await partition(cs, holders[0]!);
+      const [toSecond] = await partition(cs, holders[1]!);
+      assert.ok(toFirst.length > 0 && toSecond.length > 0, `clients reach each worker (${toFirst.length} and ${toSecond.length} of ${cs.length})`);
+      assert.equal(toFirst.length + toSecond.length, cs.length, 'every client reaches exactly one worker');
+      put(dir, 'w.test.zone', zoneText('w.test', 2));
+      const t0 = Date.now();
+      await until('serial 2 at the first worker', 5000, async () => (await toFirst[0]!.txt('ver.w.test.')) === '2');
+      await until('serial 2 at the second worker', 5000, async () => (await toSecond[0]!.txt('ver.w.test.')) === '2');
+      const spread = Date.now() - t0;
+      const answers = await Promise.all(cs.map((c) => c.txt('ver.w.test.')));
+      assert.deepEqual(new Set(answers), new Set(['2']), `every client gets the new serial (both within ${spread} ms of the rename)`);
+      const loaded = server.log().split('\n').filter((l) => l.includes('"msg":"zone loaded"') && l.includes('"zone":"w.test."'));
+      assert.equal(loaded.length, 2, 'the zone was read twice in all (start, change), by the primary only');
+    } finally {
+      for (const c of cs) c.close();
+    }
+  });
+});
+
+describe('rate limiting with workers: 2 and reusePort', () => {
+  it('each worker limits on its own: one source sees at most twice the configured rate', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'anycast-dns-workers-rrl-'));
+    put(dir, 'w.test.zone', zoneText('w.test', 1));
+    const rate = 20;
+    const server = await startAnycastDns([{ origin: 'w.test.', file: join(dir, 'w.test.zone') }], {
+      node: reusePortNode(),
+      zonesDir: dir,
+      ipv6: false,
+      workers: 2,
+      // slip 0: every response over the limit is dropped, so answered = allowed.
+      extraConfig: { rrl: { responses_per_second: rate, slip: 0, window: 1 } },
+    });
+    const cs = await clients(server.port, 64);
+    try {
+      // Start-up's SOA probes spent their own bucket; wait for any debt they made to go.
+      await sleep(1100);
+      // 384 identical queries from one address, 64 source ports, in about half a second.
+      const started = performance.now();
+      let lastAnswer = started;
+      const pending: Promise<string | null>[] = [];
+      for (let round = 0; round < 6; round++) {
+        for (const c of cs) pending.push(c.txt('ver.w.test.', 1500).then((a) => ((lastAnswer = a === null ? lastAnswer : performance.now()), a)));
+        await sleep(100);
+      }
+      const answered = (await Promise.all(pending)).filter((a) => a !== null).length;
+      // Every answer was decided before it arrived: credit earned after the last one can't count.
+      const seconds = (lastAnswer - started) / 1000;
+      // A bucket holds one second's credit and earns `rate` a second (README: rate limiting).
+      const onePerProcess = rate * (1 + seconds);
+      assert.ok(answered <= 2 * onePerProcess + 2, `answered ${answered} of ${pending.length} in ${seconds.toFixed(2)} s: at most twice ${onePerProcess.toFixed(0)}`);
+      assert.ok(answered > onePerProcess + 2, `answered ${answered}: more than one process's limit (${onePerProcess.toFixed(0)}): each worker counts only its own`);
+    } finally {
+      for (const c of cs) c.close();
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

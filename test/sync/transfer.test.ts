@@ -1,0 +1,47 @@
+// Which of a compiled zone's buffers leave the loader thread by transfer: every one chosen must be
+// transferable on this runtime (Node's Buffer pool is 8 KiB on 20 and 64 KiB on 24, and a Buffer
+// sliced from it can't be), and the large ones must be transferred, not copied.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { MessageChannel } from 'node:worker_threads';
+import { runLoadJob } from '../../src/sync/load-job.js';
+import { transferables } from '../../src/sync/transfer.js';
+import type { ZoneParts } from '../../src/zone/zone.js';
+import { zoneText } from './zone-text.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'anycast-dns-transfer-'));
+
+function compiled(hosts: number): ZoneParts {
+  const file = join(dir, `t${hosts}.zone`);
+  writeFileSync(file, zoneText('t.test', 1, hosts));
+  const outcome = runLoadJob({ origin: 't.test.', file, known: [] });
+  assert.equal(outcome.kind, 'loaded');
+  return (outcome as { parts: ZoneParts }).parts;
+}
+
+/** Posts `parts` through a real message port with `list` transferred; resolves with what arrived. */
+function post(parts: ZoneParts, list: ArrayBuffer[]): Promise<ZoneParts> {
+  const { port1, port2 } = new MessageChannel();
+  return new Promise<ZoneParts>((resolve) => {
+    port2.once('message', resolve);
+    port1.postMessage(parts, list);
+  }).finally(() => port1.close());
+}
+
+describe('transferables', () => {
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  for (const hosts of [4, 3000, 50_000]) {
+    it(`a zone of ${hosts} hosts: every buffer chosen transfers, and arrives whole`, async () => {
+      const parts = compiled(hosts);
+      const before = parts.data.length;
+      const list = transferables(parts);
+      const got = await post(parts, list);
+      assert.equal(got.data.length, before);
+      if (hosts === 50_000) assert.ok(list.length > 0 && parts.data.length === 0, 'the large arrays moved, not copied');
+    });
+  }
+});
