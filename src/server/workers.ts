@@ -1,6 +1,7 @@
 // workers: N — N processes answer queries. The primary runs zone sync (one load, one set of guards,
-// one status) and sends every zone version it accepts to each worker, so all of them serve the same
-// serial; a worker that starts (or is restarted) gets the current zones before it listens.
+// one status), writes every zone version it accepts as a snapshot file and tells each worker, which
+// reads it in its own loader thread, so all of them serve the same serial and none stalls answering
+// while a big zone arrives; a worker that starts (or is restarted) gets the current zones before it listens.
 // Where the runtime has SO_REUSEPORT for UDP (Node ≥ 22.12) each worker binds its own sockets and
 // the kernel spreads packets across them; otherwise the workers share the primary's sockets through
 // the cluster module. The primary answers no queries: it supervises and serves the management endpoints.
@@ -11,10 +12,12 @@ import { formatListenAddress, type ServerConfig } from '../ops/config.js';
 import { startManagementServer } from '../ops/http.js';
 import type { Logger } from '../ops/log.js';
 import { ServerMetrics } from '../ops/metrics.js';
+import { ZoneLoader } from '../sync/loader.js';
 import { startZoneSync, type ZoneSync } from '../sync/service.js';
+import { ZoneSnapshots } from '../sync/snapshot.js';
 import type { ScanRequest } from '../sync/store.js';
 import { keyFromText } from '../zone/name.js';
-import { CompactZone, ZoneSet, type Zone, type ZoneParts } from '../zone/zone.js';
+import { CompactZone, ZoneSet, type Zone } from '../zone/zone.js';
 import { boundedStop, onReloadSignal, stopSignal } from './lifecycle.js';
 import { Responder } from './responder.js';
 
@@ -29,21 +32,22 @@ const HEARTBEAT_MS = 1000;
  * holds a worker's thread for a few hundred ms, does not count.
  */
 const STUCK_MS = 3 * HEARTBEAT_MS;
-/** Primary → worker: every zone served (on start), or one zone's new version (null: no longer served). */
+/**
+ * Primary → worker: every zone served (on start), or one zone's new version (null: no longer served),
+ * each as the path of its snapshot file (src/sync/snapshot.ts), which the worker reads off its query thread.
+ */
 const ZONES_MESSAGE = 'anycast-dns:zones';
 /** Worker → primary, once it listens for zones (messages sent before that would be lost). */
 const WANT_ZONES_MESSAGE = 'anycast-dns:want-zones';
 const ZONE_MESSAGE = 'anycast-dns:zone';
 /** Zones are keyed by their origin's key (see zone/name.ts), as in a ZoneSet. */
-type ZonesMessage = { type: typeof ZONES_MESSAGE; zones: ZoneParts[] } | { type: typeof ZONE_MESSAGE; key: string; zone: ZoneParts | null };
+type ZonesMessage = { type: typeof ZONES_MESSAGE; zones: { key: string; path: string }[] } | { type: typeof ZONE_MESSAGE; key: string; path: string | null };
 /** Tells a worker how to bind: "reuseport" (own sockets) or "shared" (the primary's). */
 const BIND_MODE_ENV = 'ANYCAST_DNS_BIND_MODE';
 const RESPAWN_DELAY_MS = 1000;
 
 export async function runPrimary(cfg: ServerConfig, log: Logger): Promise<number> {
   const reusePort = await udpReusePortWorks();
-  // Zones go to the workers as typed arrays; the default JSON channel can't carry them.
-  cluster.setupPrimary({ serialization: 'advanced' });
   // Without reusePort, let the kernel hand connections to whichever worker accepts first rather
   // than routing each one through the primary (round-robin adds a hop per connection).
   if (!reusePort) cluster.schedulingPolicy = cluster.SCHED_NONE;
@@ -60,6 +64,7 @@ export async function runPrimary(cfg: ServerConfig, log: Logger): Promise<number
   const startFailure = new Promise<string>((resolve) => (failed = resolve));
 
   let sync: ZoneSync | null = null;
+  const snapshots = new ZoneSnapshots();
   /** Workers that have had the whole zone set: from then on they get each change. */
   const fed = new Set<Worker>();
   const feed = (w: Worker, msg: ZonesMessage): void => {
@@ -69,7 +74,7 @@ export async function runPrimary(cfg: ServerConfig, log: Logger): Promise<number
     const w = cluster.fork({ [BIND_MODE_ENV]: bindMode });
     w.on('message', (msg: { type?: unknown } | null) => {
       if (msg?.type !== WANT_ZONES_MESSAGE || sync === null) return;
-      feed(w, { type: ZONES_MESSAGE, zones: [...sync.store.zones.zones.values()].map((z) => (z as CompactZone).parts()) });
+      feed(w, { type: ZONES_MESSAGE, zones: snapshots.current() });
       fed.add(w);
     });
     w.once('exit', () => fed.delete(w));
@@ -133,7 +138,11 @@ export async function runPrimary(cfg: ServerConfig, log: Logger): Promise<number
   const stopReloads = onReloadSignal(log, () => sync?.reload({ reason: 'sighup', verify: true }));
   try {
     sync = await startZoneSync(cfg, log, (origin, zone) => {
-      const msg: ZonesMessage = { type: ZONE_MESSAGE, key: keyFromText(origin, null), zone: zone === null ? null : (zone as CompactZone).parts() };
+      const key = keyFromText(origin, null);
+      let path: string | null = null;
+      if (zone === null) snapshots.remove(key);
+      else path = snapshots.put(key, (zone as CompactZone).parts());
+      const msg: ZonesMessage = { type: ZONE_MESSAGE, key, path };
       for (const w of fed) feed(w, msg);
     });
   } catch (err) {
@@ -152,6 +161,7 @@ export async function runPrimary(cfg: ServerConfig, log: Logger): Promise<number
   await boundedStop(async () => {
     await Promise.all(Object.values(cluster.workers ?? {}).map((w) => (w ? stopWorker(w) : undefined)));
     await sync?.close();
+    snapshots.close();
     await mgmt?.close();
   }, log);
   log.info('stopped');
@@ -180,44 +190,65 @@ export async function runWorker(cfg: ServerConfig, parentLog: Logger): Promise<n
   const stopping = stopSignal();
   // The primary reloads; a SIGHUP sent to the whole process group must not end this worker.
   onReloadSignal(log, () => undefined);
-  const zones = new Map<string, Zone>();
+  let zones = new Map<string, Zone>();
   let responder: Responder | null = null;
+  const loader = new ZoneLoader();
+  const readZone = async (path: string): Promise<Zone> => {
+    const o = await loader.read(path);
+    if (o.kind === 'failed') throw new Error(o.errors.join('; '));
+    return CompactZone.fromParts(o.parts);
+  };
+  // Messages are applied one at a time, in the order sent.
+  let applying: Promise<void> = Promise.resolve();
   const first = new Promise<void>((resolve) => {
     process.on('message', (msg: ZonesMessage | { type: typeof PING_MESSAGE }) => {
       if (msg?.type === PING_MESSAGE) {
         process.send?.({ type: PONG_MESSAGE });
         return;
       }
-      if (msg?.type === ZONES_MESSAGE) {
-        zones.clear();
-        for (const p of msg.zones) zones.set(p.origin, CompactZone.fromParts(p));
-        resolve();
-      } else if (msg?.type === ZONE_MESSAGE) {
-        if (msg.zone === null) zones.delete(msg.key);
-        else zones.set(msg.key, CompactZone.fromParts(msg.zone));
-      } else {
-        return;
-      }
-      responder?.handler.setZones(new ZoneSet(new Map(zones)));
+      if (msg?.type !== ZONES_MESSAGE && msg?.type !== ZONE_MESSAGE) return;
+      applying = applying.then(async () => {
+        try {
+          if (msg.type === ZONES_MESSAGE) {
+            const all = new Map<string, Zone>();
+            for (const z of msg.zones) all.set(z.key, await readZone(z.path));
+            zones = all;
+            resolve();
+          } else if (msg.path === null) {
+            zones.delete(msg.key);
+          } else {
+            zones.set(msg.key, await readZone(msg.path));
+          }
+          responder?.handler.setZones(new ZoneSet(new Map(zones)));
+        } catch (err) {
+          log.error({ err }, 'zone snapshot unreadable; asking the primary for every zone again');
+          process.send?.({ type: WANT_ZONES_MESSAGE });
+        }
+      });
     });
     process.send?.({ type: WANT_ZONES_MESSAGE });
   });
   try {
     // Stopped before the primary sent the zones (it is stopping too): nothing to close.
     if ((await Promise.race([first, stopping])) !== undefined) {
+      await loader.close();
       worker.disconnect();
       return 0;
     }
     responder = await Responder.start(cfg, new ZoneSet(new Map(zones)), log, metrics, { exclusive: reusePort, reusePort });
   } catch (err) {
     log.fatal({ err }, 'worker could not start');
+    await loader.close();
     worker.disconnect();
     return 1;
   }
   process.send?.({ type: READY_MESSAGE });
   await stopping;
   const running = responder;
-  await boundedStop(() => running.stop(), log);
+  await boundedStop(async () => {
+    await running.stop();
+    await loader.close();
+  }, log);
   // The IPC channel to the primary would keep this process alive.
   worker.disconnect();
   return 0;

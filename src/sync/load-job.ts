@@ -1,12 +1,14 @@
 // One zone load, as run in the loader thread: read, parse, check and compile a zone file, or find
-// that its content has not changed. Runs off the query thread, so it may take seconds and block.
+// that its content has not changed; or, in a worker process, read a zone the primary compiled. Runs off the query thread, so it may take seconds and block.
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { loadZoneFile } from '../zone/loader.js';
 import { formatDiagnostic } from '../zone/parser.js';
 import { CompactZone, type ZoneParts } from '../zone/zone.js';
+import { readSnapshot } from './snapshot.js';
 
 export interface LoadJob {
+  kind: 'load';
   origin: string;
   file: string;
   /** Versions already seen (served, or tried and not served): when the files still hash to one of them, nothing is parsed. */
@@ -14,6 +16,14 @@ export interface LoadJob {
   /** Warn of signatures expiring within this many days (the loader's default when absent). */
   signatureWarningDays?: number | undefined;
 }
+
+/** A zone the primary compiled, read from its snapshot file (a worker process's side of zone sync). */
+export interface ReadJob {
+  kind: 'read';
+  path: string;
+}
+
+export type ReadOutcome = { kind: 'read'; parts: ZoneParts; buffer: ArrayBuffer } | { kind: 'failed'; errors: string[] };
 
 export type LoadOutcome =
   | { kind: 'unchanged'; sha256: string }
@@ -28,7 +38,8 @@ export type LoadOutcome =
     }
   | { kind: 'failed'; errors: string[]; warnings: string[]; sha256: string; files: string[] };
 
-export function runLoadJob(job: LoadJob): LoadOutcome {
+export function runJob(job: LoadJob | ReadJob): LoadOutcome | ReadOutcome {
+  if (job.kind === 'read') return { kind: 'read', ...readSnapshot(job.path) };
   for (const k of job.known) if (hashFiles(k.files) === k.sha256) return { kind: 'unchanged', sha256: k.sha256 };
   const r = loadZoneFile(job.file, job.origin, job.signatureWarningDays === undefined ? {} : { expiryWarningDays: job.signatureWarningDays });
   const warnings = r.warnings.map(formatDiagnostic);

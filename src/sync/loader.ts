@@ -1,13 +1,15 @@
 // Loads zones in a worker thread, one at a time, so reading a million-record file never stalls the
 // queries answered on this thread. The compiled zone comes back as transferred arrays (no copy).
 import { Worker } from 'node:worker_threads';
-import type { LoadJob, LoadOutcome } from './load-job.js';
+import type { LoadJob, LoadOutcome, ReadJob, ReadOutcome } from './load-job.js';
 
 const THREAD_URL = new URL('./load-thread.js', import.meta.url);
 
+type Outcome = LoadOutcome | ReadOutcome;
+
 interface Pending {
-  job: LoadJob;
-  resolve: (o: LoadOutcome) => void;
+  job: LoadJob | ReadJob;
+  resolve: (o: Outcome) => void;
 }
 
 export class ZoneLoader {
@@ -17,6 +19,15 @@ export class ZoneLoader {
 
   /** Loads one zone; resolves with its outcome (a thread that dies fails this load, and the next load starts a new thread). */
   load(job: LoadJob): Promise<LoadOutcome> {
+    return this.run(job) as Promise<LoadOutcome>;
+  }
+
+  /** Reads a zone snapshot (snapshot.ts) in the thread; the arrays arrive transferred. */
+  read(path: string): Promise<ReadOutcome> {
+    return this.run({ kind: 'read', path }) as Promise<ReadOutcome>;
+  }
+
+  private run(job: LoadJob | ReadJob): Promise<Outcome> {
     return new Promise((resolve) => {
       this.queue.push({ job, resolve });
       this.next();
@@ -38,7 +49,7 @@ export class ZoneLoader {
     this.ensureThread().postMessage(p.job);
   }
 
-  private finish(outcome: LoadOutcome): void {
+  private finish(outcome: Outcome): void {
     const p = this.current;
     this.current = null;
     p?.resolve(outcome);
@@ -50,11 +61,12 @@ export class ZoneLoader {
     const t = new Worker(THREAD_URL);
     // Idle between reloads: the thread must not keep a stopping server alive.
     t.unref();
-    t.on('message', (o: LoadOutcome) => this.finish(o));
+    t.on('message', (o: Outcome) => this.finish(o));
     const died = (why: string): void => {
       if (this.thread !== t) return;
       this.thread = null;
-      const file = this.current?.job.file ?? '?';
+      const job = this.current?.job;
+      const file = job === undefined ? '?' : job.kind === 'load' ? job.file : job.path;
       this.finish({ kind: 'failed', errors: [`${file}:0: the loader thread died: ${why}`], warnings: [], sha256: '', files: [] });
     };
     t.on('error', (err) => died(err.message));

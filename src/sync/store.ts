@@ -188,7 +188,7 @@ export class ZoneStore {
     if (e?.served) known.push({ sha256: e.served.sha256, files: e.served.files });
     // A forced reload judges the tried version again (released from hold); otherwise it is not re-read.
     if (e?.tried && req.force !== true) known.push(e.tried);
-    const outcome: LoadOutcome = await loader.load({ origin, file, known, signatureWarningDays: this.o.signatureWarningDays });
+    const outcome: LoadOutcome = await loader.load({ kind: 'load', origin, file, known, signatureWarningDays: this.o.signatureWarningDays });
     if (e === undefined) {
       e = { origin, file, zone: null, served: null, state: 'error', lastError: null, seen: null, files: [], tried: null };
       this.entries.set(origin, e);

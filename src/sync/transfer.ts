@@ -8,11 +8,16 @@ export function transferables(p: ZoneParts): ArrayBuffer[] {
   const seen = new Set<ArrayBuffer>();
   for (const a of [p.names.names, p.names.offsets, p.names.slots, p.flags, p.firstSet, p.setType, p.setTtl, p.setOffset, p.data, ...dnssecArrays(p)]) {
     const b = a.buffer;
-    // Small Buffers are slices of Node's shared pool (8 KiB on Node 20, 64 KiB on 24), which can't be
-    // transferred; a Buffer's own ArrayBuffer is larger than the pool only when it has one alone.
-    if (b instanceof ArrayBuffer && b.byteLength >= MIN_TRANSFER_BYTES && b.byteLength > Buffer.poolSize) seen.add(b);
+    if (b instanceof ArrayBuffer && transferableBuffer(b).length > 0) seen.add(b);
   }
   return [...seen];
+}
+
+/** `[b]` when `b` may be transferred, else `[]` (it is copied instead). */
+export function transferableBuffer(b: ArrayBuffer): ArrayBuffer[] {
+  // Small Buffers are slices of Node's shared pool (8 KiB on Node 20, 64 KiB on 24), which can't be
+  // transferred; a Buffer's own ArrayBuffer is larger than the pool only when it has one alone.
+  return b.byteLength >= MIN_TRANSFER_BYTES && b.byteLength > Buffer.poolSize ? [b] : [];
 }
 
 function dnssecArrays(p: ZoneParts): ArrayBufferView[] {

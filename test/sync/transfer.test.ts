@@ -7,7 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { MessageChannel } from 'node:worker_threads';
-import { runLoadJob } from '../../src/sync/load-job.js';
+import { runJob } from '../../src/sync/load-job.js';
+import { writeSnapshot } from '../../src/sync/snapshot.js';
+import { transferableBuffer } from '../../src/sync/transfer.js';
+import { CompactZone } from '../../src/zone/zone.js';
 import { transferables } from '../../src/sync/transfer.js';
 import type { ZoneParts } from '../../src/zone/zone.js';
 import { zoneText } from './zone-text.js';
@@ -17,7 +20,7 @@ const dir = mkdtempSync(join(tmpdir(), 'anycast-dns-transfer-'));
 function compiled(hosts: number): ZoneParts {
   const file = join(dir, `t${hosts}.zone`);
   writeFileSync(file, zoneText('t.test', 1, hosts));
-  const outcome = runLoadJob({ origin: 't.test.', file, known: [] });
+  const outcome = runJob({ kind: 'load', origin: 't.test.', file, known: [] });
   assert.equal(outcome.kind, 'loaded');
   return (outcome as { parts: ZoneParts }).parts;
 }
@@ -31,9 +34,9 @@ function post(parts: ZoneParts, list: ArrayBuffer[]): Promise<ZoneParts> {
   }).finally(() => port1.close());
 }
 
-describe('transferables', () => {
-  after(() => rmSync(dir, { recursive: true, force: true }));
+after(() => rmSync(dir, { recursive: true, force: true }));
 
+describe('transferables', () => {
   for (const hosts of [4, 3000, 50_000]) {
     it(`a zone of ${hosts} hosts: every buffer chosen transfers, and arrives whole`, async () => {
       const parts = compiled(hosts);
@@ -44,4 +47,34 @@ describe('transferables', () => {
       if (hosts === 50_000) assert.ok(list.length > 0 && parts.data.length === 0, 'the large arrays moved, not copied');
     });
   }
+});
+
+describe('zone snapshots (how the primary hands zones to worker processes)', () => {
+  for (const hosts of [4, 50_000]) {
+    it(`a zone of ${hosts} hosts comes back from its file as the same zone, one transferable buffer`, async () => {
+      const parts = compiled(hosts);
+      const original = CompactZone.fromParts(parts);
+      const path = join(dir, `snap${hosts}`);
+      writeSnapshot(path, parts);
+      const read = runJob({ kind: 'read', path });
+      assert.equal(read.kind, 'read');
+      const { parts: back, buffer } = read as { parts: ZoneParts; buffer: ArrayBuffer };
+      const got = await post(back, transferableBuffer(buffer));
+      const zone = CompactZone.fromParts(got);
+      assert.equal(zone.serial, original.serial);
+      assert.equal(zone.recordCount, original.recordCount);
+      assert.equal(zone.nodes.size, original.nodes.size);
+      for (const n of original.nodes.values()) {
+        const m = zone.nodes.get(n.key);
+        assert.ok(m, `node ${n.key} kept`);
+        assert.equal(m.flags, n.flags);
+        assert.deepEqual(m.rrsets.map((r) => [r.type, r.ttl, r.rdatas.map((d) => d.toString('hex'))]), n.rrsets.map((r) => [r.type, r.ttl, r.rdatas.map((d) => d.toString('hex'))]));
+      }
+      if (hosts === 50_000) assert.equal(buffer.byteLength, 0, 'the file\'s buffer moved, not copied');
+    });
+  }
+
+  it('a snapshot that is gone fails the read, not the thread', () => {
+    assert.throws(() => runJob({ kind: 'read', path: join(dir, 'missing') }), /ENOENT/);
+  });
 });
