@@ -20,6 +20,8 @@ export interface DnsperfOptions {
   rate?: number;
   /** Collect per-query latencies (-v). */
   latencies?: boolean;
+  /** Set the DO bit in every query (-D, RFC 3225). */
+  dnssecOk?: boolean;
   /** CPU to pin dnsperf to (taskset -c). */
   cpu: number;
 }
@@ -32,6 +34,8 @@ export interface DnsperfResult {
   avgLatencyMs: number;
   /** Response codes as dnsperf counted them, e.g. { NOERROR: 120, NXDOMAIN: 30 }. */
   rcodes: Record<string, number>;
+  /** Average response size in octets, as dnsperf reports it (NaN when absent). */
+  avgResponseBytes: number;
   /** 99th percentile latency from -v output (ms), when asked for. */
   p99LatencyMs?: number;
   commandLine: string;
@@ -54,6 +58,7 @@ export function parseDnsperfSummary(text: string): Omit<DnsperfResult, 'p99Laten
     qps: num(/Queries per second:\s+([\d.]+)/),
     avgLatencyMs: num(/Average Latency \(s\):\s+([\d.]+)/) * 1000,
     rcodes,
+    avgResponseBytes: Number(/Average packet size:.*response (\d+)/.exec(text)?.[1] ?? NaN),
   };
 }
 
@@ -80,6 +85,7 @@ export function runDnsperf(o: DnsperfOptions): Promise<DnsperfResult> {
   const args = ['-s', '127.0.0.1', '-p', String(o.port), '-d', o.queryFile, '-l', String(o.seconds), '-c', String(o.clients), '-q', String(o.outstanding), '-t', String(o.timeoutSeconds), '-e'];
   if (o.rate !== undefined) args.push('-Q', String(o.rate));
   if (o.latencies) args.push('-v');
+  if (o.dnssecOk) args.push('-D');
   const argv = ['-c', String(o.cpu), 'dnsperf', ...args];
   return new Promise((resolve, reject) => {
     // dnsperf runs under taskset: kill the whole group on a hang or Ctrl-C, not only taskset's PID.
