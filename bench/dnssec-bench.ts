@@ -4,7 +4,7 @@
 // alternating, in the same run. Reported per server: queries/s per mix, DO=1/DO=0, response sizes, and
 // memory with the signed zone loaded; a spot check compares the DO=1 answers of the three servers.
 //
-//   node dist/bench/dnssec-bench.js [--duration S] [--rounds N] [--servers anycast-dns,nsd,knot]
+//   node dist/bench/dnssec-bench.js [--duration S] [--warmup S] [--rounds N] [--servers anycast-dns,nsd,knot]
 //     [--clients N] [--outstanding N] [--server-cpu N] [--client-cpu N] [--spot N] [--budget S] [--resign]
 //     [--records N] (a smaller generated zone, for a trial: set ANYCAST_DNS_BENCH_DIR to another directory)
 //
@@ -40,6 +40,8 @@ const MIXES: readonly Mix[] = ['DO=0', 'DO=1'];
 
 interface Options {
   seconds: number;
+  /** Seconds of each mix per server before the rounds, not counted (JIT, response cache). */
+  warmup: number;
   rounds: number;
   servers: ServerId[];
   clients: number;
@@ -54,11 +56,12 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { seconds: 10, rounds: 3, servers: [...SERVER_IDS], clients: 8, outstanding: 1000, serverCpu: 0, clientCpu: 1, spot: 500, budgetMs: 30 * 60_000, resign: false };
+  const o: Options = { seconds: 10, warmup: 2, rounds: 3, servers: [...SERVER_IDS], clients: 8, outstanding: 1000, serverCpu: 0, clientCpu: 1, spot: 500, budgetMs: 30 * 60_000, resign: false };
   const opts = new OptionReader(argv);
   for (const a of opts) {
     if (a === '--duration') o.seconds = opts.int();
     else if (a === '--rounds') o.rounds = opts.int();
+    else if (a === '--warmup') o.warmup = opts.int();
     else if (a === '--servers') o.servers = opts.value().split(',') as ServerId[];
     else if (a === '--clients') o.clients = opts.int();
     else if (a === '--outstanding') o.outstanding = opts.int();
@@ -86,7 +89,7 @@ interface SignStamp {
   records: number;
 }
 
-export interface SignedBenchZone {
+interface SignedBenchZone {
   origin: string;
   file: string;
   stamp: SignStamp;
@@ -154,7 +157,7 @@ function signzoneTime(unixSeconds: number): string {
 }
 
 /** The signed zone from the cache, or signed now with fresh keys (NSEC3, ECDSA P-256) and cached. */
-export async function signedBenchZone(data: BenchData, resign: boolean, log: (s: string) => void): Promise<SignedBenchZone> {
+async function signedBenchZone(data: BenchData, resign: boolean, log: (s: string) => void): Promise<SignedBenchZone> {
   const origin = data.big.origin;
   const dir = join(data.dir, 'signed');
   const file = join(dir, `${origin}signed`);
@@ -276,7 +279,7 @@ async function main(): Promise<number> {
   const deadline = Date.now() + o.budgetMs;
   console.log(machineLine());
   console.log(`zone: ${signed.origin} from ${data.big.records} records, signed with NSEC3 (ECDSAP256SHA256, no salt, 0 iterations): ${signed.stamp.records} records, ${signed.file}${signed.reused ? ' (cached)' : ` (signed now in ${signed.stamp.signSeconds.toFixed(0)} s)`}`);
-  console.log(`queries: ${queries}; dnsperf on core ${o.clientCpu}: -c ${o.clients} -q ${o.outstanding} -t 1 -e, with and without -D (DO), ${o.seconds} s per run, ${o.rounds} round(s); servers on core ${o.serverCpu}, one worker each`);
+  console.log(`queries: ${queries}; dnsperf on core ${o.clientCpu}: -c ${o.clients} -q ${o.outstanding} -t 1 -e, with and without -D (DO), ${o.seconds} s per run after ${o.warmup} s of each uncounted, ${o.rounds} round(s); servers on core ${o.serverCpu}, one worker each`);
 
   const servers = new Map<ServerId, RunningPeer>();
   const stopAll = async (): Promise<void> => {
@@ -315,6 +318,18 @@ async function main(): Promise<number> {
     }
 
     const ids = [...servers.keys()];
+    // A first run on a fresh server is slower (JIT, empty response cache): warm every server on both mixes, uncounted.
+    if (o.warmup > 0) {
+      for (const [id, s] of servers) {
+        for (const mix of MIXES) {
+          try {
+            await runDnsperf({ port: s.port, queryFile: queries, seconds: o.warmup, clients: o.clients, outstanding: o.outstanding, timeoutSeconds: 1, cpu: o.clientCpu, dnssecOk: mix === 'DO=1' });
+          } catch (e) {
+            failures.push(`warm-up of ${id} (${mix}): ${(e as Error).message}`);
+          }
+        }
+      }
+    }
     rounds: for (let round = 0; round < o.rounds; round++) {
       for (let k = 0; k < ids.length; k++) {
         const id = ids[(k + round) % ids.length]!;
