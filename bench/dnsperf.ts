@@ -24,6 +24,8 @@ export interface DnsperfOptions {
   cpu: number | string;
   /** dnsperf threads (-T); one when absent. */
   threads?: number;
+  /** Set the DO bit in every query (-D, RFC 3225). */
+  dnssecOk?: boolean;
 }
 
 export interface DnsperfResult {
@@ -34,6 +36,8 @@ export interface DnsperfResult {
   avgLatencyMs: number;
   /** Response codes as dnsperf counted them, e.g. { NOERROR: 120, NXDOMAIN: 30 }. */
   rcodes: Record<string, number>;
+  /** Average response size in octets, as dnsperf reports it (NaN when absent). */
+  avgResponseBytes: number;
   /** 99th percentile latency from -v output (ms), when asked for. */
   p99LatencyMs?: number;
   commandLine: string;
@@ -56,6 +60,7 @@ export function parseDnsperfSummary(text: string): Omit<DnsperfResult, 'p99Laten
     qps: num(/Queries per second:\s+([\d.]+)/),
     avgLatencyMs: num(/Average Latency \(s\):\s+([\d.]+)/) * 1000,
     rcodes,
+    avgResponseBytes: Number(/Average packet size:.*response (\d+)/.exec(text)?.[1] ?? NaN),
   };
 }
 
@@ -83,6 +88,7 @@ export function runDnsperf(o: DnsperfOptions): Promise<DnsperfResult> {
   if (o.rate !== undefined) args.push('-Q', String(o.rate));
   if (o.latencies) args.push('-v');
   if (o.threads !== undefined && o.threads > 1) args.push('-T', String(o.threads));
+  if (o.dnssecOk) args.push('-D');
   const argv = ['-c', String(o.cpu), 'dnsperf', ...args];
   return new Promise((resolve, reject) => {
     // dnsperf runs under taskset: kill the whole group on a hang or Ctrl-C, not only taskset's PID.
