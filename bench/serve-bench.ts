@@ -23,6 +23,8 @@ const ECHO_SHARE_TARGET = 0.85;
 /** qps with rate limiting accounting every response, as a share of qps with it off. */
 const RRL_SHARE_TARGET = 0.9;
 const RSS_VS_NSD_TARGET = 1.5;
+/** p99 latency at the fixed rate, as a multiple of NSD's on the same mix (issue 12). */
+const P99_VS_NSD_TARGET = 2;
 
 interface Options {
   seconds: number;
@@ -41,7 +43,7 @@ interface Options {
 type MixId = string;
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { seconds: 10, rounds: 3, mixes: ['root', 'big'], servers: [...SERVER_IDS], clients: 8, outstanding: 1000, serverCpu: 0, clientCpu: 1, budgetMs: 30 * 60_000 };
+  const o: Options = { seconds: 10, rounds: 3, mixes: ['root', 'big', 'root:random'], servers: [...SERVER_IDS], clients: 8, outstanding: 1000, serverCpu: 0, clientCpu: 1, budgetMs: 30 * 60_000 };
   const opts = new OptionReader(argv);
   for (const a of opts) {
     if (a === '--quick') {
@@ -260,6 +262,13 @@ async function main(): Promise<number> {
       verdicts.push(e === true, b === true, l === true);
       const vsLiteral = sameRoundRatio(results('anycast-dns'), results('echo-literal'));
       console.log(`target >= ${ECHO_SHARE_TARGET * 100}% of echo qps: ${times(vsEcho)} ${verdict(e)} (of echo-literal: ${times(vsLiteral)}); more than BIND: ${times(vsBind)} ${verdict(b)}; zero lost at fixed rate: ${f ? f.lost : 'n/a'} ${verdict(l)}`);
+      const nsdP99 = fixed.get(`${mix}/nsd`)?.p99LatencyMs;
+      if (f?.p99LatencyMs !== undefined && nsdP99 !== undefined) {
+        const vsNsd = ratio(f.p99LatencyMs, nsdP99);
+        const p = Number.isFinite(vsNsd) ? vsNsd <= P99_VS_NSD_TARGET : undefined;
+        verdicts.push(p === true);
+        console.log(`p99 at the fixed rate vs NSD's: ${times(vsNsd)}, target <= ${P99_VS_NSD_TARGET} ${verdict(p)}`);
+      }
     }
     if (ids.includes('anycast-dns') && ids.includes('anycast-dns-rrl')) {
       const vsOff = sameRoundRatio(results('anycast-dns-rrl'), results('anycast-dns'));
