@@ -59,22 +59,26 @@ export class NameTable {
   }
 
   /**
-   * The id of `key`, or -1. The probe loop is written twice, here for a key string (every query's
+   * The id of `key` (from offset `start`), or -1. The probe loop is written twice, here for a key string (every query's
    * lookups) and in findBytes for arena bytes (the build): converting one to the other would cost
    * an allocation per lookup.
    */
-  find(key: string): number {
+  find(key: string, start = 0): number {
     const names = this.names;
     const offsets = this.offsets;
-    const len = key.length;
-    for (let s = hashKey(key) & this.mask; ; s = (s + 1) & this.mask) {
+    const len = key.length - start;
+    // `key.substring(start)`'s hash, without making the substring: the query path walks a name's
+    // ancestors as suffixes of its key (`start` on a label boundary).
+    let h = 0x811c9dc5;
+    for (let i = start; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+    for (let s = (h >>> 0) & this.mask; ; s = (s + 1) & this.mask) {
       const v = this.slots[s]!;
       if (v === EMPTY) return -1;
       const id = v - 1;
       const off = offsets[id]!;
       if (offsets[id + 1]! - off !== len) continue;
       let i = 0;
-      while (i < len && names[off + i] === key.charCodeAt(i)) i++;
+      while (i < len && names[off + i] === key.charCodeAt(start + i)) i++;
       if (i === len) return id;
     }
   }
