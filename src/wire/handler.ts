@@ -6,7 +6,7 @@ import { answer } from '../answer/answer.js';
 import { answerChaos, type ServerIdentity } from '../answer/chaos.js';
 import { RCODE, emptyPlan, type AnswerPlan } from '../answer/plan.js';
 import { MAX_NAME_LENGTH } from '../zone/name.js';
-import { CLASS } from '../zone/types.js';
+import { CLASS, T } from '../zone/types.js';
 import type { ZoneSet } from '../zone/zone.js';
 import { AddressBytes } from '../rrl/address.js';
 import { COOKIE_REPLY_LENGTH, CookieStatus, RCODE_BADCOOKIE, SERVER_COOKIE_LENGTH, type ServerCookies } from '../rrl/cookies.js';
@@ -168,7 +168,10 @@ class Handler implements QueryHandler {
     bucketOf(plan, key, q.qtype, info);
     this.replyQuestionEnd = q.questionEnd;
     this.replyOptLength = optLength(edns);
-    if (cacheKeyLength > 0) this.snap.cache!.set(this.keyBuf, cacheKeyLength, out, limit, fit, info);
+    if (cacheKeyLength > 0) {
+      const cache = this.snap.cache!;
+      if (!perQueryName(plan, key) || cache.seenBefore(this.keyBuf, cacheKeyLength)) cache.set(this.keyBuf, cacheKeyLength, out, limit, fit, info);
+    }
     if (this.cookieAnswered) this.finishCookie(out, msg);
     this.opts.onResponse?.(info, meta);
     return out;
@@ -253,6 +256,24 @@ class Handler implements QueryHandler {
     this.replyOptLength = 0;
     this.opts.onResponse?.(info, meta);
     return out;
+  }
+}
+
+/**
+ * Whether the response was made for a name the zone need not hold: one a random-name flood makes up
+ * per query (NXDOMAIN, a referral for a name below the cut, a wildcard or DNAME synthesis). The cache
+ * keeps these from a name's second query only (see ResponseCache.seenBefore); answers for names the
+ * zone holds are bounded by the zone and kept at once.
+ */
+function perQueryName(plan: AnswerPlan, qkey: string): boolean {
+  switch (plan.outcome) {
+    case 'nxdomain':
+    case 'yxdomain':
+      return true;
+    case 'referral':
+      return plan.delegation !== qkey;
+    default:
+      return plan.wildcard !== null || (plan.answer.length > 0 && plan.answer[0]!.set.type === T.DNAME);
   }
 }
 
