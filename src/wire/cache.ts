@@ -93,6 +93,14 @@ export class ResponseCache {
     return out;
   }
 
+  /** The response at `address` (from find) in place, valid until the next set: to read, never to keep. */
+  view(address: number): Buffer {
+    const seg = this.segments[address >>> this.segmentBits]!;
+    const at = address & this.offsetMask;
+    const start = at + HEADER + seg[at]!;
+    return seg.subarray(start, start + ((seg[at + 6]! << 8) | seg[at + 7]!));
+  }
+
   info(address: number): ResponseInfo {
     const seg = this.segments[address >>> this.segmentBits]!;
     const at = address & this.offsetMask;

@@ -385,6 +385,24 @@ export class ZoneSet {
     for (const origin of zones.keys()) if (origin.length <= MAX_NAME_LENGTH) this.originLengths[origin.length] = 1;
   }
 
+  /**
+   * Whether a zone served has its origin at the lower-cased wire name `name[start, end)` or at a
+   * suffix of it that begins before `suffixAt` (on a label boundary): a zone more specific than any
+   * holding the suffix `name[suffixAt, end)`.
+   */
+  originBelow(name: Uint8Array, start: number, end: number, suffixAt: number): boolean {
+    for (let i = start; i < suffixAt; i += name[i]! + 1) {
+      if (this.originLengths[end - i] !== 1) continue;
+      for (const origin of this.zones.keys()) {
+        if (origin.length !== end - i) continue;
+        let j = 0;
+        while (j < origin.length && origin.charCodeAt(j) === name[i + j]) j++;
+        if (j === origin.length) return true;
+      }
+    }
+    return false;
+  }
+
   /** The most specific zone that contains `key`, or undefined. */
   find(key: string): Zone | undefined {
     // Suffixes on label boundaries, longest first; a map look-up (and its substring) only where an origin could be.
