@@ -241,7 +241,8 @@ class Handler implements QueryHandler {
     for (let s = kb[0]! + 1; s < nameLen - 1; s += kb[s]! + 1) {
       const at = cache.find(this.templateKey, this.writeTemplateKey(s, nameLen), limit - s);
       if (at < 0) continue;
-      if (zones.originBelow(kb, 0, nameLen, s)) return null;
+      // The template's cut is in the zone of the cut's parent: a zone served at or below the cut answers instead.
+      if (zones.originAtOrBelow(kb, 0, nameLen, s)) return null;
       const template = cache.view(at);
       const out = Buffer.allocUnsafe(template.length + s);
       if (!fromTemplate(template, HEADER_SIZE + nameLen - s + 4, msg, q.questionEnd, s, out)) {

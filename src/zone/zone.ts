@@ -387,11 +387,11 @@ export class ZoneSet {
 
   /**
    * Whether a zone served has its origin at the lower-cased wire name `name[start, end)` or at a
-   * suffix of it that begins before `suffixAt` (on a label boundary): a zone more specific than any
-   * holding the suffix `name[suffixAt, end)`.
+   * suffix of it that begins at or before `suffixAt` (on a label boundary): a zone that holds the name
+   * and is at least as specific as the suffix `name[suffixAt, end)`.
    */
-  originBelow(name: Uint8Array, start: number, end: number, suffixAt: number): boolean {
-    for (let i = start; i < suffixAt; i += name[i]! + 1) {
+  originAtOrBelow(name: Uint8Array, start: number, end: number, suffixAt: number): boolean {
+    for (let i = start; i <= suffixAt; i += name[i]! + 1) {
       if (this.originLengths[end - i] !== 1) continue;
       for (const origin of this.zones.keys()) {
         if (origin.length !== end - i) continue;
