@@ -19,6 +19,8 @@ const SEED = 0x5eed_d05;
 export const BENCH_ORIGIN = 'bench.example.';
 export const HOSTS_ORIGIN = 'hosts.example.';
 const QUERIES_PER_FILE = 100_000;
+/** Names in the random-name flood file: more than any run sends, so no name is asked twice. */
+const RANDOM_NAMES = 1_000_000;
 
 export interface QueryFiles {
   mixed: string;
@@ -346,6 +348,25 @@ function rootQueries(dir: string, tlds: string[], dsOwners: string[], rng: Rng):
   );
 }
 
+/**
+ * A random-name ("water torture") flood below the root: every line a name never seen before, half
+ * under junk TLDs (NXDOMAIN), half below real TLDs (referrals), so no response cache can help.
+ * Written once beside the other files, outside the stamp: it depends only on the TLD list and the seed.
+ */
+function rootRandomQueries(file: string, tlds: string[], rng: Rng): void {
+  const known = new Set(tlds);
+  const w = new LineWriter(file);
+  for (let i = 0; i < RANDOM_NAMES; i++) {
+    // The index in base 36 makes every name distinct; the random part keeps them unpredictable.
+    const unique = `${token(rng, 4 + rng.int(8)).toLowerCase()}-${i.toString(36)}`;
+    const type = rng.next() < 0.8 ? 'A' : 'AAAA';
+    if (rng.next() < 0.5) w.line(`${unique}.${rng.pick(tlds)} ${type}`);
+    else if (rng.next() < 0.5) w.line(`${unique}.${rng.pick(JUNK_TLDS)}. ${type}`);
+    else w.line(`${known.has(`${unique}.`) ? `${unique}x` : unique}. ${type}`);
+  }
+  w.close();
+}
+
 interface Stamp {
   version: number;
   seed: number;
@@ -370,8 +391,23 @@ function layout(dir: string, records: number): BenchData {
     zonesDir,
     big: { origin: BENCH_ORIGIN, file: join(zonesDir, `${BENCH_ORIGIN}zone`), records, queries: files('1m', ['hits', 'nxdomain', 'referral', 'mx']) },
     hosts: { origin: HOSTS_ORIGIN, file: join(zonesDir, `${HOSTS_ORIGIN}zone`), records },
-    root: { origin: '.', source: ROOT_ZONE_SOURCE, file: join(zonesDir, 'root.zone'), records: 0, queries: files('root', ['referral', 'nxdomain', 'apex', 'ds']) },
+    root: { origin: '.', source: ROOT_ZONE_SOURCE, file: join(zonesDir, 'root.zone'), records: 0, queries: { ...files('root', ['referral', 'nxdomain', 'apex', 'ds']), random: join(queriesDir, 'root-random.txt') } },
   };
+}
+
+/** The random-name file, generated if missing (data made before it existed has the rest). */
+/** Its own stream, apart from the zones' (SEED .. SEED + 3). */
+const RANDOM_QUERIES_SEED = SEED + 4;
+
+function ensureRandomQueries(data: BenchData): void {
+  const file = data.root.queries.random!;
+  if (existsSync(file)) return;
+  const tlds = new Set<string>();
+  for (const line of readFileSync(data.root.file, 'latin1').split('\n')) {
+    const f = line.split(/\s+/);
+    if (f[3] === 'NS' && f[0] !== '.' && f[0]!.split('.').length === 2) tlds.add(f[0]!);
+  }
+  rootRandomQueries(file, [...tlds], createRng(RANDOM_QUERIES_SEED));
 }
 
 /** Returns the benchmark data, generating it unless an up-to-date copy is already in `dir`. */
@@ -384,11 +420,12 @@ export function ensureBenchData(opts: { dir?: string; records?: number; force?: 
   const rootSize = statSync(ROOT_ZONE_SOURCE).size;
   if (!opts.force && existsSync(stampFile)) {
     const s = JSON.parse(readFileSync(stampFile, 'utf8')) as Stamp;
-    const allThere = [data.big.file, data.hosts.file, data.root.file, ...Object.values(data.big.queries), ...Object.values(data.root.queries)].every((f) => existsSync(f));
+    const allThere = [data.big.file, data.hosts.file, data.root.file, ...Object.values(data.big.queries), ...Object.entries(data.root.queries).flatMap(([c, f]) => (c === 'random' ? [] : [f]))].every((f) => existsSync(f));
     // A cache from before the hosts zone existed lacks its count: regenerated like any stale one.
     if (allThere && s.version === GENERATOR_VERSION && s.seed === SEED && s.records === records && typeof s.hostsRecords === 'number' && s.rootSource === ROOT_ZONE_SOURCE && s.rootSize === rootSize) {
       data.root.records = s.rootRecords;
       data.hosts.records = s.hostsRecords;
+      ensureRandomQueries(data);
       return data;
     }
   }
@@ -403,6 +440,7 @@ export function ensureBenchData(opts: { dir?: string; records?: number; force?: 
   rootQueries(join(dir, 'queries'), root.tlds, root.dsOwners, createRng(SEED + 2));
   log(`generating ${records} records into ${data.hosts.file} ...`);
   data.hosts.records = writeHostsZone(data.hosts.file, records, createRng(SEED + 3));
+  rootRandomQueries(data.root.queries.random!, root.tlds, createRng(RANDOM_QUERIES_SEED));
   const bigIndexSizes = Object.fromEntries(Object.entries(big.index).map(([k, v]) => [k, (v as string[]).length]));
   const stamp: Stamp = { version: GENERATOR_VERSION, seed: SEED, records: big.records, hostsRecords: data.hosts.records, rootSource: ROOT_ZONE_SOURCE, rootSize, rootRecords: root.records, bigIndexSizes };
   writeFileSync(stampFile, JSON.stringify(stamp, null, 2) + '\n');

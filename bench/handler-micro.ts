@@ -1,5 +1,6 @@
 // In-process cost of QueryHandler.handle on the root zone: cache hits (also with the rate-limiting
-// policy step UDP adds), misses (cache off), and an echo that only copies the query and flips QR
+// policy step UDP adds), misses (cache off), a random-name flood (cache on, every query a new name,
+// from the serve benchmark's root-random file) and an echo that only copies the query and flips QR
 // (the floor any handler pays). Not a test; prints queries/s.
 // Usage: node dist/bench/handler-micro.js [seconds-per-case]
 
@@ -15,6 +16,8 @@ import { createLogger } from '../src/ops/log.js';
 import { ServerMetrics } from '../src/ops/metrics.js';
 import { ResponsePolicy } from '../src/server/rrl-policy.js';
 import { MessageType, dnstapFrame, dnstapHeader, type TapEvent } from '../src/wire/dnstap.js';
+import { ensureBenchData } from './gen-zone.js';
+import { readFileSync } from 'node:fs';
 
 const seconds = Number(process.argv[2] ?? 2);
 const rootFile = fileURLToPath(new URL('../../../shared/data/root-2018-03-12.zone', import.meta.url));
@@ -94,3 +97,19 @@ run('cache hits + rate limiting', (q) => {
 policy.close();
 const uncached = createHandler(zones, { identity: 'bench', version: null, ednsUdpSize: 1232, responseCacheBytes: 0 });
 run('handler, no cache (misses)', (q) => uncached.handle(q, meta));
+
+// Each query once, in the file's order, with the cache on as served: what a random-name flood costs.
+const FLOOD_NAMES = 300_000;
+const flood = readFileSync(ensureBenchData().root.queries.random!, 'latin1')
+  .split('\n', FLOOD_NAMES)
+  .map((line, i) => {
+    const [name, type] = line.split(' ') as [string, string];
+    return dnsPacket.encode({ type: 'query', id: i & 0xffff, questions: [{ name, type: type as dnsPacket.RecordType }], additionals: [{ type: 'OPT', name: '.', udpPayloadSize: 1232 } as dnsPacket.Answer] });
+  });
+for (let pass = 0; pass < 3; pass++) {
+  const fresh = createHandler(zones, { identity: 'bench', version: null, ednsUdpSize: 1232 });
+  const t0 = process.hrtime.bigint();
+  for (const q of flood) fresh.handle(q, meta);
+  const s = Number(process.hrtime.bigint() - t0) / 1e9;
+  console.log(`${`random names, pass ${pass + 1}`.padEnd(28)} ${Math.round(flood.length / s).toLocaleString('en')} queries/s`);
+}

@@ -3,11 +3,11 @@
 // authority section by outcome, then the additional section, then for a DO query of a signed zone the
 // DNSSEC step (dnssec.ts: signatures and denial proofs).
 
-import { MAX_NAME_LENGTH, keyIsAtOrBelow, keyToWire, nameKey, parentKey } from '../zone/name.js';
+import { MAX_NAME_LENGTH, keyIsAtOrBelow, keyToWire, parentKey } from '../zone/name.js';
 import { CLASS, T } from '../zone/types.js';
-import { NodeFlag, findRRset, type RRset, type Zone, type ZoneNode, type ZoneSet } from '../zone/zone.js';
+import { NodeFlag, type Zone, type ZoneSet } from '../zone/zone.js';
 import { addDnssec, newTrace, splitSignatures, type ChainTrace } from './dnssec.js';
-import { lookup } from './lookup.js';
+import { MatchKind, lookup, matchKind, matchNode } from './lookup.js';
 import { RCODE, assertNever, emptyPlan, planRR, type AnswerPlan, type PlanRR, type Question, type RRdata } from './plan.js';
 
 /**
@@ -19,10 +19,10 @@ export const MAX_CHAIN = 11;
 /** Where the name resolution ended: the zone and node whose data the additional section is built from. */
 interface Resolved {
   zone: Zone;
-  /** Final answer RRset whose targets get additional addresses (NS, MX, SRV), if any. */
-  final: RRset | undefined;
-  /** The cut of a referral. */
-  cut: ZoneNode | undefined;
+  /** Id of the final answer RRset whose targets get additional addresses (NS, MX, SRV), or -1. */
+  final: number;
+  /** Node id of the cut of a referral, or -1. */
+  cut: number;
 }
 
 export function answer(zones: ZoneSet, q: Question): AnswerPlan {
@@ -41,7 +41,7 @@ export function answer(zones: ZoneSet, q: Question): AnswerPlan {
   fillAuthority(plan, r);
   fillAdditional(plan, r);
   if (idx !== undefined && idx.signed && q.qtype === T.RRSIG) splitSignatures(plan, zone, idx);
-  if (trace !== null) addDnssec(plan, zone, idx!, trace, r.cut);
+  if (trace !== null) addDnssec(plan, zone, idx!, trace, r.cut < 0 ? undefined : zone.nodes.get(zone.nodeKey(r.cut)));
   return plan;
 }
 
@@ -69,31 +69,35 @@ function resolve(zone: Zone, q: Question, plan: AnswerPlan, trace: ChainTrace | 
   const seen: string[] = [];
   for (let hop = 0; ; hop++) {
     const m = lookup(zone, key, qtype);
+    const kind = matchKind(m);
+    const node = matchNode(m);
     if (trace !== null) {
       trace.key = key;
-      trace.lastWasWildcard = m.kind === 'wildcard';
+      trace.lastWasWildcard = kind === MatchKind.Wildcard;
     }
     let nextKey: string;
-    switch (m.kind) {
-      case 'cut':
+    switch (kind) {
+      case MatchKind.Cut:
         plan.outcome = 'referral';
         // RFC 1034 §4.3.2 step 3b: not authoritative for the name; AA stays set after a chain (RFC 1035 §4.1.1).
         if (hop === 0) plan.aa = false;
-        plan.delegation = m.node.key;
-        return { zone, final: undefined, cut: m.node };
-      case 'nxdomain':
+        plan.delegation = zone.nodeKey(node);
+        return { zone, final: -1, cut: node };
+      case MatchKind.NxDomain:
         plan.outcome = 'nxdomain';
         plan.rcode = RCODE.NXDOMAIN; // RFC 6604 §2.1: the rcode is about the last name of a chain
-        return { zone, final: undefined, cut: undefined };
-      case 'dname': {
-        const dname = m.dname;
-        plan.answer.push(planRR(m.node.key, dname));
+        return { zone, final: -1, cut: -1 };
+      case MatchKind.DName: {
+        const dnameSet = zone.setOf(node, T.DNAME);
+        const dname = zone.rrset(dnameSet);
+        const ownerKey = zone.nodeKey(node);
+        plan.answer.push(planRR(ownerKey, dname));
         // RFC 6672 §2.2: replace the DNAME owner suffix of the name by the DNAME target.
-        const newKey = key.substring(0, key.length - m.node.key.length) + targetKey(dname);
+        const newKey = key.substring(0, key.length - ownerKey.length) + zone.firstTargetKey(dnameSet);
         if (newKey.length > MAX_NAME_LENGTH) {
           plan.outcome = 'yxdomain';
           plan.rcode = RCODE.YXDOMAIN;
-          return { zone, final: undefined, cut: undefined };
+          return { zone, final: -1, cut: -1 };
         }
         nextKey = newKey;
         // RFC 6672 §3.2: the synthesized CNAME gets the DNAME's TTL.
@@ -101,49 +105,49 @@ function resolve(zone: Zone, q: Question, plan: AnswerPlan, trace: ChainTrace | 
         plan.answer.push(planRR(key, cname));
         break;
       }
-      case 'exact':
-      case 'wildcard': {
+      case MatchKind.Exact:
+      case MatchKind.Wildcard: {
         // RFC 4592 §2.1.3: a wildcard answer's owner is the name asked (`key`), never `*`.
-        const node = m.node;
-        if (m.kind === 'wildcard') {
-          plan.wildcard ??= node.key;
-          if (trace !== null) (trace.wildcards ??= []).push(key, node.key);
+        if (kind === MatchKind.Wildcard) {
+          const wildcard = zone.nodeKey(node);
+          plan.wildcard ??= wildcard;
+          if (trace !== null) (trace.wildcards ??= []).push(key, wildcard);
         }
         if (qtype === T.ANY) {
-          const set = pickAny(node);
-          if (set === undefined) return nodata(plan, zone);
-          plan.answer.push(planRR(key, set));
-          return { zone, final: set, cut: undefined };
+          const set = pickAny(zone, node);
+          if (set < 0) return nodata(plan, zone);
+          plan.answer.push(planRR(key, zone.rrset(set)));
+          return { zone, final: set, cut: -1 };
         }
-        const set = findRRset(node, qtype);
-        if (set !== undefined) {
-          plan.answer.push(planRR(key, set));
-          return { zone, final: set, cut: undefined };
+        const set = zone.setOf(node, qtype);
+        if (set >= 0) {
+          plan.answer.push(planRR(key, zone.rrset(set)));
+          return { zone, final: set, cut: -1 };
         }
-        const cname = qtype === T.CNAME ? undefined : findRRset(node, T.CNAME);
-        if (cname === undefined) return nodata(plan, zone);
+        const cname = qtype === T.CNAME ? -1 : zone.setOf(node, T.CNAME);
+        if (cname < 0) return nodata(plan, zone);
         // RFC 1034 §4.3.2 step 3a: answer the CNAME, then restart with its target.
-        plan.answer.push(planRR(key, cname));
-        nextKey = targetKey(cname);
+        plan.answer.push(planRR(key, zone.rrset(cname)));
+        nextKey = zone.firstTargetKey(cname);
         break;
       }
       default:
-        return assertNever(m);
+        return assertNever(kind);
     }
     seen.push(key);
     // RFC 1034 §3.6.2 calls loops an error but prescribes no response: stop at a loop or an overlong chain
     // and answer NOERROR with the chain found, as Knot does (BIND answers SERVFAIL).
-    if (hop + 1 >= MAX_CHAIN || seen.includes(nextKey)) return { zone, final: undefined, cut: undefined };
+    if (hop + 1 >= MAX_CHAIN || seen.includes(nextKey)) return { zone, final: -1, cut: -1 };
     // The target lies outside this zone: the chain so far is the answer, even when we serve the target's
     // zone too, as Knot and BIND answer (the client follows it; with DNSSEC that zone's proofs would be needed).
-    if (!keyIsAtOrBelow(nextKey, zone.origin)) return { zone, final: undefined, cut: undefined };
+    if (!keyIsAtOrBelow(nextKey, zone.origin)) return { zone, final: -1, cut: -1 };
     key = nextKey;
   }
 }
 
 function nodata(plan: AnswerPlan, zone: Zone): Resolved {
   plan.outcome = 'nodata';
-  return { zone, final: undefined, cut: undefined };
+  return { zone, final: -1, cut: -1 };
 }
 
 /**
@@ -151,9 +155,9 @@ function nodata(plan: AnswerPlan, zone: Zone): Resolved {
  * their own). Real data rather than the synthesized HINFO: it is what a type-specific query returns, so
  * caches stay coherent, and it is BIND's `minimal-any` behaviour.
  */
-function pickAny(node: ZoneNode): RRset | undefined {
-  for (const set of node.rrsets) if (set.type !== T.RRSIG) return set;
-  return undefined;
+function pickAny(zone: Zone, node: number): number {
+  for (let s = zone.firstSetOf(node), end = zone.firstSetOf(node + 1); s < end; s++) if (zone.setType(s) !== T.RRSIG) return s;
+  return -1;
 }
 
 function fillAuthority(plan: AnswerPlan, r: Resolved): void {
@@ -168,12 +172,10 @@ function fillAuthority(plan: AnswerPlan, r: Resolved): void {
     case 'nxdomain':
       plan.authority.push(negativeSoa(r.zone));
       return;
-    case 'referral': {
-      const cut = r.cut!;
+    case 'referral':
       // RFC 1034 §4.3.2 step 3b: the child's NS RRset is what a referral is; it can't be left out.
-      plan.authority.push(planRR(cut.key, findRRset(cut, T.NS)!));
+      plan.authority.push(planRR(plan.delegation!, r.zone.rrset(r.zone.setOf(r.cut, T.NS))));
       return;
-    }
     default:
       assertNever(outcome);
   }
@@ -185,53 +187,55 @@ function negativeSoa(zone: Zone): PlanRR {
 }
 
 function fillAdditional(plan: AnswerPlan, r: Resolved): void {
-  if (r.cut !== undefined) {
-    addAddresses(plan, r.zone, findRRset(r.cut, T.NS)!, true, r.cut.key);
+  if (r.cut >= 0) {
+    addAddresses(plan, r.zone, r.zone.setOf(r.cut, T.NS), true, plan.delegation);
     return;
   }
   const set = r.final;
-  if (set === undefined) return;
+  if (set < 0) return;
   // RFC 1035 §3.3.9/§3.3.11, RFC 2782: addresses of NS, MX and SRV targets are additional data.
-  if (set.type === T.NS) addAddresses(plan, r.zone, set, true, null);
-  else if (set.type === T.MX || set.type === T.SRV) addAddresses(plan, r.zone, set, false, null);
+  const type = r.zone.setType(set);
+  if (type === T.NS) addAddresses(plan, r.zone, set, true, null);
+  else if (type === T.MX || type === T.SRV) addAddresses(plan, r.zone, set, false, null);
 }
 
 const ADDRESS_TYPES = [T.A, T.AAAA] as const;
 
 /**
- * A/AAAA of each target held in `zone`. `glueOk` lets data below a cut serve (NS targets only). Within a
- * referral, addresses of targets at or below the cut are required (RFC 9471 §3: without them the child is
- * unreachable); others (sibling glue, in-zone names) are optional.
+ * A/AAAA of each target held in `zone` (targets are node ids, looked up once per RRset: see
+ * Zone.targetNode). `glueOk` lets data below a cut serve (NS targets only). Within a referral, addresses
+ * of targets at or below the cut are required (RFC 9471 §3: without them the child is unreachable);
+ * others (sibling glue, in-zone names) are optional.
  */
-function addAddresses(plan: AnswerPlan, zone: Zone, set: RRset, glueOk: boolean, cutKey: string | null): void {
-  const targets = set.targets;
-  if (targets === undefined) return;
+function addAddresses(plan: AnswerPlan, zone: Zone, set: number, glueOk: boolean, cutKey: string | null): void {
+  const count = zone.targetCount(set);
   // The additional section is empty until now (one call per answer), so an address can be listed
   // already only in the answer, or for a target named twice (two MX or SRV records, one host).
   const answer = plan.answer;
-  const mayRepeat = set.type !== T.NS;
-  for (let i = 0; i < targets.length; i++) {
-    const tk = targets[i]!;
-    if (mayRepeat && targets.indexOf(tk) < i) continue;
-    if (!keyIsAtOrBelow(tk, zone.origin)) continue;
-    const node = zone.nodes.get(tk);
-    if (node === undefined) continue;
-    if (!glueOk && (node.flags & NodeFlag.BelowCut) !== 0) continue;
-    const required = cutKey !== null && keyIsAtOrBelow(tk, cutKey);
+  const mayRepeat = zone.setType(set) !== T.NS;
+  for (let i = 0; i < count; i++) {
+    const node = zone.targetNode(set, i);
+    if (node < 0 || (mayRepeat && namedBefore(zone, set, i, node))) continue;
+    if (!glueOk && (zone.nodeFlags(node) & NodeFlag.BelowCut) !== 0) continue;
+    let tk: string | null = null;
     for (const type of ADDRESS_TYPES) {
-      const a = findRRset(node, type);
-      if (a === undefined || (answer.length > 0 && inAnswer(answer, tk, type))) continue;
-      plan.additional.push(planRR(tk, a, !required));
+      const a = zone.setOf(node, type);
+      if (a < 0) continue;
+      tk ??= zone.nodeKey(node);
+      if (answer.length > 0 && inAnswer(answer, tk, type)) continue;
+      const required = cutKey !== null && keyIsAtOrBelow(tk, cutKey);
+      plan.additional.push(planRR(tk, zone.rrset(a), !required));
     }
   }
+}
+
+/** Whether a record of `set` before record `i` names the same target node. */
+function namedBefore(zone: Zone, set: number, i: number, node: number): boolean {
+  for (let j = 0; j < i; j++) if (zone.targetNode(set, j) === node) return true;
+  return false;
 }
 
 function inAnswer(answer: readonly PlanRR[], key: string, type: number): boolean {
   for (const rr of answer) if (rr.set.type === type && rr.ownerKey === key) return true;
   return false;
-}
-
-/** The key of a CNAME's or DNAME's target: precomputed for zone data, decoded for synthesized records. */
-function targetKey(set: RRdata): string {
-  return set.targets?.[0] ?? nameKey(set.rdatas[0]!);
 }

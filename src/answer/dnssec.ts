@@ -6,7 +6,7 @@
 import type { DnssecIndex } from '../zone/dnssec-index.js';
 import { parentKey } from '../zone/name.js';
 import { T } from '../zone/types.js';
-import { WireRRset, findRRset, type Zone, type ZoneNode } from '../zone/zone.js';
+import { WireRRset, type Zone, type ZoneNode } from '../zone/zone.js';
 import { assertNever, planRR, type AnswerPlan, type PlanRR } from './plan.js';
 
 /** What the name resolution met that the proofs depend on (filled by resolve in answer.ts). */
@@ -70,7 +70,7 @@ export function splitSignatures(plan: AnswerPlan, zone: Zone, idx: DnssecIndex):
     const node = zone.nodes.get(rr.ownerKey);
     if (node === undefined) continue;
     const groups = idx.sigGroups(rr.ownerKey).map((g) => {
-      const ttl = findRRset(node, g.covered)?.ttl ?? rr.ttl;
+      const ttl = node.find(g.covered)?.ttl ?? rr.ttl;
       return planRR(rr.ownerKey, new WireRRset(T.RRSIG, ttl, g.src, g.start, g.end), rr.optional);
     });
     if (groups.length > 0) answer.splice(i, 1, ...groups);
@@ -132,7 +132,7 @@ class Proofs {
     }
     const node = this.zone.nodes.get(key);
     // An empty non-terminal owns no NSEC: the one before it, whose next name lies below it, proves it (RFC 4035 §3.1.3.2 applied to ENTs, RFC 4592 §2.2.2).
-    if (node !== undefined && findRRset(node, T.NSEC) !== undefined) this.add(key, T.NSEC);
+    if (node !== undefined && node.find(T.NSEC) !== undefined) this.add(key, T.NSEC);
     else this.addCovering(key);
   }
 
@@ -149,7 +149,7 @@ class Proofs {
 
   /** RFC 4035 §3.1.4: the DS of a secure delegation, or the proof it has none (RFC 5155 §7.2.7 with opt-out). */
   referral(cut: ZoneNode): void {
-    if (findRRset(cut, T.DS) !== undefined) {
+    if (cut.find(T.DS) !== undefined) {
       this.add(cut.key, T.DS);
       return;
     }
@@ -217,7 +217,7 @@ class Proofs {
   private add(owner: string, type: number): void {
     for (const rr of this.authority) if (rr.ownerKey === owner && rr.set.type === type) return;
     const node = this.zone.nodes.get(owner);
-    const set = node === undefined ? undefined : findRRset(node, type);
+    const set = node === undefined ? undefined : node.find(type);
     if (set !== undefined) this.authority.push(planRR(owner, set));
   }
 }

@@ -27,6 +27,8 @@ const BUCKETS_PER_ENTRY = 2;
 const FIRST_BUCKETS = 1024;
 /** Fields are 16 bits: larger responses (possible over TCP) and more infos are simply not kept. */
 const MAX_FIELD = 0xffff;
+/** Slots of the seen-once filter: 2^16 names asked once are remembered at a time. */
+const SEEN_BITS = 16;
 
 export class ResponseCache {
   private index: Int32Array;
@@ -47,6 +49,8 @@ export class ResponseCache {
   private readonly infos: ResponseInfo[] = [];
   private readonly infoIds = new Map<string, number>();
   private seed = 0x9e3779b9;
+  /** Hashes of keys offered once (see seenBefore): a fixed 256 KiB, whatever a flood sends. */
+  private readonly seen = new Int32Array(1 << SEEN_BITS);
 
   /**
    * At most `maxEntries` entries in at most `maxBytes` of segments (at least two); `segmentBytes`, a
@@ -89,6 +93,14 @@ export class ResponseCache {
     return out;
   }
 
+  /** The response at `address` (from find) in place, valid until the next set: to read, never to keep. */
+  view(address: number): Buffer {
+    const seg = this.segments[address >>> this.segmentBits]!;
+    const at = address & this.offsetMask;
+    const start = at + HEADER + seg[at]!;
+    return seg.subarray(start, start + ((seg[at + 6]! << 8) | seg[at + 7]!));
+  }
+
   info(address: number): ResponseInfo {
     const seg = this.segments[address >>> this.segmentBits]!;
     const at = address & this.offsetMask;
@@ -98,6 +110,23 @@ export class ResponseCache {
   /** The entry's ResponseInfo.nameHash: per entry (positive answers are keyed by their own name), unlike the shared info. */
   nameHash(address: number): number {
     return this.segments[address >>> this.segmentBits]!.readUInt32BE((address & this.offsetMask) + 8);
+  }
+
+  /**
+   * Whether `key[0, keyLength)` was offered here before (and since forgotten by no collision), noting it
+   * if not. For responses made for one query name that need not exist (NXDOMAIN, a referral or
+   * wildcard answer for a name below the cut or the `*`): under a random-name flood each such name is
+   * asked once, and keeping each would evict the entries that are asked again. A name asked twice
+   * within the last SEEN_SLOTS or so of these is kept from its second query on.
+   */
+  seenBefore(key: Buffer, keyLength: number): boolean {
+    // Never 0, so an empty slot matches no key.
+    const hash = hashKey(key, 0, keyLength) | 1;
+    // The index's buckets use the low bits: the upper ones pick a slot independently of them.
+    const slot = hash >>> (32 - SEEN_BITS);
+    if (this.seen[slot] === hash) return true;
+    this.seen[slot] = hash;
+    return false;
   }
 
   /** Keeps `response`, written for `limit`, under `key[0, keyLength)`, replacing what the key had. */

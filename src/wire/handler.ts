@@ -6,7 +6,7 @@ import { answer } from '../answer/answer.js';
 import { answerChaos, type ServerIdentity } from '../answer/chaos.js';
 import { RCODE, emptyPlan, type AnswerPlan } from '../answer/plan.js';
 import { MAX_NAME_LENGTH, keyLabelCount } from '../zone/name.js';
-import { CLASS } from '../zone/types.js';
+import { CLASS, T } from '../zone/types.js';
 import type { ZoneSet } from '../zone/zone.js';
 import { AddressBytes } from '../rrl/address.js';
 import { COOKIE_REPLY_LENGTH, CookieStatus, RCODE_BADCOOKIE, SERVER_COOKIE_LENGTH, type ServerCookies } from '../rrl/cookies.js';
@@ -15,11 +15,19 @@ import { hashKey } from '../zone/name-table.js';
 import { ResponseCache } from './cache.js';
 import { Fit, ResponseWriter, cutToMinimal, optLength, optSize, type EdnsReply } from './encoder.js';
 import { CacheUse, type HandlerOptions, type QueryHandler, type QueryMeta, type ResponseInfo } from './handler-types.js';
+import { fromTemplate, toTemplate } from './referral-template.js';
 import { FLAG_CD, FLAG_QR, FLAG_RD, HEADER_SIZE, OPCODE_MASK, ParseStatus, ParsedQuery, parseQuery } from './query.js';
 
 const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024;
 /** Entries are capped too (one per this many octets of budget), which bounds the index. */
 const CACHE_BYTES_PER_ENTRY = 128;
+/**
+ * Referrals up to this size become templates. The writer's compression table holds 2048 suffixes; a
+ * message this small can't reach that, so the question's extra suffixes never crowd out another name's.
+ */
+const TEMPLATE_MAX = 4000;
+/** In the variant octet of a cache key: the entry is a referral template, not a response to that key. */
+const TEMPLATE_BIT = 32;
 /** DNS over TCP: the 2-octet length prefix (RFC 1035 §4.2.2). */
 const TCP_LIMIT = 65535;
 /** Without EDNS a UDP response is at most 512 octets (RFC 1035 §4.2.1). */
@@ -51,6 +59,10 @@ class Handler implements QueryHandler {
   /** Where the last response's question ends and how long its OPT record is (for slip). */
   private replyQuestionEnd = 0;
   private replyOptLength = 0;
+  /** Cache key of a referral template (see writeTemplateKey). */
+  private readonly templateKey = Buffer.allocUnsafe(MAX_NAME_LENGTH + 5);
+  /** A template matched this query but could not serve it: don't replace it with this query's referral. */
+  private templateDeclined = false;
   /** The last query carried a COOKIE option we answer (its status is in info.cookie). */
   private cookieAnswered = false;
   readonly info: ResponseInfo = {
@@ -133,9 +145,16 @@ class Handler implements QueryHandler {
     const keyLength = nameLen + 5;
     const snap = this.snap;
     const cache = snap.cache;
+    this.templateDeclined = false;
     if (cache !== null) {
       const at = cache.find(kb, keyLength, limit);
       if (at >= 0) return this.fromCache(cache, at, msg, meta);
+      // Every class but IN is refused or answered elsewhere, and zone transfers are refused (see answer).
+      // DO referrals carry DS or its denial, built per query by the DNSSEC step: not from a template.
+      if (q.qclass === CLASS.IN && q.qtype !== T.AXFR && q.qtype !== T.IXFR && !q.dnssecOk) {
+        const out = this.fromReferralTemplate(cache, snap.zones, msg, limit, nameLen, meta);
+        if (out !== null) return out;
+      }
       this.info.cache = CacheUse.Miss;
     }
     const key = kb.toString('latin1', 0, nameLen);
@@ -180,7 +199,18 @@ class Handler implements QueryHandler {
     bucketOf(plan, key, q.qtype, info);
     this.replyQuestionEnd = q.questionEnd;
     this.replyOptLength = optLength(edns);
-    if (cacheKeyLength > 0) this.snap.cache!.set(this.keyBuf, cacheKeyLength, out, limit, fit, info);
+    if (cacheKeyLength > 0) {
+      const cache = this.snap.cache!;
+      if (!perQueryName(plan, key) || cache.seenBefore(this.keyBuf, cacheKeyLength)) cache.set(this.keyBuf, cacheKeyLength, out, limit, fit, info);
+      // The first referral below a cut becomes the template for the others (see referral-template.ts).
+      const cut = plan.delegation;
+      if (cut !== null && plan.outcome === 'referral' && cut !== key && !q.dnssecOk && fit === Fit.Complete && out.length <= TEMPLATE_MAX && !this.templateDeclined) {
+        const prefix = key.length - cut.length;
+        const nameLen = key.length;
+        const template = toTemplate(out, q.questionEnd, prefix);
+        if (template !== null) cache.set(this.templateKey, this.writeTemplateKey(nameLen - cut.length, nameLen), template, limit - prefix, Fit.Complete, info);
+      }
+    }
     if (this.cookieAnswered) this.finishCookie(out, msg);
     this.opts.onResponse?.(info, meta);
     return out;
@@ -213,6 +243,67 @@ class Handler implements QueryHandler {
     if (this.cookieAnswered) this.finishCookie(out, msg);
     this.opts.onResponse?.(info, meta);
     return out;
+  }
+
+  /**
+   * The referral for a name below a cut whose template is cached (the nearest such cut that no more
+   * specific zone served lies under), written from the template; null to answer the usual way.
+   */
+  private fromReferralTemplate(cache: ResponseCache, zones: ZoneSet, msg: Buffer, limit: number, nameLen: number, meta: QueryMeta): Buffer | null {
+    const kb = this.keyBuf;
+    const q = this.q;
+    // Proper suffixes of the name, longest first; the root is no cut.
+    for (let s = kb[0]! + 1; s < nameLen - 1; s += kb[s]! + 1) {
+      const at = cache.find(this.templateKey, this.writeTemplateKey(s, nameLen), limit - s);
+      if (at < 0) continue;
+      // The template's cut is in the zone of the cut's parent: a zone served at or below the cut answers instead.
+      if (zones.originAtOrBelow(kb, 0, nameLen, s)) return null;
+      const template = cache.view(at);
+      const out = Buffer.allocUnsafe(template.length + s);
+      if (!fromTemplate(template, HEADER_SIZE + nameLen - s + 4, msg, q.questionEnd, s, out)) {
+        this.templateDeclined = true;
+        return null;
+      }
+      out[0] = msg[0]!;
+      out[1] = msg[1]!;
+      out[2] = (out[2]! & ~FLAG_RD) | (msg[2]! & FLAG_RD);
+      out[3] = (out[3]! & ~FLAG_CD) | (msg[3]! & FLAG_CD);
+      const info = this.info;
+      const cached = cache.info(at);
+      info.transport = cached.transport;
+      info.rcode = cached.rcode;
+      info.outcome = cached.outcome;
+      info.qtype = q.qtype;
+      info.zone = cached.zone;
+      info.truncated = cached.truncated;
+      info.kind = cached.kind;
+      info.nameHash = cache.nameHash(at);
+      info.cache = CacheUse.Hit;
+      this.replyQuestionEnd = q.questionEnd;
+      this.replyOptLength = q.edns ? optSize(q.nsid ? this.nsid : null, q.zoneVersion && cached.zone !== null, this.cookieAnswered) : 0;
+      if (this.cookieAnswered) this.finishCookie(out, msg);
+      this.opts.onResponse?.(info, meta);
+      return out;
+    }
+    return null;
+  }
+
+  /**
+   * Writes into templateKey the cache key of the referral template for the suffix `keyBuf[from, nameLen)`:
+   * the name, QTYPE 0 (any type gets the same referral), QCLASS and the variant octet with TEMPLATE_BIT.
+   * Returns its length.
+   */
+  private writeTemplateKey(from: number, nameLen: number): number {
+    const tk = this.templateKey;
+    const kb = this.keyBuf;
+    const n = nameLen - from;
+    for (let i = 0; i < n; i++) tk[i] = kb[from + i]!;
+    tk[n] = 0;
+    tk[n + 1] = 0;
+    tk[n + 2] = kb[nameLen + 2]!;
+    tk[n + 3] = kb[nameLen + 3]!;
+    tk[n + 4] = kb[nameLen + 4]! | TEMPLATE_BIT;
+    return n + 5;
   }
 
   /** RFC 7873 §5.2.3-5.2.5: what the query's cookie proves; the response will carry the client's and ours. */
@@ -267,6 +358,24 @@ class Handler implements QueryHandler {
     this.replyOptLength = 0;
     this.opts.onResponse?.(info, meta);
     return out;
+  }
+}
+
+/**
+ * Whether the response was made for a name the zone need not hold: one a random-name flood makes up
+ * per query (NXDOMAIN, a referral for a name below the cut, a wildcard or DNAME synthesis). The cache
+ * keeps these from a name's second query only (see ResponseCache.seenBefore); answers for names the
+ * zone holds are bounded by the zone and kept at once.
+ */
+function perQueryName(plan: AnswerPlan, qkey: string): boolean {
+  switch (plan.outcome) {
+    case 'nxdomain':
+    case 'yxdomain':
+      return true;
+    case 'referral':
+      return plan.delegation !== qkey;
+    default:
+      return plan.wildcard !== null || (plan.answer.length > 0 && plan.answer[0]!.set.type === T.DNAME);
   }
 }
 

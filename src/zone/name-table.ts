@@ -16,10 +16,10 @@ function indexSize(expected: number): number {
 const FNV_OFFSET = 0x811c9dc5 | 0;
 const FNV_PRIME = 0x01000193;
 
-/** FNV-1a over the octets of a key (latin1: one char, one octet). */
-export function hashKey(key: string): number {
+/** FNV-1a over the octets of a key (latin1: one char, one octet), from `start`. */
+export function hashKey(key: string, start = 0): number {
   let h = FNV_OFFSET;
-  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), FNV_PRIME);
+  for (let i = start; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), FNV_PRIME);
   return h >>> 0;
 }
 
@@ -73,17 +73,19 @@ export class NameTable {
   }
 
   /**
-   * The id of `key`, or -1. The probe loop is written twice, here for a key string (every query's
+   * The id of `key` (from offset `start`), or -1. The probe loop is written twice, here for a key string (every query's
    * lookups) and in findBytes for arena bytes (the build): converting one to the other would cost
    * an allocation per lookup.
    */
-  find(key: string): number {
-    const hash = hashKey(key) | 0;
+  find(key: string, start = 0): number {
+    // `key.substring(start)`, without making the substring: the query path walks a name's ancestors
+    // as suffixes of its key (`start` on a label boundary).
+    const hash = hashKey(key, start) | 0;
     const names = this.names;
     const offsets = this.offsets;
     const slots = this.slots;
     const mask = this.mask;
-    const len = key.length;
+    const len = key.length - start;
     for (let s = hash & mask; ; s = (s + 1) & mask) {
       const v = slots[2 * s + 1]!;
       if (v === EMPTY) return -1;
@@ -91,7 +93,7 @@ export class NameTable {
       const off = offsets[v - 1]!;
       if (offsets[v]! - off !== len) continue;
       let i = 0;
-      while (i < len && names[off + i] === key.charCodeAt(i)) i++;
+      while (i < len && names[off + i] === key.charCodeAt(start + i)) i++;
       if (i === len) return v - 1;
     }
   }

@@ -2,7 +2,7 @@
 // Names are keys (see name.ts); RDATA is wire bytes rendered at load. Empty non-terminals are real
 // nodes and node flags are computed once, so nothing is inferred at query time.
 
-import { keyToText, keyToWire, nameKey, parentKey } from './name.js';
+import { MAX_NAME_LENGTH, keyToText, keyToWire, lowerByte, nameKey } from './name.js';
 import { NameTable, type NameTableParts } from './name-table.js';
 import { DnssecIndex, type DnssecParts } from './dnssec-index.js';
 
@@ -26,14 +26,14 @@ export interface RRset {
   readonly ttl: number;
   /** Wire RDATA of each record, uncompressed, in the order read (duplicates removed). */
   readonly rdatas: readonly Buffer[];
-  /** For NS, MX, SRV, CNAME and DNAME: the key of each record's target name, in `rdatas` order (chains, additional-section processing). */
+  /** For NS, MX, SRV, CNAME and DNAME: the key of each record's target name, in `rdatas` order (decoded when asked: the query path reads targets by node id, see Zone.targetNode). */
   readonly targets?: readonly string[];
 }
 
 /**
- * An RRset of a loaded zone, as handed to the query path: a view of the zone's data buffer, whose
+ * An RRset of a loaded zone, as an answer plan holds it: a view of the zone's data buffer, whose
  * records are `[RDLENGTH][RDATA]...` in wire form, which the encoder copies without decoding.
- * `rdatas` decodes on demand (cold paths); `targets` is decoded once, when asked.
+ * `rdatas` and `targets` decode on demand, for cold paths and tests; the query path never asks.
  */
 export class WireRRset implements RRset {
   private targetKeys: readonly string[] | undefined = undefined;
@@ -67,6 +67,11 @@ export class WireRRset implements RRset {
     }
     return this.targetKeys;
   }
+}
+
+/** NS, MX and SRV: the types whose targets get additional addresses (RFC 1035 §3.3.9, §3.3.11, RFC 2782). */
+function hasAddressTargets(type: number): boolean {
+  return type === 2 || type === 15 || type === 33;
 }
 
 /** Where the target name starts in NS, CNAME, MX, SRV and DNAME RDATA (RFC 1035 §3.3, RFC 2782, RFC 6672); -1 for other types. */
@@ -119,10 +124,26 @@ export interface Zone {
   readonly file: string;
   /** Signatures by covered type and the NSEC/NSEC3 chains in order, for DO queries (absent: serve no DNSSEC). */
   readonly dnssec?: DnssecIndex;
-}
 
-export function findRRset(node: ZoneNode, type: number): RRset | undefined {
-  return node.find(type);
+  // The query side: nodes and RRsets by number, read from the zone's arrays without allocating.
+  /** The id of the node whose key is `key` from offset `start` (a label boundary), or -1. */
+  nodeId(key: string, start?: number): number;
+  nodeFlags(node: number): number;
+  /** The key of `node` (allocates: for names that go into a response). */
+  nodeKey(node: number): string;
+  /** The id of `node`'s RRset of `type`, or -1. */
+  setOf(node: number, type: number): number;
+  /** `node`'s RRsets are the ids firstSetOf(node) .. firstSetOf(node + 1) - 1, sorted by type. */
+  firstSetOf(node: number): number;
+  setType(set: number): number;
+  /** RRset `set` as the view an answer plan holds. */
+  rrset(set: number): WireRRset;
+  /** The key of the target of the first record of a CNAME or DNAME RRset. */
+  firstTargetKey(set: number): string;
+  /** How many records of an NS, MX or SRV RRset name a target (0 for other types). */
+  targetCount(set: number): number;
+  /** The node id, in this zone, of the target of record `i` of an NS, MX or SRV RRset, or -1. */
+  targetNode(set: number, i: number): number;
 }
 
 /** The typed-array form a zone is built into (see CompactZone). */
@@ -158,15 +179,24 @@ export interface ZoneParts {
  * TTLs and offsets in typed arrays, records in one data buffer. Every POP holds every zone, and a
  * heap of a few large arrays costs the garbage collector almost nothing to trace, where an object
  * per name and per RRset made full collections of a million-record zone take hundreds of ms.
- * Nodes and RRsets are handed out as small view objects made on demand.
+ * The query side reads nodes and RRsets by id; cold paths (printing, ZONEMD, checks) get small view
+ * objects made on demand.
  */
 export class CompactZone implements Zone, NodeTable {
   readonly originText: string;
   readonly apex: ZoneNode;
-  readonly soa: RRset;
+  readonly soa: WireRRset;
   readonly serial: number;
   readonly negativeTtl: number;
   readonly dnssec: DnssecIndex;
+  /**
+   * Target node ids of NS, MX and SRV RRsets, resolved once per RRset on first use: the targets of
+   * set `s` are `targets[targetFirst[s], targetFirst[s + 1])`, UNRESOLVED until then. Typed arrays,
+   * sized at construction, so a query never decodes a name or allocates to find its glue.
+   */
+  private readonly targetFirst: Uint32Array;
+  private readonly targets: Int32Array;
+  private readonly targetName = Buffer.allocUnsafe(256);
   constructor(
     readonly origin: string,
     private readonly t: ZoneTables,
@@ -176,7 +206,17 @@ export class CompactZone implements Zone, NodeTable {
   ) {
     this.originText = keyToText(origin);
     this.apex = this.get(origin)!;
-    this.soa = this.apex.find(6)!;
+    const soaSet = this.setOf(this.t.names.find(origin), 6);
+    this.soa = this.rrset(soaSet);
+    const sets = t.setType.length;
+    this.targetFirst = new Uint32Array(sets + 1);
+    let n = 0;
+    for (let s = 0; s < sets; s++) {
+      this.targetFirst[s] = n;
+      if (hasAddressTargets(t.setType[s]!)) for (let p = t.setOffset[s]!; p < t.setOffset[s + 1]!; p += 2 + t.data.readUInt16BE(p)) n++;
+    }
+    this.targetFirst[sets] = n;
+    this.targets = new Int32Array(n).fill(UNRESOLVED);
     const soaData = this.soa.rdatas[0]!;
     this.serial = soaData.readUInt32BE(soaData.length - 20);
     this.negativeTtl = Math.min(this.soa.ttl, soaData.readUInt32BE(soaData.length - 4));
@@ -239,7 +279,74 @@ export class CompactZone implements Zone, NodeTable {
   *values(): IterableIterator<ZoneNode> {
     for (let id = 0; id < this.t.names.count; id++) yield new NodeView(this.t, id, this.t.names.keyOf(id));
   }
+
+  nodeId(key: string, start = 0): number {
+    return this.t.names.find(key, start);
+  }
+
+  nodeFlags(node: number): number {
+    return this.t.flags[node]!;
+  }
+
+  nodeKey(node: number): string {
+    return this.t.names.keyOf(node);
+  }
+
+  setOf(node: number, type: number): number {
+    const t = this.t;
+    for (let s = t.firstSet[node]!, end = t.firstSet[node + 1]!; s < end; s++) if (t.setType[s] === type) return s;
+    return -1;
+  }
+
+  firstSetOf(node: number): number {
+    return this.t.firstSet[node]!;
+  }
+
+  setType(set: number): number {
+    return this.t.setType[set]!;
+  }
+
+  rrset(set: number): WireRRset {
+    const t = this.t;
+    return new WireRRset(t.setType[set]!, t.setTtl[set]!, t.data, t.setOffset[set]!, t.setOffset[set + 1]!);
+  }
+
+  firstTargetKey(set: number): string {
+    const t = this.t;
+    return nameKey(t.data, t.setOffset[set]! + 2 + targetOffset(t.setType[set]!));
+  }
+
+  targetCount(set: number): number {
+    return this.targetFirst[set + 1]! - this.targetFirst[set]!;
+  }
+
+  targetNode(set: number, i: number): number {
+    const first = this.targetFirst[set]!;
+    if (this.targets[first] === UNRESOLVED) this.resolveTargets(set, first);
+    return this.targets[first + i]!;
+  }
+
+  /** Looks up the targets of one RRset, lower-cased (RDATA keeps the zone file's case), in this zone's names. */
+  private resolveTargets(set: number, first: number): void {
+    const t = this.t;
+    const off = targetOffset(t.setType[set]!);
+    const name = this.targetName;
+    for (let p = t.setOffset[set]!, i = first; p < t.setOffset[set + 1]!; p += 2 + t.data.readUInt16BE(p), i++) {
+      let o = 0;
+      for (let q = p + 2 + off; ; ) {
+        const len = t.data[q]!;
+        name[o++] = len;
+        if (len === 0) break;
+        for (const end = q + len; q < end; ) name[o++] = lowerByte(t.data[++q]!);
+        q++;
+      }
+      this.targets[i] = t.names.findBytes(name, 0, o);
+    }
+  }
 }
+
+/** A target not looked up yet (resolved ids are -1 for "not in this zone" or a node id). */
+const UNRESOLVED = -2;
 
 class NodeView implements ZoneNode {
   constructor(
@@ -280,15 +387,38 @@ class NodeView implements ZoneNode {
  * when a `tricky.test` zone is also served.
  */
 export class ZoneSet {
-  constructor(readonly zones: ReadonlyMap<string, Zone>) {}
+  /** Key lengths of the origins served: only suffixes of these lengths can name a zone. */
+  private readonly originLengths: Uint8Array = new Uint8Array(MAX_NAME_LENGTH + 1);
+
+  constructor(readonly zones: ReadonlyMap<string, Zone>) {
+    for (const origin of zones.keys()) if (origin.length <= MAX_NAME_LENGTH) this.originLengths[origin.length] = 1;
+  }
+
+  /**
+   * Whether a zone served has its origin at the lower-cased wire name `name[start, end)` or at a
+   * suffix of it that begins at or before `suffixAt` (on a label boundary): a zone that holds the name
+   * and is at least as specific as the suffix `name[suffixAt, end)`.
+   */
+  originAtOrBelow(name: Uint8Array, start: number, end: number, suffixAt: number): boolean {
+    for (let i = start; i <= suffixAt; i += name[i]! + 1) {
+      if (this.originLengths[end - i] !== 1) continue;
+      for (const origin of this.zones.keys()) {
+        if (origin.length !== end - i) continue;
+        let j = 0;
+        while (j < origin.length && origin.charCodeAt(j) === name[i + j]) j++;
+        if (j === origin.length) return true;
+      }
+    }
+    return false;
+  }
 
   /** The most specific zone that contains `key`, or undefined. */
   find(key: string): Zone | undefined {
-    let k: string | null = key;
-    while (k !== null) {
-      const z = this.zones.get(k);
+    // Suffixes on label boundaries, longest first; a map look-up (and its substring) only where an origin could be.
+    for (let i = 0; i < key.length; i += key.charCodeAt(i) + 1) {
+      if (this.originLengths[key.length - i] !== 1) continue;
+      const z = this.zones.get(i === 0 ? key : key.substring(i));
       if (z) return z;
-      k = parentKey(k);
     }
     return undefined;
   }
