@@ -218,20 +218,25 @@ class Handler implements QueryHandler {
 
   private fromCache(cache: ResponseCache, at: number, msg: Buffer, meta: QueryMeta): Buffer {
     const out = cache.response(at);
+    // The question's name as this client wrote it (case kept); answers owned by it point here. A loop:
+    // for a name this short, Buffer#copy's view of the source range costs more than the copying.
+    for (let i = HEADER_SIZE, end = this.q.qnameEnd; i < end; i++) out[i] = msg[i]!;
+    return this.finishStored(cache, at, out, msg, meta);
+  }
+
+  /** A response copied from the cache (an entry or a referral template): this query's header bits, its info, its cookie. */
+  private finishStored(cache: ResponseCache, at: number, out: Buffer, msg: Buffer, meta: QueryMeta): Buffer {
     out[0] = msg[0]!;
     out[1] = msg[1]!;
     out[2] = (out[2]! & ~FLAG_RD) | (msg[2]! & FLAG_RD);
     out[3] = (out[3]! & ~FLAG_CD) | (msg[3]! & FLAG_CD);
-    // The question's name as this client wrote it (case kept); answers owned by it point here. A loop:
-    // for a name this short, Buffer#copy's view of the source range costs more than the copying.
     const q = this.q;
-    for (let i = HEADER_SIZE, end = q.qnameEnd; i < end; i++) out[i] = msg[i]!;
     const info = this.info;
     const cached = cache.info(at);
     info.transport = cached.transport;
     info.rcode = cached.rcode;
     info.outcome = cached.outcome;
-    info.qtype = cached.qtype;
+    info.qtype = q.qtype;
     info.zone = cached.zone;
     info.truncated = cached.truncated;
     info.kind = cached.kind;
@@ -264,26 +269,7 @@ class Handler implements QueryHandler {
         this.templateDeclined = true;
         return null;
       }
-      out[0] = msg[0]!;
-      out[1] = msg[1]!;
-      out[2] = (out[2]! & ~FLAG_RD) | (msg[2]! & FLAG_RD);
-      out[3] = (out[3]! & ~FLAG_CD) | (msg[3]! & FLAG_CD);
-      const info = this.info;
-      const cached = cache.info(at);
-      info.transport = cached.transport;
-      info.rcode = cached.rcode;
-      info.outcome = cached.outcome;
-      info.qtype = q.qtype;
-      info.zone = cached.zone;
-      info.truncated = cached.truncated;
-      info.kind = cached.kind;
-      info.nameHash = cache.nameHash(at);
-      info.cache = CacheUse.Hit;
-      this.replyQuestionEnd = q.questionEnd;
-      this.replyOptLength = q.edns ? optSize(q.nsid ? this.nsid : null, q.zoneVersion && cached.zone !== null, this.cookieAnswered) : 0;
-      if (this.cookieAnswered) this.finishCookie(out, msg);
-      this.opts.onResponse?.(info, meta);
-      return out;
+      return this.finishStored(cache, at, out, msg, meta);
     }
     return null;
   }
