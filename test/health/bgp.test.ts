@@ -219,7 +219,15 @@ protocol bgp pop {
 
     // The session comes up; with no DNS server, nothing is announced.
     const t0 = performance.now();
-    while (!/Established/.test(run('birdc', ['-s', birdSock, 'show', 'protocols', 'pop']))) {
+    // birdc fails until BIRD has made its control socket: that is "not yet", like a session still down.
+    const protocols = (): string => {
+      try {
+        return run('birdc', ['-s', birdSock, 'show', 'protocols', 'pop']);
+      } catch {
+        return '';
+      }
+    };
+    while (!/Established/.test(protocols())) {
       if (performance.now() - t0 > 30_000) throw new Error(`BGP session not established:\n${readFileSync(exabgpLog, 'utf8')}`);
       await sleep(100);
     }
