@@ -70,8 +70,8 @@ describe('ConnectionTable', () => {
     assert.equal(d.admit && d.evict !== null && d.reason, 'evicted_idle');
     t.delete(e[2]!);
     t.delete(e[3]!);
-    open(t, 'e', '10.0.0.1', 300);
-    open(t, 'f', '10.0.1.1', 300);
+    open(t, 'e', '2001:db8:e::1', 300);
+    open(t, 'f', '2001:db8:f::1', 300);
     d = t.admission('198.51.100.1', '198.51.100.0/24', 355);
     assert.equal(d.admit && d.evict?.conn, 'b', 'b, stalled since 100, before a (110); e and f are still in their grace');
     assert.equal(d.admit && d.evict !== null && d.reason, 'evicted_slow');
@@ -102,9 +102,9 @@ describe('ConnectionTable', () => {
     open(t, 'c1', '203.0.113.1', 0);
     t.delete(a[0]!);
     t.delete(a[1]!); // a:1 b:2 c:1
-    open(t, 'd1', '10.0.0.1', 0);
-    open(t, 'd2', '10.0.0.2', 0);
-    const d = t.admission('10.9.9.9', '10.9.9.0/24', 1);
+    open(t, 'd1', '2001:db8:d::1', 0);
+    open(t, 'd2', '2001:db8:d::2', 0);
+    const d = t.admission('2001:db8:9::9', '2001:db8:9::/56', 1);
     assert.equal(d.admit && d.evict?.conn, 'b1', 'b and d hold two; b reached two first');
   });
 
