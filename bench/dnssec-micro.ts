@@ -14,6 +14,7 @@ import { loadZoneFile } from '../src/zone/loader.js';
 import { ZoneSet, type Zone } from '../src/zone/zone.js';
 import { createHandler } from '../src/wire/handler.js';
 import type { QueryMeta } from '../src/wire/handler-types.js';
+import { queriesPerSecond } from './report.js';
 
 const seconds = Number(process.argv[2] ?? 1);
 const meta: QueryMeta = { transport: 'udp', remoteAddress: '127.0.0.1', remotePort: 5300 };
@@ -43,16 +44,7 @@ function encode(list: [string, string][], dnssecOk: boolean): Buffer[] {
 }
 
 function run(label: string, queries: Buffer[], handle: (q: Buffer) => Buffer | null): number {
-  for (let i = 0; i < 20000; i++) handle(queries[i % queries.length]!);
-  const end = Date.now() + seconds * 1000;
-  let n = 0;
-  while (Date.now() < end) {
-    for (let i = 0; i < 1000; i++) handle(queries[i % queries.length]!);
-    n += 1000;
-  }
-  const qps = Math.round(n / seconds);
-  console.log(`${label.padEnd(40)} ${qps.toLocaleString('en')} queries/s`);
-  return qps;
+  return queriesPerSecond(label, seconds, queries, handle);
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'anycast-dnssec-bench-'));

@@ -18,6 +18,7 @@ import { ResponsePolicy } from '../src/server/rrl-policy.js';
 import { MessageType, dnstapFrame, dnstapHeader, type TapEvent } from '../src/wire/dnstap.js';
 import { ensureBenchData } from './gen-zone.js';
 import { readFileSync } from 'node:fs';
+import { queriesPerSecond } from './report.js';
 
 const seconds = Number(process.argv[2] ?? 2);
 const rootFile = fileURLToPath(new URL('../../../shared/data/root-2018-03-12.zone', import.meta.url));
@@ -40,14 +41,7 @@ const queries = names.map(([name, type], i) =>
 );
 
 function run(label: string, handle: (q: Buffer) => Buffer | null): void {
-  for (let i = 0; i < 20000; i++) handle(queries[i % queries.length]!);
-  const end = Date.now() + seconds * 1000;
-  let n = 0;
-  while (Date.now() < end) {
-    for (let i = 0; i < 1000; i++) handle(queries[i % queries.length]!);
-    n += 1000;
-  }
-  console.log(`${label.padEnd(28)} ${Math.round(n / seconds).toLocaleString('en')} queries/s`);
+  queriesPerSecond(label, seconds, queries, handle);
 }
 
 run('echo (copy + QR)', (q) => {

@@ -43,3 +43,20 @@ export function machineLine(): string {
 }
 
 export const SAME_RUN_NOTE = 'Absolute figures swing run to run on this shared machine; only the ratios measured in the same run count.';
+
+/**
+ * An in-process benchmark: `handle` over `queries` in turn for `seconds` after a warm-up, printed as
+ * `label  N queries/s`; returns the rate.
+ */
+export function queriesPerSecond(label: string, seconds: number, queries: readonly Buffer[], handle: (q: Buffer) => Buffer | null): number {
+  for (let i = 0; i < 20000; i++) handle(queries[i % queries.length]!);
+  const end = Date.now() + seconds * 1000;
+  let n = 0;
+  while (Date.now() < end) {
+    for (let i = 0; i < 1000; i++) handle(queries[i % queries.length]!);
+    n += 1000;
+  }
+  const qps = Math.round(n / seconds);
+  console.log(`${label.padEnd(40)} ${qps.toLocaleString('en')} queries/s`);
+  return qps;
+}

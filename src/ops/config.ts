@@ -52,11 +52,17 @@ export interface ServerConfig {
   /** Octets of whole responses kept for reuse, per worker; 0 disables the cache. */
   responseCacheBytes: number;
   tcp: {
+    /** Close a connection after this long without a query (RFC 7766 §6.2.3). */
     idleTimeoutMs: number;
+    /** A begun message must arrive, and our answers be taken, within this long (as Knot's tcp-io-timeout). */
     ioTimeoutMs: number;
+    /** Open connections per process, every listener together. */
     maxConnections: number;
+    /** 0: no limit. */
     maxConnectionsPerAddress: number;
+    /** Per IPv4 /24 or IPv6 /56; 0: no limit. */
     maxConnectionsPerPrefix: number;
+    /** Accepted per IPv4 /24 or IPv6 /56 per second; 0: no limit. */
     newConnectionsPerSecondPerPrefix: number;
   };
   logLevel: LogLevel;

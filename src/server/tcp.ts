@@ -7,7 +7,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
-import { formatListenAddress, type ListenAddress } from '../ops/config.js';
+import { formatListenAddress, type ListenAddress, type ServerConfig } from '../ops/config.js';
 import type { Logger } from '../ops/log.js';
 import type { DnstapWriter } from '../ops/dnstap-output.js';
 import type { DropReason, ServerMetrics, TcpEvent } from '../ops/metrics.js';
@@ -37,21 +37,8 @@ const EVICTION_GRACE_MS = 250;
 /** Refusals, evictions and I/O timeouts are logged as one summary per this interval, never one line per connection. */
 const PRESSURE_LOG_INTERVAL_MS = 10_000;
 
-/** The `tcp` section of the config. */
-export interface TcpOptions {
-  /** Close a connection after this long without a query (RFC 7766 §6.2.3). */
-  idleTimeoutMs: number;
-  /** A begun message must arrive, and our answers be taken, within this long (as Knot's tcp-io-timeout). */
-  ioTimeoutMs: number;
-  /** Open connections per process, every listener together. */
-  maxConnections: number;
-  /** 0: no limit. */
-  maxConnectionsPerAddress: number;
-  /** Per IPv4 /24 or IPv6 /56; 0: no limit. */
-  maxConnectionsPerPrefix: number;
-  /** Accepted per IPv4 /24 or IPv6 /56 per second; 0: no limit. */
-  newConnectionsPerSecondPerPrefix: number;
-}
+/** The `tcp` section of the config (its keys documented there and in config/anycast-dns.yaml). */
+export type TcpOptions = ServerConfig['tcp'];
 
 /**
  * The open connections of every TCP listener of a process (the caps are per process, not per
