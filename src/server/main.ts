@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { UsageError } from '../errors.js';
 import { loadServerConfig, type ConfigOverrides } from '../ops/config.js';
 import { createLogger, type Logger } from '../ops/log.js';
+import { missingNodeFlags } from './node-flags.js';
 import { runSingle } from './single.js';
 import { runPrimary, runWorker } from './workers.js';
 
@@ -52,6 +53,10 @@ export async function runServe(argv: string[]): Promise<number> {
   const log = createLogger({ pop: cfg.identity, component: 'server', level: cfg.logLevel });
   keepRunningOnStrayErrors(log);
   if (cluster.isWorker) return runWorker(cfg, log);
+  const missing = missingNodeFlags();
+  if (missing.length > 0) {
+    log.warn({ missing }, `node was started without ${missing.join(' ')}: garbage collection pauses grow to 1-2 ms under load (the anycast-dns command, its installed wrapper and npm start pass it)`);
+  }
   if (cfg.workers > 1) return runPrimary(cfg, log);
   return runSingle(cfg, log);
 }

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI_JS, REPO_ROOT } from '../helpers/paths.js';
 import { requireBinary } from '../helpers/peers.js';
+import { SERVE_NODE_FLAGS } from '../../src/server/node-flags.js';
 
 const INSTALL = join(REPO_ROOT, 'scripts', 'install.sh');
 const UNITS = ['anycast-dns.service', 'exabgp.service'];
@@ -83,6 +84,8 @@ describe('install, units and exabgp.conf', { timeout: 120_000 }, () => {
     const version = run(bin, ['--version']);
     assert.equal(version.code, 0, version.err);
     assert.match(version.out, /^\d+\.\d+\.\d+/);
+    // The flags serve wants (src/server/node-flags.ts) come before the script, where node reads its own.
+    assert.match(readFileSync(bin, 'utf8'), new RegExp(`^exec \\S+/node ${SERVE_NODE_FLAGS.join(' ')} \\S+/dist/src/cli\\.js "\\$@"$`, 'm'));
     assert.match(readFileSync(join(root, 'etc', 'passwd'), 'utf8'), /^anycast-dns:x:\d+:\d+:.*:\/usr\/sbin\/nologin$/m);
     const gid = /^anycast-dns:x:(\d+):/m.exec(readFileSync(join(root, 'etc', 'group'), 'utf8'))?.[1];
     assert.ok(gid);

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { BUNDLED_ZONES_DIR, CLI_JS, REPO_ROOT } from '../helpers/paths.js';
 import { requireBinary } from '../helpers/peers.js';
+import { SERVE_NODE_FLAGS } from '../../src/server/node-flags.js';
 
 const ID = process.pid;
 const NS_R = `adns-r-${ID}`;
@@ -126,7 +127,7 @@ describe('BGP: the health sidecar under ExaBGP, seen from BIRD', { timeout: 180_
   function startDns(): Proc {
     const conf = join(dir, 'server.yaml');
     writeFileSync(conf, stringify({ identity: 'pop-bgp-test', listen: [`${SERVICE}:53`], zones: BUNDLED_ZONES_DIR }));
-    return start(NS_P, [process.execPath, CLI_JS, 'serve', '--config', conf], join(dir, 'dns.log'));
+    return start(NS_P, [process.execPath, ...SERVE_NODE_FLAGS, CLI_JS, 'serve', '--config', conf], join(dir, 'dns.log'));
   }
 
   /** A working but slow authoritative server (answers after `delayMs`), to make the POP DEGRADED. */

@@ -18,6 +18,7 @@ import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { dnsQuery } from './dns-query.js';
 import { CLI_JS, REPO_ROOT } from './paths.js';
+import { SERVE_NODE_FLAGS } from '../../src/server/node-flags.js';
 
 export { dnsQuery } from './dns-query.js';
 export type { QueryOptions, QueryReply, QueryTarget } from './dns-query.js';
@@ -409,5 +410,5 @@ export async function startAnycastDns(zones: ZoneSpec[], opts: AnycastOptions = 
   };
   const confPath = join(dir, 'anycast-dns.yaml');
   writeFileSync(confPath, stringify(config));
-  return launch({ name: 'anycast-dns', command: opts.node ?? process.execPath, args: [CLI_JS, 'serve', '--config', confPath], dir, port, zones: files, opts, cwd: REPO_ROOT });
+  return launch({ name: 'anycast-dns', command: opts.node ?? process.execPath, args: [...SERVE_NODE_FLAGS, CLI_JS, 'serve', '--config', confPath], dir, port, zones: files, opts, cwd: REPO_ROOT });
 }

@@ -1,6 +1,8 @@
 // Starting and stopping `anycast-dns serve`: flags alone serve the bundled zones; /ready is 503
 // until listeners are up; SIGTERM and SIGINT stop it with exit 0 within the bound; `workers: 2`
-// runs two answering processes behind one set of addresses with metrics summed across them.
+// runs two answering processes behind one set of addresses with metrics summed across them; started
+// without the Node.js flags it wants (src/server/node-flags.ts), it says so, and through the bin's
+// shebang it has them.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -8,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { dnsQuery } from '../helpers/dns-query.js';
+import { SERVE_NODE_FLAGS, missingNodeFlags } from '../../src/server/node-flags.js';
 import { CLI_JS } from '../helpers/paths.js';
 import { freePort } from '../helpers/peers.js';
 import { sleep, withTimeout } from './tcp-client.js';
@@ -28,8 +31,9 @@ interface Started {
   logged: (msg: string, timeoutMs?: number) => Promise<Record<string, unknown>>;
 }
 
-function serve(args: string[]): Started {
-  const child = spawn(process.execPath, [CLI_JS, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** `command` runs the CLI: node with the flags the bin passes, unless told otherwise. */
+function serve(args: string[], command: string[] = [process.execPath, ...SERVE_NODE_FLAGS, CLI_JS], env: NodeJS.ProcessEnv = process.env): Started {
+  const child = spawn(command[0]!, [...command.slice(1), 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
   children.add(child);
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -57,6 +61,38 @@ async function stop(s: Started, signal: NodeJS.Signals): Promise<number | null> 
   s.child.kill(signal);
   return withTimeout(s.exited, 8000, 'the server to exit');
 }
+
+const FLAGS_WARNING = /"msg":"node was started without --max-semi-space-size=1: /;
+
+describe('node flags', () => {
+  it('finds a flag on the command line or in NODE_OPTIONS, whatever its value or spelling', () => {
+    assert.deepEqual(missingNodeFlags([], ''), ['--max-semi-space-size=1']);
+    assert.deepEqual(missingNodeFlags(['--max-semi-space-size=1'], ''), []);
+    assert.deepEqual(missingNodeFlags(['--max_semi_space_size=4'], ''), []);
+    assert.deepEqual(missingNodeFlags(['--max-old-space-size=512'], '--max-semi-space-size=2 --trace-gc'), []);
+    assert.deepEqual(missingNodeFlags(['--max-semi-space'], '--max-semi-space-size-x=1'), ['--max-semi-space-size=1']);
+  });
+
+  it('serve run by the bin file itself (its shebang) has them: no warning', async () => {
+    const port = await freePort(false);
+    const s = serve(['--listen', `127.0.0.1:${port}`], [CLI_JS]);
+    await s.logged('server ready');
+    assert.doesNotMatch(s.output(), FLAGS_WARNING);
+    assert.equal(await stop(s, 'SIGTERM'), 0);
+  });
+
+  it('serve started as plain `node cli.js` warns once naming the flag, and NODE_OPTIONS silences it', async () => {
+    const port = await freePort(false);
+    const bare = serve(['--listen', `127.0.0.1:${port}`], [process.execPath, CLI_JS]);
+    await bare.logged('server ready');
+    assert.equal(bare.output().split('\n').filter((l) => FLAGS_WARNING.test(l)).length, 1);
+    assert.equal(await stop(bare, 'SIGTERM'), 0);
+    const viaEnv = serve(['--listen', `127.0.0.1:${port}`], [process.execPath, CLI_JS], { ...process.env, NODE_OPTIONS: '--max-semi-space-size=2' });
+    await viaEnv.logged('server ready');
+    assert.doesNotMatch(viaEnv.output(), FLAGS_WARNING);
+    assert.equal(await stop(viaEnv, 'SIGTERM'), 0);
+  });
+});
 
 describe('serve lifecycle', () => {
   it('with flags and no config serves the bundled zones, and SIGTERM stops it with exit 0', async () => {
