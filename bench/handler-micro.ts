@@ -10,6 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { loadZoneFile } from '../src/zone/loader.js';
 import { ZoneSet } from '../src/zone/zone.js';
 import { createHandler } from '../src/wire/handler.js';
+import { ResponseBuffers } from '../src/wire/response-buffers.js';
 import type { QueryMeta } from '../src/wire/handler-types.js';
 import { loadServerConfig } from '../src/ops/config.js';
 import { createLogger } from '../src/ops/log.js';
@@ -50,12 +51,13 @@ run('echo (copy + QR)', (q) => {
   out[2] = out[2]! | 0x80;
   return out;
 });
-const cached = createHandler(zones, { identity: 'bench', version: null, ednsUdpSize: 1232 });
+// Responses written into reused buffers, as the server does (src/server/responder.ts).
+const cached = createHandler(zones, { identity: 'bench', version: null, ednsUdpSize: 1232, responseMemory: new ResponseBuffers() });
 run('handler, cache hits', (q) => cached.handle(q, meta));
 // What the metrics add to a hit, as the UDP transport counts it: the counters (onResponse), two clock
 // reads and both histograms.
 const metrics = new ServerMetrics('bench');
-const counted = createHandler(zones, { identity: 'bench', version: null, ednsUdpSize: 1232, onResponse: metrics.onResponse });
+const counted = createHandler(zones, { identity: 'bench', version: null, ednsUdpSize: 1232, onResponse: metrics.onResponse, responseMemory: new ResponseBuffers() });
 run('cache hits + metrics', (q) => {
   const startedAt = performance.now();
   const r = counted.handle(q, meta)!;
@@ -89,7 +91,7 @@ run('cache hits + rate limiting', (q) => {
   return r;
 });
 policy.close();
-const uncached = createHandler(zones, { identity: 'bench', version: null, ednsUdpSize: 1232, responseCacheBytes: 0 });
+const uncached = createHandler(zones, { identity: 'bench', version: null, ednsUdpSize: 1232, responseCacheBytes: 0, responseMemory: new ResponseBuffers() });
 run('handler, no cache (misses)', (q) => uncached.handle(q, meta));
 
 // Each query once, in the file's order, with the cache on as served: what a random-name flood costs.
@@ -101,7 +103,7 @@ const flood = readFileSync(ensureBenchData().root.queries.random!, 'latin1')
     return dnsPacket.encode({ type: 'query', id: i & 0xffff, questions: [{ name, type: type as dnsPacket.RecordType }], additionals: [{ type: 'OPT', name: '.', udpPayloadSize: 1232 } as dnsPacket.Answer] });
   });
 for (let pass = 0; pass < 3; pass++) {
-  const fresh = createHandler(zones, { identity: 'bench', version: null, ednsUdpSize: 1232 });
+  const fresh = createHandler(zones, { identity: 'bench', version: null, ednsUdpSize: 1232, responseMemory: new ResponseBuffers() });
   const t0 = process.hrtime.bigint();
   for (const q of flood) fresh.handle(q, meta);
   const s = Number(process.hrtime.bigint() - t0) / 1e9;

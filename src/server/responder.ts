@@ -6,6 +6,7 @@ import type { Logger } from '../ops/log.js';
 import { DnstapWriter } from '../ops/dnstap-output.js';
 import type { ServerMetrics } from '../ops/metrics.js';
 import { createHandler } from '../wire/handler.js';
+import { ResponseBuffers } from '../wire/response-buffers.js';
 import type { QueryHandler, QueryMeta } from '../wire/handler-types.js';
 import type { ZoneSet } from '../zone/zone.js';
 import { newTcpConnections, TcpListener, type BindOptions } from './tcp.js';
@@ -23,7 +24,10 @@ export class Responder {
 
   /** Opens every listener, answering from `zones`; rejects (closing what it opened) if one can't bind. */
   static async start(cfg: ServerConfig, zones: ZoneSet, log: Logger, metrics: ServerMetrics, bind: BindOptions): Promise<Responder> {
+    // Responses are written into reused buffers; a UDP send that has to queue keeps its own (UdpListener).
+    const buffers = new ResponseBuffers();
     const handler = createHandler(zones, {
+      responseMemory: buffers,
       identity: cfg.identity,
       version: cfg.version,
       nsid: cfg.nsid,
@@ -37,7 +41,7 @@ export class Responder {
     const policy = ResponsePolicy.create(cfg.rrl, metrics, log);
     const dnstap = cfg.dnstap === null ? null : new DnstapWriter(cfg.dnstap.output, cfg.identity, cfg.version, log);
     if (dnstap !== null) metrics.watchDnstap(dnstap);
-    const udp = cfg.listen.map((a) => new UdpListener(a, handler, metrics, log, { reusePort: bind.reusePort, policy, dnstap }));
+    const udp = cfg.listen.map((a) => new UdpListener(a, handler, metrics, log, { reusePort: bind.reusePort, policy, dnstap, buffers }));
     const connections = newTcpConnections(cfg.tcp, log);
     const tcp = cfg.listen.map((a) => new TcpListener(a, handler, metrics, log, connections, dnstap));
     const responder = new Responder(handler, udp, tcp, policy, dnstap);

@@ -17,6 +17,7 @@
 import { CacheUse, type ResponseInfo } from './handler-types.js';
 import { Fit } from './encoder.js';
 import { CookieStatus } from '../rrl/cookies.js';
+import type { ResponseMemory } from './response-buffers.js';
 
 /** [key length][fit][limit: 2][info: 2][response length: 2][rate-limiting name hash: 4]. */
 const HEADER = 12;
@@ -83,12 +84,12 @@ export class ResponseCache {
     return ((seg[at + 2]! << 8) | seg[at + 3]!) === limit ? address : -1;
   }
 
-  /** A copy of the response at `address` (from find), for the caller to patch and send. */
-  response(address: number): Buffer {
+  /** A copy of the response at `address` (from find), in a buffer from `memory`, for the caller to patch and send. */
+  response(address: number, memory: ResponseMemory): Buffer {
     const seg = this.segments[address >>> this.segmentBits]!;
     const at = address & this.offsetMask;
     const start = at + HEADER + seg[at]!;
-    const out = Buffer.allocUnsafe((seg[at + 6]! << 8) | seg[at + 7]!);
+    const out = memory.take((seg[at + 6]! << 8) | seg[at + 7]!);
     seg.copy(out, 0, start, start + out.length);
     return out;
   }

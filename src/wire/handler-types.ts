@@ -2,6 +2,7 @@
 import type { CookieStatus, ServerCookies } from '../rrl/cookies.js';
 import type { ResponseKind } from '../rrl/limiter.js';
 import type { ZoneSet } from '../zone/zone.js';
+import type { ResponseMemory } from './response-buffers.js';
 
 export type Transport = 'udp' | 'tcp';
 
@@ -60,6 +61,11 @@ export interface HandlerOptions {
   responseCacheBytes?: number;
   /** Answers DNS cookies (RFC 7873) with these secrets; without it COOKIE options are ignored. */
   cookies?: ServerCookies | null;
+  /**
+   * Where responses are written: a ResponseBuffers makes each response valid only until the next one of
+   * its length (the transport retains what it keeps longer). A new buffer per response by default.
+   */
+  responseMemory?: ResponseMemory;
   /** The clock cookies are stamped with, in milliseconds (Date.now by default). */
   now?: () => number;
 }

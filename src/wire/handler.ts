@@ -16,6 +16,7 @@ import { ResponseCache } from './cache.js';
 import { Fit, ResponseWriter, cutToMinimal, optLength, optSize, type EdnsReply } from './encoder.js';
 import { CacheUse, type HandlerOptions, type QueryHandler, type QueryMeta, type ResponseInfo } from './handler-types.js';
 import { fromTemplate, toTemplate } from './referral-template.js';
+import { FRESH_BUFFERS, type ResponseMemory } from './response-buffers.js';
 import { FLAG_CD, FLAG_QR, FLAG_RD, HEADER_SIZE, OPCODE_MASK, ParseStatus, ParsedQuery, parseQuery } from './query.js';
 
 const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024;
@@ -55,6 +56,7 @@ class Handler implements QueryHandler {
   private readonly cacheBytes: number;
   private readonly cookies: ServerCookies | null;
   private readonly now: () => number;
+  private readonly memory: ResponseMemory;
   private readonly addr = new AddressBytes();
   /** Where the last response's question ends and how long its OPT record is (for slip). */
   private replyQuestionEnd = 0;
@@ -87,6 +89,7 @@ class Handler implements QueryHandler {
     this.cacheBytes = opts.responseCacheBytes ?? DEFAULT_CACHE_BYTES;
     this.cookies = opts.cookies ?? null;
     this.now = opts.now ?? Date.now;
+    this.memory = opts.responseMemory ?? FRESH_BUFFERS;
     this.snap = this.snapshot(zones);
   }
 
@@ -187,7 +190,7 @@ class Handler implements QueryHandler {
         }
       : null;
     const { length, fit } = this.writer.write(plan, msg, q.questionEnd, key, limit, edns);
-    const out = Buffer.allocUnsafe(length);
+    const out = this.memory.take(length);
     this.writer.buf.copy(out, 0, 0, length);
     const info = this.info;
     info.transport = meta.transport;
@@ -217,7 +220,7 @@ class Handler implements QueryHandler {
   }
 
   private fromCache(cache: ResponseCache, at: number, msg: Buffer, meta: QueryMeta): Buffer {
-    const out = cache.response(at);
+    const out = cache.response(at, this.memory);
     // The question's name as this client wrote it (case kept); answers owned by it point here. A loop:
     // for a name this short, Buffer#copy's view of the source range costs more than the copying.
     for (let i = HEADER_SIZE, end = this.q.qnameEnd; i < end; i++) out[i] = msg[i]!;
@@ -264,7 +267,7 @@ class Handler implements QueryHandler {
       // The template's cut is in the zone of the cut's parent: a zone served at or below the cut answers instead.
       if (zones.originAtOrBelow(kb, 0, nameLen, s)) return null;
       const template = cache.view(at);
-      const out = Buffer.allocUnsafe(template.length + s);
+      const out = this.memory.take(template.length + s);
       if (!fromTemplate(template, HEADER_SIZE + nameLen - s + 4, msg, q.questionEnd, s, out)) {
         this.templateDeclined = true;
         return null;
@@ -324,7 +327,8 @@ class Handler implements QueryHandler {
   /** A header-only response (and the question, when `questionEnd` > 0) with `rcode`. */
   private bare(msg: Buffer, questionEnd: number, rcode: number, outcome: string, meta: QueryMeta): Buffer {
     const length = questionEnd > 0 ? questionEnd : HEADER_SIZE;
-    const out = Buffer.alloc(length);
+    // Every octet is written below.
+    const out = this.memory.take(length);
     msg.copy(out, 0, 0, length);
     out[2] = FLAG_QR | (msg[2]! & (OPCODE_MASK | FLAG_RD));
     out[3] = (msg[3]! & FLAG_CD) | rcode;

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import { ResponseCache } from '../../src/wire/cache.js';
 import { Fit } from '../../src/wire/encoder.js';
 import { CacheUse } from '../../src/wire/handler-types.js';
+import { FRESH_BUFFERS } from '../../src/wire/response-buffers.js';
 import { zoneFromText, zoneSet } from '../answer/helpers.js';
 import { TCP, UDP, decode, exampleZones, harness, header, query } from './helpers.js';
 
@@ -97,7 +98,7 @@ function put(c: ResponseCache, text: string, response: Buffer, limit = 512, fit 
 function got(c: ResponseCache, text: string, limit = 65535): string | null {
   const [k, n] = keyOf(text);
   const at = c.find(k, n, limit);
-  return at < 0 ? null : c.response(at).toString('latin1');
+  return at < 0 ? null : c.response(at, FRESH_BUFFERS).toString('latin1');
 }
 
 /** Checks that exactly `c.size` of `keys` are found, each with the response it was last set to. */
