@@ -3,7 +3,7 @@
 #
 #   scripts/install.sh [--root DIR]      (DESTDIR=DIR works too; default: the running system, /)
 #
-#   /usr/bin/anycast-dns                 a wrapper: exec node --max-semi-space-size=1 <this checkout>/dist/src/cli.js "$@"
+#   /usr/bin/anycast-dns                 a wrapper: exec node --max-semi-space-size=1 --no-memory-reducer <this checkout>/dist/src/cli.js "$@"
 #   user and group anycast-dns           a system user (systemd-sysusers, usr/lib/sysusers.d/anycast-dns.conf)
 #   /etc/anycast-dns/anycast-dns.yaml    from config/anycast-dns.yaml, zones: /etc/anycast-dns/zones (kept if present)
 #   /etc/anycast-dns/zones/              the zones directory (empty; put <origin>.zone files here)
@@ -45,11 +45,11 @@ install -d -m 0755 "$ROOT/usr/bin"
 cat > "$ROOT/usr/bin/anycast-dns.new" <<EOF
 #!/bin/sh
 # anycast-dns, installed by scripts/install.sh from $CHECKOUT
-exec $NODE --max-semi-space-size=1 $CLI "\$@"
+exec $NODE --max-semi-space-size=1 --no-memory-reducer $CLI "\$@"
 EOF
 chmod 0755 "$ROOT/usr/bin/anycast-dns.new"
 mv -f "$ROOT/usr/bin/anycast-dns.new" "$ROOT/usr/bin/anycast-dns"
-say "/usr/bin/anycast-dns runs $NODE --max-semi-space-size=1 $CLI"
+say "/usr/bin/anycast-dns runs $NODE --max-semi-space-size=1 --no-memory-reducer $CLI"
 
 # The user, declared the systemd way so the same file works in a scratch root and on the host.
 install -d -m 0755 "$ROOT/usr/lib/sysusers.d" "$ROOT/etc"

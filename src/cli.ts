@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=1
+#!/usr/bin/env -S node --max-semi-space-size=1 --no-memory-reducer
 // The one `anycast-dns` binary. Each subcommand lives in its own module, loaded on demand so
 // `anycast-dns health` never pays for the server's start-up and vice versa.
 import { AnycastDnsError } from './errors.js';

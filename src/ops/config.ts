@@ -60,10 +60,13 @@ export interface ServerConfig {
     maxConnections: number;
     /** 0: no limit. */
     maxConnectionsPerAddress: number;
-    /** Per IPv4 /24 or IPv6 /56; 0: no limit. */
+    /** Per prefix (ipv4PrefixLength, ipv6PrefixLength); 0: no limit. */
     maxConnectionsPerPrefix: number;
-    /** Accepted per IPv4 /24 or IPv6 /56 per second; 0: no limit. */
+    /** Accepted per prefix per second; 0: no limit. */
     newConnectionsPerSecondPerPrefix: number;
+    /** What a prefix is for the two limits above: 24 and 56 by default. */
+    ipv4PrefixLength: number;
+    ipv6PrefixLength: number;
   };
   logLevel: LogLevel;
   /** Processes answering queries; 1 answers in the main process. */
@@ -226,6 +229,9 @@ function readServerConfig(r: ConfigReader, baseDir: string, o: ConfigOverrides):
     maxConnectionsPerPrefix: t.int('max_connections_per_prefix', 100, 0, 1_000_000),
     // 50 a second for 2 s of io_timeout is the 100 a prefix may hold stalled at once.
     newConnectionsPerSecondPerPrefix: t.int('new_connections_per_second_per_prefix', 50, 0, 1_000_000),
+    // The same defaults as rrl's: a site or a customer (RIPE-690), not one host.
+    ipv4PrefixLength: t.int('ipv4_prefix_length', 24, 0, 32),
+    ipv6PrefixLength: t.int('ipv6_prefix_length', 56, 0, 128),
   };
   t.done();
 

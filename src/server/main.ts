@@ -55,7 +55,7 @@ export async function runServe(argv: string[]): Promise<number> {
   if (cluster.isWorker) return runWorker(cfg, log);
   const missing = missingNodeFlags();
   if (missing.length > 0) {
-    log.warn({ missing }, `node was started without ${missing.join(' ')}: garbage collection pauses grow to 1-2 ms under load (the anycast-dns command, its installed wrapper and npm start pass it)`);
+    log.warn({ missing }, `node was started without ${missing.join(' ')}: latency suffers from garbage collection (see src/server/node-flags.ts; the anycast-dns command, its installed wrapper and npm start pass them)`);
   }
   if (cfg.workers > 1) return runPrimary(cfg, log);
   return runSingle(cfg, log);

@@ -5,10 +5,19 @@
 // Under steady load V8 keeps doubling the young generation (up to 16 MiB a semi-space), so after a
 // minute of traffic each scavenge stops the query thread for 1-2 ms, and that pause is the server's
 // p99 latency. Capped at 1 MiB, the same sweeping comes in pauses of about 0.3 ms, with no loss of
-// queries/s (bench/README.md has the figures). V8 sizes its heap when the process starts, so the flag
-// must be on the command line (v8.setFlagsFromString is too late): the bin's shebang, the installed
-// wrapper and `npm start` carry it; cluster workers inherit it.
-export const SERVE_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1'];
+// queries/s (bench/README.md has the figures).
+//
+// --no-memory-reducer: when a process goes quiet, V8's memory reducer runs full collections to give
+// memory back. No query is in flight then, so the hidden classes of per-query objects (Node's rinfo,
+// send requests, the handler's plans) have no live instance and die, and with them every optimized
+// function that embeds one: after a minute without queries the hot path ran unoptimized again, and the
+// first ~0.1 s of traffic waited up to 20 ms while it was recompiled on the one core. The JS heap here
+// is a few MiB (zones live in typed arrays), so there is little for the reducer to give back.
+//
+// V8 reads these when the process starts, so they must be on node's command line
+// (v8.setFlagsFromString is too late): the bin's shebang, the installed wrapper and `npm start` carry
+// them; cluster workers inherit them.
+export const SERVE_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1', '--no-memory-reducer'];
 
 /** The flags of SERVE_NODE_FLAGS that neither the command line nor NODE_OPTIONS set (any value an operator chose counts). */
 export function missingNodeFlags(execArgv: readonly string[] = process.execArgv, nodeOptions: string = process.env.NODE_OPTIONS ?? ''): string[] {
@@ -16,8 +25,8 @@ export function missingNodeFlags(execArgv: readonly string[] = process.execArgv,
   return SERVE_NODE_FLAGS.filter((f) => !given.includes(flagName(f)));
 }
 
-/** `--max-semi-space-size=1` → `--max-semi-space-size`; V8 takes `_` and `-` alike. */
+/** `--max-semi-space-size=1` → `--max-semi-space-size`, `--no-memory-reducer` → `--memory-reducer`; V8 takes `_` and `-` alike. */
 function flagName(arg: string): string {
   const eq = arg.indexOf('=');
-  return (eq < 0 ? arg : arg.slice(0, eq)).replace(/_/g, '-');
+  return (eq < 0 ? arg : arg.slice(0, eq)).replace(/_/g, '-').replace(/^--no-/, '--');
 }

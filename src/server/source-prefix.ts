@@ -1,13 +1,27 @@
 // The network a TCP peer's address belongs to, as the key that per-prefix limits count under. A
-// prefix is a site or a customer, not one host: an IPv4 /24 and an IPv6 /56 (the smallest
+// prefix is a site or a customer, not one host: by default an IPv4 /24 and an IPv6 /56 (the smallest
 // assignment RIPE-690 recommends for a customer site), as BIND, Knot and NSD key rate limits.
+import { AddressBytes } from '../rrl/address.js';
 
-/** `192.0.2.77` → `192.0.2.0/24`; `2001:db8:1:2345::9` → `2001:db8:1:2300::/56`; IPv4-mapped IPv6 counts as IPv4. */
-export function sourcePrefix(address: string): string {
-  const a = plainAddress(address);
-  if (!a.includes(':')) return `${a.slice(0, a.lastIndexOf('.'))}.0/24`;
-  const g = ipv6LeadingGroups(a);
-  return `${g[0]!.toString(16)}:${g[1]!.toString(16)}:${g[2]!.toString(16)}:${(g[3]! & 0xff00).toString(16)}::/56`;
+const parsed = new AddressBytes();
+
+/**
+ * `192.0.2.77` → `192.0.2.0/24`; `2001:db8:1:2345::9` → `2001:db8:1:2300::/56` (the groups the
+ * prefix covers, then `::`); IPv4-mapped IPv6 counts as IPv4. Text that is no address is its own key.
+ */
+export function sourcePrefix(address: string, ipv4Length = 24, ipv6Length = 56): string {
+  const plain = plainAddress(address);
+  const n = parsed.parse(plain);
+  const b = parsed.bytes;
+  if (n === 4) {
+    masked(b, 4, ipv4Length);
+    return `${b[0]}.${b[1]}.${b[2]}.${b[3]}/${ipv4Length}`;
+  }
+  if (n !== 16) return plain;
+  masked(b, 16, ipv6Length);
+  const groups: string[] = [];
+  for (let g = 0; g < Math.ceil(ipv6Length / 16); g++) groups.push(((b[2 * g]! << 8) | b[2 * g + 1]!).toString(16));
+  return `${groups.join(':')}${groups.length < 8 ? '::' : ''}/${ipv6Length}`;
 }
 
 /** The address without a `::ffff:` IPv4-mapped prefix, as it is counted per address. */
@@ -15,20 +29,10 @@ export function plainAddress(address: string): string {
   return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
 }
 
-/** The first four 16-bit groups of an IPv6 address in text (RFC 4291 §2.2), `::` expanded. */
-function ipv6LeadingGroups(address: string): number[] {
-  const zone = address.indexOf('%');
-  const text = zone >= 0 ? address.slice(0, zone) : address;
-  const gap = text.indexOf('::');
-  const head = gap < 0 ? text.split(':') : text.slice(0, gap) === '' ? [] : text.slice(0, gap).split(':');
-  const tail = gap < 0 ? [] : text.slice(gap + 2) === '' ? [] : text.slice(gap + 2).split(':');
-  // A dotted IPv4 tail (RFC 4291 §2.2 form 3) fills the last two groups.
-  const tailGroups = tail.length + (tail.length > 0 && tail[tail.length - 1]!.includes('.') ? 1 : 0);
-  const zeros = 8 - head.length - tailGroups;
-  const out: number[] = [];
-  for (let i = 0; i < 4; i++) {
-    const part = i < head.length ? head[i] : i < head.length + zeros ? '0' : tail[i - head.length - zeros];
-    out.push(part === undefined || part.includes('.') ? 0 : parseInt(part, 16) || 0);
+/** Clears the bits of `bytes[0, length)` past the first `bits`. */
+function masked(bytes: Uint8Array, length: number, bits: number): void {
+  for (let i = 0; i < length; i++) {
+    const keep = Math.max(0, Math.min(8, bits - 8 * i));
+    bytes[i] = bytes[i]! & ((0xff00 >> keep) & 0xff);
   }
-  return out;
 }

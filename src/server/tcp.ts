@@ -57,7 +57,7 @@ export class TcpConnections {
   private pressure: Partial<Record<TcpEvent, number>> | null = null;
 
   constructor(
-    opts: TcpOptions,
+    private readonly opts: TcpOptions,
     private readonly log: Logger,
   ) {
     this.table = new ConnectionTable<TcpConnection>({
@@ -72,6 +72,11 @@ export class TcpConnections {
     this.rate = perSecond > 0 ? new RateLimiterMemory({ points: perSecond, duration: 1 }) : null;
     // Deadlines are checked a tenth of the shorter timeout apart: late by at most 10%, and by 100 ms.
     this.sweepEveryMs = Math.max(10, Math.min(100, Math.floor(Math.min(opts.idleTimeoutMs, opts.ioTimeoutMs) / 10)));
+  }
+
+  /** The key per-prefix limits count `address` under (the config's prefix lengths). */
+  prefixOf(address: string): string {
+    return sourcePrefix(address, this.opts.ipv4PrefixLength, this.opts.ipv6PrefixLength);
   }
 
   /** True when `prefix` may open another connection this second; a promise of it when that takes the limiter. */
@@ -193,7 +198,7 @@ export class TcpListener {
       socket.destroy(); // gone before we saw it
       return;
     }
-    const prefix = sourcePrefix(address);
+    const prefix = this.pool.prefixOf(address);
     const allowed = this.pool.rateAllows(prefix);
     if (allowed === true) this.admit(socket, address, prefix);
     else void allowed.then((ok) => (ok ? this.admit(socket, address, prefix) : this.refuse(socket, 'refused_rate')));

@@ -266,12 +266,13 @@ function writeOpt(buf: Buffer, pos: number, edns: EdnsReply, rcode: number): num
  * Cuts `response` in place to the minimal reply response rate limiting sends instead of dropping: the
  * header and question, and the OPT record (`optLength` octets at its end) when it had one. With
  * `rcode` >= 0 that rcode replaces the response's (BADCOOKIE for a client that sent a cookie, RFC 7873
- * §5.2.3); otherwise TC is set so the client retries over TCP. AA is cleared: there is no answer.
+ * §5.2.3); otherwise TC is set so the client retries over TCP. As BIND 9 sends them
+ * (test/server/rrl.test.ts compares): a truncated reply keeps the full response's AA, BADCOOKIE has none.
  */
 export function cutToMinimal(response: Buffer, questionEnd: number, optLength: number, rcode: number): Buffer {
   const length = response.length;
   if (optLength > 0) response.copy(response, questionEnd, length - optLength, length);
-  response[2] = (response[2]! & ~FLAG_AA) | (rcode >= 0 ? 0 : FLAG_TC);
+  response[2] = rcode < 0 ? response[2]! | FLAG_TC : response[2]! & ~FLAG_AA;
   if (rcode >= 0) {
     response[3] = (response[3]! & 0xf0) | (rcode & 0x0f);
     if (optLength > 0) response[questionEnd + 5] = rcode >> 4;

@@ -43,6 +43,8 @@ export interface PeerOptions {
   ipv6?: boolean;
   /** How long to wait for the server to answer for every zone (default 30 s; BIND reads the root zone in ~2 s). */
   startTimeoutMs?: number;
+  /** BIND only: more statements for named.conf's `options { }`, e.g. a `rate-limit { ... };`. */
+  namedOptions?: string[];
 }
 
 export interface AnycastOptions extends PeerOptions {
@@ -322,6 +324,7 @@ export async function startBind(zones: ZoneSpec[], opts: PeerOptions = {}): Prom
     `  server-id ${q(identity)};`,
     `  hostname ${q(identity)};`,
     `  version ${q(opts.version ?? DEFAULT_VERSION)};`,
+    ...(opts.namedOptions ?? []).map((line) => `  ${line}`),
     '};',
     'controls { };',
     ...files.map((z) => `zone ${q(z.origin)} { type primary; file ${q(z.file)}; };`),

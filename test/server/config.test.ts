@@ -49,6 +49,8 @@ describe('loadServerConfig', () => {
       maxConnectionsPerAddress: 20,
       maxConnectionsPerPrefix: 100,
       newConnectionsPerSecondPerPrefix: 50,
+      ipv4PrefixLength: 24,
+      ipv6PrefixLength: 56,
     });
     assert.equal(c.workers, 1);
     assert.equal(c.management.listen, null);
@@ -64,7 +66,7 @@ describe('loadServerConfig', () => {
         'version: hidden',
         'edns_udp_size: 4096',
         'response_cache_mb: 0',
-        'tcp: { idle_timeout: 2500, io_timeout: 500, max_connections: 7, max_connections_per_address: 0, max_connections_per_prefix: 5, new_connections_per_second_per_prefix: 9 }',
+        'tcp: { idle_timeout: 2500, io_timeout: 500, max_connections: 7, max_connections_per_address: 0, max_connections_per_prefix: 5, new_connections_per_second_per_prefix: 9, ipv4_prefix_length: 22, ipv6_prefix_length: 48 }',
         'log_level: warn',
         'workers: auto',
         'management: { listen: "[::1]:9153" }',
@@ -85,6 +87,8 @@ describe('loadServerConfig', () => {
       maxConnectionsPerAddress: 0,
       maxConnectionsPerPrefix: 5,
       newConnectionsPerSecondPerPrefix: 9,
+      ipv4PrefixLength: 22,
+      ipv6PrefixLength: 48,
     });
     assert.equal(c.logLevel, 'warn');
     assert.equal(c.workers, availableParallelism());
@@ -160,6 +164,7 @@ describe('loadServerConfig', () => {
     ['rrl: { slip: 11 }', 'config: rrl.slip: 11 is out of range 0..10'],
     ['rrl: { responses_per_second: -1 }', 'config: rrl.responses_per_second: -1 is out of range'],
     ['rrl: { ipv6_prefix_length: 129 }', 'config: rrl.ipv6_prefix_length: 129 is out of range 0..128'],
+    ['tcp: { ipv4_prefix_length: 33 }', 'config: tcp.ipv4_prefix_length: 33 is out of range 0..32'],
     ['rrl: { exempt: ["192.0.2.0/33"] }', 'config: rrl.exempt[0]: "192.0.2.0/33" is not an address'],
     ['rrl: { table_size: 10 }', 'config: rrl.table_size: 10 is out of range'],
     ['rrl: { rate: 5 }', 'config: rrl.rate: unknown key'],

@@ -146,4 +146,20 @@ describe('sourcePrefix', () => {
     assert.equal(sourcePrefix('fe80::1%eth0'), 'fe80:0:0:0::/56');
     assert.equal(sourcePrefix('::a:b:c:d:1.2.3.4'), '0:0:a:0::/56', 'a dotted tail fills two groups');
   });
+
+  it('takes other prefix lengths, cutting inside an octet or a group where they fall', () => {
+    assert.equal(sourcePrefix('192.0.2.77', 16), '192.0.0.0/16');
+    assert.equal(sourcePrefix('198.51.100.77', 20), '198.51.96.0/20');
+    assert.equal(sourcePrefix('192.0.2.77', 32), '192.0.2.77/32');
+    assert.equal(sourcePrefix('192.0.2.77', 0), '0.0.0.0/0');
+    assert.equal(sourcePrefix('2001:db8:1:2345::9', 24, 48), '2001:db8:1::/48');
+    assert.equal(sourcePrefix('2001:db8:1:2345::9', 24, 64), '2001:db8:1:2345::/64');
+    assert.equal(sourcePrefix('2001:db8:1:2345:6:7:8:9', 24, 124), '2001:db8:1:2345:6:7:8:0/124');
+    assert.equal(sourcePrefix('2001:db8:1:2345:6:7:8:9', 24, 128), '2001:db8:1:2345:6:7:8:9/128');
+    assert.equal(sourcePrefix('2001:db8:1:2345::9', 24, 0), '::/0');
+  });
+
+  it('leaves text that is no address as its own key', () => {
+    assert.equal(sourcePrefix('not-an-address'), 'not-an-address');
+  });
 });

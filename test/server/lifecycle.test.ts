@@ -5,13 +5,13 @@
 // shebang it has them.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { dnsQuery } from '../helpers/dns-query.js';
 import { SERVE_NODE_FLAGS, missingNodeFlags } from '../../src/server/node-flags.js';
-import { CLI_JS } from '../helpers/paths.js';
+import { CLI_JS, REPO_ROOT } from '../helpers/paths.js';
 import { freePort } from '../helpers/peers.js';
 import { sleep, withTimeout } from './tcp-client.js';
 
@@ -62,15 +62,22 @@ async function stop(s: Started, signal: NodeJS.Signals): Promise<number | null> 
   return withTimeout(s.exited, 8000, 'the server to exit');
 }
 
-const FLAGS_WARNING = /"msg":"node was started without --max-semi-space-size=1: /;
+const FLAGS_WARNING = /"msg":"node was started without --max-semi-space-size=1 --no-memory-reducer: /;
 
 describe('node flags', () => {
   it('finds a flag on the command line or in NODE_OPTIONS, whatever its value or spelling', () => {
-    assert.deepEqual(missingNodeFlags([], ''), ['--max-semi-space-size=1']);
-    assert.deepEqual(missingNodeFlags(['--max-semi-space-size=1'], ''), []);
-    assert.deepEqual(missingNodeFlags(['--max_semi_space_size=4'], ''), []);
-    assert.deepEqual(missingNodeFlags(['--max-old-space-size=512'], '--max-semi-space-size=2 --trace-gc'), []);
-    assert.deepEqual(missingNodeFlags(['--max-semi-space'], '--max-semi-space-size-x=1'), ['--max-semi-space-size=1']);
+    assert.deepEqual(missingNodeFlags([], ''), ['--max-semi-space-size=1', '--no-memory-reducer']);
+    assert.deepEqual(missingNodeFlags(['--max-semi-space-size=1', '--no-memory-reducer'], ''), []);
+    assert.deepEqual(missingNodeFlags(['--max_semi_space_size=4', '--memory-reducer'], ''), [], 'an operator\'s own choice counts');
+    assert.deepEqual(missingNodeFlags(['--no-memory-reducer', '--max-old-space-size=512'], '--max-semi-space-size=2 --trace-gc'), []);
+    assert.deepEqual(missingNodeFlags(['--max-semi-space', '--no-memory-reducer'], '--max-semi-space-size-x=1'), ['--max-semi-space-size=1']);
+  });
+
+  it('the bin\'s shebang and npm start pass exactly these flags', () => {
+    const flags = SERVE_NODE_FLAGS.join(' ');
+    assert.equal(readFileSync(CLI_JS, 'utf8').split('\n')[0], `#!/usr/bin/env -S node ${flags}`);
+    const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
+    assert.match(pkg.scripts.start, new RegExp(`&& node ${flags} dist/src/cli\\.js serve$`));
   });
 
   it('serve run by the bin file itself (its shebang) has them: no warning', async () => {
@@ -81,13 +88,13 @@ describe('node flags', () => {
     assert.equal(await stop(s, 'SIGTERM'), 0);
   });
 
-  it('serve started as plain `node cli.js` warns once naming the flag, and NODE_OPTIONS silences it', async () => {
+  it('serve started as plain `node cli.js` warns once naming the flags, and not when they are given', async () => {
     const port = await freePort(false);
     const bare = serve(['--listen', `127.0.0.1:${port}`], [process.execPath, CLI_JS]);
     await bare.logged('server ready');
     assert.equal(bare.output().split('\n').filter((l) => FLAGS_WARNING.test(l)).length, 1);
     assert.equal(await stop(bare, 'SIGTERM'), 0);
-    const viaEnv = serve(['--listen', `127.0.0.1:${port}`], [process.execPath, CLI_JS], { ...process.env, NODE_OPTIONS: '--max-semi-space-size=2' });
+    const viaEnv = serve(['--listen', `127.0.0.1:${port}`], [process.execPath, '--memory-reducer', CLI_JS], { ...process.env, NODE_OPTIONS: '--max-semi-space-size=2' });
     await viaEnv.logged('server ready');
     assert.doesNotMatch(viaEnv.output(), FLAGS_WARNING);
     assert.equal(await stop(viaEnv, 'SIGTERM'), 0);

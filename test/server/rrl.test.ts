@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import dnsPacket from 'dns-packet';
 import { parseMessage, type WireMessage } from '../helpers/dns-message.js';
 import { BUNDLED_ZONES_DIR } from '../helpers/paths.js';
-import { requireBinary, startAnycastDns, type RunningPeer } from '../helpers/peers.js';
+import { requireBinary, startAnycastDns, startBind, type RunningPeer } from '../helpers/peers.js';
 
 const run = promisify(execFile);
 const ZONES = [{ origin: 'example.com', file: `${BUNDLED_ZONES_DIR}/example.com.zone` }];
@@ -231,5 +231,58 @@ describe('DNS cookies with dig and kdig', () => {
     // A fresh valid cookie comes back unchanged (RFC 9018 §4.3: renewed only after half an hour).
     assert.equal(/COOKIE: ([0-9A-F]{48})/i.exec(second.stdout)![1]!.toLowerCase(), cookie.toLowerCase());
     assert.equal(await metric(server, 'anycast_dns_cookies_total', 'result="valid"'), before + 1);
+  });
+});
+
+describe('slipped replies against BIND 9', () => {
+  // Both at 5 responses a second with slip 1: every response over the limit is the minimal truncated one.
+  let ours: RunningPeer;
+  let bind: RunningPeer;
+  before(async () => {
+    ours = await startAnycastDns(ZONES, { ipv6: false, identity: 'pop-slip', extraConfig: { rrl: { responses_per_second: 5, window: 1, slip: 1 }, cookies: { secret: SECRET } } });
+    bind = await startBind(ZONES, { ipv6: false, identity: 'pop-slip', namedOptions: ['rate-limit { responses-per-second 5; window 1; slip 1; };'] });
+  });
+  after(async () => {
+    await ours?.stop();
+    await bind?.stop();
+  });
+
+  /** The first reply to a burst of 60 copies of `msg` from `source` that is truncated or BADCOOKIE. */
+  async function firstSlipped(port: number, source: string, msg: Buffer): Promise<Buffer> {
+    const s = await bound(source);
+    const replies: Buffer[] = [];
+    s.on('message', (m) => replies.push(m));
+    try {
+      for (let i = 0; i < 60; i++) s.send(msg, port, '127.0.0.1');
+      await sleep(500);
+    } finally {
+      s.close();
+    }
+    const slipped = replies.find((r) => (r[2]! & 0x02) !== 0 || parseMessage(r).rcode === 23);
+    assert.ok(slipped, `a slipped reply among ${replies.length}`);
+    return slipped;
+  }
+
+  const noEdns = dnsPacket.encode({ type: 'query', id: 7, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: 'A', name: 'www.example.com' }] });
+
+  it('without EDNS and with EDNS, the truncated reply is byte for byte BIND\'s', async () => {
+    for (const [i, msg] of [noEdns, query('www.example.com', 8)].entries()) {
+      const source = `127.41.${i + 1}.1`;
+      const mine = await firstSlipped(ours.port, source, msg);
+      const theirs = await firstSlipped(bind.port, source, msg);
+      assert.equal(parseMessage(mine).tc, true);
+      assert.deepEqual(mine, theirs, `query ${i}: ${mine.toString('hex')} against BIND's ${theirs.toString('hex')}`);
+    }
+  });
+
+  it('with only a client cookie, over the limit both answer BADCOOKIE with the client cookie and a server cookie', async () => {
+    const client = Buffer.from('0102030405060708', 'hex');
+    const msg = query('www.example.com', 9, client);
+    const mine = parseMessage(await firstSlipped(ours.port, '127.41.9.1', msg));
+    const theirs = parseMessage(await firstSlipped(bind.port, '127.41.9.1', msg));
+    const shape = (r: WireMessage) => ({ rcode: r.rcode, tc: r.tc, aa: r.aa, qd: r.question.length, an: r.answer.length, ns: r.authority.length, ar: r.additional.length, cookieLength: cookieOf(r)?.length, clientPart: cookieOf(r)?.subarray(0, 8) });
+    assert.deepEqual(shape(mine), shape(theirs));
+    assert.equal(mine.rcode, 23);
+    assert.deepEqual(cookieOf(mine)!.subarray(0, 8), client);
   });
 });

@@ -202,3 +202,25 @@ describe('TCP per-source limits and the I/O timeout', () => {
     assert.equal(next.isClosed, false, 'a new second, a new budget');
   });
 });
+
+describe('TCP prefix lengths from the config', () => {
+  let r: Running;
+  const clients: RawTcpClient[] = [];
+  before(async () => {
+    r = await start('pop-prefix16', { new_connections_per_second_per_prefix: PER_SECOND, ipv4_prefix_length: 16 });
+  });
+  after(async () => {
+    for (const c of clients) c.destroy();
+    await r?.server.stop();
+  });
+
+  it(`with ipv4_prefix_length: 16, two /24s of one /16 share one budget of ${PER_SECOND} a second, and another /16 has its own`, async () => {
+    const before = await tcpMetric(r, 'refused_rate');
+    const burst = await Promise.all(Array.from({ length: 20 }, (_, i) => connectFrom(r, `127.36.${i % 2}.${i + 1}`, clients)));
+    const other = await connectFrom(r, '127.37.0.1', clients);
+    await sleep(SETTLE_MS);
+    assert.equal(burst.filter((c) => !c.isClosed).length, PER_SECOND);
+    assert.equal(other.isClosed, false);
+    assert.equal((await tcpMetric(r, 'refused_rate')) - before, 20 - PER_SECOND);
+  });
+});

@@ -60,6 +60,8 @@ before(async () => {
       maxConnectionsPerAddress: 0,
       maxConnectionsPerPrefix: 0,
       newConnectionsPerSecondPerPrefix: 0,
+      ipv4PrefixLength: 24,
+      ipv6PrefixLength: 56,
     },
     log,
   );

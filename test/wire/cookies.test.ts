@@ -102,7 +102,7 @@ test('slip: a limited response becomes TC=1 with the question only, or BADCOOKIE
   const r = h.handler.slip(h.handler.handle(query('www.example.com', { edns: 1232 }), UDP)!);
   const d = header(r);
   assert.equal(d.tc, true);
-  assert.equal(d.aa, false);
+  assert.equal(d.aa, true, 'as BIND: the answer was authoritative');
   assert.deepEqual([d.qd, d.an, d.ns, d.ar], [1, 0, 0, 1]);
   assert.equal(decode(r).questions![0]!.name, 'www.example.com');
   const plain = h.handler.slip(h.handler.handle(query('nope.example.com'), UDP)!);
@@ -111,6 +111,7 @@ test('slip: a limited response becomes TC=1 with the question only, or BADCOOKIE
   const b = h.handler.slip(h.handler.handle(query('www.example.com', { edns: 1232, cookie: CLIENT }), UDP)!);
   assert.equal(header(b).tc, false);
   assert.equal(header(b).rcode, 7);
+  assert.equal(header(b).aa, false);
   // The OPT is the question's only follower: root name, type 41, class, then the extended rcode octet.
   const opt = b.length - (11 + 4 + 24);
   assert.equal(b.readUInt16BE(opt + 1), 41);
