@@ -7,6 +7,7 @@ import type { AnswerPlan, RRdata } from '../answer/plan.js';
 import { WireRRset } from '../zone/zone.js';
 import { T } from '../zone/types.js';
 import { CompressionTable } from './compress.js';
+import { copyBytes } from './copy-bytes.js';
 import { EDNS_OPTION_ZONEVERSION, FLAG_AA, FLAG_CD, FLAG_QR, FLAG_RD, FLAG_TC, HEADER_SIZE, OPCODE_MASK } from './query.js';
 import { RdataWriter } from './rdata.js';
 import { COOKIE_OPTION, COOKIE_REPLY_LENGTH } from '../rrl/cookies.js';
@@ -125,7 +126,7 @@ export class ResponseWriter {
     this.counts[0] = this.counts[1] = this.counts[2] = 0;
     // The question as the client sent it (RFC 1035 §7.3 matching; RFC 4343 §4.1 case kept); its name
     // is the first compression target, so answers owned by it point back to offset 12.
-    msg.copy(buf, HEADER_SIZE, HEADER_SIZE, questionEnd);
+    copyBytes(msg, HEADER_SIZE, questionEnd, buf, HEADER_SIZE);
     table.register(buf, HEADER_SIZE);
     this.pos = questionEnd;
     const rrclass = plan.rrclass;

@@ -5,6 +5,7 @@ import type { WireBlock } from '../zone/rdata/descriptor.js';
 import { descriptorFor } from '../zone/rdata/table.js';
 import { walkRdata, type NameKind } from '../zone/rdata/walk.js';
 import type { CompressionTable } from './compress.js';
+import { copyBytes } from './copy-bytes.js';
 
 /** RFC 3597 §4: names are compressed only in the RFC 1035 types, all numbered below 16. */
 const RFC1035_TYPES = 16;
@@ -31,10 +32,7 @@ export class RdataWriter {
   /** Like `write`, for the `len` octets at `start` of `src` (a zone's data buffer). */
   writeFrom(buf: Buffer, pos: number, type: number, src: Buffer, start: number, len: number, table: CompressionTable): number {
     if (compressibleLayout(type) !== null) return this.write(buf, pos, type, src.subarray(start, start + len), table);
-    // Most RDATA is a few octets (an address): a loop beats Buffer.copy's call overhead.
-    if (len < 64) for (let i = 0; i < len; i++) buf[pos + i] = src[start + i]!;
-    else src.copy(buf, pos, start, start + len);
-    return pos + len;
+    return copyBytes(src, start, start + len, buf, pos);
   }
 
   /** Writes `rdata` of `type` at `pos` in `buf`; returns the end position. */

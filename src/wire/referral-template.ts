@@ -9,6 +9,7 @@
 // below the cut under the same label as the question (`ns1.nic.example.` for `www.nic.example.`):
 // the writer would then point into the question's own labels. fromTemplate detects that and declines.
 
+import { copyBytes } from './copy-bytes.js';
 import { HEADER_SIZE } from './query.js';
 import { T } from '../zone/types.js';
 import { lowerByte } from '../zone/name.js';
@@ -100,9 +101,9 @@ export function toTemplate(response: Buffer, questionEnd: number, prefix: number
  * false when the writer would have compressed differently (see the top of this file).
  */
 export function fromTemplate(template: Buffer, templateQuestionEnd: number, msg: Buffer, questionEnd: number, prefix: number, out: Buffer): boolean {
-  template.copy(out, 0, 0, HEADER_SIZE);
-  msg.copy(out, HEADER_SIZE, HEADER_SIZE, questionEnd);
-  template.copy(out, questionEnd, templateQuestionEnd, template.length);
+  copyBytes(template, 0, HEADER_SIZE, out, 0);
+  copyBytes(msg, HEADER_SIZE, questionEnd, out, HEADER_SIZE);
+  copyBytes(template, templateQuestionEnd, template.length, out, questionEnd);
   // The label of the question's name just above the cut: the one a name below the cut could share.
   let above = HEADER_SIZE;
   while (above + msg[above]! + 1 < HEADER_SIZE + prefix) above += msg[above]! + 1;
