@@ -10,11 +10,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { dnsQuery, requireBinary, startAnycastDns, startBind, startKnot, type RunningPeer, type ZoneSpec } from '../helpers/peers.js';
+import { requireBinary, startAnycastDns, startBind, startKnot, type RunningPeer, type ZoneSpec } from '../helpers/peers.js';
 import type { QueryOptions } from '../helpers/dns-query.js';
 import { signZone, type Denial, type SignedZone } from '../helpers/signed-zones.js';
-import { normaliseResponse, SECTIONS, headerLine, type NormalResponse } from './normalise-response.js';
+import { SECTIONS, headerLine, type NormalResponse } from './normalise-response.js';
 import { explainReferenceDifference, judge, type AllowedId, type References } from './judge-responses.js';
+import { ask } from './ask.js';
 
 const run = promisify(execFile);
 
@@ -112,14 +113,6 @@ function cases(): Case[] {
     }
   }
   return out;
-}
-
-async function ask(server: RunningPeer, q: QueryOptions): Promise<NormalResponse | string> {
-  try {
-    return normaliseResponse((await dnsQuery(server, { ...q, timeoutMs: 2000 })).message);
-  } catch (err) {
-    return `no usable reply: ${(err as Error).message}`;
-  }
 }
 
 function render(r: NormalResponse): string {

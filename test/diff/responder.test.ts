@@ -9,12 +9,13 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dnsQuery, startAnycastDns, startBind, startKnot, type RunningPeer, type ZoneSpec } from '../helpers/peers.js';
+import { startAnycastDns, startBind, startKnot, type RunningPeer, type ZoneSpec } from '../helpers/peers.js';
 import type { QueryOptions } from '../helpers/dns-query.js';
 import { DIFF_FIXTURES_DIR, ROOT_ZONE_2018 } from '../helpers/paths.js';
 import { diffCases, type DiffCase, type ServerSet } from './responder-cases.js';
-import { headerLine, normaliseResponse, SECTIONS, type NormalResponse } from './normalise-response.js';
+import { headerLine, SECTIONS, type NormalResponse } from './normalise-response.js';
 import { ALLOWED, explainReferenceDifference, judge, type AllowedId, type References } from './judge-responses.js';
+import { ask } from './ask.js';
 
 const ZONES: Record<ServerSet, ZoneSpec[]> = {
   noroot: [
@@ -32,14 +33,6 @@ const CHAOS_SPACING_MS = 400;
 interface Servers {
   knot: RunningPeer;
   bind: RunningPeer;
-}
-
-async function ask(server: RunningPeer, q: QueryOptions): Promise<NormalResponse | string> {
-  try {
-    return normaliseResponse((await dnsQuery(server, { ...q, timeoutMs: 2000 })).message);
-  } catch (err) {
-    return `no usable reply: ${(err as Error).message}`;
-  }
 }
 
 function render(r: NormalResponse): string {
