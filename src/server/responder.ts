@@ -24,10 +24,9 @@ export class Responder {
 
   /** Opens every listener, answering from `zones`; rejects (closing what it opened) if one can't bind. */
   static async start(cfg: ServerConfig, zones: ZoneSet, log: Logger, metrics: ServerMetrics, bind: BindOptions): Promise<Responder> {
-    // Responses are written into reused buffers; a UDP send that has to queue keeps its own (UdpListener).
-    const buffers = new ResponseBuffers();
     const handler = createHandler(zones, {
-      responseMemory: buffers,
+      // Reused buffers; a UDP send that has to queue keeps its own (UdpListener).
+      responseMemory: new ResponseBuffers(),
       identity: cfg.identity,
       version: cfg.version,
       nsid: cfg.nsid,
@@ -41,7 +40,7 @@ export class Responder {
     const policy = ResponsePolicy.create(cfg.rrl, metrics, log);
     const dnstap = cfg.dnstap === null ? null : new DnstapWriter(cfg.dnstap.output, cfg.identity, cfg.version, log);
     if (dnstap !== null) metrics.watchDnstap(dnstap);
-    const udp = cfg.listen.map((a) => new UdpListener(a, handler, metrics, log, { reusePort: bind.reusePort, policy, dnstap, buffers }));
+    const udp = cfg.listen.map((a) => new UdpListener(a, handler, metrics, log, { reusePort: bind.reusePort, policy, dnstap }));
     const connections = newTcpConnections(cfg.tcp, log);
     const tcp = cfg.listen.map((a) => new TcpListener(a, handler, metrics, log, connections, dnstap));
     const responder = new Responder(handler, udp, tcp, policy, dnstap);

@@ -10,7 +10,6 @@ import { Verdict } from '../rrl/limiter.js';
 import type { QueryHandler, QueryMeta } from '../wire/handler-types.js';
 import type { ResponsePolicy } from './rrl-policy.js';
 import type { DnstapWriter } from '../ops/dnstap-output.js';
-import type { ResponseBuffers } from '../wire/response-buffers.js';
 
 /** Kernel buffer we ask for: absorbs bursts while the event loop is busy (the kernel may cap it). */
 const SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
@@ -36,15 +35,12 @@ export interface UdpOptions {
   policy?: ResponsePolicy | null;
   /** Logs every query and the response sent; null when dnstap is off. */
   dnstap?: DnstapWriter | null;
-  /** The reused buffers the handler writes responses into, when it does (see response-buffers.ts). */
-  buffers?: ResponseBuffers | null;
 }
 
 export class UdpListener {
   private readonly socket: Socket;
   private readonly policy: ResponsePolicy | null;
   private readonly dnstap: DnstapWriter | null;
-  private readonly buffers: ResponseBuffers | null;
 
   constructor(
     readonly address: ListenAddress,
@@ -62,7 +58,6 @@ export class UdpListener {
     if (opts.reusePort) sockOpts.reusePort = true;
     this.policy = opts.policy ?? null;
     this.dnstap = opts.dnstap ?? null;
-    this.buffers = opts.buffers ?? null;
     this.socket = createSocket(sockOpts, this.onMessage);
   }
 
@@ -119,7 +114,7 @@ export class UdpListener {
     }
     this.socket.send(response, rinfo.port, rinfo.address);
     // Sent at once unless the socket's queue is backed up: a queued datagram keeps its buffer.
-    if (this.buffers !== null && this.socket.getSendQueueCount() > 0) this.buffers.retain(response);
+    if (this.socket.getSendQueueCount() > 0) this.handler.retain(response);
     const now = performance.now();
     this.metrics.sent('udp', startedAt, now, response.length);
     if (this.dnstap !== null) this.dnstap.exchange(false, rinfo.address, rinfo.port, msg, response, performance.timeOrigin + startedAt, performance.timeOrigin + now);

@@ -81,6 +81,8 @@ export interface QueryHandler {
    * but no valid server cookie (the client then returns with the cookie, which exempts it).
    */
   slip(response: Buffer): Buffer;
+  /** The transport keeps `response` (or a view of it) past the next handle(), e.g. in a queued send: it is never written again. */
+  retain(response: Buffer): void;
   /** Swaps the zones served (one reference assignment: in-flight queries finish on the old set). */
   setZones(zones: ZoneSet): void;
 }

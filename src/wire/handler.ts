@@ -317,6 +317,10 @@ class Handler implements QueryHandler {
     }
   }
 
+  retain(response: Buffer): void {
+    this.memory.retain(response);
+  }
+
   slip(response: Buffer): Buffer {
     const c = this.info.cookie;
     // RFC 7873 §5.2.3: a client that sent a cookie learns ours from BADCOOKIE and comes back with it.

@@ -11,13 +11,14 @@
 /** Responses longer than this are allocated per query (TCP-sized answers: rare, and copied into a frame anyway). */
 const MAX_POOLED_LENGTH = 4096;
 
-/** Where the handler gets the buffer a response is written into. */
+/** Where the handler gets the buffer a response is written into, and is told which it may not reuse. */
 export interface ResponseMemory {
   take(length: number): Buffer;
+  retain(buf: Buffer): void;
 }
 
-/** A new buffer per response: what callers get that keep responses (tests, tools). */
-export const FRESH_BUFFERS: ResponseMemory = { take: (length) => Buffer.allocUnsafe(length) };
+/** A new buffer per response, never reused: what callers get that keep responses (tests, tools). */
+export const FRESH_BUFFERS: ResponseMemory = { take: (length) => Buffer.allocUnsafe(length), retain: () => {} };
 
 export class ResponseBuffers implements ResponseMemory {
   private readonly byLength: (Buffer | undefined)[] = [];
