@@ -3,7 +3,7 @@
 // inside them), with anycast-dns serving on the POP's service address. BIRD's table says what the world sees.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -216,7 +216,11 @@ protocol bgp pop {
     writeFileSync(join(dir, 'exabgp.conf'), conf);
     chmodSync(join(dir, 'exabgp.conf'), 0o644);
     chmodSync(healthConfig, 0o644);
-    exabgp = start(NS_P, ['exabgp', '--env', join(REPO_ROOT, 'deploy', 'exabgp.env'), join(dir, 'exabgp.conf')], exabgpLog);
+    // The shipped env drops ExaBGP, and the sidecar it runs, to the exabgp user, as a POP runs it.
+    // A checkout that user can't read (a clone inside a 0700 mktemp directory) keeps them root.
+    const readable = spawnSync('runuser', ['-u', 'exabgp', '--', 'test', '-r', CLI_JS]).status === 0;
+    const user = readable ? [] : ['env', 'exabgp_daemon_user=root'];
+    exabgp = start(NS_P, [...user, 'exabgp', '--env', join(REPO_ROOT, 'deploy', 'exabgp.env'), join(dir, 'exabgp.conf')], exabgpLog);
 
     // The session comes up; with no DNS server, nothing is announced.
     const t0 = performance.now();
