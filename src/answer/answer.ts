@@ -16,32 +16,53 @@ import { RCODE, assertNever, emptyPlan, planRR, type AnswerPlan, type PlanRR, ty
  */
 export const MAX_CHAIN = 11;
 
-/** Where the name resolution ended: the zone and node whose data the additional section is built from. */
-interface Resolved {
-  zone: Zone;
-  /** Id of the final answer RRset whose targets get additional addresses (NS, MX, SRV), or -1. */
-  final: number;
-  /** Node id of the cut of a referral, or -1. */
-  cut: number;
+/**
+ * Where the name resolution ended, in the zone that answers (plan.zone), packed in one number as
+ * lookup's Match is, so a query makes no object for it: the final answer RRset, whose targets get
+ * additional addresses (NS, MX, SRV), or the cut node of a referral, or neither (ENDED).
+ */
+type Resolved = number;
+const ENDED: Resolved = -1;
+
+function finalSet(set: number): Resolved {
+  return set * 2;
 }
 
-export function answer(zones: ZoneSet, q: Question): AnswerPlan {
+function cutNode(node: number): Resolved {
+  return node * 2 + 1;
+}
+
+/** The final RRset's id, or -1. */
+function finalOf(r: Resolved): number {
+  return r >= 0 && (r & 1) === 0 ? r / 2 : -1;
+}
+
+/** The cut's node id, or -1. */
+function cutOf(r: Resolved): number {
+  return r >= 0 && (r & 1) === 1 ? (r - 1) / 2 : -1;
+}
+
+/** The plan for `q`, written into `into` when given (see emptyPlan). */
+export function answer(zones: ZoneSet, q: Question, into?: AnswerPlan): AnswerPlan {
   // RFC 4892 names are answered by answerChaos; every class but IN is refused here (no other class is served).
-  if (q.qclass !== CLASS.IN) return emptyPlan('refused', RCODE.REFUSED, false, q.qclass, null);
+  if (q.qclass !== CLASS.IN) return emptyPlan('refused', RCODE.REFUSED, false, q.qclass, null, into);
   // Zone transfers are not offered on this path (RFC 5936 §4.2: a server may refuse).
-  if (q.qtype === T.AXFR || q.qtype === T.IXFR) return emptyPlan('refused', RCODE.REFUSED, false, q.qclass, null);
+  if (q.qtype === T.AXFR || q.qtype === T.IXFR) return emptyPlan('refused', RCODE.REFUSED, false, q.qclass, null, into);
   const zone = zoneFor(zones, q.key, q.qtype);
   // RFC 1034 §4.3.2 step 2: not in any zone we serve; we never recurse, so REFUSED with AA clear.
-  if (zone === undefined) return emptyPlan('refused', RCODE.REFUSED, false, q.qclass, null);
-  const plan = emptyPlan('answer', RCODE.NOERROR, true, CLASS.IN, zone);
+  if (zone === undefined) return emptyPlan('refused', RCODE.REFUSED, false, q.qclass, null, into);
+  const plan = emptyPlan('answer', RCODE.NOERROR, true, CLASS.IN, zone, into);
   const idx = zone.dnssec;
   // RFC 4035 §3.1: signatures and denial proofs only for a DO query (RFC 3225 §3), only from a signed zone.
   const trace = q.dnssecOk && idx !== undefined && idx.signed ? newTrace(q.key) : null;
   const r = resolve(zone, q, plan, trace);
-  fillAuthority(plan, r);
-  fillAdditional(plan, r);
+  fillAuthority(plan, zone, r);
+  fillAdditional(plan, zone, r);
   if (idx !== undefined && idx.signed && q.qtype === T.RRSIG) splitSignatures(plan, zone, idx);
-  if (trace !== null) addDnssec(plan, zone, idx!, trace, r.cut < 0 ? undefined : zone.nodes.get(zone.nodeKey(r.cut)));
+  if (trace !== null) {
+    const cut = cutOf(r);
+    addDnssec(plan, zone, idx!, trace, cut < 0 ? undefined : zone.nodes.get(zone.nodeKey(cut)));
+  }
   return plan;
 }
 
@@ -66,7 +87,8 @@ function zoneFor(zones: ZoneSet, key: string, qtype: number): Zone | undefined {
 function resolve(zone: Zone, q: Question, plan: AnswerPlan, trace: ChainTrace | null): Resolved {
   const qtype = q.qtype;
   let key = q.key;
-  const seen: string[] = [];
+  // Names of the chain so far; most answers have no chain.
+  let seen: string[] | null = null;
   for (let hop = 0; ; hop++) {
     const m = lookup(zone, key, qtype);
     const kind = matchKind(m);
@@ -82,11 +104,11 @@ function resolve(zone: Zone, q: Question, plan: AnswerPlan, trace: ChainTrace | 
         // RFC 1034 §4.3.2 step 3b: not authoritative for the name; AA stays set after a chain (RFC 1035 §4.1.1).
         if (hop === 0) plan.aa = false;
         plan.delegation = zone.nodeKey(node);
-        return { zone, final: -1, cut: node };
+        return cutNode(node);
       case MatchKind.NxDomain:
         plan.outcome = 'nxdomain';
         plan.rcode = RCODE.NXDOMAIN; // RFC 6604 §2.1: the rcode is about the last name of a chain
-        return { zone, final: -1, cut: -1 };
+        return ENDED;
       case MatchKind.DName: {
         const dnameSet = zone.setOf(node, T.DNAME);
         const dname = zone.rrset(dnameSet);
@@ -97,7 +119,7 @@ function resolve(zone: Zone, q: Question, plan: AnswerPlan, trace: ChainTrace | 
         if (newKey.length > MAX_NAME_LENGTH) {
           plan.outcome = 'yxdomain';
           plan.rcode = RCODE.YXDOMAIN;
-          return { zone, final: -1, cut: -1 };
+          return ENDED;
         }
         nextKey = newKey;
         // RFC 6672 §3.2: the synthesized CNAME gets the DNAME's TTL.
@@ -115,17 +137,17 @@ function resolve(zone: Zone, q: Question, plan: AnswerPlan, trace: ChainTrace | 
         }
         if (qtype === T.ANY) {
           const set = pickAny(zone, node);
-          if (set < 0) return nodata(plan, zone);
+          if (set < 0) return nodata(plan);
           plan.answer.push(planRR(key, zone.rrset(set)));
-          return { zone, final: set, cut: -1 };
+          return finalSet(set);
         }
         const set = zone.setOf(node, qtype);
         if (set >= 0) {
           plan.answer.push(planRR(key, zone.rrset(set)));
-          return { zone, final: set, cut: -1 };
+          return finalSet(set);
         }
         const cname = qtype === T.CNAME ? -1 : zone.setOf(node, T.CNAME);
-        if (cname < 0) return nodata(plan, zone);
+        if (cname < 0) return nodata(plan);
         // RFC 1034 §4.3.2 step 3a: answer the CNAME, then restart with its target.
         plan.answer.push(planRR(key, zone.rrset(cname)));
         nextKey = zone.firstTargetKey(cname);
@@ -134,20 +156,20 @@ function resolve(zone: Zone, q: Question, plan: AnswerPlan, trace: ChainTrace | 
       default:
         return assertNever(kind);
     }
-    seen.push(key);
+    (seen ??= []).push(key);
     // RFC 1034 §3.6.2 calls loops an error but prescribes no response: stop at a loop or an overlong chain
     // and answer NOERROR with the chain found, as Knot does (BIND answers SERVFAIL).
-    if (hop + 1 >= MAX_CHAIN || seen.includes(nextKey)) return { zone, final: -1, cut: -1 };
+    if (hop + 1 >= MAX_CHAIN || seen.includes(nextKey)) return ENDED;
     // The target lies outside this zone: the chain so far is the answer, even when we serve the target's
     // zone too, as Knot and BIND answer (the client follows it; with DNSSEC that zone's proofs would be needed).
-    if (!keyIsAtOrBelow(nextKey, zone.origin)) return { zone, final: -1, cut: -1 };
+    if (!keyIsAtOrBelow(nextKey, zone.origin)) return ENDED;
     key = nextKey;
   }
 }
 
-function nodata(plan: AnswerPlan, zone: Zone): Resolved {
+function nodata(plan: AnswerPlan): Resolved {
   plan.outcome = 'nodata';
-  return { zone, final: -1, cut: -1 };
+  return ENDED;
 }
 
 /**
@@ -160,7 +182,7 @@ function pickAny(zone: Zone, node: number): number {
   return -1;
 }
 
-function fillAuthority(plan: AnswerPlan, r: Resolved): void {
+function fillAuthority(plan: AnswerPlan, zone: Zone, r: Resolved): void {
   const outcome = plan.outcome;
   switch (outcome) {
     case 'answer':
@@ -170,33 +192,42 @@ function fillAuthority(plan: AnswerPlan, r: Resolved): void {
       return;
     case 'nodata':
     case 'nxdomain':
-      plan.authority.push(negativeSoa(r.zone));
+      plan.authority.push(negativeSoa(zone));
       return;
     case 'referral':
       // RFC 1034 §4.3.2 step 3b: the child's NS RRset is what a referral is; it can't be left out.
-      plan.authority.push(planRR(plan.delegation!, r.zone.rrset(r.zone.setOf(r.cut, T.NS))));
+      plan.authority.push(planRR(plan.delegation!, zone.rrset(zone.setOf(cutOf(r), T.NS))));
       return;
     default:
       assertNever(outcome);
   }
 }
 
+/** The last zone's negative-answer SOA: a flood of names that don't exist mostly hits one zone, and a PlanRR is never mutated. */
+let negativeSoaZone: Zone | null = null;
+let negativeSoaRR: PlanRR | null = null;
+
 /** RFC 2308 §3: the SOA of a negative answer has TTL = min(SOA TTL, SOA MINIMUM). */
 function negativeSoa(zone: Zone): PlanRR {
-  return planRR(zone.origin, zone.soa, false, zone.negativeTtl);
+  if (negativeSoaZone !== zone) {
+    negativeSoaRR = planRR(zone.origin, zone.soa, false, zone.negativeTtl);
+    negativeSoaZone = zone;
+  }
+  return negativeSoaRR!;
 }
 
-function fillAdditional(plan: AnswerPlan, r: Resolved): void {
-  if (r.cut >= 0) {
-    addAddresses(plan, r.zone, r.zone.setOf(r.cut, T.NS), true, plan.delegation);
+function fillAdditional(plan: AnswerPlan, zone: Zone, r: Resolved): void {
+  const cut = cutOf(r);
+  if (cut >= 0) {
+    addAddresses(plan, zone, zone.setOf(cut, T.NS), true, plan.delegation);
     return;
   }
-  const set = r.final;
+  const set = finalOf(r);
   if (set < 0) return;
   // RFC 1035 §3.3.9/§3.3.11, RFC 2782: addresses of NS, MX and SRV targets are additional data.
-  const type = r.zone.setType(set);
-  if (type === T.NS) addAddresses(plan, r.zone, set, true, null);
-  else if (type === T.MX || type === T.SRV) addAddresses(plan, r.zone, set, false, null);
+  const type = zone.setType(set);
+  if (type === T.NS) addAddresses(plan, zone, set, true, null);
+  else if (type === T.MX || type === T.SRV) addAddresses(plan, zone, set, false, null);
 }
 
 const ADDRESS_TYPES = [T.A, T.AAAA] as const;

@@ -87,8 +87,28 @@ export interface Question {
   dnssecOk: boolean;
 }
 
-export function emptyPlan(outcome: Outcome, rcode: number, aa: boolean, rrclass: number, zone: Zone | null): AnswerPlan {
-  return { outcome, rcode, aa, rrclass, zone, wildcard: null, delegation: null, answer: [], authority: [], additional: [] };
+/**
+ * A plan with empty sections: `into`, emptied and reused (a caller answering query after query keeps
+ * one, so a miss makes no plan of its own), or a new one.
+ */
+export function emptyPlan(outcome: Outcome, rcode: number, aa: boolean, rrclass: number, zone: Zone | null, into?: AnswerPlan): AnswerPlan {
+  if (into === undefined) return { outcome, rcode, aa, rrclass, zone, wildcard: null, delegation: null, answer: [], authority: [], additional: [] };
+  into.outcome = outcome;
+  into.rcode = rcode;
+  into.aa = aa;
+  into.rrclass = rrclass;
+  into.zone = zone;
+  into.wildcard = null;
+  into.delegation = null;
+  empty(into.answer);
+  empty(into.authority);
+  empty(into.additional);
+  return into;
+}
+
+/** Empties `rrs` and keeps its capacity: `length = 0` would drop it, and the next push would allocate again. */
+function empty(rrs: PlanRR[]): void {
+  while (rrs.length > 0) rrs.pop();
 }
 
 export function planRR(ownerKey: string, set: RRdata, optional = false, ttl = set.ttl): PlanRR {
