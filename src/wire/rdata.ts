@@ -29,28 +29,24 @@ export class RdataWriter {
   /** Next octet of `src` not yet written. */
   private srcAt = 0;
   private table!: CompressionTable;
-  /** Like `write`, for the `len` octets at `start` of `src` (a zone's data buffer). */
+  /** Writes the `len` octets of RDATA of `type` at `start` of `src` (a zone's data buffer) at `pos` in `buf`; returns the end position. */
   writeFrom(buf: Buffer, pos: number, type: number, src: Buffer, start: number, len: number, table: CompressionTable): number {
-    if (compressibleLayout(type) !== null) return this.write(buf, pos, type, src.subarray(start, start + len), table);
-    return copyBytes(src, start, start + len, buf, pos);
+    const layout = compressibleLayout(type);
+    const end = start + len;
+    if (layout === null) return copyBytes(src, start, end, buf, pos);
+    this.buf = buf;
+    this.pos = pos;
+    this.src = src;
+    this.srcAt = start;
+    this.table = table;
+    walkRdata(layout, src, this.onName, start, end);
+    // Whatever follows the last name (e.g. the SOA counters) is copied as is.
+    return copyBytes(src, this.srcAt, end, buf, this.pos);
   }
 
   /** Writes `rdata` of `type` at `pos` in `buf`; returns the end position. */
   write(buf: Buffer, pos: number, type: number, rdata: Buffer, table: CompressionTable): number {
-    const layout = compressibleLayout(type);
-    if (layout === null) {
-      rdata.copy(buf, pos);
-      return pos + rdata.length;
-    }
-    this.buf = buf;
-    this.pos = pos;
-    this.src = rdata;
-    this.srcAt = 0;
-    this.table = table;
-    walkRdata(layout, rdata, this.onName);
-    // Whatever follows the last name (e.g. the SOA counters) is copied as is.
-    rdata.copy(buf, this.pos, this.srcAt);
-    return this.pos + rdata.length - this.srcAt;
+    return this.writeFrom(buf, pos, type, rdata, 0, rdata.length, table);
   }
 
   private readonly onName = (offset: number, length: number, kind: NameKind): void => {

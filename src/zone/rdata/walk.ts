@@ -8,20 +8,23 @@ import { descriptorFor } from './table.js';
 export type NameKind = 'cname' | 'dname' | 'fname';
 
 /**
- * Calls `onName(offset, length, kind)` for each embedded name of `rdata` laid out as `wire`.
- * Returns false when the RDATA does not fit the layout (then some names may already have been visited).
+ * Calls `onName(offset, length, kind)` for each embedded name of the RDATA `rdata[start, end)` laid out
+ * as `wire`; offsets are into `rdata`. Returns false when the RDATA does not fit the layout (then some
+ * names may already have been visited).
  */
 export function walkRdata(
   wire: readonly WireBlock[],
   rdata: Uint8Array,
   onName: (offset: number, length: number, kind: NameKind) => void,
+  start = 0,
+  end = rdata.length,
 ): boolean {
-  let at = 0;
+  let at = start;
   for (let i = 0; i < wire.length; i++) {
     const block = wire[i]!;
     if (typeof block === 'number') {
       at += block;
-      if (at > rdata.length) return false;
+      if (at > end) return false;
       continue;
     }
     switch (block) {
@@ -29,7 +32,7 @@ export function walkRdata(
       case 'dname':
       case 'fname': {
         const len = wireNameLength(rdata, at);
-        if (len < 0) return false;
+        if (len < 0 || at + len > end) return false;
         onName(at, len, block);
         at += len;
         break;
@@ -38,17 +41,17 @@ export function walkRdata(
         // RFC 3403 §4.1: order, preference, then flags, services and regexp character-strings.
         at += 4;
         for (let k = 0; k < 3; k++) {
-          if (at >= rdata.length) return false;
+          if (at >= end) return false;
           at += 1 + rdata[at]!;
         }
-        if (at > rdata.length) return false;
+        if (at > end) return false;
         break;
       }
       case 'rest':
         return true;
     }
   }
-  return at === rdata.length;
+  return at === end;
 }
 
 /**

@@ -66,3 +66,13 @@ test('canonical RDATA lower-cases the names RFC 4034 §6.2 lists, as narrowed by
   const already = wire('NS', 'ns1.example.com.');
   assert.equal(canonicalRdata(2, already), already);
 });
+
+test('a range of a larger buffer is walked in place: offsets into the buffer, names held to the range', () => {
+  const mx = wire('MX', '10 mail');
+  const big = Buffer.concat([Buffer.from([0xff, 0xff, 0xff]), mx, Buffer.from([0xff])]);
+  const seen: number[] = [];
+  assert.ok(walkRdata([2, 'cname'], big, (offset, length) => seen.push(offset, length), 3, 3 + mx.length));
+  assert.deepEqual(seen, [5, mx.length - 2]);
+  // The name runs past the range's end: not this layout, even though the buffer goes on.
+  assert.equal(walkRdata([2, 'cname'], big, () => {}, 3, 3 + mx.length - 1), false);
+});
