@@ -94,12 +94,24 @@ export class ResponseCache {
     return out;
   }
 
-  /** The response at `address` (from find) in place, valid until the next set: to read, never to keep. */
-  view(address: number): Buffer {
-    const seg = this.segments[address >>> this.segmentBits]!;
+  /**
+   * The segment that holds the response at `address` (from find), to read in place with responseStart
+   * and responseLength until the next set, never to keep. No view of it: on a referral template's hit
+   * that would be an object per query.
+   */
+  segmentOf(address: number): Buffer {
+    return this.segments[address >>> this.segmentBits]!;
+  }
+
+  responseStart(address: number): number {
     const at = address & this.offsetMask;
-    const start = at + HEADER + seg[at]!;
-    return seg.subarray(start, start + ((seg[at + 6]! << 8) | seg[at + 7]!));
+    return at + HEADER + this.segmentOf(address)[at]!;
+  }
+
+  responseLength(address: number): number {
+    const seg = this.segmentOf(address);
+    const at = address & this.offsetMask;
+    return (seg[at + 6]! << 8) | seg[at + 7]!;
   }
 
   info(address: number): ResponseInfo {

@@ -4,7 +4,7 @@
 
 import { answer } from '../answer/answer.js';
 import { answerChaos, type ServerIdentity } from '../answer/chaos.js';
-import { RCODE, emptyPlan, type AnswerPlan } from '../answer/plan.js';
+import { RCODE, emptyPlan, type AnswerPlan, type Question } from '../answer/plan.js';
 import { MAX_NAME_LENGTH, keyLabelCount } from '../zone/name.js';
 import { CLASS, T } from '../zone/types.js';
 import type { ZoneSet } from '../zone/zone.js';
@@ -51,6 +51,10 @@ class Handler implements QueryHandler {
   /** The lower-cased QNAME, then QTYPE, QCLASS and the variant octet: the cache key's bytes. */
   private readonly keyBuf = Buffer.allocUnsafe(MAX_NAME_LENGTH + 5);
   private readonly writer = new ResponseWriter();
+  /** A cache miss's question, plan and OPT record, filled afresh per query: a miss makes none of its own. */
+  private readonly question: Question = { key: '', qtype: 0, qclass: 0, dnssecOk: false };
+  private readonly plan: AnswerPlan = emptyPlan('refused', RCODE.REFUSED, false, CLASS.IN, null);
+  private readonly edns: EdnsReply = { udpSize: 0, dnssecOk: false, nsid: null, zoneVersion: null, cookie: false };
   private readonly server: ServerIdentity;
   /** NSID payload, or null when NSID is turned off (the option is then ignored). */
   private readonly nsid: Buffer | null;
@@ -130,13 +134,13 @@ class Handler implements QueryHandler {
     const kb = this.keyBuf;
     if (status === ParseStatus.BadCookie) {
       // As BIND answers it: FORMERR, with the question and an OPT (RFC 6891 §7), no cookie of ours.
-      const plan = emptyPlan('refused', RCODE.FORMERR, false, q.qclass, null);
+      const plan = emptyPlan('refused', RCODE.FORMERR, false, q.qclass, null, this.plan);
       return this.emit(plan, msg, kb.toString('latin1', 0, nameLen), limit, meta, 'formerr', 0);
     }
     if (q.cookieLength > 0 && this.cookies !== null) this.checkCookie(msg, meta);
     if (status === ParseStatus.BadVers) {
       // RFC 6891 §6.1.3: BADVERS, with an OPT of the version we do speak (0).
-      const plan = emptyPlan('refused', RCODE.BADVERS, false, q.qclass, null);
+      const plan = emptyPlan('refused', RCODE.BADVERS, false, q.qclass, null, this.plan);
       return this.emit(plan, msg, kb.toString('latin1', 0, nameLen), limit, meta, 'badvers', 0);
     }
     kb[nameLen] = q.qtype >> 8;
@@ -162,9 +166,13 @@ class Handler implements QueryHandler {
       this.info.cache = CacheUse.Miss;
     }
     const key = kb.toString('latin1', 0, nameLen);
-    const question = { key, qtype: q.qtype, qclass: q.qclass, dnssecOk: q.dnssecOk };
+    const question = this.question;
+    question.key = key;
+    question.qtype = q.qtype;
+    question.qclass = q.qclass;
+    question.dnssecOk = q.dnssecOk;
     // RFC 4892 §2: server identity in class CHAOS; every other class is answered from the zones (or refused).
-    const plan = q.qclass === CLASS.CH ? answerChaos(question, this.server) : answer(snap.zones, question);
+    const plan = q.qclass === CLASS.CH ? answerChaos(question, this.server) : answer(snap.zones, question, this.plan);
     return this.emit(plan, msg, key, limit, meta, plan.outcome, cache === null ? 0 : keyLength);
   }
 
@@ -180,19 +188,20 @@ class Handler implements QueryHandler {
   ): Buffer {
     const q = this.q;
     // RFC 6891 §7: an OPT in the response only when the query had one.
-    const edns: EdnsReply | null = q.edns
-      ? {
-          udpSize: this.opts.ednsUdpSize,
-          dnssecOk: q.dnssecOk,
-          nsid: q.nsid ? this.nsid : null,
-          // RFC 9660 §3: the version of the zone the answer came from, when one did.
-          zoneVersion: q.zoneVersion && plan.zone !== null ? { labels: keyLabelCount(plan.zone.origin), serial: plan.zone.serial } : null,
-          cookie: this.cookieAnswered,
-        }
-      : null;
-    const { length, fit } = this.writer.write(plan, msg, q.questionEnd, key, limit, edns);
-    const out = this.memory.take(length);
-    this.writer.buf.copy(out, 0, 0, length);
+    let edns: EdnsReply | null = null;
+    if (q.edns) {
+      edns = this.edns;
+      edns.udpSize = this.opts.ednsUdpSize;
+      edns.dnssecOk = q.dnssecOk;
+      edns.nsid = q.nsid ? this.nsid : null;
+      // RFC 9660 §3: the version of the zone the answer came from, when one did.
+      edns.zoneVersion = q.zoneVersion && plan.zone !== null ? { labels: keyLabelCount(plan.zone.origin), serial: plan.zone.serial } : null;
+      edns.cookie = this.cookieAnswered;
+    }
+    const writer = this.writer;
+    const out = this.memory.take(writer.write(plan, msg, q.questionEnd, key, limit, edns));
+    writer.copyTo(out);
+    const fit = writer.fit;
     const info = this.info;
     info.transport = meta.transport;
     info.rcode = plan.rcode;
@@ -266,9 +275,11 @@ class Handler implements QueryHandler {
       if (at < 0) continue;
       // The template's cut is in the zone of the cut's parent: a zone served at or below the cut answers instead.
       if (zones.originAtOrBelow(kb, 0, nameLen, s)) return null;
-      const template = cache.view(at);
-      const out = this.memory.take(template.length + s);
-      if (!fromTemplate(template, HEADER_SIZE + nameLen - s + 4, msg, q.questionEnd, s, out)) {
+      const start = cache.responseStart(at);
+      const length = cache.responseLength(at);
+      const out = this.memory.take(length + s);
+      // The template's question is the cut's name (nameLen - s octets), type and class.
+      if (!fromTemplate(cache.segmentOf(at), start, start + length, start + HEADER_SIZE + nameLen - s + 4, msg, q.questionEnd, s, out)) {
         this.templateDeclined = true;
         return null;
       }

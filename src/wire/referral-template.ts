@@ -96,14 +96,14 @@ export function toTemplate(response: Buffer, questionEnd: number, prefix: number
 
 /**
  * Writes into `out` (template length + `prefix` octets) the referral for the query `msg`, whose name's
- * labels above the cut take `prefix` octets and whose question ends at `questionEnd`, from `template`
- * (`templateQuestionEnd` ends its question). Header flags and ID are the caller's to patch. Returns
- * false when the writer would have compressed differently (see the top of this file).
+ * labels above the cut take `prefix` octets and whose question ends at `questionEnd`, from the
+ * template `src[start, end)`, whose question ends at `bodyAt`. Header flags and ID are the caller's to
+ * patch. Returns false when the writer would have compressed differently (see the top of this file).
  */
-export function fromTemplate(template: Buffer, templateQuestionEnd: number, msg: Buffer, questionEnd: number, prefix: number, out: Buffer): boolean {
-  copyBytes(template, 0, HEADER_SIZE, out, 0);
+export function fromTemplate(src: Buffer, start: number, end: number, bodyAt: number, msg: Buffer, questionEnd: number, prefix: number, out: Buffer): boolean {
+  copyBytes(src, start, start + HEADER_SIZE, out, 0);
   copyBytes(msg, HEADER_SIZE, questionEnd, out, HEADER_SIZE);
-  copyBytes(template, templateQuestionEnd, template.length, out, questionEnd);
+  copyBytes(src, bodyAt, end, out, questionEnd);
   // The label of the question's name just above the cut: the one a name below the cut could share.
   let above = HEADER_SIZE;
   while (above + msg[above]! + 1 < HEADER_SIZE + prefix) above += msg[above]! + 1;
