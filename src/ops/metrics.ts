@@ -47,6 +47,20 @@ const SIZE_BOUNDS = [0, 100, 200, 300, 400, 511, 1023, 2047, 4095, 8291, 16000, 
  */
 const NONCONFORMING_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
+/**
+ * Sets `counter`, labelled by a row name and a column name, from `counts`: a rows × columns grid of
+ * plain counts. Empty cells are left out, so a scrape lists only what happened.
+ */
+function setFromGrid(counter: Counter<string>, counts: ArrayLike<number>, rows: readonly string[], columns: readonly string[]): void {
+  counter.reset();
+  for (let r = 0; r < rows.length; r++) {
+    for (let c = 0; c < columns.length; c++) {
+      const v = counts[r * columns.length + c]!;
+      if (v > 0) counter.labels(rows[r]!, columns[c]!).inc(v);
+    }
+  }
+}
+
 /** The standard process_* and nodejs_* metrics in `registry`, under their standard names (no prefix). */
 export function collectProcessMetrics(registry: Registry): void {
   collectDefaultMetrics({ register: registry });
@@ -112,13 +126,7 @@ export class ServerMetrics {
       labelNames: ['transport', 'qtype'],
       registers,
       collect() {
-        this.reset();
-        for (let t = 0; t < TRANSPORTS.length; t++) {
-          for (let q = 0; q < QTYPE_BUCKETS.length; q++) {
-            const v = self.queries[t * QTYPE_BUCKETS.length + q]!;
-            if (v > 0) this.labels(TRANSPORTS[t]!, QTYPE_BUCKETS[q]!).inc(v);
-          }
-        }
+        setFromGrid(this, self.queries, TRANSPORTS, QTYPE_BUCKETS);
       },
     });
     new Counter({
@@ -154,13 +162,7 @@ export class ServerMetrics {
       labelNames: ['action', 'kind'],
       registers,
       collect() {
-        this.reset();
-        for (let a = 0; a < RRL_ACTIONS.length; a++) {
-          for (let k = 0; k < RESPONSE_KINDS.length; k++) {
-            const v = self.limited[a * RESPONSE_KINDS.length + k]!;
-            if (v > 0) this.labels(RRL_ACTIONS[a]!, RESPONSE_KINDS[k]!).inc(v);
-          }
-        }
+        setFromGrid(this, self.limited, RRL_ACTIONS, RESPONSE_KINDS);
       },
     });
     new Counter({
