@@ -3,7 +3,9 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { ServerMetrics } from '../../src/ops/metrics.js';
+import { PerformanceObserver } from 'node:perf_hooks';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import { ServerMetrics, collectProcessMetrics } from '../../src/ops/metrics.js';
 import { requireBinary } from '../helpers/peers.js';
 
 function samples(text: string): string[] {
@@ -47,5 +49,30 @@ describe('ServerMetrics', () => {
       assert.equal(r.out.trim(), '');
       assert.equal(r.status, 0);
     }
+  });
+
+  it("has prom-client's default process and Node.js metrics but the GC histogram, and observes no collection", async () => {
+    const defaults = new Registry();
+    collectDefaultMetrics({ register: defaults });
+    // Left out on purpose: the GC histogram, and the `_total` gauges promtool flags (see NONCONFORMING_DEFAULTS).
+    const omitted = ['nodejs_gc_duration_seconds', 'nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+    const expected = (await defaults.getMetricsAsJSON()).map((m) => m.name).filter((n) => !omitted.includes(n));
+    // Every 'gc' observer made from here on is counted: none may come from collectProcessMetrics.
+    const observe = PerformanceObserver.prototype.observe;
+    let gcObservers = 0;
+    PerformanceObserver.prototype.observe = function (this: PerformanceObserver, o: Parameters<typeof observe>[0]) {
+      if ('entryTypes' in o ? o.entryTypes.includes('gc') : o.type === 'gc') gcObservers++;
+      return observe.call(this, o);
+    };
+    const ours = new Registry();
+    try {
+      collectProcessMetrics(ours);
+    } finally {
+      PerformanceObserver.prototype.observe = observe;
+    }
+    assert.equal(gcObservers, 0);
+    const names = (await ours.getMetricsAsJSON()).map((m) => m.name);
+    assert.ok(!names.includes('nodejs_gc_duration_seconds'));
+    assert.deepEqual([...names].sort(), [...expected].sort());
   });
 });
