@@ -31,8 +31,9 @@ export function onInterrupt(fn: Cleanup): () => void {
   };
 }
 
-export interface GroupChild {
-  child: ChildProcessByStdio<null, Readable, Readable>;
+export interface GroupChild<Out extends Readable | null = Readable> {
+  /** Its stdout is null when it goes to a file (spawnGroup's `stdoutFd`). */
+  child: ChildProcessByStdio<null, Out, Readable>;
   /** SIGKILL to the child's whole process group (a no-op once it exited). */
   kill(): void;
   /** Call once the child exited: it no longer needs killing on interrupt. */
@@ -41,10 +42,14 @@ export interface GroupChild {
 
 /**
  * Spawns `file` as the leader of its own process group, so a wrapper (taskset, /usr/bin/time) and
- * the tool it runs are killed together, on a time-out or on Ctrl-C.
+ * the tool it runs are killed together, on a time-out or on Ctrl-C. Its stdout is a pipe, or the
+ * open file `stdoutFd`.
  */
-export function spawnGroup(file: string, args: string[]): GroupChild {
-  const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+export function spawnGroup(file: string, args: string[]): GroupChild;
+export function spawnGroup(file: string, args: string[], stdoutFd: number): GroupChild<null>;
+export function spawnGroup(file: string, args: string[], stdoutFd?: number): GroupChild<Readable | null> {
+  // spawn's types can't follow a stdout that is a pipe or a file by argument: the overloads above say which.
+  const child = spawn(file, args, { stdio: ['ignore', stdoutFd ?? 'pipe', 'pipe'], detached: true }) as ChildProcessByStdio<null, Readable | null, Readable>;
   const kill = (): void => {
     if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
       try {

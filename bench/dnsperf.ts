@@ -1,8 +1,13 @@
 // Running dnsperf (2.x, as Debian 12 ships it) pinned to one core, and reading its results.
 //
 // dnsperf 2.10 prints only the average latency. For percentiles it runs with -v, which prints one
-// line per response (`> NOERROR name TYPE 0.000123`, or `> T name TYPE` for a time-out); the
-// latencies are collected from that stream and sorted.
+// line per response (`> NOERROR name TYPE 0.000123`, or `> T name TYPE` for a time-out). That
+// output goes to a file, read once dnsperf has exited: parsed live, 60,000 lines a second kept this
+// process busy beside the server under test (it is not pinned), and a full pipe would stall dnsperf's
+// receiving thread, both of which land in the very latencies being measured.
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { spawnGroup } from './cleanup.js';
 
 export interface DnsperfOptions {
@@ -90,27 +95,15 @@ export function runDnsperf(o: DnsperfOptions): Promise<DnsperfResult> {
   if (o.threads !== undefined && o.threads > 1) args.push('-T', String(o.threads));
   if (o.dnssecOk) args.push('-D');
   const argv = ['-c', String(o.cpu), 'dnsperf', ...args];
-  return new Promise((resolve, reject) => {
+  // With -v, stdout is a file in a directory of this run's own.
+  const outDir = o.latencies ? mkdtempSync(join(tmpdir(), 'anycast-dns-dnsperf-')) : null;
+  const outFd = outDir === null ? -1 : openSync(join(outDir, 'out'), 'w');
+  return new Promise<DnsperfResult>((resolve, reject) => {
     // dnsperf runs under taskset: kill the whole group on a hang or Ctrl-C, not only taskset's PID.
-    const { child, kill, release } = spawnGroup('taskset', argv);
+    const { child, kill, release } = outFd < 0 ? spawnGroup('taskset', argv) : spawnGroup('taskset', argv, outFd);
     const hardLimit = setTimeout(kill, (o.seconds + o.timeoutSeconds + 15) * 1000);
-    const samples = new Samples();
-    const tail: string[] = [];
-    let carry = '';
-    child.stdout.setEncoding('latin1');
-    child.stdout.on('data', (chunk: string) => {
-      const lines = (carry + chunk).split('\n');
-      carry = lines.pop()!;
-      for (const line of lines) {
-        if (line.startsWith('> ')) {
-          // `> RCODE name TYPE latency`; a time-out (`> T ...`) has no latency and shows up as lost.
-          const lat = Number(line.slice(line.lastIndexOf(' ') + 1));
-          if (!line.startsWith('> T ') && Number.isFinite(lat)) samples.push(lat);
-        } else {
-          tail.push(line);
-        }
-      }
-    });
+    let piped = '';
+    child.stdout?.setEncoding('latin1').on('data', (s: string) => (piped += s));
     let stderr = '';
     child.stderr.setEncoding('latin1');
     child.stderr.on('data', (s: string) => {
@@ -124,12 +117,11 @@ export function runDnsperf(o: DnsperfOptions): Promise<DnsperfResult> {
     child.on('close', (code) => {
       clearTimeout(hardLimit);
       release();
-      tail.push(carry);
       try {
         if (code !== 0) throw new Error(`dnsperf exited with ${code}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`);
-        const summary = parseDnsperfSummary(tail.join('\n'));
+        const { summary, samples } = readOutput(outDir === null ? piped : readFileSync(join(outDir, 'out'), 'latin1'));
         resolve({
-          ...summary,
+          ...parseDnsperfSummary(summary),
           ...(o.latencies ? { p99LatencyMs: samples.quantile(0.99) * 1000 } : {}),
           commandLine: `taskset ${argv.join(' ')}`,
         });
@@ -137,5 +129,27 @@ export function runDnsperf(o: DnsperfOptions): Promise<DnsperfResult> {
         reject(e);
       }
     });
+  }).finally(() => {
+    if (outFd >= 0) closeSync(outFd);
+    if (outDir !== null) rmSync(outDir, { recursive: true, force: true });
   });
+}
+
+/** dnsperf's output split into its -v latencies and the rest (the summary). */
+function readOutput(text: string): { summary: string; samples: Samples } {
+  const samples = new Samples();
+  const rest: string[] = [];
+  for (let at = 0; at < text.length; ) {
+    let end = text.indexOf('\n', at);
+    if (end < 0) end = text.length;
+    if (text.startsWith('> ', at)) {
+      // `> RCODE name TYPE latency`; a time-out (`> T ...`) has no latency and shows up as lost.
+      const lat = Number(text.slice(text.lastIndexOf(' ', end) + 1, end));
+      if (!text.startsWith('> T ', at) && Number.isFinite(lat)) samples.push(lat);
+    } else {
+      rest.push(text.slice(at, end));
+    }
+    at = end + 1;
+  }
+  return { summary: rest.join('\n'), samples };
 }
