@@ -324,12 +324,15 @@ async function measure(all: Options, workers: number): Promise<Measured> {
       const vsBind = sameRoundRatio(results('anycast-dns'), results('bind'));
       const fs = atRate('anycast-dns').flatMap((r) => (r ? [r] : []));
       const lost = fs.reduce((n, r) => n + r.lost, 0);
-      const e = Number.isFinite(vsEcho) ? vsEcho >= ECHO_SHARE_TARGET : undefined;
+      // The echo target is the root and 1M mixes' (issue 3); on the random-name flood the target is BIND.
+      const echoTarget = !mix.endsWith(':random');
+      const e = echoTarget && Number.isFinite(vsEcho) ? vsEcho >= ECHO_SHARE_TARGET : undefined;
       const b = Number.isFinite(vsBind) ? vsBind > 1 : undefined;
       const l = fs.length ? lost === 0 : undefined;
-      verdicts.push(e === true, b === true, l === true);
+      verdicts.push(!echoTarget || e === true, b === true, l === true);
       const vsLiteral = sameRoundRatio(results('anycast-dns'), results('echo-literal'));
-      console.log(`target >= ${ECHO_SHARE_TARGET * 100}% of echo qps: ${times(vsEcho)} ${verdict(e)} (of echo-literal: ${times(vsLiteral)}); more than BIND: ${times(vsBind)} ${verdict(b)}; zero lost at fixed rate: ${fs.length ? lost : 'n/a'} ${verdict(l)}`);
+      const echoLine = echoTarget ? `target >= ${ECHO_SHARE_TARGET * 100}% of echo qps: ${times(vsEcho)} ${verdict(e)}` : `of echo qps: ${times(vsEcho)} (no target on this mix)`;
+      console.log(`${echoLine} (of echo-literal: ${times(vsLiteral)}); more than BIND: ${times(vsBind)} ${verdict(b)}; zero lost at fixed rate: ${fs.length ? lost : 'n/a'} ${verdict(l)}`);
       const vsNsd = sameRoundRatio(atRate('anycast-dns'), atRate('nsd'), p99);
       if (Number.isFinite(vsNsd)) {
         const p = vsNsd <= P99_VS_NSD_TARGET;
