@@ -5,7 +5,7 @@ import { isIP } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { formatListenAddress, parseListenAddress, readConfigDocument, serverConfigFrom, type ListenAddress } from '../ops/config.js';
-import { ConfigReader, type Plain } from '../ops/validate.js';
+import { ConfigReader, keysAskedFor, type Plain } from '../ops/validate.js';
 
 /** BGP attributes of an announcement in one state. */
 export interface RouteAttributes {
@@ -140,6 +140,17 @@ export function healthConfigFrom(doc: Plain, baseDir = process.cwd()): HealthCon
     identity, zonesDir, zoneFiles, zonesUrl, server, names, tcp, readyUrl, freshnessMaxAge, interval, fastInterval, timeout, attempts, rise, fall,
     holdDown, maintenanceFile, drainTime, degraded, localAs, routes, attributes: { up, degraded: degradedAttrs }, metricsListen,
   };
+}
+
+/**
+ * Every key the config file accepts, the server's and the `health:` section's, dotted (`tcp.idle_timeout`,
+ * `health.routes[].prefix`); sections themselves are left out. docs/reference.md documents exactly these.
+ */
+export function acceptedConfigKeys(): string[] {
+  // The smallest document the health reader takes, with one route so the keys of a route are asked for.
+  const doc = { health: { routes: [{ prefix: '192.0.2.0/24' }], local_as: 64496 } };
+  const keys = [...keysAskedFor(() => healthConfigFrom(doc))];
+  return keys.filter((k) => !keys.some((other) => other.startsWith(`${k}.`) || other.startsWith(`${k}[]`))).sort();
 }
 
 function attributes(r: ConfigReader, def: RouteAttributes): RouteAttributes {

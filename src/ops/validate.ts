@@ -3,6 +3,25 @@ import { ConfigError } from '../errors.js';
 
 export type Plain = Record<string, unknown>;
 
+/** While keysAskedFor runs: every key a reader was asked for, dotted, list items as `[]`. */
+let asked: Set<string> | null = null;
+
+/**
+ * The keys the readers in `read` ask for: what the config file accepts, so the reference
+ * (docs/reference.md) can be checked against the code. `read` must be synchronous.
+ */
+export function keysAskedFor(read: () => void): Set<string> {
+  const outer = asked;
+  const keys = new Set<string>();
+  asked = keys;
+  try {
+    read();
+  } finally {
+    asked = outer;
+  }
+  return keys;
+}
+
 export class ConfigReader {
   private readonly seen = new Set<string>();
   constructor(
@@ -15,8 +34,13 @@ export class ConfigReader {
     return this.path ? `${this.path}.${k}` : k;
   }
 
-  private take(k: string): unknown {
+  private mark(k: string): void {
     this.seen.add(k);
+    asked?.add(this.key(k).replace(/\[\d+\]/g, '[]'));
+  }
+
+  private take(k: string): unknown {
+    this.mark(k);
     return this.obj[k];
   }
 
@@ -106,7 +130,7 @@ export class ConfigReader {
 
   /** Marks a key as known without reading it (another module reads that section). */
   skip(k: string): void {
-    this.seen.add(k);
+    this.mark(k);
   }
 
   /** Call after reading every key: an unknown key is an error that names it. */
