@@ -1,6 +1,6 @@
-// docs/reference.md against the code: the config keys it documents are exactly those the readers
-// accept (the server's and the health sidecar's), the sample config loads, and every metric the
-// server and the sidecar register is documented.
+// docs/reference.md against the code: the config keys it documents (and anycast-dns.yaml(5) with it)
+// are exactly those the readers accept (the server's and the health sidecar's), the sample config
+// loads, and every metric the server and the sidecar register is documented.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -35,6 +35,12 @@ describe('docs/reference.md', () => {
     const unknown = [...documented].filter((k) => !accepted.has(k));
     assert.deepEqual(undocumented, [], `keys the readers accept but docs/reference.md does not document: ${undocumented.join(', ')}`);
     assert.deepEqual(unknown, [], `keys docs/reference.md documents but no reader accepts: ${unknown.join(', ')}`);
+  });
+
+  it('anycast-dns.yaml(5) describes the same keys', () => {
+    const page = readFileSync(join(REPO_ROOT, 'docs', 'man', 'anycast-dns.yaml.5'), 'utf8');
+    const described = [...page.matchAll(/^\.TP\n\.B (\S+)$/gm)].map((m) => m[1]!).sort();
+    assert.deepEqual(described, acceptedConfigKeys());
   });
 
   it('documents every metric the server, zone sync and the sidecar register', () => {
