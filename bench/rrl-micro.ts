@@ -1,6 +1,6 @@
 // Response rate limiting in-process, per packet: rate-limiter-flexible's in-memory limiter against the
 // fixed table of src/rrl/limiter.ts (memory per key, timers, calls per second), and the cost of a
-// cookie's SipHash-2-4. Not a test; prints figures for the README. Bounded: about 10 s, one core.
+// cookie's SipHash-2-4. Not a test; prints figures for bench/README.md. Bounded: about 10 s, one core.
 // Usage: node --expose-gc dist/bench/rrl-micro.js [distinct-keys]
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { AddressBytes } from '../src/rrl/address.js';

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { acceptedConfigKeys } from '../../src/health/config.js';
+import { parse as parseYaml } from 'yaml';
+import { acceptedConfigKeys, healthConfigFrom } from '../../src/health/config.js';
 import { HealthMetrics } from '../../src/health/metrics.js';
 import { loadServerConfig } from '../../src/ops/config.js';
 import { ServerMetrics } from '../../src/ops/metrics.js';
@@ -55,5 +56,12 @@ describe('docs/reference.md', () => {
   it('the sample config/anycast-dns.yaml loads with the server reader', () => {
     const cfg = loadServerConfig(join(REPO_ROOT, 'config', 'anycast-dns.yaml'));
     assert.equal(cfg.zones, join(REPO_ROOT, 'zones'));
+  });
+
+  it("the sample's commented health: example loads with the health reader", () => {
+    const text = readFileSync(join(REPO_ROOT, 'config', 'anycast-dns.yaml'), 'utf8');
+    const example = text.slice(text.indexOf('\n# health:\n') + 1).replace(/^# ?/gm, '');
+    const health = healthConfigFrom({ management: { listen: '127.0.0.1:9153' }, ...(parseYaml(example) as object) });
+    assert.deepEqual(health.routes.map((r) => r.prefix), ['198.51.100.0/24', '2001:db8:53::/48']);
   });
 });
