@@ -267,7 +267,7 @@ describe('rate limiting with workers: 2 and reusePort', () => {
       const answered = (await Promise.all(pending)).filter((a) => a !== null).length;
       // Every answer was decided before it arrived: credit earned after the last one can't count.
       const seconds = (lastAnswer - started) / 1000;
-      // A bucket holds one second's credit and earns `rate` a second (README: rate limiting); the
+      // A bucket holds one second's credit and earns `rate` a second (docs/guide.md, Rate limiting and cookies); the
       // limiter counts whole seconds, so a burst that straddles a second boundary gets two seconds' credit.
       const onePerProcess = rate * (1 + seconds);
       const mostPerProcess = rate * (Math.floor(seconds) + 2);
