@@ -48,7 +48,7 @@ describe('loadServerConfig', () => {
       maxConnections: 1000,
       maxConnectionsPerAddress: 20,
       maxConnectionsPerPrefix: 100,
-      newConnectionsPerSecondPerPrefix: 50,
+      newConnectionsPerSecondPerPrefix: 0,
       ipv4PrefixLength: 24,
       ipv6PrefixLength: 56,
     });
