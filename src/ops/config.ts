@@ -71,7 +71,7 @@ export interface ServerConfig {
   logLevel: LogLevel;
   /** Processes answering queries; 1 answers in the main process. */
   workers: number;
-  /** The HTTP listener for /metrics, /ready and /live; null disables it. */
+  /** The HTTP listener for /metrics, /ready, /live, /zones and /reload (`ctl`); null disables it. */
   management: { listen: ListenAddress | null };
   /** Response rate limiting on UDP (section `rrl`). */
   rrl: RrlConfig;
@@ -123,9 +123,15 @@ export interface ConfigOverrides {
   zones?: string;
   identity?: string;
   logLevel?: string;
+  management?: string;
 }
 
 export const DEFAULT_PORT = 5300;
+/**
+ * The management listener when the config names none, and where `ctl` looks without a config: on
+ * loopback only, so only this host reaches it (Prometheus's usual exporter port range).
+ */
+export const DEFAULT_MANAGEMENT_LISTEN = '127.0.0.1:9153';
 /** The zones shipped with the package (dist/src/ops/config.js → <package>/zones). */
 export const BUNDLED_ZONES_DIR = fileURLToPath(new URL('../../../zones', import.meta.url));
 
@@ -253,9 +259,12 @@ function readServerConfig(r: ConfigReader, baseDir: string, o: ConfigOverrides):
   const workers = readWorkers(r);
 
   const m = r.section('management');
-  const mgmtText = m.string('listen', '');
-  const management = { listen: mgmtText === '' ? null : parseListenAddress(mgmtText, m.key('listen'), 0) };
+  const mgmtText = m.stringOrNull('listen', DEFAULT_MANAGEMENT_LISTEN);
   m.done();
+  const management = {
+    listen:
+      o.management !== undefined ? parseListenAddress(o.management, '--management', 0) : mgmtText === null ? null : parseListenAddress(mgmtText, m.key('listen'), 0),
+  };
 
   const rrl = readRrl(r.section('rrl'));
   const cookies = readCookies(r.section('cookies'));
