@@ -32,6 +32,18 @@ export class OptionReader implements Iterable<string> {
     if (!Number.isInteger(n) || n < 0) throw new Error(`${flag} needs a whole number`);
     return n;
   }
+
+  /** The value after the current flag, as `key=N,key=N` (config keys of one section). */
+  settings(): Record<string, number> {
+    const flag = this.argv[this.i];
+    const out: Record<string, number> = {};
+    for (const kv of this.value().split(',')) {
+      const m = /^([a-z0-9_]+)=(\d+)$/.exec(kv);
+      if (m === null) throw new Error(`${flag} needs key=N,key=N, got "${kv}"`);
+      out[m[1]!] = Number(m[2]);
+    }
+    return out;
+  }
 }
 
 /** How many CPUs a taskset list names (`0-3,6` is 5). */

@@ -7,6 +7,7 @@
 //
 //   npm run build && node dist/bench/tcp-flood.js [--servers anycast-dns,nsd,knot,bind]
 //       [--connections 4000] [--prefixes 200] [--queries 5] [--settle-ms 1500]
+//       [--anycast-tcp new_connections_per_second_per_prefix=50]
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { BUNDLED_ZONES_DIR } from '../test/helpers/paths.js';
 import { dnsQuery, startAnycastDns, startBind, startKnot, startNsd, type RunningPeer, type ZoneSpec } from '../test/helpers/peers.js';
@@ -14,8 +15,8 @@ import { startSlowFlood, type SlowFlood } from '../test/helpers/slow-tcp-flood.j
 import { onInterrupt, runMain } from './cleanup.js';
 import { OptionReader } from './options.js';
 
-const STARTERS: Record<string, (zones: ZoneSpec[]) => Promise<RunningPeer>> = {
-  'anycast-dns': (z) => startAnycastDns(z, { cpu: 0 }),
+const STARTERS: Record<string, (zones: ZoneSpec[], o: Options) => Promise<RunningPeer>> = {
+  'anycast-dns': (z, o) => startAnycastDns(z, { cpu: 0, ...(Object.keys(o.anycastTcp).length > 0 ? { extraConfig: { tcp: o.anycastTcp } } : {}) }),
   nsd: (z) => startNsd(z, { cpu: 0 }),
   knot: (z) => startKnot(z, { cpu: 0 }),
   bind: (z) => startBind(z, { cpu: 0 }),
@@ -31,10 +32,12 @@ interface Options {
   prefixes: number;
   queries: number;
   settleMs: number;
+  /** anycast-dns `tcp:` keys to set instead of the defaults. */
+  anycastTcp: Record<string, number>;
 }
 
 function parse(argv: string[]): Options {
-  const o: Options = { servers: Object.keys(STARTERS), connections: 4000, prefixes: 200, queries: 5, settleMs: 1500 };
+  const o: Options = { servers: Object.keys(STARTERS), connections: 4000, prefixes: 200, queries: 5, settleMs: 1500, anycastTcp: {} };
   const r = new OptionReader(argv);
   for (const flag of r) {
     if (flag === '--servers') o.servers = r.value().split(',');
@@ -42,6 +45,7 @@ function parse(argv: string[]): Options {
     else if (flag === '--prefixes') o.prefixes = r.int();
     else if (flag === '--queries') o.queries = r.int();
     else if (flag === '--settle-ms') o.settleMs = r.int();
+    else if (flag === '--anycast-tcp') o.anycastTcp = r.settings();
     else throw new Error(`unknown option ${flag}`);
   }
   for (const s of o.servers) if (!(s in STARTERS)) throw new Error(`unknown server ${s} (one of ${Object.keys(STARTERS).join(', ')})`);
@@ -60,7 +64,7 @@ async function limiterCost(keys: number, calls: number): Promise<number> {
 }
 
 async function underFlood(name: string, o: Options, track: (stop: () => Promise<void>) => void): Promise<string> {
-  const server = await STARTERS[name]!([{ origin: 'example.com', file: `${BUNDLED_ZONES_DIR}/example.com.zone` }]);
+  const server = await STARTERS[name]!([{ origin: 'example.com', file: `${BUNDLED_ZONES_DIR}/example.com.zone` }], o);
   track(() => server.stop());
   let flood: SlowFlood | null = null;
   try {
@@ -98,7 +102,7 @@ async function main(): Promise<number> {
   for (const keys of [1, 200, 10_000]) console.log(`  ${String(keys).padStart(6)} prefixes: ${(await limiterCost(keys, 100_000)).toFixed(0)} ns`);
   console.log(
     `flood: ${o.connections} connections from ${o.prefixes} /24s (127.10.0.0 up), partial frames, reopened when closed; ` +
-      `servers on core 0 with default TCP settings; ${o.queries} TCP queries from 127.0.0.1 after ${o.settleMs} ms, ${QUERY_GAP_MS} ms apart`,
+      `servers on core 0 with default TCP settings (anycast-dns tcp: ${JSON.stringify(o.anycastTcp)}); ${o.queries} TCP queries from 127.0.0.1 after ${o.settleMs} ms, ${QUERY_GAP_MS} ms apart`,
   );
   const stops: (() => Promise<void>)[] = [];
   const unregister = onInterrupt(async () => {

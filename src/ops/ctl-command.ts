@@ -5,7 +5,7 @@ import { request } from 'node:http';
 import { parseArgs } from 'node:util';
 import { UsageError } from '../errors.js';
 import type { ZoneStatus } from '../sync/store.js';
-import { formatListenAddress, loadServerConfig } from './config.js';
+import { DEFAULT_MANAGEMENT_LISTEN, formatListenAddress, loadServerConfig } from './config.js';
 
 const DEFAULT_CONFIG = '/etc/anycast-dns/anycast-dns.yaml';
 const USAGE = `usage: anycast-dns ctl [--config FILE | --server HOST:PORT] <command>
@@ -15,7 +15,9 @@ commands:
   reload [ZONE]          rescan the zone files now (all, or one zone) and show the result
   reload [ZONE] --force  also release changes held by a guard, and accept a serial that went back
 
-The server is found through management.listen in the config (default ${DEFAULT_CONFIG}).
+The server is found at, in order: --server; management.listen in --config FILE, or in
+${DEFAULT_CONFIG} if it exists (${DEFAULT_MANAGEMENT_LISTEN} when the file names none);
+else ${DEFAULT_MANAGEMENT_LISTEN}, where \`anycast-dns serve\` listens without a config.
 Exit status: 0 when every zone shown is ok, 1 when one is held or in error, 2 on a usage error,
 3 when the server can't be reached.`;
 
@@ -38,7 +40,7 @@ export async function runCtl(argv: string[]): Promise<number> {
   const [command, zone, ...extra] = args.positionals;
   const ok = (command === 'zones' && zone === undefined) || (command === 'reload' && extra.length === 0);
   if (!ok || (args.values.force && command !== 'reload')) throw new UsageError(USAGE);
-  const server = args.values.server ?? managementAddress(args.values.config);
+  const { address: server, from } = ctlServer(args.values);
 
   let path = '/zones';
   let method = 'GET';
@@ -53,7 +55,7 @@ export async function runCtl(argv: string[]): Promise<number> {
   try {
     reply = await call(server, method, path);
   } catch (err) {
-    process.stderr.write(`anycast-dns ctl: cannot reach the server at ${server}: ${(err as Error).message}\n`);
+    process.stderr.write(`anycast-dns ctl: cannot reach the server at ${server} (${from}): ${(err as Error).message}\n`);
     return 3;
   }
   let body: { zones?: ZoneStatus[]; error?: string };
@@ -77,12 +79,18 @@ function sameZone(a: string, b: string): boolean {
   return n(a) === n(b);
 }
 
-function managementAddress(configFile: string | undefined): string {
-  const file = configFile ?? (existsSync(DEFAULT_CONFIG) ? DEFAULT_CONFIG : null);
-  if (file === null) throw new UsageError(`ctl: no config at ${DEFAULT_CONFIG}: give --config FILE or --server HOST:PORT`);
+/**
+ * The server's management address and where it came from: --server; else management.listen in
+ * --config, or in the default config file when there is one; else the endpoint `serve` opens
+ * without a config. `defaultConfig` is a parameter for tests.
+ */
+export function ctlServer(flags: { server?: string; config?: string }, defaultConfig = DEFAULT_CONFIG): { address: string; from: string } {
+  if (flags.server !== undefined) return { address: flags.server, from: '--server' };
+  const file = flags.config ?? (existsSync(defaultConfig) ? defaultConfig : null);
+  if (file === null) return { address: DEFAULT_MANAGEMENT_LISTEN, from: `the default endpoint: no --server, no --config, no ${defaultConfig}` };
   const cfg = loadServerConfig(file);
-  if (cfg.management.listen === null) throw new UsageError(`ctl: ${file} has no management.listen: the server has no control endpoint`);
-  return formatListenAddress(cfg.management.listen);
+  if (cfg.management.listen === null) throw new UsageError(`ctl: ${file} has management.listen: null: the server has no control endpoint`);
+  return { address: formatListenAddress(cfg.management.listen), from: `management.listen in ${file}` };
 }
 
 /** A table for people: one zone a line, then its last error (if any) indented below. */

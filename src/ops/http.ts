@@ -36,6 +36,12 @@ export async function startManagementServer(at: ListenAddress, src: ManagementSo
         res.writeHead(405, { allow: 'POST' }).end();
         return;
       }
+      // Any web page can make a browser on this host POST to a loopback address; browsers then send
+      // Origin (RFC 6454 §7; the Fetch standard sends it with every POST); ctl and curl send none.
+      if (req.headers.origin !== undefined) {
+        json(res, 403, { error: 'reload is not taken from a web page (the request has an Origin header)' });
+        return;
+      }
       const zoneParam = url.searchParams.get('zone');
       let zone: string | null = null;
       if (zoneParam !== null) {
@@ -89,7 +95,8 @@ export async function startManagementServer(at: ListenAddress, src: ManagementSo
   });
   server.on('clientError', (_err, socket) => socket.destroy());
   await new Promise<void>((resolve, reject) => {
-    const failed = (err: Error): void => reject(new ConfigError('management.listen', `cannot listen on ${formatListenAddress(at)}: ${err.message}`));
+    const failed = (err: Error): void =>
+      reject(new ConfigError('management.listen', `cannot listen on ${formatListenAddress(at)}: ${err.message} (set management.listen or --management ADDR:PORT, or null to turn it off)`));
     server.once('error', failed);
     server.listen({ host: at.host, port: at.port, ipv6Only: at.family === 6 }, () => {
       server.off('error', failed);

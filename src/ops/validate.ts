@@ -55,6 +55,15 @@ export class ConfigReader {
     return String(v);
   }
 
+  /** A string, `def` when the key is absent, null when it is set to null: how a default is turned off. */
+  stringOrNull(k: string, def: string): string | null {
+    if (this.obj[k] === null) {
+      this.take(k);
+      return null;
+    }
+    return this.string(k, def);
+  }
+
   bool(k: string, def: boolean): boolean {
     const v = this.take(k);
     if (v === undefined || v === null) return def;

@@ -3,21 +3,24 @@
 import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
 import { UsageError } from '../errors.js';
-import { loadServerConfig, type ConfigOverrides } from '../ops/config.js';
+import { DEFAULT_MANAGEMENT_LISTEN, loadServerConfig, type ConfigOverrides } from '../ops/config.js';
 import { createLogger, type Logger } from '../ops/log.js';
 import { missingNodeFlags } from './node-flags.js';
 import { runSingle } from './single.js';
 import { runPrimary, runWorker } from './workers.js';
 
 const USAGE = `usage: anycast-dns serve [--config FILE] [--listen ADDR:PORT ...] [--zones DIR] [--identity NAME] [--log-level LEVEL]
+                         [--management ADDR:PORT]
 
-  --config FILE      YAML configuration (see config/anycast-dns.yaml)
-  --listen ADDR:PORT address to answer on, UDP and TCP; repeat for several ([::1]:5300 for IPv6)
-  --zones DIR        directory of <origin>.zone files
-  --identity NAME    this POP's name (NSID, id.server, hostname.bind, logs, metrics)
-  --log-level LEVEL  fatal, error, warn (or warning), info, debug, trace or silent
+  --config FILE          YAML configuration (see config/anycast-dns.yaml)
+  --listen ADDR:PORT     address to answer on, UDP and TCP; repeat for several ([::1]:5300 for IPv6)
+  --zones DIR            directory of <origin>.zone files
+  --identity NAME        this POP's name (NSID, id.server, hostname.bind, logs, metrics)
+  --log-level LEVEL      fatal, error, warn (or warning), info, debug, trace or silent
+  --management ADDR:PORT HTTP endpoint of metrics, readiness and "anycast-dns ctl" (port 0: any free one)
 
-Without a config it serves the bundled zones on 127.0.0.1:5300 and [::1]:5300.`;
+Without a config it serves the bundled zones on 127.0.0.1:5300 and [::1]:5300, with the management
+endpoint on ${DEFAULT_MANAGEMENT_LISTEN}.`;
 
 export async function runServe(argv: string[]): Promise<number> {
   let args;
@@ -30,6 +33,7 @@ export async function runServe(argv: string[]): Promise<number> {
         zones: { type: 'string' },
         identity: { type: 'string' },
         'log-level': { type: 'string' },
+        management: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -48,6 +52,7 @@ export async function runServe(argv: string[]): Promise<number> {
   if (v.zones !== undefined) overrides.zones = v.zones;
   if (v.identity !== undefined) overrides.identity = v.identity;
   if (v['log-level'] !== undefined) overrides.logLevel = v['log-level'];
+  if (v.management !== undefined) overrides.management = v.management;
   const cfg = loadServerConfig(v.config ?? null, overrides);
 
   const log = createLogger({ pop: cfg.identity, component: 'server', level: cfg.logLevel });

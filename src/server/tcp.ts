@@ -1,9 +1,9 @@
 // DNS over TCP (RFC 7766, RFC 1035 §4.2.2): each message is preceded by its 2-byte length; a client
 // may send many queries on one connection and each is answered as soon as it is read (pipelining).
 // The transport only frames bytes; answering is the handler's job. A flood of slow or silent
-// connections can't hold the table: new connections are limited per prefix and per second, open
-// ones per address and per prefix; a begun message has the I/O timeout to arrive whole; at the cap
-// the connections that cost the most give way (connection-table.ts).
+// connections can't hold the table: open ones are limited per address and per prefix (new ones per
+// prefix and second too, when configured); a begun message has the I/O timeout to arrive whole; at
+// the cap the connections that cost the most give way (connection-table.ts).
 import { createServer, type Server, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
@@ -231,9 +231,15 @@ export class TcpListener {
     socket.resume();
   }
 
+  /**
+   * Closes a connection it has no room for as NSD's tcp-reject-overflow does: our side shut first
+   * (FIN), then closed. The client reads an orderly end of stream with no answer, which RFC 7766
+   * §6.2.4 tells it to retry, even when its query already arrived: closing at once with the query
+   * unread would make the kernel reset the connection instead.
+   */
   private refuse(socket: Socket, reason: RefuseReason | 'refused_rate'): void {
     this.underPressure(reason);
-    socket.destroy();
+    socket.end(() => socket.destroy());
   }
 
   /** Counted in the metrics and in the next summary line. */

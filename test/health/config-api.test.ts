@@ -12,7 +12,7 @@ describe('health config', () => {
     const c = healthConfigFrom(base);
     assert.equal(c.identity, 'pop1');
     assert.equal(c.zonesDir, BUNDLED_ZONES_DIR);
-    assert.equal(c.zonesUrl, null);
+    assert.equal(c.zonesUrl, 'http://127.0.0.1:9153/zones');
     assert.deepEqual(c.server, { host: '127.0.0.1', port: 53 });
     assert.deepEqual(
       [c.interval, c.fastInterval, c.timeout, c.attempts, c.rise, c.fall, c.drainTime],
@@ -51,7 +51,7 @@ describe('health config', () => {
 
   it('rejects what the server rejects, naming the key, and freshness without a management listener', () => {
     assert.throws(() => healthConfigFrom({ ...base, tcp: { idle_timeout: 'soon' } }), /tcp\.idle_timeout/);
-    assert.throws(() => healthConfigFrom({ ...base, health: { ...base.health, freshness: { max_age: 600 } } }), /health\.freshness\.max_age: needs management\.listen/);
+    assert.throws(() => healthConfigFrom({ ...base, management: { listen: null }, health: { ...base.health, freshness: { max_age: 600 } } }), /health\.freshness\.max_age: needs management\.listen/);
   });
 });
 

@@ -409,6 +409,9 @@ export async function startAnycastDns(zones: ZoneSpec[], opts: AnycastOptions = 
     // Response rate limiting is on by default (200 responses/s per /24): tests and benchmarks that
     // ask from 127.0.0.1 would measure the limiter, as with NSD above. extraConfig can turn it on.
     rrl: { responses_per_second: 0 },
+    // The management endpoint is on by default at one fixed loopback port, which servers started
+    // side by side would share: off, unless extraConfig gives it a port (0 for any free one).
+    management: { listen: null },
     ...opts.extraConfig,
   };
   const confPath = join(dir, 'anycast-dns.yaml');

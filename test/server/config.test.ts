@@ -48,13 +48,20 @@ describe('loadServerConfig', () => {
       maxConnections: 1000,
       maxConnectionsPerAddress: 20,
       maxConnectionsPerPrefix: 100,
-      newConnectionsPerSecondPerPrefix: 50,
+      newConnectionsPerSecondPerPrefix: 0,
       ipv4PrefixLength: 24,
       ipv6PrefixLength: 56,
     });
     assert.equal(c.workers, 1);
-    assert.equal(c.management.listen, null);
+    assert.deepEqual(c.management.listen, { host: '127.0.0.1', port: 9153, family: 4 });
     assert.match(c.version ?? '', /^anycast-dns /);
+  });
+
+  it('management.listen: null turns the management endpoint off; --management replaces the file\'s', () => {
+    assert.equal(loadServerConfig(file('management: { listen: null }\n')).management.listen, null);
+    assert.equal(loadServerConfig(file('management:\n  listen: ~\n')).management.listen, null);
+    assert.deepEqual(loadServerConfig(file('management: { listen: null }\n'), { management: '[::1]:0' }).management.listen, { host: '::1', port: 0, family: 6 });
+    assert.throws(() => loadServerConfig(null, { management: '9153' }), /--management: "9153" is not ADDR:PORT/);
   });
 
   it('reads every key; zones is relative to the file; flags override the file', () => {

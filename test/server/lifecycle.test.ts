@@ -33,7 +33,8 @@ interface Started {
 
 /** `command` runs the CLI: node with the flags the bin passes, unless told otherwise. */
 function serve(args: string[], command: string[] = [process.execPath, ...SERVE_NODE_FLAGS, CLI_JS], env: NodeJS.ProcessEnv = process.env): Started {
-  const child = spawn(command[0]!, [...command.slice(1), 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
+  // A management port of its own: the default one is shared by every server on the host.
+  const child = spawn(command[0]!, [...command.slice(1), 'serve', '--management', '127.0.0.1:0', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
   children.add(child);
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));

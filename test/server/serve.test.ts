@@ -158,4 +158,11 @@ describe('anycast-dns serve', () => {
     assert.equal((await http('/live')).status, 200);
     assert.equal((await http('/nope')).status, 404);
   });
+
+  it('takes no POST /reload from a web page (a request with Origin): 403, nothing rescanned', async () => {
+    const res = await fetch(`http://127.0.0.1:${mgmtPort}/reload?force=1`, { method: 'POST', headers: { origin: 'http://attacker.example' } });
+    assert.equal(res.status, 403);
+    assert.match(await res.text(), /Origin/);
+    assert.equal(logLines().filter((l) => l.msg === 'reload requested').length, 0);
+  });
 });

@@ -33,16 +33,25 @@ export class RawTcpClient {
     });
   }
 
-  /** `localAddress`: the source address to connect from (any of 127.0.0.0/8 on Linux). */
-  static connect(port: number, host = '127.0.0.1', localAddress?: string): Promise<RawTcpClient> {
+  /**
+   * `localAddress`: the source address to connect from (any of 127.0.0.0/8 on Linux); `first`: bytes
+   * sent the moment the handshake completes, as a client sends its query.
+   */
+  static connect(port: number, host = '127.0.0.1', localAddress?: string, first?: Buffer): Promise<RawTcpClient> {
     return new Promise((resolve, reject) => {
       const s = connect({ port, host, noDelay: true, allowHalfOpen: true, ...(localAddress !== undefined ? { localAddress } : {}) });
+      if (first !== undefined) s.write(first);
       s.once('error', reject);
       s.once('connect', () => {
         s.off('error', reject);
         resolve(new RawTcpClient(s));
       });
     });
+  }
+
+  /** True once the server has closed its side in order (FIN); a reset never sets it. */
+  get endedByServer(): boolean {
+    return this.serverEnded;
   }
 
   /** True once the server has closed its side or the connection is gone. */

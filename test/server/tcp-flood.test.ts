@@ -1,15 +1,16 @@
 // TCP that a flood can't lock, against a running `anycast-dns serve`: 4,000 connections from 200
 // loopback /24s each holding a partial frame, while a legitimate client is answered 5 of 5 times
 // within 1 s each; a client trickling a message is closed after tcp.io_timeout; the per-address and
-// per-prefix caps refuse the connection past them; new connections per prefix are limited per second;
-// the operator gets one summary log line per interval, not one per connection.
+// per-prefix caps refuse the connection past them, closing it in order (FIN) even when its query has
+// arrived; new connections per prefix are limited per second when configured; the operator gets one
+// summary log line per interval, not one per connection.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { dnsQuery } from '../helpers/dns-query.js';
+import { dnsQuery, encodeQuery } from '../helpers/dns-query.js';
 import { BUNDLED_ZONES_DIR } from '../helpers/paths.js';
 import { startAnycastDns, type RunningPeer } from '../helpers/peers.js';
 import { startSlowFlood } from '../helpers/slow-tcp-flood.js';
-import { RawTcpClient, sleep, withTimeout } from './tcp-client.js';
+import { frame, RawTcpClient, sleep, withTimeout } from './tcp-client.js';
 
 const ZONES = [{ origin: 'example.com', file: `${BUNDLED_ZONES_DIR}/example.com.zone` }];
 const FLOOD_CONNECTIONS = 4000;
@@ -22,6 +23,8 @@ const IO_TIMEOUT_MS = 1000;
 const PER_ADDRESS = 5;
 const PER_PREFIX = 12;
 const PER_SECOND = 10;
+/** Connections sent past the per-address cap, each with its query. */
+const REFUSED = 10;
 /** Long enough for a refused connection's close to reach the client. */
 const SETTLE_MS = 300;
 
@@ -168,6 +171,23 @@ describe('TCP per-source limits and the I/O timeout', () => {
     assert.equal(neighbour.isClosed, false);
     assert.equal((await tcpMetric(r, 'refused_per_address')) - before, 1);
     for (const c of [...held, extra, neighbour]) c.destroy();
+  });
+
+  it('closes a connection past a cap in order (FIN), its query unanswered, never with a reset', async () => {
+    const before = await tcpMetric(r, 'refused_per_address');
+    const held: RawTcpClient[] = [];
+    for (let i = 0; i < PER_ADDRESS; i++) held.push(await connectFrom(r, '127.34.0.1', clients));
+    await sleep(1100); // a new second for the rate limit
+    const query = frame(encodeQuery({ name: 'www.example.com', type: 'A' }, 1));
+    const refused = await Promise.all(Array.from({ length: REFUSED }, () => RawTcpClient.connect(r.server.port, '127.0.0.1', '127.34.0.1', query)));
+    clients.push(...refused);
+    await withTimeout(Promise.all(refused.map((c) => c.closed)), 2000, 'the refused connections to close');
+    assert.deepEqual(
+      refused.map((c) => [c.endedByServer, c.replies.length]),
+      refused.map(() => [true, 0]),
+    );
+    assert.equal((await tcpMetric(r, 'refused_per_address')) - before, REFUSED);
+    for (const c of [...held, ...refused]) c.destroy();
   });
 
   it(`refuses connection ${PER_PREFIX + 1} from one /24, and not from the next /24`, async () => {
