@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadZoneFile } from '../src/zone/loader.js';
+import { loadZoneFile } from '../src/zone/read-zone.js';
 import { ZoneSet, type Zone } from '../src/zone/zone.js';
 import { createHandler } from '../src/wire/handler.js';
 import type { QueryMeta } from '../src/wire/handler-types.js';

@@ -7,15 +7,15 @@
 import dnsPacket from 'dns-packet';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { loadZoneFile } from '../src/zone/loader.js';
+import { loadZoneFile } from '../src/zone/read-zone.js';
 import { ZoneSet } from '../src/zone/zone.js';
 import { createHandler } from '../src/wire/handler.js';
 import { ResponseBuffers } from '../src/wire/response-buffers.js';
 import type { QueryMeta } from '../src/wire/handler-types.js';
 import { loadServerConfig } from '../src/ops/config.js';
-import { createLogger } from '../src/ops/log.js';
+import { createLogger } from '../src/log.js';
 import { ServerMetrics } from '../src/ops/metrics.js';
-import { ResponsePolicy } from '../src/server/rrl-policy.js';
+import { ResponsePolicy } from '../src/rrl/policy.js';
 import { MessageType, dnstapFrame, dnstapHeader, type TapEvent } from '../src/wire/dnstap.js';
 import { ensureBenchData } from './gen-zone.js';
 import { readFileSync } from 'node:fs';

@@ -4,9 +4,9 @@
 import { statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { UsageError } from '../errors.js';
-import { formatDiagnostic } from './parser.js';
-import { loadZoneDir, loadZoneFile, type LoadResult } from './loader.js';
-import { printZone } from './print.js';
+import { formatDiagnostic } from '../zone/parser.js';
+import { loadZoneDir, loadZoneFile, type LoadResult } from '../zone/read-zone.js';
+import { printZone } from '../zone/print.js';
 
 const HELP = `usage: anycast-dns check FILE|DIR [--origin NAME] [--print] [--quiet] [--expiry-warning-days N]
 

@@ -7,7 +7,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { collectProcessMetrics } from '../ops/metrics.js';
 import { ConfigError } from '../errors.js';
 import { formatListenAddress, type ListenAddress } from '../ops/config.js';
-import type { Logger } from '../ops/log.js';
+import type { Logger } from '../log.js';
 import type { HealthState, Round, StateName } from './state-machine.js';
 
 const PREFIX = 'anycast_dns_health_';

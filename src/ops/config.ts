@@ -7,7 +7,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../errors.js';
-import { parsePrefix, type Prefix } from '../rrl/address.js';
+import { parsePrefix, type Prefix } from '../wire/address.js';
 import type { SerialPolicy } from '../sync/policy.js';
 import { canonicalOrigin } from '../sync/zone-files.js';
 import { VERSION } from '../version.js';

@@ -16,7 +16,7 @@
 // Pure: the caller passes `now` (milliseconds) and the client's address octets.
 
 import { hashBytes } from '../zone/name-table.js';
-import type { AddressBytes } from './address.js';
+import type { AddressBytes } from '../wire/address.js';
 
 /** What to do with a response. */
 export const enum Verdict {

@@ -5,11 +5,11 @@
 // the counts once it has been quiet for a sweep interval.
 import { randomBytes } from 'node:crypto';
 import type { CookieConfig, RrlConfig } from '../ops/config.js';
-import type { Logger } from '../ops/log.js';
+import type { Logger } from '../log.js';
 import { RRL_ACTIONS, type ServerMetrics } from '../ops/metrics.js';
-import { AddressBytes, prefixContains } from '../rrl/address.js';
-import { CookieStatus, ServerCookies } from '../rrl/cookies.js';
-import { RESPONSE_KINDS, RateLimiter, Verdict } from '../rrl/limiter.js';
+import { AddressBytes, prefixContains } from '../wire/address.js';
+import { CookieStatus, ServerCookies } from '../wire/cookies.js';
+import { RESPONSE_KINDS, RateLimiter, Verdict } from './limiter.js';
 import type { ResponseInfo } from '../wire/handler-types.js';
 
 /** An episode ends after this long without a limited response; also how often episodes are swept. */

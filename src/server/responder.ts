@@ -2,7 +2,7 @@
 // per listen address.
 import { ConfigError } from '../errors.js';
 import { formatListenAddress, type ServerConfig } from '../ops/config.js';
-import type { Logger } from '../ops/log.js';
+import type { Logger } from '../log.js';
 import { DnstapWriter } from '../ops/dnstap-output.js';
 import type { ServerMetrics } from '../ops/metrics.js';
 import { createHandler } from '../wire/handler.js';
@@ -10,7 +10,7 @@ import { ResponseBuffers } from '../wire/response-buffers.js';
 import type { QueryHandler, QueryMeta } from '../wire/handler-types.js';
 import type { ZoneSet } from '../zone/zone.js';
 import { newTcpConnections, TcpListener, type BindOptions } from './tcp.js';
-import { ResponsePolicy, serverCookies } from './rrl-policy.js';
+import { ResponsePolicy, serverCookies } from '../rrl/policy.js';
 import { UdpListener } from './udp.js';
 
 export class Responder {

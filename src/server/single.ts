@@ -2,7 +2,7 @@
 // sync runs here too, loading in its own thread and handing each new version to the handler.
 import { formatListenAddress, type ServerConfig } from '../ops/config.js';
 import { startManagementServer, type ManagementSources } from '../ops/http.js';
-import type { Logger } from '../ops/log.js';
+import type { Logger } from '../log.js';
 import { ServerMetrics } from '../ops/metrics.js';
 import { startZoneSync, type ZoneSync } from '../sync/service.js';
 import type { ScanRequest } from '../sync/store.js';

@@ -4,11 +4,11 @@
 import { createSocket, type RemoteInfo, type Socket, type SocketOptions } from 'node:dgram';
 import { performance } from 'node:perf_hooks';
 import { formatListenAddress, type ListenAddress } from '../ops/config.js';
-import type { Logger } from '../ops/log.js';
+import type { Logger } from '../log.js';
 import type { ServerMetrics } from '../ops/metrics.js';
 import { Verdict } from '../rrl/limiter.js';
 import type { QueryHandler, QueryMeta } from '../wire/handler-types.js';
-import type { ResponsePolicy } from './rrl-policy.js';
+import type { ResponsePolicy } from '../rrl/policy.js';
 import type { DnstapWriter } from '../ops/dnstap-output.js';
 
 /** Kernel buffer we ask for: absorbs bursts while the event loop is busy (the kernel may cap it). */

@@ -10,7 +10,7 @@ import { createSocket, type Socket, type SocketOptions } from 'node:dgram';
 import { AggregatorRegistry } from 'prom-client';
 import { formatListenAddress, type ServerConfig } from '../ops/config.js';
 import { startManagementServer } from '../ops/http.js';
-import type { Logger } from '../ops/log.js';
+import type { Logger } from '../log.js';
 import { ServerMetrics } from '../ops/metrics.js';
 import { ZoneLoader } from '../sync/loader.js';
 import { startZoneSync, type ZoneSync } from '../sync/service.js';

@@ -4,7 +4,7 @@
 import { statSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
 import type { ServerConfig } from '../ops/config.js';
-import type { Logger } from '../ops/log.js';
+import type { Logger } from '../log.js';
 import { ZoneSyncMetrics } from '../ops/zone-metrics.js';
 import type { Zone, ZoneSet } from '../zone/zone.js';
 import { ZoneLoader } from './loader.js';

@@ -10,7 +10,7 @@ import { CompressionTable } from './compress.js';
 import { copyBytes } from './copy-bytes.js';
 import { EDNS_OPTION_ZONEVERSION, FLAG_AA, FLAG_CD, FLAG_QR, FLAG_RD, FLAG_TC, HEADER_SIZE, OPCODE_MASK } from './query.js';
 import { RdataWriter } from './rdata.js';
-import { COOKIE_OPTION, COOKIE_REPLY_LENGTH } from '../rrl/cookies.js';
+import { COOKIE_OPTION, COOKIE_REPLY_LENGTH } from './cookies.js';
 
 const EDNS_OPTION_NSID = 3;
 /** Room for any single record past the limit, so writing never checks the buffer, only the limit. */

@@ -1,5 +1,5 @@
 // The contract between the transports (server/) and the query handler (wire/): bytes in, bytes out.
-import type { CookieStatus, ServerCookies } from '../rrl/cookies.js';
+import type { CookieStatus, ServerCookies } from './cookies.js';
 import type { ResponseKind } from '../rrl/limiter.js';
 import type { ZoneSet } from '../zone/zone.js';
 import type { ResponseMemory } from './response-buffers.js';

@@ -8,8 +8,8 @@ import { RCODE, emptyPlan, type AnswerPlan, type Question } from '../answer/plan
 import { MAX_NAME_LENGTH, keyLabelCount } from '../zone/name.js';
 import { CLASS, T } from '../zone/types.js';
 import type { ZoneSet } from '../zone/zone.js';
-import { AddressBytes } from '../rrl/address.js';
-import { COOKIE_REPLY_LENGTH, CookieStatus, RCODE_BADCOOKIE, SERVER_COOKIE_LENGTH, type ServerCookies } from '../rrl/cookies.js';
+import { AddressBytes } from './address.js';
+import { COOKIE_REPLY_LENGTH, CookieStatus, RCODE_BADCOOKIE, SERVER_COOKIE_LENGTH, type ServerCookies } from './cookies.js';
 import { ResponseKind } from '../rrl/limiter.js';
 import { hashKey } from '../zone/name-table.js';
 import { ResponseCache } from './cache.js';

@@ -1,6 +1,6 @@
 // The bundled zones/ directory, as `anycast-dns serve` serves it with no config.
 import { test } from 'node:test';
-import { loadZoneDir } from '../../src/zone/loader.js';
+import { loadZoneDir } from '../../src/zone/read-zone.js';
 import { repoPath, runTable } from './helpers.js';
 
 const { zones } = loadZoneDir(repoPath('zones'));

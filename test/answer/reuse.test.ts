@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { answer } from '../../src/answer/answer.js';
 import { emptyPlan, RCODE, type Question } from '../../src/answer/plan.js';
-import { loadZoneDir } from '../../src/zone/loader.js';
+import { loadZoneDir } from '../../src/zone/read-zone.js';
 import { typeFromText } from '../../src/zone/rdata/table.js';
 import { CLASS } from '../../src/zone/types.js';
 import { ZoneSet } from '../../src/zone/zone.js';

@@ -2,7 +2,7 @@
 // per-prefix buckets, and memory that stays at the table size whatever the number of sources.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { AddressBytes } from '../../src/rrl/address.js';
+import { AddressBytes } from '../../src/wire/address.js';
 import { RateLimiter, ResponseKind, type LimiterConfig } from '../../src/rrl/limiter.js';
 import { hashKey } from '../../src/zone/name-table.js';
 

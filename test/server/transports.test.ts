@@ -3,12 +3,12 @@
 // the connection cap closing the oldest idle connection first.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createLogger } from '../../src/ops/log.js';
+import { createLogger } from '../../src/log.js';
 import { ServerMetrics } from '../../src/ops/metrics.js';
 import { newTcpConnections, TcpListener } from '../../src/server/tcp.js';
 import { UdpListener } from '../../src/server/udp.js';
 import { createHandler } from '../../src/wire/handler.js';
-import { loadZoneDir } from '../../src/zone/loader.js';
+import { loadZoneDir } from '../../src/zone/read-zone.js';
 import { parseMessage } from '../helpers/dns-message.js';
 import { encodeQuery, exchangeUdp } from '../helpers/dns-query.js';
 import { BUNDLED_ZONES_DIR } from '../helpers/paths.js';

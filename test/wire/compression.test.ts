@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import dnsPacket from 'dns-packet';
-import { loadZoneDir } from '../../src/zone/loader.js';
+import { loadZoneDir } from '../../src/zone/read-zone.js';
 import type { ZoneSet } from '../../src/zone/zone.js';
 import { ROOT_ZONE_FILE, ask, repoPath, zoneFromFile, zoneSet } from '../answer/helpers.js';
 import { expandResponse, planRecords } from './expand.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { load, messages, records, SOA_NS } from './helpers.js';
-import { loadZoneDir, loadZoneFile } from '../../src/zone/loader.js';
+import { loadZoneDir, loadZoneFile } from '../../src/zone/read-zone.js';
 import { NodeFlag } from '../../src/zone/zone.js';
 import { nameFromText, nameKey } from '../../src/zone/name.js';
 
