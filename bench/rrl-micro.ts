@@ -4,7 +4,8 @@
 // Usage: node --expose-gc dist/bench/rrl-micro.js [distinct-keys]
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { AddressBytes } from '../src/wire/address.js';
-import { RateLimiter, ResponseKind } from '../src/rrl/limiter.js';
+import { RateLimiter } from '../src/rrl/limiter.js';
+import { ResponseKind } from '../src/wire/handler-types.js';
 import { SipKey, sipHash24 } from '../src/wire/siphash.js';
 
 const keys = Number(process.argv[2] ?? 200_000);

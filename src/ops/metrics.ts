@@ -4,9 +4,9 @@
 // objects, no Map lookups per query. Every label value comes from a fixed set, never from a query.
 import { createRequire } from 'node:module';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import { CacheUse, type QueryMeta, type ResponseInfo, type Transport } from '../wire/handler-types.js';
+import { CacheUse, RESPONSE_KINDS, type QueryMeta, type ResponseInfo, type Transport } from '../wire/handler-types.js';
 import { T } from '../zone/types.js';
-import { RESPONSE_KINDS } from '../rrl/limiter.js';
+import { RRL_ACTIONS, type RateLimitedCounter } from '../rrl/policy.js';
 import { VERSION } from '../version.js';
 import { FixedHistogram } from './histogram.js';
 
@@ -28,8 +28,6 @@ const RCODES = RCODE_NAMES.length + 1; // last slot: any other rcode
 const MAX_OUTCOMES = 32;
 const OTHER_OUTCOME = MAX_OUTCOMES - 1;
 
-/** What rate limiting did to a response over the limit; `would_*` under log_only (sent anyway). */
-export const RRL_ACTIONS = ['dropped', 'slipped', 'would_drop', 'would_slip'] as const;
 /** Queries by what their DNS cookie proved (CookieStatus order), then BADCOOKIE replies sent. */
 const COOKIE_RESULTS = ['none', 'client_only', 'invalid', 'valid', 'badcookie'] as const;
 const BADCOOKIE_SLOT = COOKIE_RESULTS.length - 1;
@@ -109,7 +107,7 @@ export const TCP_EVENTS = [
 ] as const;
 export type TcpEvent = (typeof TCP_EVENTS)[number];
 
-export class ServerMetrics {
+export class ServerMetrics implements RateLimitedCounter {
   readonly registry = new Registry();
 
   private readonly queries = new Float64Array(TRANSPORTS.length * QTYPE_BUCKETS.length);

@@ -17,6 +17,7 @@
 
 import { hashBytes } from '../zone/name-table.js';
 import type { AddressBytes } from '../wire/address.js';
+import type { ResponseKind } from '../wire/handler-types.js';
 
 /** What to do with a response. */
 export const enum Verdict {
@@ -25,24 +26,6 @@ export const enum Verdict {
   Slip = 1,
   Drop = 2,
 }
-
-/** Kinds of response, each with its own buckets (BIND's and NSD's categories). */
-export const enum ResponseKind {
-  /** A positive answer: keyed by query name and type. */
-  Answer = 0,
-  /** An answer synthesized from a wildcard: keyed by the wildcard's owner, so random names below it share one bucket. */
-  Wildcard = 1,
-  /** Keyed by the zone. */
-  Nxdomain = 2,
-  /** Keyed by the zone. */
-  Nodata = 3,
-  /** Keyed by the delegation (the zone cut's owner). */
-  Referral = 4,
-  /** REFUSED, SERVFAIL, FORMERR and the like: one bucket per prefix. */
-  Error = 5,
-}
-
-export const RESPONSE_KINDS = ['answer', 'wildcard', 'nxdomain', 'nodata', 'referral', 'error'] as const;
 
 export interface LimiterConfig {
   /** Credits a bucket earns per second, and the most it holds (> 0). */

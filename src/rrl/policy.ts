@@ -3,14 +3,30 @@
 // itself is the pure RateLimiter's. Logs are per limiting episode (a prefix, a kind, a name), never
 // per packet: "rate limiting started" when a bucket first goes over, "rate limiting stopped" with
 // the counts once it has been quiet for a sweep interval.
-import { randomBytes } from 'node:crypto';
-import type { CookieConfig, RrlConfig } from '../ops/config.js';
 import type { Logger } from '../log.js';
-import { RRL_ACTIONS, type ServerMetrics } from '../ops/metrics.js';
-import { AddressBytes, prefixContains } from '../wire/address.js';
-import { CookieStatus, ServerCookies } from '../wire/cookies.js';
-import { RESPONSE_KINDS, RateLimiter, Verdict } from './limiter.js';
-import type { ResponseInfo } from '../wire/handler-types.js';
+import { AddressBytes, prefixContains, type Prefix } from '../wire/address.js';
+import { CookieStatus } from '../wire/cookies.js';
+import { RESPONSE_KINDS, type ResponseInfo } from '../wire/handler-types.js';
+import { RateLimiter, Verdict, type LimiterConfig } from './limiter.js';
+
+/** Section `rrl`: declared here, read by ops/config. */
+export interface RrlConfig extends LimiterConfig {
+  /** 0: rate limiting off. */
+  responsesPerSecond: number;
+  /** Client prefixes never limited. */
+  exempt: Prefix[];
+  /** Count and log what would be limited, but send everything. */
+  logOnly: boolean;
+}
+
+/** What rate limiting did to a response over the limit (metric label and log field); `would_*` under log_only (sent anyway). */
+export const RRL_ACTIONS = ['dropped', 'slipped', 'would_drop', 'would_slip'] as const;
+
+/** Where the policy counts limited responses (the server's metrics, in ops/). */
+export interface RateLimitedCounter {
+  /** A response over the rate limit: `action` indexes RRL_ACTIONS, `kind` is its ResponseKind. */
+  rateLimited(action: number, kind: number, badCookie: boolean): void;
+}
 
 /** An episode ends after this long without a limited response; also how often episodes are swept. */
 const EPISODE_IDLE_MS = 5000;
@@ -50,7 +66,7 @@ export class ResponsePolicy {
 
   constructor(
     private readonly cfg: RrlConfig,
-    private readonly metrics: ServerMetrics,
+    private readonly metrics: RateLimitedCounter,
     private readonly log: Logger,
   ) {
     this.limiter = new RateLimiter(cfg);
@@ -67,7 +83,7 @@ export class ResponsePolicy {
   }
 
   /** The rate-limiting policy of `cfg`, or null when it is off (responses_per_second: 0). */
-  static create(cfg: RrlConfig, metrics: ServerMetrics, log: Logger): ResponsePolicy | null {
+  static create(cfg: RrlConfig, metrics: RateLimitedCounter, log: Logger): ResponsePolicy | null {
     if (cfg.responsesPerSecond === 0) {
       log.info('response rate limiting off (rrl.responses_per_second: 0)');
       return null;
@@ -207,12 +223,3 @@ function questionName(response: Buffer): string {
   return labels.join('.') + '.';
 }
 
-/**
- * The DNS cookie secrets: the configured ones, shared by every POP; else a random one for this
- * process, with a warning (another POP, or another worker, won't accept its cookies).
- */
-export function serverCookies(cfg: CookieConfig, log: Logger): ServerCookies {
-  if (cfg.secret !== null) return new ServerCookies(cfg.secret, cfg.secretPrevious);
-  log.warn('no cookies.secret configured: server cookies use a random secret of this process, which other POPs and workers will not accept');
-  return new ServerCookies(randomBytes(16));
-}

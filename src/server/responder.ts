@@ -6,11 +6,12 @@ import type { Logger } from '../log.js';
 import { DnstapWriter } from '../ops/dnstap-output.js';
 import type { ServerMetrics } from '../ops/metrics.js';
 import { createHandler } from '../wire/handler.js';
+import { serverCookies } from '../wire/cookies.js';
 import { ResponseBuffers } from '../wire/response-buffers.js';
 import type { QueryHandler, QueryMeta } from '../wire/handler-types.js';
 import type { ZoneSet } from '../zone/zone.js';
 import { newTcpConnections, TcpListener, type BindOptions } from './tcp.js';
-import { ResponsePolicy, serverCookies } from '../rrl/policy.js';
+import { ResponsePolicy } from '../rrl/policy.js';
 import { UdpListener } from './udp.js';
 
 export class Responder {

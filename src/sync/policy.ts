@@ -5,6 +5,24 @@
 
 export type SerialPolicy = 'increase' | 'any';
 
+/** Section `zone_sync` of the server's config. */
+export interface ZoneSyncConfig {
+  /** Watch the zones directory (chokidar); off, zones change only on SIGHUP, `ctl reload` or the rescan. */
+  watch: boolean;
+  /** `increase`: a serial that goes backwards is refused, as a secondary would; `any`: accepted. */
+  serialPolicy: SerialPolicy;
+  /** A new version that loses more than this share of its records is held (0..1). */
+  maxRecordLoss: number;
+  /** Removals that would take away more than this share of the zones served are held (0..1). */
+  maxZoneLoss: number;
+  /** A file changed less than this many ms ago is still being written and is read later. */
+  settleMs: number;
+  /** Every this many ms the zone files are hashed and compared to what is served; 0 turns it off. */
+  rescanMs: number;
+  /** Warn when a signed zone loaded has signatures expiring within this many days (expired ones reject it). */
+  signatureWarningDays: number;
+}
+
 export interface SyncPolicy {
   serialPolicy: SerialPolicy;
   /** Hold a new version that has lost more than this share of its records (0..1). */

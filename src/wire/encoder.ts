@@ -4,7 +4,7 @@
 // (RFC 2181 §9, RFC 9471 §3).
 
 import type { AnswerPlan, RRdata } from '../answer/plan.js';
-import { WireRRset } from '../zone/zone.js';
+import { WireRRset } from '../zone/rrset.js';
 import { T } from '../zone/types.js';
 import { CompressionTable } from './compress.js';
 import { copyBytes } from './copy-bytes.js';

@@ -1,10 +1,27 @@
 // The contract between the transports (server/) and the query handler (wire/): bytes in, bytes out.
 import type { CookieStatus, ServerCookies } from './cookies.js';
-import type { ResponseKind } from '../rrl/limiter.js';
 import type { ZoneSet } from '../zone/zone.js';
 import type { ResponseMemory } from './response-buffers.js';
 
 export type Transport = 'udp' | 'tcp';
+
+/** Kinds of response; response rate limiting keeps buckets per kind (BIND's and NSD's categories). */
+export const enum ResponseKind {
+  /** A positive answer: keyed by query name and type. */
+  Answer = 0,
+  /** An answer synthesized from a wildcard: keyed by the wildcard's owner, so random names below it share one bucket. */
+  Wildcard = 1,
+  /** Keyed by the zone. */
+  Nxdomain = 2,
+  /** Keyed by the zone. */
+  Nodata = 3,
+  /** Keyed by the delegation (the zone cut's owner). */
+  Referral = 4,
+  /** REFUSED, SERVFAIL, FORMERR and the like: one bucket per prefix. */
+  Error = 5,
+}
+
+export const RESPONSE_KINDS = ['answer', 'wildcard', 'nxdomain', 'nodata', 'referral', 'error'] as const;
 
 /** What the response cache did for a response. */
 export const enum CacheUse {

@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AddressBytes } from '../../src/wire/address.js';
-import { RateLimiter, ResponseKind, type LimiterConfig } from '../../src/rrl/limiter.js';
+import { RateLimiter, type LimiterConfig } from '../../src/rrl/limiter.js';
+import { ResponseKind } from '../../src/wire/handler-types.js';
 import { hashKey } from '../../src/zone/name-table.js';
 
 const CFG: LimiterConfig = { responsesPerSecond: 10, window: 5, slip: 2, ipv4PrefixLength: 24, ipv6PrefixLength: 56, tableSize: 1024 };
