@@ -23,7 +23,7 @@ export type StateName =
   | 'EXIT';
 
 /** What the routes look like at ExaBGP right now, as far as this process has told it. */
-export type Announcement = 'none' | 'up' | 'degraded';
+type Announcement = 'none' | 'up' | 'degraded';
 
 export interface HealthState {
   name: StateName;
@@ -183,13 +183,14 @@ export function step(state: HealthState, event: HealthEvent, config: HealthConfi
       if (s.name === 'DISABLED') setAnnouncement(s, 'none', false, config, fx);
       return { state: s, effects: fx };
 
-    case 'round':
+    case 'round': {
       if (s.name === 'EXIT') return { state: s, effects: fx };
       onRound(s, event.round, now, config, moveTo, fx);
       // Fast while in transition, but not while a hold-down forbids announcing anyway.
       const fast = isTransient(s.name) && now >= s.holdUntil;
       fx.push({ kind: 'probe', at: now + (fast ? config.fastInterval : config.interval) });
       return { state: s, effects: fx };
+    }
   }
 }
 

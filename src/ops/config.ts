@@ -15,8 +15,8 @@ import { canonicalOrigin } from '../sync/zone-files.js';
 import { VERSION } from '../version.js';
 import { ConfigReader, type Plain } from './validate.js';
 
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+type LogLevel = (typeof LOG_LEVELS)[number];
 /** Level names accepted in the config and on the command line: syslog's `warning` too. */
 const LOG_LEVEL_NAMES = [...LOG_LEVELS, 'warning'] as const;
 
@@ -89,7 +89,7 @@ export interface ConfigOverrides {
   logLevel?: string;
 }
 
-export const DEFAULT_PORT = 5300;
+const DEFAULT_PORT = 5300;
 /** The zones shipped with the package (dist/src/ops/config.js → <package>/zones). */
 export const BUNDLED_ZONES_DIR = fileURLToPath(new URL('../../../zones', import.meta.url));
 

@@ -86,7 +86,7 @@ export type DropReason = 'unanswerable' | 'send_error' | 'bad_frame' | 'internal
  * What happened to a TCP connection. `opened` and `closed` count every admitted one; the others say
  * why one was turned away at accept (refused_*), closed to make room (evicted_*), or ran out of time.
  */
-export const TCP_EVENTS = [
+const TCP_EVENTS = [
   'opened',
   'closed',
   /** Its prefix opened more than `tcp.new_connections_per_second_per_prefix`. */

@@ -3,7 +3,7 @@
 import type { Logger } from '../log.js';
 
 /** How long a stop may take before the process exits anyway. */
-export const STOP_BOUND_MS = 5000;
+const STOP_BOUND_MS = 5000;
 
 /** Resolves on the first SIGTERM or SIGINT. */
 export function stopSignal(): Promise<NodeJS.Signals> {

@@ -13,7 +13,7 @@ import { SipKey, sipHash24 } from './siphash.js';
 /** EDNS option code of COOKIE (RFC 7873 §4). */
 export const COOKIE_OPTION = 10;
 /** A client cookie is 8 octets (RFC 7873 §4.1). */
-export const CLIENT_COOKIE_LENGTH = 8;
+const CLIENT_COOKIE_LENGTH = 8;
 /** Ours: version, reserved, timestamp, hash (RFC 9018 §4.2). */
 export const SERVER_COOKIE_LENGTH = 16;
 /** The option data we answer with: the client's cookie and ours. */

@@ -31,7 +31,7 @@ export interface EdnsReply {
   cookie: boolean;
 }
 
-export interface ZoneVersion {
+interface ZoneVersion {
   labels: number;
   serial: number;
 }

@@ -13,8 +13,6 @@ import { checkDnssec, type DnssecProblem } from './dnssec-check.js';
 import { verifyZonemd, type ZonemdResult } from './zonemd.js';
 import { ZoneSet, type Zone } from './zone.js';
 
-export type { Diagnostic };
-
 export interface LoadResult {
   file: string;
   /** Every file read (absolute, symlinks not resolved): the zone file, then its $INCLUDEs in the order reached. */
@@ -136,7 +134,7 @@ export function loadZoneFile(path: string, origin?: string, opts: LoadOptions = 
 }
 
 /** The origin a file implies: its first SOA's absolute owner (after any $ORIGIN), else its file name. */
-export function inferOrigin(path: string): string | null {
+function inferOrigin(path: string): string | null {
   let text: string;
   try {
     text = readFileSync(path, 'latin1');

@@ -11,7 +11,7 @@ import type { ZoneSet } from '../../src/zone/zone.js';
 export const UDP: QueryMeta = { transport: 'udp', remoteAddress: '127.0.0.1', remotePort: 5353 };
 export const TCP: QueryMeta = { transport: 'tcp', remoteAddress: '127.0.0.1', remotePort: 5353 };
 
-export const ZONE = `
+const ZONE = `
 $TTL 3600
 @        SOA   ns1 hostmaster 2026112501 7200 3600 1209600 300
 @        NS    ns1
