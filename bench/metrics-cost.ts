@@ -23,6 +23,8 @@ if (process.argv[2] === '--serve') {
 
 /** One answering process on 127.0.0.1:port from the build in `root`; mode "off" makes every count a no-op. */
 async function serve(root: string, mode: string, port: number): Promise<void> {
+  // Modules of another build, whose types this build cannot know.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const imp = (p: string): Promise<Record<string, any>> => import(pathToFileURL(join(root, p)).href);
   const { loadServerConfig, BUNDLED_ZONES_DIR } = await imp('src/ops/config.js');
   const { loadZoneFile } = await imp('src/zone/read-zone.js');

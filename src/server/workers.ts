@@ -161,7 +161,7 @@ export async function runPrimary(cfg: ServerConfig, log: Logger): Promise<number
   if (typeof outcome === 'string') log.info({ signal: outcome }, 'stopping');
   else log.fatal({ reason: outcome.reason }, 'start-up failed; stopping');
   await boundedStop(async () => {
-    await Promise.all(Object.values(cluster.workers ?? {}).map((w) => (w ? stopWorker(w) : undefined)));
+    await Promise.all(Object.values(cluster.workers ?? {}).flatMap((w) => (w ? [stopWorker(w)] : [])));
     await sync?.close();
     snapshots.close();
     await mgmt?.close();
