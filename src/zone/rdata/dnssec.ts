@@ -192,7 +192,7 @@ function signatureTimeToText(v: number): string {
 const RRSIG: TypeDescriptor = {
   code: 46,
   mnemonic: 'RRSIG',
-  wire: [18, 'dname', 'rest'],
+  wire: [18, 'decompressible-name', 'rest'],
   fromText(fields, ctx) {
     expectAtLeast(fields, 9, 'RRSIG');
     const w = writer.reset();
@@ -221,7 +221,7 @@ const NSEC: TypeDescriptor = {
   code: 47,
   mnemonic: 'NSEC',
   // RFC 6840 §5.1: the next domain name is not lower-cased in canonical form.
-  wire: ['fname', 'rest'],
+  wire: ['fixed-name', 'rest'],
   fromText(fields, ctx) {
     // BIND refuses an NSEC with an empty bitmap (it always lists at least NSEC itself).
     expectAtLeast(fields, 2, 'NSEC');
