@@ -98,7 +98,7 @@ const SMOOTHING = 0.2;
 /** Leave DEGRADED only when both figures are below this share of their thresholds, so it does not flap. */
 const RECOVER_SHARE = 0.5;
 
-export interface Verdict {
+export interface RoundVerdict {
   healthy: boolean;
   /** Lost (timed out) attempts / attempts sent. */
   loss: number;
@@ -112,7 +112,7 @@ export interface Verdict {
  * any answer at all. A check that only timed out while others answered is loss, not death: it raises the
  * loss figure (→ DEGRADED) instead of counting towards `fall`, so a loaded server is not withdrawn.
  */
-export function judgeRound(round: Round): Verdict {
+export function judgeRound(round: Round): RoundVerdict {
   let sent = 0;
   let lost = 0;
   let answered = 0;
@@ -262,7 +262,7 @@ function onRound(s: HealthState, round: Round, now: number, config: HealthConfig
 }
 
 /** Smoothed loss and latency with hysteresis: enter DEGRADED at the threshold, leave below half of it. */
-function updateQuality(s: HealthState, v: Verdict, config: HealthConfig): void {
+function updateQuality(s: HealthState, v: RoundVerdict, config: HealthConfig): void {
   s.loss += SMOOTHING * (v.loss - s.loss);
   if (v.latency !== null) s.latency += SMOOTHING * (v.latency - s.latency);
   const over = s.loss >= config.degraded.loss || s.latency >= config.degraded.latency;

@@ -7,7 +7,7 @@ import type { Logger } from '../log.js';
 import { AddressBytes, prefixContains, type Prefix } from '../wire/address.js';
 import { CookieStatus } from '../wire/cookies.js';
 import { RESPONSE_KINDS, type ResponseInfo } from '../wire/handler-types.js';
-import { RateLimiter, Verdict, type LimiterConfig } from './limiter.js';
+import { RateLimiter, RateLimitVerdict, type LimiterConfig } from './limiter.js';
 
 /** Section `rrl`: declared here, read by ops/config. */
 export interface RrlConfig extends LimiterConfig {
@@ -92,22 +92,22 @@ export class ResponsePolicy {
   }
 
   /** What to do with `response`, described by `info`, to a UDP client at `address`. */
-  decide(info: ResponseInfo, response: Buffer, address: string): Verdict {
+  decide(info: ResponseInfo, response: Buffer, address: string): RateLimitVerdict {
     // A valid server cookie proves the source address is not spoofed (RFC 7873 §5.3), as BIND and Knot treat it.
-    if (info.cookie === CookieStatus.Valid) return Verdict.Send;
+    if (info.cookie === CookieStatus.Valid) return RateLimitVerdict.Send;
     // Consecutive datagrams often come from one client: its prefix is worked out once.
     if (address !== this.lastAddress) this.readAddress(address);
-    if (this.lastFamily === 0) return Verdict.Send;
+    if (this.lastFamily === 0) return RateLimitVerdict.Send;
     const prefixKey = this.lastPrefixKey;
     const now = this.now;
     const verdict = this.limiter.decide(prefixKey, this.lastFamily, info.kind, info.nameHash, now);
-    if (verdict === Verdict.Send) return verdict;
+    if (verdict === RateLimitVerdict.Send) return verdict;
     const logOnly = this.cfg.logOnly;
-    const action = (verdict === Verdict.Drop ? 0 : 1) + (logOnly ? 2 : 0);
-    const badCookie = !logOnly && verdict === Verdict.Slip && (info.cookie === CookieStatus.ClientOnly || info.cookie === CookieStatus.Invalid);
+    const action = (verdict === RateLimitVerdict.Drop ? 0 : 1) + (logOnly ? 2 : 0);
+    const badCookie = !logOnly && verdict === RateLimitVerdict.Slip && (info.cookie === CookieStatus.ClientOnly || info.cookie === CookieStatus.Invalid);
     this.metrics.rateLimited(action, info.kind, badCookie);
     this.note(prefixKey, info, response, verdict, now);
-    return logOnly ? Verdict.Send : verdict;
+    return logOnly ? RateLimitVerdict.Send : verdict;
   }
 
   /** Parses `address` into addr and lastFamily (4, 6, or 0: not limited, unreadable or exempt) and lastPrefixKey. */
@@ -121,7 +121,7 @@ export class ResponsePolicy {
     this.lastPrefixKey = this.limiter.prefixKey(addr);
   }
 
-  private note(prefixKey: number, info: ResponseInfo, response: Buffer, verdict: Verdict, now: number): void {
+  private note(prefixKey: number, info: ResponseInfo, response: Buffer, verdict: RateLimitVerdict, now: number): void {
     const slot = this.limiter.lastSlot;
     let ep = this.episodes.get(slot);
     if (ep !== undefined && (ep.prefixKey !== prefixKey || ep.kind !== info.kind || ep.nameHash !== info.nameHash)) {
@@ -154,7 +154,7 @@ export class ResponsePolicy {
       );
     }
     ep.last = now;
-    if (verdict === Verdict.Drop) ep.dropped++;
+    if (verdict === RateLimitVerdict.Drop) ep.dropped++;
     else ep.slipped++;
   }
 

@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { formatListenAddress, type ListenAddress } from '../ops/config.js';
 import type { Logger } from '../log.js';
 import type { ServerMetrics } from '../ops/metrics.js';
-import { Verdict } from '../rrl/limiter.js';
+import { RateLimitVerdict } from '../rrl/limiter.js';
 import type { QueryHandler, QueryMeta } from '../wire/handler-types.js';
 import type { ResponsePolicy } from '../rrl/policy.js';
 import type { DnstapWriter } from '../ops/dnstap-output.js';
@@ -106,11 +106,11 @@ export class UdpListener {
     const policy = this.policy;
     if (policy !== null) {
       const verdict = policy.decide(this.handler.info, response, rinfo.address);
-      if (verdict === Verdict.Drop) {
+      if (verdict === RateLimitVerdict.Drop) {
         this.dnstap?.exchange(false, rinfo.address, rinfo.port, msg, null, performance.timeOrigin + startedAt, 0);
         return;
       }
-      if (verdict === Verdict.Slip) response = this.handler.slip(response);
+      if (verdict === RateLimitVerdict.Slip) response = this.handler.slip(response);
     }
     this.socket.send(response, rinfo.port, rinfo.address);
     // Sent at once unless the socket's queue is backed up: a queued datagram keeps its buffer.

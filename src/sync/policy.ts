@@ -36,7 +36,7 @@ export interface VersionFacts {
   records: number;
 }
 
-export type Verdict =
+export type ChangeVerdict =
   | { action: 'accept'; note: string | null }
   | { action: 'refuse'; reason: string }
   | { action: 'hold'; reason: string };
@@ -50,7 +50,7 @@ export function compareSerials(a: number, b: number): number {
 }
 
 /** A new version of a zone being served (`served`), or of a new zone (`served` null). `force` is an operator's release. */
-export function judgeVersion(served: VersionFacts | null, next: VersionFacts, p: SyncPolicy, force: boolean): Verdict {
+export function judgeVersion(served: VersionFacts | null, next: VersionFacts, p: SyncPolicy, force: boolean): ChangeVerdict {
   if (served === null) return { action: 'accept', note: null };
   const order = compareSerials(next.serial, served.serial);
   if (order < 0 || (order === 0 && next.serial !== served.serial)) {
@@ -66,7 +66,7 @@ export function judgeVersion(served: VersionFacts | null, next: VersionFacts, p:
 }
 
 /** Zones whose files are gone: remove them all, or hold them all when that would empty too much of the server. */
-export function judgeRemovals(servedCount: number, removedCount: number, p: SyncPolicy, force: boolean): Verdict {
+export function judgeRemovals(servedCount: number, removedCount: number, p: SyncPolicy, force: boolean): ChangeVerdict {
   if (removedCount === 0 || force) return { action: 'accept', note: null };
   if (removedCount / servedCount > p.maxZoneLoss) {
     return { action: 'hold', reason: `${removedCount} of ${servedCount} zones would stop being served at once (limit ${Math.round(p.maxZoneLoss * 100)}%)` };

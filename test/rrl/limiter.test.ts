@@ -16,7 +16,7 @@ function prefixOf(l: RateLimiter, text: string): [number, number] {
   return [l.prefixKey(a), n === 4 ? 4 : 6];
 }
 
-/** Verdict counts for `count` responses at `nowMs`. */
+/** RateLimitVerdict counts for `count` responses at `nowMs`. */
 function burst(l: RateLimiter, addr: string, kind: ResponseKind, name: number, count: number, nowMs: number): number[] {
   const [p, f] = prefixOf(l, addr);
   const out = [0, 0, 0];
