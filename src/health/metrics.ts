@@ -4,7 +4,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { collectProcessMetrics } from '../ops/metrics.js';
+import { collectProcessMetrics } from '../ops/process-metrics.js';
 import { ConfigError } from '../errors.js';
 import { formatListenAddress, type ListenAddress } from '../ops/config.js';
 import type { Logger } from '../log.js';

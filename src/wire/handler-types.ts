@@ -23,6 +23,14 @@ export const enum ResponseKind {
 
 export const RESPONSE_KINDS = ['answer', 'wildcard', 'nxdomain', 'nodata', 'referral', 'error'] as const;
 
+/**
+ * Every outcome a response can have: the answer algorithm's (answer/plan.ts Outcome, which the
+ * handler passes on as one of these, so a new one fails to compile until it is listed here), then the
+ * handler's own for queries it cannot answer. Closed, so counts per outcome have fixed slots.
+ */
+export const RESPONSE_OUTCOMES = ['answer', 'nodata', 'nxdomain', 'referral', 'yxdomain', 'refused', 'servfail', 'formerr', 'notimp', 'badvers'] as const;
+export type ResponseOutcome = (typeof RESPONSE_OUTCOMES)[number];
+
 /** What the response cache did for a response. */
 export const enum CacheUse {
   /** Not looked up: no cache, or an error answered before the lookup. */
@@ -46,8 +54,7 @@ export interface QueryMeta {
 export interface ResponseInfo {
   transport: Transport;
   rcode: number;
-  /** The answer outcome: 'answer' | 'nodata' | 'nxdomain' | 'referral' | 'refused' | 'servfail' | 'formerr' | 'notimp' | ... */
-  outcome: string;
+  outcome: ResponseOutcome;
   qtype: number;
   /** Origin (presentation form) of the zone that answered, or null. */
   zone: string | null;

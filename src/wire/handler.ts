@@ -13,7 +13,7 @@ import { COOKIE_REPLY_LENGTH, CookieStatus, RCODE_BADCOOKIE, SERVER_COOKIE_LENGT
 import { hashKey } from '../zone/name-table.js';
 import { ResponseCache } from './cache.js';
 import { Fit, ResponseWriter, cutToMinimal, optLength, optSize, type EdnsReply } from './encoder.js';
-import { CacheUse, ResponseKind, type HandlerOptions, type QueryHandler, type QueryMeta, type ResponseInfo } from './handler-types.js';
+import { CacheUse, ResponseKind, type ResponseOutcome, type HandlerOptions, type QueryHandler, type QueryMeta, type ResponseInfo } from './handler-types.js';
 import { fromTemplate, toTemplate } from './referral-template.js';
 import { FRESH_BUFFERS, type ResponseMemory } from './response-buffers.js';
 import { copyBytes } from './copy-bytes.js';
@@ -74,7 +74,7 @@ class Handler implements QueryHandler {
   readonly info: ResponseInfo = {
     transport: 'udp',
     rcode: 0,
-    outcome: '',
+    outcome: 'refused',
     qtype: 0,
     zone: null,
     truncated: false,
@@ -182,7 +182,7 @@ class Handler implements QueryHandler {
     key: string,
     limit: number,
     meta: QueryMeta,
-    outcome: string,
+    outcome: ResponseOutcome,
     cacheKeyLength: number,
   ): Buffer {
     const q = this.q;
@@ -339,7 +339,7 @@ class Handler implements QueryHandler {
   }
 
   /** A header-only response (and the question, when `questionEnd` > 0) with `rcode`. */
-  private bare(msg: Buffer, questionEnd: number, rcode: number, outcome: string, meta: QueryMeta): Buffer {
+  private bare(msg: Buffer, questionEnd: number, rcode: number, outcome: ResponseOutcome, meta: QueryMeta): Buffer {
     const length = questionEnd > 0 ? questionEnd : HEADER_SIZE;
     // Every octet is written below.
     const out = this.memory.take(length);
