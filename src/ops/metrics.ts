@@ -34,7 +34,7 @@ const BADCOOKIE_SLOT = COOKIE_RESULTS.length - 1;
 
 /**
  * Seconds from a message read to its answer handed to the socket. CoreDNS starts at 250 µs; an answer
- * from the response cache here takes a few µs, so the first buckets are finer.
+ * from the response cache here takes far less, so the first buckets are finer.
  */
 const DURATION_BOUNDS = [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
 /** Octets of each response sent: CoreDNS's bounds, so its dashboards' queries carry over. */

@@ -1,5 +1,5 @@
-// The policy step the UDP transport asks after the handler answered and before sending (DESIGN.md
-// habit 7): response rate limiting with its clock, its exemptions, metrics and logs. The decision
+// The policy step the UDP transport asks after the handler answered and before sending (docs/design.md,
+// Policy after answering): response rate limiting with its clock, its exemptions, metrics and logs. The decision
 // itself is the pure RateLimiter's. Logs are per limiting episode (a prefix, a kind, a name), never
 // per packet: "rate limiting started" when a bucket first goes over, "rate limiting stopped" with
 // the counts once it has been quiet for a sweep interval.
@@ -32,7 +32,7 @@ export interface RateLimitedCounter {
 const EPISODE_IDLE_MS = 5000;
 /**
  * The limiter's clock is a field this often refreshed by a timer: reading it costs nothing, while
- * Date.now() per packet costs ~45 ns, a fifth of a cached answer. The limiter counts whole seconds.
+ * Date.now() per packet costs a noticeable share of a cached answer. The limiter counts whole seconds.
  */
 const CLOCK_TICK_MS = 100;
 /** Episodes tracked one by one; beyond, limited responses are only counted (the log stays bounded). */

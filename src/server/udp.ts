@@ -102,7 +102,7 @@ export class UdpListener {
       this.metrics.droppedPacket('udp', 'unanswerable');
       return;
     }
-    // Policy after answering (DESIGN.md habit 7): send, slip a minimal reply, or drop.
+    // Policy after answering (docs/design.md, Policy after answering): send, slip a minimal reply, or drop.
     const policy = this.policy;
     if (policy !== null) {
       const verdict = policy.decide(this.handler.info, response, rinfo.address);
