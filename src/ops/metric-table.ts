@@ -19,6 +19,13 @@ export interface MetricRow<Source> {
   collect(source: Source): Samples | Promise<Samples>;
 }
 
+/** Replaces `metric`'s values with `samples` (a gauge set from zero is set). */
+function fill(metric: Counter | Gauge, samples: Samples): void {
+  metric.reset();
+  if (typeof samples === 'number') metric.inc(samples);
+  else for (const [labels, v] of samples) metric.inc(labels, v);
+}
+
 /** Registers every row of `table` in `registry`, reading from `source` at each scrape. */
 export function registerTable<Source>(registry: Registry, table: readonly MetricRow<Source>[], source: Source): void {
   for (const row of table) {
@@ -28,27 +35,11 @@ export function registerTable<Source>(registry: Registry, table: readonly Metric
       labelNames: row.labels ?? [],
       registers: [registry],
       aggregator: row.aggregator ?? 'sum',
+      async collect(this: Counter | Gauge) {
+        fill(this, await row.collect(source));
+      },
     };
-    if (row.type === 'counter') {
-      new Counter({
-        ...config,
-        async collect() {
-          const samples = await row.collect(source);
-          this.reset();
-          if (typeof samples === 'number') this.inc(samples);
-          else for (const [labels, v] of samples) this.inc(labels, v);
-        },
-      });
-    } else {
-      new Gauge({
-        ...config,
-        async collect() {
-          const samples = await row.collect(source);
-          this.reset();
-          if (typeof samples === 'number') this.set(samples);
-          else for (const [labels, v] of samples) this.set(labels, v);
-        },
-      });
-    }
+    if (row.type === 'counter') new Counter(config);
+    else new Gauge(config);
   }
 }
