@@ -11,6 +11,7 @@ import { ResponseBuffers } from '../wire/response-buffers.js';
 import type { QueryHandler, QueryMeta } from '../wire/handler-types.js';
 import type { ZoneSet } from '../zone/zone.js';
 import { newTcpConnections, TcpListener, type BindOptions } from './tcp.js';
+import { bucketOf } from '../rrl/classify.js';
 import { ResponsePolicy } from '../rrl/policy.js';
 import { UdpListener } from './udp.js';
 
@@ -36,6 +37,7 @@ export class Responder {
       onResponse: metrics.onResponse,
       onError: queryErrorReporter(log, metrics),
       cookies: serverCookies(cfg.cookies, log),
+      bucketOf,
     });
     // UDP only: TCP sources can't be spoofed, so TCP is never rate limited.
     const policy = ResponsePolicy.create(cfg.rrl, metrics, log);

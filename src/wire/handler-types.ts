@@ -1,5 +1,6 @@
 // The contract between the transports (server/) and the query handler (wire/): bytes in, bytes out.
 import type { CookieStatus, ServerCookies } from './cookies.js';
+import type { AnswerPlan } from '../answer/plan.js';
 import type { ZoneSet } from '../zone/zone.js';
 import type { ResponseMemory } from './response-buffers.js';
 
@@ -68,6 +69,9 @@ export interface ResponseInfo {
   cache: CacheUse;
 }
 
+/** Sets `info.kind` and `info.nameHash`: the rate-limiting bucket of a planned response (rrl/classify.ts). */
+export type BucketOf = (plan: AnswerPlan, qkey: string, qtype: number, info: ResponseInfo) => void;
+
 export interface HandlerOptions {
   /** The POP's name: NSID payload, CH TXT id.server and hostname.bind. */
   identity: string;
@@ -83,6 +87,8 @@ export interface HandlerOptions {
   onError?: (err: unknown, meta: QueryMeta) => void;
   /** Bound on the response cache, in octets of cached responses; 0 disables it. 64 MiB by default. */
   responseCacheBytes?: number;
+  /** The rate-limiting bucket of each response planned; without it every response is in the error bucket. */
+  bucketOf?: BucketOf;
   /** Answers DNS cookies (RFC 7873) with these secrets; without it COOKIE options are ignored. */
   cookies?: ServerCookies | null;
   /**

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import dnsPacket from 'dns-packet';
 import type { HandlerOptions, QueryHandler, QueryMeta, ResponseInfo } from '../../src/wire/handler-types.js';
+import { bucketOf } from '../../src/rrl/classify.js';
 import { createHandler } from '../../src/wire/handler.js';
 import { zoneFromText, zoneSet } from '../answer/helpers.js';
 import type { ZoneSet } from '../../src/zone/zone.js';
@@ -44,6 +45,7 @@ export function harness(zones: ZoneSet, opts: Partial<HandlerOptions> = {}): Har
     identity: 'pop-test-1',
     version: 'anycast-dns test',
     ednsUdpSize: 1232,
+    bucketOf,
     // A copy: the handler reuses its info object for the next query.
     onResponse: (info) => infos.push({ ...info }),
     onError: (err) => errors.push(err),
