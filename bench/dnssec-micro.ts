@@ -10,8 +10,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadZoneFile } from '../src/zone/loader.js';
+import { loadZoneFile } from '../src/zone/read-zone.js';
 import { ZoneSet, type Zone } from '../src/zone/zone.js';
+import { bucketOf } from '../src/rrl/classify.js';
 import { createHandler } from '../src/wire/handler.js';
 import type { QueryMeta } from '../src/wire/handler-types.js';
 import { queriesPerSecond } from './report.js';
@@ -65,7 +66,7 @@ try {
   };
   for (const [mix, list] of Object.entries(mixes)) {
     for (const cache of [0, 64 * 1024 * 1024]) {
-      const h = createHandler(zones, { identity: 'bench', version: null, ednsUdpSize: 1232, responseCacheBytes: cache });
+      const h = createHandler(zones, { identity: 'bench', version: null, ednsUdpSize: 1232, bucketOf, responseCacheBytes: cache });
       const what = cache === 0 ? 'misses' : 'cache hits';
       const off = run(`${mix}, ${what}, DO=0`, encode(list, false), (q) => h.handle(q, meta));
       const on = run(`${mix}, ${what}, DO=1`, encode(list, true), (q) => h.handle(q, meta));

@@ -361,6 +361,8 @@ function rootRandomQueries(file: string, tlds: string[], rng: Rng): void {
     const unique = `${token(rng, 4 + rng.int(8)).toLowerCase()}-${i.toString(36)}`;
     const type = rng.next() < 0.8 ? 'A' : 'AAAA';
     if (rng.next() < 0.5) w.line(`${unique}.${rng.pick(tlds)} ${type}`);
+    // A second draw, not the first's value: a quarter of the names each (the seed's zone stays the same).
+    // eslint-disable-next-line no-dupe-else-if
     else if (rng.next() < 0.5) w.line(`${unique}.${rng.pick(JUNK_TLDS)}. ${type}`);
     else w.line(`${known.has(`${unique}.`) ? `${unique}x` : unique}. ${type}`);
   }

@@ -1,21 +1,23 @@
 // In-process cost of QueryHandler.handle on the root zone: cache hits (also with the rate-limiting
 // policy step UDP adds), misses (cache off), a random-name flood (cache on, every query a new name,
 // from the serve benchmark's root-random file) and an echo that only copies the query and flips QR
-// (the floor any handler pays). Not a test; prints queries/s.
+// (the floor any handler pays). Handlers classify for rate limiting as the server's do. Not a test;
+// prints queries/s.
 // Usage: node dist/bench/handler-micro.js [seconds-per-case]
 
 import dnsPacket from 'dns-packet';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { loadZoneFile } from '../src/zone/loader.js';
+import { loadZoneFile } from '../src/zone/read-zone.js';
 import { ZoneSet } from '../src/zone/zone.js';
+import { bucketOf } from '../src/rrl/classify.js';
 import { createHandler } from '../src/wire/handler.js';
 import { ResponseBuffers } from '../src/wire/response-buffers.js';
 import type { QueryMeta } from '../src/wire/handler-types.js';
 import { loadServerConfig } from '../src/ops/config.js';
-import { createLogger } from '../src/ops/log.js';
+import { createLogger } from '../src/log.js';
 import { ServerMetrics } from '../src/ops/metrics.js';
-import { ResponsePolicy } from '../src/server/rrl-policy.js';
+import { ResponsePolicy } from '../src/rrl/policy.js';
 import { MessageType, dnstapFrame, dnstapHeader, type TapEvent } from '../src/wire/dnstap.js';
 import { ensureBenchData } from './gen-zone.js';
 import { readFileSync } from 'node:fs';
@@ -52,12 +54,12 @@ run('echo (copy + QR)', (q) => {
   return out;
 });
 // Responses written into reused buffers, as the server does (src/server/responder.ts).
-const cached = createHandler(zones, { identity: 'bench', version: null, ednsUdpSize: 1232, responseMemory: new ResponseBuffers() });
+const cached = createHandler(zones, { identity: 'bench', version: null, ednsUdpSize: 1232, bucketOf, responseMemory: new ResponseBuffers() });
 run('handler, cache hits', (q) => cached.handle(q, meta));
 // What the metrics add to a hit, as the UDP transport counts it: the counters (onResponse), two clock
 // reads and both histograms.
 const metrics = new ServerMetrics('bench');
-const counted = createHandler(zones, { identity: 'bench', version: null, ednsUdpSize: 1232, onResponse: metrics.onResponse, responseMemory: new ResponseBuffers() });
+const counted = createHandler(zones, { identity: 'bench', version: null, ednsUdpSize: 1232, bucketOf, onResponse: metrics.onResponse, responseMemory: new ResponseBuffers() });
 run('cache hits + metrics', (q) => {
   const startedAt = performance.now();
   const r = counted.handle(q, meta)!;
@@ -91,7 +93,7 @@ run('cache hits + rate limiting', (q) => {
   return r;
 });
 policy.close();
-const uncached = createHandler(zones, { identity: 'bench', version: null, ednsUdpSize: 1232, responseCacheBytes: 0, responseMemory: new ResponseBuffers() });
+const uncached = createHandler(zones, { identity: 'bench', version: null, ednsUdpSize: 1232, bucketOf, responseCacheBytes: 0, responseMemory: new ResponseBuffers() });
 run('handler, no cache (misses)', (q) => uncached.handle(q, meta));
 
 // Each query once, in the file's order, with the cache on as served: what a random-name flood costs.
@@ -103,7 +105,7 @@ const flood = readFileSync(ensureBenchData().root.queries.random!, 'latin1')
     return dnsPacket.encode({ type: 'query', id: i & 0xffff, questions: [{ name, type: type as dnsPacket.RecordType }], additionals: [{ type: 'OPT', name: '.', udpPayloadSize: 1232 } as dnsPacket.Answer] });
   });
 for (let pass = 0; pass < 3; pass++) {
-  const fresh = createHandler(zones, { identity: 'bench', version: null, ednsUdpSize: 1232, responseMemory: new ResponseBuffers() });
+  const fresh = createHandler(zones, { identity: 'bench', version: null, ednsUdpSize: 1232, bucketOf, responseMemory: new ResponseBuffers() });
   const t0 = process.hrtime.bigint();
   for (const q of flood) fresh.handle(q, meta);
   const s = Number(process.hrtime.bigint() - t0) / 1e9;

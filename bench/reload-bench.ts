@@ -54,7 +54,11 @@ function steadyLoad(port: number, rate: number): { stop(): Promise<{ waits: numb
   });
   const timer = setInterval(() => {
     const now = performance.now();
-    for (const [k, t] of sentAt) if (now - t > 1000) (sentAt.delete(k), lost++);
+    for (const [k, t] of sentAt) {
+      if (now - t <= 1000) continue;
+      sentAt.delete(k);
+      lost++;
+    }
     // A burst per 10 ms tick keeps the rate without a timer per query.
     for (let i = 0; i < rate / 100; i++) {
       id = (id + 1) & 0xffff;

@@ -3,9 +3,10 @@
 // cookie's SipHash-2-4. Not a test; prints figures for bench/README.md. Bounded: about 10 s, one core.
 // Usage: node --expose-gc dist/bench/rrl-micro.js [distinct-keys]
 import { RateLimiterMemory } from 'rate-limiter-flexible';
-import { AddressBytes } from '../src/rrl/address.js';
-import { RateLimiter, ResponseKind } from '../src/rrl/limiter.js';
-import { SipKey, sipHash24 } from '../src/rrl/siphash.js';
+import { AddressBytes } from '../src/wire/address.js';
+import { RateLimiter } from '../src/rrl/limiter.js';
+import { ResponseKind } from '../src/wire/handler-types.js';
+import { SipKey, sipHash24 } from '../src/wire/siphash.js';
 
 const keys = Number(process.argv[2] ?? 200_000);
 const gc = (globalThis as { gc?: () => void }).gc;

@@ -6,10 +6,10 @@ import { AnycastDnsError } from './errors.js';
 type Command = (argv: string[]) => Promise<number>;
 
 const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
-  check: { summary: 'validate zone files like named-checkzone', load: async () => (await import('./zone/check-command.js')).runCheck },
+  check: { summary: 'validate zone files like named-checkzone', load: async () => (await import('./commands/check.js')).runCheck },
   serve: { summary: 'run the authoritative server', load: async () => (await import('./server/main.js')).runServe },
-  'check-config': { summary: 'validate the config file like nsd-checkconf', load: async () => (await import('./ops/check-config-command.js')).runCheckConfig },
-  ctl: { summary: 'show zone status, reload zones (talks to a running server)', load: async () => (await import('./ops/ctl-command.js')).runCtl },
+  'check-config': { summary: 'validate the config file like nsd-checkconf', load: async () => (await import('./commands/check-config.js')).runCheckConfig },
+  ctl: { summary: 'show zone status, reload zones (talks to a running server)', load: async () => (await import('./commands/ctl.js')).runCtl },
   health: { summary: 'run the health sidecar under ExaBGP', load: async () => (await import('./health/main.js')).runHealth },
 };
 

@@ -1,7 +1,7 @@
 // Errors the program reports to people, each with a stable code. DNS outcomes (rcodes) are values,
-// never exceptions; these are for bad input that stops a load or a start-up.
+// never exceptions; these are for bad input that stops a start-up or a command.
 
-export type ErrorCode = 'ZONE_SYNTAX' | 'ZONE_CHECK' | 'CONFIG' | 'USAGE';
+export type ErrorCode = 'CONFIG' | 'USAGE';
 
 export class AnycastDnsError extends Error {
   constructor(
@@ -10,18 +10,6 @@ export class AnycastDnsError extends Error {
   ) {
     super(message);
     this.name = 'AnycastDnsError';
-  }
-}
-
-/** A problem in a zone file, reported as `file:line: message` like named-checkzone and kzonecheck. */
-export class ZoneFileError extends AnycastDnsError {
-  constructor(
-    readonly file: string,
-    readonly line: number,
-    readonly detail: string,
-    code: 'ZONE_SYNTAX' | 'ZONE_CHECK' = 'ZONE_SYNTAX',
-  ) {
-    super(code, `${file}:${line}: ${detail}`);
   }
 }
 

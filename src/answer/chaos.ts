@@ -12,7 +12,7 @@ const VERSION_BIND = nameKey(nameFromText('version.bind.', null));
 const VERSION_SERVER = nameKey(nameFromText('version.server.', null));
 
 /** TXT RDATA holding `text` as character-strings of at most 255 octets (RFC 1035 §3.3.14). */
-export function txtRdata(text: string): Buffer {
+function txtRdata(text: string): Buffer {
   const bytes = Buffer.from(text, 'utf8');
   const parts: Buffer[] = [];
   for (let i = 0; i < bytes.length || i === 0; i += 255) {

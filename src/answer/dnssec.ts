@@ -6,7 +6,8 @@
 import type { DnssecIndex } from '../zone/dnssec-index.js';
 import { parentKey } from '../zone/name.js';
 import { T } from '../zone/types.js';
-import { WireRRset, type Zone, type ZoneNode } from '../zone/zone.js';
+import { WireRRset } from '../zone/rrset.js';
+import type { Zone, ZoneNode } from '../zone/zone.js';
 import { assertNever, planRR, type AnswerPlan, type PlanRR } from './plan.js';
 
 /** What the name resolution met that the proofs depend on (filled by resolve in answer.ts). */

@@ -1,6 +1,6 @@
 // Runs the state machine: owns the clock, the timers, the probe rounds and the ExaBGP pipe, feeds
 // events into `step` and carries out the effects it returns.
-import type { Logger } from '../ops/log.js';
+import type { Logger } from '../log.js';
 import type { HealthConfig } from './config.js';
 import type { HealthMetrics } from './metrics.js';
 import type { ExabgpPipe } from './pipe.js';

@@ -4,7 +4,7 @@
 import type { RouteAttributes, RouteConfig } from './config.js';
 
 /** What ExaBGP said about one command, or something else it wrote to us. */
-export type ApiReply =
+type ApiReply =
   | { kind: 'done' }
   | { kind: 'error'; message: string | null }
   /** ExaBGP is stopping; it terminates its processes next. */

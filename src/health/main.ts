@@ -2,7 +2,7 @@
 // is the ExaBGP API pipe and carries nothing else; its logs are JSON lines on stderr.
 import { UsageError } from '../errors.js';
 import { formatListenAddress } from '../ops/config.js';
-import { createLogger } from '../ops/log.js';
+import { createLogger } from '../log.js';
 import { loadHealthConfig } from './config.js';
 import { HealthDriver } from './driver.js';
 import { exabgpTextApi4 } from './exabgp-api.js';

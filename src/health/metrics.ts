@@ -4,14 +4,14 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { collectProcessMetrics } from '../ops/metrics.js';
+import { collectProcessMetrics } from '../ops/process-metrics.js';
 import { ConfigError } from '../errors.js';
 import { formatListenAddress, type ListenAddress } from '../ops/config.js';
-import type { Logger } from '../ops/log.js';
+import type { Logger } from '../log.js';
 import type { HealthState, Round, StateName } from './state-machine.js';
 
 const PREFIX = 'anycast_dns_health_';
-export const STATE_NAMES: readonly StateName[] = ['INIT', 'RISING', 'UP', 'DEGRADED', 'FALLING', 'DOWN', 'DISABLED', 'EXIT'];
+const STATE_NAMES: readonly StateName[] = ['INIT', 'RISING', 'UP', 'DEGRADED', 'FALLING', 'DOWN', 'DISABLED', 'EXIT'];
 /** Attempt outcomes (Attempt['outcome']). */
 const OUTCOMES = ['ok', 'timeout', 'refused', 'bad'] as const;
 
@@ -19,7 +19,7 @@ const OUTCOMES = ['ok', 'timeout', 'refused', 'bad'] as const;
  * The kind of a check ("udp", "tcp", "ready", "freshness", "probe"), never its name: check names carry
  * the zone ("udp example.com. SOA"), and a POP serving thousands of zones must not get thousands of series.
  */
-export function checkKind(check: string): string {
+function checkKind(check: string): string {
   const space = check.indexOf(' ');
   return space === -1 ? check : check.slice(0, space);
 }

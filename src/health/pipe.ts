@@ -3,7 +3,7 @@
 // again after a pause for as long as it is still what the route should be.
 import { writeSync } from 'node:fs';
 import type { Readable } from 'node:stream';
-import type { Logger } from '../ops/log.js';
+import type { Logger } from '../log.js';
 import type { RouteAttributes, RouteConfig } from './config.js';
 import type { ExabgpApi } from './exabgp-api.js';
 

@@ -23,7 +23,7 @@ export type StateName =
   | 'EXIT';
 
 /** What the routes look like at ExaBGP right now, as far as this process has told it. */
-export type Announcement = 'none' | 'up' | 'degraded';
+type Announcement = 'none' | 'up' | 'degraded';
 
 export interface HealthState {
   name: StateName;
@@ -98,7 +98,7 @@ const SMOOTHING = 0.2;
 /** Leave DEGRADED only when both figures are below this share of their thresholds, so it does not flap. */
 const RECOVER_SHARE = 0.5;
 
-export interface Verdict {
+export interface RoundVerdict {
   healthy: boolean;
   /** Lost (timed out) attempts / attempts sent. */
   loss: number;
@@ -112,7 +112,7 @@ export interface Verdict {
  * any answer at all. A check that only timed out while others answered is loss, not death: it raises the
  * loss figure (→ DEGRADED) instead of counting towards `fall`, so a loaded server is not withdrawn.
  */
-export function judgeRound(round: Round): Verdict {
+export function judgeRound(round: Round): RoundVerdict {
   let sent = 0;
   let lost = 0;
   let answered = 0;
@@ -183,13 +183,14 @@ export function step(state: HealthState, event: HealthEvent, config: HealthConfi
       if (s.name === 'DISABLED') setAnnouncement(s, 'none', false, config, fx);
       return { state: s, effects: fx };
 
-    case 'round':
+    case 'round': {
       if (s.name === 'EXIT') return { state: s, effects: fx };
       onRound(s, event.round, now, config, moveTo, fx);
       // Fast while in transition, but not while a hold-down forbids announcing anyway.
       const fast = isTransient(s.name) && now >= s.holdUntil;
       fx.push({ kind: 'probe', at: now + (fast ? config.fastInterval : config.interval) });
       return { state: s, effects: fx };
+    }
   }
 }
 
@@ -261,7 +262,7 @@ function onRound(s: HealthState, round: Round, now: number, config: HealthConfig
 }
 
 /** Smoothed loss and latency with hysteresis: enter DEGRADED at the threshold, leave below half of it. */
-function updateQuality(s: HealthState, v: Verdict, config: HealthConfig): void {
+function updateQuality(s: HealthState, v: RoundVerdict, config: HealthConfig): void {
   s.loss += SMOOTHING * (v.loss - s.loss);
   if (v.latency !== null) s.latency += SMOOTHING * (v.latency - s.latency);
   const over = s.loss >= config.degraded.loss || s.latency >= config.degraded.latency;

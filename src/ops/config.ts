@@ -7,14 +7,16 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../errors.js';
-import { parsePrefix, type Prefix } from '../rrl/address.js';
-import type { SerialPolicy } from '../sync/policy.js';
+import type { RrlConfig } from '../rrl/policy.js';
+import { parsePrefix } from '../wire/address.js';
+import type { CookieConfig } from '../wire/cookies.js';
+import type { SerialPolicy, ZoneSyncConfig } from '../sync/policy.js';
 import { canonicalOrigin } from '../sync/zone-files.js';
 import { VERSION } from '../version.js';
 import { ConfigReader, type Plain } from './validate.js';
 
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+type LogLevel = (typeof LOG_LEVELS)[number];
 /** Level names accepted in the config and on the command line: syslog's `warning` too. */
 const LOG_LEVEL_NAMES = [...LOG_LEVELS, 'warning'] as const;
 
@@ -79,44 +81,6 @@ export interface ServerConfig {
   cookies: CookieConfig;
 }
 
-/** Section `rrl`: see config/anycast-dns.yaml and the README's "Rate limiting and cookies". */
-export interface RrlConfig {
-  /** 0: rate limiting off. */
-  responsesPerSecond: number;
-  window: number;
-  slip: number;
-  ipv4PrefixLength: number;
-  ipv6PrefixLength: number;
-  /** Client prefixes never limited. */
-  exempt: Prefix[];
-  /** Count and log what would be limited, but send everything. */
-  logOnly: boolean;
-  tableSize: number;
-}
-
-/** Section `cookies`: 16-octet secrets shared by every POP; null when not configured. */
-export interface CookieConfig {
-  secret: Buffer | null;
-  secretPrevious: Buffer | null;
-}
-
-export interface ZoneSyncConfig {
-  /** Watch the zones directory (chokidar); off, zones change only on SIGHUP, `ctl reload` or the rescan. */
-  watch: boolean;
-  /** `increase`: a serial that goes backwards is refused, as a secondary would; `any`: accepted. */
-  serialPolicy: SerialPolicy;
-  /** A new version that loses more than this share of its records is held (0..1). */
-  maxRecordLoss: number;
-  /** Removals that would take away more than this share of the zones served are held (0..1). */
-  maxZoneLoss: number;
-  /** A file changed less than this many ms ago is still being written and is read later. */
-  settleMs: number;
-  /** Every this many ms the zone files are hashed and compared to what is served; 0 turns it off. */
-  rescanMs: number;
-  /** Warn when a signed zone loaded has signatures expiring within this many days (expired ones reject it). */
-  signatureWarningDays: number;
-}
-
 /** Values given on the command line; each replaces the config file's. */
 export interface ConfigOverrides {
   listen?: string[];
@@ -126,7 +90,7 @@ export interface ConfigOverrides {
   management?: string;
 }
 
-export const DEFAULT_PORT = 5300;
+const DEFAULT_PORT = 5300;
 /**
  * The management listener when the config names none, and where `ctl` looks without a config: on
  * loopback only, so only this host reaches it (Prometheus's usual exporter port range).

@@ -5,8 +5,8 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import type { DnstapOutput as DnstapTarget } from './config.js';
-import type { Logger } from './log.js';
-import { AddressBytes } from '../rrl/address.js';
+import type { Logger } from '../log.js';
+import { AddressBytes } from '../wire/address.js';
 import { Control, MessageType, controlFrame, dnstapFrame, dnstapHeader, readControlFrame, type TapEvent } from '../wire/dnstap.js';
 
 /** Octets of frames waiting (ours and the stream's) beyond which new messages are dropped. */

@@ -8,7 +8,7 @@ import type { ScanRequest, ZoneStatus } from '../sync/store.js';
 import { canonicalOrigin } from '../sync/zone-files.js';
 import { ConfigError } from '../errors.js';
 import { formatListenAddress, type ListenAddress } from './config.js';
-import type { Logger } from './log.js';
+import type { Logger } from '../log.js';
 
 export interface ManagementSources {
   metrics: () => Promise<string>;

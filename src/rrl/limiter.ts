@@ -16,33 +16,16 @@
 // Pure: the caller passes `now` (milliseconds) and the client's address octets.
 
 import { hashBytes } from '../zone/name-table.js';
-import type { AddressBytes } from './address.js';
+import type { AddressBytes } from '../wire/address.js';
+import type { ResponseKind } from '../wire/handler-types.js';
 
 /** What to do with a response. */
-export const enum Verdict {
+export const enum RateLimitVerdict {
   Send = 0,
   /** Send a minimal reply with TC=1 (question only) instead. */
   Slip = 1,
   Drop = 2,
 }
-
-/** Kinds of response, each with its own buckets (BIND's and NSD's categories). */
-export const enum ResponseKind {
-  /** A positive answer: keyed by query name and type. */
-  Answer = 0,
-  /** An answer synthesized from a wildcard: keyed by the wildcard's owner, so random names below it share one bucket. */
-  Wildcard = 1,
-  /** Keyed by the zone. */
-  Nxdomain = 2,
-  /** Keyed by the zone. */
-  Nodata = 3,
-  /** Keyed by the delegation (the zone cut's owner). */
-  Referral = 4,
-  /** REFUSED, SERVFAIL, FORMERR and the like: one bucket per prefix. */
-  Error = 5,
-}
-
-export const RESPONSE_KINDS = ['answer', 'wildcard', 'nxdomain', 'nodata', 'referral', 'error'] as const;
 
 export interface LimiterConfig {
   /** Credits a bucket earns per second, and the most it holds (> 0). */
@@ -122,7 +105,7 @@ export class RateLimiter {
    * Counts one response of `kind` to the prefix `prefixKey` (from prefixKey) in the bucket of `nameHash`
    * (0 for errors), at `nowMs`, and decides its fate. `family` is 4 or 6.
    */
-  decide(prefixKey: number, family: number, kind: ResponseKind, nameHash: number, nowMs: number): Verdict {
+  decide(prefixKey: number, family: number, kind: ResponseKind, nameHash: number, nowMs: number): RateLimitVerdict {
     const now = Math.floor(nowMs / 1000) + 1;
     // 24 bits of the name's hash beside the exact kind and family: kinds never share a bucket.
     const nameKey = (Math.imul(nameHash ^ (nameHash >>> 16), 0x01000193) << 8) | (family << 4) | kind;
@@ -168,14 +151,14 @@ export class RateLimiter {
     balance--;
     if (balance < -this.maxDebt) balance = -this.maxDebt;
     balances[slot] = balance;
-    if (balance >= 0) return Verdict.Send;
-    if (this.slip === 0) return Verdict.Drop;
+    if (balance >= 0) return RateLimitVerdict.Send;
+    if (this.slip === 0) return RateLimitVerdict.Drop;
     const n = this.slipCounts[slot]! + 1;
     if (n >= this.slip) {
       this.slipCounts[slot] = 0;
-      return Verdict.Slip;
+      return RateLimitVerdict.Slip;
     }
     this.slipCounts[slot] = n;
-    return Verdict.Drop;
+    return RateLimitVerdict.Drop;
   }
 }

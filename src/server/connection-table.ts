@@ -13,7 +13,7 @@ type Activity =
   /** Holding a message half read, or answers the peer is not reading: owes progress now. */
   | 'stalled';
 
-export type EvictReason = 'evicted_idle' | 'evicted_slow' | 'evicted_prefix';
+type EvictReason = 'evicted_idle' | 'evicted_slow' | 'evicted_prefix';
 export type RefuseReason = 'refused_per_address' | 'refused_per_prefix' | 'refused_full';
 export type TimeoutReason = 'idle_timeout' | 'io_timeout';
 

@@ -1,9 +1,9 @@
 // Stopping: the first SIGTERM or SIGINT stops accepting and closes the listeners, and the process
 // exits 0 within a bound even if something refuses to close.
-import type { Logger } from '../ops/log.js';
+import type { Logger } from '../log.js';
 
 /** How long a stop may take before the process exits anyway. */
-export const STOP_BOUND_MS = 5000;
+const STOP_BOUND_MS = 5000;
 
 /** Resolves on the first SIGTERM or SIGINT. */
 export function stopSignal(): Promise<NodeJS.Signals> {

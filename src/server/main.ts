@@ -4,7 +4,7 @@ import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
 import { UsageError } from '../errors.js';
 import { DEFAULT_MANAGEMENT_LISTEN, loadServerConfig, type ConfigOverrides } from '../ops/config.js';
-import { createLogger, type Logger } from '../ops/log.js';
+import { createLogger, type Logger } from '../log.js';
 import { missingNodeFlags } from './node-flags.js';
 import { runSingle } from './single.js';
 import { runPrimary, runWorker } from './workers.js';

@@ -2,17 +2,16 @@
 //
 // --max-semi-space-size=1 (MiB): every datagram Node.js receives arrives in an ArrayBuffer of its
 // own, and the young-generation collector (the scavenger) spends most of each pause sweeping those.
-// Under steady load V8 keeps doubling the young generation (up to 16 MiB a semi-space), so after a
-// minute of traffic each scavenge stops the query thread for 1-2 ms, and that pause is the server's
-// p99 latency. Capped at 1 MiB, the same sweeping comes in pauses of about 0.3 ms, with no loss of
-// queries/s (bench/README.md has the figures).
+// Under steady load V8 keeps growing the young generation, so each scavenge sweeps more and stops the
+// query thread longer, and that pause is the server's p99 latency. Capped at 1 MiB, the same sweeping
+// comes in shorter pauses, with no loss of queries/s (bench/README.md has the figures).
 //
 // --no-memory-reducer: when a process goes quiet, V8's memory reducer runs full collections to give
 // memory back. No query is in flight then, so the hidden classes of per-query objects (Node's rinfo,
 // send requests, the handler's plans) have no live instance and die, and with them every optimized
-// function that embeds one: after a minute without queries the hot path ran unoptimized again, and the
-// first ~0.1 s of traffic waited up to 20 ms while it was recompiled on the one core. The JS heap here
-// is a few MiB (zones live in typed arrays), so there is little for the reducer to give back.
+// function that embeds one: after a quiet spell the hot path ran unoptimized again, and the first
+// traffic waited while it was recompiled on the one core. The JS heap here is small (zones live in
+// typed arrays), so there is little for the reducer to give back.
 //
 // V8 reads these when the process starts, so they must be on node's command line
 // (v8.setFlagsFromString is too late): the bin's shebang, the installed wrapper and `npm start` carry

@@ -2,15 +2,17 @@
 // per listen address.
 import { ConfigError } from '../errors.js';
 import { formatListenAddress, type ServerConfig } from '../ops/config.js';
-import type { Logger } from '../ops/log.js';
+import type { Logger } from '../log.js';
 import { DnstapWriter } from '../ops/dnstap-output.js';
 import type { ServerMetrics } from '../ops/metrics.js';
 import { createHandler } from '../wire/handler.js';
+import { serverCookies } from '../wire/cookies.js';
 import { ResponseBuffers } from '../wire/response-buffers.js';
 import type { QueryHandler, QueryMeta } from '../wire/handler-types.js';
 import type { ZoneSet } from '../zone/zone.js';
 import { newTcpConnections, TcpListener, type BindOptions } from './tcp.js';
-import { ResponsePolicy, serverCookies } from './rrl-policy.js';
+import { bucketOf } from '../rrl/classify.js';
+import { ResponsePolicy } from '../rrl/policy.js';
 import { UdpListener } from './udp.js';
 
 export class Responder {
@@ -35,6 +37,7 @@ export class Responder {
       onResponse: metrics.onResponse,
       onError: queryErrorReporter(log, metrics),
       cookies: serverCookies(cfg.cookies, log),
+      bucketOf,
     });
     // UDP only: TCP sources can't be spoofed, so TCP is never rate limited.
     const policy = ResponsePolicy.create(cfg.rrl, metrics, log);

@@ -2,8 +2,9 @@
 // sync runs here too, loading in its own thread and handing each new version to the handler.
 import { formatListenAddress, type ServerConfig } from '../ops/config.js';
 import { startManagementServer, type ManagementSources } from '../ops/http.js';
-import type { Logger } from '../ops/log.js';
+import type { Logger } from '../log.js';
 import { ServerMetrics } from '../ops/metrics.js';
+import { ZoneSyncMetrics } from '../ops/zone-metrics.js';
 import { startZoneSync, type ZoneSync } from '../sync/service.js';
 import type { ScanRequest } from '../sync/store.js';
 import { boundedStop, onReloadSignal, stopSignal } from './lifecycle.js';
@@ -11,11 +12,12 @@ import { Responder } from './responder.js';
 
 export async function runSingle(cfg: ServerConfig, log: Logger): Promise<number> {
   const metrics = new ServerMetrics(cfg.identity, cfg.metrics.popLabel);
+  const zoneMetrics = new ZoneSyncMetrics(cfg.identity, cfg.metrics.popLabel);
   let responder: Responder | null = null;
   let sync: ZoneSync | null = null;
   const sources: ManagementSources = {
     // Two registries, distinct metric names: their expositions concatenate.
-    metrics: async () => (await metrics.text()) + (sync === null ? '' : await sync.metrics.registry.metrics()),
+    metrics: async () => (await metrics.text()) + (sync === null ? '' : await zoneMetrics.registry.metrics()),
     metricsContentType: metrics.registry.contentType,
     ready: () => responder !== null && sync !== null && sync.store.zones.zones.size > 0,
     zones: () => sync?.store.status() ?? [],
@@ -27,7 +29,7 @@ export async function runSingle(cfg: ServerConfig, log: Logger): Promise<number>
   const stopping = stopSignal();
   const stopReloads = onReloadSignal(log, () => sync?.reload({ reason: 'sighup', verify: true }));
   try {
-    sync = await startZoneSync(cfg, log, (_origin, _zone, zones) => responder?.handler.setZones(zones));
+    sync = await startZoneSync(cfg, log, (_origin, _zone, zones) => responder?.handler.setZones(zones), zoneMetrics);
     responder = await Responder.start(cfg, sync.store.zones, log, metrics, { exclusive: false, reusePort: false });
   } catch (err) {
     stopReloads();

@@ -1,7 +1,7 @@
 // The network a TCP peer's address belongs to, as the key that per-prefix limits count under. A
 // prefix is a site or a customer, not one host: by default an IPv4 /24 and an IPv6 /56 (the smallest
 // assignment RIPE-690 recommends for a customer site), as BIND, Knot and NSD key rate limits.
-import { AddressBytes } from '../rrl/address.js';
+import { AddressBytes } from '../wire/address.js';
 
 const parsed = new AddressBytes();
 

@@ -4,11 +4,11 @@
 import { createSocket, type RemoteInfo, type Socket, type SocketOptions } from 'node:dgram';
 import { performance } from 'node:perf_hooks';
 import { formatListenAddress, type ListenAddress } from '../ops/config.js';
-import type { Logger } from '../ops/log.js';
+import type { Logger } from '../log.js';
 import type { ServerMetrics } from '../ops/metrics.js';
-import { Verdict } from '../rrl/limiter.js';
+import { RateLimitVerdict } from '../rrl/limiter.js';
 import type { QueryHandler, QueryMeta } from '../wire/handler-types.js';
-import type { ResponsePolicy } from './rrl-policy.js';
+import type { ResponsePolicy } from '../rrl/policy.js';
 import type { DnstapWriter } from '../ops/dnstap-output.js';
 
 /** Kernel buffer we ask for: absorbs bursts while the event loop is busy (the kernel may cap it). */
@@ -102,15 +102,15 @@ export class UdpListener {
       this.metrics.droppedPacket('udp', 'unanswerable');
       return;
     }
-    // Policy after answering (DESIGN.md habit 7): send, slip a minimal reply, or drop.
+    // Policy after answering (docs/design.md, Policy after answering): send, slip a minimal reply, or drop.
     const policy = this.policy;
     if (policy !== null) {
       const verdict = policy.decide(this.handler.info, response, rinfo.address);
-      if (verdict === Verdict.Drop) {
+      if (verdict === RateLimitVerdict.Drop) {
         this.dnstap?.exchange(false, rinfo.address, rinfo.port, msg, null, performance.timeOrigin + startedAt, 0);
         return;
       }
-      if (verdict === Verdict.Slip) response = this.handler.slip(response);
+      if (verdict === RateLimitVerdict.Slip) response = this.handler.slip(response);
     }
     this.socket.send(response, rinfo.port, rinfo.address);
     // Sent at once unless the socket's queue is backed up: a queued datagram keeps its buffer.

@@ -10,8 +10,9 @@ import { createSocket, type Socket, type SocketOptions } from 'node:dgram';
 import { AggregatorRegistry } from 'prom-client';
 import { formatListenAddress, type ServerConfig } from '../ops/config.js';
 import { startManagementServer } from '../ops/http.js';
-import type { Logger } from '../ops/log.js';
+import type { Logger } from '../log.js';
 import { ServerMetrics } from '../ops/metrics.js';
+import { ZoneSyncMetrics } from '../ops/zone-metrics.js';
 import { ZoneLoader } from '../sync/loader.js';
 import { startZoneSync, type ZoneSync } from '../sync/service.js';
 import { ZoneSnapshots } from '../sync/snapshot.js';
@@ -64,6 +65,7 @@ export async function runPrimary(cfg: ServerConfig, log: Logger): Promise<number
   const startFailure = new Promise<string>((resolve) => (failed = resolve));
 
   let sync: ZoneSync | null = null;
+  const zoneMetrics = new ZoneSyncMetrics(cfg.identity, cfg.metrics.popLabel);
   const snapshots = new ZoneSnapshots();
   /** Workers that have had the whole zone set: from then on they get each change. */
   const fed = new Set<Worker>();
@@ -123,7 +125,7 @@ export async function runPrimary(cfg: ServerConfig, log: Logger): Promise<number
     ? await startManagementServer(
         cfg.management.listen,
         {
-          metrics: async () => (await aggregator.clusterMetrics()) + (sync === null ? '' : await sync.metrics.registry.metrics()),
+          metrics: async () => (await aggregator.clusterMetrics()) + (sync === null ? '' : await zoneMetrics.registry.metrics()),
           metricsContentType: aggregator.contentType,
           ready: () => serving() && sync !== null && sync.store.zones.zones.size > 0,
           zones: () => sync?.store.status() ?? [],
@@ -144,7 +146,7 @@ export async function runPrimary(cfg: ServerConfig, log: Logger): Promise<number
       else path = snapshots.put(key, (zone as CompactZone).parts());
       const msg: ZonesMessage = { type: ZONE_MESSAGE, key, path };
       for (const w of fed) feed(w, msg);
-    });
+    }, zoneMetrics);
   } catch (err) {
     stopReloads();
     await mgmt?.close();
@@ -159,7 +161,7 @@ export async function runPrimary(cfg: ServerConfig, log: Logger): Promise<number
   if (typeof outcome === 'string') log.info({ signal: outcome }, 'stopping');
   else log.fatal({ reason: outcome.reason }, 'start-up failed; stopping');
   await boundedStop(async () => {
-    await Promise.all(Object.values(cluster.workers ?? {}).map((w) => (w ? stopWorker(w) : undefined)));
+    await Promise.all(Object.values(cluster.workers ?? {}).flatMap((w) => (w ? [stopWorker(w)] : [])));
     await sync?.close();
     snapshots.close();
     await mgmt?.close();

@@ -2,7 +2,7 @@
 // that its content has not changed; or, in a worker process, read a zone the primary compiled. Runs off the query thread, so it may take seconds and block.
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
-import { loadZoneFile } from '../zone/loader.js';
+import { loadZoneFile } from '../zone/read-zone.js';
 import { formatDiagnostic } from '../zone/parser.js';
 import { CompactZone, type ZoneParts } from '../zone/zone.js';
 import { readSnapshot } from './snapshot.js';

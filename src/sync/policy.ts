@@ -5,6 +5,24 @@
 
 export type SerialPolicy = 'increase' | 'any';
 
+/** Section `zone_sync` of the server's config. */
+export interface ZoneSyncConfig {
+  /** Watch the zones directory (chokidar); off, zones change only on SIGHUP, `ctl reload` or the rescan. */
+  watch: boolean;
+  /** `increase`: a serial that goes backwards is refused, as a secondary would; `any`: accepted. */
+  serialPolicy: SerialPolicy;
+  /** A new version that loses more than this share of its records is held (0..1). */
+  maxRecordLoss: number;
+  /** Removals that would take away more than this share of the zones served are held (0..1). */
+  maxZoneLoss: number;
+  /** A file changed less than this many ms ago is still being written and is read later. */
+  settleMs: number;
+  /** Every this many ms the zone files are hashed and compared to what is served; 0 turns it off. */
+  rescanMs: number;
+  /** Warn when a signed zone loaded has signatures expiring within this many days (expired ones reject it). */
+  signatureWarningDays: number;
+}
+
 export interface SyncPolicy {
   serialPolicy: SerialPolicy;
   /** Hold a new version that has lost more than this share of its records (0..1). */
@@ -18,7 +36,7 @@ export interface VersionFacts {
   records: number;
 }
 
-export type Verdict =
+export type ChangeVerdict =
   | { action: 'accept'; note: string | null }
   | { action: 'refuse'; reason: string }
   | { action: 'hold'; reason: string };
@@ -32,7 +50,7 @@ export function compareSerials(a: number, b: number): number {
 }
 
 /** A new version of a zone being served (`served`), or of a new zone (`served` null). `force` is an operator's release. */
-export function judgeVersion(served: VersionFacts | null, next: VersionFacts, p: SyncPolicy, force: boolean): Verdict {
+export function judgeVersion(served: VersionFacts | null, next: VersionFacts, p: SyncPolicy, force: boolean): ChangeVerdict {
   if (served === null) return { action: 'accept', note: null };
   const order = compareSerials(next.serial, served.serial);
   if (order < 0 || (order === 0 && next.serial !== served.serial)) {
@@ -48,7 +66,7 @@ export function judgeVersion(served: VersionFacts | null, next: VersionFacts, p:
 }
 
 /** Zones whose files are gone: remove them all, or hold them all when that would empty too much of the server. */
-export function judgeRemovals(servedCount: number, removedCount: number, p: SyncPolicy, force: boolean): Verdict {
+export function judgeRemovals(servedCount: number, removedCount: number, p: SyncPolicy, force: boolean): ChangeVerdict {
   if (removedCount === 0 || force) return { action: 'accept', note: null };
   if (removedCount / servedCount > p.maxZoneLoss) {
     return { action: 'hold', reason: `${removedCount} of ${servedCount} zones would stop being served at once (limit ${Math.round(p.maxZoneLoss * 100)}%)` };

@@ -3,26 +3,43 @@
 // that loads; later changes arrive through `changed`.
 import { statSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
-import type { ServerConfig } from '../ops/config.js';
-import type { Logger } from '../ops/log.js';
-import { ZoneSyncMetrics } from '../ops/zone-metrics.js';
+import type { Logger } from '../log.js';
 import type { Zone, ZoneSet } from '../zone/zone.js';
 import { ZoneLoader } from './loader.js';
-import { ZoneStore, type ScanRequest, type ZoneStatus } from './store.js';
+import type { ZoneSyncConfig } from './policy.js';
+import { ZoneStore, type ScanRequest, type StoreEvents, type ZoneStatus } from './store.js';
 import { ZoneWatcher } from './watcher.js';
 
 /** Events closer together than this are one scan (one rsync run, one `git checkout`). */
 const WATCH_DEBOUNCE_MS = 200;
 
+/** What zone sync reads of the server's config. */
+export interface ZoneSyncSettings {
+  /** Directory of `<origin>.zone` files. */
+  zones: string;
+  /** origin → file (relative to `zones`), or null for every `<origin>.zone` of the directory. */
+  zoneFiles: ReadonlyMap<string, string> | null;
+  zoneSync: ZoneSyncConfig;
+}
+
+/** Where the zones' status goes after every change (the metrics, in ops/). */
+export interface ZoneStatusSink {
+  update: NonNullable<StoreEvents['status']>;
+}
+
 export interface ZoneSync {
   readonly store: ZoneStore;
-  readonly metrics: ZoneSyncMetrics;
   /** Scans now (SIGHUP, `ctl reload`, `POST /reload`) and resolves with the zones' status after it. */
   reload(req: ScanRequest): Promise<ZoneStatus[]>;
   close(): Promise<void>;
 }
 
-export async function startZoneSync(cfg: ServerConfig, log: Logger, changed: (origin: string, zone: Zone | null, zones: ZoneSet) => void): Promise<ZoneSync> {
+export async function startZoneSync(
+  cfg: ZoneSyncSettings,
+  log: Logger,
+  changed: (origin: string, zone: Zone | null, zones: ZoneSet) => void,
+  metrics: ZoneStatusSink,
+): Promise<ZoneSync> {
   let isDir = false;
   try {
     isDir = statSync(cfg.zones).isDirectory();
@@ -32,7 +49,6 @@ export async function startZoneSync(cfg: ServerConfig, log: Logger, changed: (or
   if (!isDir) throw new ConfigError('zones', `${cfg.zones} is not a directory`);
 
   const slog = log;
-  const metrics = new ZoneSyncMetrics(cfg.identity, cfg.metrics.popLabel);
   const loader = new ZoneLoader();
   const store = new ZoneStore({
     dir: cfg.zones,
@@ -53,7 +69,6 @@ export async function startZoneSync(cfg: ServerConfig, log: Logger, changed: (or
   watcher.start();
   return {
     store,
-    metrics,
     reload: async (req) => {
       await store.scan(req);
       return store.status();

@@ -2,7 +2,7 @@
 // A worker reads the file in its loader thread and gets the zone's arrays as views of one buffer,
 // transferred to the thread that answers queries: nothing there is parsed, copied or deserialized,
 // so a million-record zone arriving never holds up an answer (sending it over the cluster channel
-// did: each worker decoded ~60 MB on its query thread).
+// did: each worker decoded the whole zone on its query thread).
 //
 // Layout: [u32 LE header length][header: JSON of the parts, each typed array replaced by its
 // constructor name, offset and length][the arrays' bytes, each at an 8-octet boundary].

@@ -4,7 +4,7 @@
 // and swaps it in on its own, so one slow zone never delays another and a broken file never replaces
 // a good version. Scans run one at a time; requests arriving during a scan are merged into the next.
 import { statSync } from 'node:fs';
-import type { Logger } from '../ops/log.js';
+import type { Logger } from '../log.js';
 import { CompactZone, ZoneSet, type Zone } from '../zone/zone.js';
 import type { LoadOutcome } from './load-job.js';
 import type { ZoneLoader } from './loader.js';

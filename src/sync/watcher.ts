@@ -4,7 +4,7 @@
 // symlink pointed elsewhere); and the operator (SIGHUP, `ctl reload`), handled by the caller.
 import { realpathSync } from 'node:fs';
 import { watch, type FSWatcher } from 'chokidar';
-import type { Logger } from '../ops/log.js';
+import type { Logger } from '../log.js';
 import type { ZoneStore } from './store.js';
 
 export interface WatchOptions {

@@ -5,6 +5,8 @@ import { readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { originFromFileName } from '../zone/files.js';
 import { keyFromText, keyToText } from '../zone/name.js';
+import { loadZoneFile, type LoadOptions, type LoadResult } from '../zone/read-zone.js';
+import { ZoneSet, type Zone } from '../zone/zone.js';
 
 /** Names a sync tool or editor uses for files it has not finished: never zones. */
 export function isWorkInProgressName(name: string): boolean {
@@ -50,4 +52,22 @@ export function discoverZoneFiles(dir: string, explicit: ReadonlyMap<string, str
 /** `Example.COM` → `example.com.`; throws on a name that is not a domain name. */
 export function canonicalOrigin(origin: string): string {
   return keyToText(keyFromText(origin.endsWith('.') ? origin : origin + '.', null));
+}
+
+/**
+ * Reads every zone of a zones directory as the server does: the files discoverZoneFiles finds, each
+ * loaded with the origin it is found for. Zones with errors are left out of the set. Throws when
+ * the directory can't be read.
+ */
+export function readZoneDir(dir: string, explicit: ReadonlyMap<string, string> | null = null, opts: LoadOptions = {}): { zones: ZoneSet; results: LoadResult[] } {
+  const found = discoverZoneFiles(dir, explicit);
+  if (found instanceof Error) throw found;
+  const results: LoadResult[] = [];
+  const zones = new Map<string, Zone>();
+  for (const [origin, file] of found) {
+    const r = loadZoneFile(file, origin, opts);
+    results.push(r);
+    if (r.zone) zones.set(r.zone.origin, r.zone);
+  }
+  return { zones: new ZoneSet(zones), results };
 }

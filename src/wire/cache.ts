@@ -16,7 +16,7 @@
 
 import { CacheUse, type ResponseInfo } from './handler-types.js';
 import { Fit } from './encoder.js';
-import { CookieStatus } from '../rrl/cookies.js';
+import { CookieStatus } from './cookies.js';
 import type { ResponseMemory } from './response-buffers.js';
 
 /** [key length][fit][limit: 2][info: 2][response length: 2][rate-limiting name hash: 4]. */

@@ -110,8 +110,8 @@ export function dnstapHeader(identity: string, version: string | null): Buffer {
   const id = Buffer.from(identity, 'utf8');
   const ver = version === null ? null : Buffer.from(version, 'utf8');
   const out = Buffer.alloc(bytesFieldSize(DNSTAP_IDENTITY, id.length) + (ver === null ? 0 : bytesFieldSize(DNSTAP_VERSION, ver.length)));
-  let pos = writeBytes(out, 0, DNSTAP_IDENTITY, id, id.length);
-  if (ver !== null) pos = writeBytes(out, pos, DNSTAP_VERSION, ver, ver.length);
+  const pos = writeBytes(out, 0, DNSTAP_IDENTITY, id, id.length);
+  if (ver !== null) writeBytes(out, pos, DNSTAP_VERSION, ver, ver.length);
   return out;
 }
 

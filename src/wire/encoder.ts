@@ -4,13 +4,13 @@
 // (RFC 2181 §9, RFC 9471 §3).
 
 import type { AnswerPlan, RRdata } from '../answer/plan.js';
-import { WireRRset } from '../zone/zone.js';
+import { WireRRset } from '../zone/rrset.js';
 import { T } from '../zone/types.js';
 import { CompressionTable } from './compress.js';
 import { copyBytes } from './copy-bytes.js';
 import { EDNS_OPTION_ZONEVERSION, FLAG_AA, FLAG_CD, FLAG_QR, FLAG_RD, FLAG_TC, HEADER_SIZE, OPCODE_MASK } from './query.js';
 import { RdataWriter } from './rdata.js';
-import { COOKIE_OPTION, COOKIE_REPLY_LENGTH } from '../rrl/cookies.js';
+import { COOKIE_OPTION, COOKIE_REPLY_LENGTH } from './cookies.js';
 
 const EDNS_OPTION_NSID = 3;
 /** Room for any single record past the limit, so writing never checks the buffer, only the limit. */
@@ -31,7 +31,7 @@ export interface EdnsReply {
   cookie: boolean;
 }
 
-export interface ZoneVersion {
+interface ZoneVersion {
   labels: number;
   serial: number;
 }

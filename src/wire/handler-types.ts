@@ -1,10 +1,36 @@
 // The contract between the transports (server/) and the query handler (wire/): bytes in, bytes out.
-import type { CookieStatus, ServerCookies } from '../rrl/cookies.js';
-import type { ResponseKind } from '../rrl/limiter.js';
+import type { CookieStatus, ServerCookies } from './cookies.js';
+import type { AnswerPlan } from '../answer/plan.js';
 import type { ZoneSet } from '../zone/zone.js';
 import type { ResponseMemory } from './response-buffers.js';
 
 export type Transport = 'udp' | 'tcp';
+
+/** Kinds of response; response rate limiting keeps buckets per kind (BIND's and NSD's categories). */
+export const enum ResponseKind {
+  /** A positive answer: keyed by query name and type. */
+  Answer = 0,
+  /** An answer synthesized from a wildcard: keyed by the wildcard's owner, so random names below it share one bucket. */
+  Wildcard = 1,
+  /** Keyed by the zone. */
+  Nxdomain = 2,
+  /** Keyed by the zone. */
+  Nodata = 3,
+  /** Keyed by the delegation (the zone cut's owner). */
+  Referral = 4,
+  /** REFUSED, SERVFAIL, FORMERR and the like: one bucket per prefix. */
+  Error = 5,
+}
+
+export const RESPONSE_KINDS = ['answer', 'wildcard', 'nxdomain', 'nodata', 'referral', 'error'] as const;
+
+/**
+ * Every outcome a response can have: the answer algorithm's (answer/plan.ts Outcome, which the
+ * handler passes on as one of these, so a new one fails to compile until it is listed here), then the
+ * handler's own for queries it cannot answer. Closed, so counts per outcome have fixed slots.
+ */
+export const RESPONSE_OUTCOMES = ['answer', 'nodata', 'nxdomain', 'referral', 'yxdomain', 'refused', 'servfail', 'formerr', 'notimp', 'badvers'] as const;
+export type ResponseOutcome = (typeof RESPONSE_OUTCOMES)[number];
 
 /** What the response cache did for a response. */
 export const enum CacheUse {
@@ -29,8 +55,7 @@ export interface QueryMeta {
 export interface ResponseInfo {
   transport: Transport;
   rcode: number;
-  /** The answer outcome: 'answer' | 'nodata' | 'nxdomain' | 'referral' | 'refused' | 'servfail' | 'formerr' | 'notimp' | ... */
-  outcome: string;
+  outcome: ResponseOutcome;
   qtype: number;
   /** Origin (presentation form) of the zone that answered, or null. */
   zone: string | null;
@@ -43,6 +68,9 @@ export interface ResponseInfo {
   cookie: CookieStatus;
   cache: CacheUse;
 }
+
+/** Sets `info.kind` and `info.nameHash`: the rate-limiting bucket of a planned response (rrl/classify.ts). */
+export type BucketOf = (plan: AnswerPlan, qkey: string, qtype: number, info: ResponseInfo) => void;
 
 export interface HandlerOptions {
   /** The POP's name: NSID payload, CH TXT id.server and hostname.bind. */
@@ -59,6 +87,8 @@ export interface HandlerOptions {
   onError?: (err: unknown, meta: QueryMeta) => void;
   /** Bound on the response cache, in octets of cached responses; 0 disables it. 64 MiB by default. */
   responseCacheBytes?: number;
+  /** The rate-limiting bucket of each response planned; without it every response is in the error bucket. */
+  bucketOf?: BucketOf;
   /** Answers DNS cookies (RFC 7873) with these secrets; without it COOKIE options are ignored. */
   cookies?: ServerCookies | null;
   /**

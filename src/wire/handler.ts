@@ -8,13 +8,11 @@ import { RCODE, emptyPlan, type AnswerPlan, type Question } from '../answer/plan
 import { MAX_NAME_LENGTH, keyLabelCount } from '../zone/name.js';
 import { CLASS, T } from '../zone/types.js';
 import type { ZoneSet } from '../zone/zone.js';
-import { AddressBytes } from '../rrl/address.js';
-import { COOKIE_REPLY_LENGTH, CookieStatus, RCODE_BADCOOKIE, SERVER_COOKIE_LENGTH, type ServerCookies } from '../rrl/cookies.js';
-import { ResponseKind } from '../rrl/limiter.js';
-import { hashKey } from '../zone/name-table.js';
+import { AddressBytes } from './address.js';
+import { COOKIE_REPLY_LENGTH, CookieStatus, RCODE_BADCOOKIE, SERVER_COOKIE_LENGTH, type ServerCookies } from './cookies.js';
 import { ResponseCache } from './cache.js';
 import { Fit, ResponseWriter, cutToMinimal, optLength, optSize, type EdnsReply } from './encoder.js';
-import { CacheUse, type HandlerOptions, type QueryHandler, type QueryMeta, type ResponseInfo } from './handler-types.js';
+import { CacheUse, ResponseKind, type BucketOf, type ResponseOutcome, type HandlerOptions, type QueryHandler, type QueryMeta, type ResponseInfo } from './handler-types.js';
 import { fromTemplate, toTemplate } from './referral-template.js';
 import { FRESH_BUFFERS, type ResponseMemory } from './response-buffers.js';
 import { copyBytes } from './copy-bytes.js';
@@ -61,6 +59,7 @@ class Handler implements QueryHandler {
   private readonly cacheBytes: number;
   private readonly cookies: ServerCookies | null;
   private readonly now: () => number;
+  private readonly bucketOf: BucketOf;
   private readonly memory: ResponseMemory;
   private readonly addr = new AddressBytes();
   /** Where the last response's question ends and how long its OPT record is (for slip). */
@@ -75,7 +74,7 @@ class Handler implements QueryHandler {
   readonly info: ResponseInfo = {
     transport: 'udp',
     rcode: 0,
-    outcome: '',
+    outcome: 'refused',
     qtype: 0,
     zone: null,
     truncated: false,
@@ -94,6 +93,7 @@ class Handler implements QueryHandler {
     this.cacheBytes = opts.responseCacheBytes ?? DEFAULT_CACHE_BYTES;
     this.cookies = opts.cookies ?? null;
     this.now = opts.now ?? Date.now;
+    this.bucketOf = opts.bucketOf ?? errorBucket;
     this.memory = opts.responseMemory ?? FRESH_BUFFERS;
     this.snap = this.snapshot(zones);
   }
@@ -183,7 +183,7 @@ class Handler implements QueryHandler {
     key: string,
     limit: number,
     meta: QueryMeta,
-    outcome: string,
+    outcome: ResponseOutcome,
     cacheKeyLength: number,
   ): Buffer {
     const q = this.q;
@@ -209,7 +209,7 @@ class Handler implements QueryHandler {
     info.qtype = q.qtype;
     info.zone = plan.zone === null ? null : plan.zone.originText;
     info.truncated = fit === Fit.Truncated;
-    bucketOf(plan, key, q.qtype, info);
+    this.bucketOf(plan, key, q.qtype, info);
     this.replyQuestionEnd = q.questionEnd;
     this.replyOptLength = optLength(edns);
     if (cacheKeyLength > 0) {
@@ -340,7 +340,7 @@ class Handler implements QueryHandler {
   }
 
   /** A header-only response (and the question, when `questionEnd` > 0) with `rcode`. */
-  private bare(msg: Buffer, questionEnd: number, rcode: number, outcome: string, meta: QueryMeta): Buffer {
+  private bare(msg: Buffer, questionEnd: number, rcode: number, outcome: ResponseOutcome, meta: QueryMeta): Buffer {
     const length = questionEnd > 0 ? questionEnd : HEADER_SIZE;
     // Every octet is written below.
     const out = this.memory.take(length);
@@ -384,29 +384,8 @@ function perQueryName(plan: AnswerPlan, qkey: string): boolean {
   }
 }
 
-/** The rate-limiting bucket of a planned response: its kind, and the name that kind is keyed by. */
-function bucketOf(plan: AnswerPlan, qkey: string, qtype: number, info: ResponseInfo): void {
-  switch (plan.outcome) {
-    case 'answer':
-      if (plan.wildcard !== null) {
-        info.kind = ResponseKind.Wildcard;
-        info.nameHash = hashKey(plan.wildcard);
-      } else {
-        info.kind = ResponseKind.Answer;
-        info.nameHash = Math.imul(hashKey(qkey) ^ qtype, 0x01000193) >>> 0;
-      }
-      return;
-    case 'nodata':
-    case 'nxdomain':
-      info.kind = plan.outcome === 'nodata' ? ResponseKind.Nodata : ResponseKind.Nxdomain;
-      info.nameHash = plan.zone === null ? 0 : hashKey(plan.zone.origin);
-      return;
-    case 'referral':
-      info.kind = ResponseKind.Referral;
-      info.nameHash = hashKey(plan.delegation ?? '');
-      return;
-    default:
-      info.kind = ResponseKind.Error;
-      info.nameHash = 0;
-  }
+/** Without a classifier every response shares the error bucket. */
+function errorBucket(_plan: AnswerPlan, _qkey: string, _qtype: number, info: ResponseInfo): void {
+  info.kind = ResponseKind.Error;
+  info.nameHash = 0;
 }

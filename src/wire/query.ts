@@ -3,7 +3,7 @@
 
 import { MAX_LABEL_LENGTH, MAX_NAME_LENGTH, lowerByte } from '../zone/name.js';
 import { T } from '../zone/types.js';
-import { COOKIE_OPTION, cookieLengthOk } from '../rrl/cookies.js';
+import { COOKIE_OPTION, cookieLengthOk } from './cookies.js';
 
 export const HEADER_SIZE = 12;
 /** Header flag bits (RFC 1035 §4.1.1): in the third octet... */

@@ -1,5 +1,5 @@
 // RDATA as written in a response: copied from the precompiled zone bytes, except that names inside the
-// RDATA of the RFC 1035 types are compressed (RFC 3597 §4: only those; their descriptors mark them 'cname').
+// RDATA of the RFC 1035 types are compressed (RFC 3597 §4: only those; their descriptors mark them 'compressible-name').
 
 import type { WireBlock } from '../zone/rdata/descriptor.js';
 import { descriptorFor } from '../zone/rdata/table.js';
@@ -13,7 +13,7 @@ const RFC1035_TYPES = 16;
 /** Per RFC 1035 type: the descriptor's wire blocks when some name in it may be compressed, else null. */
 const layouts: readonly (readonly WireBlock[] | null)[] = Array.from({ length: RFC1035_TYPES }, (_, type) => {
   const wire = descriptorFor(type)?.wire;
-  return wire !== undefined && wire.includes('cname') ? wire : null;
+  return wire !== undefined && wire.includes('compressible-name') ? wire : null;
 });
 
 /** The wire blocks to walk for compression, or null: copy the RDATA as is. */
@@ -55,7 +55,7 @@ export class RdataWriter {
     // is then compressed where it lies.
     for (let i = this.srcAt, end = offset + length, p = this.pos; i < end; i++, p++) buf[p] = src[i]!;
     const nameAt = this.pos + offset - this.srcAt;
-    this.pos = kind === 'cname' ? this.table.compress(buf, nameAt) : nameAt + length;
+    this.pos = kind === 'compressible-name' ? this.table.compress(buf, nameAt) : nameAt + length;
     this.srcAt = offset + length;
   };
 }

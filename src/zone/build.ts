@@ -31,7 +31,7 @@ const canonicalNames: boolean[] = [];
 
 /** Whether RDATA of this type holds names that are lower-cased in canonical form (RFC 4034 §6.2). */
 function hasCanonicalNames(type: number): boolean {
-  return (canonicalNames[type] ??= descriptorFor(type)?.wire.some((b) => b === 'cname' || b === 'dname') ?? false);
+  return (canonicalNames[type] ??= descriptorFor(type)?.wire.some((b) => b === 'compressible-name' || b === 'decompressible-name') ?? false);
 }
 
 /** Data that may sit at a delegation point besides its NS: the parent's DS and DNSSEC data, and glue for in-bailiwick name servers. */

@@ -9,7 +9,7 @@ import { canonicalSortKey, keyToWire } from './name.js';
 import { NameTable } from './name-table.js';
 import { base32HexUpper } from './rdata/presentation.js';
 import { T } from './types.js';
-import { WireRRset, type ZoneTables } from './zone.js';
+import { WireRRset, type ZoneTables } from './rrset.js';
 
 /** A DnssecIndex as typed arrays, carried in ZoneParts (see CompactZone.parts). */
 export interface DnssecParts {

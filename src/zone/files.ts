@@ -2,7 +2,7 @@
 import { basename } from 'node:path';
 
 /** Zone files are named `<origin>.zone` (`example.com.zone`); the root zone is `root.zone`. Other files (e.g. `$INCLUDE`d `*.inc`) are not zones. */
-export const ZONE_FILE_SUFFIX = '.zone';
+const ZONE_FILE_SUFFIX = '.zone';
 
 /** The origin (presentation form, absolute) a zone file's name declares, or null for a file that is not a zone. */
 export function originFromFileName(path: string): string | null {

@@ -158,7 +158,7 @@ export class ZoneParser {
    * Reads a file a chunk at a time, so a large zone is never held whole as bytes and as text at
    * once (peak memory matters: every POP loads every zone). Chunks end at a line break; an entry
    * left open by parentheses carries over into the next chunk as bytes, so each chunk decodes to one
-   * flat string (a string joined from two is scanned through an indirection, a third slower).
+   * flat string (a string joined from two is scanned through an indirection, which is slower).
    */
   private readChunks(real: string, file: string): void {
     const fd = openSync(real, 'r');

@@ -1,7 +1,7 @@
 // TTLs in master files: plain seconds or BIND's unit form (`1h30m`, `2w`), RFC 2308 §4 for $TTL.
 
 /** RFC 2181 §8: TTLs are unsigned 32-bit values whose most significant bit must be zero. */
-export const MAX_TTL = 0x7fffffff;
+const MAX_TTL = 0x7fffffff;
 
 const UNIT: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
 

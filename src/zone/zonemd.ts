@@ -6,7 +6,8 @@ import { createHash, type Hash } from 'node:crypto';
 import { canonicalSortKey } from './name.js';
 import { canonicalRdata } from './rdata/walk.js';
 import { CLASS, T } from './types.js';
-import type { RRset, Zone, ZoneNode } from './zone.js';
+import type { RRset } from './rrset.js';
+import type { Zone, ZoneNode } from './zone.js';
 
 export type ZonemdResult =
   /** The apex has no ZONEMD RRset: nothing to verify. */

@@ -1,9 +1,9 @@
 // The bundled zones/ directory, as `anycast-dns serve` serves it with no config.
 import { test } from 'node:test';
-import { loadZoneDir } from '../../src/zone/loader.js';
+import { readZoneDir } from '../../src/sync/zone-files.js';
 import { repoPath, runTable } from './helpers.js';
 
-const { zones } = loadZoneDir(repoPath('zones'));
+const { zones } = readZoneDir(repoPath('zones'));
 const SOA = 'example.com. 300 IN SOA ns1.example.com. hostmaster.example.com. 2026112501 7200 3600 1209600 300';
 
 test('bundled zones: example.com and its reverse zone', () => {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { answer } from '../../src/answer/answer.js';
 import type { AnswerPlan, PlanRR } from '../../src/answer/plan.js';
-import { loadZoneFile, loadZoneText } from '../../src/zone/loader.js';
+import { loadZoneFile, loadZoneText } from '../../src/zone/read-zone.js';
 import { keyToText, nameFromText, nameKey } from '../../src/zone/name.js';
 import { classToText, rdataToText, typeFromText, typeToText } from '../../src/zone/rdata/table.js';
 import { ZoneSet, type Zone } from '../../src/zone/zone.js';

@@ -4,13 +4,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { answer } from '../../src/answer/answer.js';
 import { emptyPlan, RCODE, type Question } from '../../src/answer/plan.js';
-import { loadZoneDir } from '../../src/zone/loader.js';
+import { readZoneDir } from '../../src/sync/zone-files.js';
 import { typeFromText } from '../../src/zone/rdata/table.js';
 import { CLASS } from '../../src/zone/types.js';
 import { ZoneSet } from '../../src/zone/zone.js';
 import { ROOT_ZONE_FILE, keyOf, repoPath, zoneFromFile } from './helpers.js';
 
-const bundled = loadZoneDir(repoPath('zones')).zones;
+const bundled = readZoneDir(repoPath('zones')).zones;
 const root = zoneFromFile(ROOT_ZONE_FILE, '.');
 const zones = new ZoneSet(new Map([[root.origin, root], ...bundled.zones]));
 

@@ -29,7 +29,7 @@ const TYPE_NAMES: Record<number, string> = {
 };
 const CLASS_NAMES: Record<number, string> = { 1: 'IN', 3: 'CH', 4: 'HS', 254: 'NONE', 255: 'ANY' };
 
-export function typeName(t: number): string {
+function typeName(t: number): string {
   return TYPE_NAMES[t] ?? `TYPE${t}`;
 }
 
@@ -54,7 +54,7 @@ function readNameAt(b: Buffer, pos: number): { text: string; end: number } {
 }
 
 /** Readable, canonical RDATA: names lower-cased; types without a known layout as RFC 3597 hex. */
-export function renderRdata(type: number, rdata: Buffer): string {
+function renderRdata(type: number, rdata: Buffer): string {
   if (type === 1 && rdata.length === 4) return [...rdata].join('.');
   if (type === 28 && rdata.length === 16) {
     const groups: string[] = [];
@@ -90,7 +90,7 @@ export function renderRdata(type: number, rdata: Buffer): string {
 }
 
 /** One section as sorted RRset lines; records of one RRset (same owner, class, type) are grouped with their TTLs. */
-export function rrsetLines(records: readonly WireRecord[]): string[] {
+function rrsetLines(records: readonly WireRecord[]): string[] {
   const sets = new Map<string, { ttls: Set<number>; rdatas: Set<string> }>();
   for (const r of records) {
     // RRSIGs of different covered types are compared apart, each with the RRset it signs (RFC 4035 §3.1.1).

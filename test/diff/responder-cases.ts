@@ -87,7 +87,7 @@ const QUESTIONS: Record<string, Base[]> = {
 };
 
 /** Flips the case of every other letter: the server must answer case-insensitively and echo the question as sent. */
-export function mixCase(name: string): string {
+function mixCase(name: string): string {
   let i = 0;
   return name.replace(/[a-z]/gi, (c) => (i++ % 2 === 0 ? c.toUpperCase() : c.toLowerCase()));
 }

@@ -11,7 +11,7 @@ import { requireBinary } from '../helpers/peers.js';
 const NAMES_AND_NUMBERS = new Set(['NS', 'MD', 'MF', 'CNAME', 'SOA', 'MB', 'MG', 'MR', 'PTR', 'MINFO', 'MX', 'RP', 'AFSDB', 'RT', 'PX', 'KX', 'SRV', 'DNAME']);
 
 /** Splits presentation text into tokens, keeping each quoted string (escapes included) as one token. */
-export function tokens(line: string): string[] {
+function tokens(line: string): string[] {
   const out: string[] = [];
   let i = 0;
   while (i < line.length) {
@@ -42,7 +42,7 @@ export interface ZoneRecordText {
 }
 
 /** Normalises one `owner TTL CLASS TYPE RDATA` line (full-form output of named-compilezone or `check --print`); null for anything else. */
-export function normaliseRecordLine(raw: string): ZoneRecordText | null {
+function normaliseRecordLine(raw: string): ZoneRecordText | null {
   const line = raw.trim();
   if (line === '' || line.startsWith(';') || line.startsWith('$')) return null;
   const t = tokens(line);

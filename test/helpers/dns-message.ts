@@ -3,7 +3,7 @@
 // everywhere, including inside RDATA, so responses from different servers compare byte for byte.
 // Deliberately separate from src/wire: a test must not read answers with the code it checks.
 
-export interface WireQuestion {
+interface WireQuestion {
   /** Presentation form, case exactly as on the wire, absolute (trailing dot). */
   name: string;
   type: number;
@@ -20,7 +20,7 @@ export interface WireRecord {
   rdata: Buffer;
 }
 
-export interface WireOpt {
+interface WireOpt {
   udpSize: number;
   version: number;
   dnssecOk: boolean;
@@ -45,7 +45,7 @@ export interface WireMessage {
   opt: WireOpt | null;
 }
 
-export class MalformedMessageError extends Error {}
+class MalformedMessageError extends Error {}
 
 /** Reads a name at `offset` (following compression pointers); returns its wire form (uncompressed) and where the name ended in the message. */
 function readName(buf: Buffer, offset: number): { wire: Buffer; end: number } {

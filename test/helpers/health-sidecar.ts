@@ -8,7 +8,7 @@ import { stringify } from 'yaml';
 import { CLI_JS, REPO_ROOT } from './paths.js';
 import { freePort } from './peers.js';
 
-export interface SidecarStatus {
+interface SidecarStatus {
   state: string;
   announced: string;
   reason: string;

@@ -21,7 +21,6 @@ import { CLI_JS, REPO_ROOT } from './paths.js';
 import { SERVE_NODE_FLAGS } from '../../src/server/node-flags.js';
 
 export { dnsQuery } from './dns-query.js';
-export type { QueryOptions, QueryReply, QueryTarget } from './dns-query.js';
 
 export interface ZoneSpec {
   /** Absolute or relative origin (`example.com`, `example.com.`, `.` for the root). */
@@ -71,7 +70,7 @@ export interface RunningPeer {
 }
 
 /** Thrown when a server binary is not installed (the caller's test fails with this message). */
-export class MissingPeerError extends Error {}
+class MissingPeerError extends Error {}
 
 const DEFAULT_IDENTITY = 'diff-pop';
 const DEFAULT_VERSION = 'diff-version';

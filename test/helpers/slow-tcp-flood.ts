@@ -22,7 +22,7 @@ export interface FloodOptions {
   maxSeconds?: number;
 }
 
-export interface FloodStats {
+interface FloodStats {
   /** Connections attempted, first tries and reconnects. */
   attempted: number;
   /** Connections the handshake completed for. */
@@ -46,7 +46,7 @@ const STARTED_AFTER_MS = 5000;
 const PARTIAL_FRAMES = [Buffer.from([0]), Buffer.from([0, 40]), Buffer.from([0, 40, 0x12, 0x34, 0, 0, 0, 1])];
 
 /** The source address of connection `i`: prefix i mod `prefixes`, so consecutive connections come from different /24s. */
-export function floodSource(i: number, prefixes: number): string {
+function floodSource(i: number, prefixes: number): string {
   const p = i % prefixes;
   const h = Math.floor(i / prefixes);
   return `127.${10 + Math.floor(p / 256)}.${p % 256}.${(h % 254) + 1}`;

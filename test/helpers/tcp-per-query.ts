@@ -9,7 +9,7 @@ import { dnsQuery, type QueryOptions, type QueryTarget } from './dns-query.js';
 import type { WireMessage } from './dns-message.js';
 
 /** `reset`: ECONNRESET; `closed`: the server ended the stream before a whole answer; `timeout`; `other`. */
-export type Failure = 'reset' | 'closed' | 'timeout' | 'other';
+type Failure = 'reset' | 'closed' | 'timeout' | 'other';
 
 export type Outcome = { reply: WireMessage } | { failure: Failure; detail: string };
 

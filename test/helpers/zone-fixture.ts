@@ -7,7 +7,7 @@ import { join } from 'node:path';
 export const FEATURE_ZONE_ORIGIN = 'features.example.';
 
 /** Zone text per file name; `features.example.zone` is the zone, the other file is `$INCLUDE`d. */
-export function featureZoneFiles(): Record<string, string> {
+function featureZoneFiles(): Record<string, string> {
   const zone = String.raw`; every type and syntax feature of the zone reader
 $TTL 1h30m
 $ORIGIN features.example.

@@ -16,7 +16,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 const script = join(dir, 'log-lines.mjs');
 writeFileSync(
   script,
-  `import { createLogger } from ${JSON.stringify(pathToFileURL(join(REPO_ROOT, 'dist/src/ops/log.js')).href)};
+  `import { createLogger } from ${JSON.stringify(pathToFileURL(join(REPO_ROOT, 'dist/src/log.js')).href)};
 const log = createLogger({ pop: 'pop-log', component: 'server', level: 'trace' });
 log.fatal('f'); log.error('e'); log.warn('w'); log.info('i'); log.debug('d'); log.trace('t');
 `,

@@ -5,7 +5,8 @@ import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import { ServerMetrics, collectProcessMetrics } from '../../src/ops/metrics.js';
+import { ServerMetrics } from '../../src/ops/metrics.js';
+import { collectProcessMetrics } from '../../src/ops/process-metrics.js';
 import { requireBinary } from '../helpers/peers.js';
 
 function samples(text: string): string[] {
@@ -54,7 +55,7 @@ describe('ServerMetrics', () => {
   it("has prom-client's default process and Node.js metrics but the GC histogram, and observes no collection", async () => {
     const defaults = new Registry();
     collectDefaultMetrics({ register: defaults });
-    // Left out on purpose: the GC histogram, and the `_total` gauges promtool flags (see NONCONFORMING_DEFAULTS).
+    // Left out on purpose: the GC histogram, and the `_total` gauges promtool flags (see src/ops/process-metrics.ts).
     const omitted = ['nodejs_gc_duration_seconds', 'nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
     const expected = (await defaults.getMetricsAsJSON()).map((m) => m.name).filter((n) => !omitted.includes(n));
     // Every 'gc' observer made from here on is counted: none may come from collectProcessMetrics.

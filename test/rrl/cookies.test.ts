@@ -2,9 +2,9 @@
 // (RFC 9018 §4.3), secret rotation, and the address parser the cookies and the limiter read.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { AddressBytes, parsePrefix, prefixContains } from '../../src/rrl/address.js';
-import { CookieStatus, ServerCookies, cookieLengthOk } from '../../src/rrl/cookies.js';
-import { SipKey, sipHash24 } from '../../src/rrl/siphash.js';
+import { AddressBytes, parsePrefix, prefixContains } from '../../src/wire/address.js';
+import { CookieStatus, ServerCookies, cookieLengthOk } from '../../src/wire/cookies.js';
+import { SipKey, sipHash24 } from '../../src/wire/siphash.js';
 
 // SipHash paper, Appendix A / the reference vectors.h: key 00..0f, message 00..(n-1).
 const SIP_VECTORS: Record<number, string> = {

@@ -2,8 +2,9 @@
 // per-prefix buckets, and memory that stays at the table size whatever the number of sources.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { AddressBytes } from '../../src/rrl/address.js';
-import { RateLimiter, ResponseKind, type LimiterConfig } from '../../src/rrl/limiter.js';
+import { AddressBytes } from '../../src/wire/address.js';
+import { RateLimiter, type LimiterConfig } from '../../src/rrl/limiter.js';
+import { ResponseKind } from '../../src/wire/handler-types.js';
 import { hashKey } from '../../src/zone/name-table.js';
 
 const CFG: LimiterConfig = { responsesPerSecond: 10, window: 5, slip: 2, ipv4PrefixLength: 24, ipv6PrefixLength: 56, tableSize: 1024 };
@@ -15,7 +16,7 @@ function prefixOf(l: RateLimiter, text: string): [number, number] {
   return [l.prefixKey(a), n === 4 ? 4 : 6];
 }
 
-/** Verdict counts for `count` responses at `nowMs`. */
+/** RateLimitVerdict counts for `count` responses at `nowMs`. */
 function burst(l: RateLimiter, addr: string, kind: ResponseKind, name: number, count: number, nowMs: number): number[] {
   const [p, f] = prefixOf(l, addr);
   const out = [0, 0, 0];

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { createLogger } from '../../src/ops/log.js';
+import { createLogger } from '../../src/log.js';
 import { DnstapWriter } from '../../src/ops/dnstap-output.js';
 import { Control, DNSTAP_CONTENT_TYPE, controlFrame } from '../../src/wire/dnstap.js';
 import { BUNDLED_ZONES_DIR } from '../helpers/paths.js';

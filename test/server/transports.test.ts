@@ -3,12 +3,12 @@
 // the connection cap closing the oldest idle connection first.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createLogger } from '../../src/ops/log.js';
+import { createLogger } from '../../src/log.js';
 import { ServerMetrics } from '../../src/ops/metrics.js';
 import { newTcpConnections, TcpListener } from '../../src/server/tcp.js';
 import { UdpListener } from '../../src/server/udp.js';
 import { createHandler } from '../../src/wire/handler.js';
-import { loadZoneDir } from '../../src/zone/loader.js';
+import { readZoneDir } from '../../src/sync/zone-files.js';
 import { parseMessage } from '../helpers/dns-message.js';
 import { encodeQuery, exchangeUdp } from '../helpers/dns-query.js';
 import { BUNDLED_ZONES_DIR } from '../helpers/paths.js';
@@ -22,7 +22,7 @@ const CAP = 20;
 
 const log = createLogger({ pop: 'test-pop', component: 'server', level: 'silent' });
 const metrics = new ServerMetrics('test-pop');
-const handler = createHandler(loadZoneDir(BUNDLED_ZONES_DIR).zones, {
+const handler = createHandler(readZoneDir(BUNDLED_ZONES_DIR).zones, {
   identity: 'test-pop',
   version: null,
   ednsUdpSize: 1232,

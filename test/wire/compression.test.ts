@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import dnsPacket from 'dns-packet';
-import { loadZoneDir } from '../../src/zone/loader.js';
+import { readZoneDir } from '../../src/sync/zone-files.js';
 import type { ZoneSet } from '../../src/zone/zone.js';
 import { ROOT_ZONE_FILE, ask, repoPath, zoneFromFile, zoneSet } from '../answer/helpers.js';
 import { expandResponse, planRecords } from './expand.js';
@@ -32,7 +32,7 @@ function checkAgainstPlan(zones: ZoneSet, names: string[], types: string[]): num
 }
 
 test('compression: responses expand to their plans, for the bundled zones', () => {
-  const { zones } = loadZoneDir(repoPath('zones'));
+  const { zones } = readZoneDir(repoPath('zones'));
   const names = ['example.com', 'www.example.com', 'alias.example.com', 'x.apps.example.com', 'b.deep.example.com', 'www.sub.example.com', 'nope.example.com', '_sip._udp.example.com', '1.2.0.192.in-addr.arpa', '2.0.192.in-addr.arpa'];
   const types = ['A', 'AAAA', 'NS', 'MX', 'SOA', 'TXT', 'SRV', 'PTR', 'CAA', 'DS', 'ANY'];
   assert.equal(checkAgainstPlan(zones, names, types), names.length * types.length);

@@ -3,10 +3,9 @@
 // the transport slips instead of a limited response.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { AddressBytes } from '../../src/rrl/address.js';
-import { CookieStatus, ServerCookies } from '../../src/rrl/cookies.js';
-import { ResponseKind } from '../../src/rrl/limiter.js';
-import type { QueryMeta } from '../../src/wire/handler-types.js';
+import { AddressBytes } from '../../src/wire/address.js';
+import { CookieStatus, ServerCookies } from '../../src/wire/cookies.js';
+import { ResponseKind, type QueryMeta } from '../../src/wire/handler-types.js';
 import { hashKey } from '../../src/zone/name-table.js';
 import { UDP, decode, exampleZones, harness, header, query } from './helpers.js';
 

@@ -26,14 +26,14 @@ export function readName(msg: Buffer, at: number): { wire: Buffer; next: number 
   return { wire: Buffer.from(parts), next: next < 0 ? at : next };
 }
 
-/** Uncompressed RDATA: names in the RFC 1035 types' 'cname' blocks expanded. */
+/** Uncompressed RDATA: names in the RFC 1035 types' 'compressible-name' blocks expanded. */
 function expandRdata(msg: Buffer, type: number, start: number, end: number): Buffer {
   const wire = descriptorFor(type)?.wire;
-  if (wire === undefined || !wire.includes('cname')) return Buffer.from(msg.subarray(start, end));
+  if (wire === undefined || !wire.includes('compressible-name')) return Buffer.from(msg.subarray(start, end));
   const out: Buffer[] = [];
   let at = start;
   for (const block of wire) {
-    if (block === 'cname') {
+    if (block === 'compressible-name') {
       const n = readName(msg, at);
       out.push(n.wire);
       at = n.next;

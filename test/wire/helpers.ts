@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import dnsPacket from 'dns-packet';
 import type { HandlerOptions, QueryHandler, QueryMeta, ResponseInfo } from '../../src/wire/handler-types.js';
+import { bucketOf } from '../../src/rrl/classify.js';
 import { createHandler } from '../../src/wire/handler.js';
 import { zoneFromText, zoneSet } from '../answer/helpers.js';
 import type { ZoneSet } from '../../src/zone/zone.js';
@@ -11,7 +12,7 @@ import type { ZoneSet } from '../../src/zone/zone.js';
 export const UDP: QueryMeta = { transport: 'udp', remoteAddress: '127.0.0.1', remotePort: 5353 };
 export const TCP: QueryMeta = { transport: 'tcp', remoteAddress: '127.0.0.1', remotePort: 5353 };
 
-export const ZONE = `
+const ZONE = `
 $TTL 3600
 @        SOA   ns1 hostmaster 2026112501 7200 3600 1209600 300
 @        NS    ns1
@@ -44,6 +45,7 @@ export function harness(zones: ZoneSet, opts: Partial<HandlerOptions> = {}): Har
     identity: 'pop-test-1',
     version: 'anycast-dns test',
     ednsUdpSize: 1232,
+    bucketOf,
     // A copy: the handler reuses its info object for the next query.
     onResponse: (info) => infos.push({ ...info }),
     onError: (err) => errors.push(err),

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { load, messages, records, SOA_NS } from './helpers.js';
-import { loadZoneDir, loadZoneFile } from '../../src/zone/loader.js';
+import { readZoneDir } from '../../src/sync/zone-files.js';
+import { loadZoneFile } from '../../src/zone/read-zone.js';
 import { NodeFlag } from '../../src/zone/zone.js';
 import { nameFromText, nameKey } from '../../src/zone/name.js';
 
@@ -82,7 +83,7 @@ test('compiled zone: ENTs are nodes; apex, delegation, below-cut and wildcard fl
 });
 
 test('the bundled zones load cleanly', () => {
-  const { zones, results } = loadZoneDir(`${repo}zones`);
+  const { zones, results } = readZoneDir(`${repo}zones`);
   for (const r of results) assert.deepEqual([...r.errors, ...r.warnings], [], r.file);
   assert.ok(zones.zones.size >= 2);
   assert.ok(zones.find(key('www.example.com.')));

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadZoneFile } from '../../src/zone/loader.js';
+import { loadZoneFile } from '../../src/zone/read-zone.js';
 import { signZone, type Denial } from '../helpers/signed-zones.js';
 
 const cli = join(fileURLToPath(new URL('../../../', import.meta.url)), 'dist/src/cli.js');

@@ -2,7 +2,7 @@
 import { mkdtempSync, writeFileSync, rmSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { loadZoneText, type LoadResult } from '../../src/zone/loader.js';
+import { loadZoneText, type LoadResult } from '../../src/zone/read-zone.js';
 
 export const SOA_NS = `$TTL 300
 @ IN SOA ns1 hostmaster 1 7200 3600 1209600 300

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { load, messages, records, SOA_NS, tempFiles } from './helpers.js';
-import { loadZoneFile } from '../../src/zone/loader.js';
+import { loadZoneFile } from '../../src/zone/read-zone.js';
 import { join } from 'node:path';
 
 test('$ORIGIN, @, relative and absolute owners, blank owner', () => {

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadZoneFile, loadZoneText } from '../../src/zone/loader.js';
+import { loadZoneFile, loadZoneText } from '../../src/zone/read-zone.js';
 import { verifyZonemd, type ZonemdResult } from '../../src/zone/zonemd.js';
 import { REPO_ROOT } from '../helpers/paths.js';
 

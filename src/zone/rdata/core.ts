@@ -54,7 +54,7 @@ const AAAA: TypeDescriptor = {
 };
 
 /** A type whose RDATA is one domain name. */
-function singleName(code: number, mnemonic: string, block: 'cname' | 'dname'): TypeDescriptor {
+function singleName(code: number, mnemonic: string, block: 'compressible-name' | 'decompressible-name'): TypeDescriptor {
   return {
     code,
     mnemonic,
@@ -73,7 +73,7 @@ function singleName(code: number, mnemonic: string, block: 'cname' | 'dname'): T
 }
 
 /** A 16-bit preference then a domain name (MX, AFSDB, KX, RT). */
-function preferenceName(code: number, mnemonic: string, block: 'cname' | 'dname'): TypeDescriptor {
+function preferenceName(code: number, mnemonic: string, block: 'compressible-name' | 'decompressible-name'): TypeDescriptor {
   return {
     code,
     mnemonic,
@@ -97,7 +97,7 @@ function preferenceName(code: number, mnemonic: string, block: 'cname' | 'dname'
 }
 
 /** Two domain names (RP, MINFO). */
-function twoNames(code: number, mnemonic: string, block: 'cname' | 'dname'): TypeDescriptor {
+function twoNames(code: number, mnemonic: string, block: 'compressible-name' | 'decompressible-name'): TypeDescriptor {
   return {
     code,
     mnemonic,
@@ -123,7 +123,7 @@ function twoNames(code: number, mnemonic: string, block: 'cname' | 'dname'): Typ
 const SOA: TypeDescriptor = {
   code: 6,
   mnemonic: 'SOA',
-  wire: ['cname', 'cname', 20],
+  wire: ['compressible-name', 'compressible-name', 20],
   fromText(fields, ctx) {
     expectFields(fields, 7, 'SOA');
     const mname = ctx.name(fields[0]!);
@@ -182,7 +182,7 @@ const SRV: TypeDescriptor = {
   code: 33,
   mnemonic: 'SRV',
   // RFC 2782: the target is not compressed (RFC 3597 §4 lists SRV among types that must not be).
-  wire: [6, 'dname'],
+  wire: [6, 'decompressible-name'],
   fromText(fields, ctx) {
     expectFields(fields, 4, 'SRV');
     const priority = u16(fields[0]!, 'SRV priority');
@@ -226,7 +226,7 @@ const HINFO: TypeDescriptor = {
 const NAPTR: TypeDescriptor = {
   code: 35,
   mnemonic: 'NAPTR',
-  wire: ['naptr', 'dname'],
+  wire: ['naptr', 'decompressible-name'],
   fromText(fields: readonly RdataField[], ctx: ParseContext) {
     expectFields(fields, 6, 'NAPTR');
     const w = writer.reset();
@@ -257,26 +257,26 @@ const NAPTR: TypeDescriptor = {
 // lower-cased in canonical form (RFC 4034 §6.2 as updated by RFC 6840 §5.1).
 export const CORE_TYPES: readonly TypeDescriptor[] = [
   A,
-  singleName(2, 'NS', 'cname'),
-  singleName(3, 'MD', 'cname'),
-  singleName(4, 'MF', 'cname'),
-  singleName(5, 'CNAME', 'cname'),
+  singleName(2, 'NS', 'compressible-name'),
+  singleName(3, 'MD', 'compressible-name'),
+  singleName(4, 'MF', 'compressible-name'),
+  singleName(5, 'CNAME', 'compressible-name'),
   SOA,
-  singleName(7, 'MB', 'cname'),
-  singleName(8, 'MG', 'cname'),
-  singleName(9, 'MR', 'cname'),
-  singleName(12, 'PTR', 'cname'),
+  singleName(7, 'MB', 'compressible-name'),
+  singleName(8, 'MG', 'compressible-name'),
+  singleName(9, 'MR', 'compressible-name'),
+  singleName(12, 'PTR', 'compressible-name'),
   HINFO,
-  twoNames(14, 'MINFO', 'cname'),
-  preferenceName(15, 'MX', 'cname'),
+  twoNames(14, 'MINFO', 'compressible-name'),
+  preferenceName(15, 'MX', 'compressible-name'),
   strings(16, 'TXT'),
-  twoNames(17, 'RP', 'dname'),
-  preferenceName(18, 'AFSDB', 'dname'),
-  preferenceName(21, 'RT', 'dname'),
+  twoNames(17, 'RP', 'decompressible-name'),
+  preferenceName(18, 'AFSDB', 'decompressible-name'),
+  preferenceName(21, 'RT', 'decompressible-name'),
   AAAA,
   SRV,
   NAPTR,
-  preferenceName(36, 'KX', 'dname'),
-  singleName(39, 'DNAME', 'dname'),
+  preferenceName(36, 'KX', 'decompressible-name'),
+  singleName(39, 'DNAME', 'decompressible-name'),
   strings(99, 'SPF'),
 ];

@@ -21,13 +21,13 @@ export interface ParseContext {
 /**
  * How the wire RDATA is laid out, for walking it without parsing presentation (Knot's descriptor blocks):
  * - a positive number: that many fixed octets;
- * - 'cname': an embedded name the encoder may compress (RFC 3597 §4: only RFC 1035 types), lower-cased in canonical form;
- * - 'dname': an embedded name never compressed, lower-cased in canonical form (RFC 4034 §6.2, RFC 6840 §5.1);
- * - 'fname': an embedded name never compressed nor lower-cased (e.g. the NSEC next name);
+ * - 'compressible-name': an embedded name the encoder may compress (RFC 3597 §4: only RFC 1035 types), lower-cased in canonical form;
+ * - 'decompressible-name': an embedded name never compressed, lower-cased in canonical form (RFC 4034 §6.2, RFC 6840 §5.1);
+ * - 'fixed-name': an embedded name never compressed nor lower-cased (e.g. the NSEC next name);
  * - 'naptr': NAPTR's order/preference and three character-strings (RFC 3403), before its replacement name;
  * - 'rest': everything to the end of the RDATA, opaque.
  */
-export type WireBlock = number | 'cname' | 'dname' | 'fname' | 'naptr' | 'rest';
+export type WireBlock = number | 'compressible-name' | 'decompressible-name' | 'fixed-name' | 'naptr' | 'rest';
 
 export interface TypeDescriptor {
   code: number;

@@ -49,7 +49,7 @@ const DS_DIGEST_LENGTH: Readonly<Record<number, number>> = { 1: 20, 2: 32, 3: 32
 // ---- type bitmaps (RFC 4034 §4.1.2) -------------------------------------------------------------
 
 /** Type mnemonics → window blocks: one window per high octet, each with the bitmap trimmed to its last set bit. */
-export function writeTypeBitmap(w: RdataWriter, fields: readonly RdataField[]): void {
+function writeTypeBitmap(w: RdataWriter, fields: readonly RdataField[]): void {
   const types: number[] = [];
   for (const f of fields) types.push(typeField(f.text, f));
   types.sort((a, b) => a - b);
@@ -74,7 +74,7 @@ export function writeTypeBitmap(w: RdataWriter, fields: readonly RdataField[]): 
 }
 
 /** Window blocks from `offset` to the end → type mnemonics in order, each preceded by a space. */
-export function typeBitmapToText(b: Buffer, offset: number, what: string): string {
+function typeBitmapToText(b: Buffer, offset: number, what: string): string {
   let out = '';
   let prev = -1;
   for (let i = offset; i < b.length; ) {
@@ -192,7 +192,7 @@ function signatureTimeToText(v: number): string {
 const RRSIG: TypeDescriptor = {
   code: 46,
   mnemonic: 'RRSIG',
-  wire: [18, 'dname', 'rest'],
+  wire: [18, 'decompressible-name', 'rest'],
   fromText(fields, ctx) {
     expectAtLeast(fields, 9, 'RRSIG');
     const w = writer.reset();
@@ -221,7 +221,7 @@ const NSEC: TypeDescriptor = {
   code: 47,
   mnemonic: 'NSEC',
   // RFC 6840 §5.1: the next domain name is not lower-cased in canonical form.
-  wire: ['fname', 'rest'],
+  wire: ['fixed-name', 'rest'],
   fromText(fields, ctx) {
     // BIND refuses an NSEC with an empty bitmap (it always lists at least NSEC itself).
     expectAtLeast(fields, 2, 'NSEC');

@@ -262,7 +262,7 @@ export function base32HexUpper(b: Uint8Array, start: number, end: number): strin
  * BIND's text dump breaks long base64 and hex fields into space-separated chunks (its master-file
  * style `full` uses 56-character chunks on one line).
  */
-export function chunked(s: string): string {
+function chunked(s: string): string {
   if (s.length <= 56) return s;
   let out = s.substring(0, 56);
   for (let i = 56; i < s.length; i += 56) out += ' ' + s.substring(i, i + 56);
@@ -345,7 +345,6 @@ export function parseIPv6Into(s: string, out: Uint8Array, at: number): boolean {
       if (!parseIPv4Into(s.substring(start), tmp, 0)) return false;
       groups[count++] = (tmp[0]! << 8) | tmp[1]!;
       groups[count++] = (tmp[2]! << 8) | tmp[3]!;
-      i = n;
       break;
     }
     if (digits === 0 || digits > 4) return false;

@@ -164,7 +164,7 @@ function svcb(code: number, mnemonic: string): TypeDescriptor {
     code,
     mnemonic,
     // RFC 9460 §2.2: the TargetName is not compressed (and not lower-cased: not in RFC 4034 §6.2's list).
-    wire: [2, 'fname', 'rest'],
+    wire: [2, 'fixed-name', 'rest'],
     fromText(fields, ctx) {
       expectAtLeast(fields, 2, mnemonic);
       const priority = u16(fields[0]!, 'SvcPriority');

@@ -5,7 +5,7 @@ import type { WireBlock } from './descriptor.js';
 import { lowerByte, wireNameLength } from '../name.js';
 import { descriptorFor } from './table.js';
 
-export type NameKind = 'cname' | 'dname' | 'fname';
+export type NameKind = 'compressible-name' | 'decompressible-name' | 'fixed-name';
 
 /**
  * Calls `onName(offset, length, kind)` for each embedded name of the RDATA `rdata[start, end)` laid out
@@ -28,9 +28,9 @@ export function walkRdata(
       continue;
     }
     switch (block) {
-      case 'cname':
-      case 'dname':
-      case 'fname': {
+      case 'compressible-name':
+      case 'decompressible-name':
+      case 'fixed-name': {
         const len = wireNameLength(rdata, at);
         if (len < 0 || at + len > end) return false;
         onName(at, len, block);
@@ -63,7 +63,7 @@ export function canonicalRdata(type: number, rdata: Buffer): Buffer {
   if (!d) return rdata;
   let out = rdata;
   walkRdata(d.wire, rdata, (offset, length, kind) => {
-    if (kind === 'fname') return;
+    if (kind === 'fixed-name') return;
     for (let i = offset; i < offset + length; ) {
       const len = rdata[i]!;
       for (let j = i + 1; j <= i + len; j++) {

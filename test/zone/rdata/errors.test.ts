@@ -120,7 +120,7 @@ test('the error names the field at fault', () => {
 });
 
 test('base64 whose padding leaves non-zero bits is rejected (RFC 4648 §3.5)', async () => {
-  const { loadZoneText } = await import('../../../src/zone/loader.js');
+  const { loadZoneText } = await import('../../../src/zone/read-zone.js');
   const soa = '$TTL 300\n@ SOA ns hm 1 2 3 4 5\n@ NS ns\nns A 192.0.2.1\n';
   const bad = loadZoneText(`${soa}k CERT 1 12345 8 AwEAAa==\n`, 'example.com.', 'z');
   assert.deepEqual(bad.errors.map((e) => `${e.line}: ${e.message}`), ['5: bad base64 in certificate: non-zero padding bits']);

@@ -20,16 +20,16 @@ function names(type: string, rdata: Buffer): [string, NameKind][] {
 
 test('names the encoder may compress are exactly those of RFC 3597 §4', () => {
   assert.deepEqual(names('SOA', wire('SOA', 'ns1 hostmaster 1 2 3 4 5')), [
-    ['ns1.example.com.', 'cname'],
-    ['hostmaster.example.com.', 'cname'],
+    ['ns1.example.com.', 'compressible-name'],
+    ['hostmaster.example.com.', 'compressible-name'],
   ]);
-  assert.deepEqual(names('MX', wire('MX', '10 mail')), [['mail.example.com.', 'cname']]);
-  assert.deepEqual(names('NS', wire('NS', 'ns1')), [['ns1.example.com.', 'cname']]);
-  assert.deepEqual(names('SRV', wire('SRV', '0 5 5060 sip')), [['sip.example.com.', 'dname']]);
-  assert.deepEqual(names('NAPTR', wire('NAPTR', '100 10 "S" "SIP+D2U" "" _sip._udp')), [['_sip._udp.example.com.', 'dname']]);
-  assert.deepEqual(names('RRSIG', wire('RRSIG', 'A 13 2 3600 20240101000000 20231201000000 1 example.com. AA==')), [['example.com.', 'dname']]);
-  assert.deepEqual(names('NSEC', wire('NSEC', 'next.example.com. A')), [['next.example.com.', 'fname']]);
-  assert.deepEqual(names('HTTPS', wire('HTTPS', '1 svc alpn=h2')), [['svc.example.com.', 'fname']]);
+  assert.deepEqual(names('MX', wire('MX', '10 mail')), [['mail.example.com.', 'compressible-name']]);
+  assert.deepEqual(names('NS', wire('NS', 'ns1')), [['ns1.example.com.', 'compressible-name']]);
+  assert.deepEqual(names('SRV', wire('SRV', '0 5 5060 sip')), [['sip.example.com.', 'decompressible-name']]);
+  assert.deepEqual(names('NAPTR', wire('NAPTR', '100 10 "S" "SIP+D2U" "" _sip._udp')), [['_sip._udp.example.com.', 'decompressible-name']]);
+  assert.deepEqual(names('RRSIG', wire('RRSIG', 'A 13 2 3600 20240101000000 20231201000000 1 example.com. AA==')), [['example.com.', 'decompressible-name']]);
+  assert.deepEqual(names('NSEC', wire('NSEC', 'next.example.com. A')), [['next.example.com.', 'fixed-name']]);
+  assert.deepEqual(names('HTTPS', wire('HTTPS', '1 svc alpn=h2')), [['svc.example.com.', 'fixed-name']]);
   assert.deepEqual(names('A', wire('A', '192.0.2.1')), []);
 });
 
@@ -43,7 +43,7 @@ test('every sample fits its own wire layout', () => {
 
 test('a short RDATA does not fit its layout', () => {
   const mx = wire('MX', '10 mail');
-  assert.equal(walkRdata([2, 'cname'], mx.subarray(0, mx.length - 1), () => {}), false);
+  assert.equal(walkRdata([2, 'compressible-name'], mx.subarray(0, mx.length - 1), () => {}), false);
   assert.equal(walkRdata([4], Buffer.alloc(3), () => {}), false);
   assert.equal(walkRdata([4], Buffer.alloc(5), () => {}), false);
 });
@@ -71,8 +71,8 @@ test('a range of a larger buffer is walked in place: offsets into the buffer, na
   const mx = wire('MX', '10 mail');
   const big = Buffer.concat([Buffer.from([0xff, 0xff, 0xff]), mx, Buffer.from([0xff])]);
   const seen: number[] = [];
-  assert.ok(walkRdata([2, 'cname'], big, (offset, length) => seen.push(offset, length), 3, 3 + mx.length));
+  assert.ok(walkRdata([2, 'compressible-name'], big, (offset, length) => seen.push(offset, length), 3, 3 + mx.length));
   assert.deepEqual(seen, [5, mx.length - 2]);
   // The name runs past the range's end: not this layout, even though the buffer goes on.
-  assert.equal(walkRdata([2, 'cname'], big, () => {}, 3, 3 + mx.length - 1), false);
+  assert.equal(walkRdata([2, 'compressible-name'], big, () => {}, 3, 3 + mx.length - 1), false);
 });

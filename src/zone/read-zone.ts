@@ -1,8 +1,8 @@
 // Loading zones from files: parse, check, compile. The only part of zone/ that touches the disk.
 
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { ZoneBuilder } from './build.js';
 import { originFromFileName } from './files.js';
 import { lex } from './lexer.js';
@@ -11,9 +11,7 @@ import { ZoneParser, type Diagnostic, type RecordSink } from './parser.js';
 import { T } from './types.js';
 import { checkDnssec, type DnssecProblem } from './dnssec-check.js';
 import { verifyZonemd, type ZonemdResult } from './zonemd.js';
-import { ZoneSet, type Zone } from './zone.js';
-
-export type { Diagnostic };
+import type { Zone } from './zone.js';
 
 export interface LoadResult {
   file: string;
@@ -136,7 +134,7 @@ export function loadZoneFile(path: string, origin?: string, opts: LoadOptions = 
 }
 
 /** The origin a file implies: its first SOA's absolute owner (after any $ORIGIN), else its file name. */
-export function inferOrigin(path: string): string | null {
+function inferOrigin(path: string): string | null {
   let text: string;
   try {
     text = readFileSync(path, 'latin1');
@@ -163,25 +161,4 @@ export function inferOrigin(path: string): string | null {
     () => {},
   );
   return found ?? originFromFileName(path);
-}
-
-/** Loads every `<origin>.zone` file of a directory; zones with errors are left out of the set. */
-export function loadZoneDir(dir: string, opts: LoadOptions = {}): { zones: ZoneSet; results: LoadResult[] } {
-  const results: LoadResult[] = [];
-  const zones = new Map<string, Zone>();
-  for (const name of readdirSync(dir).sort()) {
-    const origin = originFromFileName(name);
-    if (origin === null) continue;
-    const r = loadZoneFile(join(dir, name), origin, opts);
-    results.push(r);
-    if (r.zone) {
-      if (zones.has(r.zone.origin)) {
-        r.errors.push({ file: r.file, line: 1, message: `zone ${r.origin} is already loaded from ${zones.get(r.zone.origin)!.file}` });
-        r.zone = null;
-        continue;
-      }
-      zones.set(r.zone.origin, r.zone);
-    }
-  }
-  return { zones: new ZoneSet(zones), results };
 }

@@ -6,7 +6,7 @@ import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, UsageError } from '../errors.js';
 import { healthConfigFrom } from '../health/config.js';
-import { readConfigDocument, serverConfigFrom } from './config.js';
+import { readConfigDocument, serverConfigFrom } from '../ops/config.js';
 
 const DEFAULT_CONFIG = '/etc/anycast-dns/anycast-dns.yaml';
 const USAGE = `usage: anycast-dns check-config [--config FILE]

@@ -1,22 +1,38 @@
-// The policy step the UDP transport asks after the handler answered and before sending (DESIGN.md
-// habit 7): response rate limiting with its clock, its exemptions, metrics and logs. The decision
+// The policy step the UDP transport asks after the handler answered and before sending (docs/design.md,
+// Policy after answering): response rate limiting with its clock, its exemptions, metrics and logs. The decision
 // itself is the pure RateLimiter's. Logs are per limiting episode (a prefix, a kind, a name), never
 // per packet: "rate limiting started" when a bucket first goes over, "rate limiting stopped" with
 // the counts once it has been quiet for a sweep interval.
-import { randomBytes } from 'node:crypto';
-import type { CookieConfig, RrlConfig } from '../ops/config.js';
-import type { Logger } from '../ops/log.js';
-import { RRL_ACTIONS, type ServerMetrics } from '../ops/metrics.js';
-import { AddressBytes, prefixContains } from '../rrl/address.js';
-import { CookieStatus, ServerCookies } from '../rrl/cookies.js';
-import { RESPONSE_KINDS, RateLimiter, Verdict } from '../rrl/limiter.js';
-import type { ResponseInfo } from '../wire/handler-types.js';
+import type { Logger } from '../log.js';
+import { AddressBytes, prefixContains, type Prefix } from '../wire/address.js';
+import { CookieStatus } from '../wire/cookies.js';
+import { RESPONSE_KINDS, type ResponseInfo } from '../wire/handler-types.js';
+import { RateLimiter, RateLimitVerdict, type LimiterConfig } from './limiter.js';
+
+/** Section `rrl`: declared here, read by ops/config. */
+export interface RrlConfig extends LimiterConfig {
+  /** 0: rate limiting off. */
+  responsesPerSecond: number;
+  /** Client prefixes never limited. */
+  exempt: Prefix[];
+  /** Count and log what would be limited, but send everything. */
+  logOnly: boolean;
+}
+
+/** What rate limiting did to a response over the limit (metric label and log field); `would_*` under log_only (sent anyway). */
+export const RRL_ACTIONS = ['dropped', 'slipped', 'would_drop', 'would_slip'] as const;
+
+/** Where the policy counts limited responses (the server's metrics, in ops/). */
+export interface RateLimitedCounter {
+  /** A response over the rate limit: `action` indexes RRL_ACTIONS, `kind` is its ResponseKind. */
+  rateLimited(action: number, kind: number, badCookie: boolean): void;
+}
 
 /** An episode ends after this long without a limited response; also how often episodes are swept. */
 const EPISODE_IDLE_MS = 5000;
 /**
  * The limiter's clock is a field this often refreshed by a timer: reading it costs nothing, while
- * Date.now() per packet costs ~45 ns, a fifth of a cached answer. The limiter counts whole seconds.
+ * Date.now() per packet costs a noticeable share of a cached answer. The limiter counts whole seconds.
  */
 const CLOCK_TICK_MS = 100;
 /** Episodes tracked one by one; beyond, limited responses are only counted (the log stays bounded). */
@@ -50,7 +66,7 @@ export class ResponsePolicy {
 
   constructor(
     private readonly cfg: RrlConfig,
-    private readonly metrics: ServerMetrics,
+    private readonly metrics: RateLimitedCounter,
     private readonly log: Logger,
   ) {
     this.limiter = new RateLimiter(cfg);
@@ -67,7 +83,7 @@ export class ResponsePolicy {
   }
 
   /** The rate-limiting policy of `cfg`, or null when it is off (responses_per_second: 0). */
-  static create(cfg: RrlConfig, metrics: ServerMetrics, log: Logger): ResponsePolicy | null {
+  static create(cfg: RrlConfig, metrics: RateLimitedCounter, log: Logger): ResponsePolicy | null {
     if (cfg.responsesPerSecond === 0) {
       log.info('response rate limiting off (rrl.responses_per_second: 0)');
       return null;
@@ -76,22 +92,22 @@ export class ResponsePolicy {
   }
 
   /** What to do with `response`, described by `info`, to a UDP client at `address`. */
-  decide(info: ResponseInfo, response: Buffer, address: string): Verdict {
+  decide(info: ResponseInfo, response: Buffer, address: string): RateLimitVerdict {
     // A valid server cookie proves the source address is not spoofed (RFC 7873 §5.3), as BIND and Knot treat it.
-    if (info.cookie === CookieStatus.Valid) return Verdict.Send;
+    if (info.cookie === CookieStatus.Valid) return RateLimitVerdict.Send;
     // Consecutive datagrams often come from one client: its prefix is worked out once.
     if (address !== this.lastAddress) this.readAddress(address);
-    if (this.lastFamily === 0) return Verdict.Send;
+    if (this.lastFamily === 0) return RateLimitVerdict.Send;
     const prefixKey = this.lastPrefixKey;
     const now = this.now;
     const verdict = this.limiter.decide(prefixKey, this.lastFamily, info.kind, info.nameHash, now);
-    if (verdict === Verdict.Send) return verdict;
+    if (verdict === RateLimitVerdict.Send) return verdict;
     const logOnly = this.cfg.logOnly;
-    const action = (verdict === Verdict.Drop ? 0 : 1) + (logOnly ? 2 : 0);
-    const badCookie = !logOnly && verdict === Verdict.Slip && (info.cookie === CookieStatus.ClientOnly || info.cookie === CookieStatus.Invalid);
+    const action = (verdict === RateLimitVerdict.Drop ? 0 : 1) + (logOnly ? 2 : 0);
+    const badCookie = !logOnly && verdict === RateLimitVerdict.Slip && (info.cookie === CookieStatus.ClientOnly || info.cookie === CookieStatus.Invalid);
     this.metrics.rateLimited(action, info.kind, badCookie);
     this.note(prefixKey, info, response, verdict, now);
-    return logOnly ? Verdict.Send : verdict;
+    return logOnly ? RateLimitVerdict.Send : verdict;
   }
 
   /** Parses `address` into addr and lastFamily (4, 6, or 0: not limited, unreadable or exempt) and lastPrefixKey. */
@@ -105,7 +121,7 @@ export class ResponsePolicy {
     this.lastPrefixKey = this.limiter.prefixKey(addr);
   }
 
-  private note(prefixKey: number, info: ResponseInfo, response: Buffer, verdict: Verdict, now: number): void {
+  private note(prefixKey: number, info: ResponseInfo, response: Buffer, verdict: RateLimitVerdict, now: number): void {
     const slot = this.limiter.lastSlot;
     let ep = this.episodes.get(slot);
     if (ep !== undefined && (ep.prefixKey !== prefixKey || ep.kind !== info.kind || ep.nameHash !== info.nameHash)) {
@@ -138,7 +154,7 @@ export class ResponsePolicy {
       );
     }
     ep.last = now;
-    if (verdict === Verdict.Drop) ep.dropped++;
+    if (verdict === RateLimitVerdict.Drop) ep.dropped++;
     else ep.slipped++;
   }
 
@@ -207,12 +223,3 @@ function questionName(response: Buffer): string {
   return labels.join('.') + '.';
 }
 
-/**
- * The DNS cookie secrets: the configured ones, shared by every POP; else a random one for this
- * process, with a warning (another POP, or another worker, won't accept its cookies).
- */
-export function serverCookies(cfg: CookieConfig, log: Logger): ServerCookies {
-  if (cfg.secret !== null) return new ServerCookies(cfg.secret, cfg.secretPrevious);
-  log.warn('no cookies.secret configured: server cookies use a random secret of this process, which other POPs and workers will not accept');
-  return new ServerCookies(randomBytes(16));
-}

@@ -44,7 +44,7 @@ export function createLogger(opts: LogOptions): Logger {
 }
 
 /** JOURNAL_STREAM is `device:inode` of the journal's stream; it is ours only if `fd` is that stream (systemd.exec(5)). */
-export function writesToJournal(fd: number, journalStream: string | undefined): boolean {
+function writesToJournal(fd: number, journalStream: string | undefined): boolean {
   if (journalStream === undefined || journalStream === '') return false;
   try {
     const st = fstatSync(fd);

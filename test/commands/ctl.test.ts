@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { ctlServer } from '../../src/ops/ctl-command.js';
+import { ctlServer } from '../../src/commands/ctl.js';
 import { UsageError } from '../../src/errors.js';
 
 describe('ctl: which server it talks to', () => {

@@ -5,7 +5,7 @@ import { request } from 'node:http';
 import { parseArgs } from 'node:util';
 import { UsageError } from '../errors.js';
 import type { ZoneStatus } from '../sync/store.js';
-import { DEFAULT_MANAGEMENT_LISTEN, formatListenAddress, loadServerConfig } from './config.js';
+import { DEFAULT_MANAGEMENT_LISTEN, formatListenAddress, loadServerConfig } from '../ops/config.js';
 
 const DEFAULT_CONFIG = '/etc/anycast-dns/anycast-dns.yaml';
 const USAGE = `usage: anycast-dns ctl [--config FILE | --server HOST:PORT] <command>

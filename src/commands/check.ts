@@ -1,22 +1,30 @@
-// `anycast-dns check FILE|DIR [--origin NAME] [--print]`: what operators run before syncing a zone
-// to the POPs. Reports like named-checkzone: `file:line: message`, then one summary line per zone.
+// `anycast-dns check FILE|DIR [--origin NAME] [--print]`, or `check --config FILE`: what operators
+// run before syncing a zone to the POPs. Reports like named-checkzone: `file:line: message`, then one
+// summary line per zone. A directory is read by the server's own discovery (sync/zone-files.ts), so
+// check and serve never disagree on which files are zones.
 
 import { statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { UsageError } from '../errors.js';
-import { formatDiagnostic } from './parser.js';
-import { loadZoneDir, loadZoneFile, type LoadResult } from './loader.js';
-import { printZone } from './print.js';
+import { loadServerConfig } from '../ops/config.js';
+import { readZoneDir } from '../sync/zone-files.js';
+import { formatDiagnostic } from '../zone/parser.js';
+import { loadZoneFile, type LoadResult } from '../zone/read-zone.js';
+import { printZone } from '../zone/print.js';
 
 const HELP = `usage: anycast-dns check FILE|DIR [--origin NAME] [--print] [--quiet] [--expiry-warning-days N]
+       anycast-dns check --config FILE [DIR] [--print] [--quiet] [--expiry-warning-days N]
 
 Validates zone files as the server would load them. A directory is checked as the server's zones
-directory (every <origin>.zone file). Prints "zone NAME/IN: loaded serial N (M records)" for each
+directory: every <origin>.zone file, leaving out the names sync tools and editors use while they
+work (dot files, *.tmp, *~, ...), and of two files naming one zone the first in sorted order. With
+--config, the zones the config file's zones and zone_files name (DIR replaces zones). Prints "zone NAME/IN: loaded serial N (M records)" for each
 good zone and "file:line: message" for each error or warning; exits 1 if any zone has an error.
 A zone with an apex ZONEMD record is verified against it (RFC 8976): a digest mismatch is an error.
 A signed zone's NSEC or NSEC3 chain is checked as dnssec-verify checks it (a break is an error), and
 signatures that have expired are an error, and those that expire soon a warning.
 
+  --config FILE   check the zones of this server config file
   --origin NAME   the zone's origin (default: the first SOA's owner, else the file name)
   --print         write the zone in canonical presentation form to stdout
   --quiet         print errors only
@@ -29,6 +37,7 @@ export async function runCheck(argv: string[]): Promise<number> {
       args: argv,
       allowPositionals: true,
       options: {
+        config: { type: 'string' },
         origin: { type: 'string' },
         print: { type: 'boolean' },
         quiet: { type: 'boolean' },
@@ -43,8 +52,10 @@ export async function runCheck(argv: string[]): Promise<number> {
     process.stdout.write(HELP + '\n');
     return 0;
   }
-  if (args.positionals.length !== 1) throw new UsageError(`check: expected one FILE or DIR\n${HELP}`);
-  const target = args.positionals[0]!;
+  const configFile = args.values.config;
+  if (args.positionals.length > 1 || (configFile === undefined && args.positionals.length === 0)) throw new UsageError(`check: expected one FILE or DIR\n${HELP}`);
+  const cfg = configFile === undefined ? null : loadServerConfig(configFile, args.positionals.length === 1 ? { zones: args.positionals[0]! } : {});
+  const target = cfg === null ? args.positionals[0]! : cfg.zones;
   let isDir: boolean;
   try {
     isDir = statSync(target).isDirectory();
@@ -52,11 +63,18 @@ export async function runCheck(argv: string[]): Promise<number> {
     process.stderr.write(`${target}: no such file or directory\n`);
     return 1;
   }
+  if (cfg !== null && !isDir) throw new UsageError(`check: ${target}: the zones of a config file are a directory`);
   if (isDir && args.values.origin) throw new UsageError('check: --origin applies to a single file');
   const days = args.values['expiry-warning-days'];
   if (days !== undefined && !/^\d{1,4}$/.test(days)) throw new UsageError(`check: --expiry-warning-days expects a number of days, not "${days}"`);
   const opts = days === undefined ? {} : { expiryWarningDays: Number(days) };
-  const results: LoadResult[] = isDir ? loadZoneDir(target, opts).results : [loadZoneFile(target, args.values.origin, opts)];
+  let results: LoadResult[];
+  try {
+    results = isDir ? readZoneDir(target, cfg?.zoneFiles ?? null, opts).results : [loadZoneFile(target, args.values.origin, opts)];
+  } catch (err) {
+    process.stderr.write(`${target}: ${(err as Error).message}\n`);
+    return 1;
+  }
   if (isDir && results.length === 0) {
     process.stderr.write(`${target}: no zone files (<origin>.zone)\n`);
     return 1;

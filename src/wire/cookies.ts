@@ -3,15 +3,17 @@
 // Client IP under a secret shared by every POP of the anycast address, so a client that reaches
 // another POP still holds a valid cookie. A second secret is accepted while secrets are rotated.
 //
-// Pure: the caller passes the time in seconds and the client's address octets.
+// Pure but for serverCookies: the caller passes the time in seconds and the client's address octets.
 
+import { randomBytes } from 'node:crypto';
+import type { Logger } from '../log.js';
 import type { AddressBytes } from './address.js';
 import { SipKey, sipHash24 } from './siphash.js';
 
 /** EDNS option code of COOKIE (RFC 7873 §4). */
 export const COOKIE_OPTION = 10;
 /** A client cookie is 8 octets (RFC 7873 §4.1). */
-export const CLIENT_COOKIE_LENGTH = 8;
+const CLIENT_COOKIE_LENGTH = 8;
 /** Ours: version, reserved, timestamp, hash (RFC 9018 §4.2). */
 export const SERVER_COOKIE_LENGTH = 16;
 /** The option data we answer with: the client's cookie and ours. */
@@ -114,4 +116,19 @@ function sameOctets(hash: Uint8Array, msg: Uint8Array, at: number): boolean {
   let diff = 0;
   for (let i = 0; i < 8; i++) diff |= hash[i]! ^ msg[at + i]!;
   return diff === 0;
+}
+
+/** Section `cookies`: 16-octet secrets shared by every POP; null when not configured. */
+export interface CookieConfig {
+  secret: Buffer | null;
+  secretPrevious: Buffer | null;
+}
+/**
+ * The DNS cookie secrets: the configured ones, shared by every POP; else a random one for this
+ * process, with a warning (another POP, or another worker, won't accept its cookies).
+ */
+export function serverCookies(cfg: CookieConfig, log: Logger): ServerCookies {
+  if (cfg.secret !== null) return new ServerCookies(cfg.secret, cfg.secretPrevious);
+  log.warn('no cookies.secret configured: server cookies use a random secret of this process, which other POPs and workers will not accept');
+  return new ServerCookies(randomBytes(16));
 }

@@ -41,7 +41,6 @@ export class AddressBytes {
         const b = this.bytes;
         g[n++] = (b[12]! << 8) | b[13]!;
         g[n++] = (b[14]! << 8) | b[15]!;
-        i = end;
         break;
       }
       if (j === i || j - i > 4) return 0;
