@@ -19,6 +19,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, ren
 import { join } from 'node:path';
 import { startAnycastDns, startKnot, startNsd, dnsQuery, requireBinary, type PeerOptions, type RunningPeer, type ZoneSpec } from '../test/helpers/peers.js';
 import type { WireMessage, WireRecord } from '../test/helpers/dns-message.js';
+import { sleep } from '../test/helpers/wait.js';
 import { onInterrupt, runMain, spawnGroup } from './cleanup.js';
 import { OptionReader } from './options.js';
 import { runDnsperf, type DnsperfResult } from './dnsperf.js';
@@ -309,7 +310,7 @@ async function main(): Promise<number> {
       }
     }
     // Let start-up garbage settle before reading memory.
-    await new Promise((r) => setTimeout(r, 2000));
+    await sleep(2000);
     for (const [id, s] of servers) memory.set(id, serverMemory(s.pid));
 
     if (o.spot > 0 && servers.has('anycast-dns')) {

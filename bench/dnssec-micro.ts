@@ -4,18 +4,18 @@
 // iterations). Not a test; prints queries/s. Needs dnssec-keygen and dnssec-signzone.
 // Usage: node dist/bench/dnssec-micro.js [seconds-per-case]
 
-import dnsPacket from 'dns-packet';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadZoneFile } from '../src/zone/read-zone.js';
 import { ZoneSet, type Zone } from '../src/zone/zone.js';
 import { bucketOf } from '../src/rrl/classify.js';
 import { createHandler } from '../src/wire/handler.js';
 import type { QueryMeta } from '../src/wire/handler-types.js';
 import { queriesPerSecond } from './report.js';
+import { encodeQuery } from '../test/helpers/dns-query.js';
+import { ROOT_ZONE_2018 } from '../test/helpers/paths.js';
 
 const seconds = Number(process.argv[2] ?? 1);
 const meta: QueryMeta = { transport: 'udp', remoteAddress: '127.0.0.1', remotePort: 5300 };
@@ -34,14 +34,7 @@ function signedNsec3Zone(dir: string, names: number): Zone {
 }
 
 function encode(list: [string, string][], dnssecOk: boolean): Buffer[] {
-  return list.map(([name, type], i) =>
-    dnsPacket.encode({
-      type: 'query',
-      id: i,
-      questions: [{ name, type: type as dnsPacket.RecordType }],
-      additionals: [{ type: 'OPT', name: '.', udpPayloadSize: 1232, flags: dnssecOk ? dnsPacket.DNSSEC_OK : 0 } as dnsPacket.Answer],
-    }),
-  );
+  return list.map(([name, type], i) => encodeQuery({ name, type, dnssecOk }, i));
 }
 
 function run(label: string, queries: Buffer[], handle: (q: Buffer) => Buffer | null): number {
@@ -50,8 +43,7 @@ function run(label: string, queries: Buffer[], handle: (q: Buffer) => Buffer | n
 
 const dir = mkdtempSync(join(tmpdir(), 'anycast-dnssec-bench-'));
 try {
-  const rootFile = fileURLToPath(new URL('../../../shared/data/root-2018-03-12.zone', import.meta.url));
-  const root = loadZoneFile(rootFile, '.').zone!;
+  const root = loadZoneFile(ROOT_ZONE_2018, '.').zone!;
   const bench = signedNsec3Zone(dir, 20000);
   const zones = new ZoneSet(new Map([[root.origin, root], [bench.origin, bench]]));
   const mixes: Record<string, [string, string][]> = {

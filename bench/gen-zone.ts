@@ -8,10 +8,11 @@
 //  - queries/*.txt: dnsperf input files ("name TYPE" per line) per category and mixed, for both zones.
 // Run directly (`node dist/bench/gen-zone.js [--dir D] [--records N] [--force]`) or call ensureBenchData().
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createRng, type Rng } from './prng.js';
-import { ROOT_ZONE_SOURCE, benchDataDir } from './paths.js';
+import { ROOT_ZONE_2018 } from '../test/helpers/paths.js';
 
 /** Bump when the output format or mix changes, so stale caches are regenerated. */
 const GENERATOR_VERSION = 1;
@@ -393,7 +394,7 @@ function layout(dir: string, records: number): BenchData {
     zonesDir,
     big: { origin: BENCH_ORIGIN, file: join(zonesDir, `${BENCH_ORIGIN}zone`), records, queries: files('1m', ['hits', 'nxdomain', 'referral', 'mx']) },
     hosts: { origin: HOSTS_ORIGIN, file: join(zonesDir, `${HOSTS_ORIGIN}zone`), records },
-    root: { origin: '.', source: ROOT_ZONE_SOURCE, file: join(zonesDir, 'root.zone'), records: 0, queries: { ...files('root', ['referral', 'nxdomain', 'apex', 'ds']), random: join(queriesDir, 'root-random.txt') } },
+    root: { origin: '.', source: ROOT_ZONE_2018, file: join(zonesDir, 'root.zone'), records: 0, queries: { ...files('root', ['referral', 'nxdomain', 'apex', 'ds']), random: join(queriesDir, 'root-random.txt') } },
   };
 }
 
@@ -412,6 +413,11 @@ function ensureRandomQueries(data: BenchData): void {
   rootRandomQueries(file, [...tlds], createRng(RANDOM_QUERIES_SEED));
 }
 
+/** Generated zones and query files live outside the repository (tens of MB); override with ANYCAST_DNS_BENCH_DIR. */
+function benchDataDir(): string {
+  return process.env['ANYCAST_DNS_BENCH_DIR'] ?? join(tmpdir(), 'anycast-dns-bench');
+}
+
 /** Returns the benchmark data, generating it unless an up-to-date copy is already in `dir`. */
 export function ensureBenchData(opts: { dir?: string; records?: number; force?: boolean; log?: (s: string) => void } = {}): BenchData {
   const dir = opts.dir ?? benchDataDir();
@@ -419,12 +425,12 @@ export function ensureBenchData(opts: { dir?: string; records?: number; force?: 
   const log = opts.log ?? ((): void => undefined);
   const data = layout(dir, records);
   const stampFile = join(dir, 'stamp.json');
-  const rootSize = statSync(ROOT_ZONE_SOURCE).size;
+  const rootSize = statSync(ROOT_ZONE_2018).size;
   if (!opts.force && existsSync(stampFile)) {
     const s = JSON.parse(readFileSync(stampFile, 'utf8')) as Stamp;
     const allThere = [data.big.file, data.hosts.file, data.root.file, ...Object.values(data.big.queries), ...Object.entries(data.root.queries).flatMap(([c, f]) => (c === 'random' ? [] : [f]))].every((f) => existsSync(f));
     // A cache from before the hosts zone existed lacks its count: regenerated like any stale one.
-    if (allThere && s.version === GENERATOR_VERSION && s.seed === SEED && s.records === records && typeof s.hostsRecords === 'number' && s.rootSource === ROOT_ZONE_SOURCE && s.rootSize === rootSize) {
+    if (allThere && s.version === GENERATOR_VERSION && s.seed === SEED && s.records === records && typeof s.hostsRecords === 'number' && s.rootSource === ROOT_ZONE_2018 && s.rootSize === rootSize) {
       data.root.records = s.rootRecords;
       data.hosts.records = s.hostsRecords;
       ensureRandomQueries(data);
@@ -437,14 +443,14 @@ export function ensureBenchData(opts: { dir?: string; records?: number; force?: 
   log(`generating ${records} records into ${data.big.file} ...`);
   const big = writeBigZone(data.big.file, records, createRng(SEED));
   bigZoneQueries(join(dir, 'queries'), big.index, createRng(SEED + 1));
-  const root = prepareRoot(ROOT_ZONE_SOURCE, data.root.file);
+  const root = prepareRoot(ROOT_ZONE_2018, data.root.file);
   data.root.records = root.records;
   rootQueries(join(dir, 'queries'), root.tlds, root.dsOwners, createRng(SEED + 2));
   log(`generating ${records} records into ${data.hosts.file} ...`);
   data.hosts.records = writeHostsZone(data.hosts.file, records, createRng(SEED + 3));
   rootRandomQueries(data.root.queries.random!, root.tlds, createRng(RANDOM_QUERIES_SEED));
   const bigIndexSizes = Object.fromEntries(Object.entries(big.index).map(([k, v]) => [k, (v as string[]).length]));
-  const stamp: Stamp = { version: GENERATOR_VERSION, seed: SEED, records: big.records, hostsRecords: data.hosts.records, rootSource: ROOT_ZONE_SOURCE, rootSize, rootRecords: root.records, bigIndexSizes };
+  const stamp: Stamp = { version: GENERATOR_VERSION, seed: SEED, records: big.records, hostsRecords: data.hosts.records, rootSource: ROOT_ZONE_2018, rootSize, rootRecords: root.records, bigIndexSizes };
   writeFileSync(stampFile, JSON.stringify(stamp, null, 2) + '\n');
   log(`generated in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${JSON.stringify(bigIndexSizes)}`);
   return data;

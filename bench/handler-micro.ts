@@ -5,8 +5,6 @@
 // prints queries/s.
 // Usage: node dist/bench/handler-micro.js [seconds-per-case]
 
-import dnsPacket from 'dns-packet';
-import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { loadZoneFile } from '../src/zone/read-zone.js';
 import { ZoneSet } from '../src/zone/zone.js';
@@ -20,12 +18,13 @@ import { ServerMetrics } from '../src/ops/metrics.js';
 import { ResponsePolicy } from '../src/rrl/policy.js';
 import { MessageType, dnstapFrame, dnstapHeader, type TapEvent } from '../src/wire/dnstap.js';
 import { ensureBenchData } from './gen-zone.js';
+import { encodeQuery } from '../test/helpers/dns-query.js';
+import { ROOT_ZONE_2018 } from '../test/helpers/paths.js';
 import { readFileSync } from 'node:fs';
 import { queriesPerSecond } from './report.js';
 
 const seconds = Number(process.argv[2] ?? 2);
-const rootFile = fileURLToPath(new URL('../../../shared/data/root-2018-03-12.zone', import.meta.url));
-const root = loadZoneFile(rootFile, '.').zone!;
+const root = loadZoneFile(ROOT_ZONE_2018, '.').zone!;
 const zones = new ZoneSet(new Map([[root.origin, root]]));
 const meta: QueryMeta = { transport: 'udp', remoteAddress: '127.0.0.1', remotePort: 5300 };
 
@@ -33,15 +32,7 @@ const names: [string, string][] = [
   ['com', 'A'], ['www.example.com', 'A'], ['org', 'NS'], ['nic.aaa', 'AAAA'], ['.', 'SOA'], ['.', 'NS'],
   ['.', 'DNSKEY'], ['com', 'DS'], ['junk-one', 'A'], ['junk-two.xyzzy', 'AAAA'],
 ];
-const queries = names.map(([name, type], i) =>
-  dnsPacket.encode({
-    type: 'query',
-    id: i,
-    flags: dnsPacket.RECURSION_DESIRED,
-    questions: [{ name, type: type as dnsPacket.RecordType }],
-    additionals: [{ type: 'OPT', name: '.', udpPayloadSize: 1232 } as dnsPacket.Answer],
-  }),
-);
+const queries = names.map(([name, type], i) => encodeQuery({ name, type, recursionDesired: true }, i));
 
 function run(label: string, handle: (q: Buffer) => Buffer | null): void {
   queriesPerSecond(label, seconds, queries, handle);
@@ -102,7 +93,7 @@ const flood = readFileSync(ensureBenchData().root.queries.random!, 'latin1')
   .split('\n', FLOOD_NAMES)
   .map((line, i) => {
     const [name, type] = line.split(' ') as [string, string];
-    return dnsPacket.encode({ type: 'query', id: i & 0xffff, questions: [{ name, type: type as dnsPacket.RecordType }], additionals: [{ type: 'OPT', name: '.', udpPayloadSize: 1232 } as dnsPacket.Answer] });
+    return encodeQuery({ name, type }, i & 0xffff);
   });
 for (let pass = 0; pass < 3; pass++) {
   const fresh = createHandler(zones, { identity: 'bench', version: null, ednsUdpSize: 1232, bucketOf, responseMemory: new ResponseBuffers() });

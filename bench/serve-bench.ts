@@ -21,6 +21,7 @@
 // 2x NSD's on every mix; with anycast-dns-rrl in the run, rate limiting on costs at most 10% of qps.
 import { OptionReader, cpuCount } from './options.js';
 import { spawnSync } from 'node:child_process';
+import { sleep } from '../test/helpers/wait.js';
 import { onInterrupt, runMain } from './cleanup.js';
 import { runDnsperf, type DnsperfResult } from './dnsperf.js';
 import { ensureBenchData, type BenchData } from './gen-zone.js';
@@ -209,7 +210,7 @@ async function measure(all: Options, workers: number): Promise<Measured> {
       }
     }
     // Let start-up garbage settle before reading memory.
-    await new Promise((r) => setTimeout(r, 2000));
+    await sleep(2000);
     for (const [id, s] of servers) memory.set(id, { loaded: serverMemory(s.pid) });
 
     const run = async (mix: MixId, id: ServerId, rateQps?: number): Promise<DnsperfResult | undefined> => {

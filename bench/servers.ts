@@ -3,11 +3,9 @@
 // BIND `-n`): anycast-dns (rate limiting off, and on as anycast-dns-rrl), NSD, Knot DNS, BIND 9 (via the test helpers that the
 // differential tests use too) and the Node.js UDP echo server (the single-threaded Node ceiling), as a
 // minimal program writes it (`echo`) and with anycast-dns's send path (`echo-literal`).
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { startAnycastDns, startBind, startKnot, startNsd, type PeerOptions, type ZoneSpec } from '../test/helpers/peers.js';
-import { REPO_ROOT } from './paths.js';
+import { REPO_ROOT } from '../test/helpers/paths.js';
+import { startAnycastDns, startBind, startKnot, startNsd, startPeer, type PeerKind, type PeerOptions, type RunningPeer, type ZoneSpec } from '../test/helpers/peers.js';
 
 export interface BenchServer {
   id: ServerId;
@@ -32,40 +30,14 @@ export function isServerId(s: string): s is ServerId {
 
 const ECHO_JS = join(REPO_ROOT, 'dist', 'bench', 'echo-server.js');
 
-/** The echo server under taskset; resolves once it printed its port. */
-function startEcho(id: 'echo' | 'echo-literal', cpu: number | string, startTimeoutMs: number): Promise<BenchServer> {
-  return new Promise((resolve, reject) => {
-    const args = [ECHO_JS, '--address', '127.0.0.1', '--port', '0', ...(id === 'echo-literal' ? ['--literal-lookup'] : [])];
-    const child = spawn('taskset', ['-c', String(cpu), process.execPath, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const pid = child.pid;
-    if (pid === undefined) return reject(new Error('echo server: could not start'));
-    const exited = new Promise<void>((done) => child.once('exit', () => done()));
-    const stop = async (): Promise<void> => {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM');
-        const t = setTimeout(() => child.kill('SIGKILL'), 5000);
-        await exited;
-        clearTimeout(t);
-      }
-    };
-    const timer = setTimeout(() => {
-      void stop();
-      reject(new Error(`echo server did not report its port within ${startTimeoutMs} ms`));
-    }, startTimeoutMs);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`echo server exited during start-up (code ${code})`));
-    });
-    createInterface({ input: child.stdout }).once('line', (line) => {
-      clearTimeout(timer);
-      const m = /^listening \S+ (\d+)$/.exec(line);
-      if (!m) {
-        void stop();
-        return reject(new Error(`echo server said "${line}"`));
-      }
-      resolve({ id, port: Number(m[1]), pid, stop });
-    });
-  });
+/** The echo server: it answers every query with the query itself, QR set, so any reply shows it up. */
+function echoKind(id: 'echo' | 'echo-literal'): PeerKind {
+  return {
+    name: id,
+    program: () => process.execPath,
+    args: ({ port }) => [ECHO_JS, '--address', '127.0.0.1', '--port', String(port), ...(id === 'echo-literal' ? ['--literal-lookup'] : [])],
+    answering: (reply) => reply.qr,
+  };
 }
 
 /** Whether the server runs more than one worker when asked (the echo servers are one process). */
@@ -76,7 +48,7 @@ export function hasWorkers(id: ServerId): boolean {
 /** Starts one server with every zone loaded, pinned to `cpu` (a CPU or a taskset list), `workers` workers, IPv4 loopback only. */
 export async function startServer(id: ServerId, zones: ZoneSpec[], cpu: number | string, startTimeoutMs: number, workers = 1): Promise<BenchServer> {
   const opts: PeerOptions = { cpu, workers, ipv6: false, startTimeoutMs, identity: 'bench' };
-  const wrap = async (p: Promise<{ port: number; pid: number; stop(): Promise<void> }>): Promise<BenchServer> => {
+  const wrap = async (p: Promise<RunningPeer>): Promise<BenchServer> => {
     const peer = await p;
     return { id, port: peer.port, pid: peer.pid, stop: () => peer.stop() };
   };
@@ -93,7 +65,7 @@ export async function startServer(id: ServerId, zones: ZoneSpec[], cpu: number |
       return wrap(startBind(zones, opts));
     case 'echo':
     case 'echo-literal':
-      return startEcho(id, cpu, startTimeoutMs);
+      return wrap(startPeer(echoKind(id), zones, opts));
     default: {
       const never: never = id;
       throw new Error(`unknown server ${String(never)}`);

@@ -12,6 +12,7 @@ import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { BUNDLED_ZONES_DIR } from '../test/helpers/paths.js';
 import { dnsQuery, startAnycastDns, startBind, startKnot, startNsd, type RunningPeer, type ZoneSpec } from '../test/helpers/peers.js';
 import { startSlowFlood, type SlowFlood } from '../test/helpers/slow-tcp-flood.js';
+import { sleep } from '../test/helpers/wait.js';
 import { onInterrupt, runMain } from './cleanup.js';
 import { OptionReader } from './options.js';
 
@@ -51,8 +52,6 @@ function parse(argv: string[]): Options {
   for (const s of o.servers) if (!(s in STARTERS)) throw new Error(`unknown server ${s} (one of ${Object.keys(STARTERS).join(', ')})`);
   return o;
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** ns per consume() with its promise settled, over `keys` distinct prefixes, all admitted. */
 async function limiterCost(keys: number, calls: number): Promise<number> {

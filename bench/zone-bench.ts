@@ -10,7 +10,7 @@ import { OptionReader } from './options.js';
 import { runMain } from './cleanup.js';
 import { ensureBenchData, type BenchData } from './gen-zone.js';
 import { peakRssMethod, runMeasured, type Measured } from './measure.js';
-import { CLI } from './paths.js';
+import { CLI_JS } from '../test/helpers/paths.js';
 import { SAME_RUN_NOTE, machineLine, median, mib, rate, ratio, table, times, verdict } from './report.js';
 
 const TIME_TARGET = 1.5;
@@ -41,7 +41,7 @@ const TOOLS: Tool[] = [
   {
     id: 'anycast-dns',
     label: 'anycast-dns check',
-    command: (z) => ({ cmd: process.execPath, args: [CLI, 'check', z.file, '--origin', z.origin] }),
+    command: (z) => ({ cmd: process.execPath, args: [CLI_JS, 'check', z.file, '--origin', z.origin] }),
     loaded: (m) => m.code === 0 && /loaded serial \d+ \(\d+ records\)/.test(m.stdout),
   },
   {
@@ -62,7 +62,7 @@ const TOOLS: Tool[] = [
     // It dominates on a small zone such as the root (~20k records).
     id: 'startup',
     label: 'anycast-dns --version',
-    command: () => ({ cmd: process.execPath, args: [CLI, '--version'] }),
+    command: () => ({ cmd: process.execPath, args: [CLI_JS, '--version'] }),
     loaded: (m) => m.code === 0,
     baseline: true,
   },

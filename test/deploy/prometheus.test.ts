@@ -8,16 +8,16 @@ import { createSocket } from 'node:dgram';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import dnsPacket from 'dns-packet';
 import { startSidecar, type RunningSidecar } from '../helpers/health-sidecar.js';
 import { BUNDLED_ZONES_DIR, REPO_ROOT } from '../helpers/paths.js';
+import { encodeQuery } from '../helpers/dns-query.js';
 import { freePort, requireBinary, startAnycastDns, type RunningPeer } from '../helpers/peers.js';
+import { sleep, waitFor } from '../helpers/wait.js';
 
 const RULES_DIR = join(REPO_ROOT, 'deploy', 'prometheus');
 const RULES = join(RULES_DIR, 'anycast-dns.rules.yml');
 const DASHBOARD = join(REPO_ROOT, 'deploy', 'grafana', 'anycast-dns.json');
 const POP = 'prom-pop';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Panel {
   title: string;
@@ -43,7 +43,7 @@ async function burst(port: number, count: number): Promise<void> {
   const sock = createSocket('udp4');
   await new Promise<void>((r) => sock.bind(0, '127.0.0.2', () => r()));
   for (let i = 0; i < count; i++) {
-    const q = dnsPacket.encode({ type: 'query', id: i, flags: 0, questions: [{ type: 'SOA', name: 'example.com', class: 'IN' }] });
+    const q = encodeQuery({ name: 'example.com', type: 'SOA', noEdns: true }, i);
     await new Promise<void>((r) => sock.send(q, port, '127.0.0.1', () => r()));
   }
   await sleep(200);
@@ -124,17 +124,15 @@ describe('a real Prometheus scraping anycast-dns and its sidecar', { timeout: 12
 
     // Traffic: answered queries, then a burst over the rate limit (5/s from 127.0.0.2).
     await burst(server.port, 100);
-    const until = Date.now() + 30_000;
-    for (;;) {
+    const bothUp = async (): Promise<boolean> => {
       try {
         const up = (await query('up == 1')) as { metric: { job: string } }[];
-        if (new Set(up.map((u) => u.metric.job)).size === 2) break;
+        return new Set(up.map((u) => u.metric.job)).size === 2;
       } catch {
-        // not up yet
+        return false; // not up yet
       }
-      if (Date.now() > until) assert.fail(`Prometheus did not scrape both targets in 30 s:\n${promLog}`);
-      await sleep(250);
-    }
+    };
+    await waitFor(bothUp, { timeoutMs: 30_000, intervalMs: 250, what: 'Prometheus to scrape both targets', detail: () => promLog });
     await burst(server.port, 100);
     // Enough 1 s scrapes for rates over 5 s.
     await sleep(6000);

@@ -16,6 +16,7 @@ import { diffCases, type DiffCase, type ServerSet } from './responder-cases.js';
 import { headerLine, SECTIONS, type NormalResponse } from './normalise-response.js';
 import { ALLOWED, explainReferenceDifference, judge, type AllowedId, type References } from './judge-responses.js';
 import { ask } from './ask.js';
+import { sleep } from '../helpers/wait.js';
 
 const ZONES: Record<ServerSet, ZoneSpec[]> = {
   noroot: [
@@ -40,8 +41,6 @@ function render(r: NormalResponse): string {
   for (const s of SECTIONS) lines.push(`${s}:`, ...r[s].map((l) => `  ${l}`));
   return lines.join('\n    ');
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Both references' replies (and complete TCP replies for UDP queries) for every case. */
 async function collectReferences(cases: DiffCase[], servers: Record<ServerSet, Servers>): Promise<Map<string, References | string>> {

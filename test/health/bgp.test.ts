@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { BUNDLED_ZONES_DIR, CLI_JS, REPO_ROOT } from '../helpers/paths.js';
 import { requireBinary } from '../helpers/peers.js';
+import { sleep, waitFor } from '../helpers/wait.js';
 import { SERVE_NODE_FLAGS } from '../../src/server/node-flags.js';
 
 const ID = process.pid;
@@ -27,8 +28,6 @@ const PREFIX6 = '2001:db8:53::/48';
 const POP_AS = 65001;
 const DRAIN_S = 2;
 const HOLD_S = 2;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function run(cmd: string, args: string[]): string {
   return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -111,13 +110,15 @@ describe('BGP: the health sidecar under ExaBGP, seen from BIRD', { timeout: 180_
   }
 
   /** Polls BIRD every 20 ms until `pred` holds; returns the elapsed ms. */
-  async function waitFor(what: string, pred: (r: Map<string, BirdRoute>) => boolean, limitMs: number): Promise<number> {
+  async function waitForRoutes(what: string, pred: (r: Map<string, BirdRoute>) => boolean, limitMs: number): Promise<number> {
     const t0 = performance.now();
-    while (performance.now() - t0 < limitMs) {
-      if (pred(routes())) return performance.now() - t0;
-      await sleep(20);
-    }
-    throw new Error(`timed out after ${limitMs} ms waiting for: ${what}\nBIRD: ${run('birdc', ['-s', birdSock, 'show', 'route', 'all'])}\nExaBGP/sidecar log tail:\n${readFileSync(exabgpLog, 'utf8').split('\n').slice(-30).join('\n')}\nDNS server log tail:\n${tail(join(dir, 'dns.log'))}`);
+    await waitFor(() => pred(routes()), {
+      timeoutMs: limitMs,
+      intervalMs: 20,
+      what,
+      detail: () => `\nBIRD: ${run('birdc', ['-s', birdSock, 'show', 'route', 'all'])}\nExaBGP/sidecar log tail:\n${readFileSync(exabgpLog, 'utf8').split('\n').slice(-30).join('\n')}\nDNS server log tail:\n${tail(join(dir, 'dns.log'))}`,
+    });
+    return performance.now() - t0;
   }
   const tail = (file: string): string => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').slice(-10).join('\n') : '(none)');
   const announced = (r: Map<string, BirdRoute>) => r.has(PREFIX4) && r.has(PREFIX6);
@@ -223,7 +224,6 @@ protocol bgp pop {
     exabgp = start(NS_P, [...user, 'exabgp', '--env', join(REPO_ROOT, 'deploy', 'exabgp.env'), join(dir, 'exabgp.conf')], exabgpLog);
 
     // The session comes up; with no DNS server, nothing is announced.
-    const t0 = performance.now();
     // birdc fails until BIRD has made its control socket: that is "not yet", like a session still down.
     const protocols = (): string => {
       try {
@@ -232,10 +232,7 @@ protocol bgp pop {
         return '';
       }
     };
-    while (!/Established/.test(protocols())) {
-      if (performance.now() - t0 > 30_000) throw new Error(`BGP session not established:\n${readFileSync(exabgpLog, 'utf8')}`);
-      await sleep(100);
-    }
+    await waitFor(() => /Established/.test(protocols()), { timeoutMs: 30_000, intervalMs: 100, what: 'the BGP session to be established', detail: () => readFileSync(exabgpLog, 'utf8') });
   });
 
   after(async () => {
@@ -257,7 +254,7 @@ protocol bgp pop {
     await sleep(3000);
     assert.ok(withdrawn(routes()), 'no route before the POP is healthy');
     dns = startDns();
-    await waitFor('routes announced', announced, 15_000);
+    await waitForRoutes('routes announced', announced, 15_000);
     const r = routes().get(PREFIX4)!;
     assert.equal(r.asPath, String(POP_AS), 'UP: no prepend');
     assert.equal(r.communities, '');
@@ -265,18 +262,18 @@ protocol bgp pop {
 
   it('withdraws within 2 s of the DNS server being killed, and re-announces after rise rounds (5 runs)', async () => {
     for (let i = 0; i < 5; i++) {
-      await waitFor('routes announced', announced, 15_000);
+      await waitForRoutes('routes announced', announced, 15_000);
       // Land the kill at different points of the probe interval.
       await sleep(1000 + i * 230);
       const killedAt = performance.now();
       await killGroup(dns);
-      await waitFor('routes withdrawn', withdrawn, 10_000);
+      await waitForRoutes('routes withdrawn', withdrawn, 10_000);
       const ms = performance.now() - killedAt;
       figures.serverDeathToWithdrawalMs!.push(Math.round(ms));
       assert.ok(ms <= 2000, `withdrawn ${Math.round(ms)} ms after the server died`);
       const withdrawnAt = performance.now();
       dns = startDns();
-      await waitFor('routes announced again', announced, 15_000);
+      await waitForRoutes('routes announced again', announced, 15_000);
       const back = performance.now() - withdrawnAt;
       // rise (3) healthy rounds at fast_interval (250 ms) after the first one: not before ~500 ms;
       // from the second flap on, not before the hold-down.
@@ -288,15 +285,15 @@ protocol bgp pop {
   });
 
   it('drains with GRACEFUL_SHUTDOWN and withdraws while the maintenance file exists', async () => {
-    await waitFor('routes announced', announced, 15_000);
+    await waitForRoutes('routes announced', announced, 15_000);
     writeFileSync(maintenance, '');
-    await waitFor('GRACEFUL_SHUTDOWN community', (r) => r.get(PREFIX4)?.communities.includes('(65535,0)') === true, 5000);
-    const gone = await waitFor('withdrawn after the drain', withdrawn, 10_000);
+    await waitForRoutes('GRACEFUL_SHUTDOWN community', (r) => r.get(PREFIX4)?.communities.includes('(65535,0)') === true, 5000);
+    const gone = await waitForRoutes('withdrawn after the drain', withdrawn, 10_000);
     assert.ok(gone >= DRAIN_S * 1000 - 500, `drained for ${Math.round(gone)} ms`);
     await sleep(2500);
     assert.ok(withdrawn(routes()), 'stays withdrawn while the file exists');
     unlinkSync(maintenance);
-    await waitFor('back after maintenance', announced, 10_000);
+    await waitForRoutes('back after maintenance', announced, 10_000);
     assert.equal(routes().get(PREFIX4)!.communities, '');
   });
 
@@ -304,41 +301,41 @@ protocol bgp pop {
     await killGroup(dns);
     dns = startSlowDns(150);
     const expected = Array(4).fill(String(POP_AS)).join(' ');
-    await waitFor('prepended AS path', (r) => r.get(PREFIX4)?.asPath === expected, 30_000);
+    await waitForRoutes('prepended AS path', (r) => r.get(PREFIX4)?.asPath === expected, 30_000);
     assert.ok(announced(routes()));
     await killGroup(dns);
     dns = startDns();
-    await waitFor('plain AS path again', (r) => r.get(PREFIX4)?.asPath === String(POP_AS), 30_000);
+    await waitForRoutes('plain AS path again', (r) => r.get(PREFIX4)?.asPath === String(POP_AS), 30_000);
   });
 
   it('on SIGTERM to the sidecar: GRACEFUL_SHUTDOWN, then withdrawal after drain_time', async () => {
-    await waitFor('routes announced', announced, 15_000);
+    await waitForRoutes('routes announced', announced, 15_000);
     const [pid] = sidecarPids();
     assert.ok(pid, 'the sidecar runs under ExaBGP');
     process.kill(pid!, 'SIGTERM');
-    await waitFor('GRACEFUL_SHUTDOWN community', (r) => r.get(PREFIX4)?.communities.includes('(65535,0)') === true && r.get(PREFIX6)?.communities.includes('(65535,0)') === true, 5000);
-    const gone = await waitFor('withdrawn after the drain', withdrawn, 10_000);
+    await waitForRoutes('GRACEFUL_SHUTDOWN community', (r) => r.get(PREFIX4)?.communities.includes('(65535,0)') === true && r.get(PREFIX6)?.communities.includes('(65535,0)') === true, 5000);
+    const gone = await waitForRoutes('withdrawn after the drain', withdrawn, 10_000);
     assert.ok(gone >= DRAIN_S * 1000 - 500, `drained for ${Math.round(gone)} ms`);
   });
 
   it('kill -9 of the sidecar leaves no route (the respawned one withdraws first), 3 runs', async () => {
     for (let i = 0; i < 3; i++) {
-      await waitFor('routes announced', announced, 15_000);
+      await waitForRoutes('routes announced', announced, 15_000);
       const [pid] = sidecarPids();
       assert.ok(pid, 'the sidecar runs under ExaBGP');
       const killedAt = performance.now();
       process.kill(pid!, 'SIGKILL');
-      await waitFor('routes withdrawn', withdrawn, 10_000);
+      await waitForRoutes('routes withdrawn', withdrawn, 10_000);
       figures.sidecarKillToWithdrawalMs!.push(Math.round(performance.now() - killedAt));
     }
   });
 
   it('a sidecar that cannot come back makes ExaBGP exit, which ends the session: no route', async () => {
-    await waitFor('routes announced', announced, 15_000);
+    await waitForRoutes('routes announced', announced, 15_000);
     writeFileSync(healthConfig, 'health: { no_such_key: 1 }\n');
     const [pid] = sidecarPids();
     process.kill(pid!, 'SIGKILL');
-    await waitFor('routes withdrawn', withdrawn, 30_000);
+    await waitForRoutes('routes withdrawn', withdrawn, 30_000);
     const code = await Promise.race([exabgp!.exited, sleep(30_000).then(() => 'still running')]);
     assert.notEqual(code, 'still running', 'ExaBGP gives up after repeated sidecar deaths');
     assert.ok(withdrawn(routes()));

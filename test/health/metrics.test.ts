@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { startSidecar, type RunningSidecar } from '../helpers/health-sidecar.js';
 import { BUNDLED_ZONES_DIR } from '../helpers/paths.js';
 import { freePort, requireBinary, startAnycastDns, type RunningPeer } from '../helpers/peers.js';
+import { waitFor } from '../helpers/wait.js';
 
 const POP = 'metrics-pop';
 
@@ -129,8 +130,8 @@ describe('health sidecar with its metrics port taken', { timeout: 60_000 }, () =
     try {
       server = await startAnycastDns([{ origin: 'example.com', file: join(BUNDLED_ZONES_DIR, 'example.com.zone') }], { identity: POP, ipv6: false });
       sidecar = await startSidecar({ identity: POP }, { server: `127.0.0.1:${server.port}`, names: ['example.com'], metrics_listen: `127.0.0.1:${taken}` });
-      const until = Date.now() + 15_000;
-      while (!sidecar.commands.some((c) => c.startsWith('announce route')) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+      const running = sidecar;
+      await waitFor(() => running.commands.some((c) => c.startsWith('announce route')), { timeoutMs: 15_000, what: 'an announcement', detail: () => running.stderr() });
       assert.ok(sidecar.commands.some((c) => c.startsWith('announce route 198.18.53.0/24')), sidecar.stderr());
       assert.match(sidecar.stderr(), /health metrics listener not started; running without it/);
       assert.match(sidecar.stderr(), /config: health\.metrics_listen: cannot listen on 127\.0\.0\.1:\d+/);

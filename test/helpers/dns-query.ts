@@ -3,6 +3,7 @@ import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
 import dnsPacket from 'dns-packet';
 import { parseMessage, type WireMessage } from './dns-message.js';
+import { frame } from './tcp-client.js';
 
 /** A server to ask: only loopback addresses are allowed (tests never send anywhere else). */
 export interface QueryTarget {
@@ -25,6 +26,8 @@ export interface QueryOptions {
   noEdns?: boolean;
   /** Ask for the server's NSID (RFC 5001). */
   nsid?: boolean;
+  /** COOKIE option data (RFC 7873 §4): a client cookie, or client and server cookie. */
+  cookie?: Buffer;
   /** Over TCP (2-byte length framing, RFC 7766) instead of UDP. */
   tcp?: boolean;
   /** The RD bit (default false: an authoritative server is asked non-recursively). */
@@ -43,7 +46,7 @@ export interface QueryReply {
 /** Query types by mnemonic (the question's type is written as a number, so any code works). */
 const TYPES: Readonly<Record<string, number>> = {
   A: 1, NS: 2, CNAME: 5, SOA: 6, PTR: 12, HINFO: 13, MX: 15, TXT: 16, RP: 17, AAAA: 28, LOC: 29, SRV: 33,
-  NAPTR: 35, CERT: 37, DNAME: 39, DS: 43, SSHFP: 44, RRSIG: 46, NSEC: 47, DNSKEY: 48, NSEC3: 50,
+  NAPTR: 35, CERT: 37, DNAME: 39, OPT: 41, DS: 43, SSHFP: 44, RRSIG: 46, NSEC: 47, DNSKEY: 48, NSEC3: 50,
   NSEC3PARAM: 51, TLSA: 52, SMIMEA: 53, CDS: 59, CDNSKEY: 60, OPENPGPKEY: 61, CSYNC: 62, ZONEMD: 63,
   SVCB: 64, HTTPS: 65, SPF: 99, IXFR: 251, AXFR: 252, ANY: 255, URI: 256, CAA: 257,
 };
@@ -72,9 +75,14 @@ function assertLoopback(host: string): void {
   if (!/^127\.\d+\.\d+\.\d+$/.test(host) && host !== '::1') throw new Error(`dnsQuery: ${host} is not a loopback address`);
 }
 
-/** The query message, as bytes (dns-packet encodes it; type and class are patched in as numbers so any code works). */
+/**
+ * The query message, as bytes: the one query builder of the tests and benchmarks. dns-packet encodes
+ * it; type and class are patched in as numbers so any code works.
+ */
 export function encodeQuery(q: QueryOptions, id: number): Buffer {
   const edns = !q.noEdns || q.dnssecOk;
+  // NSID (RFC 5001 §2.1) is an empty option; the typings only list the options dns-packet decodes.
+  const options = [...(q.nsid ? [{ code: 3, data: Buffer.alloc(0) }] : []), ...(q.cookie !== undefined ? [{ code: 10, data: q.cookie }] : [])] as unknown as dnsPacket.PacketOpt[];
   const packet: dnsPacket.Packet = {
     type: 'query',
     id,
@@ -90,17 +98,17 @@ export function encodeQuery(q: QueryOptions, id: number): Buffer {
             ednsVersion: 0,
             flags: q.dnssecOk ? dnsPacket.DNSSEC_OK : 0,
             flag_do: q.dnssecOk ?? false,
-            // NSID (RFC 5001 §2.1): an empty option; the typings only list the options dns-packet decodes.
-            options: q.nsid ? [{ code: 3, data: Buffer.alloc(0) } as unknown as dnsPacket.PacketOpt] : [],
+            options,
           },
         ]
       : [],
   };
   const buf = dnsPacket.encode(packet);
-  // The question ends 4 octets after its name; with an OPT (11 octets + options) after it.
-  const qEnd = buf.length - (edns ? 11 + (q.nsid ? 4 : 0) : 0);
-  buf.writeUInt16BE(typeCode(q.type), qEnd - 4);
-  buf.writeUInt16BE(classCode(q.class), qEnd - 2);
+  // The question's name is written uncompressed from offset 12; its type and class follow it.
+  let at = 12;
+  while (buf[at]! !== 0) at += buf[at]! + 1;
+  buf.writeUInt16BE(typeCode(q.type), at + 1);
+  buf.writeUInt16BE(classCode(q.class), at + 3);
   return buf;
 }
 
@@ -141,9 +149,10 @@ export function exchangeUdp(host: string, port: number, query: Buffer, timeoutMs
   });
 }
 
-export function exchangeTcp(host: string, port: number, query: Buffer, timeoutMs: number): Promise<Buffer> {
+/** One query over a new TCP connection, from `localAddress` when given (any of 127.0.0.0/8 on Linux). */
+export function exchangeTcp(host: string, port: number, query: Buffer, timeoutMs: number, localAddress?: string): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const sock = connect({ host, port });
+    const sock = connect({ host, port, ...(localAddress !== undefined ? { localAddress } : {}) });
     const chunks: Buffer[] = [];
     let have = 0;
     const timer = setTimeout(() => finish(new Error(`dnsQuery: no TCP reply from ${describe(host, port, query)} within ${timeoutMs} ms`)), timeoutMs);
@@ -154,11 +163,7 @@ export function exchangeTcp(host: string, port: number, query: Buffer, timeoutMs
       else resolve(msg!);
     }
     sock.on('error', (err) => finish(err));
-    sock.on('connect', () => {
-      const len = Buffer.alloc(2);
-      len.writeUInt16BE(query.length);
-      sock.write(Buffer.concat([len, query]));
-    });
+    sock.on('connect', () => sock.write(frame(query)));
     sock.on('data', (d) => {
       chunks.push(d);
       have += d.length;

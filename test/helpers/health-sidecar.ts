@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { CLI_JS, REPO_ROOT } from './paths.js';
 import { freePort } from './peers.js';
+import { waitFor } from './wait.js';
 
 interface SidecarStatus {
   state: string;
@@ -81,16 +82,9 @@ export async function startSidecar(top: Record<string, unknown>, health: Record<
     stderr: () => err,
     status,
     async waitFor(state, timeoutMs = 15_000) {
-      const until = Date.now() + timeoutMs;
-      while (Date.now() < until) {
-        try {
-          if ((await status()).state === state) return;
-        } catch {
-          // the listener is not up yet
-        }
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      throw new Error(`the sidecar never reached ${state}; its log:\n${err}`);
+      // An error is "not yet": the listener may not be up.
+      const reached = (): Promise<boolean> => status().then((s) => s.state === state, () => false);
+      await waitFor(reached, { timeoutMs, what: `the sidecar to reach ${state}`, detail: () => `its log:\n${err}` });
     },
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {

@@ -14,9 +14,11 @@ import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, isAbsolute, join, resolve } from 'node:path';
+import { delimiter, join, resolve } from 'node:path';
 import { stringify } from 'yaml';
+import type { WireMessage } from './dns-message.js';
 import { dnsQuery } from './dns-query.js';
+import { waitFor } from './wait.js';
 import { CLI_JS, REPO_ROOT } from './paths.js';
 import { SERVE_NODE_FLAGS } from '../../src/server/node-flags.js';
 
@@ -151,89 +153,137 @@ function installExitHook(): void {
   });
 }
 
-interface LaunchSpec {
-  name: string;
-  command: string;
-  args: string[];
-  dir: string;
+/** What a server is started with: its temporary directory, port and zones, and the caller's options. */
+export interface PeerSetup<O extends PeerOptions = PeerOptions> {
   port: number;
+  dir: string;
+  ipv6: boolean;
+  /** Origins absolute, files absolute. */
   zones: ZoneSpec[];
-  opts: PeerOptions;
-  cwd?: string;
+  opts: O;
+  /** Where the config file goes (in `dir`; empty for a server without one). */
+  configPath: string;
 }
 
-async function launch(spec: LaunchSpec): Promise<RunningPeer> {
-  installExitHook();
-  const logPath = join(spec.dir, 'server.log');
-  const logFd = openSync(logPath, 'a');
-  // Output goes to a file, never a pipe nobody reads (a full pipe would stall the server).
-  const [cmd, args] = spec.opts.cpu === undefined ? [spec.command, spec.args] : ['taskset', ['-c', String(spec.opts.cpu), spec.command, ...spec.args]];
-  const child = spawn(cmd, args, { cwd: spec.cwd ?? spec.dir, stdio: ['ignore', logFd, logFd] });
-  closeSync(logFd);
-  const pid = child.pid;
-  if (pid === undefined) {
-    rmSync(spec.dir, { recursive: true, force: true });
-    throw new Error(`${spec.name}: could not start ${cmd}`);
-  }
-  live.set(pid, { child, dir: spec.dir });
-  let exited: { code: number | null; signal: NodeJS.Signals | null } | null = null;
-  const exitPromise = new Promise<void>((done) => {
-    child.once('exit', (code, signal) => {
-      exited = { code, signal };
-      live.delete(pid);
-      done();
-    });
-  });
-  const log = (): string => (existsSync(logPath) ? readFileSync(logPath, 'utf8') : '');
-  let stopping: Promise<void> | null = null;
-  const stop = (): Promise<void> => {
-    stopping ??= (async () => {
-      if (exited === null) {
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-        await exitPromise;
-        clearTimeout(timer);
-      }
-      rmSync(spec.dir, { recursive: true, force: true });
-    })();
-    return stopping;
-  };
-  const peer: RunningPeer = { name: spec.name, port: spec.port, pid, dir: spec.dir, log, stop };
+/** One kind of server: only its program, config text and command line; startPeer does the rest. */
+export interface PeerKind<O extends PeerOptions = PeerOptions> {
+  /** `knot`, `bind`...: names the server in messages and its temporary directory. */
+  name: string;
+  /** The program to run; throws MissingPeerError where it is not installed. */
+  program(opts: O): string;
+  /** The config file: its name in the temporary directory and its text (none for a server that takes none). */
+  config?: { file: string; text(s: PeerSetup<O>): string };
+  args(s: PeerSetup<O>): string[];
+  /** The working directory (default: the temporary directory). */
+  cwd?: string;
+  /** Whether a reply to the SOA query for a zone shows the server up (default: an authoritative SOA answer). */
+  answering?(reply: WireMessage): boolean;
+}
 
-  const deadline = Date.now() + (spec.opts.startTimeoutMs ?? 30_000);
-  const pending = new Set(spec.zones.map((z) => absoluteOrigin(z.origin)));
+function answersSoa(m: WireMessage): boolean {
+  return m.rcode === 0 && m.aa && m.answer.some((rr) => rr.type === 6);
+}
+
+/**
+ * Starts a server of `kind` in the foreground on a free port, in its own temporary directory, and
+ * resolves once it answers the SOA query of every zone; a server that exits or stays silent is
+ * stopped and the error carries its output.
+ */
+export async function startPeer<O extends PeerOptions>(kind: PeerKind<O>, zones: ZoneSpec[], opts: O): Promise<RunningPeer> {
+  const command = kind.program(opts);
+  const files = zoneFiles(zones);
+  const ipv6 = opts.ipv6 ?? true;
+  const port = await freePort(ipv6);
+  const dir = mkdtempSync(join(tmpdir(), `anycast-dns-${kind.name}-`));
+  const setup: PeerSetup<O> = { port, dir, ipv6, zones: files, opts, configPath: kind.config ? join(dir, kind.config.file) : '' };
+  let args: string[];
+  try {
+    if (kind.config) writeFileSync(setup.configPath, kind.config.text(setup));
+    args = kind.args(setup);
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+  const peer = spawnPeer(kind.name, command, args, dir, port, opts.cpu, kind.cwd ?? dir);
+  const answering = kind.answering ?? answersSoa;
+  const pending = new Set(files.map((z) => z.origin));
   let lastProblem = 'no reply yet';
-  while (pending.size > 0) {
-    if (exited !== null) {
-      const { code, signal } = exited;
-      const text = log();
-      await stop();
-      throw new Error(`${spec.name} exited during start-up (code ${code}, signal ${signal}); its output:\n${text.slice(-4000)}`);
-    }
-    if (Date.now() > deadline) {
-      const text = log();
-      await stop();
-      throw new Error(`${spec.name} did not answer SOA for ${[...pending].join(' ')} within ${spec.opts.startTimeoutMs ?? 30_000} ms (${lastProblem}); its output:\n${text.slice(-4000)}`);
-    }
-    for (const origin of [...pending]) {
-      try {
-        const r = await dnsQuery({ port: spec.port }, { name: origin, type: 'SOA', timeoutMs: 300 });
-        if (r.message.rcode === 0 && r.message.aa && r.message.answer.some((rr) => rr.type === 6)) pending.delete(origin);
-        else lastProblem = `${origin} SOA: rcode ${r.message.rcode}, aa ${r.message.aa}`;
-      } catch (err) {
-        lastProblem = (err as Error).message;
-      }
-    }
-    if (pending.size > 0) await new Promise((r) => setTimeout(r, 100));
+  try {
+    await waitFor(
+      async () => {
+        if (peer.exited() !== null) throw new Error(`${kind.name} exited during start-up (${peer.exited()}); its output:\n${peer.log().slice(-4000)}`);
+        for (const origin of [...pending]) {
+          try {
+            const r = await dnsQuery({ port }, { name: origin, type: 'SOA', timeoutMs: 300 });
+            if (answering(r.message)) pending.delete(origin);
+            else lastProblem = `${origin} SOA: rcode ${r.message.rcode}, aa ${r.message.aa}`;
+          } catch (err) {
+            lastProblem = (err as Error).message;
+          }
+        }
+        return pending.size === 0;
+      },
+      {
+        timeoutMs: opts.startTimeoutMs ?? 30_000,
+        intervalMs: 100,
+        what: `${kind.name} to answer SOA for every zone`,
+        detail: () => `none yet for ${[...pending].join(' ')} (${lastProblem}); its output:\n${peer.log().slice(-4000)}`,
+      },
+    );
+  } catch (err) {
+    await peer.stop();
+    throw err;
   }
   return peer;
 }
 
-function newDir(name: string): string {
-  return mkdtempSync(join(tmpdir(), `anycast-dns-${name}-`));
+/** Spawns the server with its output to a log file in `dir`; stop() ends it and removes `dir`. */
+function spawnPeer(name: string, command: string, args: string[], dir: string, port: number, cpu: number | string | undefined, cwd: string): RunningPeer & { exited(): string | null } {
+  installExitHook();
+  const logPath = join(dir, 'server.log');
+  const logFd = openSync(logPath, 'a');
+  // Output goes to a file, never a pipe nobody reads (a full pipe would stall the server).
+  const [cmd, argv] = cpu === undefined ? [command, args] : ['taskset', ['-c', String(cpu), command, ...args]];
+  const child = spawn(cmd, argv, { cwd, stdio: ['ignore', logFd, logFd] });
+  closeSync(logFd);
+  const pid = child.pid;
+  if (pid === undefined) {
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`${name}: could not start ${cmd}`);
+  }
+  live.set(pid, { child, dir });
+  let exited: string | null = null;
+  const exitPromise = new Promise<void>((done) => {
+    child.once('exit', (code, signal) => {
+      exited = `code ${code}, signal ${signal}`;
+      live.delete(pid);
+      done();
+    });
+  });
+  let stopping: Promise<void> | null = null;
+  return {
+    name,
+    port,
+    pid,
+    dir,
+    log: () => (existsSync(logPath) ? readFileSync(logPath, 'utf8') : ''),
+    exited: () => exited,
+    stop(): Promise<void> {
+      stopping ??= (async () => {
+        if (exited === null) {
+          child.kill('SIGTERM');
+          const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+          await exitPromise;
+          clearTimeout(timer);
+        }
+        rmSync(dir, { recursive: true, force: true });
+      })();
+      return stopping;
+    },
+  };
 }
 
-function zoneFiles(zones: ZoneSpec[]): { origin: string; file: string }[] {
+function zoneFiles(zones: ZoneSpec[]): ZoneSpec[] {
   if (zones.length === 0) throw new Error('a peer needs at least one zone');
   return zones.map((z) => ({ origin: absoluteOrigin(z.origin), file: resolve(z.file) }));
 }
@@ -247,92 +297,92 @@ function q(s: string): string {
  * Knot DNS (`knotd -c conf`, foreground). Semantic checks off and no journal or zone-file writes, so
  * it serves exactly what the files say; timers, journal and KASP databases live in the temp dir.
  */
-export async function startKnot(zones: ZoneSpec[], opts: PeerOptions = {}): Promise<RunningPeer> {
-  const knotd = requireBinary('knotd', 'knot');
-  const files = zoneFiles(zones);
-  const ipv6 = opts.ipv6 ?? true;
-  const port = await freePort(ipv6);
-  const dir = newDir('knot');
-  const workers = opts.workers ?? 1;
-  const listen = [`127.0.0.1@${port}`, ...(ipv6 ? [`::1@${port}`] : [])];
-  const conf = [
-    'server:',
-    `    rundir: ${q(dir)}`,
-    `    pidfile: ${q(join(dir, 'knot.pid'))}`,
-    `    listen: [ ${listen.join(', ')} ]`,
-    `    identity: ${q(opts.identity ?? DEFAULT_IDENTITY)}`,
-    `    version: ${q(opts.version ?? DEFAULT_VERSION)}`,
-    `    nsid: ${q(opts.identity ?? DEFAULT_IDENTITY)}`,
-    `    udp-workers: ${workers}`,
-    `    tcp-workers: ${workers}`,
-    '    background-workers: 1',
-    'log:',
-    '  - target: stderr',
-    '    any: notice',
-    'database:',
-    `    storage: ${q(dir)}`,
-    'template:',
-    '  - id: default',
-    `    storage: ${q(dir)}`,
-    '    semantic-checks: off',
-    '    zonefile-sync: -1',
-    '    zonefile-load: whole',
-    '    journal-content: none',
-    'zone:',
-    ...files.flatMap((z) => [`  - domain: ${q(z.origin)}`, `    file: ${q(z.file)}`]),
-    '',
-  ].join('\n');
-  const confPath = join(dir, 'knot.conf');
-  writeFileSync(confPath, conf);
-  return launch({ name: 'knot', command: knotd, args: ['-c', confPath], dir, port, zones: files, opts });
-}
+const KNOT: PeerKind = {
+  name: 'knot',
+  program: () => requireBinary('knotd', 'knot'),
+  config: {
+    file: 'knot.conf',
+    text: ({ port, dir, ipv6, zones, opts }) => {
+      const workers = opts.workers ?? 1;
+      const listen = [`127.0.0.1@${port}`, ...(ipv6 ? [`::1@${port}`] : [])];
+      return [
+        'server:',
+        `    rundir: ${q(dir)}`,
+        `    pidfile: ${q(join(dir, 'knot.pid'))}`,
+        `    listen: [ ${listen.join(', ')} ]`,
+        `    identity: ${q(opts.identity ?? DEFAULT_IDENTITY)}`,
+        `    version: ${q(opts.version ?? DEFAULT_VERSION)}`,
+        `    nsid: ${q(opts.identity ?? DEFAULT_IDENTITY)}`,
+        `    udp-workers: ${workers}`,
+        `    tcp-workers: ${workers}`,
+        '    background-workers: 1',
+        'log:',
+        '  - target: stderr',
+        '    any: notice',
+        'database:',
+        `    storage: ${q(dir)}`,
+        'template:',
+        '  - id: default',
+        `    storage: ${q(dir)}`,
+        '    semantic-checks: off',
+        '    zonefile-sync: -1',
+        '    zonefile-load: whole',
+        '    journal-content: none',
+        'zone:',
+        ...zones.flatMap((z) => [`  - domain: ${q(z.origin)}`, `    file: ${q(z.file)}`]),
+        '',
+      ].join('\n');
+    },
+  },
+  args: ({ configPath }) => ['-c', configPath],
+};
 
 /**
  * BIND 9 (`named -g`, foreground, no rndc). Recursion off; zone-load checks off so it serves the files
  * as written. `minimal-responses` is left at BIND's default (`no-auth-recursive` in 9.18): to a query
  * without RD, positive answers carry the apex NS in authority and its addresses in additional.
  */
-export async function startBind(zones: ZoneSpec[], opts: PeerOptions = {}): Promise<RunningPeer> {
-  const named = requireBinary('named', 'bind9');
-  const files = zoneFiles(zones);
-  const ipv6 = opts.ipv6 ?? true;
-  const port = await freePort(ipv6);
-  const dir = newDir('bind');
-  const identity = opts.identity ?? DEFAULT_IDENTITY;
-  const conf = [
-    'options {',
-    `  directory ${q(dir)};`,
-    `  pid-file ${q(join(dir, 'named.pid'))};`,
-    `  session-keyfile ${q(join(dir, 'session.key'))};`,
-    `  managed-keys-directory ${q(dir)};`,
-    `  listen-on port ${port} { 127.0.0.1; };`,
-    ipv6 ? `  listen-on-v6 port ${port} { ::1; };` : '  listen-on-v6 { none; };',
-    '  recursion no;',
-    '  allow-query { any; };',
-    '  notify no;',
-    '  dnssec-validation no;',
-    '  check-names primary ignore;',
-    '  check-integrity no;',
-    '  check-mx ignore;',
-    '  check-mx-cname ignore;',
-    '  check-srv-cname ignore;',
-    '  check-wildcard no;',
-    '  check-sibling no;',
-    '  check-dup-records ignore;',
-    '  check-spf ignore;',
-    `  server-id ${q(identity)};`,
-    `  hostname ${q(identity)};`,
-    `  version ${q(opts.version ?? DEFAULT_VERSION)};`,
-    ...(opts.namedOptions ?? []).map((line) => `  ${line}`),
-    '};',
-    'controls { };',
-    ...files.map((z) => `zone ${q(z.origin)} { type primary; file ${q(z.file)}; };`),
-    '',
-  ].join('\n');
-  const confPath = join(dir, 'named.conf');
-  writeFileSync(confPath, conf);
-  return launch({ name: 'bind', command: named, args: ['-g', '-c', confPath, '-n', String(opts.workers ?? 1)], dir, port, zones: files, opts });
-}
+const BIND: PeerKind = {
+  name: 'bind',
+  program: () => requireBinary('named', 'bind9'),
+  config: {
+    file: 'named.conf',
+    text: ({ port, dir, ipv6, zones, opts }) => {
+      const identity = opts.identity ?? DEFAULT_IDENTITY;
+      return [
+        'options {',
+        `  directory ${q(dir)};`,
+        `  pid-file ${q(join(dir, 'named.pid'))};`,
+        `  session-keyfile ${q(join(dir, 'session.key'))};`,
+        `  managed-keys-directory ${q(dir)};`,
+        `  listen-on port ${port} { 127.0.0.1; };`,
+        ipv6 ? `  listen-on-v6 port ${port} { ::1; };` : '  listen-on-v6 { none; };',
+        '  recursion no;',
+        '  allow-query { any; };',
+        '  notify no;',
+        '  dnssec-validation no;',
+        '  check-names primary ignore;',
+        '  check-integrity no;',
+        '  check-mx ignore;',
+        '  check-mx-cname ignore;',
+        '  check-srv-cname ignore;',
+        '  check-wildcard no;',
+        '  check-sibling no;',
+        '  check-dup-records ignore;',
+        '  check-spf ignore;',
+        `  server-id ${q(identity)};`,
+        `  hostname ${q(identity)};`,
+        `  version ${q(opts.version ?? DEFAULT_VERSION)};`,
+        ...(opts.namedOptions ?? []).map((line) => `  ${line}`),
+        '};',
+        'controls { };',
+        ...zones.map((z) => `zone ${q(z.origin)} { type primary; file ${q(z.file)}; };`),
+        '',
+      ].join('\n');
+    },
+  },
+  args: ({ configPath, opts }) => ['-g', '-c', configPath, '-n', String(opts.workers ?? 1)],
+};
 
 /**
  * NSD (`nsd -d`, foreground), no database file, no privilege drop, state files in the temp dir.
@@ -340,80 +390,98 @@ export async function startBind(zones: ZoneSpec[], opts: PeerOptions = {}): Prom
  * and `tricky.test`): don't use it as the reference for multi-zone answers. It also refuses a zone
  * whose file repeats the SOA (as AXFR dumps such as the 2018 root zone do).
  */
-export async function startNsd(zones: ZoneSpec[], opts: PeerOptions = {}): Promise<RunningPeer> {
-  const nsd = requireBinary('nsd', 'nsd');
-  const files = zoneFiles(zones);
-  const ipv6 = opts.ipv6 ?? true;
-  const port = await freePort(ipv6);
-  const dir = newDir('nsd');
-  const identity = opts.identity ?? DEFAULT_IDENTITY;
-  const conf = [
-    'server:',
-    `  ip-address: 127.0.0.1@${port}`,
-    ...(ipv6 ? [`  ip-address: ::1@${port}`] : []),
-    `  port: ${port}`,
-    `  server-count: ${opts.workers ?? 1}`,
-    '  username: ""',
-    '  database: ""',
-    `  pidfile: ${q(join(dir, 'nsd.pid'))}`,
-    `  zonesdir: ${q(dir)}`,
-    `  xfrdfile: ${q(join(dir, 'xfrd.state'))}`,
-    `  xfrdir: ${q(dir)}`,
-    `  zonelistfile: ${q(join(dir, 'zone.list'))}`,
-    `  cookie-secret-file: ${q(join(dir, 'cookiesecrets.txt'))}`,
-    `  identity: ${q(identity)}`,
-    `  nsid: ${q('ascii_' + identity)}`,
-    `  version: ${q(opts.version ?? DEFAULT_VERSION)}`,
-    '  verbosity: 1',
-    // Debian builds NSD with response rate limiting on (200 responses/s per source): tests and
-    // benchmarks on 127.0.0.1 would measure the limiter, not the server.
-    '  rrl-ratelimit: 0',
-    '  rrl-whitelist-ratelimit: 0',
-    'remote-control:',
-    '  control-enable: no',
-    ...files.flatMap((z) => ['zone:', `  name: ${q(z.origin)}`, `  zonefile: ${q(z.file)}`]),
-    '',
-  ].join('\n');
-  const confPath = join(dir, 'nsd.conf');
-  writeFileSync(confPath, conf);
-  return launch({ name: 'nsd', command: nsd, args: ['-d', '-c', confPath], dir, port, zones: files, opts });
-}
+const NSD: PeerKind = {
+  name: 'nsd',
+  program: () => requireBinary('nsd', 'nsd'),
+  config: {
+    file: 'nsd.conf',
+    text: ({ port, dir, ipv6, zones, opts }) => {
+      const identity = opts.identity ?? DEFAULT_IDENTITY;
+      return [
+        'server:',
+        `  ip-address: 127.0.0.1@${port}`,
+        ...(ipv6 ? [`  ip-address: ::1@${port}`] : []),
+        `  port: ${port}`,
+        `  server-count: ${opts.workers ?? 1}`,
+        '  username: ""',
+        '  database: ""',
+        `  pidfile: ${q(join(dir, 'nsd.pid'))}`,
+        `  zonesdir: ${q(dir)}`,
+        `  xfrdfile: ${q(join(dir, 'xfrd.state'))}`,
+        `  xfrdir: ${q(dir)}`,
+        `  zonelistfile: ${q(join(dir, 'zone.list'))}`,
+        `  cookie-secret-file: ${q(join(dir, 'cookiesecrets.txt'))}`,
+        `  identity: ${q(identity)}`,
+        `  nsid: ${q('ascii_' + identity)}`,
+        `  version: ${q(opts.version ?? DEFAULT_VERSION)}`,
+        '  verbosity: 1',
+        // Debian builds NSD with response rate limiting on (200 responses/s per source): tests and
+        // benchmarks on 127.0.0.1 would measure the limiter, not the server.
+        '  rrl-ratelimit: 0',
+        '  rrl-whitelist-ratelimit: 0',
+        'remote-control:',
+        '  control-enable: no',
+        ...zones.flatMap((z) => ['zone:', `  name: ${q(z.origin)}`, `  zonefile: ${q(z.file)}`]),
+        '',
+      ].join('\n');
+    },
+  },
+  args: ({ configPath }) => ['-d', '-c', configPath],
+};
 
 /**
  * anycast-dns itself (`node dist/src/cli.js serve --config <tmp yaml>`; build first with `npx tsc -p .`).
  * The zone files are symlinked into a zones directory as `<origin>.zone` (`root.zone` for the root);
  * a `$INCLUDE` is then resolved against that directory, so pass zones without includes.
  */
-export async function startAnycastDns(zones: ZoneSpec[], opts: AnycastOptions = {}): Promise<RunningPeer> {
-  if (!existsSync(CLI_JS)) throw new MissingPeerError(`${CLI_JS} is missing: build anycast-dns first (npx tsc -p .)`);
-  const files = zoneFiles(zones);
-  const ipv6 = opts.ipv6 ?? true;
-  const port = await freePort(ipv6);
-  const dir = newDir('anycast');
-  let zonesDir = opts.zonesDir;
-  if (zonesDir === undefined) {
-    zonesDir = join(dir, 'zones');
-    mkdirSync(zonesDir);
-    for (const z of files) {
-      const base = z.origin === '.' ? 'root.zone' : `${z.origin.slice(0, -1)}.zone`;
-      symlinkSync(isAbsolute(z.file) ? z.file : resolve(z.file), join(zonesDir, base));
-    }
-  }
-  const config: Record<string, unknown> = {
-    identity: opts.identity ?? DEFAULT_IDENTITY,
-    listen: [`127.0.0.1:${port}`, ...(ipv6 ? [`[::1]:${port}`] : [])],
-    zones: zonesDir,
-    version: opts.version ?? DEFAULT_VERSION,
-    ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
-    // Response rate limiting is on by default (200 responses/s per /24): tests and benchmarks that
-    // ask from 127.0.0.1 would measure the limiter, as with NSD above. extraConfig can turn it on.
-    rrl: { responses_per_second: 0 },
-    // The management endpoint is on by default at one fixed loopback port, which servers started
-    // side by side would share: off, unless extraConfig gives it a port (0 for any free one).
-    management: { listen: null },
-    ...opts.extraConfig,
-  };
-  const confPath = join(dir, 'anycast-dns.yaml');
-  writeFileSync(confPath, stringify(config));
-  return launch({ name: 'anycast-dns', command: opts.node ?? process.execPath, args: [...SERVE_NODE_FLAGS, CLI_JS, 'serve', '--config', confPath], dir, port, zones: files, opts, cwd: REPO_ROOT });
+const ANYCAST_DNS: PeerKind<AnycastOptions> = {
+  name: 'anycast-dns',
+  program: (opts) => {
+    if (!existsSync(CLI_JS)) throw new MissingPeerError(`${CLI_JS} is missing: build anycast-dns first (npx tsc -p .)`);
+    return opts.node ?? process.execPath;
+  },
+  config: {
+    file: 'anycast-dns.yaml',
+    text: ({ port, dir, ipv6, zones, opts }) => {
+      let zonesDir = opts.zonesDir;
+      if (zonesDir === undefined) {
+        zonesDir = join(dir, 'zones');
+        mkdirSync(zonesDir);
+        for (const z of zones) symlinkSync(z.file, join(zonesDir, z.origin === '.' ? 'root.zone' : `${z.origin.slice(0, -1)}.zone`));
+      }
+      const config: Record<string, unknown> = {
+        identity: opts.identity ?? DEFAULT_IDENTITY,
+        listen: [`127.0.0.1:${port}`, ...(ipv6 ? [`[::1]:${port}`] : [])],
+        zones: zonesDir,
+        version: opts.version ?? DEFAULT_VERSION,
+        ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
+        // Response rate limiting is on by default (200 responses/s per /24): tests and benchmarks that
+        // ask from 127.0.0.1 would measure the limiter, as with NSD above. extraConfig can turn it on.
+        rrl: { responses_per_second: 0 },
+        // The management endpoint is on by default at one fixed loopback port, which servers started
+        // side by side would share: off, unless extraConfig gives it a port (0 for any free one).
+        management: { listen: null },
+        ...opts.extraConfig,
+      };
+      return stringify(config);
+    },
+  },
+  args: ({ configPath }) => [...SERVE_NODE_FLAGS, CLI_JS, 'serve', '--config', configPath],
+  cwd: REPO_ROOT,
+};
+
+export function startKnot(zones: ZoneSpec[], opts: PeerOptions = {}): Promise<RunningPeer> {
+  return startPeer(KNOT, zones, opts);
+}
+
+export function startBind(zones: ZoneSpec[], opts: PeerOptions = {}): Promise<RunningPeer> {
+  return startPeer(BIND, zones, opts);
+}
+
+export function startNsd(zones: ZoneSpec[], opts: PeerOptions = {}): Promise<RunningPeer> {
+  return startPeer(NSD, zones, opts);
+}
+
+export function startAnycastDns(zones: ZoneSpec[], opts: AnycastOptions = {}): Promise<RunningPeer> {
+  return startPeer(ANYCAST_DNS, zones, opts);
 }

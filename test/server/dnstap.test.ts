@@ -16,6 +16,7 @@ import { Control, DNSTAP_CONTENT_TYPE, controlFrame } from '../../src/wire/dnsta
 import { BUNDLED_ZONES_DIR } from '../helpers/paths.js';
 import { encodeQuery, exchangeTcp, exchangeUdp } from '../helpers/dns-query.js';
 import { requireBinary, startAnycastDns } from '../helpers/peers.js';
+import { sleep } from '../helpers/wait.js';
 
 const run = promisify(execFile);
 const ZONES = [{ origin: 'example.com', file: `${BUNDLED_ZONES_DIR}/example.com.zone` }];
@@ -131,7 +132,7 @@ describe('dnstap', () => {
       await ask(server.port, 3);
     } finally {
       await server.stop();
-      await Promise.race([c.stopped, new Promise((r) => setTimeout(r, 3000))]);
+      await Promise.race([c.stopped, sleep(3000)]);
       c.server.close();
     }
     assert.deepEqual(c.controls, [Control.Ready, Control.Start, Control.Stop]);

@@ -13,7 +13,7 @@ import { dnsQuery } from '../helpers/dns-query.js';
 import { SERVE_NODE_FLAGS, missingNodeFlags } from '../../src/server/node-flags.js';
 import { CLI_JS, REPO_ROOT } from '../helpers/paths.js';
 import { freePort } from '../helpers/peers.js';
-import { sleep, withTimeout } from './tcp-client.js';
+import { waitFor, withTimeout } from '../helpers/wait.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'anycast-dns-lifecycle-'));
 const children = new Set<ChildProcess>();
@@ -46,15 +46,15 @@ function serve(args: string[], command: string[] = [process.execPath, ...SERVE_N
       .filter((l) => l.startsWith('{'))
       .map((l) => JSON.parse(l) as Record<string, unknown>)
       .find((l) => l.msg === msg);
-  const logged = async (msg: string, timeoutMs = 15_000): Promise<Record<string, unknown>> => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const hit = find(msg);
-      if (hit) return hit;
-      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`no "${msg}" log line; output:\n${out}`);
-      await sleep(50);
-    }
-  };
+  const logged = (msg: string, timeoutMs = 15_000): Promise<Record<string, unknown>> =>
+    waitFor(
+      () => {
+        const hit = find(msg);
+        if (!hit && child.exitCode !== null) throw new Error(`no "${msg}" log line before the exit (code ${child.exitCode}); output:\n${out}`);
+        return hit;
+      },
+      { timeoutMs, what: `"${msg}" log line`, detail: () => `output:\n${out}` },
+    );
   return { child, output: () => out, exited, logged };
 }
 
@@ -120,15 +120,7 @@ describe('serve lifecycle', () => {
   it('SIGINT stops it with exit 0 even with a TCP connection open', async () => {
     const port = await freePort(false);
     const s = serve(['--listen', `127.0.0.1:${port}`, '--log-level', 'warn']);
-    const deadline = Date.now() + 15_000;
-    while (Date.now() < deadline) {
-      try {
-        await dnsQuery({ port }, { name: 'example.com', type: 'SOA', tcp: true, timeoutMs: 200 });
-        break;
-      } catch {
-        await sleep(50);
-      }
-    }
+    await waitFor(() => dnsQuery({ port }, { name: 'example.com', type: 'SOA', tcp: true, timeoutMs: 200 }).catch(() => null), { timeoutMs: 15_000, what: 'answer over TCP' });
     const { connect } = await import('node:net');
     const idle = connect({ port, host: '127.0.0.1' });
     idle.on('error', () => {});

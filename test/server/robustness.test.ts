@@ -9,7 +9,8 @@ import { parseMessage } from '../helpers/dns-message.js';
 import { dnsQuery, exchangeTcp, exchangeUdp } from '../helpers/dns-query.js';
 import { BUNDLED_ZONES_DIR } from '../helpers/paths.js';
 import { startAnycastDns, type RunningPeer } from '../helpers/peers.js';
-import { eventually, frame, RawTcpClient, sleep, withTimeout } from './tcp-client.js';
+import { frame, RawTcpClient } from '../helpers/tcp-client.js';
+import { sleep, waitFor, withTimeout } from '../helpers/wait.js';
 
 const CAP = 100;
 const IDLE_TIMEOUT_MS = 1000;
@@ -163,8 +164,7 @@ describe('robustness', () => {
         }
       }
       const openCount = (): number => conns.filter((c) => !c.isClosed).length;
-      await eventually(() => openCount() === CAP);
-      assert.equal(openCount(), CAP, 'exactly the cap stays open');
+      await waitFor(() => openCount() === CAP, { timeoutMs: 5000, what: `exactly the cap (${CAP}) of connections open`, detail: () => `${openCount()} open` });
       assert.ok(conns.slice(0, 4 * CAP).every((c) => c.isClosed), 'each batch was closed for the next');
       // The survivors still work, and a newcomer is served by evicting the oldest idle survivor.
       const survivor = conns.at(-1)!;
@@ -172,8 +172,7 @@ describe('robustness', () => {
       assert.equal(parseMessage((await survivor.waitReplies(1))[0]!).id, 88);
       const r = await dnsQuery({ port: capped.port }, { name: 'www.example.com', type: 'A', tcp: true, timeoutMs: 2000 });
       assert.equal(r.message.answer.length, 1);
-      await eventually(() => survivor.isClosed);
-      assert.ok(survivor.isClosed, 'the idle survivor made room');
+      await waitFor(() => survivor.isClosed, { timeoutMs: 5000, what: 'the idle survivor to be closed for room' });
     } finally {
       for (const c of conns) c.destroy();
       await capped.stop();

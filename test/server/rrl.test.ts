@@ -4,13 +4,13 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
-import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import dnsPacket from 'dns-packet';
 import { parseMessage, type WireMessage } from '../helpers/dns-message.js';
+import { encodeQuery, exchangeTcp } from '../helpers/dns-query.js';
 import { BUNDLED_ZONES_DIR } from '../helpers/paths.js';
 import { requireBinary, startAnycastDns, startBind, type RunningPeer } from '../helpers/peers.js';
+import { sleep } from '../helpers/wait.js';
 
 const run = promisify(execFile);
 const ZONES = [{ origin: 'example.com', file: `${BUNDLED_ZONES_DIR}/example.com.zone` }];
@@ -21,20 +21,9 @@ const FLOOD = 500;
 let server: RunningPeer;
 let logOnly: RunningPeer;
 
+/** An A query with EDNS, and a cookie when given. */
 function query(name: string, id: number, cookie?: Buffer): Buffer {
-  return dnsPacket.encode({
-    type: 'query',
-    id,
-    questions: [{ type: 'A', name }],
-    additionals: [
-      {
-        type: 'OPT',
-        name: '.',
-        udpPayloadSize: 1232,
-        options: cookie === undefined ? [] : [{ code: 10, data: cookie }],
-      } as unknown as dnsPacket.Answer,
-    ],
-  });
+  return encodeQuery({ name, type: 'A', ...(cookie !== undefined ? { cookie } : {}) }, id);
 }
 
 interface Tally {
@@ -80,33 +69,9 @@ async function flood(port: number, source: string, count: number, spreadMs: numb
   return t;
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
 /** One query over TCP from `source`. */
-function tcpQuery(port: number, source: string, msg: Buffer): Promise<WireMessage> {
-  return new Promise((resolve, reject) => {
-    const sock = connect({ host: '127.0.0.1', port, localAddress: source });
-    let buf = Buffer.alloc(0);
-    const timer = setTimeout(() => {
-      sock.destroy();
-      reject(new Error('no TCP reply within 2 s'));
-    }, 2000);
-    sock.on('connect', () => sock.write(Buffer.concat([Buffer.from([msg.length >> 8, msg.length & 0xff]), msg])));
-    sock.on('data', (d) => {
-      buf = Buffer.concat([buf, d]);
-      if (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
-        clearTimeout(timer);
-        sock.destroy();
-        resolve(parseMessage(buf.subarray(2, 2 + buf.readUInt16BE(0))));
-      }
-    });
-    sock.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-  });
+async function tcpQuery(port: number, source: string, msg: Buffer): Promise<WireMessage> {
+  return parseMessage(await exchangeTcp('127.0.0.1', port, msg, 2000, source));
 }
 
 function managementPort(peer: RunningPeer): number {
@@ -263,7 +228,7 @@ describe('slipped replies against BIND 9', () => {
     return slipped;
   }
 
-  const noEdns = dnsPacket.encode({ type: 'query', id: 7, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: 'A', name: 'www.example.com' }] });
+  const noEdns = encodeQuery({ name: 'www.example.com', type: 'A', noEdns: true, recursionDesired: true }, 7);
 
   it('without EDNS and with EDNS, the truncated reply is byte for byte BIND\'s', async () => {
     for (const [i, msg] of [noEdns, query('www.example.com', 8)].entries()) {

@@ -10,7 +10,8 @@ import { dnsQuery, encodeQuery } from '../helpers/dns-query.js';
 import { BUNDLED_ZONES_DIR } from '../helpers/paths.js';
 import { startAnycastDns, type RunningPeer } from '../helpers/peers.js';
 import { startSlowFlood } from '../helpers/slow-tcp-flood.js';
-import { frame, RawTcpClient, sleep, withTimeout } from './tcp-client.js';
+import { frame, RawTcpClient } from '../helpers/tcp-client.js';
+import { sleep, waitFor, withTimeout } from '../helpers/wait.js';
 
 const ZONES = [{ origin: 'example.com', file: `${BUNDLED_ZONES_DIR}/example.com.zone` }];
 const FLOOD_CONNECTIONS = 4000;
@@ -56,16 +57,8 @@ async function tcpMetric(r: Running, event: string | null): Promise<number> {
 }
 
 async function waitForLogLine(server: RunningPeer, msg: string, timeoutMs: number): Promise<Record<string, unknown>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const line = server
-      .log()
-      .split('\n')
-      .find((l) => l.includes(`"msg":"${msg}"`));
-    if (line !== undefined) return JSON.parse(line) as Record<string, unknown>;
-    if (Date.now() > deadline) throw new Error(`no "${msg}" log line within ${timeoutMs} ms`);
-    await sleep(250);
-  }
+  const line = await waitFor(() => server.log().split('\n').find((l) => l.includes(`"msg":"${msg}"`)), { timeoutMs, intervalMs: 250, what: `"${msg}" log line` });
+  return JSON.parse(line) as Record<string, unknown>;
 }
 
 async function connectFrom(r: Running, source: string, into: RawTcpClient[]): Promise<RawTcpClient> {
@@ -87,10 +80,8 @@ describe('TCP under a slow flood (default tcp settings)', () => {
     const flood = await startSlowFlood({ port: r.server.port, connections: FLOOD_CONNECTIONS, prefixes: FLOOD_PREFIXES, maxSeconds: 60 });
     try {
       // The flood fills the table before the legitimate client arrives.
-      const deadline = Date.now() + 10_000;
-      while ((await tcpMetric(r, null)) < DEFAULT_MAX_CONNECTIONS && Date.now() < deadline) await sleep(100);
       // (The gauge may count a connection being closed for a newcomer a moment longer.)
-      assert.ok((await tcpMetric(r, null)) >= DEFAULT_MAX_CONNECTIONS, 'the flood fills the connection table');
+      await waitFor(async () => (await tcpMetric(r, null)) >= DEFAULT_MAX_CONNECTIONS, { timeoutMs: 10_000, intervalMs: 100, what: 'connection table filled by the flood' });
       const outcomes: string[] = [];
       let answered = 0;
       for (let i = 0; i < LEGIT_QUERIES; i++) {

@@ -13,7 +13,8 @@ import { parseMessage } from '../helpers/dns-message.js';
 import { encodeQuery, exchangeUdp } from '../helpers/dns-query.js';
 import { BUNDLED_ZONES_DIR } from '../helpers/paths.js';
 import { freePort } from '../helpers/peers.js';
-import { eventually, frame, RawTcpClient, sleep, withTimeout } from './tcp-client.js';
+import { frame, RawTcpClient } from '../helpers/tcp-client.js';
+import { sleep, waitFor, withTimeout } from '../helpers/wait.js';
 
 const IDLE_TIMEOUT_MS = 400;
 /** Longer than the backpressure test's pause, in which the server is blocked on its answers. */
@@ -193,7 +194,7 @@ describe('TCP transport', () => {
       await c.waitReplies(1);
       conns.push(c);
     }
-    await eventually(() => conns.filter((c) => !c.isClosed).length === CAP);
+    await waitFor(() => conns.filter((c) => !c.isClosed).length === CAP, { timeoutMs: 5000, what: `only the cap (${CAP}) of connections left open` });
     const open = conns.map((c) => !c.isClosed);
     assert.deepEqual(open, conns.map((_, i) => i >= CAP * 2), 'the newest CAP connections stay open');
     assert.equal((await metricValue('anycast_dns_tcp_connections_total', 'event="evicted_idle"')) - evictedBefore, CAP * 2);

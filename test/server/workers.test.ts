@@ -18,8 +18,7 @@ import { encodeQuery } from '../helpers/dns-query.js';
 import { NODE24 } from '../helpers/paths.js';
 import { startAnycastDns, type RunningPeer } from '../helpers/peers.js';
 import { zoneText } from '../sync/zone-text.js';
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+import { sleep, waitFor } from '../helpers/wait.js';
 
 /** This runtime if it has reusePort for UDP (22.12+), else Node 24 from .node24/. */
 function reusePortNode(): string {
@@ -115,15 +114,6 @@ async function management(server: RunningPeer, path: string): Promise<{ status: 
   return { status: res.status, body: await res.text() };
 }
 
-/** Until `check` holds, or `limitMs` pass (then fails with `what`). */
-async function until(what: string, limitMs: number, check: () => boolean | Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) assert.fail(`${what} not within ${limitMs} ms`);
-    await sleep(50);
-  }
-}
-
 describe('workers: 2 with reusePort', () => {
   const dir = mkdtempSync(join(tmpdir(), 'anycast-dns-workers-'));
   let server: RunningPeer;
@@ -138,7 +128,7 @@ describe('workers: 2 with reusePort', () => {
       workers: 2,
       extraConfig: { management: { listen: '127.0.0.1:0' }, zone_sync: { settle_time: 0.2 } },
     });
-    await until('both workers ready', 10_000, async () => (await management(server, '/ready')).status === 200);
+    await waitFor(async () => (await management(server, '/ready')).status === 200, { timeoutMs: 10_000, what: 'both workers ready' });
   });
 
   after(async () => {
@@ -176,10 +166,10 @@ describe('workers: 2 with reusePort', () => {
       assert.ok(toSurvivor.length > 0 && toSurvivor.length < cs.length, `the kernel spreads 32 source ports over both workers (${toSurvivor.length} to one)`);
       process.kill(victim, 'SIGKILL');
       // Datagrams the kernel queued for the victim die with it; once its socket is gone, none go there.
-      await until('the killed worker gone from the port', 5000, () => !udpHolders(server.port).includes(victim));
+      await waitFor(() => !udpHolders(server.port).includes(victim), { timeoutMs: 5000, what: 'the killed worker gone from the port' });
       let notReady = false;
       let asked = 0;
-      await until('a new worker serving', 20_000, async () => {
+      await waitFor(async () => {
         // The survivor's clients, and clients on new ports, all answered while the victim is replaced.
         const fresh = await clients(server.port, 4);
         const [old, now] = await Promise.all([Promise.all(toSurvivor.map((c) => c.txt('ver.w.test.'))), Promise.all(fresh.map((c) => c.txt('ver.w.test.')))]);
@@ -191,7 +181,7 @@ describe('workers: 2 with reusePort', () => {
         if (ready === 503) notReady = true;
         const holders = udpHolders(server.port);
         return ready === 200 && holders.length === 2 && !holders.includes(victim);
-      });
+      }, { timeoutMs: 20_000, what: 'a new worker serving' });
       txtQueries += asked;
       assert.ok(notReady, '/ready said 503 while a worker was missing');
       const holders = udpHolders(server.port);
@@ -206,11 +196,11 @@ describe('workers: 2 with reusePort', () => {
     const holders = udpHolders(server.port);
     process.kill(holders[0]!, 'SIGSTOP');
     try {
-      await until('/ready 503 with a worker stopped', 8000, async () => (await management(server, '/ready')).status === 503);
+      await waitFor(async () => (await management(server, '/ready')).status === 503, { timeoutMs: 8000, what: '/ready 503 with a worker stopped' });
     } finally {
       process.kill(holders[0]!, 'SIGCONT');
     }
-    await until('/ready 200 once it runs again', 5000, async () => (await management(server, '/ready')).status === 200);
+    await waitFor(async () => (await management(server, '/ready')).status === 200, { timeoutMs: 5000, what: '/ready 200 once it runs again' });
     assert.match(server.log(), /"msg":"worker not answering; not ready until it does"/);
     assert.deepEqual(udpHolders(server.port).sort(), holders.sort(), 'the same two workers: a stuck worker is reported, not restarted');
   });
@@ -226,8 +216,8 @@ describe('workers: 2 with reusePort', () => {
       assert.equal(toFirst.length + toSecond.length, cs.length, 'every client reaches exactly one worker');
       put(dir, 'w.test.zone', zoneText('w.test', 2));
       const t0 = Date.now();
-      await until('serial 2 at the first worker', 5000, async () => (await toFirst[0]!.txt('ver.w.test.')) === '2');
-      await until('serial 2 at the second worker', 5000, async () => (await toSecond[0]!.txt('ver.w.test.')) === '2');
+      await waitFor(async () => (await toFirst[0]!.txt('ver.w.test.')) === '2', { timeoutMs: 5000, what: 'serial 2 at the first worker' });
+      await waitFor(async () => (await toSecond[0]!.txt('ver.w.test.')) === '2', { timeoutMs: 5000, what: 'serial 2 at the second worker' });
       const spread = Date.now() - t0;
       const answers = await Promise.all(cs.map((c) => c.txt('ver.w.test.')));
       assert.deepEqual(new Set(answers), new Set(['2']), `every client gets the new serial (both within ${spread} ms of the rename)`);

@@ -13,10 +13,9 @@ import { freshnessAttempt } from '../../src/health/probe.js';
 import { CLI_JS } from '../helpers/paths.js';
 import { dnsQuery, requireBinary, startAnycastDns, type RunningPeer } from '../helpers/peers.js';
 import { zoneText } from './zone-text.js';
+import { sleep, waitFor } from '../helpers/wait.js';
 
 const run = promisify(execFile);
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 /** What the server answers for `ver.<zone> TXT`: the serial of the version served, or the rcode's name. */
 async function version(port: number, zone: string, timeoutMs = 1000): Promise<string> {
   const r = await dnsQuery({ port }, { name: `ver.${zone}`, type: 'TXT', timeoutMs });
@@ -26,15 +25,11 @@ async function version(port: number, zone: string, timeoutMs = 1000): Promise<st
 }
 
 /** Until `zone` answers `want`, or `limitMs` pass; resolves with the time it took. */
-async function waitFor(port: number, zone: string, want: string, limitMs: number): Promise<number> {
-  const start = Date.now();
+async function waitForVersion(port: number, zone: string, want: string, limitMs: number): Promise<number> {
+  const start = performance.now();
   let last = '';
-  while (Date.now() - start < limitMs) {
-    last = await version(port, zone);
-    if (last === want) return Date.now() - start;
-    await sleep(25);
-  }
-  assert.fail(`${zone} still answers ${last}, not ${want}, after ${limitMs} ms`);
+  await waitFor(async () => (last = await version(port, zone)) === want, { timeoutMs: limitMs, intervalMs: 25, what: `${zone} to answer ${want}`, detail: () => `it still answers ${last}` });
+  return performance.now() - start;
 }
 
 /**
@@ -152,7 +147,7 @@ describe('zone sync in a running server', () => {
 
   it('serves a version renamed into place within 2 s', async () => {
     put(zones, 'a.test.zone', zoneText('a.test', 2));
-    const ms = await waitFor(server.port, 'a.test.', '2', 2000);
+    const ms = await waitForVersion(server.port, 'a.test.', '2', 2000);
     assert.ok(ms < 2000, `served after ${ms} ms`);
   });
 
@@ -165,7 +160,7 @@ describe('zone sync in a running server', () => {
       await sleep(300);
     }
     closeSync(fd);
-    await waitFor(server.port, 'b.test.', '2', 3000);
+    await waitForVersion(server.port, 'b.test.', '2', 3000);
     await sleep(300); // the prober's turn to ask b.test. again
     assert.deepEqual(prober.seen.get('b.test.'), ['1', '2']);
     assert.equal(logLines(server).filter((l) => l.zone === 'b.test.' && l.level === 'error').length, 0, 'no partial read was ever tried');
@@ -193,7 +188,7 @@ describe('zone sync in a running server', () => {
 
   it('stops serving a deleted zone (REFUSED)', async () => {
     unlinkSync(join(zones, 'e.test.zone'));
-    await waitFor(server.port, 'e.test.', 'REFUSED', 2000);
+    await waitForVersion(server.port, 'e.test.', 'REFUSED', 2000);
     const status = JSON.parse((await mgmt.get('/zones')).body) as { zones: { zone: string }[] };
     assert.deepEqual(status.zones.map((z) => z.zone), ['a.test.', 'b.test.', 'c.test.', 'd.test.']);
   });
@@ -276,10 +271,9 @@ describe('zone sync with sync tools', () => {
       for (const z of ['r1', 'r2']) writeFileSync(join(src, `${z}.test.zone`), zoneText(z, 2));
       writeFileSync(join(src, 'hosts.inc'), 'www A 192.0.2.80\nftp A 192.0.2.21\n');
       sync();
-      await waitFor(server.port, 'r1.test.', '2', 2000);
-      await waitFor(server.port, 'r2.test.', '2', 2000);
-      const until = Date.now() + 2000;
-      while (loads(server, 'r4.test.') === 0 && Date.now() < until) await sleep(50);
+      await waitForVersion(server.port, 'r1.test.', '2', 2000);
+      await waitForVersion(server.port, 'r2.test.', '2', 2000);
+      await waitFor(() => loads(server, 'r4.test.') > 0, { timeoutMs: 2000, what: 'r4.test. to load' });
       await sleep(1500); // anything else the burst would trigger
       assert.deepEqual(names.map((z) => loads(server, z)), [1, 1, 0, 1]);
       const r = await dnsQuery({ port: server.port }, { name: 'ftp.r4.test', type: 'A' });
@@ -308,7 +302,7 @@ describe('zone sync with sync tools', () => {
     const server = await startSyncServer(zones, names);
     try {
       git('checkout', '-q', 'v2');
-      for (const z of names) await waitFor(server.port, z, '2', 4000);
+      for (const z of names) await waitForVersion(server.port, z, '2', 4000);
       await sleep(1500);
       assert.deepEqual(new Set(names.map((z) => loads(server, z))), new Set([1]));
     } finally {
@@ -335,7 +329,7 @@ describe('zone sync with sync tools', () => {
       symlinkSync('..v2', join(zones, '..data_tmp'));
       renameSync(join(zones, '..data_tmp'), join(zones, '..data'));
       rmSync(join(zones, '..v1'), { recursive: true });
-      await waitFor(server.port, 'k.test.', '2', 2000);
+      await waitForVersion(server.port, 'k.test.', '2', 2000);
 
       mkdirSync(join(top, 'r2'));
       writeFileSync(join(top, 'r2', 'l.test.zone'), zoneText('l.test', 2));
@@ -343,7 +337,7 @@ describe('zone sync with sync tools', () => {
       utimesSync(join(top, 'r2', 'l.test.zone'), old, old);
       symlinkSync('r2', join(top, 'live.tmp'));
       renameSync(join(top, 'live.tmp'), join(top, 'live'));
-      await waitFor(linked.port, 'l.test.', '2', 3000);
+      await waitForVersion(linked.port, 'l.test.', '2', 3000);
     } finally {
       await server.stop();
       await linked.stop();
@@ -358,7 +352,7 @@ describe('zone sync with workers: 2', () => {
     const server = await startSyncServer(dir, ['w.test.'], { workers: 2 });
     try {
       put(dir, 'w.test.zone', zoneText('w.test', 2));
-      await waitFor(server.port, 'w.test.', '2', 2000);
+      await waitForVersion(server.port, 'w.test.', '2', 2000);
       await sleep(200);
       // Each query from a new socket (a new source port), so the kernel spreads them over both workers.
       const answers = await Promise.all(Array.from({ length: 40 }, () => version(server.port, 'w.test.')));
@@ -387,7 +381,7 @@ describe('health freshness from the server /zones', () => {
       assert.equal(stale.outcome, 'bad');
       assert.match(stale.detail ?? '', /newest zone version was loaded \d+ s ago/);
       put(dir, 'f.test.zone', zoneText('f.test', 2));
-      await waitFor(server.port, 'f.test.', '2', 2000);
+      await waitForVersion(server.port, 'f.test.', '2', 2000);
       assert.equal((await freshnessAttempt(url, 1500, 1000)).outcome, 'ok');
     } finally {
       await server.stop();

@@ -13,6 +13,7 @@ import { ZoneStore, type ScanRequest, type ZoneStatus } from '../../src/sync/sto
 import type { SyncPolicy } from '../../src/sync/policy.js';
 import type { ZoneSet } from '../../src/zone/zone.js';
 import { requireBinary } from '../helpers/peers.js';
+import { waitFor } from '../helpers/wait.js';
 import { zoneText } from './zone-text.js';
 
 const POLICY: SyncPolicy = { serialPolicy: 'increase', maxRecordLoss: 0.5, maxZoneLoss: 0.5 };
@@ -231,9 +232,7 @@ describe('zone store', () => {
     writeFileSync(join(h.dir, 'a.test.zone'), zoneText('a.test', 2)); // written just now, in place
     await h.scan();
     assert.equal(h.served('a.test.'), 1, 'not read while it may still be being written');
-    const until = Date.now() + 3000;
-    while (h.served('a.test.') !== 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
-    assert.equal(h.served('a.test.'), 2, 'read once it settled');
+    await waitFor(() => h.served('a.test.') === 2, { timeoutMs: 3000, what: 'a.test. serial 2 to be read once it settled', detail: () => `serving ${h.served('a.test.')}` });
   });
 
   it('reloads a zone when a file it $INCLUDEs changes', async () => {

@@ -1,4 +1,4 @@
-// Shared by the wire tests: a handler over zone text, queries built with dns-packet (cold path), and
+// Shared by the wire tests: a handler over zone text, queries from the test kit's builder, and
 // responses decoded with dns-packet to check what the hand-written encoder produced.
 
 import assert from 'node:assert/strict';
@@ -7,6 +7,7 @@ import type { HandlerOptions, QueryHandler, QueryMeta, ResponseInfo } from '../.
 import { bucketOf } from '../../src/rrl/classify.js';
 import { createHandler } from '../../src/wire/handler.js';
 import { zoneFromText, zoneSet } from '../answer/helpers.js';
+import { encodeQuery } from '../helpers/dns-query.js';
 import type { ZoneSet } from '../../src/zone/zone.js';
 
 export const UDP: QueryMeta = { transport: 'udp', remoteAddress: '127.0.0.1', remotePort: 5353 };
@@ -67,27 +68,19 @@ export interface QueryOptions {
   cookie?: Buffer;
 }
 
+/** A query as a stub resolver sends it unless told otherwise: RD set, no OPT. */
 export function query(name: string, o: QueryOptions = {}): Buffer {
-  const additionals: dnsPacket.Answer[] = [];
-  if (o.edns !== undefined) {
-    additionals.push({
-      type: 'OPT',
-      name: '.',
-      udpPayloadSize: o.edns,
-      flags: o.do ? dnsPacket.DNSSEC_OK : 0,
-      options: [
-        ...(o.nsid ? [{ code: 3, data: Buffer.alloc(0) }] : []),
-        ...(o.cookie !== undefined ? [{ code: 10, data: o.cookie }] : []),
-      ] as unknown as dnsPacket.PacketOpt[],
-    } as dnsPacket.Answer);
-  }
-  return dnsPacket.encode({
-    type: 'query',
-    id: o.id ?? 0x1234,
-    flags: o.rd === false ? 0 : dnsPacket.RECURSION_DESIRED,
-    questions: [{ name, type: (o.type ?? 'A') as dnsPacket.RecordType, class: (o.class ?? 'IN') as dnsPacket.RecordClass }],
-    additionals,
-  });
+  return encodeQuery(
+    {
+      name,
+      type: o.type ?? 'A',
+      class: o.class ?? 'IN',
+      recursionDesired: o.rd !== false,
+      ...(o.edns === undefined ? { noEdns: true } : { udpSize: o.edns, dnssecOk: o.do === true, nsid: o.nsid === true }),
+      ...(o.cookie !== undefined ? { cookie: o.cookie } : {}),
+    },
+    o.id ?? 0x1234,
+  );
 }
 
 export type Decoded = dnsPacket.Packet & { rcode: string; flag_tc: boolean; flag_aa: boolean; flag_rd: boolean; flag_ra: boolean; flag_cd: boolean };

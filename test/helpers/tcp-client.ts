@@ -1,6 +1,7 @@
 // A raw DNS-over-TCP client for transport tests: sends whatever bytes a test wants (whole frames,
 // split frames, garbage) and collects the length-prefixed replies and the connection's end.
 import { connect, type Socket } from 'node:net';
+import { withTimeout } from './wait.js';
 
 export class RawTcpClient {
   readonly replies: Buffer[] = [];
@@ -82,25 +83,4 @@ export function frame(msg: Buffer): Buffer {
   out.writeUInt16BE(msg.length, 0);
   msg.copy(out, 2);
   return out;
-}
-
-export async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `cond` until it holds (the server's closes reach the client asynchronously); false at the deadline. */
-export async function eventually(cond: () => boolean, timeoutMs = 5000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) return false;
-    await sleep(20);
-  }
-  return true;
 }
