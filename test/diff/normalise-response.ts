@@ -2,7 +2,7 @@
 // the OPT's DO bit, version and NSID, and each section as a set of RRsets, with owner names and the
 // names inside RDATA lower-cased (RFC 4343) and RDATA rendered readably for the report.
 import { isIPv6 } from 'node:net';
-import { lowerAscii, nameToText, rdataNameLayout, type WireMessage, type WireRecord } from '../helpers/dns-message.js';
+import { lowerAscii, nameToText, rdataNameLayout, readName, type WireMessage, type WireRecord } from '../helpers/dns-message.js';
 
 export interface NormalResponse {
   rcode: number;
@@ -47,12 +47,6 @@ function charString(b: Buffer): string {
   return s + '"';
 }
 
-function readNameAt(b: Buffer, pos: number): { text: string; end: number } {
-  let p = pos;
-  while (b[p]! !== 0) p += b[p]! + 1;
-  return { text: nameToText(lowerAscii(b.subarray(pos, p + 1))), end: p + 1 };
-}
-
 /** Readable, canonical RDATA: names lower-cased; types without a known layout as RFC 3597 hex. */
 function renderRdata(type: number, rdata: Buffer): string {
   if (type === 1 && rdata.length === 4) return [...rdata].join('.');
@@ -73,8 +67,8 @@ function renderRdata(type: number, rdata: Buffer): string {
   let pos = 0;
   for (const step of layout) {
     if (step === 'name') {
-      const n = readNameAt(rdata, pos);
-      parts.push(n.text);
+      const n = readName(rdata, pos);
+      parts.push(nameToText(lowerAscii(n.wire)));
       pos = n.end;
     } else if (step === 'string') {
       parts.push(charString(rdata.subarray(pos + 1, pos + 1 + rdata[pos]!)));

@@ -47,8 +47,11 @@ export interface WireMessage {
 
 class MalformedMessageError extends Error {}
 
-/** Reads a name at `offset` (following compression pointers); returns its wire form (uncompressed) and where the name ended in the message. */
-function readName(buf: Buffer, offset: number): { wire: Buffer; end: number } {
+/**
+ * Reads a name at `offset` (following compression pointers); returns its wire form (uncompressed) and
+ * where the name ended in the message. Also reads a name inside uncompressed RDATA, as its own buffer.
+ */
+export function readName(buf: Buffer, offset: number): { wire: Buffer; end: number } {
   const labels: Buffer[] = [];
   let pos = offset;
   let end = -1;
@@ -141,10 +144,23 @@ export function rdataNameLayout(type: number): readonly Step[] | undefined {
   return NAME_LAYOUTS.get(type);
 }
 
-function readRdata(buf: Buffer, type: number, start: number, rdlen: number): Buffer {
+/** RFC 3597 §4: the types whose RDATA names a server may compress are those of RFC 1035. */
+const RFC1035_COMPRESSIBLE: ReadonlySet<number> = new Set([2, 3, 4, 5, 6, 7, 8, 9, 12, 14, 15]);
+
+export interface ParseOptions {
+  /**
+   * Follow compression pointers in the RDATA of RFC 1035 types only (RFC 3597 §4), to check a
+   * server's own encoder: a pointer anywhere else stays in the RDATA, where a comparison sees it.
+   * By default every type with names at known places is decompressed, as RFC 3597 §4 asks of a
+   * receiver, so answers of any server compare.
+   */
+  rfc1035CompressionOnly?: boolean;
+}
+
+function readRdata(buf: Buffer, type: number, start: number, rdlen: number, opts: ParseOptions): Buffer {
   const end = start + rdlen;
   const layout = NAME_LAYOUTS.get(type);
-  if (!layout || rdlen === 0) return Buffer.from(buf.subarray(start, end));
+  if (!layout || rdlen === 0 || (opts.rfc1035CompressionOnly && !RFC1035_COMPRESSIBLE.has(type))) return Buffer.from(buf.subarray(start, end));
   const parts: Buffer[] = [];
   let pos = start;
   for (const step of layout) {
@@ -167,7 +183,7 @@ function readRdata(buf: Buffer, type: number, start: number, rdlen: number): Buf
 }
 
 /** Parses a whole DNS message; throws MalformedMessageError on anything a strict reader refuses. */
-export function parseMessage(buf: Buffer): WireMessage {
+export function parseMessage(buf: Buffer, opts: ParseOptions = {}): WireMessage {
   if (buf.length < 12) throw new MalformedMessageError(`message of ${buf.length} octets is shorter than a header`);
   const flags = buf.readUInt16BE(2);
   const counts = [buf.readUInt16BE(4), buf.readUInt16BE(6), buf.readUInt16BE(8), buf.readUInt16BE(10)];
@@ -209,7 +225,7 @@ export function parseMessage(buf: Buffer): WireMessage {
         extendedRcode = ttl >>> 24;
         opt = { udpSize: klass, version: (ttl >>> 16) & 0xff, dnssecOk: (ttl & 0x8000) !== 0, options };
       } else {
-        sections[s]!.push({ name: nameToText(n.wire), type, class: klass, ttl, rdata: readRdata(buf, type, pos, rdlen) });
+        sections[s]!.push({ name: nameToText(n.wire), type, class: klass, ttl, rdata: readRdata(buf, type, pos, rdlen, opts) });
       }
       pos += rdlen;
     }
