@@ -126,52 +126,54 @@ export async function dnsQuery(server: QueryTarget, q: QueryOptions): Promise<Qu
   return { raw, message, elapsedMs: performance.now() - started };
 }
 
-function describe(host: string, port: number, q: Buffer): string {
-  return `${host}:${port} (query of ${q.length} octets)`;
+type Finish = (err: Error | null, reply?: Buffer) => void;
+
+/**
+ * One exchange: `open` sends the query and calls `finish` with the reply or an error (`server` names
+ * the server and query for a message); it returns how to close its socket. Rejects after `timeoutMs`.
+ */
+function exchange(transport: 'UDP' | 'TCP', host: string, port: number, query: Buffer, timeoutMs: number, open: (finish: Finish, server: string) => () => void): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const server = `${host}:${port} (query of ${query.length} octets)`;
+    let done = false;
+    const finish: Finish = (err, reply) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      close();
+      if (err) reject(err);
+      else resolve(reply!);
+    };
+    const timer = setTimeout(() => finish(new Error(`dnsQuery: no ${transport} reply from ${server} within ${timeoutMs} ms`)), timeoutMs);
+    const close = open(finish, server);
+  });
 }
 
 export function exchangeUdp(host: string, port: number, query: Buffer, timeoutMs: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
+  return exchange('UDP', host, port, query, timeoutMs, (finish) => {
     const sock = createSocket(host.includes(':') ? 'udp6' : 'udp4');
-    const timer = setTimeout(() => finish(new Error(`dnsQuery: no UDP reply from ${describe(host, port, query)} within ${timeoutMs} ms`)), timeoutMs);
-    function finish(err: Error | null, msg?: Buffer): void {
-      clearTimeout(timer);
-      sock.close();
-      if (err) reject(err);
-      else resolve(msg!);
-    }
     sock.on('error', (err) => finish(err));
     sock.on('message', (msg) => {
       // Ignore anything that is not a reply to this query's ID (e.g. a late reply to an earlier one).
       if (msg.length >= 2 && msg.readUInt16BE(0) === query.readUInt16BE(0)) finish(null, msg);
     });
     sock.send(query, port, host);
+    return () => sock.close();
   });
 }
 
 /** One query over a new TCP connection, from `localAddress` when given (any of 127.0.0.0/8 on Linux). */
 export function exchangeTcp(host: string, port: number, query: Buffer, timeoutMs: number, localAddress?: string): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
+  return exchange('TCP', host, port, query, timeoutMs, (finish, server) => {
     const sock = connect({ host, port, ...(localAddress !== undefined ? { localAddress } : {}) });
-    const chunks: Buffer[] = [];
-    let have = 0;
-    const timer = setTimeout(() => finish(new Error(`dnsQuery: no TCP reply from ${describe(host, port, query)} within ${timeoutMs} ms`)), timeoutMs);
-    function finish(err: Error | null, msg?: Buffer): void {
-      clearTimeout(timer);
-      sock.destroy();
-      if (err) reject(err);
-      else resolve(msg!);
-    }
+    let buf = Buffer.alloc(0);
     sock.on('error', (err) => finish(err));
     sock.on('connect', () => sock.write(frame(query)));
     sock.on('data', (d) => {
-      chunks.push(d);
-      have += d.length;
-      if (have < 2) return;
-      const all = Buffer.concat(chunks);
-      const want = all.readUInt16BE(0);
-      if (all.length >= 2 + want) finish(null, all.subarray(2, 2 + want));
+      buf = Buffer.concat([buf, d]);
+      if (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) finish(null, buf.subarray(2, 2 + buf.readUInt16BE(0)));
     });
-    sock.on('end', () => finish(new Error(`dnsQuery: TCP connection to ${describe(host, port, query)} closed before a whole reply`)));
+    sock.on('end', () => finish(new Error(`dnsQuery: TCP connection to ${server} closed before a whole reply`)));
+    return () => sock.destroy();
   });
 }
