@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { runDnsperf } from './dnsperf.js';
+import { freePort } from '../test/helpers/peers.js';
+import { withTimeout } from '../test/helpers/wait.js';
 
 const HERE = fileURLToPath(import.meta.url);
 const OWN_DIST = resolve(HERE, '../..');
@@ -52,17 +54,17 @@ async function compare(seconds: number, rounds: number): Promise<void> {
     ['counters only (../main)', MAIN_DIST, 'on'],
   ];
   const results = new Map<string, number[]>(variants.map(([label]) => [label, []]));
-  let port = 25300 + Math.floor(Math.random() * 1000);
   try {
     for (let r = 0; r < rounds; r++) {
       for (const [label, root, mode] of variants) {
-        port++;
+        const port = await freePort(false);
         const child: ChildProcess = spawn('taskset', ['-c', '0', process.execPath, HERE, '--serve', root, mode, String(port)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
         try {
-          await new Promise<void>((ok, fail) => {
+          const ready = new Promise<void>((ok, fail) => {
             child.once('message', () => ok());
             child.once('exit', (code) => fail(new Error(`${label}: server exited (${code})`)));
           });
+          await withTimeout(ready, 60_000, `${label} to start`);
           const res = await runDnsperf({ port, queryFile, seconds, clients: 4, outstanding: 200, timeoutSeconds: 1, cpu: 1 });
           results.get(label)!.push(res.qps);
           console.log(`round ${r + 1}  ${label.padEnd(30)} ${Math.round(res.qps).toLocaleString('en')} queries/s (lost ${res.lost})`);

@@ -1,9 +1,10 @@
 // The bundled zones/ directory, as `anycast-dns serve` serves it with no config.
 import { test } from 'node:test';
 import { readZoneDir } from '../../src/sync/zone-files.js';
-import { repoPath, runTable } from './helpers.js';
+import { runTable } from './helpers.js';
+import { BUNDLED_ZONES_DIR } from '../helpers/paths.js';
 
-const { zones } = readZoneDir(repoPath('zones'));
+const { zones } = readZoneDir(BUNDLED_ZONES_DIR);
 const SOA = 'example.com. 300 IN SOA ns1.example.com. hostmaster.example.com. 2026112501 7200 3600 1209600 300';
 
 test('bundled zones: example.com and its reverse zone', () => {

@@ -2,21 +2,12 @@
 // text lines (sorted per section) so tables compare records, not objects.
 
 import assert from 'node:assert/strict';
-import { fileURLToPath } from 'node:url';
 import { answer } from '../../src/answer/answer.js';
 import type { AnswerPlan, PlanRR } from '../../src/answer/plan.js';
 import { loadZoneFile, loadZoneText } from '../../src/zone/read-zone.js';
 import { keyToText, nameFromText, nameKey } from '../../src/zone/name.js';
 import { classToText, rdataToText, typeFromText, typeToText } from '../../src/zone/rdata/table.js';
 import { ZoneSet, type Zone } from '../../src/zone/zone.js';
-
-/** A path relative to the repository root (tests run from dist/test/<area>/). */
-export function repoPath(rel: string): string {
-  return fileURLToPath(new URL(`../../../${rel}`, import.meta.url));
-}
-
-/** The shared root zone snapshot, beside the repository: `../shared/data/` from its root. */
-export const ROOT_ZONE_FILE = repoPath('../shared/data/root-2018-03-12.zone');
 
 export function zoneFromText(origin: string, text: string): Zone {
   const r = loadZoneText(text, origin);

@@ -8,10 +8,11 @@ import { readZoneDir } from '../../src/sync/zone-files.js';
 import { typeFromText } from '../../src/zone/rdata/table.js';
 import { CLASS } from '../../src/zone/types.js';
 import { ZoneSet } from '../../src/zone/zone.js';
-import { ROOT_ZONE_FILE, keyOf, repoPath, zoneFromFile } from './helpers.js';
+import { keyOf, zoneFromFile } from './helpers.js';
+import { BUNDLED_ZONES_DIR, ROOT_ZONE_2018 } from '../helpers/paths.js';
 
-const bundled = readZoneDir(repoPath('zones')).zones;
-const root = zoneFromFile(ROOT_ZONE_FILE, '.');
+const bundled = readZoneDir(BUNDLED_ZONES_DIR).zones;
+const root = zoneFromFile(ROOT_ZONE_2018, '.');
 const zones = new ZoneSet(new Map([[root.origin, root], ...bundled.zones]));
 
 function q(name: string, type: string, dnssecOk = false, qclass: number = CLASS.IN): Question {

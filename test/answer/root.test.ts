@@ -2,9 +2,10 @@
 // cuts answered with AA, NXDOMAIN for junk TLDs with the root SOA, apex NS/SOA/DNSKEY.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ROOT_ZONE_FILE, ask, rrLines, runTable, zoneFromFile, zoneSet } from './helpers.js';
+import { ask, rrLines, runTable, zoneFromFile, zoneSet } from './helpers.js';
+import { ROOT_ZONE_2018 } from '../helpers/paths.js';
 
-const zones = zoneSet(zoneFromFile(ROOT_ZONE_FILE, '.'));
+const zones = zoneSet(zoneFromFile(ROOT_ZONE_2018, '.'));
 const ROOT_SOA = '. 86400 IN SOA a.root-servers.net. nstld.verisign-grs.com. 2018031200 1800 900 604800 86400';
 const GTLD = 'abcdefghijklm'.split('').map((l) => `com. 172800 IN NS ${l}.gtld-servers.net.`);
 

@@ -6,7 +6,8 @@ import { test } from 'node:test';
 import dnsPacket from 'dns-packet';
 import { readZoneDir } from '../../src/sync/zone-files.js';
 import type { ZoneSet } from '../../src/zone/zone.js';
-import { ROOT_ZONE_FILE, ask, repoPath, zoneFromFile, zoneSet } from '../answer/helpers.js';
+import { ask, zoneFromFile, zoneSet } from '../answer/helpers.js';
+import { BUNDLED_ZONES_DIR, ROOT_ZONE_2018 } from '../helpers/paths.js';
 import { expandResponse, planRecords } from './expand.js';
 import { TCP, UDP, decode, exampleZones, harness, query } from './helpers.js';
 
@@ -32,14 +33,14 @@ function checkAgainstPlan(zones: ZoneSet, names: string[], types: string[]): num
 }
 
 test('compression: responses expand to their plans, for the bundled zones', () => {
-  const { zones } = readZoneDir(repoPath('zones'));
+  const { zones } = readZoneDir(BUNDLED_ZONES_DIR);
   const names = ['example.com', 'www.example.com', 'alias.example.com', 'x.apps.example.com', 'b.deep.example.com', 'www.sub.example.com', 'nope.example.com', '_sip._udp.example.com', '1.2.0.192.in-addr.arpa', '2.0.192.in-addr.arpa'];
   const types = ['A', 'AAAA', 'NS', 'MX', 'SOA', 'TXT', 'SRV', 'PTR', 'CAA', 'DS', 'ANY'];
   assert.equal(checkAgainstPlan(zones, names, types), names.length * types.length);
 });
 
 test('compression: root zone referrals, DS, DNSKEY and NXDOMAIN expand to their plans', () => {
-  const zones = zoneSet(zoneFromFile(ROOT_ZONE_FILE, '.'));
+  const zones = zoneSet(zoneFromFile(ROOT_ZONE_2018, '.'));
   checkAgainstPlan(zones, ['.', 'com', 'www.example.com', 'org', 'xn--p1ai', 'nic.aaa', 'junk-tld-xyz'], ['A', 'NS', 'DS', 'DNSKEY', 'SOA']);
 });
 

@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SOA_NS, tempFiles } from './helpers.js';
+import { CLI_JS, REPO_ROOT } from '../helpers/paths.js';
 
-const repo = fileURLToPath(new URL('../../../', import.meta.url));
-const cli = join(repo, 'dist/src/cli.js');
+const repo = REPO_ROOT;
+const cli = CLI_JS;
 
 function check(...args: string[]) {
   const r = spawnSync(process.execPath, [cli, 'check', ...args], { encoding: 'utf8' });

@@ -1,15 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { load, messages, records, SOA_NS } from './helpers.js';
+import { BUNDLED_ZONES_DIR, ROOT_ZONE_2018 } from '../helpers/paths.js';
 import { readZoneDir } from '../../src/sync/zone-files.js';
 import { loadZoneFile } from '../../src/zone/read-zone.js';
 import { NodeFlag } from '../../src/zone/zone.js';
 import { nameFromText, nameKey } from '../../src/zone/name.js';
 
-const repo = fileURLToPath(new URL('../../../', import.meta.url));
-const rootZone = `${repo}../shared/data/root-2018-03-12.zone`;
+const rootZone = ROOT_ZONE_2018;
 const key = (t: string) => nameKey(nameFromText(t, null));
 
 test('exactly one SOA, at the apex', () => {
@@ -83,7 +82,7 @@ test('compiled zone: ENTs are nodes; apex, delegation, below-cut and wildcard fl
 });
 
 test('the bundled zones load cleanly', () => {
-  const { zones, results } = readZoneDir(`${repo}zones`);
+  const { zones, results } = readZoneDir(BUNDLED_ZONES_DIR);
   for (const r of results) assert.deepEqual([...r.errors, ...r.warnings], [], r.file);
   assert.ok(zones.zones.size >= 2);
   assert.ok(zones.find(key('www.example.com.')));

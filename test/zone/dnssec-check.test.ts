@@ -8,11 +8,11 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadZoneFile } from '../../src/zone/read-zone.js';
 import { signZone, type Denial } from '../helpers/signed-zones.js';
+import { CLI_JS } from '../helpers/paths.js';
 
-const cli = join(fileURLToPath(new URL('../../../', import.meta.url)), 'dist/src/cli.js');
+const cli = CLI_JS;
 const dir = mkdtempSync(join(tmpdir(), 'anycast-dnssec-check-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
