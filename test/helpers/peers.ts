@@ -8,7 +8,8 @@
 //
 // Every start resolves only once the server answers an authoritative SOA query for every zone, so
 // the caller can query at once. A missing binary is an error (never a skip): a test that needs a
-// peer must fail where the peer is not installed.
+// peer must fail where the peer is not installed. Each server is a PeerKind (its program, config
+// text and command line); startPeer starts any kind, the benchmarks' own servers too.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
@@ -160,6 +161,10 @@ export interface PeerSetup<O extends PeerOptions = PeerOptions> {
   ipv6: boolean;
   /** Origins absolute, files absolute. */
   zones: ZoneSpec[];
+  /** The options' identity, version and workers, defaults filled in. */
+  identity: string;
+  version: string;
+  workers: number;
   opts: O;
   /** Where the config file goes (in `dir`; empty for a server without one). */
   configPath: string;
@@ -195,7 +200,17 @@ export async function startPeer<O extends PeerOptions>(kind: PeerKind<O>, zones:
   const ipv6 = opts.ipv6 ?? true;
   const port = await freePort(ipv6);
   const dir = mkdtempSync(join(tmpdir(), `anycast-dns-${kind.name}-`));
-  const setup: PeerSetup<O> = { port, dir, ipv6, zones: files, opts, configPath: kind.config ? join(dir, kind.config.file) : '' };
+  const setup: PeerSetup<O> = {
+    port,
+    dir,
+    ipv6,
+    zones: files,
+    identity: opts.identity ?? DEFAULT_IDENTITY,
+    version: opts.version ?? DEFAULT_VERSION,
+    workers: opts.workers ?? 1,
+    opts,
+    configPath: kind.config ? join(dir, kind.config.file) : '',
+  };
   let args: string[];
   try {
     if (kind.config) writeFileSync(setup.configPath, kind.config.text(setup));
@@ -302,17 +317,16 @@ const KNOT: PeerKind = {
   program: () => requireBinary('knotd', 'knot'),
   config: {
     file: 'knot.conf',
-    text: ({ port, dir, ipv6, zones, opts }) => {
-      const workers = opts.workers ?? 1;
+    text: ({ port, dir, ipv6, zones, identity, version, workers }) => {
       const listen = [`127.0.0.1@${port}`, ...(ipv6 ? [`::1@${port}`] : [])];
       return [
         'server:',
         `    rundir: ${q(dir)}`,
         `    pidfile: ${q(join(dir, 'knot.pid'))}`,
         `    listen: [ ${listen.join(', ')} ]`,
-        `    identity: ${q(opts.identity ?? DEFAULT_IDENTITY)}`,
-        `    version: ${q(opts.version ?? DEFAULT_VERSION)}`,
-        `    nsid: ${q(opts.identity ?? DEFAULT_IDENTITY)}`,
+        `    identity: ${q(identity)}`,
+        `    version: ${q(version)}`,
+        `    nsid: ${q(identity)}`,
         `    udp-workers: ${workers}`,
         `    tcp-workers: ${workers}`,
         '    background-workers: 1',
@@ -347,9 +361,8 @@ const BIND: PeerKind = {
   program: () => requireBinary('named', 'bind9'),
   config: {
     file: 'named.conf',
-    text: ({ port, dir, ipv6, zones, opts }) => {
-      const identity = opts.identity ?? DEFAULT_IDENTITY;
-      return [
+    text: ({ port, dir, ipv6, zones, identity, version, opts }) =>
+      [
         'options {',
         `  directory ${q(dir)};`,
         `  pid-file ${q(join(dir, 'named.pid'))};`,
@@ -372,16 +385,15 @@ const BIND: PeerKind = {
         '  check-spf ignore;',
         `  server-id ${q(identity)};`,
         `  hostname ${q(identity)};`,
-        `  version ${q(opts.version ?? DEFAULT_VERSION)};`,
+        `  version ${q(version)};`,
         ...(opts.namedOptions ?? []).map((line) => `  ${line}`),
         '};',
         'controls { };',
         ...zones.map((z) => `zone ${q(z.origin)} { type primary; file ${q(z.file)}; };`),
         '',
-      ].join('\n');
-    },
+      ].join('\n'),
   },
-  args: ({ configPath, opts }) => ['-g', '-c', configPath, '-n', String(opts.workers ?? 1)],
+  args: ({ configPath, workers }) => ['-g', '-c', configPath, '-n', String(workers)],
 };
 
 /**
@@ -395,14 +407,13 @@ const NSD: PeerKind = {
   program: () => requireBinary('nsd', 'nsd'),
   config: {
     file: 'nsd.conf',
-    text: ({ port, dir, ipv6, zones, opts }) => {
-      const identity = opts.identity ?? DEFAULT_IDENTITY;
-      return [
+    text: ({ port, dir, ipv6, zones, identity, version, workers }) =>
+      [
         'server:',
         `  ip-address: 127.0.0.1@${port}`,
         ...(ipv6 ? [`  ip-address: ::1@${port}`] : []),
         `  port: ${port}`,
-        `  server-count: ${opts.workers ?? 1}`,
+        `  server-count: ${workers}`,
         '  username: ""',
         '  database: ""',
         `  pidfile: ${q(join(dir, 'nsd.pid'))}`,
@@ -413,7 +424,7 @@ const NSD: PeerKind = {
         `  cookie-secret-file: ${q(join(dir, 'cookiesecrets.txt'))}`,
         `  identity: ${q(identity)}`,
         `  nsid: ${q('ascii_' + identity)}`,
-        `  version: ${q(opts.version ?? DEFAULT_VERSION)}`,
+        `  version: ${q(version)}`,
         '  verbosity: 1',
         // Debian builds NSD with response rate limiting on (200 responses/s per source): tests and
         // benchmarks on 127.0.0.1 would measure the limiter, not the server.
@@ -423,8 +434,7 @@ const NSD: PeerKind = {
         '  control-enable: no',
         ...zones.flatMap((z) => ['zone:', `  name: ${q(z.origin)}`, `  zonefile: ${q(z.file)}`]),
         '',
-      ].join('\n');
-    },
+      ].join('\n'),
   },
   args: ({ configPath }) => ['-d', '-c', configPath],
 };
@@ -442,7 +452,7 @@ const ANYCAST_DNS: PeerKind<AnycastOptions> = {
   },
   config: {
     file: 'anycast-dns.yaml',
-    text: ({ port, dir, ipv6, zones, opts }) => {
+    text: ({ port, dir, ipv6, zones, identity, version, opts }) => {
       let zonesDir = opts.zonesDir;
       if (zonesDir === undefined) {
         zonesDir = join(dir, 'zones');
@@ -450,10 +460,10 @@ const ANYCAST_DNS: PeerKind<AnycastOptions> = {
         for (const z of zones) symlinkSync(z.file, join(zonesDir, z.origin === '.' ? 'root.zone' : `${z.origin.slice(0, -1)}.zone`));
       }
       const config: Record<string, unknown> = {
-        identity: opts.identity ?? DEFAULT_IDENTITY,
+        identity,
         listen: [`127.0.0.1:${port}`, ...(ipv6 ? [`[::1]:${port}`] : [])],
         zones: zonesDir,
-        version: opts.version ?? DEFAULT_VERSION,
+        version,
         ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
         // Response rate limiting is on by default (200 responses/s per /24): tests and benchmarks that
         // ask from 127.0.0.1 would measure the limiter, as with NSD above. extraConfig can turn it on.

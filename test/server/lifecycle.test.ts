@@ -14,6 +14,7 @@ import { SERVE_NODE_FLAGS, missingNodeFlags } from '../../src/server/node-flags.
 import { CLI_JS, REPO_ROOT } from '../helpers/paths.js';
 import { freePort } from '../helpers/peers.js';
 import { waitFor, withTimeout } from '../helpers/wait.js';
+import { logRecords, managementUrl, seriesSum } from '../helpers/management.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'anycast-dns-lifecycle-'));
 const children = new Set<ChildProcess>();
@@ -40,12 +41,7 @@ function serve(args: string[], command: string[] = [process.execPath, ...SERVE_N
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const find = (msg: string): Record<string, unknown> | undefined =>
-    out
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as Record<string, unknown>)
-      .find((l) => l.msg === msg);
+  const find = (msg: string): Record<string, unknown> | undefined => logRecords({ log: () => out }).find((l) => l.msg === msg);
   const logged = (msg: string, timeoutMs = 15_000): Promise<Record<string, unknown>> =>
     waitFor(
       () => {
@@ -144,16 +140,14 @@ describe('serve lifecycle', () => {
     const cfg = join(dir, 'workers.yaml');
     writeFileSync(cfg, [`identity: pop-workers`, `listen: ["127.0.0.1:${port}", "[::1]:${port}"]`, 'workers: 2', 'management: { listen: "127.0.0.1:0" }'].join('\n'));
     const s = serve(['--config', cfg]);
-    const mgmt = await s.logged('management listening');
-    const base = `http://127.0.0.1:${/:(\d+)$/.exec(String(mgmt.listen))![1]}`;
+    await s.logged('management listening');
+    const base = managementUrl({ log: s.output });
     await s.logged('server ready');
     assert.equal((await fetch(`${base}/ready`)).status, 200);
     const workerPids = new Set(
-      s
-        .output()
-        .split('\n')
-        .filter((l) => l.includes('"msg":"listening"'))
-        .map((l) => (JSON.parse(l) as { pid: number }).pid),
+      logRecords({ log: s.output })
+        .filter((r) => r.msg === 'listening')
+        .map((r) => r.pid),
     );
     assert.equal(workerPids.size, 2, 'two processes listen');
     const n = 40;
@@ -162,10 +156,7 @@ describe('serve lifecycle', () => {
       assert.equal(r.message.rcode, 0);
     }
     const metrics = await (await fetch(`${base}/metrics`)).text();
-    const sum = metrics
-      .split('\n')
-      .filter((l) => l.startsWith('anycast_dns_queries_total{') && l.includes('qtype="A"'))
-      .reduce((acc, l) => acc + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+    const sum = seriesSum(metrics, 'anycast_dns_queries_total', 'qtype="A"');
     assert.ok(sum >= n, `queries summed over workers: ${sum}`);
     assert.match(metrics, /anycast_dns_zones_loaded\{pop="pop-workers"\} 2/);
     assert.equal(await stop(s, 'SIGTERM'), 0);

@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { BUNDLED_ZONES_DIR } from '../helpers/paths.js';
 import { encodeQuery, exchangeTcp, exchangeUdp } from '../helpers/dns-query.js';
+import { managementUrl, seriesValues } from '../helpers/management.js';
 import { requireBinary, startAnycastDns, type RunningPeer } from '../helpers/peers.js';
 
 const run = promisify(execFile);
@@ -17,19 +18,8 @@ const EXAMPLE_SERIAL = 2026112501;
 let single: RunningPeer;
 let pair: RunningPeer;
 
-function mgmtPort(peer: RunningPeer): number {
-  const line = peer
-    .log()
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as Record<string, unknown>)
-    .find((l) => l.msg === 'management listening');
-  assert.ok(line, 'the management listener is logged');
-  return Number(/:(\d+)$/.exec(String(line.listen))![1]);
-}
-
 async function scrape(peer: RunningPeer): Promise<string> {
-  return (await fetch(`http://127.0.0.1:${mgmtPort(peer)}/metrics`)).text();
+  return (await fetch(`${managementUrl(peer)}/metrics`)).text();
 }
 
 /** Sample lines (name{labels} value), comments left out. */
@@ -38,9 +28,9 @@ function samples(text: string): string[] {
 }
 
 function value(text: string, name: string, labels: string): number {
-  const line = samples(text).find((l) => l.startsWith(`${name}{${labels}`) || l.startsWith(`${name}{`) && l.includes(labels));
-  assert.ok(line, `${name} with ${labels} is exported`);
-  return Number(line.slice(line.lastIndexOf(' ') + 1));
+  const v = seriesValues(text, name, labels)[0];
+  assert.ok(v !== undefined, `${name} with ${labels} is exported`);
+  return v;
 }
 
 /** promtool's findings on `text` ('' when it finds nothing), and its exit code. */

@@ -10,6 +10,7 @@ import { parseMessage, type WireMessage } from '../helpers/dns-message.js';
 import { encodeQuery, exchangeTcp } from '../helpers/dns-query.js';
 import { BUNDLED_ZONES_DIR } from '../helpers/paths.js';
 import { requireBinary, startAnycastDns, startBind, type RunningPeer } from '../helpers/peers.js';
+import { managementUrl, seriesSum } from '../helpers/management.js';
 import { sleep } from '../helpers/wait.js';
 
 const run = promisify(execFile);
@@ -74,21 +75,9 @@ async function tcpQuery(port: number, source: string, msg: Buffer): Promise<Wire
   return parseMessage(await exchangeTcp('127.0.0.1', port, msg, 2000, source));
 }
 
-function managementPort(peer: RunningPeer): number {
-  const line = peer
-    .log()
-    .split('\n')
-    .find((l) => l.includes('"msg":"management listening"'));
-  assert.ok(line, 'management listener logged');
-  return Number(/:(\d+)"/.exec((JSON.parse(line) as { listen: string }).listen + '"')![1]);
-}
-
 async function metric(peer: RunningPeer, name: string, labels: string): Promise<number> {
-  const body = await (await fetch(`http://127.0.0.1:${managementPort(peer)}/metrics`)).text();
-  return body
-    .split('\n')
-    .filter((l) => l.startsWith(`${name}{`) && l.includes(labels))
-    .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+  const body = await (await fetch(`${managementUrl(peer)}/metrics`)).text();
+  return seriesSum(body, name, labels);
 }
 
 function cookieOf(r: WireMessage): Buffer | undefined {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { BUNDLED_ZONES_DIR } from '../helpers/paths.js';
+import { logRecords, managementUrl, seriesValues } from '../helpers/management.js';
 import { requireBinary, startAnycastDns, type RunningPeer } from '../helpers/peers.js';
 
 const run = promisify(execFile);
@@ -16,7 +17,7 @@ const IDENTITY = 'pop-test-1';
 const BIG_TXT_RECORDS = 40;
 
 let server: RunningPeer;
-let mgmtPort = 0;
+let management = '';
 const dir = mkdtempSync(join(tmpdir(), 'anycast-dns-serve-test-'));
 
 async function dig(...args: string[]): Promise<string> {
@@ -30,21 +31,12 @@ async function kdig(...args: string[]): Promise<string> {
 }
 
 async function http(path: string): Promise<{ status: number; body: string }> {
-  const res = await fetch(`http://127.0.0.1:${mgmtPort}${path}`);
+  const res = await fetch(`${management}${path}`);
   return { status: res.status, body: await res.text() };
 }
 
 async function metric(name: string, labels: string): Promise<number> {
-  const line = (await http('/metrics')).body.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(labels));
-  return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
-}
-
-function logLines(): Record<string, unknown>[] {
-  return server
-    .log()
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  return seriesValues((await http('/metrics')).body, name, labels)[0] ?? 0;
 }
 
 before(async () => {
@@ -64,9 +56,7 @@ before(async () => {
     ],
     { identity: IDENTITY, extraConfig: { zones, version: 'test-version', management: { listen: '127.0.0.1:0' } } },
   );
-  const mgmt = logLines().find((l) => l.msg === 'management listening');
-  assert.ok(mgmt, 'the management listener is logged');
-  mgmtPort = Number(/:(\d+)$/.exec(String(mgmt.listen))![1]);
+  management = managementUrl(server);
 });
 
 after(async () => {
@@ -76,7 +66,7 @@ after(async () => {
 
 describe('anycast-dns serve', () => {
   it('logs each zone loaded with zone, serial and records, the broken zone with file:line errors, and the listeners', () => {
-    const lines = logLines();
+    const lines = logRecords(server);
     const loaded = lines.filter((l) => l.msg === 'zone loaded');
     assert.deepEqual(loaded.map((l) => l.zone).sort(), ['2.0.192.in-addr.arpa.', 'big.test.', 'example.com.']);
     const ex = loaded.find((l) => l.zone === 'example.com.')!;
@@ -160,9 +150,9 @@ describe('anycast-dns serve', () => {
   });
 
   it('takes no POST /reload from a web page (a request with Origin): 403, nothing rescanned', async () => {
-    const res = await fetch(`http://127.0.0.1:${mgmtPort}/reload?force=1`, { method: 'POST', headers: { origin: 'http://attacker.example' } });
+    const res = await fetch(`${management}/reload?force=1`, { method: 'POST', headers: { origin: 'http://attacker.example' } });
     assert.equal(res.status, 403);
     assert.match(await res.text(), /Origin/);
-    assert.equal(logLines().filter((l) => l.msg === 'reload requested').length, 0);
+    assert.equal(logRecords(server).filter((l) => l.msg === 'reload requested').length, 0);
   });
 });

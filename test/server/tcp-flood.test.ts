@@ -10,6 +10,7 @@ import { dnsQuery, encodeQuery } from '../helpers/dns-query.js';
 import { BUNDLED_ZONES_DIR } from '../helpers/paths.js';
 import { startAnycastDns, type RunningPeer } from '../helpers/peers.js';
 import { startSlowFlood } from '../helpers/slow-tcp-flood.js';
+import { logRecords, managementUrl, seriesValues } from '../helpers/management.js';
 import { frame, RawTcpClient } from '../helpers/tcp-client.js';
 import { sleep, waitFor, withTimeout } from '../helpers/wait.js';
 
@@ -31,34 +32,28 @@ const SETTLE_MS = 300;
 
 interface Running {
   server: RunningPeer;
-  mgmtPort: number;
+  management: string;
 }
 
 async function start(identity: string, tcp: Record<string, number>): Promise<Running> {
   const server = await startAnycastDns(ZONES, { identity, extraConfig: { management: { listen: '127.0.0.1:0' }, ...(Object.keys(tcp).length > 0 ? { tcp } : {}) } });
-  const line = server
-    .log()
-    .split('\n')
-    .find((l) => l.includes('"management listening"'));
-  if (line === undefined) {
+  try {
+    return { server, management: managementUrl(server) };
+  } catch (err) {
     await server.stop();
-    throw new Error('the management listener was not logged');
+    throw err;
   }
-  const listen = String((JSON.parse(line) as { listen: string }).listen);
-  return { server, mgmtPort: Number(/:(\d+)$/.exec(listen)![1]) };
 }
 
 /** A value of anycast_dns_tcp_connections_total{event} or anycast_dns_tcp_connections_open (no label). */
 async function tcpMetric(r: Running, event: string | null): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${r.mgmtPort}/metrics`)).text();
-  const name = event === null ? 'anycast_dns_tcp_connections_open{' : 'anycast_dns_tcp_connections_total{';
-  const line = text.split('\n').find((l) => l.startsWith(name) && (event === null || l.includes(`event="${event}"`)));
-  return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
+  const text = await (await fetch(`${r.management}/metrics`)).text();
+  const values = event === null ? seriesValues(text, 'anycast_dns_tcp_connections_open') : seriesValues(text, 'anycast_dns_tcp_connections_total', `event="${event}"`);
+  return values[0] ?? 0;
 }
 
 async function waitForLogLine(server: RunningPeer, msg: string, timeoutMs: number): Promise<Record<string, unknown>> {
-  const line = await waitFor(() => server.log().split('\n').find((l) => l.includes(`"msg":"${msg}"`)), { timeoutMs, intervalMs: 250, what: `"${msg}" log line` });
-  return JSON.parse(line) as Record<string, unknown>;
+  return waitFor(() => logRecords(server).find((r) => r.msg === msg), { timeoutMs, intervalMs: 250, what: `"${msg}" log line` });
 }
 
 async function connectFrom(r: Running, source: string, into: RawTcpClient[]): Promise<RawTcpClient> {

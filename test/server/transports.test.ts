@@ -13,6 +13,7 @@ import { parseMessage } from '../helpers/dns-message.js';
 import { encodeQuery, exchangeUdp } from '../helpers/dns-query.js';
 import { BUNDLED_ZONES_DIR } from '../helpers/paths.js';
 import { freePort } from '../helpers/peers.js';
+import { seriesValues } from '../helpers/management.js';
 import { frame, RawTcpClient } from '../helpers/tcp-client.js';
 import { sleep, waitFor, withTimeout } from '../helpers/wait.js';
 
@@ -45,9 +46,7 @@ async function client(): Promise<RawTcpClient> {
 const query = (id: number, name = 'www.example.com', type = 'A'): Buffer => encodeQuery({ name, type }, id);
 
 async function metricValue(name: string, labels: string): Promise<number> {
-  const text = await metrics.text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(labels));
-  return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
+  return seriesValues(await metrics.text(), name, labels)[0] ?? 0;
 }
 
 before(async () => {

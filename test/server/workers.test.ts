@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
-import { existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -17,7 +17,8 @@ import { parseMessage } from '../helpers/dns-message.js';
 import { encodeQuery } from '../helpers/dns-query.js';
 import { NODE24 } from '../helpers/paths.js';
 import { startAnycastDns, type RunningPeer } from '../helpers/peers.js';
-import { zoneText } from '../sync/zone-text.js';
+import { putFile, zoneText } from '../helpers/zone-text.js';
+import { managementUrl, seriesSum } from '../helpers/management.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 
 /** This runtime if it has reusePort for UDP (22.12+), else Node 24 from .node24/. */
@@ -102,15 +103,8 @@ async function partition(cs: Client[], stopped: number): Promise<[Client[], Clie
   return [cs.filter((_, i) => answers[i] === null), cs.filter((_, i) => answers[i] !== null)];
 }
 
-function put(dir: string, file: string, text: string): void {
-  writeFileSync(join(dir, `.${file}.tmp`), text);
-  renameSync(join(dir, `.${file}.tmp`), join(dir, file));
-}
-
 async function management(server: RunningPeer, path: string): Promise<{ status: number; body: string }> {
-  const line = server.log().split('\n').find((l) => l.includes('"management listening"'));
-  assert.ok(line, 'management listener logged');
-  const res = await fetch(`http://${(JSON.parse(line) as { listen: string }).listen}${path}`);
+  const res = await fetch(`${managementUrl(server)}${path}`);
   return { status: res.status, body: await res.text() };
 }
 
@@ -120,7 +114,7 @@ describe('workers: 2 with reusePort', () => {
   let txtQueries = 0;
 
   before(async () => {
-    put(dir, 'w.test.zone', zoneText('w.test', 1));
+    putFile(dir, 'w.test.zone', zoneText('w.test', 1));
     server = await startAnycastDns([{ origin: 'w.test.', file: join(dir, 'w.test.zone') }], {
       node: reusePortNode(),
       zonesDir: dir,
@@ -151,10 +145,7 @@ describe('workers: 2 with reusePort', () => {
       for (const c of cs) c.close();
     }
     const metrics = (await management(server, '/metrics')).body;
-    const txt = metrics
-      .split('\n')
-      .filter((l) => l.startsWith('anycast_dns_queries_total{') && l.includes('qtype="TXT"'))
-      .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+    const txt = seriesSum(metrics, 'anycast_dns_queries_total', 'qtype="TXT"');
     assert.equal(txt, txtQueries, 'TXT queries summed over both workers');
   });
 
@@ -214,7 +205,7 @@ describe('workers: 2 with reusePort', () => {
       const [toSecond] = await partition(cs, holders[1]!);
       assert.ok(toFirst.length > 0 && toSecond.length > 0, `clients reach each worker (${toFirst.length} and ${toSecond.length} of ${cs.length})`);
       assert.equal(toFirst.length + toSecond.length, cs.length, 'every client reaches exactly one worker');
-      put(dir, 'w.test.zone', zoneText('w.test', 2));
+      putFile(dir, 'w.test.zone', zoneText('w.test', 2));
       const t0 = Date.now();
       await waitFor(async () => (await toFirst[0]!.txt('ver.w.test.')) === '2', { timeoutMs: 5000, what: 'serial 2 at the first worker' });
       await waitFor(async () => (await toSecond[0]!.txt('ver.w.test.')) === '2', { timeoutMs: 5000, what: 'serial 2 at the second worker' });
@@ -232,7 +223,7 @@ describe('workers: 2 with reusePort', () => {
 describe('rate limiting with workers: 2 and reusePort', () => {
   it('each worker limits on its own: one source sees at most twice the configured rate', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'anycast-dns-workers-rrl-'));
-    put(dir, 'w.test.zone', zoneText('w.test', 1));
+    putFile(dir, 'w.test.zone', zoneText('w.test', 1));
     const rate = 20;
     const server = await startAnycastDns([{ origin: 'w.test.', file: join(dir, 'w.test.zone') }], {
       node: reusePortNode(),

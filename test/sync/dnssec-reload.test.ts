@@ -2,7 +2,7 @@
 // version whose signatures have expired or whose NSEC chain is broken is a broken zone: the last good
 // version keeps serving (issue 9), until a good one comes.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -12,6 +12,7 @@ import { ZoneLoader } from '../../src/sync/loader.js';
 import { ZoneStore } from '../../src/sync/store.js';
 import type { ZoneSet } from '../../src/zone/zone.js';
 import { signZone } from '../helpers/signed-zones.js';
+import { putFile } from '../helpers/zone-text.js';
 
 const work = mkdtempSync(join(tmpdir(), 'anycast-dns-dnssec-sync-'));
 const zonesDir = mkdtempSync(join(tmpdir(), 'anycast-dns-dnssec-zones-'));
@@ -31,11 +32,7 @@ function signedVersion(serial: number, extra: string[] = []): string {
 
 /** Renamed into place with an mtime in the past, as rsync leaves it (no settle wait). */
 function put(content: string): void {
-  const tmp = join(zonesDir, '.s.test.zone.tmp');
-  writeFileSync(tmp, content);
-  const t = new Date(Date.now() - 5000);
-  utimesSync(tmp, t, t);
-  renameSync(tmp, join(zonesDir, 's.test.zone'));
+  putFile(zonesDir, 's.test.zone', content, 5000);
 }
 
 test('a signed zone reloads with its DNSSEC index; expired signatures and a broken chain keep the last good version', async () => {

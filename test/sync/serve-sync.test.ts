@@ -12,7 +12,8 @@ import { promisify } from 'node:util';
 import { freshnessAttempt } from '../../src/health/probe.js';
 import { CLI_JS } from '../helpers/paths.js';
 import { dnsQuery, requireBinary, startAnycastDns, type RunningPeer } from '../helpers/peers.js';
-import { zoneText } from './zone-text.js';
+import { putFile, zoneText } from '../helpers/zone-text.js';
+import { logRecords, managementUrl, seriesValues } from '../helpers/management.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 
 const run = promisify(execFile);
@@ -75,38 +76,25 @@ interface Mgmt {
 }
 
 function management(server: RunningPeer): Mgmt {
-  const line = server.log().split('\n').find((l) => l.includes('"management listening"'));
-  assert.ok(line, 'management listener logged');
-  const port = Number(/:(\d+)"/.exec(JSON.parse(line).listen as string + '"')![1]);
+  const base = managementUrl(server);
+  const port = Number(new URL(base).port);
   const call = async (method: string, path: string): Promise<{ status: number; body: string }> => {
-    const res = await fetch(`http://127.0.0.1:${port}${path}`, { method });
+    const res = await fetch(`${base}${path}`, { method });
     return { status: res.status, body: await res.text() };
   };
   return {
     port,
     get: (p) => call('GET', p),
     post: (p) => call('POST', p),
-    metric: async (name, labels) => {
-      const l = (await call('GET', '/metrics')).body.split('\n').find((x) => x.startsWith(`${name}{`) && x.includes(labels));
-      return l === undefined ? NaN : Number(l.slice(l.lastIndexOf(' ') + 1));
-    },
+    metric: async (name, labels) => seriesValues((await call('GET', '/metrics')).body, name, labels)[0] ?? NaN,
   };
 }
 
-function logLines(server: RunningPeer): Record<string, unknown>[] {
-  return server.log().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
-}
-
 function loads(server: RunningPeer, zone: string): number {
-  return logLines(server).filter((l) => l.msg === 'zone loaded' && l.zone === zone && l.reason !== 'start').length;
+  return logRecords(server).filter((l) => l.msg === 'zone loaded' && l.zone === zone && l.reason !== 'start').length;
 }
 
 /** Written aside, then renamed into place (a fresh mtime: the server waits for it to settle). */
-function put(dir: string, file: string, text: string): void {
-  writeFileSync(join(dir, `.${file}.tmp`), text);
-  renameSync(join(dir, `.${file}.tmp`), join(dir, file));
-}
-
 async function ctl(mgmtPort: number, ...args: string[]): Promise<{ code: number; out: string }> {
   try {
     const { stdout } = await run(process.execPath, [CLI_JS, 'ctl', '--server', `127.0.0.1:${mgmtPort}`, ...args], { timeout: 30_000 });
@@ -134,7 +122,7 @@ describe('zone sync in a running server', () => {
 
   before(async () => {
     mkdirSync(zones);
-    for (const z of names) put(zones, `${z}zone`, zoneText(z.slice(0, -1), 1));
+    for (const z of names) putFile(zones, `${z}zone`, zoneText(z.slice(0, -1), 1));
     server = await startSyncServer(zones, names);
     mgmt = management(server);
     prober = new Prober(server.port, names);
@@ -146,7 +134,7 @@ describe('zone sync in a running server', () => {
   });
 
   it('serves a version renamed into place within 2 s', async () => {
-    put(zones, 'a.test.zone', zoneText('a.test', 2));
+    putFile(zones, 'a.test.zone', zoneText('a.test', 2));
     const ms = await waitForVersion(server.port, 'a.test.', '2', 2000);
     assert.ok(ms < 2000, `served after ${ms} ms`);
   });
@@ -163,14 +151,14 @@ describe('zone sync in a running server', () => {
     await waitForVersion(server.port, 'b.test.', '2', 3000);
     await sleep(300); // the prober's turn to ask b.test. again
     assert.deepEqual(prober.seen.get('b.test.'), ['1', '2']);
-    assert.equal(logLines(server).filter((l) => l.zone === 'b.test.' && l.level === 'error').length, 0, 'no partial read was ever tried');
+    assert.equal(logRecords(server).filter((l) => l.zone === 'b.test.' && l.level === 'error').length, 0, 'no partial read was ever tried');
     assert.equal(loads(server, 'b.test.'), 1, 'one load for the whole write');
   });
 
   it('keeps the last good version of a broken file, of a serial rolled back, and of an emptied file', async () => {
-    put(zones, 'c.test.zone', zoneText('c.test', 2, 4, 'oops A 192.0.2\n'));
-    put(zones, 'a.test.zone', zoneText('a.test', 1));
-    put(zones, 'd.test.zone', '');
+    putFile(zones, 'c.test.zone', zoneText('c.test', 2, 4, 'oops A 192.0.2\n'));
+    putFile(zones, 'a.test.zone', zoneText('a.test', 1));
+    putFile(zones, 'd.test.zone', '');
     await sleep(2000);
     assert.equal(await version(server.port, 'c.test.'), '1');
     assert.equal(await version(server.port, 'a.test.'), '2');
@@ -181,7 +169,7 @@ describe('zone sync in a running server', () => {
     assert.match(by.get('c.test.')!.last_error!, /c\.test\.zone:10: /);
     assert.match(by.get('a.test.')!.last_error!, /serial 1 is not newer than the served 2/);
     assert.equal(by.get('d.test.')!.state, 'error');
-    const failed = logLines(server).find((l) => l.zone === 'c.test.' && l.msg === 'zone not reloaded; the last good version stays');
+    const failed = logRecords(server).find((l) => l.zone === 'c.test.' && l.msg === 'zone not reloaded; the last good version stays');
     assert.ok(failed, 'the broken file is logged');
     assert.match((failed.errors as string[])[0]!, /c\.test\.zone:10: /);
   });
@@ -194,10 +182,10 @@ describe('zone sync in a running server', () => {
   });
 
   it('rescans on SIGHUP and keeps running', async () => {
-    const before = logLines(server).length;
+    const before = logRecords(server).length;
     process.kill(server.pid, 'SIGHUP');
     await sleep(500);
-    assert.ok(logLines(server).slice(before).some((l) => l.msg === 'reloading zones' && l.signal === 'SIGHUP'));
+    assert.ok(logRecords(server).slice(before).some((l) => l.msg === 'reloading zones' && l.signal === 'SIGHUP'));
     assert.equal(await version(server.port, 'a.test.'), '2');
   });
 
@@ -348,16 +336,16 @@ describe('zone sync with sync tools', () => {
 describe('zone sync with workers: 2', () => {
   it('the primary loads once and every worker serves the new version', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'anycast-dns-syncw-'));
-    put(dir, 'w.test.zone', zoneText('w.test', 1));
+    putFile(dir, 'w.test.zone', zoneText('w.test', 1));
     const server = await startSyncServer(dir, ['w.test.'], { workers: 2 });
     try {
-      put(dir, 'w.test.zone', zoneText('w.test', 2));
+      putFile(dir, 'w.test.zone', zoneText('w.test', 2));
       await waitForVersion(server.port, 'w.test.', '2', 2000);
       await sleep(200);
       // Each query from a new socket (a new source port), so the kernel spreads them over both workers.
       const answers = await Promise.all(Array.from({ length: 40 }, () => version(server.port, 'w.test.')));
       assert.deepEqual(new Set(answers), new Set(['2']));
-      const lines = logLines(server);
+      const lines = logRecords(server);
       assert.equal(lines.filter((l) => l.msg === 'zone loaded' && l.zone === 'w.test.').length, 2, 'loaded once at start and once on change, by the primary');
       const status = JSON.parse((await management(server).get('/zones')).body) as { zones: { serial: number }[] };
       assert.equal(status.zones[0]!.serial, 2);
@@ -371,7 +359,7 @@ describe('zone sync with workers: 2', () => {
 describe('health freshness from the server /zones', () => {
   it('goes stale when no new zone version is loaded for max_age, fresh again after one', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'anycast-dns-fresh-'));
-    put(dir, 'f.test.zone', zoneText('f.test', 1));
+    putFile(dir, 'f.test.zone', zoneText('f.test', 1));
     const server = await startSyncServer(dir, ['f.test.']);
     try {
       const url = `http://127.0.0.1:${management(server).port}/zones`;
@@ -380,7 +368,7 @@ describe('health freshness from the server /zones', () => {
       const stale = await freshnessAttempt(url, 1500, 1000);
       assert.equal(stale.outcome, 'bad');
       assert.match(stale.detail ?? '', /newest zone version was loaded \d+ s ago/);
-      put(dir, 'f.test.zone', zoneText('f.test', 2));
+      putFile(dir, 'f.test.zone', zoneText('f.test', 2));
       await waitForVersion(server.port, 'f.test.', '2', 2000);
       assert.equal((await freshnessAttempt(url, 1500, 1000)).outcome, 'ok');
     } finally {

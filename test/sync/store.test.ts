@@ -2,7 +2,7 @@
 // directory and what is served after it, as the status, the swaps and the log lines show.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -14,17 +14,13 @@ import type { SyncPolicy } from '../../src/sync/policy.js';
 import type { ZoneSet } from '../../src/zone/zone.js';
 import { requireBinary } from '../helpers/peers.js';
 import { waitFor } from '../helpers/wait.js';
-import { zoneText } from './zone-text.js';
+import { putFile, zoneText } from '../helpers/zone-text.js';
 
 const POLICY: SyncPolicy = { serialPolicy: 'increase', maxRecordLoss: 0.5, maxZoneLoss: 0.5 };
 
-/** Written aside and renamed into place, as rsync and every careful tool does, with an mtime in the past (so no settle wait). */
+/** Put in place with an mtime in the past (so no settle wait) unless told otherwise. */
 function put(dir: string, file: string, text: string, ageMs = 5000): void {
-  const tmp = join(dir, `.${file}.tmp`);
-  writeFileSync(tmp, text);
-  const t = new Date(Date.now() - ageMs);
-  utimesSync(tmp, t, t);
-  renameSync(tmp, join(dir, file));
+  putFile(dir, file, text, ageMs);
 }
 
 class Harness {

@@ -13,7 +13,7 @@ import { transferableBuffer } from '../../src/sync/transfer.js';
 import { CompactZone } from '../../src/zone/zone.js';
 import { transferables } from '../../src/sync/transfer.js';
 import type { ZoneParts } from '../../src/zone/zone.js';
-import { zoneText } from './zone-text.js';
+import { zoneText } from '../helpers/zone-text.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'anycast-dns-transfer-'));
 
