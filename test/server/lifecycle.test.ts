@@ -116,7 +116,7 @@ describe('serve lifecycle', () => {
   it('SIGINT stops it with exit 0 even with a TCP connection open', async () => {
     const port = await freePort(false);
     const s = serve(['--listen', `127.0.0.1:${port}`, '--log-level', 'warn']);
-    await waitFor(() => dnsQuery({ port }, { name: 'example.com', type: 'SOA', tcp: true, timeoutMs: 200 }).catch(() => null), { timeoutMs: 15_000, what: 'answer over TCP' });
+    await waitFor(() => dnsQuery({ port }, { name: 'example.com', type: 'SOA', tcp: true, timeoutMs: 200 }).catch(() => null), { timeoutMs: 15_000, what: 'an answer over TCP' });
     const { connect } = await import('node:net');
     const idle = connect({ port, host: '127.0.0.1' });
     idle.on('error', () => {});

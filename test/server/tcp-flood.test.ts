@@ -76,7 +76,7 @@ describe('TCP under a slow flood (default tcp settings)', () => {
     try {
       // The flood fills the table before the legitimate client arrives.
       // (The gauge may count a connection being closed for a newcomer a moment longer.)
-      await waitFor(async () => (await tcpMetric(r, null)) >= DEFAULT_MAX_CONNECTIONS, { timeoutMs: 10_000, intervalMs: 100, what: 'connection table filled by the flood' });
+      await waitFor(async () => (await tcpMetric(r, null)) >= DEFAULT_MAX_CONNECTIONS, { timeoutMs: 10_000, intervalMs: 100, what: 'the flood to fill the connection table' });
       const outcomes: string[] = [];
       let answered = 0;
       for (let i = 0; i < LEGIT_QUERIES; i++) {

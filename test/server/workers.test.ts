@@ -122,7 +122,7 @@ describe('workers: 2 with reusePort', () => {
       workers: 2,
       extraConfig: { management: { listen: '127.0.0.1:0' }, zone_sync: { settle_time: 0.2 } },
     });
-    await waitFor(async () => (await management(server, '/ready')).status === 200, { timeoutMs: 10_000, what: 'both workers ready' });
+    await waitFor(async () => (await management(server, '/ready')).status === 200, { timeoutMs: 10_000, what: 'both workers to be ready' });
   });
 
   after(async () => {
@@ -157,7 +157,7 @@ describe('workers: 2 with reusePort', () => {
       assert.ok(toSurvivor.length > 0 && toSurvivor.length < cs.length, `the kernel spreads 32 source ports over both workers (${toSurvivor.length} to one)`);
       process.kill(victim, 'SIGKILL');
       // Datagrams the kernel queued for the victim die with it; once its socket is gone, none go there.
-      await waitFor(() => !udpHolders(server.port).includes(victim), { timeoutMs: 5000, what: 'the killed worker gone from the port' });
+      await waitFor(() => !udpHolders(server.port).includes(victim), { timeoutMs: 5000, what: 'the killed worker to leave the port' });
       let notReady = false;
       let asked = 0;
       await waitFor(async () => {
@@ -172,7 +172,7 @@ describe('workers: 2 with reusePort', () => {
         if (ready === 503) notReady = true;
         const holders = udpHolders(server.port);
         return ready === 200 && holders.length === 2 && !holders.includes(victim);
-      }, { timeoutMs: 20_000, what: 'a new worker serving' });
+      }, { timeoutMs: 20_000, what: 'a new worker to serve' });
       txtQueries += asked;
       assert.ok(notReady, '/ready said 503 while a worker was missing');
       const holders = udpHolders(server.port);
@@ -187,11 +187,11 @@ describe('workers: 2 with reusePort', () => {
     const holders = udpHolders(server.port);
     process.kill(holders[0]!, 'SIGSTOP');
     try {
-      await waitFor(async () => (await management(server, '/ready')).status === 503, { timeoutMs: 8000, what: '/ready 503 with a worker stopped' });
+      await waitFor(async () => (await management(server, '/ready')).status === 503, { timeoutMs: 8000, what: '/ready to answer 503 with a worker stopped' });
     } finally {
       process.kill(holders[0]!, 'SIGCONT');
     }
-    await waitFor(async () => (await management(server, '/ready')).status === 200, { timeoutMs: 5000, what: '/ready 200 once it runs again' });
+    await waitFor(async () => (await management(server, '/ready')).status === 200, { timeoutMs: 5000, what: '/ready to answer 200 once it runs again' });
     assert.match(server.log(), /"msg":"worker not answering; not ready until it does"/);
     assert.deepEqual(udpHolders(server.port).sort(), holders.sort(), 'the same two workers: a stuck worker is reported, not restarted');
   });
