@@ -308,93 +308,88 @@ function q(s: string): string {
   return '"' + s.replace(/\\/g, '\\\\').replace(/"/g, '\\"') + '"';
 }
 
+/** A server installed from a Debian package and run on one config file: its config text and command line. */
+function installedPeer(name: string, binary: string, debianPackage: string, configFile: string, how: { text: (s: PeerSetup) => string; args: (s: PeerSetup) => string[] }): PeerKind {
+  return { name, program: () => requireBinary(binary, debianPackage), config: { file: configFile, text: how.text }, args: how.args };
+}
+
 /**
  * Knot DNS (`knotd -c conf`, foreground). Semantic checks off and no journal or zone-file writes, so
  * it serves exactly what the files say; timers, journal and KASP databases live in the temp dir.
  */
-const KNOT: PeerKind = {
-  name: 'knot',
-  program: () => requireBinary('knotd', 'knot'),
-  config: {
-    file: 'knot.conf',
-    text: ({ port, dir, ipv6, zones, identity, version, workers }) => {
-      const listen = [`127.0.0.1@${port}`, ...(ipv6 ? [`::1@${port}`] : [])];
-      return [
-        'server:',
-        `    rundir: ${q(dir)}`,
-        `    pidfile: ${q(join(dir, 'knot.pid'))}`,
-        `    listen: [ ${listen.join(', ')} ]`,
-        `    identity: ${q(identity)}`,
-        `    version: ${q(version)}`,
-        `    nsid: ${q(identity)}`,
-        `    udp-workers: ${workers}`,
-        `    tcp-workers: ${workers}`,
-        '    background-workers: 1',
-        'log:',
-        '  - target: stderr',
-        '    any: notice',
-        'database:',
-        `    storage: ${q(dir)}`,
-        'template:',
-        '  - id: default',
-        `    storage: ${q(dir)}`,
-        '    semantic-checks: off',
-        '    zonefile-sync: -1',
-        '    zonefile-load: whole',
-        '    journal-content: none',
-        'zone:',
-        ...zones.flatMap((z) => [`  - domain: ${q(z.origin)}`, `    file: ${q(z.file)}`]),
-        '',
-      ].join('\n');
-    },
+const KNOT = installedPeer('knot', 'knotd', 'knot', 'knot.conf', {
+  text: ({ port, dir, ipv6, zones, identity, version, workers }) => {
+    const listen = [`127.0.0.1@${port}`, ...(ipv6 ? [`::1@${port}`] : [])];
+    return [
+      'server:',
+      `    rundir: ${q(dir)}`,
+      `    pidfile: ${q(join(dir, 'knot.pid'))}`,
+      `    listen: [ ${listen.join(', ')} ]`,
+      `    identity: ${q(identity)}`,
+      `    version: ${q(version)}`,
+      `    nsid: ${q(identity)}`,
+      `    udp-workers: ${workers}`,
+      `    tcp-workers: ${workers}`,
+      '    background-workers: 1',
+      'log:',
+      '  - target: stderr',
+      '    any: notice',
+      'database:',
+      `    storage: ${q(dir)}`,
+      'template:',
+      '  - id: default',
+      `    storage: ${q(dir)}`,
+      '    semantic-checks: off',
+      '    zonefile-sync: -1',
+      '    zonefile-load: whole',
+      '    journal-content: none',
+      'zone:',
+      ...zones.flatMap((z) => [`  - domain: ${q(z.origin)}`, `    file: ${q(z.file)}`]),
+      '',
+    ].join('\n');
   },
   args: ({ configPath }) => ['-c', configPath],
-};
+});
 
 /**
  * BIND 9 (`named -g`, foreground, no rndc). Recursion off; zone-load checks off so it serves the files
  * as written. `minimal-responses` is left at BIND's default (`no-auth-recursive` in 9.18): to a query
  * without RD, positive answers carry the apex NS in authority and its addresses in additional.
  */
-const BIND: PeerKind = {
-  name: 'bind',
-  program: () => requireBinary('named', 'bind9'),
-  config: {
-    file: 'named.conf',
-    text: ({ port, dir, ipv6, zones, identity, version, opts }) =>
-      [
-        'options {',
-        `  directory ${q(dir)};`,
-        `  pid-file ${q(join(dir, 'named.pid'))};`,
-        `  session-keyfile ${q(join(dir, 'session.key'))};`,
-        `  managed-keys-directory ${q(dir)};`,
-        `  listen-on port ${port} { 127.0.0.1; };`,
-        ipv6 ? `  listen-on-v6 port ${port} { ::1; };` : '  listen-on-v6 { none; };',
-        '  recursion no;',
-        '  allow-query { any; };',
-        '  notify no;',
-        '  dnssec-validation no;',
-        '  check-names primary ignore;',
-        '  check-integrity no;',
-        '  check-mx ignore;',
-        '  check-mx-cname ignore;',
-        '  check-srv-cname ignore;',
-        '  check-wildcard no;',
-        '  check-sibling no;',
-        '  check-dup-records ignore;',
-        '  check-spf ignore;',
-        `  server-id ${q(identity)};`,
-        `  hostname ${q(identity)};`,
-        `  version ${q(version)};`,
-        ...(opts.namedOptions ?? []).map((line) => `  ${line}`),
-        '};',
-        'controls { };',
-        ...zones.map((z) => `zone ${q(z.origin)} { type primary; file ${q(z.file)}; };`),
-        '',
-      ].join('\n'),
-  },
+const BIND = installedPeer('bind', 'named', 'bind9', 'named.conf', {
+  text: ({ port, dir, ipv6, zones, identity, version, opts }) =>
+    [
+      'options {',
+      `  directory ${q(dir)};`,
+      `  pid-file ${q(join(dir, 'named.pid'))};`,
+      `  session-keyfile ${q(join(dir, 'session.key'))};`,
+      `  managed-keys-directory ${q(dir)};`,
+      `  listen-on port ${port} { 127.0.0.1; };`,
+      ipv6 ? `  listen-on-v6 port ${port} { ::1; };` : '  listen-on-v6 { none; };',
+      '  recursion no;',
+      '  allow-query { any; };',
+      '  notify no;',
+      '  dnssec-validation no;',
+      '  check-names primary ignore;',
+      '  check-integrity no;',
+      '  check-mx ignore;',
+      '  check-mx-cname ignore;',
+      '  check-srv-cname ignore;',
+      '  check-wildcard no;',
+      '  check-sibling no;',
+      '  check-dup-records ignore;',
+      '  check-spf ignore;',
+      `  server-id ${q(identity)};`,
+      `  hostname ${q(identity)};`,
+      `  version ${q(version)};`,
+      ...(opts.namedOptions ?? []).map((line) => `  ${line}`),
+      '};',
+      'controls { };',
+      ...zones.map((z) => `zone ${q(z.origin)} { type primary; file ${q(z.file)}; };`),
+      '',
+    ].join('\n'),
   args: ({ configPath, workers }) => ['-g', '-c', configPath, '-n', String(workers)],
-};
+});
 
 /**
  * NSD (`nsd -d`, foreground), no database file, no privilege drop, state files in the temp dir.
@@ -402,42 +397,37 @@ const BIND: PeerKind = {
  * and `tricky.test`): don't use it as the reference for multi-zone answers. It also refuses a zone
  * whose file repeats the SOA (as AXFR dumps such as the 2018 root zone do).
  */
-const NSD: PeerKind = {
-  name: 'nsd',
-  program: () => requireBinary('nsd', 'nsd'),
-  config: {
-    file: 'nsd.conf',
-    text: ({ port, dir, ipv6, zones, identity, version, workers }) =>
-      [
-        'server:',
-        `  ip-address: 127.0.0.1@${port}`,
-        ...(ipv6 ? [`  ip-address: ::1@${port}`] : []),
-        `  port: ${port}`,
-        `  server-count: ${workers}`,
-        '  username: ""',
-        '  database: ""',
-        `  pidfile: ${q(join(dir, 'nsd.pid'))}`,
-        `  zonesdir: ${q(dir)}`,
-        `  xfrdfile: ${q(join(dir, 'xfrd.state'))}`,
-        `  xfrdir: ${q(dir)}`,
-        `  zonelistfile: ${q(join(dir, 'zone.list'))}`,
-        `  cookie-secret-file: ${q(join(dir, 'cookiesecrets.txt'))}`,
-        `  identity: ${q(identity)}`,
-        `  nsid: ${q('ascii_' + identity)}`,
-        `  version: ${q(version)}`,
-        '  verbosity: 1',
-        // Debian builds NSD with response rate limiting on (200 responses/s per source): tests and
-        // benchmarks on 127.0.0.1 would measure the limiter, not the server.
-        '  rrl-ratelimit: 0',
-        '  rrl-whitelist-ratelimit: 0',
-        'remote-control:',
-        '  control-enable: no',
-        ...zones.flatMap((z) => ['zone:', `  name: ${q(z.origin)}`, `  zonefile: ${q(z.file)}`]),
-        '',
-      ].join('\n'),
-  },
+const NSD = installedPeer('nsd', 'nsd', 'nsd', 'nsd.conf', {
+  text: ({ port, dir, ipv6, zones, identity, version, workers }) =>
+    [
+      'server:',
+      `  ip-address: 127.0.0.1@${port}`,
+      ...(ipv6 ? [`  ip-address: ::1@${port}`] : []),
+      `  port: ${port}`,
+      `  server-count: ${workers}`,
+      '  username: ""',
+      '  database: ""',
+      `  pidfile: ${q(join(dir, 'nsd.pid'))}`,
+      `  zonesdir: ${q(dir)}`,
+      `  xfrdfile: ${q(join(dir, 'xfrd.state'))}`,
+      `  xfrdir: ${q(dir)}`,
+      `  zonelistfile: ${q(join(dir, 'zone.list'))}`,
+      `  cookie-secret-file: ${q(join(dir, 'cookiesecrets.txt'))}`,
+      `  identity: ${q(identity)}`,
+      `  nsid: ${q('ascii_' + identity)}`,
+      `  version: ${q(version)}`,
+      '  verbosity: 1',
+      // Debian builds NSD with response rate limiting on (200 responses/s per source): tests and
+      // benchmarks on 127.0.0.1 would measure the limiter, not the server.
+      '  rrl-ratelimit: 0',
+      '  rrl-whitelist-ratelimit: 0',
+      'remote-control:',
+      '  control-enable: no',
+      ...zones.flatMap((z) => ['zone:', `  name: ${q(z.origin)}`, `  zonefile: ${q(z.file)}`]),
+      '',
+    ].join('\n'),
   args: ({ configPath }) => ['-d', '-c', configPath],
-};
+});
 
 /**
  * anycast-dns itself (`node dist/src/cli.js serve --config <tmp yaml>`; build first with `npx tsc -p .`).
