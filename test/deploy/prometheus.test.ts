@@ -12,6 +12,7 @@ import { startSidecar, type RunningSidecar } from '../helpers/health-sidecar.js'
 import { BUNDLED_ZONES_DIR, REPO_ROOT } from '../helpers/paths.js';
 import { encodeQuery } from '../helpers/dns-query.js';
 import { freePort, requireBinary, startAnycastDns, type RunningPeer } from '../helpers/peers.js';
+import { terminate } from '../helpers/child.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 
 const RULES_DIR = join(REPO_ROOT, 'deploy', 'prometheus');
@@ -75,7 +76,6 @@ describe('a real Prometheus scraping anycast-dns and its sidecar', { timeout: 12
   let server: RunningPeer | undefined;
   let sidecar: RunningSidecar | undefined;
   let prom: ChildProcess | undefined;
-  let promExited: Promise<void> | undefined;
   let promLog = '';
   let dir = '';
   let api = '';
@@ -118,7 +118,6 @@ describe('a real Prometheus scraping anycast-dns and its sidecar', { timeout: 12
       [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${promPort}`, '--log.level=warn'],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
-    promExited = new Promise((r) => prom!.once('exit', () => r()));
     prom.stdout!.on('data', (c: Buffer) => (promLog += c.toString()));
     prom.stderr!.on('data', (c: Buffer) => (promLog += c.toString()));
 
@@ -139,11 +138,7 @@ describe('a real Prometheus scraping anycast-dns and its sidecar', { timeout: 12
   });
 
   after(async () => {
-    if (prom && prom.exitCode === null && prom.signalCode === null) {
-      prom.kill('SIGTERM');
-      await Promise.race([promExited, sleep(5000)]);
-      if (prom.exitCode === null && prom.signalCode === null) prom.kill('SIGKILL');
-    }
+    if (prom) await terminate(prom);
     await sidecar?.stop();
     await server?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });

@@ -2,6 +2,10 @@
 // compare (header bits, extended rcode, OPT, each section's records), with names decompressed
 // everywhere, including inside RDATA, so responses from different servers compare byte for byte.
 // Deliberately separate from src/wire: a test must not read answers with the code it checks.
+// Hand-written rather than dns-packet (which the in-process wire tests use to decode), because the
+// comparisons need what dns-packet does not give: every RDATA as bytes with its names decompressed
+// and their case kept, whatever the type; the question as sent; compression pointers followed only
+// where a check allows them; and a refusal of anything malformed rather than a best guess.
 
 interface WireQuestion {
   /** Presentation form, case exactly as on the wire, absolute (trailing dot). */

@@ -19,6 +19,7 @@ import { delimiter, join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import type { WireMessage } from './dns-message.js';
 import { dnsQuery } from './dns-query.js';
+import { terminate } from './child.js';
 import { waitFor } from './wait.js';
 import { CLI_JS, REPO_ROOT } from './paths.js';
 import { SERVE_NODE_FLAGS } from '../../src/server/node-flags.js';
@@ -268,12 +269,9 @@ function spawnPeer(name: string, command: string, args: string[], dir: string, p
   }
   live.set(pid, { child, dir });
   let exited: string | null = null;
-  const exitPromise = new Promise<void>((done) => {
-    child.once('exit', (code, signal) => {
-      exited = `code ${code}, signal ${signal}`;
-      live.delete(pid);
-      done();
-    });
+  child.once('exit', (code, signal) => {
+    exited = `code ${code}, signal ${signal}`;
+    live.delete(pid);
   });
   let stopping: Promise<void> | null = null;
   return {
@@ -285,12 +283,7 @@ function spawnPeer(name: string, command: string, args: string[], dir: string, p
     exited: () => exited,
     stop(): Promise<void> {
       stopping ??= (async () => {
-        if (exited === null) {
-          child.kill('SIGTERM');
-          const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-          await exitPromise;
-          clearTimeout(timer);
-        }
+        await terminate(child);
         rmSync(dir, { recursive: true, force: true });
       })();
       return stopping;

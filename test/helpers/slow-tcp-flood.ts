@@ -11,6 +11,7 @@
 import { fork } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { terminate } from './child.js';
 
 export interface FloodOptions {
   /** TCP port on 127.0.0.1. */
@@ -56,16 +57,7 @@ function floodSource(i: number, prefixes: number): string {
 export function startSlowFlood(opts: FloodOptions): Promise<SlowFlood> {
   const child = fork(fileURLToPath(import.meta.url), [CHILD_FLAG, JSON.stringify(opts)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   let last: FloodStats = { attempted: 0, connected: 0, open: 0, closed: 0 };
-  let exited = false;
-  const exit = new Promise<void>((resolve) => child.once('exit', () => ((exited = true), resolve())));
-  const stop = async (): Promise<void> => {
-    if (!exited) {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-      await exit;
-      clearTimeout(timer);
-    }
-  };
+  const stop = (): Promise<void> => terminate(child, 3000);
   return new Promise((resolve, reject) => {
     child.on('message', (m: { stats: FloodStats; started: boolean }) => {
       last = m.stats;
