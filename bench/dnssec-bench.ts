@@ -17,15 +17,16 @@
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startAnycastDns, startKnot, startNsd, dnsQuery, requireBinary, type PeerOptions, type RunningPeer, type ZoneSpec } from '../test/helpers/peers.js';
+import { dnsQuery, requireBinary, type ZoneSpec } from '../test/helpers/peers.js';
 import type { WireMessage, WireRecord } from '../test/helpers/dns-message.js';
 import { sleep } from '../test/helpers/wait.js';
-import { onInterrupt, runMain, spawnGroup } from './cleanup.js';
+import { runMain, spawnGroup } from './cleanup.js';
 import { OptionReader } from './options.js';
 import { runDnsperf, type DnsperfResult } from './dnsperf.js';
 import { ensureBenchData, type BenchData } from './gen-zone.js';
 import { serverMemory, type ServerMemory } from './measure.js';
 import { SAME_RUN_NOTE, machineLine, median, mib, rate, ratio, table, times, verdict } from './report.js';
+import { runningServers, startServer, type BenchServer } from './servers.js';
 
 const DO_SHARE_TARGET = 0.8;
 /** Bump when the signing parameters change, so stale caches are re-signed. */
@@ -198,21 +199,6 @@ async function signedBenchZone(data: BenchData, resign: boolean, log: (s: string
   return { origin, file, stamp, reused: false };
 }
 
-// ---- servers ----
-
-function startServer(id: ServerId, zones: ZoneSpec[], cpu: number): Promise<RunningPeer> {
-  // Loading ~3M signed records takes each server tens of seconds here.
-  const opts: PeerOptions = { cpu, workers: 1, ipv6: false, startTimeoutMs: 300_000, identity: 'bench' };
-  switch (id) {
-    case 'anycast-dns':
-      return startAnycastDns(zones, { ...opts, extraConfig: { workers: 1, log_level: 'warn', rrl: { responses_per_second: 0 } } });
-    case 'nsd':
-      return startNsd(zones, opts);
-    case 'knot':
-      return startKnot(zones, opts);
-  }
-}
-
 // ---- spot check of DO=1 answers ----
 
 const recordKey = (r: WireRecord): string => `${r.name.toLowerCase()} ${r.class} ${r.type} ${r.ttl} ${r.rdata.toString('hex')}`;
@@ -234,7 +220,7 @@ interface SpotResult {
 }
 
 /** Asks the first `n` queries of the mix with DO=1 (EDNS 1232) one at a time, and compares. */
-async function spotCheck(file: string, n: number, servers: Map<ServerId, RunningPeer>): Promise<SpotResult> {
+async function spotCheck(file: string, n: number, servers: Map<ServerId, BenchServer>): Promise<SpotResult> {
   const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l.length > 0).slice(0, n);
   const refs = [...servers.keys()].filter((id) => id !== 'anycast-dns');
   const res: SpotResult = { asked: 0, unanswered: new Map(), differsFrom: new Map(), differsFromAll: 0, examples: [] };
@@ -282,12 +268,7 @@ async function main(): Promise<number> {
   console.log(`zone: ${signed.origin} from ${data.big.records} records, signed with NSEC3 (ECDSAP256SHA256, no salt, 0 iterations): ${signed.stamp.records} records, ${signed.file}${signed.reused ? ' (cached)' : ` (signed now in ${signed.stamp.signSeconds.toFixed(0)} s)`}`);
   console.log(`queries: ${queries}; dnsperf on core ${o.clientCpu}: -c ${o.clients} -q ${o.outstanding} -t 1 -e, with and without -D (DO), ${o.seconds} s per run after ${o.warmup} s of each uncounted, ${o.rounds} round(s); servers on core ${o.serverCpu}, one worker each`);
 
-  const servers = new Map<ServerId, RunningPeer>();
-  const stopAll = async (): Promise<void> => {
-    await Promise.allSettled([...servers.values()].map((s) => s.stop()));
-    servers.clear();
-  };
-  const unregister = onInterrupt(stopAll);
+  const { servers, stopAll } = runningServers<ServerId>();
   const failures: string[] = [];
   const memory = new Map<ServerId, ServerMemory>();
   const loadSeconds = new Map<ServerId, number>();
@@ -300,7 +281,8 @@ async function main(): Promise<number> {
     for (const id of o.servers) {
       const t0 = Date.now();
       try {
-        const s = await startServer(id, zones, o.serverCpu);
+        // Loading ~3M signed records takes each server tens of seconds here.
+        const s = await startServer(id, zones, o.serverCpu, 300_000);
         servers.set(id, s);
         loadSeconds.set(id, (Date.now() - t0) / 1000);
         log(`started ${id} (pid ${s.pid}, port ${s.port}) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
@@ -357,7 +339,6 @@ async function main(): Promise<number> {
     }
   } finally {
     await stopAll();
-    unregister();
   }
 
   // ---- report ----

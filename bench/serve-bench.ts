@@ -22,12 +22,12 @@
 import { OptionReader, cpuCount } from './options.js';
 import { spawnSync } from 'node:child_process';
 import { sleep } from '../test/helpers/wait.js';
-import { onInterrupt, runMain } from './cleanup.js';
+import { runMain } from './cleanup.js';
 import { runDnsperf, type DnsperfResult } from './dnsperf.js';
 import { ensureBenchData, type BenchData } from './gen-zone.js';
 import { serverMemory, type ServerMemory } from './measure.js';
 import { SAME_RUN_NOTE, machineLine, median, mib, rate, ratio, table, times, verdict } from './report.js';
-import { SERVER_IDS, hasWorkers, isServerId, startServer, type BenchServer, type ServerId } from './servers.js';
+import { SERVER_IDS, hasWorkers, isServerId, runningServers, startServer, type ServerId } from './servers.js';
 
 const ECHO_SHARE_TARGET = 0.85;
 /** qps with rate limiting accounting every response, as a share of qps with it off. */
@@ -171,12 +171,7 @@ async function measure(all: Options, workers: number): Promise<Measured> {
   console.log(`zones in every server: ${data.root.source} (${data.root.records} records, trailing duplicate SOA removed) and ${data.big.origin} (${data.big.records} records)`);
   console.log(`plan: ${o.rounds} round(s) x ${o.mixes.length} mix(es) x ${o.servers.length} server(s) at full speed, then ${fixedRounds} fixed-rate round(s); ~${estimate} s of load`);
 
-  const servers = new Map<ServerId, BenchServer>();
-  const stopAll = async (): Promise<void> => {
-    await Promise.allSettled([...servers.values()].map((s) => s.stop()));
-    servers.clear();
-  };
-  const unregister = onInterrupt(stopAll);
+  const { servers, stopAll } = runningServers<ServerId>();
   const failures: string[] = [];
   const memory = new Map<ServerId, { loaded: ServerMemory; after?: ServerMemory }>();
   // results[mix][server][round]
@@ -285,7 +280,6 @@ async function measure(all: Options, workers: number): Promise<Measured> {
     }
   } finally {
     await stopAll();
-    unregister();
   }
 
   // ---- report ----

@@ -1,9 +1,10 @@
-// The servers the serve benchmark compares, each started on a free 127.0.0.1 port, pinned to the
+// The servers the serve and DNSSEC benchmarks compare, each started on a free 127.0.0.1 port, pinned to the
 // server cores, with one worker (or N: anycast-dns `workers`, NSD `server-count`, Knot `udp-workers`,
 // BIND `-n`): anycast-dns (rate limiting off, and on as anycast-dns-rrl), NSD, Knot DNS, BIND 9 (via the test helpers that the
 // differential tests use too) and the Node.js UDP echo server (the single-threaded Node ceiling), as a
 // minimal program writes it (`echo`) and with anycast-dns's send path (`echo-literal`).
 import { join } from 'node:path';
+import { onInterrupt } from './cleanup.js';
 import { REPO_ROOT } from '../test/helpers/paths.js';
 import { startAnycastDns, startBind, startKnot, startNsd, startPeer, type PeerKind, type PeerOptions, type RunningPeer, type ZoneSpec } from '../test/helpers/peers.js';
 
@@ -71,4 +72,21 @@ export async function startServer(id: ServerId, zones: ZoneSpec[], cpu: number |
       throw new Error(`unknown server ${String(never)}`);
     }
   }
+}
+
+/** A map of the servers a benchmark started, each stopped on Ctrl-C or SIGTERM, and by stopAll() at the end. */
+export function runningServers<Id extends string>(): { servers: Map<Id, BenchServer>; stopAll(): Promise<void> } {
+  const servers = new Map<Id, BenchServer>();
+  const stop = async (): Promise<void> => {
+    await Promise.allSettled([...servers.values()].map((s) => s.stop()));
+    servers.clear();
+  };
+  const unregister = onInterrupt(stop);
+  return {
+    servers,
+    async stopAll() {
+      await stop();
+      unregister();
+    },
+  };
 }
