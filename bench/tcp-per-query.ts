@@ -10,6 +10,7 @@ import { BUNDLED_ZONES_DIR, ROOT_ZONE_2018 } from '../test/helpers/paths.js';
 import { startAnycastDns, startBind, startKnot, startNsd, type RunningPeer, type ZoneSpec } from '../test/helpers/peers.js';
 import type { QueryOptions } from '../test/helpers/dns-query.js';
 import { askEachOnItsOwnConnection, countOutcomes, rootZoneMix } from '../test/helpers/tcp-per-query.js';
+import { sleep } from '../test/helpers/wait.js';
 import { onInterrupt, runMain } from './cleanup.js';
 import { OptionReader } from './options.js';
 
@@ -63,7 +64,7 @@ async function run(load: Load, server: string, o: Options, track: (stop: () => P
           `${counts.reset} reset, ${counts.closed} closed unanswered, ${counts.timeout} timed out, ${counts.other} other; ${(load.queries.length / seconds).toFixed(0)} queries/s`,
       );
       // Let the server's TIME_WAIT and any per-second budget from this round run out.
-      await new Promise((r) => setTimeout(r, 1500));
+      await sleep(1500);
     }
   } finally {
     await peer.stop();
