@@ -156,7 +156,7 @@ function installExitHook(): void {
 }
 
 /** What a server is started with: its temporary directory, port and zones, and the caller's options. */
-export interface PeerSetup<O extends PeerOptions = PeerOptions> {
+interface PeerSetup<O extends PeerOptions = PeerOptions> {
   port: number;
   dir: string;
   ipv6: boolean;

@@ -9,7 +9,7 @@ import { after, describe, it } from 'node:test';
 import { discoverZoneFiles, isWorkInProgressName } from '../../src/sync/zone-files.js';
 import { CLI_JS } from '../helpers/paths.js';
 import { freePort, startAnycastDns } from '../helpers/peers.js';
-import { zoneText } from './zone-text.js';
+import { zoneText } from '../helpers/zone-text.js';
 
 describe('zone file discovery', () => {
   const dir = mkdtempSync(join(tmpdir(), 'anycast-dns-discover-'));
