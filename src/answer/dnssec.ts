@@ -48,6 +48,7 @@ export function addDnssec(plan: AnswerPlan, zone: Zone, idx: DnssecIndex, trace:
     case 'answer':
     case 'yxdomain':
     case 'refused':
+    case 'servfail':
       break;
     default:
       assertNever(plan.outcome);

@@ -1,14 +1,14 @@
-// Zone sync as the server runs it: the store, its loader thread, the watcher, and the metrics,
-// wired to the config. Start-up waits for the first scan, so the server answers from every zone
-// that loads; later changes arrive through `changed`.
+// Zone sync as the server runs it: the store, its loader threads, the watcher, and the metrics,
+// wired to the config. Returns at once: the first scan loads every zone in the background, and the
+// caller learns of each batch swapped in through `changed` and of the end through `loaded`.
 import { statSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
 import type { ServerConfig } from '../ops/config.js';
 import type { Logger } from '../ops/log.js';
 import { ZoneSyncMetrics } from '../ops/zone-metrics.js';
-import type { Zone, ZoneSet } from '../zone/zone.js';
+import type { ZoneSet } from '../zone/zone.js';
 import { ZoneLoader } from './loader.js';
-import { ZoneStore, type ScanRequest, type ZoneStatus } from './store.js';
+import { ZoneStore, type ScanRequest, type ZoneChange, type ZoneStatus } from './store.js';
 import { ZoneWatcher } from './watcher.js';
 
 /** Events closer together than this are one scan (one rsync run, one `git checkout`). */
@@ -17,12 +17,16 @@ const WATCH_DEBOUNCE_MS = 200;
 export interface ZoneSync {
   readonly store: ZoneStore;
   readonly metrics: ZoneSyncMetrics;
-  /** Scans now (SIGHUP, `ctl reload`, `POST /reload`) and resolves with the zones' status after it. */
+  /** Resolves when the first scan has tried every zone of the directory. */
+  readonly loaded: Promise<void>;
+  /** Whether the first scan is over: until then not every zone is served (/ready says 503). */
+  isLoaded(): boolean;
+  /** Scans now (SIGHUP, `ctl reload`, `POST /reload`), after any scan under way, and resolves with the zones' status after it. */
   reload(req: ScanRequest): Promise<ZoneStatus[]>;
   close(): Promise<void>;
 }
 
-export async function startZoneSync(cfg: ServerConfig, log: Logger, changed: (origin: string, zone: Zone | null, zones: ZoneSet) => void): Promise<ZoneSync> {
+export function startZoneSync(cfg: ServerConfig, log: Logger, changed: (changes: readonly ZoneChange[], zones: ZoneSet) => void): ZoneSync {
   let isDir = false;
   try {
     isDir = statSync(cfg.zones).isDirectory();
@@ -31,35 +35,43 @@ export async function startZoneSync(cfg: ServerConfig, log: Logger, changed: (or
   }
   if (!isDir) throw new ConfigError('zones', `${cfg.zones} is not a directory`);
 
-  const slog = log;
-  const metrics = new ZoneSyncMetrics(cfg.identity, cfg.metrics.popLabel);
   const loader = new ZoneLoader();
-  const store = new ZoneStore({
+  let store: ZoneStore | null = null;
+  const metrics = new ZoneSyncMetrics(cfg.identity, cfg.metrics.popLabel, () => store?.statuses() ?? []);
+  store = new ZoneStore({
     dir: cfg.zones,
     files: cfg.zoneFiles,
     policy: { serialPolicy: cfg.zoneSync.serialPolicy, maxRecordLoss: cfg.zoneSync.maxRecordLoss, maxZoneLoss: cfg.zoneSync.maxZoneLoss },
     settleMs: cfg.zoneSync.settleMs,
     signatureWarningDays: cfg.zoneSync.signatureWarningDays,
     loader,
-    log: slog,
-    events: { changed, status: (s, e) => metrics.update(s, e) },
+    log,
+    events: { changed, status: (s, result) => metrics.update(s, result) },
   });
+  const zoneStore = store;
+  const watcher = new ZoneWatcher(zoneStore, { dir: cfg.zones, watch: cfg.zoneSync.watch, debounceMs: WATCH_DEBOUNCE_MS, rescanMs: cfg.zoneSync.rescanMs, log });
+  let done = false;
+  const started = Date.now();
   // At start-up nothing is served yet: read whatever is there, even a file written a moment ago.
-  await store.scan({ reason: 'start', verify: true, noSettle: true });
-  metrics.update(store.status(), null);
-  if (store.zones.zones.size === 0) log.warn({ dir: cfg.zones }, 'no zones loaded: every query will be refused');
-
-  const watcher = new ZoneWatcher(store, { dir: cfg.zones, watch: cfg.zoneSync.watch, debounceMs: WATCH_DEBOUNCE_MS, rescanMs: cfg.zoneSync.rescanMs, log: slog });
+  const loaded = zoneStore.scan({ reason: 'start', verify: true, noSettle: true }).then(() => {
+    done = true;
+    const zones = zoneStore.zones.zones.size;
+    if (zones === 0) log.warn({ dir: cfg.zones }, 'no zones loaded: every query will be refused');
+    else log.info({ zones, ms: Date.now() - started }, 'every zone loaded');
+  });
+  // Watching begins with the load, so a change made meanwhile is a scan queued behind it.
   watcher.start();
   return {
-    store,
+    store: zoneStore,
     metrics,
+    loaded,
+    isLoaded: () => done,
     reload: async (req) => {
-      await store.scan(req);
-      return store.status();
+      await zoneStore.scan(req);
+      return zoneStore.status();
     },
     close: async () => {
-      store.close();
+      zoneStore.close();
       await watcher.close();
       await loader.close();
     },

@@ -1,9 +1,12 @@
 // Telling the zone store when to look. Three sources, because each misses something the others catch:
-// chokidar (inotify) events, settled for a moment so one rsync run or `git checkout` is one scan;
-// a periodic rescan that hashes contents (inotify overflows, network filesystems, a zones directory
-// symlink pointed elsewhere); and the operator (SIGHUP, `ctl reload`), handled by the caller.
-import { realpathSync } from 'node:fs';
-import { watch, type FSWatcher } from 'chokidar';
+// inotify events on the zones directory (one watch for the directory, not one per file: a POP may
+// hold 100,000 zones, past the kernel's default limit of watches), settled for a moment so one
+// rsync run or `git checkout` is one scan;
+// a periodic rescan that stats every file and reads only those whose identity changed (inotify
+// overflows, network filesystems, a zones directory symlink pointed elsewhere: a new inode, size,
+// mtime or ctime), so 100,000 unchanged files cost 100,000 stats, not 100,000 reads; and the operator
+// (SIGHUP, `ctl reload`), handled by the caller.
+import { realpathSync, watch, type FSWatcher } from 'node:fs';
 import type { Logger } from '../ops/log.js';
 import type { ZoneStore } from './store.js';
 
@@ -13,15 +16,13 @@ export interface WatchOptions {
   watch: boolean;
   /** Events closer together than this are one scan. */
   debounceMs: number;
-  /** Content-hash rescan period; 0 turns it off. */
+  /** Rescan period; 0 turns it off. */
   rescanMs: number;
   log: Logger;
 }
 
 /** How often the zones directory's real path is checked: a symlink swap moves the watch elsewhere. */
 const REALPATH_CHECK_MS = 1000;
-/** Includes may sit in subdirectories (and Kubernetes keeps each version in its own `..<timestamp>` one). */
-const WATCH_DEPTH = 4;
 const MAX_BURST_DEBOUNCES = 10;
 
 export class ZoneWatcher {
@@ -37,13 +38,13 @@ export class ZoneWatcher {
   ) {}
 
   start(): void {
-    if (this.o.rescanMs > 0) this.every(this.o.rescanMs, () => void this.store.scan({ reason: 'rescan', verify: true }));
+    if (this.o.rescanMs > 0) this.every(this.o.rescanMs, () => void this.store.scan({ reason: 'rescan' }));
     if (!this.o.watch) return;
     this.watchDir();
     this.every(REALPATH_CHECK_MS, () => {
       if (realPath(this.o.dir) === this.realDir) return;
       this.o.log.info({ dir: this.o.dir }, 'zones directory now points elsewhere; watching it again');
-      void this.watcher?.close();
+      this.watcher?.close();
       this.watchDir();
       void this.store.scan({ reason: 'directory moved', verify: true });
     });
@@ -52,15 +53,24 @@ export class ZoneWatcher {
   async close(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
     if (this.debounce !== null) clearTimeout(this.debounce);
-    await this.watcher?.close();
+    this.watcher?.close();
     this.watcher = null;
   }
 
   private watchDir(): void {
     this.realDir = realPath(this.o.dir);
-    const w = watch(this.o.dir, { ignoreInitial: true, followSymlinks: true, depth: WATCH_DEPTH, persistent: false });
-    // Any event counts, even for files that are not zones: a Kubernetes `..data` rename is how a new version arrives.
-    w.on('all', () => this.changed());
+    let w: FSWatcher;
+    try {
+      w = watch(this.o.dir, { persistent: false });
+    } catch (err) {
+      this.o.log.warn({ err, dir: this.o.dir }, 'zones directory cannot be watched; the periodic rescan continues');
+      this.watcher = null;
+      return;
+    }
+    // Any event counts, even for files that are not zones: a Kubernetes `..data` rename is how a new
+    // version arrives. A change behind a symlink to elsewhere, or to an $INCLUDE in a subdirectory,
+    // is seen by the rescan.
+    w.on('change', () => this.changed());
     w.on('error', (err) => this.o.log.warn({ err, dir: this.o.dir }, 'zones directory watch error; the periodic rescan continues'));
     this.watcher = w;
   }

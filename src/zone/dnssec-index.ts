@@ -30,6 +30,7 @@ export interface DnssecParts {
 }
 
 const EMPTY_U32 = new Uint32Array(0);
+const NO_SALT = Buffer.alloc(0);
 
 export class DnssecIndex {
   private readonly sigSrc: Buffer;
@@ -48,7 +49,7 @@ export class DnssecIndex {
     this.sigSrc = p.sigData.length > 0 ? Buffer.from(p.sigData.buffer, p.sigData.byteOffset, p.sigData.byteLength) : zoneData;
     const param = p.nsec3Param;
     this.iterations = param.length >= 5 ? (param[2]! << 8) | param[3]! : 0;
-    this.salt = param.length >= 5 ? Buffer.from(param.subarray(5, 5 + param[4]!)) : Buffer.alloc(0);
+    this.salt = param.length >= 5 ? Buffer.from(param.subarray(5, 5 + param[4]!)) : NO_SALT;
   }
 
   static build(t: ZoneTables, origin: string): DnssecIndex {
