@@ -51,13 +51,19 @@ export function startZoneSync(cfg: ServerConfig, log: Logger, changed: (changes:
   const zoneStore = store;
   const watcher = new ZoneWatcher(zoneStore, { dir: cfg.zones, watch: cfg.zoneSync.watch, debounceMs: WATCH_DEBOUNCE_MS, rescanMs: cfg.zoneSync.rescanMs, log });
   let done = false;
+  let closed = false;
   const started = Date.now();
   // At start-up nothing is served yet: read whatever is there, even a file written a moment ago.
-  const loaded = zoneStore.scan({ reason: 'start', verify: true, noSettle: true }).then(() => {
-    done = true;
-    const zones = zoneStore.zones.zones.size;
-    if (zones === 0) log.warn({ dir: cfg.zones }, 'no zones loaded: every query will be refused');
-    else log.info({ zones, ms: Date.now() - started }, 'every zone loaded');
+  // A load abandoned by a stop never resolves `loaded`.
+  const loaded = new Promise<void>((resolve) => {
+    void zoneStore.scan({ reason: 'start', verify: true, noSettle: true }).then(() => {
+      if (closed) return;
+      done = true;
+      const zones = zoneStore.zones.zones.size;
+      if (zones === 0) log.warn({ dir: cfg.zones }, 'no zones loaded: every query will be refused');
+      else log.info({ zones, ms: Date.now() - started }, 'every zone loaded');
+      resolve();
+    });
   });
   // Watching begins with the load, so a change made meanwhile is a scan queued behind it.
   watcher.start();
@@ -71,6 +77,7 @@ export function startZoneSync(cfg: ServerConfig, log: Logger, changed: (changes:
       return zoneStore.status();
     },
     close: async () => {
+      closed = true;
       zoneStore.close();
       await watcher.close();
       await loader.close();
