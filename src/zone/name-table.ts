@@ -300,8 +300,10 @@ export class NameCollector {
   private groupedBySlot(mask: number): Uint32Array {
     const n = this.count;
     const bits = 31 - Math.clz32(mask + 1);
-    const shift = Math.max(0, bits - GROUP_BITS);
-    const start = new Uint32Array((1 << GROUP_BITS) + 1);
+    // No more groups than slots: a small zone's table is sorted in a few dozen steps, not thousands.
+    const groupBits = Math.min(GROUP_BITS, bits);
+    const shift = bits - groupBits;
+    const start = new Uint32Array((1 << groupBits) + 1);
     for (let e = 0; e < n; e++) start[((this.hashes[e]! & mask) >>> shift) + 1]!++;
     for (let g = 1; g < start.length; g++) start[g] = start[g]! + start[g - 1]!;
     const out = new Uint32Array(n);
