@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -67,6 +67,21 @@ async function serve(dir: string, zoneSync: Record<string, unknown> = {}): Promi
     clearTimeout(t);
   };
   return { child, port, mgmt, exit, stop };
+}
+
+/** Runs `body` against a server of `count` zones at version 1 in a new directory, and cleans up. */
+async function withZones(count: number, zoneSync: Record<string, unknown>, body: (s: Server, dir: string, origins: string[]) => Promise<void>): Promise<void> {
+  const top = mkdtempSync(join(tmpdir(), 'anycast-dns-many-'));
+  const dir = join(top, 'zones');
+  mkdirSync(dir);
+  const origins = writeZones(dir, count, 1);
+  const s = await serve(dir, zoneSync);
+  try {
+    await body(s, dir, origins);
+  } finally {
+    await s.stop();
+    rmSync(top, { recursive: true, force: true });
+  }
 }
 
 /** Until `check` holds, asking every 50 ms for at most `limitMs`. */
@@ -169,30 +184,17 @@ function flood(port: number, origins: string[], window: number): { stop(): Promi
 
 describe('many zones', { timeout: 300_000 }, () => {
   it('loads 5,000 zones, every one answering and listed by `ctl zones`', async () => {
-    const top = mkdtempSync(join(tmpdir(), 'anycast-dns-many-'));
-    const dir = join(top, 'zones');
-    await run('mkdir', [dir]);
-    const origins = writeZones(dir, 5000, 1);
-    const s = await serve(dir);
-    try {
+    await withZones(5000, {}, async (s, _dir, origins) => {
       await until('/ready 200', 120_000, async () => (await ready(s)) === 200);
       for (const o of origins) assert.deepEqual(await versions(s.port, o), ['1a', '1b'], o);
       const { stdout } = await run(process.execPath, [CLI_JS, 'ctl', '--server', `127.0.0.1:${s.mgmt}`, 'zones'], { maxBuffer: 64 << 20 });
       const listed = new Set(stdout.split('\n').map((l) => l.split(/\s+/)[0]));
       for (const o of origins) assert.ok(listed.has(`${o}.`), `ctl zones lists ${o}.`);
-    } finally {
-      await s.stop();
-      rmSync(top, { recursive: true, force: true });
-    }
+    });
   });
 
   it('changes every zone during a query flood: no query lost, no answer mixing two versions of a zone', async () => {
-    const top = mkdtempSync(join(tmpdir(), 'anycast-dns-many-'));
-    const dir = join(top, 'zones');
-    await run('mkdir', [dir]);
-    const origins = writeZones(dir, 2000, 1);
-    const s = await serve(dir, { settle_time: 0 });
-    try {
+    await withZones(2000, { settle_time: 0 }, async (s, dir, origins) => {
       await until('/ready 200', 120_000, async () => (await ready(s)) === 200);
       const f = flood(s.port, origins, 20);
       await new Promise((r) => setTimeout(r, 500));
@@ -205,19 +207,11 @@ describe('many zones', { timeout: 300_000 }, () => {
       assert.deepEqual(r.mixed, []);
       assert.deepEqual(r.backwards, []);
       for (const o of origins) assert.deepEqual(await versions(s.port, o), ['2a', '2b'], o);
-    } finally {
-      await s.stop();
-      rmSync(top, { recursive: true, force: true });
-    }
+    });
   });
 
   it('stops on SIGTERM during the load of 10,000 zones, at once and with status 0', async () => {
-    const top = mkdtempSync(join(tmpdir(), 'anycast-dns-many-'));
-    const dir = join(top, 'zones');
-    await run('mkdir', [dir]);
-    const origins = writeZones(dir, 10_000, 1);
-    const s = await serve(dir);
-    try {
+    await withZones(10_000, {}, async (s, _dir, origins) => {
       await until('the first zone answers', 60_000, async () => {
         try {
           return Array.isArray(await versions(s.port, origins[0]!));
@@ -231,20 +225,12 @@ describe('many zones', { timeout: 300_000 }, () => {
       const { code, signal } = await Promise.race([s.exit, new Promise<never>((_, no) => setTimeout(() => no(new Error('no exit within 5 s')), 5000))]);
       assert.ok(Date.now() - t < 5000);
       assert.deepEqual({ code, signal }, { code: 0, signal: null });
-    } finally {
-      await s.stop();
-      rmSync(top, { recursive: true, force: true });
-    }
+    });
   });
 
   it('acts on a SIGHUP received during the load once the load is over', async () => {
-    const top = mkdtempSync(join(tmpdir(), 'anycast-dns-many-'));
-    const dir = join(top, 'zones');
-    await run('mkdir', [dir]);
-    const origins = writeZones(dir, 10_000, 1);
     // No watch and no rescan: only the SIGHUP can make the server read the change.
-    const s = await serve(dir, { watch: false, rescan_interval: 0, settle_time: 0 });
-    try {
+    await withZones(10_000, { watch: false, rescan_interval: 0, settle_time: 0 }, async (s, dir, origins) => {
       let loaded = '';
       await until('a zone answers', 60_000, async () => {
         for (const o of [origins[0]!, origins[1]!, origins.at(-1)!]) {
@@ -261,9 +247,6 @@ describe('many zones', { timeout: 300_000 }, () => {
       s.child.kill('SIGHUP');
       await until('/ready 200', 120_000, async () => (await ready(s)) === 200);
       await until(`${loaded} at version 2`, 10_000, async () => (await versions(s.port, loaded)).toString() === '2a,2b');
-    } finally {
-      await s.stop();
-      rmSync(top, { recursive: true, force: true });
-    }
+    });
   });
 });
