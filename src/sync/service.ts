@@ -49,7 +49,7 @@ export function startZoneSync(cfg: ServerConfig, log: Logger, changed: (changes:
     events: { changed, status: (s, result) => metrics.update(s, result) },
   });
   const zoneStore = store;
-  const watcher = new ZoneWatcher(zoneStore, { dir: cfg.zones, watch: cfg.zoneSync.watch, debounceMs: WATCH_DEBOUNCE_MS, rescanMs: cfg.zoneSync.rescanMs, log });
+  const watcher = new ZoneWatcher(zoneStore, { dir: cfg.zones, watch: cfg.zoneSync.watch, debounceMs: WATCH_DEBOUNCE_MS, rescanMs: cfg.zoneSync.rescanMs, byFileName: cfg.zoneFiles === null, log });
   let done = false;
   let closed = false;
   const started = Date.now();

@@ -101,6 +101,7 @@ export class ZoneStore {
   private running: Promise<void> | null = null;
   private queued: { req: ScanRequest; done: Promise<void>; resolve: () => void } | null = null;
   private settleTimer: NodeJS.Timeout | null = null;
+  private settleZone: string | null = null;
   private closed = false;
   private readonly now: () => number;
 
@@ -225,7 +226,7 @@ export class ZoneStore {
 
     if (only === null) this.removeGone(found, req);
     else if (!found.has(only) && this.entries.has(only)) this.removeGone(found, { ...req, force: true });
-    if (deferMs > 0) this.scheduleSettle(deferMs);
+    if (deferMs > 0) this.scheduleSettle(deferMs, only);
   }
 
   private async loadBatch(batch: { origin: string; file: string; seen: string }[], req: ScanRequest): Promise<void> {
@@ -341,11 +342,18 @@ export class ZoneStore {
     this.o.events.status?.(statusOf(e), result);
   }
 
-  private scheduleSettle(ms: number): void {
-    if (this.settleTimer !== null || this.closed) return;
+  /** A scan of `zone` (null: every zone) once the files found too young have settled. */
+  private scheduleSettle(ms: number, zone: string | null): void {
+    if (this.closed) return;
+    if (this.settleTimer !== null) {
+      // Another zone's wait: one scan of every zone after both.
+      if (this.settleZone !== zone) this.settleZone = null;
+      return;
+    }
+    this.settleZone = zone;
     this.settleTimer = setTimeout(() => {
       this.settleTimer = null;
-      void this.scan({ reason: 'settled' });
+      void this.scan({ reason: 'settled', zone: this.settleZone });
     }, ms + 10);
     this.settleTimer.unref();
   }

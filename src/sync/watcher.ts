@@ -6,9 +6,12 @@
 // overflows, network filesystems, a zones directory symlink pointed elsewhere: a new inode, size,
 // mtime or ctime), so 100,000 unchanged files cost 100,000 stats, not 100,000 reads; and the operator
 // (SIGHUP, `ctl reload`), handled by the caller.
-import { realpathSync, watch, type FSWatcher } from 'node:fs';
+import { existsSync, realpathSync, watch, type FSWatcher } from 'node:fs';
+import { join } from 'node:path';
+import { originFromFileName } from '../zone/files.js';
 import type { Logger } from '../ops/log.js';
 import type { ZoneStore } from './store.js';
+import { canonicalOrigin, isWorkInProgressName } from './zone-files.js';
 
 export interface WatchOptions {
   dir: string;
@@ -17,6 +20,8 @@ export interface WatchOptions {
   /** Events closer together than this are one scan. */
   debounceMs: number;
   /** Rescan period; 0 turns it off. */
+  /** Zones are the directory's `<origin>.zone` files (no configured list): an event's file name tells its zone. */
+  byFileName: boolean;
   rescanMs: number;
   log: Logger;
 }
@@ -31,6 +36,10 @@ export class ZoneWatcher {
   private readonly timers: NodeJS.Timeout[] = [];
   private realDir: string | null = null;
   private burstStart = 0;
+  /** The one zone this burst's events named so far: undefined for none yet, null for several or not a zone. */
+  private zone: string | null | undefined = undefined;
+  /** The file that zone was named by. */
+  private zoneFile = '';
 
   constructor(
     private readonly store: ZoneStore,
@@ -70,13 +79,22 @@ export class ZoneWatcher {
     // Any event counts, even for files that are not zones: a Kubernetes `..data` rename is how a new
     // version arrives. A change behind a symlink to elsewhere, or to an $INCLUDE in a subdirectory,
     // is seen by the rescan.
-    w.on('change', () => this.changed());
+    w.on('change', (_event, name) => this.changed(typeof name === 'string' ? name : null));
     w.on('error', (err) => this.o.log.warn({ err, dir: this.o.dir }, 'zones directory watch error; the periodic rescan continues'));
     this.watcher = w;
   }
 
-  private changed(): void {
+  /** `name`: the file the event is about, when the kernel says. */
+  private changed(name: string | null): void {
     const now = Date.now();
+    // Names the events of this burst were about: one zone file alone is scanned alone (one stat,
+    // not one per zone served); anything else (two zones, a `..data` rename, no name) is a full scan.
+    if (name === null || !this.o.byFileName) this.zone = null;
+    else if (!isWorkInProgressName(name) && this.zone !== null) {
+      const origin = zoneOf(name);
+      this.zone = origin !== null && (this.zone === undefined || this.zone === origin) ? origin : null;
+      this.zoneFile = name;
+    }
     if (this.debounce !== null) {
       // A directory that never stops changing is still scanned, at least every MAX_BURST_DEBOUNCES periods.
       if (now - this.burstStart > this.o.debounceMs * MAX_BURST_DEBOUNCES) return;
@@ -86,7 +104,10 @@ export class ZoneWatcher {
     }
     this.debounce = setTimeout(() => {
       this.debounce = null;
-      void this.store.scan({ reason: 'watch' });
+      const zone = this.zone ?? null;
+      this.zone = undefined;
+      // A file gone is a full scan: removals are judged against every zone (max_zone_loss).
+      void this.store.scan(zone !== null && existsSync(join(this.o.dir, this.zoneFile)) ? { reason: 'watch', zone } : { reason: 'watch' });
     }, this.o.debounceMs);
   }
 
@@ -100,6 +121,17 @@ export class ZoneWatcher {
 function realPath(p: string): string | null {
   try {
     return realpathSync(p);
+  } catch {
+    return null;
+  }
+}
+
+/** The zone (canonical origin) a file of the zones directory is, or null. */
+function zoneOf(name: string): string | null {
+  const origin = originFromFileName(name);
+  if (origin === null) return null;
+  try {
+    return canonicalOrigin(origin);
   } catch {
     return null;
   }
