@@ -3,8 +3,8 @@
 // - start: from the process's start until every zone answers its SOA (asked over UDP, many at once,
 //   again and again until each has answered), and the server's memory then (RSS of its processes,
 //   and PSS, which counts pages NSD's processes share once);
-// - anycast-dns only: one zone changed while every other file is rewritten unchanged (a `git
-//   checkout`), and one zone changed alone: how long until the new serial is served;
+// - anycast-dns only: one zone changed alone, then one zone changed while every other file is
+//   rewritten unchanged (a `git checkout`): how long until the new serial is served;
 // - anycast-dns only: SIGTERM during the load of every zone: how long until it exits, and its status.
 // A `mix` case adds a few large zones to the small ones.
 //
@@ -272,9 +272,10 @@ async function main(argv: string[]): Promise<number> {
         starts.push(result);
         if (name === 'anycast-dns' && c.large === 0 && result.servedMs !== null) {
           const one = Math.floor(c.small / 2);
-          const touched = await touchAllChangeOne(server.port, dir, origins, one, limitMs);
+          // One zone alone first, while the server is idle (the rewrite of every file below leaves a scan running for a while).
           writeFileSync(join(dir, `${origins[one + 1]!}.zone`), smallZone(origins[one + 1]!, 2));
           const alone = await untilAllAnswer(server.port, [origins[one + 1]!], limitMs, 2);
+          const touched = await touchAllChangeOne(server.port, dir, origins, one, limitMs);
           changes.push([c.label, ms(touched), ms(result.servedMs), ratio(touched, result.servedMs), ms(alone), `${SETTLE_S + 1} s`]);
           // Back to serial 1 for the other servers.
           for (const i of [one, one + 1]) writeFileSync(join(dir, `${origins[i]!}.zone`), smallZone(origins[i]!, 1));

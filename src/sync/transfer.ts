@@ -51,29 +51,13 @@ export function transferableBuffer(b: ArrayBuffer): ArrayBuffer[] {
   return b.byteLength >= MIN_TRANSFER_BYTES && b.byteLength > Buffer.poolSize ? [b] : [];
 }
 
-/** `p` with each typed array replaced by `f` of it, in a fixed order. */
-function mapViews(p: ZoneParts, f: (v: View) => View): ZoneParts {
-  const d = p.dnssec;
-  return {
-    ...p,
-    names: { ...p.names, names: f(p.names.names) as Uint8Array, offsets: f(p.names.offsets) as Uint32Array, slots: f(p.names.slots) as Int32Array },
-    flags: f(p.flags) as Uint8Array,
-    firstSet: f(p.firstSet) as Uint32Array,
-    setType: f(p.setType) as Uint16Array,
-    setTtl: f(p.setTtl) as Uint32Array,
-    setOffset: f(p.setOffset) as Uint32Array,
-    data: f(p.data) as Uint8Array,
-    dnssec: {
-      sigFirst: f(d.sigFirst) as Uint32Array,
-      sigCovered: f(d.sigCovered) as Uint16Array,
-      sigStart: f(d.sigStart) as Uint32Array,
-      sigEnd: f(d.sigEnd) as Uint32Array,
-      sigData: f(d.sigData) as Uint8Array,
-      nsecOrder: f(d.nsecOrder) as Uint32Array,
-      nsec3Order: f(d.nsec3Order) as Uint32Array,
-      nsec3Param: f(d.nsec3Param) as Uint8Array,
-    },
-  };
+/** `value` with each typed array in it (at any depth of plain objects) replaced by `f` of it, in key order. */
+function mapViews<T>(value: T, f: (v: View) => View): T {
+  if (ArrayBuffer.isView(value)) return f(value as unknown as View) as unknown as T;
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = mapViews(v, f);
+  return out as T;
 }
 
 function align(n: number): number {
