@@ -50,7 +50,9 @@ export function answer(zones: ZoneSet, q: Question, into?: AnswerPlan): AnswerPl
   if (q.qtype === T.AXFR || q.qtype === T.IXFR) return emptyPlan('refused', RCODE.REFUSED, false, q.qclass, null, into);
   const zone = zoneFor(zones, q.key, q.qtype);
   // RFC 1034 §4.3.2 step 2: not in any zone we serve; we never recurse, so REFUSED with AA clear.
-  if (zone === undefined) return emptyPlan('refused', RCODE.REFUSED, false, q.qclass, null, into);
+  // While the zones are first loaded the name may be in one not loaded yet: SERVFAIL, which sends
+  // a resolver to another server at once, as Knot DNS answers for a zone it has not loaded.
+  if (zone === undefined) return zones.loading ? emptyPlan('servfail', RCODE.SERVFAIL, false, q.qclass, null, into) : emptyPlan('refused', RCODE.REFUSED, false, q.qclass, null, into);
   const plan = emptyPlan('answer', RCODE.NOERROR, true, CLASS.IN, zone, into);
   const idx = zone.dnssec;
   // RFC 4035 §3.1: signatures and denial proofs only for a DO query (RFC 3225 §3), only from a signed zone.
@@ -188,6 +190,7 @@ function fillAuthority(plan: AnswerPlan, zone: Zone, r: Resolved): void {
     case 'answer':
     case 'yxdomain':
     case 'refused':
+    case 'servfail':
       // Minimal responses: no apex NS with positive answers (RFC 2181 §6.1 leaves it optional).
       return;
     case 'nodata':

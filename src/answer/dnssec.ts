@@ -49,6 +49,7 @@ export function addDnssec(plan: AnswerPlan, zone: Zone, idx: DnssecIndex, trace:
     case 'answer':
     case 'yxdomain':
     case 'refused':
+    case 'servfail':
       break;
     default:
       assertNever(plan.outcome);

@@ -31,7 +31,9 @@ export type Outcome =
   /** DNAME substitution made a name longer than 255 octets (RFC 6672 §2.2). */
   | 'yxdomain'
   /** Not ours to answer: outside every zone, or a class or name we don't serve. */
-  | 'refused';
+  | 'refused'
+  /** Outside every zone loaded while the zones are still being loaded (ZoneSet.loading). */
+  | 'servfail';
 
 /** The record data of one RRset as the encoder needs it (a zone RRset, or a synthesized one). */
 export interface RRdata {

@@ -1,56 +1,77 @@
-// Zone sync's metrics: what each zone serves and how its reloads went. Kept in their own registry
-// because the zone store runs once per server (in the primary when there are workers), while the
-// query counters live in every answering process.
-import { Counter, Gauge, Registry } from 'prom-client';
-import type { ZoneState, ZoneStatus } from '../sync/store.js';
+// Zone sync's metrics: what each zone serves and how its reloads went. Kept apart from the query
+// counters because the zone store runs once per server (in the primary when there are workers),
+// while the query counters live in every answering process.
+// A POP may serve 100,000 zones: a change costs one counter step, and the per-zone series are
+// written from the store's status when scraped, with no metric object per zone in between.
+import type { ReloadResult, ZoneState, ZoneStatus } from '../sync/store.js';
 
 const PREFIX = 'anycast_dns_';
 const STATES: readonly ZoneState[] = ['ok', 'held', 'error'];
-export type ReloadResult = 'success' | 'failure' | 'refused' | 'held' | 'removed';
+const RESULTS: readonly ReloadResult[] = ['success', 'failure', 'refused', 'held', 'removed'];
 
 export class ZoneSyncMetrics {
-  readonly registry = new Registry();
-  private readonly served: Gauge;
-  private readonly serial: Gauge<'zone'>;
-  private readonly records: Gauge<'zone'>;
-  private readonly state: Gauge<'zone' | 'state'>;
-  private readonly held: Gauge;
-  private readonly reloads: Counter<'zone' | 'result'>;
-  private readonly lastSuccess: Gauge<'zone'>;
+  readonly contentType = 'text/plain; version=0.0.4; charset=utf-8';
+  /** Reloads by zone, counted by result in RESULTS order; kept after a zone is removed (a counter never goes back). */
+  private readonly reloads = new Map<string, number[]>();
+  private readonly pop: string;
 
-  /** `popLabel` false leaves the `pop` label to the scraper (a target label). */
-  constructor(identity: string, popLabel = true) {
-    if (popLabel) this.registry.setDefaultLabels({ pop: identity });
-    const registers = [this.registry];
-    this.served = new Gauge({ name: `${PREFIX}zones_loaded`, help: 'Zones being served', registers });
-    this.serial = new Gauge({ name: `${PREFIX}zone_serial`, help: 'SOA serial of the version of each zone served', labelNames: ['zone'], registers });
-    this.records = new Gauge({ name: `${PREFIX}zone_records`, help: 'Records in the version of each zone served', labelNames: ['zone'], registers });
-    this.state = new Gauge({ name: `${PREFIX}zone_state`, help: 'Zone sync state of each zone: 1 for its state (ok, held, error), 0 for the others', labelNames: ['zone', 'state'], registers });
-    this.held = new Gauge({ name: `${PREFIX}zone_changes_held`, help: 'Zone changes held by a sync guard until `anycast-dns ctl reload --force`', registers });
-    this.reloads = new Counter({ name: `${PREFIX}zone_reloads_total`, help: 'Zone versions tried, by result: success, failure (broken file), refused (serial went back), held (guard), removed', labelNames: ['zone', 'result'], registers });
-    this.lastSuccess = new Gauge({ name: `${PREFIX}zone_last_reload_success_timestamp_seconds`, help: 'When the version of each zone served was loaded (Unix time)', labelNames: ['zone'], registers });
+  /** `popLabel` false leaves the `pop` label to the scraper (a target label). `zones` lists every zone's status. */
+  constructor(
+    identity: string,
+    popLabel: boolean,
+    private readonly zones: () => Iterable<ZoneStatus>,
+  ) {
+    this.pop = popLabel ? `pop="${escapeLabel(identity)}"` : '';
   }
 
-  /** StoreEvents.status: the whole picture after a change, and the change itself. */
-  update(statuses: readonly ZoneStatus[], event: { origin: string; result: ReloadResult } | null): void {
-    if (event !== null) this.reloads.labels(event.origin, event.result).inc();
-    this.serial.reset();
-    this.records.reset();
-    this.state.reset();
-    this.lastSuccess.reset();
+  /** StoreEvents.status: a zone's version was tried or removed. */
+  update(status: ZoneStatus, result: ReloadResult): void {
+    let counts = this.reloads.get(status.zone);
+    if (counts === undefined) this.reloads.set(status.zone, (counts = RESULTS.map(() => 0)));
+    counts[RESULTS.indexOf(result)]!++;
+  }
+
+  /** The exposition (Prometheus text format 0.0.4). */
+  text(): string {
+    const pop = this.pop;
+    const labels = (extra: string): string => (pop === '' && extra === '' ? '' : `{${pop}${pop !== '' && extra !== '' ? ',' : ''}${extra}}`);
+    const serial: string[] = [];
+    const records: string[] = [];
+    const state: string[] = [];
+    const lastSuccess: string[] = [];
     let served = 0;
     let held = 0;
-    for (const s of statuses) {
+    for (const s of this.zones()) {
+      const zone = `zone="${escapeLabel(s.zone)}"`;
       if (s.serial !== null) {
         served++;
-        this.serial.labels(s.zone).set(s.serial);
-        this.records.labels(s.zone).set(s.records ?? 0);
-        this.lastSuccess.labels(s.zone).set(Date.parse(s.loaded_at!) / 1000);
+        serial.push(`${PREFIX}zone_serial${labels(zone)} ${s.serial}`);
+        records.push(`${PREFIX}zone_records${labels(zone)} ${s.records ?? 0}`);
+        lastSuccess.push(`${PREFIX}zone_last_reload_success_timestamp_seconds${labels(zone)} ${Date.parse(s.loaded_at!) / 1000}`);
       }
       if (s.state === 'held') held++;
-      for (const st of STATES) this.state.labels(s.zone, st).set(st === s.state ? 1 : 0);
+      for (const st of STATES) state.push(`${PREFIX}zone_state${labels(`${zone},state="${st}"`)} ${st === s.state ? 1 : 0}`);
     }
-    this.served.set(served);
-    this.held.set(held);
+    const reloads: string[] = [];
+    for (const [zone, counts] of this.reloads) {
+      for (let i = 0; i < RESULTS.length; i++) if (counts[i]! > 0) reloads.push(`${PREFIX}zone_reloads_total${labels(`zone="${escapeLabel(zone)}",result="${RESULTS[i]}"`)} ${counts[i]}`);
+    }
+    const out: string[] = [];
+    const family = (name: string, type: string, help: string, lines: string[]): void => {
+      out.push(`# HELP ${PREFIX}${name} ${help}`, `# TYPE ${PREFIX}${name} ${type}`, ...lines);
+    };
+    family('zones_loaded', 'gauge', 'Zones being served', [`${PREFIX}zones_loaded${labels('')} ${served}`]);
+    family('zone_serial', 'gauge', 'SOA serial of the version of each zone served', serial);
+    family('zone_records', 'gauge', 'Records in the version of each zone served', records);
+    family('zone_state', 'gauge', 'Zone sync state of each zone: 1 for its state (ok, held, error), 0 for the others', state);
+    family('zone_changes_held', 'gauge', 'Zone changes held by a sync guard until `anycast-dns ctl reload --force`', [`${PREFIX}zone_changes_held${labels('')} ${held}`]);
+    family('zone_reloads_total', 'counter', 'Zone versions tried, by result: success, failure (broken file), refused (serial went back), held (guard), removed', reloads);
+    family('zone_last_reload_success_timestamp_seconds', 'gauge', 'When the version of each zone served was loaded (Unix time)', lastSuccess);
+    return out.join('\n') + '\n';
   }
+}
+
+/** A label value as the text format writes it: backslash, double quote and line feed escaped. */
+function escapeLabel(v: string): string {
+  return v.replace(/[\\"\n]/g, (c) => (c === '\n' ? '\\n' : `\\${c}`));
 }

@@ -1,5 +1,5 @@
 // workers: 1 — the responder runs in this process: no cluster, no IPC, the simplest hot path. Zone
-// sync runs here too, loading in its own thread and handing each new version to the handler.
+// sync runs here too, loading in its own threads and handing each batch of new versions to the handler.
 import { formatListenAddress, type ServerConfig } from '../ops/config.js';
 import { startManagementServer, type ManagementSources } from '../ops/http.js';
 import type { Logger } from '../log.js';
@@ -12,24 +12,28 @@ import { Responder } from './responder.js';
 
 export async function runSingle(cfg: ServerConfig, log: Logger): Promise<number> {
   const metrics = new ServerMetrics(cfg.identity, cfg.metrics.popLabel);
-  const zoneMetrics = new ZoneSyncMetrics(cfg.identity, cfg.metrics.popLabel);
+  const zoneMetrics = new ZoneSyncMetrics(cfg.identity, cfg.metrics.popLabel, () => sync?.store.statuses() ?? []);
   let responder: Responder | null = null;
   let sync: ZoneSync | null = null;
   const sources: ManagementSources = {
-    // Two registries, distinct metric names: their expositions concatenate.
-    metrics: async () => (await metrics.text()) + (sync === null ? '' : await zoneMetrics.registry.metrics()),
+    // Two expositions, distinct metric names: they concatenate.
+    metrics: async () => (await metrics.text()) + (sync === null ? '' : zoneMetrics.text()),
     metricsContentType: metrics.registry.contentType,
-    ready: () => responder !== null && sync !== null && sync.store.zones.zones.size > 0,
+    ready: () => responder !== null && sync !== null && sync.isLoaded() && sync.store.zones.zones.size > 0,
     zones: () => sync?.store.status() ?? [],
     reload: (req: ScanRequest) => (sync === null ? Promise.reject(new Error('the server is still starting')) : sync.reload(req)),
   };
-  // The management listener comes up first so /ready says 503 while big zones are still loading.
+  // The management listener comes up first so /ready says 503 while the zones are still loading.
   const mgmt = cfg.management.listen ? await startManagementServer(cfg.management.listen, sources, log) : null;
   if (mgmt) log.info({ listen: formatListenAddress(mgmt.address) }, 'management listening');
   const stopping = stopSignal();
+  // A SIGHUP during the first load is a scan queued behind it, not lost.
   const stopReloads = onReloadSignal(log, () => sync?.reload({ reason: 'sighup', verify: true }));
   try {
-    sync = await startZoneSync(cfg, log, (_origin, _zone, zones) => responder?.handler.setZones(zones), zoneMetrics);
+    sync = startZoneSync(cfg, log, (_changes, zones) => responder?.handler.setZones(zones), zoneMetrics);
+    // Listening while the zones load: what is loaded is answered, the rest SERVFAIL (ZoneSet.loading),
+    // and /ready stays 503 until every zone is in, so the health sidecar keeps the route withdrawn.
+    sync.store.zones.loading = true;
     responder = await Responder.start(cfg, sync.store.zones, log, metrics, { exclusive: false, reusePort: false });
   } catch (err) {
     stopReloads();
@@ -37,15 +41,21 @@ export async function runSingle(cfg: ServerConfig, log: Logger): Promise<number>
     await mgmt?.close();
     throw err;
   }
-  log.info({ workers: 1, zones: sync.store.zones.zones.size }, 'server ready');
+  const zoneSync = sync;
+  const running = responder;
+  void zoneSync.loaded.then(() => {
+    const zones = zoneSync.store.zones;
+    zones.loading = false;
+    running.handler.setZones(zones);
+    log.info({ workers: 1, zones: zones.zones.size }, 'server ready');
+  });
   const signal = await stopping;
   log.info({ signal }, 'stopping');
   stopReloads();
-  const running = responder;
-  const zoneSync = sync;
   await boundedStop(async () => {
-    await running.stop();
+    // Loading first: a load under way is abandoned, its threads ended.
     await zoneSync.close();
+    await running.stop();
     await mgmt?.close();
   }, log);
   log.info('stopped');

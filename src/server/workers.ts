@@ -17,7 +17,7 @@ import { ZoneLoader } from '../sync/loader.js';
 import { startZoneSync, type ZoneSync } from '../sync/service.js';
 import { ZoneSnapshots } from '../sync/snapshot.js';
 import type { ScanRequest } from '../sync/store.js';
-import { keyFromText } from '../zone/name.js';
+import { keyFromText, keyToText } from '../zone/name.js';
 import { CompactZone, ZoneSet, type Zone } from '../zone/zone.js';
 import { boundedStop, onReloadSignal, stopSignal } from './lifecycle.js';
 import { Responder } from './responder.js';
@@ -34,15 +34,16 @@ const HEARTBEAT_MS = 1000;
  */
 const STUCK_MS = 3 * HEARTBEAT_MS;
 /**
- * Primary → worker: every zone served (on start), or one zone's new version (null: no longer served),
- * each as the path of its snapshot file (src/sync/snapshot.ts), which the worker reads off its query thread.
+ * Primary → worker: every zone served (on start), or a batch of zones' new versions (null: no longer
+ * served), each as the path of its snapshot file (src/sync/snapshot.ts), which the worker reads off
+ * its query thread; and whether the first load is still under way (ZoneSet.loading).
  */
 const ZONES_MESSAGE = 'anycast-dns:zones';
 /** Worker → primary, once it listens for zones (messages sent before that would be lost). */
 const WANT_ZONES_MESSAGE = 'anycast-dns:want-zones';
 const ZONE_MESSAGE = 'anycast-dns:zone';
 /** Zones are keyed by their origin's key (see zone/name.ts), as in a ZoneSet. */
-type ZonesMessage = { type: typeof ZONES_MESSAGE; zones: { key: string; path: string }[] } | { type: typeof ZONE_MESSAGE; key: string; path: string | null };
+type ZonesMessage = { type: typeof ZONES_MESSAGE | typeof ZONE_MESSAGE; zones: { key: string; path: string | null }[]; loading: boolean };
 /** Tells a worker how to bind: "reuseport" (own sockets) or "shared" (the primary's). */
 const BIND_MODE_ENV = 'ANYCAST_DNS_BIND_MODE';
 const RESPAWN_DELAY_MS = 1000;
@@ -65,7 +66,7 @@ export async function runPrimary(cfg: ServerConfig, log: Logger): Promise<number
   const startFailure = new Promise<string>((resolve) => (failed = resolve));
 
   let sync: ZoneSync | null = null;
-  const zoneMetrics = new ZoneSyncMetrics(cfg.identity, cfg.metrics.popLabel);
+  const zoneMetrics = new ZoneSyncMetrics(cfg.identity, cfg.metrics.popLabel, () => sync?.store.statuses() ?? []);
   const snapshots = new ZoneSnapshots();
   /** Workers that have had the whole zone set: from then on they get each change. */
   const fed = new Set<Worker>();
@@ -76,7 +77,7 @@ export async function runPrimary(cfg: ServerConfig, log: Logger): Promise<number
     const w = cluster.fork({ [BIND_MODE_ENV]: bindMode });
     w.on('message', (msg: { type?: unknown } | null) => {
       if (msg?.type !== WANT_ZONES_MESSAGE || sync === null) return;
-      feed(w, { type: ZONES_MESSAGE, zones: snapshots.current() });
+      feed(w, { type: ZONES_MESSAGE, zones: snapshots.current(), loading: !sync.isLoaded() });
       fed.add(w);
     });
     w.once('exit', () => fed.delete(w));
@@ -125,9 +126,9 @@ export async function runPrimary(cfg: ServerConfig, log: Logger): Promise<number
     ? await startManagementServer(
         cfg.management.listen,
         {
-          metrics: async () => (await aggregator.clusterMetrics()) + (sync === null ? '' : await zoneMetrics.registry.metrics()),
+          metrics: async () => (await aggregator.clusterMetrics()) + (sync === null ? '' : zoneMetrics.text()),
           metricsContentType: aggregator.contentType,
-          ready: () => serving() && sync !== null && sync.store.zones.zones.size > 0,
+          ready: () => serving() && sync !== null && sync.isLoaded() && sync.store.zones.zones.size > 0,
           zones: () => sync?.store.status() ?? [],
           reload: (req: ScanRequest) => (sync === null ? Promise.reject(new Error('the server is still starting')) : sync.reload(req)),
         },
@@ -137,14 +138,19 @@ export async function runPrimary(cfg: ServerConfig, log: Logger): Promise<number
   if (mgmt) log.info({ listen: formatListenAddress(mgmt.address) }, 'management listening');
 
   const stopSignalled = stopSignal();
+  // A SIGHUP during the first load is a scan queued behind it, not lost.
   const stopReloads = onReloadSignal(log, () => sync?.reload({ reason: 'sighup', verify: true }));
   try {
-    sync = await startZoneSync(cfg, log, (origin, zone) => {
-      const key = keyFromText(origin, null);
-      let path: string | null = null;
-      if (zone === null) snapshots.remove(key);
-      else path = snapshots.put(key, (zone as CompactZone).parts());
-      const msg: ZonesMessage = { type: ZONE_MESSAGE, key, path };
+    sync = startZoneSync(cfg, log, (changes) => {
+      const zones = changes.map(({ origin, zone }) => {
+        const key = keyFromText(origin, null);
+        if (zone === null) {
+          snapshots.remove(key);
+          return { key, path: null };
+        }
+        return { key, path: snapshots.put(key, (zone as CompactZone).parts()) };
+      });
+      const msg: ZonesMessage = { type: ZONE_MESSAGE, zones, loading: !(sync?.isLoaded() ?? false) };
       for (const w of fed) feed(w, msg);
     }, zoneMetrics);
   } catch (err) {
@@ -152,6 +158,12 @@ export async function runPrimary(cfg: ServerConfig, log: Logger): Promise<number
     await mgmt?.close();
     throw err;
   }
+  const zoneSync = sync;
+  void zoneSync.loaded.then(() => {
+    const msg: ZonesMessage = { type: ZONE_MESSAGE, zones: [], loading: false };
+    for (const w of fed) feed(w, msg);
+  });
+  // The workers listen while the zones load, answering what is loaded (see single.ts).
   for (let i = 0; i < cfg.workers; i++) fork();
 
   const outcome = await Promise.race([stopSignalled, startFailure.then((reason) => ({ reason }))]);
@@ -161,8 +173,8 @@ export async function runPrimary(cfg: ServerConfig, log: Logger): Promise<number
   if (typeof outcome === 'string') log.info({ signal: outcome }, 'stopping');
   else log.fatal({ reason: outcome.reason }, 'start-up failed; stopping');
   await boundedStop(async () => {
-    await Promise.all(Object.values(cluster.workers ?? {}).flatMap((w) => (w ? [stopWorker(w)] : [])));
     await sync?.close();
+    await Promise.all(Object.values(cluster.workers ?? {}).flatMap((w) => (w ? [stopWorker(w)] : [])));
     snapshots.close();
     await mgmt?.close();
   }, log);
@@ -192,13 +204,20 @@ export async function runWorker(cfg: ServerConfig, parentLog: Logger): Promise<n
   const stopping = stopSignal();
   // The primary reloads; a SIGHUP sent to the whole process group must not end this worker.
   onReloadSignal(log, () => undefined);
-  let zones = new Map<string, Zone>();
+  const zones = new ZoneSet(new Map());
   let responder: Responder | null = null;
-  const loader = new ZoneLoader();
-  const readZone = async (path: string): Promise<Zone> => {
-    const o = await loader.read(path);
-    if (o.kind === 'failed') throw new Error(o.errors.join('; '));
-    return CompactZone.fromParts(o.parts);
+  const loader = new ZoneLoader(1);
+  /** The zones of `list` read from their snapshots: [key, zone], or [key, null] for a zone no longer served. */
+  const readZones = async (list: { key: string; path: string | null }[]): Promise<[string, Zone | null][]> => {
+    const paths = list.flatMap((z) => (z.path === null ? [] : [z.path]));
+    const read = paths.length === 0 ? [] : await loader.readBatch(paths);
+    let i = 0;
+    return list.map((z) => {
+      if (z.path === null) return [z.key, null];
+      const o = read[i++]!;
+      if (o.kind === 'failed') throw new Error(o.errors.join('; '));
+      return [z.key, CompactZone.fromParts(o.parts)];
+    });
   };
   // Messages are applied one at a time, in the order sent.
   let applying: Promise<void> = Promise.resolve();
@@ -211,17 +230,17 @@ export async function runWorker(cfg: ServerConfig, parentLog: Logger): Promise<n
       if (msg?.type !== ZONES_MESSAGE && msg?.type !== ZONE_MESSAGE) return;
       applying = applying.then(async () => {
         try {
+          const read = await readZones(msg.zones);
+          const changes = read.map(([key, zone]) => ({ origin: keyToText(key), zone }));
+          // Every zone: those served and no longer listed go.
           if (msg.type === ZONES_MESSAGE) {
-            const all = new Map<string, Zone>();
-            for (const z of msg.zones) all.set(z.key, await readZone(z.path));
-            zones = all;
-            resolve();
-          } else if (msg.path === null) {
-            zones.delete(msg.key);
-          } else {
-            zones.set(msg.key, await readZone(msg.path));
+            const listed = new Set(msg.zones.map((z) => z.key));
+            for (const key of zones.zones.keys()) if (!listed.has(key)) changes.push({ origin: keyToText(key), zone: null });
           }
-          responder?.handler.setZones(new ZoneSet(new Map(zones)));
+          zones.apply(changes);
+          zones.loading = msg.loading;
+          if (msg.type === ZONES_MESSAGE) resolve();
+          responder?.handler.setZones(zones);
         } catch (err) {
           log.error({ err }, 'zone snapshot unreadable; asking the primary for every zone again');
           process.send?.({ type: WANT_ZONES_MESSAGE });
@@ -237,7 +256,7 @@ export async function runWorker(cfg: ServerConfig, parentLog: Logger): Promise<n
       worker.disconnect();
       return 0;
     }
-    responder = await Responder.start(cfg, new ZoneSet(new Map(zones)), log, metrics, { exclusive: reusePort, reusePort });
+    responder = await Responder.start(cfg, zones, log, metrics, { exclusive: reusePort, reusePort });
   } catch (err) {
     log.fatal({ err }, 'worker could not start');
     await loader.close();

@@ -6,6 +6,7 @@ import { loadZoneFile } from '../zone/read-zone.js';
 import { formatDiagnostic } from '../zone/parser.js';
 import { CompactZone, type ZoneParts } from '../zone/zone.js';
 import { readSnapshot } from './snapshot.js';
+import { packParts } from './transfer.js';
 
 export interface LoadJob {
   kind: 'load';
@@ -47,7 +48,7 @@ export function runJob(job: LoadJob | ReadJob): LoadOutcome | ReadOutcome {
     const errors = r.errors.length > 0 ? r.errors.map(formatDiagnostic) : [`${job.file}:1: zone did not compile`];
     return { kind: 'failed', errors, warnings, sha256: r.sha256, files: r.files };
   }
-  return { kind: 'loaded', parts: r.zone.parts(), serial: r.zone.serial, records: r.zone.recordCount, sha256: r.sha256, files: r.files, warnings };
+  return { kind: 'loaded', parts: packParts(r.zone.parts()), serial: r.zone.serial, records: r.zone.recordCount, sha256: r.sha256, files: r.files, warnings };
 }
 
 /** SHA-256 over the files' bytes in order, as the loader hashes what it parses; null if one can't be read. */

@@ -1,17 +1,23 @@
-// The loader thread's entry point: takes one LoadJob at a time and posts back its LoadOutcome, handing
-// the compiled zone's arrays over (transferred, not copied).
+// A loader thread's entry point: takes a batch of jobs at a time and posts back their outcomes in
+// one message, handing the compiled zones' arrays over (transferred, not copied).
 import { parentPort } from 'node:worker_threads';
 import { runJob, type LoadJob, type LoadOutcome, type ReadJob, type ReadOutcome } from './load-job.js';
 import { transferableBuffer, transferables } from './transfer.js';
 
-parentPort!.on('message', (job: LoadJob | ReadJob) => {
-  let outcome: LoadOutcome | ReadOutcome;
-  try {
-    outcome = runJob(job);
-  } catch (err) {
-    // A bug in the reader (or a snapshot gone) must fail this job, not the thread (and with it every later reload).
-    const file = job.kind === 'load' ? job.file : job.path;
-    outcome = { kind: 'failed', errors: [`${file}:0: internal error while loading: ${(err as Error).message}`], warnings: [], sha256: '', files: [] };
+parentPort!.on('message', (jobs: (LoadJob | ReadJob)[]) => {
+  const outcomes: (LoadOutcome | ReadOutcome)[] = [];
+  const transfer = new Set<ArrayBuffer>();
+  for (const job of jobs) {
+    let outcome: LoadOutcome | ReadOutcome;
+    try {
+      outcome = runJob(job);
+    } catch (err) {
+      // A bug in the reader (or a snapshot gone) must fail this job, not the thread (and with it every later reload).
+      const file = job.kind === 'load' ? job.file : job.path;
+      outcome = { kind: 'failed', errors: [`${file}:0: internal error while loading: ${(err as Error).message}`], warnings: [], sha256: '', files: [] };
+    }
+    for (const b of outcome.kind === 'loaded' ? transferables(outcome.parts) : outcome.kind === 'read' ? transferableBuffer(outcome.buffer) : []) transfer.add(b);
+    outcomes.push(outcome);
   }
-  parentPort!.postMessage(outcome, outcome.kind === 'loaded' ? transferables(outcome.parts) : outcome.kind === 'read' ? transferableBuffer(outcome.buffer) : []);
+  parentPort!.postMessage(outcomes, [...transfer]);
 });

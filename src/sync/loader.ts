@@ -1,77 +1,135 @@
-// Loads zones in a worker thread, one at a time, so reading a million-record file never stalls the
-// queries answered on this thread. The compiled zone comes back as transferred arrays (no copy).
+// Loads zones in worker threads, so reading a million-record file never stalls the queries answered
+// on this thread. Jobs go in batches (one message carries hundreds of small zones, and their compiled
+// arrays come back transferred, not copied) to a small pool of threads: at start-up every core reads
+// zones while nothing is answered yet. A thread left idle ends, and its memory with it.
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { LoadJob, LoadOutcome, ReadJob, ReadOutcome } from './load-job.js';
 
 const THREAD_URL = new URL('./load-thread.js', import.meta.url);
+/** An idle thread ends after this long: a POP holds no loader's heap between reloads. */
+const IDLE_MS = 10_000;
+const YOUNG_GENERATION_MB = 64;
 
+type Job = LoadJob | ReadJob;
 type Outcome = LoadOutcome | ReadOutcome;
 
 interface Pending {
-  job: LoadJob | ReadJob;
-  resolve: (o: Outcome) => void;
+  jobs: Job[];
+  resolve: (o: Outcome[]) => void;
+}
+
+interface Thread {
+  worker: Worker;
+  current: Pending | null;
+  idle: NodeJS.Timeout | null;
 }
 
 export class ZoneLoader {
-  private thread: Worker | null = null;
+  private readonly threads: Thread[] = [];
   private readonly queue: Pending[] = [];
-  private current: Pending | null = null;
+  private readonly size: number;
+  private closed = false;
+
+  /** `threads`: how many zones are compiled at once (default: one per core, at most 4). */
+  constructor(threads = Math.min(4, availableParallelism())) {
+    this.size = Math.max(1, threads);
+  }
 
   /** Loads one zone; resolves with its outcome (a thread that dies fails this load, and the next load starts a new thread). */
-  load(job: LoadJob): Promise<LoadOutcome> {
-    return this.run(job) as Promise<LoadOutcome>;
+  async load(job: LoadJob): Promise<LoadOutcome> {
+    return (await this.run([job]))[0] as LoadOutcome;
   }
 
-  /** Reads a zone snapshot (snapshot.ts) in the thread; the arrays arrive transferred. */
-  read(path: string): Promise<ReadOutcome> {
-    return this.run({ kind: 'read', path }) as Promise<ReadOutcome>;
+  /** Loads a batch of zones in one thread; resolves with their outcomes, in order. */
+  loadBatch(jobs: LoadJob[]): Promise<LoadOutcome[]> {
+    return this.run(jobs) as Promise<LoadOutcome[]>;
   }
 
-  private run(job: LoadJob | ReadJob): Promise<Outcome> {
+  /** Reads a zone snapshot (snapshot.ts) in a thread; the arrays arrive transferred. */
+  async read(path: string): Promise<ReadOutcome> {
+    return (await this.run([{ kind: 'read', path }]))[0] as ReadOutcome;
+  }
+
+  /** Reads snapshots in one thread; resolves with their outcomes, in order. */
+  readBatch(paths: string[]): Promise<ReadOutcome[]> {
+    return this.run(paths.map((path) => ({ kind: 'read', path }))) as Promise<ReadOutcome[]>;
+  }
+
+  private run(jobs: Job[]): Promise<Outcome[]> {
+    if (this.closed) return Promise.resolve(jobs.map((j) => failed(j, 'the loader is closed')));
     return new Promise((resolve) => {
-      this.queue.push({ job, resolve });
+      this.queue.push({ jobs, resolve });
       this.next();
     });
   }
 
-  /** Ends the thread (it would keep the process alive). */
+  /** Ends the threads (they would keep the process alive); what was queued fails. */
   async close(): Promise<void> {
-    const t = this.thread;
-    this.thread = null;
-    await t?.terminate();
+    this.closed = true;
+    for (const p of this.queue.splice(0)) p.resolve(p.jobs.map((j) => failed(j, 'the loader is closed')));
+    const threads = this.threads.splice(0);
+    for (const t of threads) if (t.idle !== null) clearTimeout(t.idle);
+    await Promise.all(threads.map((t) => t.worker.terminate()));
+    for (const t of threads) if (t.current !== null) t.current.resolve(t.current.jobs.map((j) => failed(j, 'the loader is closed')));
   }
 
   private next(): void {
-    if (this.current !== null) return;
-    const p = this.queue.shift();
-    if (p === undefined) return;
-    this.current = p;
-    this.ensureThread().postMessage(p.job);
+    while (this.queue.length > 0) {
+      let t = this.threads.find((x) => x.current === null);
+      if (t === undefined && this.threads.length < this.size) t = this.startThread();
+      if (t === undefined) return;
+      const p = this.queue.shift()!;
+      if (t.idle !== null) clearTimeout(t.idle);
+      t.idle = null;
+      t.current = p;
+      t.worker.ref();
+      t.worker.postMessage(p.jobs);
+    }
   }
 
-  private finish(outcome: Outcome): void {
-    const p = this.current;
-    this.current = null;
-    p?.resolve(outcome);
+  private finish(t: Thread, outcomes: Outcome[]): void {
+    const p = t.current;
+    t.current = null;
+    // Idle between reloads: the thread must not keep a stopping server alive.
+    t.worker.unref();
+    if (this.threads.includes(t)) {
+      t.idle = setTimeout(() => this.retire(t), IDLE_MS);
+      t.idle.unref();
+    }
+    p?.resolve(outcomes);
     this.next();
   }
 
-  private ensureThread(): Worker {
-    if (this.thread !== null) return this.thread;
-    const t = new Worker(THREAD_URL);
-    // Idle between reloads: the thread must not keep a stopping server alive.
-    t.unref();
-    t.on('message', (o: Outcome) => this.finish(o));
+  private retire(t: Thread): void {
+    if (t.current !== null) return;
+    const i = this.threads.indexOf(t);
+    if (i >= 0) this.threads.splice(i, 1);
+    void t.worker.terminate();
+  }
+
+  private startThread(): Thread {
+    // A young generation of its own size: the server runs with a tiny one (node-flags.ts) for short
+    // pauses on the query thread, which would make a thread compiling thousands of zones collect
+    // garbage most of the time.
+    const worker = new Worker(THREAD_URL, { resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
+    const t: Thread = { worker, current: null, idle: null };
+    worker.on('message', (o: Outcome[]) => this.finish(t, o));
     const died = (why: string): void => {
-      if (this.thread !== t) return;
-      this.thread = null;
-      const job = this.current?.job;
-      const file = job === undefined ? '?' : job.kind === 'load' ? job.file : job.path;
-      this.finish({ kind: 'failed', errors: [`${file}:0: the loader thread died: ${why}`], warnings: [], sha256: '', files: [] });
+      const i = this.threads.indexOf(t);
+      if (i < 0) return;
+      this.threads.splice(i, 1);
+      const jobs = t.current?.jobs ?? [];
+      this.finish(t, jobs.map((j) => failed(j, `the loader thread died: ${why}`)));
     };
-    t.on('error', (err) => died(err.message));
-    t.on('exit', (code) => died(`exit code ${code}`));
-    this.thread = t;
+    worker.on('error', (err) => died(err.message));
+    worker.on('exit', (code) => died(`exit code ${code}`));
+    this.threads.push(t);
     return t;
   }
+}
+
+function failed(job: Job, why: string): { kind: 'failed'; errors: string[]; warnings: string[]; sha256: string; files: string[] } {
+  const file = job.kind === 'load' ? job.file : job.path;
+  return { kind: 'failed', errors: [`${file}:0: ${why}`], warnings: [], sha256: '', files: [] };
 }

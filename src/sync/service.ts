@@ -1,13 +1,13 @@
-// Zone sync as the server runs it: the store, its loader thread, the watcher, and the metrics,
-// wired to the config. Start-up waits for the first scan, so the server answers from every zone
-// that loads; later changes arrive through `changed`.
+// Zone sync as the server runs it: the store, its loader threads, the watcher, and the metrics,
+// wired to the config. Returns at once: the first scan loads every zone in the background, and the
+// caller learns of each batch swapped in through `changed` and of the end through `loaded`.
 import { statSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { Zone, ZoneSet } from '../zone/zone.js';
+import type { ZoneSet } from '../zone/zone.js';
 import { ZoneLoader } from './loader.js';
 import type { ZoneSyncConfig } from './policy.js';
-import { ZoneStore, type ScanRequest, type StoreEvents, type ZoneStatus } from './store.js';
+import { ZoneStore, type ScanRequest, type StoreEvents, type ZoneChange, type ZoneStatus } from './store.js';
 import { ZoneWatcher } from './watcher.js';
 
 /** Events closer together than this are one scan (one rsync run, one `git checkout`). */
@@ -22,24 +22,28 @@ export interface ZoneSyncSettings {
   zoneSync: ZoneSyncConfig;
 }
 
-/** Where the zones' status goes after every change (the metrics, in ops/). */
+/** Where each zone's reload result goes (the metrics, in ops/). */
 export interface ZoneStatusSink {
   update: NonNullable<StoreEvents['status']>;
 }
 
 export interface ZoneSync {
   readonly store: ZoneStore;
-  /** Scans now (SIGHUP, `ctl reload`, `POST /reload`) and resolves with the zones' status after it. */
+  /** Resolves when the first scan has tried every zone of the directory. */
+  readonly loaded: Promise<void>;
+  /** Whether the first scan is over: until then not every zone is served (/ready says 503). */
+  isLoaded(): boolean;
+  /** Scans now (SIGHUP, `ctl reload`, `POST /reload`), after any scan under way, and resolves with the zones' status after it. */
   reload(req: ScanRequest): Promise<ZoneStatus[]>;
   close(): Promise<void>;
 }
 
-export async function startZoneSync(
+export function startZoneSync(
   cfg: ZoneSyncSettings,
   log: Logger,
-  changed: (origin: string, zone: Zone | null, zones: ZoneSet) => void,
+  changed: (changes: readonly ZoneChange[], zones: ZoneSet) => void,
   metrics: ZoneStatusSink,
-): Promise<ZoneSync> {
+): ZoneSync {
   let isDir = false;
   try {
     isDir = statSync(cfg.zones).isDirectory();
@@ -48,33 +52,46 @@ export async function startZoneSync(
   }
   if (!isDir) throw new ConfigError('zones', `${cfg.zones} is not a directory`);
 
-  const slog = log;
   const loader = new ZoneLoader();
-  const store = new ZoneStore({
+  const zoneStore = new ZoneStore({
     dir: cfg.zones,
     files: cfg.zoneFiles,
     policy: { serialPolicy: cfg.zoneSync.serialPolicy, maxRecordLoss: cfg.zoneSync.maxRecordLoss, maxZoneLoss: cfg.zoneSync.maxZoneLoss },
     settleMs: cfg.zoneSync.settleMs,
     signatureWarningDays: cfg.zoneSync.signatureWarningDays,
     loader,
-    log: slog,
-    events: { changed, status: (s, e) => metrics.update(s, e) },
+    log,
+    events: { changed, status: (s, result) => metrics.update(s, result) },
   });
+  const watcher = new ZoneWatcher(zoneStore, { dir: cfg.zones, watch: cfg.zoneSync.watch, debounceMs: WATCH_DEBOUNCE_MS, rescanMs: cfg.zoneSync.rescanMs, byFileName: cfg.zoneFiles === null, log });
+  let done = false;
+  let closed = false;
+  const started = Date.now();
   // At start-up nothing is served yet: read whatever is there, even a file written a moment ago.
-  await store.scan({ reason: 'start', verify: true, noSettle: true });
-  metrics.update(store.status(), null);
-  if (store.zones.zones.size === 0) log.warn({ dir: cfg.zones }, 'no zones loaded: every query will be refused');
-
-  const watcher = new ZoneWatcher(store, { dir: cfg.zones, watch: cfg.zoneSync.watch, debounceMs: WATCH_DEBOUNCE_MS, rescanMs: cfg.zoneSync.rescanMs, log: slog });
+  // A load abandoned by a stop never resolves `loaded`.
+  const loaded = new Promise<void>((resolve) => {
+    void zoneStore.scan({ reason: 'start', verify: true, noSettle: true }).then(() => {
+      if (closed) return;
+      done = true;
+      const zones = zoneStore.zones.zones.size;
+      if (zones === 0) log.warn({ dir: cfg.zones }, 'no zones loaded: every query will be refused');
+      else log.info({ zones, ms: Date.now() - started }, 'every zone loaded');
+      resolve();
+    });
+  });
+  // Watching begins with the load, so a change made meanwhile is a scan queued behind it.
   watcher.start();
   return {
-    store,
+    store: zoneStore,
+    loaded,
+    isLoaded: () => done,
     reload: async (req) => {
-      await store.scan(req);
-      return store.status();
+      await zoneStore.scan(req);
+      return zoneStore.status();
     },
     close: async () => {
-      store.close();
+      closed = true;
+      zoneStore.close();
       await watcher.close();
       await loader.close();
     },

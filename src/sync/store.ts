@@ -1,12 +1,14 @@
 // The zone store: which zones are served, from which version of their files, and in what state.
-// A scan finds the zone files, notices which changed (file identity and size and mtime, or their
-// content when asked), loads each changed one in the loader thread, judges the new version (policy.ts)
-// and swaps it in on its own, so one slow zone never delays another and a broken file never replaces
-// a good version. Scans run one at a time; requests arriving during a scan are merged into the next.
+// A scan finds the zone files, notices which changed (file identity: inode, size, mtime and ctime,
+// or their content when asked), loads the changed ones in batches in the loader threads, judges each
+// new version (policy.ts) and swaps each batch in at once, so a broken file never replaces a good
+// version, a big zone never delays the small ones, and start-up with 100,000 zones is a few hundred
+// swaps, each costing what it changes. Scans run one at a time; requests arriving during a scan are
+// merged into the next.
 import { statSync } from 'node:fs';
 import type { Logger } from '../log.js';
 import { CompactZone, ZoneSet, type Zone } from '../zone/zone.js';
-import type { LoadOutcome } from './load-job.js';
+import type { LoadJob, LoadOutcome } from './load-job.js';
 import type { ZoneLoader } from './loader.js';
 import { judgeRemovals, judgeVersion, type SyncPolicy } from './policy.js';
 import { discoverZoneFiles } from './zone-files.js';
@@ -40,11 +42,19 @@ export interface ScanRequest {
   noSettle?: boolean;
 }
 
+/** One zone swapped in (`zone`) or no longer served (null). */
+export interface ZoneChange {
+  origin: string;
+  zone: Zone | null;
+}
+
+export type ReloadResult = 'success' | 'failure' | 'refused' | 'held' | 'removed';
+
 export interface StoreEvents {
-  /** A zone was swapped in (`zone`) or stopped being served (null); `zones` is the new set. */
-  changed(origin: string, zone: Zone | null, zones: ZoneSet): void;
-  /** Status after every change of a zone's state (metrics). */
-  status?(statuses: readonly ZoneStatus[], event: { origin: string; result: 'success' | 'failure' | 'refused' | 'held' | 'removed' } | null): void;
+  /** Zones were swapped in or stopped being served, all at once; `zones` is the set served now. */
+  changed(changes: readonly ZoneChange[], zones: ZoneSet): void;
+  /** A zone's version was tried or removed (metrics): its status after it. */
+  status?(status: ZoneStatus, result: ReloadResult): void;
 }
 
 export interface StoreOptions {
@@ -75,14 +85,24 @@ interface Entry {
   files: string[];
   /** The last version tried and not served (broken, refused, held), so a rescan does not parse and report it again. */
   tried: { sha256: string; files: string[] } | null;
+  /** What the policy remarked on the version being swapped in, for its log line. */
+  note: string | null;
 }
+
+/** A batch closes at this many zones or this many octets of zone files: one message to a loader thread, one swap. */
+const BATCH_ZONES = 512;
+const BATCH_BYTES = 2 << 20;
+/** Files stat'ed between two turns of the event loop: a scan of 100,000 zones never holds up answering. */
+const STATS_PER_TURN = 2000;
 
 export class ZoneStore {
   private readonly entries = new Map<string, Entry>();
-  private set = new ZoneSet(new Map());
+  private readonly set = new ZoneSet(new Map());
   private running: Promise<void> | null = null;
   private queued: { req: ScanRequest; done: Promise<void>; resolve: () => void } | null = null;
   private settleTimer: NodeJS.Timeout | null = null;
+  private settleZone: string | null = null;
+  private closed = false;
   private readonly now: () => number;
 
   constructor(private readonly o: StoreOptions) {
@@ -93,12 +113,19 @@ export class ZoneStore {
     return this.set;
   }
 
+  /** Every zone's status, sorted by name (`GET /zones`, `ctl zones`). */
   status(): ZoneStatus[] {
     return [...this.entries.values()].sort((a, b) => (a.origin < b.origin ? -1 : 1)).map(statusOf);
   }
 
+  /** Every zone's status, unsorted (metrics). */
+  *statuses(): IterableIterator<ZoneStatus> {
+    for (const e of this.entries.values()) yield statusOf(e);
+  }
+
   /** Runs a scan now, or merges into the one queued behind the running scan; resolves when a scan that began after this call has finished. */
   scan(req: ScanRequest): Promise<void> {
+    if (this.closed) return Promise.resolve();
     if (this.running === null) {
       this.running = this.drain(req);
       return this.running;
@@ -119,7 +146,9 @@ export class ZoneStore {
     return this.queued.done;
   }
 
+  /** Stops scanning: a scan under way ends after the batch being swapped in; queued ones do not run. */
   close(): void {
+    this.closed = true;
     if (this.settleTimer !== null) clearTimeout(this.settleTimer);
     this.settleTimer = null;
   }
@@ -131,7 +160,7 @@ export class ZoneStore {
         const q = this.queued;
         this.queued = null;
         try {
-          await this.scanOnce(q.req);
+          if (!this.closed) await this.scanOnce(q.req);
         } finally {
           q.resolve();
         }
@@ -151,10 +180,16 @@ export class ZoneStore {
     }
     const only = req.zone ?? null;
     let deferMs = 0;
-    // Smallest files first: a big zone's reload never delays the small ones found in the same scan.
-    const todo: { origin: string; file: string; size: number }[] = [];
+    // Stat first: only a zone whose files' identity (inode, size, mtime, ctime) changed is read,
+    // and then hashed before it is parsed (load-job.ts), so touching every file costs a hash each.
+    const todo: { origin: string; file: string; size: number; seen: string }[] = [];
+    let statted = 0;
     for (const [origin, file] of found) {
       if (only !== null && origin !== only) continue;
+      if (++statted % STATS_PER_TURN === 0) {
+        await new Promise((r) => setImmediate(r));
+        if (this.closed) return;
+      }
       const e = this.entries.get(origin);
       if (e !== undefined && e.file !== file) {
         e.file = file;
@@ -168,32 +203,73 @@ export class ZoneStore {
       }
       const retry = req.force === true && e !== undefined && e.state !== 'ok';
       if (e !== undefined && e.seen === ids.text && req.verify !== true && !retry) continue;
-      todo.push({ origin, file, size: ids.size });
+      todo.push({ origin, file, size: ids.size, seen: ids.text });
     }
+    // Smallest files first, in batches: a big zone's reload never delays the small ones found in
+    // the same scan, and thousands of small zones are one message and one swap per batch.
     todo.sort((a, b) => a.size - b.size);
-    for (const t of todo) await this.loadOne(t.origin, t.file, req);
+    const batches: (typeof todo)[] = [];
+    let bytes = 0;
+    for (const t of todo) {
+      const last = batches.at(-1);
+      if (last === undefined || last.length >= BATCH_ZONES || bytes + t.size > BATCH_BYTES) {
+        batches.push([t]);
+        bytes = t.size;
+      } else {
+        last.push(t);
+        bytes += t.size;
+      }
+    }
+    // Every batch is queued at once (the loader runs as many as it has threads) and swapped in as it comes back.
+    await Promise.all(batches.map((b) => this.loadBatch(b, req)));
+    if (this.closed) return;
 
     if (only === null) this.removeGone(found, req);
     else if (!found.has(only) && this.entries.has(only)) this.removeGone(found, { ...req, force: true });
-    if (deferMs > 0) this.scheduleSettle(deferMs);
+    if (deferMs > 0) this.scheduleSettle(deferMs, only);
   }
 
-  private async loadOne(origin: string, file: string, req: ScanRequest): Promise<void> {
-    const { log, loader } = this.o;
-    let e = this.entries.get(origin);
-    // Taken before reading: a write during the load makes the next scan look again.
-    const before = identities(e?.files ?? [], file).text;
+  private async loadBatch(batch: { origin: string; file: string; seen: string }[], req: ScanRequest): Promise<void> {
     const started = this.now();
-    const known = [];
-    if (e?.served) known.push({ sha256: e.served.sha256, files: e.served.files });
-    // A forced reload judges the tried version again (released from hold); otherwise it is not re-read.
-    if (e?.tried && req.force !== true) known.push(e.tried);
-    const outcome: LoadOutcome = await loader.load({ kind: 'load', origin, file, known, signatureWarningDays: this.o.signatureWarningDays });
+    const jobs = batch.map(({ origin, file }): LoadJob => {
+      const e = this.entries.get(origin);
+      const known = [];
+      if (e?.served) known.push({ sha256: e.served.sha256, files: e.served.files });
+      // A forced reload judges the tried version again (released from hold); otherwise it is not re-read.
+      if (e?.tried && req.force !== true) known.push(e.tried);
+      return { kind: 'load', origin, file, known, signatureWarningDays: this.o.signatureWarningDays };
+    });
+    const outcomes = await this.o.loader.loadBatch(jobs);
+    if (this.closed) return;
+    const changes: ZoneChange[] = [];
+    const loaded: Entry[] = [];
+    for (let i = 0; i < batch.length; i++) {
+      const e = this.judge(batch[i]!.origin, batch[i]!.file, batch[i]!.seen, outcomes[i]!, req);
+      if (e === null) continue;
+      changes.push({ origin: e.origin, zone: e.zone });
+      loaded.push(e);
+    }
+    if (changes.length === 0) return;
+    this.publish(changes);
+    const ms = this.now() - started;
+    for (const e of loaded) {
+      const s = e.served!;
+      this.o.log.info({ zone: e.origin, serial: s.serial, records: s.records, file: e.file, sha256: s.sha256, ms, reason: req.reason, note: e.note ?? undefined }, 'zone loaded');
+      e.note = null;
+      this.report(e, 'success');
+    }
+  }
+
+  /** Applies one load's outcome to the zone's entry; returns the entry when its new version is to be swapped in. */
+  private judge(origin: string, file: string, seen: string, outcome: LoadOutcome, req: ScanRequest): Entry | null {
+    const { log } = this.o;
+    let e = this.entries.get(origin);
     if (e === undefined) {
-      e = { origin, file, zone: null, served: null, state: 'error', lastError: null, seen: null, files: [], tried: null };
+      e = { origin, file, zone: null, served: null, state: 'error', lastError: null, seen: null, files: [], tried: null, note: null };
       this.entries.set(origin, e);
     }
-    e.seen = before;
+    // The identity taken before reading: a write during the load makes the next scan look again.
+    e.seen = seen;
     if (outcome.kind === 'unchanged') {
       if (e.served !== null && outcome.sha256 === e.served.sha256 && e.state !== 'ok') {
         // The file went back to the version served: nothing is pending any more.
@@ -202,7 +278,7 @@ export class ZoneStore {
         e.tried = null;
         this.report(e, 'success');
       }
-      return;
+      return null;
     }
     e.files = outcome.files.length > 0 ? outcome.files : [file];
     e.tried = { sha256: outcome.sha256, files: e.files };
@@ -212,7 +288,7 @@ export class ZoneStore {
       e.lastError = outcome.errors[0] ?? 'unknown error';
       log.error({ zone: origin, file, errors: outcome.errors, serving: e.served?.serial ?? null }, e.served ? 'zone not reloaded; the last good version stays' : 'zone not loaded');
       this.report(e, 'failure');
-      return;
+      return null;
     }
     const verdict = judgeVersion(e.served, { serial: outcome.serial, records: outcome.records }, this.o.policy, req.force === true);
     if (verdict.action !== 'accept') {
@@ -221,26 +297,21 @@ export class ZoneStore {
       const msg = verdict.action === 'hold' ? 'zone change held; release with `anycast-dns ctl reload --force`' : 'zone change refused';
       log.warn({ zone: origin, file, serial: outcome.serial, serving: e.served?.serial ?? null, reason: verdict.reason }, msg);
       this.report(e, verdict.action === 'hold' ? 'held' : 'refused');
-      return;
+      return null;
     }
-    const zone = CompactZone.fromParts(outcome.parts);
-    e.zone = zone;
+    e.zone = CompactZone.fromParts(outcome.parts);
     e.served = { serial: outcome.serial, records: outcome.records, sha256: outcome.sha256, files: e.files, loadedAt: this.now() };
     e.tried = null;
     e.state = 'ok';
     e.lastError = null;
-    this.publish(origin, zone);
-    log.info(
-      { zone: origin, serial: outcome.serial, records: outcome.records, file, sha256: outcome.sha256, ms: this.now() - started, reason: req.reason, note: verdict.note ?? undefined },
-      'zone loaded',
-    );
-    this.report(e, 'success');
+    e.note = verdict.note;
+    return e;
   }
 
   private removeGone(found: ReadonlyMap<string, string>, req: ScanRequest): void {
     const gone = [...this.entries.values()].filter((e) => !found.has(e.origin));
     if (gone.length === 0) return;
-    const servedCount = [...this.entries.values()].filter((e) => e.zone !== null).length;
+    const servedCount = this.set.zones.size;
     const servedGone = gone.filter((e) => e.zone !== null);
     const verdict = judgeRemovals(servedCount, servedGone.length, this.o.policy, req.force === true);
     if (verdict.action === 'hold') {
@@ -253,32 +324,36 @@ export class ZoneStore {
       }
       return;
     }
+    for (const e of gone) this.entries.delete(e.origin);
+    if (servedGone.length > 0) this.publish(servedGone.map((e) => ({ origin: e.origin, zone: null })));
     for (const e of gone) {
-      this.entries.delete(e.origin);
-      if (e.zone !== null) {
-        this.publish(e.origin, null);
-        this.o.log.warn({ zone: e.origin, file: e.file, serial: e.served?.serial }, 'zone file gone; zone no longer served');
-      }
+      if (e.zone !== null) this.o.log.warn({ zone: e.origin, file: e.file, serial: e.served?.serial }, 'zone file gone; zone no longer served');
       this.report(e, 'removed');
     }
   }
 
-  private publish(origin: string, zone: Zone | null): void {
-    const m = new Map<string, Zone>();
-    for (const e of this.entries.values()) if (e.zone !== null && (zone !== null || e.origin !== origin)) m.set(e.zone.origin, e.zone);
-    this.set = new ZoneSet(m);
-    this.o.events.changed(origin, zone, this.set);
+  /** Swaps the changed zones into the set served, all at once: the cost is that of the changes, not of the zones served. */
+  private publish(changes: readonly ZoneChange[]): void {
+    this.set.apply(changes);
+    this.o.events.changed(changes, this.set);
   }
 
-  private report(e: Entry, result: 'success' | 'failure' | 'refused' | 'held' | 'removed'): void {
-    this.o.events.status?.(this.status(), { origin: e.origin, result });
+  private report(e: Entry, result: ReloadResult): void {
+    this.o.events.status?.(statusOf(e), result);
   }
 
-  private scheduleSettle(ms: number): void {
-    if (this.settleTimer !== null) return;
+  /** A scan of `zone` (null: every zone) once the files found too young have settled. */
+  private scheduleSettle(ms: number, zone: string | null): void {
+    if (this.closed) return;
+    if (this.settleTimer !== null) {
+      // Another zone's wait: one scan of every zone after both.
+      if (this.settleZone !== zone) this.settleZone = null;
+      return;
+    }
+    this.settleZone = zone;
     this.settleTimer = setTimeout(() => {
       this.settleTimer = null;
-      void this.scan({ reason: 'settled' });
+      void this.scan({ reason: 'settled', zone: this.settleZone });
     }, ms + 10);
     this.settleTimer.unref();
   }
@@ -298,7 +373,7 @@ function statusOf(e: Entry): ZoneStatus {
 }
 
 /**
- * What the files are now: device, inode, size and mtime of each (through symlinks, by the paths
+ * What the files are now: device, inode, size, mtime and ctime of each (through symlinks, by the paths
  * named, so a symlink swapped to a new target counts as a change), the newest mtime, and the zone
  * file's size.
  */
@@ -310,7 +385,7 @@ function identities(files: readonly string[], zoneFile: string): { text: string;
   for (const p of files[0] === zoneFile ? files : [zoneFile]) {
     try {
       const s = statSync(p);
-      text += `${s.dev}:${s.ino}:${s.size}:${s.mtimeMs}|`;
+      text += `${s.dev}:${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}|`;
       youngestMs = Math.max(youngestMs, s.mtimeMs);
       if (p === zoneFile) size = s.size;
     } catch {

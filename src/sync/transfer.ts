@@ -1,15 +1,46 @@
-// Which of a zone's buffers to transfer rather than copy when it moves between threads.
+// How a compiled zone's arrays move between threads: a small zone's arrays are packed into one
+// buffer of exactly their size (built in pieces, they sit in oversized or shared buffers: a pooled
+// Buffer's slice would carry its whole 8 KiB pool along); a big zone's buffers are transferred as
+// they are, not copied.
 import type { ZoneParts } from '../zone/zone.js';
 
 /** Below this, copying costs nothing worth saving. */
 const MIN_TRANSFER_BYTES = 64 * 1024;
+/** Zones whose arrays hold at most this many octets are packed (a copy; bigger ones would double their peak). */
+const PACK_MAX_BYTES = 256 * 1024;
+const ALIGN = 8;
+
+type View = Uint8Array | Uint16Array | Uint32Array | Int32Array;
+
+/** `p` with every array a view of one ArrayBuffer of their total size, when that is small; else `p`. */
+export function packParts(p: ZoneParts): ZoneParts {
+  let total = 0;
+  const sum = (v: View): View => {
+    total += align(v.byteLength);
+    return v;
+  };
+  mapViews(p, sum);
+  if (total > PACK_MAX_BYTES) return p;
+  const buffer = new ArrayBuffer(total);
+  const bytes = new Uint8Array(buffer);
+  let at = 0;
+  return mapViews(p, (v) => {
+    bytes.set(new Uint8Array(v.buffer, v.byteOffset, v.byteLength), at);
+    // A Buffer goes as a Uint8Array (the receiving side wraps it again).
+    const make = (v instanceof Uint8Array ? Uint8Array : v.constructor) as new (b: ArrayBuffer, offset: number, length: number) => View;
+    const copy = new make(buffer, at, v.length);
+    at += align(v.byteLength);
+    return copy;
+  });
+}
 
 export function transferables(p: ZoneParts): ArrayBuffer[] {
   const seen = new Set<ArrayBuffer>();
-  for (const a of [p.names.names, p.names.offsets, p.names.slots, p.flags, p.firstSet, p.setType, p.setTtl, p.setOffset, p.data, ...dnssecArrays(p)]) {
-    const b = a.buffer;
+  mapViews(p, (v) => {
+    const b = v.buffer;
     if (b instanceof ArrayBuffer && transferableBuffer(b).length > 0) seen.add(b);
-  }
+    return v;
+  });
   return [...seen];
 }
 
@@ -20,7 +51,15 @@ export function transferableBuffer(b: ArrayBuffer): ArrayBuffer[] {
   return b.byteLength >= MIN_TRANSFER_BYTES && b.byteLength > Buffer.poolSize ? [b] : [];
 }
 
-function dnssecArrays(p: ZoneParts): ArrayBufferView[] {
-  const d = p.dnssec;
-  return [d.sigFirst, d.sigCovered, d.sigStart, d.sigEnd, d.sigData, d.nsecOrder, d.nsec3Order];
+/** `value` with each typed array in it (at any depth of plain objects) replaced by `f` of it, in key order. */
+function mapViews<T>(value: T, f: (v: View) => View): T {
+  if (ArrayBuffer.isView(value)) return f(value as unknown as View) as unknown as T;
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = mapViews(v, f);
+  return out as T;
+}
+
+function align(n: number): number {
+  return (n + ALIGN - 1) & ~(ALIGN - 1);
 }

@@ -13,6 +13,7 @@ import { CompactZone, NodeFlag, type Zone } from './zone.js';
 
 /** Size of the chunks records are collected in: any RDATA (at most 65535 octets) fits one. */
 const CHUNK_SIZE = 1 << 20;
+const FIRST_CHUNK_SIZE = 4096;
 
 /** Up to this many octets a loop copies faster than TypedArray.set (most RDATA: A, AAAA, short names). */
 const SHORT_COPY = 16;
@@ -55,12 +56,13 @@ export class ZoneBuilder implements RecordSink {
   private readonly apexId: number;
   /** Per record, in file order: owner id, type, TTL, where its `[RDLENGTH][RDATA]` starts, line, file. */
   private n = 0;
-  private recNode = new Uint32Array(4096);
-  private recType = new Uint16Array(4096);
-  private recTtl = new Uint32Array(4096);
-  private recOffset = new Uint32Array(4096);
-  private recLine = new Uint32Array(4096);
-  private recFile = new Uint8Array(4096);
+  // Sized for a small zone and doubled as records come: most zones of a POP are small.
+  private recNode = new Uint32Array(64);
+  private recType = new Uint16Array(64);
+  private recTtl = new Uint32Array(64);
+  private recOffset = new Uint32Array(64);
+  private recLine = new Uint32Array(64);
+  private recFile = new Uint8Array(64);
   /**
    * Records' `[RDLENGTH][RDATA]`, in fixed chunks: a growing single buffer would hold its old and
    * new copies at once when it doubles, and peak memory is what a POP must provision.
@@ -114,17 +116,32 @@ export class ZoneBuilder implements RecordSink {
     this.recLine[i] = line;
     this.recFile[i] = this.fileIndex(file);
     const need = 2 + rdata.length;
-    if (this.chunkUsed + need > CHUNK_SIZE) {
-      this.chunks.push(Buffer.allocUnsafe(CHUNK_SIZE));
-      this.chunkUsed = 0;
-    }
-    const chunk = this.chunks[this.chunks.length - 1]!;
+    let chunk = this.chunks[this.chunks.length - 1];
+    if (chunk === undefined || this.chunkUsed + need > chunk.length) chunk = this.room(need);
     this.recOffset[i] = (this.chunks.length - 1) * CHUNK_SIZE + this.chunkUsed;
     chunk.writeUInt16BE(rdata.length, this.chunkUsed);
     if (rdata.length > SHORT_COPY) chunk.set(rdata, this.chunkUsed + 2);
     else for (let k = 0, at = this.chunkUsed + 2; k < rdata.length; k++) chunk[at + k] = rdata[k]!;
     this.chunkUsed += need;
     this.dataLength += need;
+  }
+
+  /**
+   * The chunk with room for `need` more octets: the first chunk starts small and doubles up to
+   * CHUNK_SIZE (a small zone never allocates a megabyte), later ones are CHUNK_SIZE from the start.
+   */
+  private room(need: number): Buffer {
+    const first = this.chunks.length === 1 ? this.chunks[0]! : null;
+    if (first !== null && first.length < CHUNK_SIZE && this.chunkUsed + need <= CHUNK_SIZE) {
+      const bigger = Buffer.allocUnsafe(Math.min(CHUNK_SIZE, Math.max(first.length * 2, this.chunkUsed + need)));
+      first.copy(bigger, 0, 0, this.chunkUsed);
+      this.chunks[0] = bigger;
+      return bigger;
+    }
+    const chunk = Buffer.allocUnsafe(this.chunks.length === 0 ? Math.max(FIRST_CHUNK_SIZE, need) : CHUNK_SIZE);
+    this.chunks.push(chunk);
+    this.chunkUsed = 0;
+    return chunk;
   }
 
   private fileIndex(file: string): number {

@@ -8,7 +8,8 @@ const EMPTY = 0; // ids are stored + 1
 
 /** Slots for `expected` names: a power of two, at least twice as many, so the index stays at most half full. */
 function indexSize(expected: number): number {
-  let size = 1024;
+  // A small zone's table stays small: a POP may hold 100,000 zones of a few names each.
+  let size = 16;
   while (size < expected * 2) size *= 2;
   return size;
 }
@@ -50,21 +51,25 @@ export class NameTable {
 
   /** The table's state as plain arrays, to hand to another thread or process (see fromParts). */
   parts(): NameTableParts {
-    return { names: this.names, offsets: this.offsets, count: this.count, slots: this.slots };
+    // The arena and offsets as used, not as allocated (they grow by doubling).
+    return { names: this.names.subarray(0, this.offsets[this.count]!), offsets: this.offsets.subarray(0, this.count + 1), count: this.count, slots: this.slots };
   }
 
   /** A table over arrays made by parts() (in this thread or another); they are used, not copied. */
   static fromParts(p: NameTableParts): NameTable {
-    const t = new NameTable(0);
-    t.names = Buffer.from(p.names.buffer, p.names.byteOffset, p.names.byteLength);
-    t.offsets = p.offsets;
-    t.count = p.count;
-    t.slots = p.slots;
-    t.mask = (p.slots.length >> 1) - 1;
-    return t;
+    return new NameTable(0, p);
   }
 
-  constructor(expected = 1024) {
+  /** An empty table sized for `expected` names, or (with `parts`) one over those arrays, allocating nothing. */
+  constructor(expected = 1024, parts?: NameTableParts) {
+    if (parts !== undefined) {
+      this.names = Buffer.from(parts.names.buffer, parts.names.byteOffset, parts.names.byteLength);
+      this.offsets = parts.offsets;
+      this.count = parts.count;
+      this.slots = parts.slots;
+      this.mask = (parts.slots.length >> 1) - 1;
+      return;
+    }
     this.names = Buffer.allocUnsafe(expected * 24);
     this.offsets = new Uint32Array(expected + 1);
     const size = indexSize(expected);
@@ -189,9 +194,9 @@ const GROUP_BITS = 11;
  * small names that was the most expensive step of reading it.
  */
 export class NameCollector {
-  private bytes = Buffer.allocUnsafe(1 << 16);
-  private offsets = new Uint32Array(1025);
-  private hashes = new Int32Array(1024);
+  private bytes = Buffer.allocUnsafe(1024);
+  private offsets = new Uint32Array(65);
+  private hashes = new Int32Array(64);
   /** Entries added so far. */
   count = 0;
 
@@ -295,8 +300,10 @@ export class NameCollector {
   private groupedBySlot(mask: number): Uint32Array {
     const n = this.count;
     const bits = 31 - Math.clz32(mask + 1);
-    const shift = Math.max(0, bits - GROUP_BITS);
-    const start = new Uint32Array((1 << GROUP_BITS) + 1);
+    // No more groups than slots: a small zone's table is sorted in a few dozen steps, not thousands.
+    const groupBits = Math.min(GROUP_BITS, bits);
+    const shift = bits - groupBits;
+    const start = new Uint32Array((1 << groupBits) + 1);
     for (let e = 0; e < n; e++) start[((this.hashes[e]! & mask) >>> shift) + 1]!++;
     for (let g = 1; g < start.length; g++) start[g] = start[g]! + start[g - 1]!;
     const out = new Uint32Array(n);

@@ -3,7 +3,7 @@
 // owners, TTLs and classes, hands RDATA to the type table, and passes each record to a sink.
 // It reads files (the top file and its $INCLUDEs) and nothing else.
 
-import { closeSync, openSync, readSync, realpathSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, realpathSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { lex, type Entry, LexError, type LexRest } from './lexer.js';
 import { keyFromText, keyIsAtOrBelow, keyToText, nameFromText, NameError, nameKey } from './name.js';
@@ -131,7 +131,7 @@ export class ZoneParser {
   parseFile(path: string): void {
     let real: string;
     try {
-      real = realpathSync(path);
+      real = realpathSync.native(path);
     } catch (e) {
       this.error(path, 0, `cannot read file: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
       return;
@@ -164,16 +164,17 @@ export class ZoneParser {
     const fd = openSync(real, 'r');
     const reads = this.opts.reads;
     try {
-      let buf = Buffer.allocUnsafe(2 * CHUNK_SIZE);
+      // A small file gets a buffer of its size: a POP reads 100,000 small zones at start-up.
+      let buf = Buffer.allocUnsafe(Math.min(2 * CHUNK_SIZE, Math.max(1024, fstatSync(fd).size + 1)));
       let carry = 0;
       let line = 1;
       for (;;) {
-        if (carry + CHUNK_SIZE > buf.length) {
+        if (buf.length - carry < Math.min(CHUNK_SIZE, buf.length / 2)) {
           const bigger = Buffer.allocUnsafe(2 * buf.length);
           buf.copy(bigger, 0, 0, carry);
           buf = bigger;
         }
-        const got = readSync(fd, buf, carry, CHUNK_SIZE, null);
+        const got = readSync(fd, buf, carry, Math.min(CHUNK_SIZE, buf.length - carry), null);
         reads?.bytes(buf.subarray(carry, carry + got));
         if (got === 0) {
           if (carry > 0) this.lexChunk(buf.toString('latin1', 0, carry), file, line, true);
@@ -370,7 +371,7 @@ export class ZoneParser {
     const path = isAbsolute(target) ? target : resolve(dir, target);
     let real: string;
     try {
-      real = realpathSync(path);
+      real = realpathSync.native(path);
     } catch {
       throw new ParseFailure(`$INCLUDE ${target}: file not found`, e.line);
     }

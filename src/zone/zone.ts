@@ -2,8 +2,8 @@
 // Names are keys (see name.ts); RDATA is wire bytes rendered at load. Empty non-terminals are real
 // nodes and node flags are computed once, so nothing is inferred at query time.
 
-import { MAX_NAME_LENGTH, keyToText, keyToWire, lowerByte, nameKey } from './name.js';
-import { NameTable, type NameTableParts } from './name-table.js';
+import { MAX_NAME_LENGTH, keyFromText, keyToText, keyToWire, lowerByte, nameKey } from './name.js';
+import { hashBytes, hashKey, NameTable, type NameTableParts } from './name-table.js';
 import { DnssecIndex, type DnssecParts } from './dnssec-index.js';
 import { hasAddressTargets, targetOffset, WireRRset, type RRset, type ZoneTables } from './rrset.js';
 import { T } from './types.js';
@@ -117,7 +117,6 @@ export class CompactZone implements Zone, NodeTable {
    */
   private readonly targetFirst: Uint32Array;
   private readonly targets: Int32Array;
-  private readonly targetName = Buffer.allocUnsafe(256);
   constructor(
     readonly origin: string,
     private readonly t: ZoneTables,
@@ -251,7 +250,7 @@ export class CompactZone implements Zone, NodeTable {
   private resolveTargets(set: number, first: number): void {
     const t = this.t;
     const off = targetOffset(t.setType[set]!);
-    const name = this.targetName;
+    const name = TARGET_NAME;
     for (let p = t.setOffset[set]!, i = first; p < t.setOffset[set + 1]!; p += 2 + t.data.readUInt16BE(p), i++) {
       let o = 0;
       for (let q = p + 2 + off; ; ) {
@@ -265,6 +264,9 @@ export class CompactZone implements Zone, NodeTable {
     }
   }
 }
+
+/** Scratch for a target name being looked up (one per thread, not per zone: a POP holds 100,000 zones). */
+const TARGET_NAME = Buffer.allocUnsafe(256);
 
 /** A target not looked up yet (resolved ids are -1 for "not in this zone" or a node id). */
 const UNRESOLVED = -2;
@@ -303,16 +305,59 @@ class NodeView implements ZoneNode {
 }
 
 /**
- * The zones served, keyed by origin: an immutable snapshot replaced whole on reload.
+ * The zones served, keyed by origin. Zone sync swaps changed zones in with apply(), each zone whole:
+ * a query is answered in one turn of the event loop, so it sees one version of each zone, and a swap
+ * costs what it changes, not what is served.
  * Each zone keeps its own tree (no shared name table): `test. A` is NXDOMAIN in the root zone even
  * when a `tricky.test` zone is also served.
  */
 export class ZoneSet {
-  /** Key lengths of the origins served: only suffixes of these lengths can name a zone. */
-  private readonly originLengths: Uint8Array = new Uint8Array(MAX_NAME_LENGTH + 1);
+  /** Whether the zones are still being loaded at start-up: a name in none of them may be in one not loaded yet. */
+  loading = false;
+  private readonly map: Map<string, Zone>;
+  /** Origins served per key length: only suffixes of these lengths can name a zone. */
+  private readonly originLengths = new Uint32Array(MAX_NAME_LENGTH + 1);
+  /** Origins by the hash of their key, so a wire name is matched without making a string of it. */
+  private readonly byHash = new Map<number, string | string[]>();
 
-  constructor(readonly zones: ReadonlyMap<string, Zone>) {
-    for (const origin of zones.keys()) if (origin.length <= MAX_NAME_LENGTH) this.originLengths[origin.length] = 1;
+  constructor(zones: ReadonlyMap<string, Zone>) {
+    this.map = new Map(zones);
+    for (const origin of zones.keys()) this.index(origin);
+  }
+
+  get zones(): ReadonlyMap<string, Zone> {
+    return this.map;
+  }
+
+  /** Swaps in each change: a zone under its origin, or null to stop serving the origin (presentation form). */
+  apply(changes: Iterable<{ origin: string; zone: Zone | null }>): void {
+    for (const c of changes) {
+      const key = c.zone?.origin ?? keyFromText(c.origin, null);
+      if (c.zone !== null) {
+        if (!this.map.has(key)) this.index(key);
+        this.map.set(key, c.zone);
+      } else if (this.map.delete(key)) {
+        this.unindex(key);
+      }
+    }
+  }
+
+  private index(origin: string): void {
+    if (origin.length > MAX_NAME_LENGTH) return;
+    this.originLengths[origin.length]!++;
+    const h = hashKey(origin);
+    const at = this.byHash.get(h);
+    this.byHash.set(h, at === undefined ? origin : typeof at === 'string' ? [at, origin] : [...at, origin]);
+  }
+
+  private unindex(origin: string): void {
+    if (origin.length > MAX_NAME_LENGTH) return;
+    this.originLengths[origin.length]!--;
+    const h = hashKey(origin);
+    const at = this.byHash.get(h);
+    const rest = typeof at === 'string' || at === undefined ? [] : at.filter((o) => o !== origin);
+    if (rest.length === 0) this.byHash.delete(h);
+    else this.byHash.set(h, rest.length === 1 ? rest[0]! : rest);
   }
 
   /**
@@ -322,13 +367,10 @@ export class ZoneSet {
    */
   originAtOrBelow(name: Uint8Array, start: number, end: number, suffixAt: number): boolean {
     for (let i = start; i <= suffixAt; i += name[i]! + 1) {
-      if (this.originLengths[end - i] !== 1) continue;
-      for (const origin of this.zones.keys()) {
-        if (origin.length !== end - i) continue;
-        let j = 0;
-        while (j < origin.length && origin.charCodeAt(j) === name[i + j]) j++;
-        if (j === origin.length) return true;
-      }
+      if (this.originLengths[end - i] === 0) continue;
+      const at = this.byHash.get(hashBytes(name, i, end));
+      if (at === undefined) continue;
+      if (typeof at === 'string' ? sameKey(at, name, i, end) : at.some((o) => sameKey(o, name, i, end))) return true;
     }
     return false;
   }
@@ -337,10 +379,17 @@ export class ZoneSet {
   find(key: string): Zone | undefined {
     // Suffixes on label boundaries, longest first; a map look-up (and its substring) only where an origin could be.
     for (let i = 0; i < key.length; i += key.charCodeAt(i) + 1) {
-      if (this.originLengths[key.length - i] !== 1) continue;
-      const z = this.zones.get(i === 0 ? key : key.substring(i));
+      if (this.originLengths[key.length - i] === 0) continue;
+      const z = this.map.get(i === 0 ? key : key.substring(i));
       if (z) return z;
     }
     return undefined;
   }
+}
+
+/** Whether `key` holds the octets `name[start, end)`. */
+function sameKey(key: string, name: Uint8Array, start: number, end: number): boolean {
+  if (key.length !== end - start) return false;
+  for (let j = 0; j < key.length; j++) if (key.charCodeAt(j) !== name[start + j]) return false;
+  return true;
 }

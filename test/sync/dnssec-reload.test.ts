@@ -45,7 +45,7 @@ test('a signed zone reloads with its DNSSEC index; expired signatures and a brok
     settleMs: 1000,
     loader,
     log: pino({ level: 'silent' }, new Writable({ write: (_c, _e, done) => done() })),
-    events: { changed: (_origin, _zone, set) => (zones = set) },
+    events: { changed: (_changes, set) => (zones = set) },
   });
   const status = () => store.status().find((z) => z.zone === 's.test.')!;
   const served = () => {

@@ -47,8 +47,8 @@ class Harness {
       loader: this.loader,
       log: pino({ level: 'debug' }, sink),
       events: {
-        changed: (origin, zone, zones) => {
-          this.swaps.push({ origin, serial: zone?.serial ?? null });
+        changed: (changes, zones) => {
+          for (const { origin, zone } of changes) this.swaps.push({ origin, serial: zone?.serial ?? null });
           this.zones = zones;
         },
       },
