@@ -193,8 +193,9 @@ function readServerConfig(r: ConfigReader, baseDir: string, o: ConfigOverrides):
     // retransmitted (Linux's minimum RTO is 200 ms), and caps how long a slowloris holds a slot.
     ioTimeoutMs: t.int('io_timeout', 2000, 100, 60_000),
     maxConnections: t.int('max_connections', 1000, 1, 1_000_000),
-    // Loose (RFC 7766 §6.2.2: one address may be many clients behind NAT): 20 per address and
-    // 100 per /24 or /56 mean 50 addresses or 10 prefixes are needed to fill the default table.
+    // Held only while half the table or more is in use, so a busy resolver is never refused while
+    // there is room; loose even then (RFC 7766 §6.2.2: one address may be many clients behind NAT):
+    // past half the default table, 25 addresses or 5 prefixes are needed to fill the rest.
     maxConnectionsPerAddress: t.int('max_connections_per_address', 20, 0, 1_000_000),
     maxConnectionsPerPrefix: t.int('max_connections_per_prefix', 100, 0, 1_000_000),
     // Off: a resolver farm behind one /24 retrying over TCP after TC=1 (RRL's slip sends it there)

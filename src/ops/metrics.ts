@@ -50,7 +50,9 @@ const TCP_EVENTS = [
   'closed',
   /** Its prefix opened more than `tcp.new_connections_per_second_per_prefix`. */
   'refused_rate',
+  /** Half the table or more in use, and its address held `tcp.max_connections_per_address`. */
   'refused_per_address',
+  /** Half the table or more in use, and its prefix held `tcp.max_connections_per_prefix`. */
   'refused_per_prefix',
   /** The table was full and no open connection could be closed for it. */
   'refused_full',

@@ -1,7 +1,8 @@
 // Which TCP connections may open, which give way when the table is full, and which have run out of
-// time. Pure bookkeeping with the clock passed in: the transport says what each connection is doing,
-// the table names the connection to close. Every operation is O(1): connections wait in three lists
-// kept in the order they entered them (so each list's head is its oldest), and per-prefix counts are
+// time. Per-source caps hold only while the table is under pressure (half of it in use or more).
+// Pure bookkeeping with the clock passed in: the transport says what each connection is doing, the
+// table names the connection to close. Every operation is O(1): connections wait in three lists kept
+// in the order they entered them (so each list's head is its oldest), and per-prefix counts are
 // bucketed by size so the prefix holding the most is known without a scan.
 
 /** What a connection is doing, and so how long it may keep its slot. */
@@ -20,9 +21,9 @@ export type TimeoutReason = 'idle_timeout' | 'io_timeout';
 export interface TableLimits {
   /** Connections open at once. */
   capacity: number;
-  /** Connections open at once from one address; 0: no limit. */
+  /** Connections open at once from one address while the table is under pressure; 0: no limit. */
   perAddress: number;
-  /** Connections open at once from one prefix (sourcePrefix); 0: no limit. */
+  /** Connections open at once from one prefix (sourcePrefix) while the table is under pressure; 0: no limit. */
   perPrefix: number;
   /** A fresh or idle connection closes after this long without traffic. */
   idleTimeoutMs: number;
@@ -98,6 +99,20 @@ export class ConnectionTable<C> {
     return this.count >= this.limits.capacity;
   }
 
+  /**
+   * Half the table or more in use: from here on each source is held to its caps. Below it at least
+   * as many slots are free as are taken, so a busy source's extra connections take room nobody is
+   * waiting for, and a resolver is answered in full however many it keeps open at once (that number
+   * grows with its round-trip time, not only with its load). From here, one source can have filled
+   * at most half the table by itself; the other half fills only in per-source shares, so filling
+   * it takes many sources, and at the cap the eviction order shares it between them. Engaging only
+   * when full would let one source fill the table alone, and then every newcomer would cost an
+   * eviction, paid first by other clients' idle connections.
+   */
+  private get underPressure(): boolean {
+    return this.count * 2 >= this.limits.capacity;
+  }
+
   /** Connections open from `address` now. */
   fromAddress(address: string): number {
     return this.byAddress.get(address) ?? 0;
@@ -116,19 +131,21 @@ export class ConnectionTable<C> {
 
   /**
    * Whether a connection from `address` in `prefix` may open now, and which open one must close to
-   * make room. A source's own caps come first (RFC 7766 §6.2.2: servers MAY limit connections per
-   * client address or subnet, loosely, since one address may be many clients behind NAT). At the
-   * table's capacity the one closed is, in order: the oldest idle connection (RFC 7766 §6.2.3: idle
-   * ones go first); one that has said nothing since it connected, or has stalled mid-message or
-   * mid-answer, past the grace period, oldest first; else the oldest of the prefix holding the most
-   * connections, unless the newcomer's own prefix would then hold as many (evicting would not make
-   * the table fairer), and then it is the newcomer that is refused.
+   * make room. Under pressure a source's own caps come first (RFC 7766 §6.2.2: servers MAY limit
+   * connections per client address or subnet, loosely, since one address may be many clients
+   * behind NAT). At the table's capacity the one closed is, in order: the oldest idle connection
+   * (RFC 7766 §6.2.3: idle ones go first); one that has said nothing since it connected, or has
+   * stalled mid-message or mid-answer, past the grace period, oldest first; else the oldest of the
+   * prefix holding the most connections, unless the newcomer's own prefix would then hold as many
+   * (evicting would not make the table fairer), and then it is the newcomer that is refused.
    */
   admission(address: string, prefix: string, now: number): Admission<C> {
     const { perAddress, perPrefix, graceMs } = this.limits;
-    if (perAddress > 0 && this.fromAddress(address) >= perAddress) return { admit: false, reason: 'refused_per_address' };
     const mine = this.fromPrefix(prefix);
-    if (perPrefix > 0 && mine >= perPrefix) return { admit: false, reason: 'refused_per_prefix' };
+    if (this.underPressure) {
+      if (perAddress > 0 && this.fromAddress(address) >= perAddress) return { admit: false, reason: 'refused_per_address' };
+      if (perPrefix > 0 && mine >= perPrefix) return { admit: false, reason: 'refused_per_prefix' };
+    }
     if (!this.full) return { admit: true, evict: null };
     const idle = this.lists.idle.head;
     if (idle !== null) return { admit: true, evict: idle, reason: 'evicted_idle' };

@@ -1,9 +1,10 @@
 // DNS over TCP (RFC 7766, RFC 1035 §4.2.2): each message is preceded by its 2-byte length; a client
 // may send many queries on one connection and each is answered as soon as it is read (pipelining).
 // The transport only frames bytes; answering is the handler's job. A flood of slow or silent
-// connections can't hold the table: open ones are limited per address and per prefix (new ones per
-// prefix and second too, when configured); a begun message has the I/O timeout to arrive whole; at
-// the cap the connections that cost the most give way (connection-table.ts).
+// connections can't hold the table: once half of it is in use, open ones are limited per address and
+// per prefix (new ones per prefix and second too, when configured); a begun message has the I/O
+// timeout to arrive whole; at the cap the connections that cost the most give way
+// (connection-table.ts).
 import { createServer, type Server, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { RateLimiterMemory } from 'rate-limiter-flexible';

@@ -1,6 +1,7 @@
 // Which TCP connections may open, which give way at the cap and which run out of time, with the
-// clock passed in: per-address and per-prefix caps (RFC 7766 §6.2.2), idle ones first at the cap
-// (RFC 7766 §6.2.3), then silent and stalled ones past the grace period, then the biggest prefix.
+// clock passed in: per-address and per-prefix caps (RFC 7766 §6.2.2) once half the table is in use,
+// idle ones first at the cap (RFC 7766 §6.2.3), then silent and stalled ones past the grace period,
+// then the biggest prefix.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConnectionTable, type TableLimits } from '../../src/server/connection-table.js';
@@ -38,14 +39,45 @@ describe('ConnectionTable', () => {
     assert.equal(t.size, 2);
   });
 
-  it('refuses the connection past the per-address cap, and past the per-prefix cap', () => {
-    const t = table({ capacity: 100, perAddress: 2, perPrefix: 3 });
+  it('holds no source to its caps while less than half the table is in use', () => {
+    const t = table({ capacity: 10, perAddress: 2, perPrefix: 3 });
+    const mine = [1, 2, 3, 4, 5].map((i) => open(t, `a${i}`, '192.0.2.1', 0));
+    assert.deepEqual(
+      mine.map((d) => d.admit),
+      [true, true, true, true, true],
+      'past both caps, the table less than half full before each',
+    );
+    // Half in use now: the caps hold.
+    assert.deepEqual(t.admission('192.0.2.1', '192.0.2.0/24', 0), { admit: false, reason: 'refused_per_address' });
+    assert.deepEqual(t.admission('192.0.2.2', '192.0.2.0/24', 0), { admit: false, reason: 'refused_per_prefix' });
+    // Below half again: they no longer do.
+    t.delete(mine[0]!.entry!);
+    assert.deepEqual(t.admission('192.0.2.1', '192.0.2.0/24', 0), { admit: true, evict: null });
+  });
+
+  it('under pressure (half the table or more in use), refuses the connection past the per-address cap, and past the per-prefix cap', () => {
+    const t = table({ capacity: 10, perAddress: 2, perPrefix: 3 });
+    for (let i = 1; i <= 5; i++) open(t, `x${i}`, `10.0.${i}.1`, 0);
     assert.equal(open(t, 'a1', '192.0.2.1', 0).admit, true);
     assert.equal(open(t, 'a2', '192.0.2.1', 0).admit, true);
     assert.deepEqual(t.admission('192.0.2.1', '192.0.2.0/24', 0), { admit: false, reason: 'refused_per_address' });
     assert.equal(open(t, 'b1', '192.0.2.2', 0).admit, true);
     assert.deepEqual(t.admission('192.0.2.3', '192.0.2.0/24', 0), { admit: false, reason: 'refused_per_prefix' });
     assert.equal(open(t, 'c1', '198.51.100.1', 0).admit, true, 'another prefix is not affected');
+  });
+
+  it('lets one source fill at most half the table; the rest fills in per-source shares, and when full the biggest gives way', () => {
+    const t = table({ capacity: 10, perPrefix: 2 });
+    const flood = Array.from({ length: 8 }, (_, i) => open(t, `f${i}`, `192.0.2.${i + 1}`, i));
+    assert.equal(flood.filter((d) => d.admit).length, 5, 'admitted until half the table was in use');
+    assert.ok(flood.slice(5).every((d) => !d.admit && d.reason === 'refused_per_prefix'));
+    for (const [i, address] of ['198.51.100.1', '198.51.100.2', '203.0.113.1', '203.0.113.2'].entries()) assert.equal(open(t, `o${i}`, address, 10).admit, true);
+    assert.deepEqual(t.admission('198.51.100.3', '198.51.100.0/24', 10), { admit: false, reason: 'refused_per_prefix' });
+    assert.equal(open(t, 'o4', '2001:db8::1', 10).admit, true);
+    assert.equal(t.full, true);
+    const d = t.admission('2001:db8:1::1', '2001:db8:1::/56', 20);
+    assert.equal(d.admit && d.evict?.conn, 'f0', 'the oldest of the prefix holding the most');
+    assert.equal(d.admit && d.evict !== null && d.reason, 'evicted_prefix');
   });
 
   it('at the cap, closes the idle connection that has been idle longest, whatever its age', () => {

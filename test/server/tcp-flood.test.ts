@@ -1,9 +1,9 @@
 // TCP that a flood can't lock, against a running `anycast-dns serve`: 4,000 connections from 200
 // loopback /24s each holding a partial frame, while a legitimate client is answered 5 of 5 times
-// within 1 s each; a client trickling a message is closed after tcp.io_timeout; the per-address and
-// per-prefix caps refuse the connection past them, closing it in order (FIN) even when its query has
-// arrived; new connections per prefix are limited per second when configured; the operator gets one
-// summary log line per interval, not one per connection.
+// within 1 s each; a client trickling a message is closed after tcp.io_timeout; with half the table
+// in use, the per-address and per-prefix caps refuse the connection past them, closing it in order
+// (FIN) even when its query has arrived; new connections per prefix are limited per second when
+// configured; the operator gets one summary log line per interval, not one per connection.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { dnsQuery, encodeQuery } from '../helpers/dns-query.js';
@@ -24,6 +24,9 @@ const ANSWER_WITHIN_MS = 1000;
 const IO_TIMEOUT_MS = 1000;
 const PER_ADDRESS = 5;
 const PER_PREFIX = 12;
+const MAX_CONNECTIONS = 40;
+/** Silent connections, one per /24, that keep half the table in use: the per-source caps hold from there. */
+const BALLAST = MAX_CONNECTIONS / 2;
 const PER_SECOND = 10;
 /** Connections sent past the per-address cap, each with its query. */
 const REFUSED = 10;
@@ -112,16 +115,22 @@ describe('TCP under a slow flood (default tcp settings)', () => {
   });
 });
 
-describe('TCP per-source limits and the I/O timeout', () => {
+describe('TCP per-source limits with half the table in use, and the I/O timeout', () => {
   let r: Running;
   const clients: RawTcpClient[] = [];
   before(async () => {
     r = await start('pop-limits', {
+      idle_timeout: 120_000,
       io_timeout: IO_TIMEOUT_MS,
+      max_connections: MAX_CONNECTIONS,
       max_connections_per_address: PER_ADDRESS,
       max_connections_per_prefix: PER_PREFIX,
       new_connections_per_second_per_prefix: PER_SECOND,
     });
+    const ballast = await Promise.all(Array.from({ length: BALLAST }, (_, i) => connectFrom(r, `127.35.${i}.1`, clients)));
+    await sleep(SETTLE_MS);
+    assert.equal(ballast.filter((c) => c.isClosed).length, 0);
+    assert.equal(await tcpMetric(r, null), BALLAST, 'half the table in use');
   });
   after(async () => {
     for (const c of clients) c.destroy();
