@@ -2,6 +2,7 @@
 // the compiled zone's arrays over (transferred, not copied).
 import { parentPort } from 'node:worker_threads';
 import { runJob, type LoadJob, type LoadOutcome, type ReadJob, type ReadOutcome } from './load-job.js';
+import { errorText, failedOutcome } from './load-failure.js';
 import { transferableBuffer, transferables } from './transfer.js';
 
 parentPort!.on('message', (job: LoadJob | ReadJob) => {
@@ -10,8 +11,12 @@ parentPort!.on('message', (job: LoadJob | ReadJob) => {
     outcome = runJob(job);
   } catch (err) {
     // A bug in the reader (or a snapshot gone) must fail this job, not the thread (and with it every later reload).
-    const file = job.kind === 'load' ? job.file : job.path;
-    outcome = { kind: 'failed', errors: [`${file}:0: internal error while loading: ${(err as Error).message}`], warnings: [], sha256: '', files: [] };
+    outcome = failedOutcome(job, `internal error while loading: ${errorText(err)}`);
   }
-  parentPort!.postMessage(outcome, outcome.kind === 'loaded' ? transferables(outcome.parts) : outcome.kind === 'read' ? transferableBuffer(outcome.buffer) : []);
+  try {
+    parentPort!.postMessage(outcome, outcome.kind === 'loaded' ? transferables(outcome.parts) : outcome.kind === 'read' ? transferableBuffer(outcome.buffer) : []);
+  } catch (err) {
+    // A zone that can't be handed over (a DataCloneError) fails its own load, and the thread lives on.
+    parentPort!.postMessage(failedOutcome(job, `internal error while handing the zone over: ${errorText(err)}`));
+  }
 });

@@ -1,4 +1,5 @@
 // Which of a zone's buffers to transfer rather than copy when it moves between threads.
+import { isMarkedAsUntransferable } from 'node:worker_threads';
 import type { ZoneParts } from '../zone/zone.js';
 
 /** Below this, copying costs nothing worth saving. */
@@ -15,9 +16,10 @@ export function transferables(p: ZoneParts): ArrayBuffer[] {
 
 /** `[b]` when `b` may be transferred, else `[]` (it is copied instead). */
 export function transferableBuffer(b: ArrayBuffer): ArrayBuffer[] {
-  // Small Buffers are slices of Node's shared pool (8 KiB on Node 20, 64 KiB on 24), which can't be
-  // transferred; a Buffer's own ArrayBuffer is larger than the pool only when it has one alone.
-  return b.byteLength >= MIN_TRANSFER_BYTES && b.byteLength > Buffer.poolSize ? [b] : [];
+  // Small Buffers are slices of Node's shared pool, which Node marks untransferable: asking for it
+  // fails the whole postMessage. The pool's size is Node's own business (its ArrayBuffer is larger
+  // than Buffer.poolSize on some versions), so ask Node rather than compare sizes.
+  return b.byteLength >= MIN_TRANSFER_BYTES && !isMarkedAsUntransferable(b) ? [b] : [];
 }
 
 function dnssecArrays(p: ZoneParts): ArrayBufferView[] {
