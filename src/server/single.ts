@@ -6,7 +6,7 @@ import type { Logger } from '../ops/log.js';
 import { ServerMetrics } from '../ops/metrics.js';
 import { startZoneSync, type ZoneSync } from '../sync/service.js';
 import type { ScanRequest } from '../sync/store.js';
-import { boundedStop, onReloadSignal, stopSignal } from './lifecycle.js';
+import { boundedStop, logStarted, onReloadSignal, stopSignal } from './lifecycle.js';
 import { Responder } from './responder.js';
 
 export async function runSingle(cfg: ServerConfig, log: Logger): Promise<number> {
@@ -35,7 +35,7 @@ export async function runSingle(cfg: ServerConfig, log: Logger): Promise<number>
     await mgmt?.close();
     throw err;
   }
-  log.info({ workers: 1, zones: sync.store.zones.zones.size }, 'server ready');
+  logStarted(log, { workers: 1 }, sync.store.zones.zones.size);
   const signal = await stopping;
   log.info({ signal }, 'stopping');
   stopReloads();
