@@ -52,8 +52,6 @@ export interface AnycastOptions extends PeerOptions {
   extraConfig?: Record<string, unknown>;
   /** Serve this zones directory as it is (zone sync tests change it) instead of one of symlinks to the zone files. */
   zonesDir?: string;
-  /** The Node.js binary to run it on (default: the one running this process), e.g. `NODE24`. */
-  node?: string;
 }
 
 export interface RunningPeer {
@@ -413,5 +411,5 @@ export async function startAnycastDns(zones: ZoneSpec[], opts: AnycastOptions = 
   };
   const confPath = join(dir, 'anycast-dns.yaml');
   writeFileSync(confPath, stringify(config));
-  return launch({ name: 'anycast-dns', command: opts.node ?? process.execPath, args: [...SERVE_NODE_FLAGS, CLI_JS, 'serve', '--config', confPath], dir, port, zones: files, opts, cwd: REPO_ROOT });
+  return launch({ name: 'anycast-dns', command: process.execPath, args: [...SERVE_NODE_FLAGS, CLI_JS, 'serve', '--config', confPath], dir, port, zones: files, opts, cwd: REPO_ROOT });
 }
