@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { dnsQuery } from '../helpers/dns-query.js';
 import { SERVE_NODE_FLAGS, missingNodeFlags } from '../../src/server/node-flags.js';
@@ -77,12 +77,13 @@ describe('node flags', () => {
     const flags = SERVE_NODE_FLAGS.join(' ');
     assert.equal(readFileSync(CLI_JS, 'utf8').split('\n')[0], `#!/usr/bin/env -S node ${flags}`);
     const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
-    assert.match(pkg.scripts.start, new RegExp(`&& node ${flags} dist/src/cli\\.js serve$`));
+    assert.match(pkg.scripts.start, new RegExp(`&& sh scripts/node\\.sh ${flags} dist/src/cli\\.js serve$`));
   });
 
   it('serve run by the bin file itself (its shebang) has them: no warning', async () => {
     const port = await freePort(false);
-    const s = serve(['--listen', `127.0.0.1:${port}`], [CLI_JS]);
+    // The shebang's `env node` finds this runtime first.
+    const s = serve(['--listen', `127.0.0.1:${port}`], [CLI_JS], { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` });
     await s.logged('server ready');
     assert.doesNotMatch(s.output(), FLAGS_WARNING);
     assert.equal(await stop(s, 'SIGTERM'), 0);
