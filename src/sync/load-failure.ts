@@ -8,8 +8,9 @@ export function failedOutcome(job: LoadJob | ReadJob | undefined, message: strin
 }
 
 /**
- * One line saying what was thrown and where (the first frame outside Node's own code). An error cloned from another thread may arrive with an
- * empty message and only its stack (a DOMException does), so the stack's first line stands in for it.
+ * One line saying what was thrown and where (the first frame outside Node's own code). An error
+ * cloned from another thread may arrive with an empty message and only its stack (a DOMException
+ * does), so the stack's first line stands in for it.
  */
 export function errorText(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
