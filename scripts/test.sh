@@ -38,7 +38,7 @@ summary() {
     match($0, /^(# |ℹ )(tests|suites|pass|fail|cancelled|skipped|todo|duration_ms) [0-9.]+$/) {
       split($0, f, " "); sum[f[2]] += f[3]; if (!(f[2] in seen)) { seen[f[2]] = 1; order[++n] = f[2] }
     }
-    END { for (i = 1; i <= n; i++) printf "# %s %s\n", order[i], sum[order[i]] }
+    END { for (i = 1; i <= n; i++) printf "# %s %.15g\n", order[i], sum[order[i]] }
   ' "$@"
 }
 echo "# all runtimes (22, 24, 26):"
