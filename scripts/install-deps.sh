@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests need: the Debian packages of the real peers (only those missing), the
-# npm packages, and Node.js 24 for the suite's second run. Safe to run again; it changes nothing
-# when everything is there.
+# npm packages, and the Node.js lines the suite runs on (22, 24, 26). Safe to run again; it changes
+# nothing when everything is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,11 +23,6 @@ fi
 # and never need the system ones.
 if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
 
-# The suite runs on Node.js 24 too (scripts/test.sh): the npm registry's `node` package carries the
-# official binary, installed into .node24/ beside the checkout's own node_modules, only if missing.
-NODE24=.node24/node_modules/.bin/node
-if ! { [ -x "$NODE24" ] && "$NODE24" --version | grep -q '^v24\.'; }; then
-  echo "install-deps: installing node@24 into .node24/"
-  npm install --prefix .node24 --no-save --no-audit --no-fund node@24
-  "$NODE24" --version | grep -q '^v24\.' || { echo "install-deps: .node24 has no Node.js 24 binary" >&2; exit 1; }
-fi
+# The suite runs on every supported line (scripts/test.sh): the npm registry's `node@22`, `node@24` and
+# `node@26` packages carry the official binaries, each installed into .runtimes/<line>/ only if missing.
+sh scripts/node.sh --install 22 24 26

@@ -3,7 +3,8 @@
 #
 #   scripts/install.sh [--root DIR]      (DESTDIR=DIR works too; default: the running system, /)
 #
-#   /usr/bin/anycast-dns                 a wrapper: exec node --max-semi-space-size=1 --no-memory-reducer <this checkout>/dist/src/cli.js "$@"
+#   /usr/bin/anycast-dns                 a wrapper: exec <node> --max-semi-space-size=1 --no-memory-reducer <this checkout>/dist/src/cli.js "$@"
+#                                        (<node>: scripts/node.sh's, the machine's if 22.12+, else the checkout's own)
 #   user and group anycast-dns           a system user (systemd-sysusers, usr/lib/sysusers.d/anycast-dns.conf)
 #   /etc/anycast-dns/anycast-dns.yaml    from config/anycast-dns.yaml, zones: /etc/anycast-dns/zones (kept if present)
 #   /etc/anycast-dns/zones/              the zones directory (empty; put <origin>.zone files here)
@@ -16,7 +17,7 @@
 # the wrapper still runs this checkout and the node found now.
 set -euo pipefail
 
-usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; }
 
 ROOT="${DESTDIR:-}"
 while (($#)); do
@@ -33,8 +34,7 @@ ROOT="${ROOT%/}"
 CHECKOUT="$(cd "$(dirname "$0")/.." && pwd)"
 CLI="$CHECKOUT/dist/src/cli.js"
 [ -f "$CLI" ] || { echo "install: $CLI is missing: run npm run build first" >&2; exit 1; }
-NODE="$(command -v node || true)"
-[ -n "$NODE" ] || { echo "install: node is not on PATH (Node.js 20 is needed)" >&2; exit 1; }
+NODE="$(sh "$CHECKOUT/scripts/node.sh" --which)" || exit 1
 NODE="$(readlink -f "$NODE")"
 ETC="$ROOT/etc/anycast-dns"
 

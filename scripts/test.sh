@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite on every supported runtime: installs what it needs, builds once, and runs
-# every test with node:test on the machine's Node.js, then again on Node.js 24 (the npm registry's
-# `node@24` package, which scripts/install-deps.sh puts in .node24/). The last lines are the test
-# runner's summary summed over both runs, so a reader of the tail sees every runtime's failures.
+# every test with node:test on Node.js 22, 24 and 26 (the npm registry's `node@22`, `node@24` and
+# `node@26` packages, which scripts/install-deps.sh puts in .runtimes/<line>/), whatever the
+# machine's own node is. The last lines are the test runner's summary summed over the runs, so a
+# reader of the tail sees every runtime's failures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -10,9 +11,9 @@ npm run lint
 npm run build
 mapfile -t files < <(find dist/test -name '*.test.js' | sort)
 if ((${#files[@]} == 0)); then echo "no test files found" >&2; exit 1; fi
-runtimes=(node .node24/node_modules/.bin/node)
-# Node 20 picks spec on a terminal and TAP otherwise; Node 24 picks spec everywhere. Ask for what 20
-# picks, so CI logs keep their TAP, the same from both runtimes.
+runtimes=()
+for line in 22 24 26; do runtimes+=("$(sh scripts/node.sh --which "$line")"); done
+# TAP when the output is not a terminal (CI logs keep it), spec on a terminal.
 reporter=tap
 [ -t 1 ] && reporter=spec
 
@@ -38,9 +39,9 @@ summary() {
     match($0, /^(# |ℹ )(tests|suites|pass|fail|cancelled|skipped|todo|duration_ms) [0-9.]+$/) {
       split($0, f, " "); sum[f[2]] += f[3]; if (!(f[2] in seen)) { seen[f[2]] = 1; order[++n] = f[2] }
     }
-    END { for (i = 1; i <= n; i++) printf "# %s %s\n", order[i], sum[order[i]] }
+    END { for (i = 1; i <= n; i++) printf "# %s %.15g\n", order[i], sum[order[i]] }
   ' "$@"
 }
-echo "# all runtimes (${runtimes[*]}):"
+echo "# all runtimes (22, 24, 26):"
 summary "$logs"/*
 exit $status

@@ -2,6 +2,7 @@
 // The one `anycast-dns` binary. Each subcommand lives in its own module, loaded on demand so
 // `anycast-dns health` never pays for the server's start-up and vice versa.
 import { AnycastDnsError } from './errors.js';
+import { runOnSupportedNode, supportedNode } from './runtime.js';
 
 type Command = (argv: string[]) => Promise<number>;
 
@@ -21,6 +22,7 @@ function usage(): string {
 }
 
 async function main(): Promise<number> {
+  if (!supportedNode()) return runOnSupportedNode();
   const [name, ...rest] = process.argv.slice(2);
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(usage() + '\n');

@@ -47,3 +47,12 @@ export async function boundedStop(stop: () => Promise<void>, log: Logger): Promi
   // handle was left open, and it does not hold the process up otherwise (unref).
   setTimeout(() => process.exit(), 500).unref();
 }
+
+/**
+ * The start-up's last line. With no zone loaded every query is refused and /ready says 503, so the
+ * line says that rather than `server ready`; the first zone that loads makes /ready 200.
+ */
+export function logStarted(log: Logger, fields: Record<string, unknown>, zones: number): void {
+  if (zones > 0) log.info({ ...fields, zones }, 'server ready');
+  else log.warn({ ...fields, zones }, 'server not ready: no zones loaded');
+}

@@ -7,7 +7,7 @@ import { ServerMetrics } from '../ops/metrics.js';
 import { ZoneSyncMetrics } from '../ops/zone-metrics.js';
 import { startZoneSync, type ZoneSync } from '../sync/service.js';
 import type { ScanRequest } from '../sync/store.js';
-import { boundedStop, onReloadSignal, stopSignal } from './lifecycle.js';
+import { boundedStop, logStarted, onReloadSignal, stopSignal } from './lifecycle.js';
 import { Responder } from './responder.js';
 
 export async function runSingle(cfg: ServerConfig, log: Logger): Promise<number> {
@@ -47,7 +47,7 @@ export async function runSingle(cfg: ServerConfig, log: Logger): Promise<number>
     const zones = zoneSync.store.zones;
     zones.loading = false;
     running.handler.setZones(zones);
-    log.info({ workers: 1, zones: zones.zones.size }, 'server ready');
+    logStarted(log, { workers: 1 }, zones.zones.size);
   });
   const signal = await stopping;
   log.info({ signal }, 'stopping');

@@ -140,7 +140,7 @@ export function newTcpConnections(opts: TcpOptions, log: Logger): TcpConnections
 export interface BindOptions {
   /** Own the listening socket instead of sharing the cluster primary's. */
   exclusive: boolean;
-  /** SO_REUSEPORT: each worker its own listener (Node ≥ 22.12). */
+  /** SO_REUSEPORT: each worker its own listener. */
   reusePort: boolean;
 }
 

@@ -29,7 +29,7 @@ export function literalLookup(
 }
 
 export interface UdpOptions {
-  /** Bind with SO_REUSEPORT so each worker process has its own socket (Node ≥ 22.12). */
+  /** Bind with SO_REUSEPORT so each worker process has its own socket. */
   reusePort: boolean;
   /** Asked about every response before it is sent (response rate limiting); null sends all. */
   policy?: ResponsePolicy | null;

@@ -2,11 +2,9 @@
 // one status), writes every zone version it accepts as a snapshot file and tells each worker, which
 // reads it in its own loader thread, so all of them serve the same serial and none stalls answering
 // while a big zone arrives; a worker that starts (or is restarted) gets the current zones before it listens.
-// Where the runtime has SO_REUSEPORT for UDP (Node ≥ 22.12) each worker binds its own sockets and
-// the kernel spreads packets across them; otherwise the workers share the primary's sockets through
-// the cluster module. The primary answers no queries: it supervises and serves the management endpoints.
+// Each worker binds its own UDP and TCP sockets with SO_REUSEPORT and the kernel spreads packets and
+// connections across them. The primary answers no queries: it supervises and serves the management endpoints.
 import cluster, { type Worker } from 'node:cluster';
-import { createSocket, type Socket, type SocketOptions } from 'node:dgram';
 import { AggregatorRegistry } from 'prom-client';
 import { formatListenAddress, type ServerConfig } from '../ops/config.js';
 import { startManagementServer } from '../ops/http.js';
@@ -19,7 +17,7 @@ import { ZoneSnapshots } from '../sync/snapshot.js';
 import type { ScanRequest } from '../sync/store.js';
 import { keyFromText, keyToText } from '../zone/name.js';
 import { CompactZone, ZoneSet, type Zone } from '../zone/zone.js';
-import { boundedStop, onReloadSignal, stopSignal } from './lifecycle.js';
+import { boundedStop, logStarted, onReloadSignal, stopSignal } from './lifecycle.js';
 import { Responder } from './responder.js';
 
 const READY_MESSAGE = 'anycast-dns:worker-ready';
@@ -44,16 +42,9 @@ const WANT_ZONES_MESSAGE = 'anycast-dns:want-zones';
 const ZONE_MESSAGE = 'anycast-dns:zone';
 /** Zones are keyed by their origin's key (see zone/name.ts), as in a ZoneSet. */
 type ZonesMessage = { type: typeof ZONES_MESSAGE | typeof ZONE_MESSAGE; zones: { key: string; path: string | null }[]; loading: boolean };
-/** Tells a worker how to bind: "reuseport" (own sockets) or "shared" (the primary's). */
-const BIND_MODE_ENV = 'ANYCAST_DNS_BIND_MODE';
 const RESPAWN_DELAY_MS = 1000;
 
 export async function runPrimary(cfg: ServerConfig, log: Logger): Promise<number> {
-  const reusePort = await udpReusePortWorks();
-  // Without reusePort, let the kernel hand connections to whichever worker accepts first rather
-  // than routing each one through the primary (round-robin adds a hop per connection).
-  if (!reusePort) cluster.schedulingPolicy = cluster.SCHED_NONE;
-  const bindMode = reusePort ? 'reuseport' : 'shared';
   const aggregator = new AggregatorRegistry();
   const ready = new Set<number>();
   const everReady = new Set<number>();
@@ -66,6 +57,13 @@ export async function runPrimary(cfg: ServerConfig, log: Logger): Promise<number
   const startFailure = new Promise<string>((resolve) => (failed = resolve));
 
   let sync: ZoneSync | null = null;
+  let announced = false;
+  /** `server ready` once every worker listens and the first load is over, whichever comes last. */
+  const announceReady = (): void => {
+    if (announced || ready.size !== cfg.workers || !(sync?.isLoaded() ?? false)) return;
+    announced = true;
+    logStarted(log, { workers: cfg.workers }, sync?.store.zones.zones.size ?? 0);
+  };
   const zoneMetrics = new ZoneSyncMetrics(cfg.identity, cfg.metrics.popLabel, () => sync?.store.statuses() ?? []);
   const snapshots = new ZoneSnapshots();
   /** Workers that have had the whole zone set: from then on they get each change. */
@@ -74,7 +72,7 @@ export async function runPrimary(cfg: ServerConfig, log: Logger): Promise<number
     if (w.isConnected()) w.send(msg);
   };
   const fork = (): Worker => {
-    const w = cluster.fork({ [BIND_MODE_ENV]: bindMode });
+    const w = cluster.fork();
     w.on('message', (msg: { type?: unknown } | null) => {
       if (msg?.type !== WANT_ZONES_MESSAGE || sync === null) return;
       feed(w, { type: ZONES_MESSAGE, zones: snapshots.current(), loading: !sync.isLoaded() });
@@ -92,7 +90,7 @@ export async function runPrimary(cfg: ServerConfig, log: Logger): Promise<number
     if (type === READY_MESSAGE) {
       ready.add(w.id);
       everReady.add(w.id);
-      if (ready.size === cfg.workers) log.info({ workers: cfg.workers, bind: bindMode }, 'server ready');
+      announceReady();
     }
   });
   const heartbeat = setInterval(() => {
@@ -160,6 +158,7 @@ export async function runPrimary(cfg: ServerConfig, log: Logger): Promise<number
   }
   const zoneSync = sync;
   void zoneSync.loaded.then(() => {
+    announceReady();
     const msg: ZonesMessage = { type: ZONE_MESSAGE, zones: [], loading: false };
     for (const w of fed) feed(w, msg);
   });
@@ -193,7 +192,6 @@ function stopWorker(w: Worker): Promise<void> {
 export async function runWorker(cfg: ServerConfig, parentLog: Logger): Promise<number> {
   const worker = cluster.worker!;
   const log = parentLog.child({ worker: worker.id });
-  const reusePort = process.env[BIND_MODE_ENV] === 'reuseport';
   const metrics = new ServerMetrics(cfg.identity, cfg.metrics.popLabel);
   // A file has one writer: each worker writes its own, PATH.<worker id>.
   const tap = cfg.dnstap;
@@ -256,7 +254,7 @@ export async function runWorker(cfg: ServerConfig, parentLog: Logger): Promise<n
       worker.disconnect();
       return 0;
     }
-    responder = await Responder.start(cfg, zones, log, metrics, { exclusive: reusePort, reusePort });
+    responder = await Responder.start(cfg, zones, log, metrics, { exclusive: true, reusePort: true });
   } catch (err) {
     log.fatal({ err }, 'worker could not start');
     await loader.close();
@@ -273,30 +271,4 @@ export async function runWorker(cfg: ServerConfig, parentLog: Logger): Promise<n
   // The IPC channel to the primary would keep this process alive.
   worker.disconnect();
   return 0;
-}
-
-/** Whether two UDP sockets may bind one port with reusePort: the option is silently ignored where unsupported. */
-async function udpReusePortWorks(): Promise<boolean> {
-  const opts = { type: 'udp4', reusePort: true } as SocketOptions;
-  const a = createSocket(opts);
-  const b = createSocket(opts);
-  const bind = (s: Socket, port: number): Promise<void> =>
-    new Promise((resolve, reject) => {
-      s.once('error', reject);
-      s.bind({ address: '127.0.0.1', port, exclusive: true }, () => resolve());
-    });
-  try {
-    await bind(a, 0);
-    await bind(b, a.address().port);
-    return true;
-  } catch {
-    return false;
-  } finally {
-    a.close();
-    try {
-      b.close();
-    } catch {
-      // never bound
-    }
-  }
 }

@@ -4,6 +4,7 @@
 // zones while nothing is answered yet. A thread left idle ends, and its memory with it.
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { errorText, failedOutcome } from './load-failure.js';
 import type { LoadJob, LoadOutcome, ReadJob, ReadOutcome } from './load-job.js';
 
 const THREAD_URL = new URL('./load-thread.js', import.meta.url);
@@ -31,8 +32,14 @@ export class ZoneLoader {
   private readonly size: number;
   private closed = false;
 
-  /** `threads`: how many zones are compiled at once (default: one per core, at most 4). */
-  constructor(threads = Math.min(4, availableParallelism())) {
+  /**
+   * `threads`: how many zones are compiled at once (default: one per core, at most 4). `threadUrl`:
+   * the thread's module, another only in tests (one that dies on purpose).
+   */
+  constructor(
+    threads = Math.min(4, availableParallelism()),
+    private readonly threadUrl: URL = THREAD_URL,
+  ) {
     this.size = Math.max(1, threads);
   }
 
@@ -57,7 +64,7 @@ export class ZoneLoader {
   }
 
   private run(jobs: Job[]): Promise<Outcome[]> {
-    if (this.closed) return Promise.resolve(jobs.map((j) => failed(j, 'the loader is closed')));
+    if (this.closed) return Promise.resolve(jobs.map((j) => failedOutcome(j, 'the loader is closed')));
     return new Promise((resolve) => {
       this.queue.push({ jobs, resolve });
       this.next();
@@ -67,11 +74,11 @@ export class ZoneLoader {
   /** Ends the threads (they would keep the process alive); what was queued fails. */
   async close(): Promise<void> {
     this.closed = true;
-    for (const p of this.queue.splice(0)) p.resolve(p.jobs.map((j) => failed(j, 'the loader is closed')));
+    for (const p of this.queue.splice(0)) p.resolve(p.jobs.map((j) => failedOutcome(j, 'the loader is closed')));
     const threads = this.threads.splice(0);
     for (const t of threads) if (t.idle !== null) clearTimeout(t.idle);
     await Promise.all(threads.map((t) => t.worker.terminate()));
-    for (const t of threads) if (t.current !== null) t.current.resolve(t.current.jobs.map((j) => failed(j, 'the loader is closed')));
+    for (const t of threads) if (t.current !== null) t.current.resolve(t.current.jobs.map((j) => failedOutcome(j, 'the loader is closed')));
   }
 
   private next(): void {
@@ -112,7 +119,7 @@ export class ZoneLoader {
     // A young generation of its own size: the server runs with a tiny one (node-flags.ts) for short
     // pauses on the query thread, which would make a thread compiling thousands of zones collect
     // garbage most of the time.
-    const worker = new Worker(THREAD_URL, { resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
+    const worker = new Worker(this.threadUrl, { resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
     const t: Thread = { worker, current: null, idle: null };
     worker.on('message', (o: Outcome[]) => this.finish(t, o));
     const died = (why: string): void => {
@@ -120,16 +127,12 @@ export class ZoneLoader {
       if (i < 0) return;
       this.threads.splice(i, 1);
       const jobs = t.current?.jobs ?? [];
-      this.finish(t, jobs.map((j) => failed(j, `the loader thread died: ${why}`)));
+      this.finish(t, jobs.map((j) => failedOutcome(j, `the loader thread died: ${why}`)));
     };
-    worker.on('error', (err) => died(err.message));
+    // An uncaught error comes first (then 'exit' with code 1, ignored); a thread that exits by itself has only its code.
+    worker.on('error', (err) => died(errorText(err)));
     worker.on('exit', (code) => died(`exit code ${code}`));
     this.threads.push(t);
     return t;
   }
-}
-
-function failed(job: Job, why: string): { kind: 'failed'; errors: string[]; warnings: string[]; sha256: string; files: string[] } {
-  const file = job.kind === 'load' ? job.file : job.path;
-  return { kind: 'failed', errors: [`${file}:0: ${why}`], warnings: [], sha256: '', files: [] };
 }

@@ -1,7 +1,8 @@
 // How a compiled zone's arrays move between threads: a small zone's arrays are packed into one
 // buffer of exactly their size (built in pieces, they sit in oversized or shared buffers: a pooled
-// Buffer's slice would carry its whole 8 KiB pool along); a big zone's buffers are transferred as
+// Buffer's slice would carry its whole pool along); a big zone's buffers are transferred as
 // they are, not copied.
+import { isMarkedAsUntransferable } from 'node:worker_threads';
 import type { ZoneParts } from '../zone/zone.js';
 
 /** Below this, copying costs nothing worth saving. */
@@ -46,9 +47,10 @@ export function transferables(p: ZoneParts): ArrayBuffer[] {
 
 /** `[b]` when `b` may be transferred, else `[]` (it is copied instead). */
 export function transferableBuffer(b: ArrayBuffer): ArrayBuffer[] {
-  // Small Buffers are slices of Node's shared pool (8 KiB on Node 20, 64 KiB on 24), which can't be
-  // transferred; a Buffer's own ArrayBuffer is larger than the pool only when it has one alone.
-  return b.byteLength >= MIN_TRANSFER_BYTES && b.byteLength > Buffer.poolSize ? [b] : [];
+  // Small Buffers are slices of Node's shared pool, which Node marks untransferable: asking for it
+  // fails the whole postMessage. The pool's size is Node's own business (its ArrayBuffer is larger
+  // than Buffer.poolSize on some versions), so ask Node rather than compare sizes.
+  return b.byteLength >= MIN_TRANSFER_BYTES && !isMarkedAsUntransferable(b) ? [b] : [];
 }
 
 /** `value` with each typed array in it (at any depth of plain objects) replaced by `f` of it, in key order. */

@@ -7,7 +7,6 @@ import type { AnswerPlan, RRdata } from '../answer/plan.js';
 import { WireRRset } from '../zone/rrset.js';
 import { T } from '../zone/types.js';
 import { CompressionTable } from './compress.js';
-import { copyBytes } from './copy-bytes.js';
 import { EDNS_OPTION_ZONEVERSION, FLAG_AA, FLAG_CD, FLAG_QR, FLAG_RD, FLAG_TC, HEADER_SIZE, OPCODE_MASK } from './query.js';
 import { RdataWriter } from './rdata.js';
 import { COOKIE_OPTION, COOKIE_REPLY_LENGTH } from './cookies.js';
@@ -15,8 +14,6 @@ import { COOKIE_OPTION, COOKIE_REPLY_LENGTH } from './cookies.js';
 const EDNS_OPTION_NSID = 3;
 /** Room for any single record past the limit, so writing never checks the buffer, only the limit. */
 const SLACK = 65535 + 512;
-/** Messages up to this long are copied out through a view made once per length (see copyTo). */
-const MAX_VIEWED_LENGTH = 4096;
 
 /** The OPT record to add to a response (RFC 6891 §6.1.2). */
 export interface EdnsReply {
@@ -76,8 +73,6 @@ export class ResponseWriter {
   private written = 0;
   /** How the last message written fits its limit. */
   fit = Fit.Complete;
-  /** `buf[0, length)` by length, made on first use (see copyTo). */
-  private readonly prefixes: (Buffer | undefined)[] = [];
 
   /**
    * Writes the response to `plan` for the query `msg`, whose question ends at `questionEnd` and whose name
@@ -111,14 +106,9 @@ export class ResponseWriter {
     return pos;
   }
 
-  /**
-   * Copies the message last written into `out`, of exactly its length. Through a whole view, not
-   * Buffer#copy of a range: on Node 20 that makes a view per call, garbage on every cache miss.
-   */
+  /** Copies the message last written into `out`, of exactly its length. */
   copyTo(out: Buffer): void {
-    const n = out.length;
-    if (n > MAX_VIEWED_LENGTH) this.buf.copy(out, 0, 0, n);
-    else out.set((this.prefixes[n] ??= this.buf.subarray(0, n)));
+    this.buf.copy(out, 0, 0, out.length);
   }
 
   private sections(
@@ -137,7 +127,7 @@ export class ResponseWriter {
     this.counts[0] = this.counts[1] = this.counts[2] = 0;
     // The question as the client sent it (RFC 1035 §7.3 matching; RFC 4343 §4.1 case kept); its name
     // is the first compression target, so answers owned by it point back to offset 12.
-    copyBytes(msg, HEADER_SIZE, questionEnd, buf, HEADER_SIZE);
+    msg.copy(buf, HEADER_SIZE, HEADER_SIZE, questionEnd);
     table.register(buf, HEADER_SIZE);
     this.pos = questionEnd;
     const rrclass = plan.rrclass;

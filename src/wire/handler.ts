@@ -15,7 +15,6 @@ import { Fit, ResponseWriter, cutToMinimal, optLength, optSize, type EdnsReply }
 import { CacheUse, ResponseKind, type BucketOf, type ResponseOutcome, type HandlerOptions, type QueryHandler, type QueryMeta, type ResponseInfo } from './handler-types.js';
 import { fromTemplate, toTemplate } from './referral-template.js';
 import { FRESH_BUFFERS, type ResponseMemory } from './response-buffers.js';
-import { copyBytes } from './copy-bytes.js';
 import { FLAG_CD, FLAG_QR, FLAG_RD, HEADER_SIZE, OPCODE_MASK, ParseStatus, ParsedQuery, parseQuery } from './query.js';
 
 const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024;
@@ -232,7 +231,7 @@ class Handler implements QueryHandler {
   private fromCache(cache: ResponseCache, at: number, msg: Buffer, meta: QueryMeta): Buffer {
     const out = cache.response(at, this.memory);
     // The question's name as this client wrote it (case kept); answers owned by it point here.
-    copyBytes(msg, HEADER_SIZE, this.q.qnameEnd, out, HEADER_SIZE);
+    msg.copy(out, HEADER_SIZE, HEADER_SIZE, this.q.qnameEnd);
     return this.finishStored(cache, at, out, msg, meta);
   }
 
@@ -320,9 +319,9 @@ class Handler implements QueryHandler {
     const q = this.q;
     const end = out.length;
     const at = end - COOKIE_REPLY_LENGTH;
-    copyBytes(msg, q.cookieAt, q.cookieAt + 8, out, at);
+    msg.copy(out, at, q.cookieAt, q.cookieAt + 8);
     if (this.info.cookie === CookieStatus.Valid && !this.cookies!.renew) {
-      copyBytes(msg, q.cookieAt + 8, q.cookieAt + 8 + SERVER_COOKIE_LENGTH, out, at + 8);
+      msg.copy(out, at + 8, q.cookieAt + 8, q.cookieAt + 8 + SERVER_COOKIE_LENGTH);
     } else {
       this.cookies!.issue(msg, q.cookieAt, this.addr, (this.now() / 1000) >>> 0, out, at + 8);
     }
@@ -344,7 +343,7 @@ class Handler implements QueryHandler {
     const length = questionEnd > 0 ? questionEnd : HEADER_SIZE;
     // Every octet is written below.
     const out = this.memory.take(length);
-    copyBytes(msg, 0, length, out, 0);
+    msg.copy(out, 0, 0, length);
     out[2] = FLAG_QR | (msg[2]! & (OPCODE_MASK | FLAG_RD));
     out[3] = (msg[3]! & FLAG_CD) | rcode;
     out.writeUInt16BE(questionEnd > 0 ? 1 : 0, 4);

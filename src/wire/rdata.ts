@@ -5,7 +5,6 @@ import type { WireBlock } from '../zone/rdata/descriptor.js';
 import { descriptorFor } from '../zone/rdata/table.js';
 import { walkRdata, type NameKind } from '../zone/rdata/walk.js';
 import type { CompressionTable } from './compress.js';
-import { copyBytes } from './copy-bytes.js';
 
 /** RFC 3597 §4: names are compressed only in the RFC 1035 types, all numbered below 16. */
 const RFC1035_TYPES = 16;
@@ -33,7 +32,7 @@ export class RdataWriter {
   writeFrom(buf: Buffer, pos: number, type: number, src: Buffer, start: number, len: number, table: CompressionTable): number {
     const layout = compressibleLayout(type);
     const end = start + len;
-    if (layout === null) return copyBytes(src, start, end, buf, pos);
+    if (layout === null) return pos + src.copy(buf, pos, start, end);
     this.buf = buf;
     this.pos = pos;
     this.src = src;
@@ -41,7 +40,7 @@ export class RdataWriter {
     this.table = table;
     walkRdata(layout, src, this.onName, start, end);
     // Whatever follows the last name (e.g. the SOA counters) is copied as is.
-    return copyBytes(src, this.srcAt, end, buf, this.pos);
+    return this.pos + src.copy(buf, this.pos, this.srcAt, end);
   }
 
   /** Writes `rdata` of `type` at `pos` in `buf`; returns the end position. */

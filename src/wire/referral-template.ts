@@ -9,7 +9,6 @@
 // below the cut under the same label as the question (`ns1.nic.example.` for `www.nic.example.`):
 // the writer would then point into the question's own labels. fromTemplate detects that and declines.
 
-import { copyBytes } from './copy-bytes.js';
 import { HEADER_SIZE } from './query.js';
 import { T } from '../zone/types.js';
 import { lowerByte } from '../zone/name.js';
@@ -101,9 +100,9 @@ export function toTemplate(response: Buffer, questionEnd: number, prefix: number
  * patch. Returns false when the writer would have compressed differently (see the top of this file).
  */
 export function fromTemplate(src: Buffer, start: number, end: number, bodyAt: number, msg: Buffer, questionEnd: number, prefix: number, out: Buffer): boolean {
-  copyBytes(src, start, start + HEADER_SIZE, out, 0);
-  copyBytes(msg, HEADER_SIZE, questionEnd, out, HEADER_SIZE);
-  copyBytes(src, bodyAt, end, out, questionEnd);
+  src.copy(out, 0, start, start + HEADER_SIZE);
+  msg.copy(out, HEADER_SIZE, HEADER_SIZE, questionEnd);
+  src.copy(out, questionEnd, bodyAt, end);
   // The label of the question's name just above the cut: the one a name below the cut could share.
   let above = HEADER_SIZE;
   while (above + msg[above]! + 1 < HEADER_SIZE + prefix) above += msg[above]! + 1;

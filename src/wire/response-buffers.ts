@@ -31,7 +31,7 @@ export class ResponseBuffers implements ResponseMemory {
     if (length > MAX_POOLED_LENGTH) return Buffer.allocUnsafe(length);
     let buf = this.byLength[length];
     if (buf === undefined) {
-      // Outside Node's shared 8 KiB pool: the ArrayBuffer is this buffer's alone, so retain can tell it by that.
+      // Outside Node's shared pool: the ArrayBuffer is this buffer's alone, so retain can tell it by that.
       buf = Buffer.allocUnsafeSlow(length);
       this.byLength[length] = buf;
     }

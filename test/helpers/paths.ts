@@ -17,5 +17,3 @@ export const ROOT_ZONE_2018 = join(REPO_ROOT, '..', 'shared', 'data', 'root-2018
 /** Source-tree fixtures of the differential tests (not copied into dist/). */
 export const DIFF_FIXTURES_DIR = join(REPO_ROOT, 'test', 'diff', 'zones');
 
-/** Node.js 24 from the npm registry's `node` package, put there by scripts/install-deps.sh. */
-export const NODE24 = join(REPO_ROOT, '.node24', 'node_modules', '.bin', 'node');

@@ -55,8 +55,6 @@ export interface AnycastOptions extends PeerOptions {
   extraConfig?: Record<string, unknown>;
   /** Serve this zones directory as it is (zone sync tests change it) instead of one of symlinks to the zone files. */
   zonesDir?: string;
-  /** The Node.js binary to run it on (default: the one running this process), e.g. `NODE24`. */
-  node?: string;
 }
 
 export interface RunningPeer {
@@ -429,9 +427,9 @@ const NSD = installedPeer('nsd', 'nsd', 'nsd', 'nsd.conf', {
  */
 const ANYCAST_DNS: PeerKind<AnycastOptions> = {
   name: 'anycast-dns',
-  program: (opts) => {
+  program: () => {
     if (!existsSync(CLI_JS)) throw new MissingPeerError(`${CLI_JS} is missing: build anycast-dns first (npx tsc -p .)`);
-    return opts.node ?? process.execPath;
+    return process.execPath;
   },
   config: {
     file: 'anycast-dns.yaml',

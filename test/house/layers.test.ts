@@ -18,7 +18,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['server/'],
   ['health/'],
   ['commands/'],
-  ['cli.ts'],
+  ['cli.ts', 'runtime.ts'],
 ];
 
 const SRC = join(REPO_ROOT, 'src');

@@ -5,9 +5,9 @@
 // shebang it has them.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { dnsQuery } from '../helpers/dns-query.js';
 import { SERVE_NODE_FLAGS, missingNodeFlags } from '../../src/server/node-flags.js';
@@ -74,12 +74,13 @@ describe('node flags', () => {
     const flags = SERVE_NODE_FLAGS.join(' ');
     assert.equal(readFileSync(CLI_JS, 'utf8').split('\n')[0], `#!/usr/bin/env -S node ${flags}`);
     const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
-    assert.match(pkg.scripts.start, new RegExp(`&& node ${flags} dist/src/cli\\.js serve$`));
+    assert.match(pkg.scripts.start, new RegExp(`&& sh scripts/node\\.sh ${flags} dist/src/cli\\.js serve$`));
   });
 
   it('serve run by the bin file itself (its shebang) has them: no warning', async () => {
     const port = await freePort(false);
-    const s = serve(['--listen', `127.0.0.1:${port}`], [CLI_JS]);
+    // The shebang's `env node` finds this runtime first.
+    const s = serve(['--listen', `127.0.0.1:${port}`], [CLI_JS], { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` });
     await s.logged('server ready');
     assert.doesNotMatch(s.output(), FLAGS_WARNING);
     assert.equal(await stop(s, 'SIGTERM'), 0);
@@ -134,6 +135,28 @@ describe('serve lifecycle', () => {
     assert.match(second.output(), new RegExp(`config: listen: cannot listen on 127\\.0\\.0\\.1:${port}/udp`));
     assert.equal(await stop(first, 'SIGTERM'), 0);
   });
+
+  for (const workers of [1, 2]) {
+    it(`workers: ${workers} with every zone failing to load says it is not ready, in its log and on /ready`, async () => {
+      const port = await freePort(false);
+      const zones = join(dir, `broken-${workers}`);
+      mkdirSync(zones);
+      writeFileSync(join(zones, 'broken.test.zone'), '$TTL 300\n@ SOA ns x 1 1 1 1 1\n@ NS ns\nns A 192.0.2.999\n');
+      const cfg = join(dir, `broken-${workers}.yaml`);
+      writeFileSync(cfg, [`listen: ["127.0.0.1:${port}"]`, `zones: ${zones}`, `workers: ${workers}`, 'management: { listen: "127.0.0.1:0" }'].join('\n'));
+      const s = serve(['--config', cfg]);
+      const mgmt = await s.logged('management listening');
+      const line = await s.logged('server not ready: no zones loaded');
+      assert.equal(line.level, 'warn');
+      assert.equal(line.zones, 0);
+      assert.doesNotMatch(s.output(), /"msg":"server ready"/);
+      const ready = await fetch(`http://127.0.0.1:${/:(\d+)$/.exec(String(mgmt.listen))![1]}/ready`);
+      assert.equal(ready.status, 503);
+      const r = await dnsQuery({ port }, { name: 'broken.test', type: 'SOA' });
+      assert.equal(r.message.rcode, 5, 'REFUSED');
+      assert.equal(await stop(s, 'SIGTERM'), 0);
+    });
+  }
 
   it('workers: 2 answers from two processes, sums their metrics, and reports ready only when both are', async () => {
     const port = await freePort(true);

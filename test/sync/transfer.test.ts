@@ -1,6 +1,6 @@
 // Which of a compiled zone's buffers leave the loader thread by transfer: every one chosen must be
-// transferable on this runtime (Node's Buffer pool is 8 KiB on 20 and 64 KiB on 24, and a Buffer
-// sliced from it can't be), and the large ones must be transferred, not copied.
+// transferable on this runtime (a Buffer sliced from Node's shared pool can't be, and the pool's size
+// differs between versions), and the large ones must be transferred, not copied.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

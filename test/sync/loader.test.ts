@@ -1,0 +1,86 @@
+// The loader thread's death: a load in flight when the thread dies fails with the reason in its
+// error (the `zone not loaded` log line shows it), whether the thread threw, failed to post its
+// answer, or exited by itself; and the next load gets a new thread.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { after, describe, it } from 'node:test';
+import { ZoneLoader } from '../../src/sync/loader.js';
+import type { LoadJob } from '../../src/sync/load-job.js';
+import { zoneText } from '../helpers/zone-text.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'anycast-dns-loader-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const zoneFile = join(dir, 't.test.zone');
+writeFileSync(zoneFile, zoneText('t.test', 7, 3));
+const job: LoadJob = { kind: 'load', origin: 't.test.', file: zoneFile, known: [] };
+
+/** A loader of one thread that runs `body` on each batch's first job (`parentPort` and `job` are in scope). */
+function loaderRunningJobs(name: string, body: string): ZoneLoader {
+  const file = join(dir, `${name}.mjs`);
+  writeFileSync(file, `import { parentPort } from 'node:worker_threads';\nparentPort.on('message', ([job]) => { ${body} });\n`);
+  return new ZoneLoader(1, pathToFileURL(file));
+}
+
+async function failure(loader: ZoneLoader): Promise<string> {
+  try {
+    const o = await loader.load(job);
+    assert.equal(o.kind, 'failed');
+    assert.equal((o as { errors: string[] }).errors.length, 1);
+    return (o as { errors: string[] }).errors[0]!;
+  } finally {
+    await loader.close();
+  }
+}
+
+describe('a loader thread that dies', () => {
+  it('by throwing: the error is named, with where it was thrown', async () => {
+    const e = await failure(loaderRunningJobs('throws', "throw new RangeError('no room for the names');"));
+    assert.match(e, new RegExp(`^${zoneFile}:0: the loader thread died: RangeError: no room for the names \\(at .*throws\\.mjs:2:`));
+  });
+
+  it('by posting what cannot be transferred (a DataCloneError, whose message arrives empty): the stack says what it was', async () => {
+    const e = await failure(loaderRunningJobs('untransferable', "const pooled = Buffer.from('x'); parentPort.postMessage(null, [pooled.buffer]);"));
+    assert.match(e, /the loader thread died: DataCloneError: \S.* \(at .*untransferable\.mjs:2:/);
+  });
+
+  it('by exiting: the exit code', async () => {
+    const e = await failure(loaderRunningJobs('exits', 'process.exit(3);'));
+    assert.equal(e, `${zoneFile}:0: the loader thread died: exit code 3`);
+  });
+
+  it('the next load starts a new thread', async () => {
+    const loader = loaderRunningJobs('dies-on-first', "if (job.file.endsWith('die')) process.exit(5); parentPort.postMessage([{ kind: 'unchanged', sha256: 'same' }]);");
+    try {
+      const first = await loader.load({ ...job, file: 'die' });
+      assert.deepEqual(first.kind === 'failed' && first.errors, ['die:0: the loader thread died: exit code 5']);
+      assert.deepEqual(await loader.load(job), { kind: 'unchanged', sha256: 'same' });
+    } finally {
+      await loader.close();
+    }
+  });
+});
+
+describe('the loader thread', () => {
+  for (const hosts of [3, 20_000]) {
+    it(`hands over a compiled zone of ${hosts} hosts (small arrays come from Node's Buffer pool, which can't be transferred)`, async () => {
+      const loader = new ZoneLoader();
+      try {
+        const o = await loader.load({ ...job, file: hostsZone(hosts) });
+        assert.equal(o.kind, 'loaded', JSON.stringify(o));
+        assert.equal(o.kind === 'loaded' && o.records, hosts + 4);
+      } finally {
+        await loader.close();
+      }
+    });
+  }
+});
+
+function hostsZone(hosts: number): string {
+  const file = join(dir, `h${hosts}.zone`);
+  writeFileSync(file, zoneText('t.test', 9, hosts));
+  return file;
+}
