@@ -83,7 +83,7 @@ export function collectProcessMetrics(registry: Registry): void {
   for (const name of NONCONFORMING_DEFAULTS) registry.removeSingleMetric(name);
 }
 
-export type DropReason = 'unanswerable' | 'send_error' | 'bad_frame' | 'internal_error';
+export type DropReason = 'unanswerable' | 'send_error' | 'bad_frame' | 'internal_error' | 'oversized';
 /**
  * What happened to a TCP connection. `opened` and `closed` count every admitted one; the others say
  * why one was turned away at accept (refused_*), closed to make room (evicted_*), or ran out of time.
@@ -127,6 +127,7 @@ export class ServerMetrics {
   private readonly size: FixedHistogram;
 
   private readonly dropped: Counter<'transport' | 'reason'>;
+  private readonly udpPathInfo: Gauge<'path'>;
   private readonly queryErrors: Counter;
   private readonly tcpEvents: Counter<'event'>;
   private readonly tcpOpen: Gauge;
@@ -251,6 +252,13 @@ export class ServerMetrics {
     });
     // Every event from zero, so a rate() over an attack's first refusals has a baseline.
     for (const e of TCP_EVENTS) this.tcpEvents.labels(e).inc(0);
+    this.udpPathInfo = new Gauge({
+      name: `${PREFIX}udp_path_info`,
+      help: 'Always 1: how UDP is read and written, native (recvmmsg/sendmmsg) or dgram (node:dgram); udp_io chooses',
+      labelNames: ['path'],
+      registers,
+      aggregator: 'first',
+    });
     this.tcpOpen = new Gauge({ name: `${PREFIX}tcp_connections_open`, help: 'TCP connections open now', registers, aggregator: 'sum' });
     collectProcessMetrics(this.registry);
   }
@@ -295,8 +303,14 @@ export class ServerMetrics {
     return i;
   }
 
-  droppedPacket(transport: Transport, reason: DropReason): void {
-    this.dropped.labels(transport, reason).inc();
+  /** The UDP path the listeners run on. */
+  udpPath(path: 'native' | 'dgram'): void {
+    this.udpPathInfo.reset();
+    this.udpPathInfo.labels(path).set(1);
+  }
+
+  droppedPacket(transport: Transport, reason: DropReason, count = 1): void {
+    this.dropped.labels(transport, reason).inc(count);
   }
 
   queryError(): void {

@@ -12,7 +12,7 @@ import type { ResponsePolicy } from './rrl-policy.js';
 import type { DnstapWriter } from '../ops/dnstap-output.js';
 
 /** Kernel buffer we ask for: absorbs bursts while the event loop is busy (the kernel may cap it). */
-const SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
+export const SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
 
 /**
  * The socket's resolver. Every address it is given is already an IP literal (a validated listen
