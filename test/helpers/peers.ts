@@ -19,6 +19,7 @@ import { stringify } from 'yaml';
 import { dnsQuery } from './dns-query.js';
 import { CLI_JS, REPO_ROOT } from './paths.js';
 import { SERVE_NODE_FLAGS } from '../../src/server/node-flags.js';
+import { udpIoForTests } from './udp-paths.js';
 
 export { dnsQuery } from './dns-query.js';
 export type { QueryOptions, QueryReply, QueryTarget } from './dns-query.js';
@@ -412,6 +413,8 @@ export async function startAnycastDns(zones: ZoneSpec[], opts: AnycastOptions = 
     // The management endpoint is on by default at one fixed loopback port, which servers started
     // side by side would share: off, unless extraConfig gives it a port (0 for any free one).
     management: { listen: null },
+    // The UDP path the suite runs on (scripts/test.sh runs the UDP tests on each).
+    ...udpIoForTests(),
     ...opts.extraConfig,
   };
   const confPath = join(dir, 'anycast-dns.yaml');
