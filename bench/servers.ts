@@ -1,8 +1,10 @@
 // The servers the serve benchmark compares, each started on a free 127.0.0.1 port, pinned to the
 // server cores, with one worker (or N: anycast-dns `workers`, NSD `server-count`, Knot `udp-workers`,
-// BIND `-n`): anycast-dns (rate limiting off, and on as anycast-dns-rrl), NSD, Knot DNS, BIND 9 (via the test helpers that the
-// differential tests use too) and the Node.js UDP echo server (the single-threaded Node ceiling), as a
-// minimal program writes it (`echo`) and with anycast-dns's send path (`echo-literal`).
+// BIND `-n`): anycast-dns on the native UDP path (rate limiting off, and on as anycast-dns-rrl) and on
+// node:dgram (anycast-dns-dgram), NSD, Knot DNS, BIND 9 (via the test helpers that the differential
+// tests use too) and the Node.js UDP echo server (the single-threaded Node ceiling), as a minimal
+// program writes it (`echo`), with anycast-dns's dgram send path (`echo-literal`) and on the native
+// path (`echo-native`).
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -16,7 +18,8 @@ export interface BenchServer {
   stop(): Promise<void>;
 }
 
-export const SERVER_IDS = ['anycast-dns', 'anycast-dns-rrl', 'nsd', 'knot', 'bind', 'echo', 'echo-literal'] as const;
+export const SERVER_IDS = ['anycast-dns', 'anycast-dns-dgram', 'anycast-dns-rrl', 'nsd', 'knot', 'bind', 'echo', 'echo-literal', 'echo-native'] as const;
+type EchoId = 'echo' | 'echo-literal' | 'echo-native';
 
 /**
  * anycast-dns-rrl: response rate limiting on, at a limit far above any load dnsperf makes (from one
@@ -33,9 +36,9 @@ export function isServerId(s: string): s is ServerId {
 const ECHO_JS = join(REPO_ROOT, 'dist', 'bench', 'echo-server.js');
 
 /** The echo server under taskset; resolves once it printed its port. */
-function startEcho(id: 'echo' | 'echo-literal', cpu: number | string, startTimeoutMs: number): Promise<BenchServer> {
+function startEcho(id: EchoId, cpu: number | string, startTimeoutMs: number): Promise<BenchServer> {
   return new Promise((resolve, reject) => {
-    const args = [ECHO_JS, '--address', '127.0.0.1', '--port', '0', ...(id === 'echo-literal' ? ['--literal-lookup'] : [])];
+    const args = [ECHO_JS, '--address', '127.0.0.1', '--port', '0', ...(id === 'echo-literal' ? ['--literal-lookup'] : id === 'echo-native' ? ['--native'] : [])];
     const child = spawn('taskset', ['-c', String(cpu), process.execPath, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
     const pid = child.pid;
     if (pid === undefined) return reject(new Error('echo server: could not start'));
@@ -70,7 +73,7 @@ function startEcho(id: 'echo' | 'echo-literal', cpu: number | string, startTimeo
 
 /** Whether the server runs more than one worker when asked (the echo servers are one process). */
 export function hasWorkers(id: ServerId): boolean {
-  return id !== 'echo' && id !== 'echo-literal';
+  return !id.startsWith('echo');
 }
 
 /** Starts one server with every zone loaded, pinned to `cpu` (a CPU or a taskset list), `workers` workers, IPv4 loopback only. */
@@ -82,9 +85,11 @@ export async function startServer(id: ServerId, zones: ZoneSpec[], cpu: number |
   };
   switch (id) {
     case 'anycast-dns':
-      return wrap(startAnycastDns(zones, { ...opts, extraConfig: { workers, log_level: 'warn' } }));
+      return wrap(startAnycastDns(zones, { ...opts, extraConfig: { workers, log_level: 'warn', udp_io: 'native' } }));
+    case 'anycast-dns-dgram':
+      return wrap(startAnycastDns(zones, { ...opts, extraConfig: { workers, log_level: 'warn', udp_io: 'dgram' } }));
     case 'anycast-dns-rrl':
-      return wrap(startAnycastDns(zones, { ...opts, extraConfig: { workers, log_level: 'warn', rrl: RRL_ACCOUNTING_ONLY } }));
+      return wrap(startAnycastDns(zones, { ...opts, extraConfig: { workers, log_level: 'warn', udp_io: 'native', rrl: RRL_ACCOUNTING_ONLY } }));
     case 'nsd':
       return wrap(startNsd(zones, opts));
     case 'knot':
@@ -93,6 +98,7 @@ export async function startServer(id: ServerId, zones: ZoneSpec[], cpu: number |
       return wrap(startBind(zones, opts));
     case 'echo':
     case 'echo-literal':
+    case 'echo-native':
       return startEcho(id, cpu, startTimeoutMs);
     default: {
       const never: never = id;
