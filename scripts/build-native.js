@@ -31,7 +31,8 @@ const run = spawnSync(process.execPath, [gyp, 'rebuild', `--nodedir=${nodedir}`]
 if (run.status !== 0) {
   const log = join(mkdtempSync(join(tmpdir(), 'anycast-dns-native-')), 'build.log');
   writeFileSync(log, `${run.stdout ?? ''}${run.stderr ?? ''}${run.error ? String(run.error) : ''}`);
-  const missing = /(cc|g\+\+|gcc|make|python3?)(: command)? not found|not found: (make|python)|Could not find any Python/i.exec(`${run.stdout}${run.stderr}`);
-  unavailable(missing ? `the build tools are missing (${missing[0]})` : 'the build failed', log);
+  // The first line that says what is missing or wrong: a compiler, make, Python, a header.
+  const cause = `${run.stdout ?? ''}${run.stderr ?? ''}`.split('\n').find((l) => /not found|No such file|Could not find|error:/i.test(l));
+  unavailable(cause === undefined ? 'the build failed' : `the build failed: ${cause.trim().slice(0, 200)}`, log);
 }
 console.log('anycast-dns: the native UDP path is built (build/Release/anycast_udp.node)');
