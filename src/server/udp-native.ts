@@ -1,16 +1,17 @@
 // DNS over UDP on the native path (native/udp.c): the socket reads a batch of datagrams with one
 // recvmmsg into memory shared with this listener, which answers each into the send memory, and the
 // batch's answers leave with one sendmmsg, each from the address its query came to. Above the bytes
-// it does exactly what UdpListener does: the handler, the policy after answering, dnstap, metrics.
+// it does exactly what UdpListener does (UdpAnswers): the handler, the policy after answering,
+// dnstap, metrics.
 import { performance } from 'node:perf_hooks';
 import { formatListenAddress, type ListenAddress } from '../ops/config.js';
 import type { Logger } from '../ops/log.js';
 import type { ServerMetrics } from '../ops/metrics.js';
-import { Verdict } from '../rrl/limiter.js';
-import type { QueryHandler, QueryMeta } from '../wire/handler-types.js';
+import type { QueryHandler } from '../wire/handler-types.js';
 import { ipv4ToText, ipv6ToText } from '../zone/rdata/presentation.js';
 import type { NativeSocket, NativeUdpAddon } from './native-udp.js';
 import { SOCKET_BUFFER_BYTES, type UdpOptions } from './udp.js';
+import { UdpAnswers } from './udp-answer.js';
 
 // Word offsets in NativeSocket.meta, in units of the batch size (native/udp.c's layout).
 const RX_LEN = 0;
@@ -29,17 +30,19 @@ export class NativeUdpListener {
   private stats!: Float64Array;
   private readonly counted = [0, 0, 0];
   private readonly names = new Map<number, string>();
-  private readonly meta: QueryMeta = { transport: 'udp', remoteAddress: '', remotePort: 0 };
+  private readonly answers: UdpAnswers;
   private closed: Promise<void> | null = null;
 
   constructor(
     readonly address: ListenAddress,
     private readonly addon: NativeUdpAddon,
-    private readonly handler: QueryHandler,
+    handler: QueryHandler,
     private readonly metrics: ServerMetrics,
     private readonly log: Logger,
     private readonly opts: UdpOptions,
-  ) {}
+  ) {
+    this.answers = new UdpAnswers(handler, metrics, log, opts.policy ?? null, opts.dnstap ?? null);
+  }
 
   /** Opens and binds the socket; it reads from then on. */
   listen(_exclusive?: boolean): Promise<void> {
@@ -66,10 +69,8 @@ export class NativeUdpListener {
     const s = this.socket!;
     const { batch, slot } = s;
     const words = this.words;
-    const policy = this.opts.policy ?? null;
-    const dnstap = this.opts.dnstap ?? null;
-    const meta = this.meta;
-    const handler = this.handler;
+    const answers = this.answers;
+    // Every datagram of the batch was read at this moment.
     const startedAt = performance.now();
     for (let i = 0; i < count; i++) {
       const length = words[RX_LEN * batch + i]!;
@@ -77,30 +78,8 @@ export class NativeUdpListener {
       const msg = this.rx.subarray(i * slot, i * slot + length);
       const address = this.peerName(i);
       const port = words[PORT * batch + i]!;
-      meta.remoteAddress = address;
-      meta.remotePort = port;
-      let response: Buffer | null;
-      try {
-        response = handler.handle(msg, meta);
-      } catch (err) {
-        // The handler answers its own bugs with SERVFAIL; reaching here is a bug in that guard.
-        this.metrics.droppedPacket('udp', 'internal_error');
-        this.log.error({ err, remote: address }, 'query handler threw');
-        continue;
-      }
-      if (response === null) {
-        this.metrics.droppedPacket('udp', 'unanswerable');
-        continue;
-      }
-      // Policy after answering: send, slip a minimal reply, or drop.
-      if (policy !== null) {
-        const verdict = policy.decide(handler.info, response, address);
-        if (verdict === Verdict.Drop) {
-          dnstap?.exchange(false, address, port, msg, null, performance.timeOrigin + startedAt, 0);
-          continue;
-        }
-        if (verdict === Verdict.Slip) response = handler.slip(response);
-      }
+      const response = answers.answer(msg, address, port, startedAt);
+      if (response === null) continue;
       if (response.length > slot) {
         this.metrics.droppedPacket('udp', 'send_error');
         continue;
@@ -108,9 +87,7 @@ export class NativeUdpListener {
       // Copied out at once, so the handler's reused response memory is free for the next query.
       this.tx.set(response, i * slot);
       words[TX_LEN * batch + i] = response.length;
-      const now = performance.now();
-      this.metrics.sent('udp', startedAt, now, response.length);
-      if (dnstap !== null) dnstap.exchange(false, address, port, msg, response, performance.timeOrigin + startedAt, performance.timeOrigin + now);
+      answers.sent(msg, response, address, port, startedAt);
     }
     this.countSocketDrops();
   };
