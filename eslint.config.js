@@ -7,7 +7,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', '.node24/'] },
+  { ignores: ['dist/', 'node_modules/', '.runtimes/', 'build/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -31,5 +31,10 @@ export default tseslint.config(
   {
     files: ['**/*.js'],
     ...tseslint.configs.disableTypeChecked,
+  },
+  {
+    // Plain scripts run by npm under Node.js.
+    files: ['scripts/**/*.js'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },
 );

@@ -45,11 +45,13 @@ export interface DnsperfResult {
   avgResponseBytes: number;
   /** 99th percentile latency from -v output (ms), when asked for. */
   p99LatencyMs?: number;
+  /** Median latency from -v output (ms), when asked for. */
+  p50LatencyMs?: number;
   commandLine: string;
 }
 
 /** The summary fields of dnsperf's report. */
-export function parseDnsperfSummary(text: string): Omit<DnsperfResult, 'p99LatencyMs' | 'commandLine'> {
+export function parseDnsperfSummary(text: string): Omit<DnsperfResult, 'p99LatencyMs' | 'p50LatencyMs' | 'commandLine'> {
   const num = (re: RegExp): number => {
     const m = re.exec(text);
     if (!m) throw new Error(`dnsperf output lacks ${re.source}:\n${text.slice(-1500)}`);
@@ -122,7 +124,7 @@ export function runDnsperf(o: DnsperfOptions): Promise<DnsperfResult> {
         const { summary, samples } = readOutput(outDir === null ? piped : readFileSync(join(outDir, 'out'), 'latin1'));
         resolve({
           ...parseDnsperfSummary(summary),
-          ...(o.latencies ? { p99LatencyMs: samples.quantile(0.99) * 1000 } : {}),
+          ...(o.latencies ? { p99LatencyMs: samples.quantile(0.99) * 1000, p50LatencyMs: samples.quantile(0.5) * 1000 } : {}),
           commandLine: `taskset ${argv.join(' ')}`,
         });
       } catch (e) {

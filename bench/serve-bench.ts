@@ -6,7 +6,12 @@
 //
 //   node dist/bench/serve-bench.js [--quick] [--duration S] [--rounds N] [--mixes root,big,root:random|root:apex,big:mx,...]
 //     [--servers anycast-dns,anycast-dns-rrl,nsd,knot,bind,echo,echo-literal] [--rate QPS] [--fixed-rounds N] [--clients N] [--outstanding N]
-//     [--server-cpus LIST] [--client-cpus LIST] [--workers 1,2,...] [--budget S]
+//     [--server-cpus LIST] [--client-cpus LIST] [--workers 1,2,...] [--budget S] [--low-rate QPS]
+//
+// anycast-dns runs on the native UDP path (recvmmsg/sendmmsg), anycast-dns-dgram on node:dgram;
+// echo-native is the echo server on the native path, the floor of the native path's cost.
+// --low-rate (default 100, 0: off) runs anycast-dns on both paths (and NSD) at that rate after the
+// fixed-rate runs, for the median latency of a quiet server: batching must not make it wait.
 //
 // The fixed-rate runs (latency) come after the full-speed ones, --fixed-rounds times (default: --rounds),
 // rotating the order like them: one run's p99 is at the mercy of a few milliseconds of a noisy machine.
@@ -19,6 +24,8 @@
 // mixes and more than BIND's; zero lost queries at the fixed rate; RSS at most 1.5x NSD's.
 // Issue 12: more than BIND's queries/s on the random-name flood too; p99 at the fixed rate at most
 // 2x NSD's on every mix; with anycast-dns-rrl in the run, rate limiting on costs at most 10% of qps.
+// Issue 19 (the native UDP path): on the root and 1M mixes at least 1.0x NSD's and 1.2x BIND's qps;
+// on the random-name flood at least 1.0x NSD's; at the low rate, p50 no worse than the dgram path's.
 import { OptionReader, cpuCount } from './options.js';
 import { spawnSync } from 'node:child_process';
 import { sleep } from '../test/helpers/wait.js';
@@ -35,6 +42,10 @@ const RRL_SHARE_TARGET = 0.9;
 const RSS_VS_NSD_TARGET = 1.5;
 /** p99 latency at the fixed rate, as a multiple of NSD's on the same mix (issue 12). */
 const P99_VS_NSD_TARGET = 2;
+const NSD_SHARE_TARGET = 1;
+const BIND_SHARE_TARGET = 1.2;
+/** Servers measured at the low rate: the two UDP paths, and NSD for reference. */
+const LOW_RATE_SERVERS: ServerId[] = ['anycast-dns', 'anycast-dns-dgram', 'nsd'];
 
 interface Options {
   seconds: number;
@@ -50,13 +61,14 @@ interface Options {
   clientCpu: string;
   workers: number[];
   budgetMs: number;
+  lowRate: number;
 }
 
 /** `root` or `big` (the mixed query files), or one category of either, e.g. `root:apex`, `big:mx`. */
 type MixId = string;
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { seconds: 10, rounds: 3, mixes: ['root', 'big', 'root:random'], servers: [...SERVER_IDS], clients: 8, outstanding: 1000, serverCpu: '0', clientCpu: '1', workers: [1], budgetMs: 30 * 60_000 };
+  const o: Options = { seconds: 10, rounds: 3, mixes: ['root', 'big', 'root:random'], servers: [...SERVER_IDS], clients: 8, outstanding: 1000, serverCpu: '0', clientCpu: '1', workers: [1], budgetMs: 30 * 60_000, lowRate: 100 };
   const opts = new OptionReader(argv);
   for (const a of opts) {
     if (a === '--quick') {
@@ -74,6 +86,7 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--client-cpu' || a === '--client-cpus') o.clientCpu = opts.cpus();
     else if (a === '--workers') o.workers = opts.value().split(',').map(Number);
     else if (a === '--budget') o.budgetMs = opts.int() * 1000;
+    else if (a === '--low-rate') o.lowRate = opts.int();
     else throw new Error(`unknown option ${a} (see the header of bench/serve-bench.ts)`);
   }
   for (const s of o.servers) if (!isServerId(s)) throw new Error(`unknown server ${s} (${SERVER_IDS.join(', ')})`);
@@ -116,6 +129,7 @@ function sameRoundRatio(a: (DnsperfResult | undefined)[], b: (DnsperfResult | un
 }
 
 const p99 = (r: DnsperfResult): number | undefined => r.p99LatencyMs;
+const p50 = (r: DnsperfResult): number | undefined => r.p50LatencyMs;
 
 interface Measured {
   workers: number;
@@ -179,6 +193,8 @@ async function measure(all: Options, workers: number): Promise<Measured> {
   // results[mix][server][round] at the fixed rate
   const fixed = new Map<string, (DnsperfResult | undefined)[]>();
   const fixedRates = new Map<MixId, number>();
+  // results[server][round] at the low rate, on the first mix
+  const low = new Map<ServerId, (DnsperfResult | undefined)[]>();
   const alive = (id: ServerId): boolean => {
     const s = servers.get(id);
     if (!s) return false;
@@ -274,6 +290,19 @@ async function measure(all: Options, workers: number): Promise<Measured> {
         }
       }
     }
+    const lowIds = LOW_RATE_SERVERS.filter((id) => servers.has(id));
+    lowRounds: for (let round = 0; o.lowRate > 0 && round < fixedRounds; round++) {
+      for (let k = 0; k < lowIds.length; k++) {
+        if (Date.now() > deadline) {
+          failures.push(`time budget spent: low-rate runs stopped in round ${round + 1}`);
+          break lowRounds;
+        }
+        const id = lowIds[(k + round) % lowIds.length]!;
+        const list = low.get(id) ?? [];
+        list[round] = await run(o.mixes[0]!, id, o.lowRate);
+        low.set(id, list);
+      }
+    }
     for (const [id, s] of servers) {
       const m = memory.get(id);
       if (m && alive(id)) m.after = serverMemory(s.pid);
@@ -338,11 +367,47 @@ async function measure(all: Options, workers: number): Promise<Measured> {
         console.log(`p99 at the fixed rate vs NSD's: ${times(vsNsd)}, target <= ${P99_VS_NSD_TARGET} ${verdict(p)} (echo-literal's vs NSD's: ${times(floor)}; anycast-dns's vs echo-literal's: ${times(vsFloor)})`);
       }
     }
+    if (ids.includes('anycast-dns')) {
+      const vsNsd = sameRoundRatio(results('anycast-dns'), results('nsd'));
+      const vsBind = sameRoundRatio(results('anycast-dns'), results('bind'));
+      const n = Number.isFinite(vsNsd) ? vsNsd >= NSD_SHARE_TARGET : undefined;
+      const flood = mix.endsWith(':random');
+      const b = flood ? undefined : Number.isFinite(vsBind) ? vsBind >= BIND_SHARE_TARGET : undefined;
+      verdicts.push(n === true, flood || b === true);
+      const bindLine = flood ? '' : `; >= ${BIND_SHARE_TARGET}x BIND's: ${times(vsBind)} ${verdict(b)}`;
+      const native = sameRoundRatio(results('anycast-dns'), results('anycast-dns-dgram'));
+      const floors = sameRoundRatio(results('echo-native'), results('echo-literal'));
+      console.log(`native path: qps >= ${NSD_SHARE_TARGET}x NSD's: ${times(vsNsd)} ${verdict(n)}${bindLine}; native vs dgram: ${times(native)} (echo-native vs echo-literal: ${times(floors)})`);
+    }
     if (ids.includes('anycast-dns') && ids.includes('anycast-dns-rrl')) {
       const vsOff = sameRoundRatio(results('anycast-dns-rrl'), results('anycast-dns'));
       const r = Number.isFinite(vsOff) ? vsOff >= RRL_SHARE_TARGET : undefined;
       verdicts.push(r === true);
       console.log(`rate limiting on (every response accounted, none limited) vs off: ${times(vsOff)}, target >= ${RRL_SHARE_TARGET} ${verdict(r)}`);
+    }
+  }
+
+  if (low.size > 0) {
+    const lowRows: string[][] = [['server', 'p50', '(min-max)', 'p99', 'p50 vs anycast-dns-dgram', 'lost']];
+    for (const [id, rs] of low) {
+      const ok = rs.flatMap((r) => (r ? [r] : []));
+      const p50s = ok.map((r) => r.p50LatencyMs!);
+      lowRows.push([
+        id,
+        ok.length ? `${median(p50s).toFixed(3)} ms` : 'failed',
+        ok.length ? `${Math.min(...p50s).toFixed(3)}-${Math.max(...p50s).toFixed(3)}` : '',
+        ok.length ? `${median(ok.map((r) => r.p99LatencyMs!)).toFixed(3)} ms` : '',
+        times(sameRoundRatio(rs, low.get('anycast-dns-dgram') ?? [], p50)),
+        `${ok.reduce((n, r) => n + r.lost, 0)}/${ok.reduce((n, r) => n + r.sent, 0)}`,
+      ]);
+    }
+    console.log(`\nlow rate: ${o.lowRate} queries/s of mix ${o.mixes[0]}, ${fixedRounds} round(s); ratios are medians of same-round ratios`);
+    console.log(table(lowRows));
+    const vsDgram = sameRoundRatio(low.get('anycast-dns') ?? [], low.get('anycast-dns-dgram') ?? [], p50);
+    if (Number.isFinite(vsDgram)) {
+      const ok = vsDgram <= 1;
+      verdicts.push(ok);
+      console.log(`p50 at ${o.lowRate}/s, native vs dgram: ${times(vsDgram)}, target <= 1 ${verdict(ok)}`);
     }
   }
 

@@ -1,8 +1,10 @@
 // The servers the serve and DNSSEC benchmarks compare, each started on a free 127.0.0.1 port, pinned to the
 // server cores, with one worker (or N: anycast-dns `workers`, NSD `server-count`, Knot `udp-workers`,
-// BIND `-n`): anycast-dns (rate limiting off, and on as anycast-dns-rrl), NSD, Knot DNS, BIND 9 (via the test helpers that the
-// differential tests use too) and the Node.js UDP echo server (the single-threaded Node ceiling), as a
-// minimal program writes it (`echo`) and with anycast-dns's send path (`echo-literal`).
+// BIND `-n`): anycast-dns on the native UDP path (rate limiting off, and on as anycast-dns-rrl) and on
+// node:dgram (anycast-dns-dgram), NSD, Knot DNS, BIND 9 (via the test helpers that the differential
+// tests use too) and the Node.js UDP echo server (the single-threaded Node ceiling), as a minimal
+// program writes it (`echo`), with anycast-dns's dgram send path (`echo-literal`) and on the native
+// path (`echo-native`).
 import { join } from 'node:path';
 import { onInterrupt } from './cleanup.js';
 import { REPO_ROOT } from '../test/helpers/paths.js';
@@ -15,7 +17,8 @@ export interface BenchServer {
   stop(): Promise<void>;
 }
 
-export const SERVER_IDS = ['anycast-dns', 'anycast-dns-rrl', 'nsd', 'knot', 'bind', 'echo', 'echo-literal'] as const;
+export const SERVER_IDS = ['anycast-dns', 'anycast-dns-dgram', 'anycast-dns-rrl', 'nsd', 'knot', 'bind', 'echo', 'echo-literal', 'echo-native'] as const;
+type EchoId = 'echo' | 'echo-literal' | 'echo-native';
 
 /**
  * anycast-dns-rrl: response rate limiting on, at a limit far above any load dnsperf makes (from one
@@ -32,18 +35,18 @@ export function isServerId(s: string): s is ServerId {
 const ECHO_JS = join(REPO_ROOT, 'dist', 'bench', 'echo-server.js');
 
 /** The echo server: it answers every query with the query itself, QR set, so any reply shows it up. */
-function echoKind(id: 'echo' | 'echo-literal'): PeerKind {
+function echoKind(id: EchoId): PeerKind {
   return {
     name: id,
     program: () => process.execPath,
-    args: ({ port }) => [ECHO_JS, '--address', '127.0.0.1', '--port', String(port), ...(id === 'echo-literal' ? ['--literal-lookup'] : [])],
+    args: ({ port }) => [ECHO_JS, '--address', '127.0.0.1', '--port', String(port), ...(id === 'echo-literal' ? ['--literal-lookup'] : id === 'echo-native' ? ['--native'] : [])],
     answering: (reply) => reply.qr,
   };
 }
 
 /** Whether the server runs more than one worker when asked (the echo servers are one process). */
 export function hasWorkers(id: ServerId): boolean {
-  return id !== 'echo' && id !== 'echo-literal';
+  return !id.startsWith('echo');
 }
 
 /** Starts one server with every zone loaded, pinned to `cpu` (a CPU or a taskset list), `workers` workers, IPv4 loopback only. */
@@ -55,9 +58,11 @@ export async function startServer(id: ServerId, zones: ZoneSpec[], cpu: number |
   };
   switch (id) {
     case 'anycast-dns':
-      return wrap(startAnycastDns(zones, { ...opts, extraConfig: { workers, log_level: 'warn' } }));
+      return wrap(startAnycastDns(zones, { ...opts, extraConfig: { workers, log_level: 'warn', udp_io: 'native' } }));
+    case 'anycast-dns-dgram':
+      return wrap(startAnycastDns(zones, { ...opts, extraConfig: { workers, log_level: 'warn', udp_io: 'dgram' } }));
     case 'anycast-dns-rrl':
-      return wrap(startAnycastDns(zones, { ...opts, extraConfig: { workers, log_level: 'warn', rrl: RRL_ACCOUNTING_ONLY } }));
+      return wrap(startAnycastDns(zones, { ...opts, extraConfig: { workers, log_level: 'warn', udp_io: 'native', rrl: RRL_ACCOUNTING_ONLY } }));
     case 'nsd':
       return wrap(startNsd(zones, opts));
     case 'knot':
@@ -66,6 +71,7 @@ export async function startServer(id: ServerId, zones: ZoneSpec[], cpu: number |
       return wrap(startBind(zones, opts));
     case 'echo':
     case 'echo-literal':
+    case 'echo-native':
       return wrap(startPeer(echoKind(id), zones, opts));
     default: {
       const never: never = id;

@@ -11,6 +11,8 @@ npm run lint
 npm run build
 mapfile -t files < <(find dist/test -name '*.test.js' | sort)
 if ((${#files[@]} == 0)); then echo "no test files found" >&2; exit 1; fi
+# The tests that send UDP to a server (in process or started by test/helpers/peers.ts).
+udp_files=(dist/test/server/{transports,robustness,rrl,serve,dnstap,observability,workers}.test.js)
 runtimes=()
 for line in 22 24 26; do runtimes+=("$(sh scripts/node.sh --which "$line")"); done
 # TAP when the output is not a terminal (CI logs keep it), spec on a terminal.
@@ -26,8 +28,12 @@ for i in "${!runtimes[@]}"; do
   # One file at a time: several files start real servers and time BGP convergence, and on a 2-core
   # machine running them side by side would measure the neighbours, not the code.
   set +e
-  "$rt" --test --test-reporter="$reporter" --test-concurrency=1 --test-timeout=300000 "${files[@]}" | tee "$logs/$i"
+  # Every server the tests start runs the native UDP path (it must have been built); then the tests
+  # that speak UDP run again on node:dgram, the fallback.
+  ANYCAST_DNS_UDP_IO=native "$rt" --test --test-reporter="$reporter" --test-concurrency=1 --test-timeout=300000 "${files[@]}" | tee "$logs/$i"
   code=${PIPESTATUS[0]}
+  ANYCAST_DNS_UDP_IO=dgram "$rt" --test --test-reporter="$reporter" --test-concurrency=1 --test-timeout=300000 "${udp_files[@]}" | tee "$logs/$i-dgram"
+  ((PIPESTATUS[0] == 0)) || code=1
   set -e
   echo "# runtime: $rt $("$rt" --version) exit $code"
   ((code == 0)) || status=1

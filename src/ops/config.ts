@@ -26,6 +26,10 @@ export interface DnstapOutput {
   path: string;
 }
 
+/** How UDP is read and written: the native path (recvmmsg/sendmmsg) when it loads, or node:dgram. */
+const UDP_IO_CHOICES = ['auto', 'native', 'dgram'] as const;
+export type UdpIo = (typeof UDP_IO_CHOICES)[number];
+
 export interface ListenAddress {
   host: string;
   port: number;
@@ -73,6 +77,8 @@ export interface ServerConfig {
   logLevel: LogLevel;
   /** Processes answering queries; 1 answers in the main process. */
   workers: number;
+  /** `auto`: native when it loaded (one log line says which path runs and why); `native`: or stop. */
+  udpIo: UdpIo;
   /** The HTTP listener for /metrics, /ready, /live, /zones and /reload (`ctl`); null disables it. */
   management: { listen: ListenAddress | null };
   /** Response rate limiting on UDP (section `rrl`). */
@@ -222,6 +228,7 @@ function readServerConfig(r: ConfigReader, baseDir: string, o: ConfigOverrides):
   const dnstap = readDnstap(r.section('dnstap'), baseDir);
 
   const workers = readWorkers(r);
+  const udpIo = r.oneOf<UdpIo>('udp_io', 'auto', UDP_IO_CHOICES);
 
   const m = r.section('management');
   const mgmtText = m.stringOrNull('listen', DEFAULT_MANAGEMENT_LISTEN);
@@ -236,7 +243,7 @@ function readServerConfig(r: ConfigReader, baseDir: string, o: ConfigOverrides):
 
   r.skip('health'); // the health sidecar's section, validated by `anycast-dns health`
   r.done();
-  return { identity, listen, zones, zoneFiles, zoneSync, version, nsid, metrics, dnstap, ednsUdpSize, responseCacheBytes, tcp, logLevel, workers, management, rrl, cookies };
+  return { identity, listen, zones, zoneFiles, zoneSync, version, nsid, metrics, dnstap, ednsUdpSize, responseCacheBytes, tcp, logLevel, workers, udpIo, management, rrl, cookies };
 }
 
 /** `output: file:PATH | unix:PATH`; a relative PATH is relative to the config file, like `zones`. No output: off. */

@@ -39,7 +39,10 @@ const BADCOOKIE_SLOT = COOKIE_RESULTS.length - 1;
 const DURATION_BOUNDS = [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
 /** Octets of each response sent: CoreDNS's bounds, so its dashboards' queries carry over. */
 const SIZE_BOUNDS = [0, 100, 200, 300, 400, 511, 1023, 2047, 4095, 8291, 16000, 32000, 48000, 64000];
-const DROP_REASONS = ['unanswerable', 'send_error', 'bad_frame', 'internal_error'] as const;
+/** `oversized`: a datagram larger than the native UDP path's slot. */
+const DROP_REASONS = ['unanswerable', 'send_error', 'bad_frame', 'internal_error', 'oversized'] as const;
+const UDP_PATHS = ['native', 'dgram'] as const;
+export type UdpPath = (typeof UDP_PATHS)[number];
 export type DropReason = (typeof DROP_REASONS)[number];
 /**
  * What happened to a TCP connection. `opened` and `closed` count every admitted one; the others say
@@ -81,6 +84,8 @@ class Counts {
   readonly tcpEvents = new Float64Array(TCP_EVENTS.length);
   tcpOpen = 0;
   queryErrors = 0;
+  /** How UDP is read and written; null before the listeners start. */
+  udpPath: UdpPath | null = null;
   /** The dnstap writer's counts; null when dnstap is off. */
   dnstap: { written: number; dropped: number } | null = null;
 }
@@ -156,6 +161,14 @@ const METRICS: readonly MetricRow<Counts>[] = [
     collect: (c) => each('event', TCP_EVENTS, c.tcpEvents),
   },
   { name: `${PREFIX}tcp_connections_open`, help: 'TCP connections open now', type: 'gauge', aggregator: 'sum', collect: (c) => c.tcpOpen },
+  {
+    name: `${PREFIX}udp_path_info`,
+    help: 'Always 1: how UDP is read and written, native (recvmmsg/sendmmsg) or dgram (node:dgram); udp_io chooses',
+    type: 'gauge',
+    labels: ['path'],
+    aggregator: 'first',
+    collect: (c) => (c.udpPath === null ? [] : [[{ path: c.udpPath }, 1]]),
+  },
 ];
 
 const TCP_EVENT_SLOT = Object.fromEntries(TCP_EVENTS.map((e, i) => [e, i])) as Record<TcpEvent, number>;
@@ -206,8 +219,13 @@ export class ServerMetrics implements RateLimitedCounter {
     if (badCookie) this.c.cookies[BADCOOKIE_SLOT]!++;
   }
 
-  droppedPacket(transport: Transport, reason: DropReason): void {
-    this.c.dropped[(transport === 'udp' ? 0 : 1) * DROP_REASONS.length + DROP_REASON_SLOT[reason]]!++;
+  /** The UDP path the listeners run on. */
+  udpPath(path: UdpPath): void {
+    this.c.udpPath = path;
+  }
+
+  droppedPacket(transport: Transport, reason: DropReason, count = 1): void {
+    this.c.dropped[(transport === 'udp' ? 0 : 1) * DROP_REASONS.length + DROP_REASON_SLOT[reason]]! += count;
   }
 
   queryError(): void {

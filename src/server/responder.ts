@@ -13,12 +13,14 @@ import type { ZoneSet } from '../zone/zone.js';
 import { newTcpConnections, TcpListener, type BindOptions } from './tcp.js';
 import { bucketOf } from '../rrl/classify.js';
 import { ResponsePolicy } from '../rrl/policy.js';
+import { chooseUdpPath } from './native-udp.js';
 import { UdpListener } from './udp.js';
+import { NativeUdpListener } from './udp-native.js';
 
 export class Responder {
   private constructor(
     readonly handler: QueryHandler,
-    private readonly udp: UdpListener[],
+    private readonly udp: (UdpListener | NativeUdpListener)[],
     private readonly tcp: TcpListener[],
     private readonly policy: ResponsePolicy | null,
     private readonly dnstap: DnstapWriter | null,
@@ -43,7 +45,13 @@ export class Responder {
     const policy = ResponsePolicy.create(cfg.rrl, metrics, log);
     const dnstap = cfg.dnstap === null ? null : new DnstapWriter(cfg.dnstap.output, cfg.identity, cfg.version, log);
     if (dnstap !== null) metrics.watchDnstap(dnstap);
-    const udp = cfg.listen.map((a) => new UdpListener(a, handler, metrics, log, { reusePort: bind.reusePort, policy, dnstap }));
+    const native = chooseUdpPath(cfg.udpIo, log);
+    metrics.udpPath(native === null ? 'dgram' : 'native');
+    const udp = cfg.listen.map((a) =>
+      native === null
+        ? new UdpListener(a, handler, metrics, log, { reusePort: bind.reusePort, policy, dnstap })
+        : new NativeUdpListener(a, native, handler, metrics, log, { reusePort: bind.reusePort, policy, dnstap }),
+    );
     const connections = newTcpConnections(cfg.tcp, log);
     const tcp = cfg.listen.map((a) => new TcpListener(a, handler, metrics, log, connections, dnstap));
     const responder = new Responder(handler, udp, tcp, policy, dnstap);

@@ -6,13 +6,13 @@ import { performance } from 'node:perf_hooks';
 import { formatListenAddress, type ListenAddress } from '../ops/config.js';
 import type { Logger } from '../log.js';
 import type { ServerMetrics } from '../ops/metrics.js';
-import { RateLimitVerdict } from '../rrl/limiter.js';
-import type { QueryHandler, QueryMeta } from '../wire/handler-types.js';
+import type { QueryHandler } from '../wire/handler-types.js';
 import type { ResponsePolicy } from '../rrl/policy.js';
 import type { DnstapWriter } from '../ops/dnstap-output.js';
+import { UdpAnswers } from './udp-answer.js';
 
 /** Kernel buffer we ask for: absorbs bursts while the event loop is busy (the kernel may cap it). */
-const SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
+export const SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
 
 /**
  * The socket's resolver. Every address it is given is already an IP literal (a validated listen
@@ -39,12 +39,11 @@ export interface UdpOptions {
 
 export class UdpListener {
   private readonly socket: Socket;
-  private readonly policy: ResponsePolicy | null;
-  private readonly dnstap: DnstapWriter | null;
+  private readonly answers: UdpAnswers;
 
   constructor(
     readonly address: ListenAddress,
-    private readonly handler: QueryHandler,
+    handler: QueryHandler,
     private readonly metrics: ServerMetrics,
     private readonly log: Logger,
     opts: UdpOptions,
@@ -56,8 +55,7 @@ export class UdpListener {
       lookup: literalLookup,
     };
     if (opts.reusePort) sockOpts.reusePort = true;
-    this.policy = opts.policy ?? null;
-    this.dnstap = opts.dnstap ?? null;
+    this.answers = new UdpAnswers(handler, metrics, log, opts.policy ?? null, opts.dnstap ?? null);
     this.socket = createSocket(sockOpts, this.onMessage);
   }
 
@@ -81,43 +79,14 @@ export class UdpListener {
     });
   }
 
-  /** Reused for every datagram: the handler reads it synchronously and keeps nothing. */
-  private readonly meta: QueryMeta = { transport: 'udp', remoteAddress: '', remotePort: 0 };
-
   private readonly onMessage = (msg: Buffer, rinfo: RemoteInfo): void => {
     const startedAt = performance.now();
-    const meta = this.meta;
-    meta.remoteAddress = rinfo.address;
-    meta.remotePort = rinfo.port;
-    let response: Buffer | null;
-    try {
-      response = this.handler.handle(msg, meta);
-    } catch (err) {
-      // The handler answers its own bugs with SERVFAIL; reaching here is a bug in that guard.
-      this.metrics.droppedPacket('udp', 'internal_error');
-      this.log.error({ err, remote: rinfo.address }, 'query handler threw');
-      return;
-    }
-    if (response === null) {
-      this.metrics.droppedPacket('udp', 'unanswerable');
-      return;
-    }
-    // Policy after answering (docs/design.md, Policy after answering): send, slip a minimal reply, or drop.
-    const policy = this.policy;
-    if (policy !== null) {
-      const verdict = policy.decide(this.handler.info, response, rinfo.address);
-      if (verdict === RateLimitVerdict.Drop) {
-        this.dnstap?.exchange(false, rinfo.address, rinfo.port, msg, null, performance.timeOrigin + startedAt, 0);
-        return;
-      }
-      if (verdict === RateLimitVerdict.Slip) response = this.handler.slip(response);
-    }
+    const response = this.answers.answer(msg, rinfo.address, rinfo.port, startedAt);
+    if (response === null) return;
     this.socket.send(response, rinfo.port, rinfo.address);
     // Sent at once unless the socket's queue is backed up: a queued datagram keeps its buffer.
-    if (this.socket.getSendQueueCount() > 0) this.handler.retain(response);
-    const now = performance.now();
-    this.metrics.sent('udp', startedAt, now, response.length);
-    if (this.dnstap !== null) this.dnstap.exchange(false, rinfo.address, rinfo.port, msg, response, performance.timeOrigin + startedAt, performance.timeOrigin + now);
+    if (this.socket.getSendQueueCount() > 0) this.answers.handler.retain(response);
+    this.answers.sent(msg, response, rinfo.address, rinfo.port, startedAt);
   };
 
   private lastErrorLog = 0;

@@ -23,6 +23,7 @@ import { terminate } from './child.js';
 import { waitFor } from './wait.js';
 import { CLI_JS, REPO_ROOT } from './paths.js';
 import { SERVE_NODE_FLAGS } from '../../src/server/node-flags.js';
+import { udpIoForTests } from './udp-paths.js';
 
 export { dnsQuery } from './dns-query.js';
 
@@ -452,6 +453,8 @@ const ANYCAST_DNS: PeerKind<AnycastOptions> = {
         // The management endpoint is on by default at one fixed loopback port, which servers started
         // side by side would share: off, unless extraConfig gives it a port (0 for any free one).
         management: { listen: null },
+        // The UDP path the suite runs on (scripts/test.sh runs the UDP tests on each).
+        ...udpIoForTests(),
         ...opts.extraConfig,
       };
       return stringify(config);

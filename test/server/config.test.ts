@@ -41,6 +41,7 @@ describe('loadServerConfig', () => {
     assert.equal(c.zones, join(REPO_ROOT, 'zones'));
     assert.equal(c.identity, hostname());
     assert.equal(c.ednsUdpSize, 1232);
+    assert.equal(c.udpIo, 'auto');
     assert.equal(c.responseCacheBytes, 64 * 1024 * 1024);
     assert.deepEqual(c.tcp, {
       idleTimeoutMs: 10000,
@@ -162,6 +163,7 @@ describe('loadServerConfig', () => {
     ['workers: many', 'config: workers: expected an integer or "auto"'],
     ['workers: 0', 'config: workers: 0 is out of range'],
     ['log_level: loud', 'config: log_level: "loud" is not one of'],
+    ['udp_io: recvmmsg', 'config: udp_io: "recvmmsg" is not one of auto, native, dgram'],
     ['nsid: 0', 'config: nsid: expected'],
     ['metrics: { pop_label: "no" }', 'config: metrics.pop_label: expected'],
     ['metrics: { labels: 1 }', 'config: metrics.labels: unknown key'],

@@ -6,7 +6,6 @@ import { after, before, describe, it } from 'node:test';
 import { createLogger } from '../../src/log.js';
 import { ServerMetrics } from '../../src/ops/metrics.js';
 import { newTcpConnections, TcpListener } from '../../src/server/tcp.js';
-import { UdpListener } from '../../src/server/udp.js';
 import { createHandler } from '../../src/wire/handler.js';
 import { readZoneDir } from '../../src/sync/zone-files.js';
 import { parseMessage } from '../helpers/dns-message.js';
@@ -16,6 +15,7 @@ import { freePort } from '../helpers/peers.js';
 import { seriesValues } from '../helpers/management.js';
 import { frame, RawTcpClient } from '../helpers/tcp-client.js';
 import { sleep, waitFor, withTimeout } from '../helpers/wait.js';
+import { openUdpListener, UDP_PATHS } from '../helpers/udp-paths.js';
 
 const IDLE_TIMEOUT_MS = 400;
 /** Longer than the backpressure test's pause, in which the server is blocked on its answers. */
@@ -33,8 +33,6 @@ const handler = createHandler(readZoneDir(BUNDLED_ZONES_DIR).zones, {
 
 let port = 0;
 let tcp: TcpListener;
-let udp4: UdpListener;
-let udp6: UdpListener;
 const clients: RawTcpClient[] = [];
 
 async function client(): Promise<RawTcpClient> {
@@ -67,18 +65,23 @@ before(async () => {
   );
   tcp = new TcpListener({ host: '127.0.0.1', port, family: 4 }, handler, metrics, log, connections);
   await tcp.listen({ exclusive: true, reusePort: false });
-  udp4 = new UdpListener({ host: '127.0.0.1', port, family: 4 }, handler, metrics, log, { reusePort: false });
-  udp6 = new UdpListener({ host: '::1', port, family: 6 }, handler, metrics, log, { reusePort: false });
-  await udp4.listen(true);
-  await udp6.listen(true);
 });
 
 after(async () => {
   for (const c of clients) c.destroy();
-  await Promise.all([tcp.close(), udp4.close(), udp6.close()]);
+  await tcp.close();
 });
 
-describe('UDP transport', () => {
+for (const path of UDP_PATHS) describe(`UDP transport (${path})`, () => {
+  let port = 0;
+  const udp: { close(): Promise<void> }[] = [];
+  before(async () => {
+    port = await freePort(true);
+    udp.push(await openUdpListener(path, { host: '127.0.0.1', port, family: 4 }, handler, metrics, log));
+    udp.push(await openUdpListener(path, { host: '::1', port, family: 6 }, handler, metrics, log));
+  });
+  after(() => Promise.all(udp.map((u) => u.close())));
+
   it('answers over IPv4 and IPv6, with the question as asked', async () => {
     for (const host of ['127.0.0.1', '::1']) {
       const m = parseMessage(await exchangeUdp(host, port, query(7, 'WwW.Example.COM'), 2000));

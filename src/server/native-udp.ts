@@ -1,0 +1,73 @@
+// The native UDP path (native/udp.c, built by `npm install`): loading it, and choosing it or
+// node:dgram by `udp_io`. A missing or unloadable addon is never fatal unless `udp_io: native` asks for it.
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ConfigError } from '../errors.js';
+import type { UdpIo } from '../ops/config.js';
+import type { Logger } from '../log.js';
+
+/** The addon's socket, opened and already reading: every buffer is shared with native code. */
+export interface NativeSocket {
+  /** The addon's handle, for close(). */
+  handle: unknown;
+  /** `batch` slots of `slot` octets: the datagrams received. */
+  rx: ArrayBuffer;
+  /** The same layout: the answers, slot i answering datagram i. */
+  tx: ArrayBuffer;
+  /** 32-bit words, `batch` each: received length (0: too big, dropped), answer length, peer port, interface; then 16 octets each of peer and local address. */
+  meta: ArrayBuffer;
+  /** Float64 counters: datagrams too big for a slot, answers dropped (EAGAIN, ENOBUFS), answers failed (other errors). */
+  stats: ArrayBuffer;
+  port: number;
+  batch: number;
+  slot: number;
+}
+
+export interface NativeUdpAddon {
+  open(host: string, port: number, reusePort: boolean, bufferBytes: number, onBatch: (count: number) => void): NativeSocket;
+  close(handle: unknown, onClosed?: () => void): void;
+}
+
+/** Where `npm install` builds the addon: build/Release under the package root (this file is in dist/src/server/). */
+const ADDON_PATH = join(resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..'), 'build', 'Release', 'anycast_udp.node');
+
+export type AddonLoad = { addon: NativeUdpAddon; reason: null } | { addon: null; reason: string };
+
+let loaded: AddonLoad | null = null;
+
+/** Loads the addon once per process; the reason says why it is unavailable. */
+export function loadNativeUdp(): AddonLoad {
+  if (loaded !== null) return loaded;
+  if (process.platform !== 'linux') {
+    loaded = { addon: null, reason: `it needs Linux (recvmmsg, sendmmsg), this is ${process.platform}` };
+    return loaded;
+  }
+  try {
+    loaded = { addon: createRequire(import.meta.url)(ADDON_PATH) as NativeUdpAddon, reason: null };
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const why = e.code === 'MODULE_NOT_FOUND' ? `${ADDON_PATH} was not built (npm install builds it; it needs a C compiler and make)` : `${ADDON_PATH} did not load: ${e.message}`;
+    loaded = { addon: null, reason: why };
+  }
+  return loaded;
+}
+
+/**
+ * The UDP path `udp_io` asks for: `native` must load (else start-up stops, naming the key), `auto`
+ * takes it when it loads; either way one log line says which path runs and why.
+ */
+export function chooseUdpPath(udpIo: UdpIo, log: Logger): NativeUdpAddon | null {
+  if (udpIo === 'dgram') {
+    log.info({ udp_io: udpIo, path: 'dgram' }, 'udp path: node:dgram, as udp_io asks');
+    return null;
+  }
+  const { addon, reason } = loadNativeUdp();
+  if (addon !== null) {
+    log.info({ udp_io: udpIo, path: 'native' }, 'udp path: native (recvmmsg/sendmmsg)');
+    return addon;
+  }
+  if (udpIo === 'native') throw new ConfigError('udp_io', `is native, but the native UDP path is unavailable: ${reason}`);
+  log.warn({ udp_io: udpIo, path: 'dgram', reason }, `udp path: node:dgram, the native path is unavailable: ${reason}`);
+  return null;
+}
