@@ -227,7 +227,7 @@ describe('anycast-dns serve with a bad config', () => {
   });
 
   it('a missing zones directory names the key', () => {
-    const r = serve(['--zones', join(dir, 'no-such-dir'), '--listen', '127.0.0.1:1']);
+    const r = serve(['--zones', join(dir, 'no-such-dir'), '--listen', '127.0.0.1:1', '--management', '127.0.0.1:0']);
     assert.equal(r.status, 1);
     assert.match(r.stderr, /config: zones: .*no-such-dir is not a directory/);
   });

@@ -111,17 +111,19 @@ describe('dnstap', () => {
       await server.stop();
     }
     const { stdout } = await run(requireBinary('dnstap-read', 'bind9-dnsutils'), ['-y', file], { timeout: 10_000 });
-    // 5 UDP and 1 TCP from the test, and the harness's readiness query.
+    // 5 UDP and 1 TCP from the test, and the harness's readiness queries (the server listens while
+    // its zones load, so there may be several).
     const count = (re: RegExp): number => stdout.match(re)?.length ?? 0;
-    assert.equal(count(/type: AUTH_QUERY/g), 7);
-    assert.equal(count(/type: AUTH_RESPONSE/g), 7);
-    assert.equal(count(/identity: pop-tap-1/g), 14);
-    assert.equal(count(/version: tap-version/g), 14);
+    const queries = count(/type: AUTH_QUERY/g);
+    assert.ok(queries >= 7, `${queries} AUTH_QUERY messages`);
+    assert.equal(count(/type: AUTH_RESPONSE/g), queries);
+    assert.equal(count(/identity: pop-tap-1/g), 2 * queries);
+    assert.equal(count(/version: tap-version/g), 2 * queries);
     assert.equal(count(/socket_protocol: TCP/g), 2);
     assert.match(stdout, /query_address: "127\.0\.0\.1"/);
-    assert.match(stdout, /q4\.example\.com/);
+    for (let i = 0; i < 5; i++) assert.match(stdout, new RegExp(`q${i}\\.example\\.com`));
     const { stdout: brief } = await run('dnstap-read', [file], { timeout: 10_000 });
-    assert.equal(brief.trim().split('\n').length, 14);
+    assert.equal(brief.trim().split('\n').length, 2 * queries);
   });
 
   it('sends to a Frame Streams collector on a unix socket after READY/ACCEPT/START, and ends with STOP/FINISH', async () => {
@@ -142,9 +144,11 @@ describe('dnstap', () => {
       assert.equal(m.get(15)![0], 1); // Dnstap.Type MESSAGE
     }
     const inner = messages.map((m) => fields(m.get(14)![0] as Buffer));
-    // The readiness query may have come before the collector accepted (then it queued): all 5 are here.
-    assert.equal(inner.filter((m) => m.get(1)![0] === 1).length, 5);
-    assert.equal(inner.filter((m) => m.get(1)![0] === 2).length, 5);
+    // The readiness queries may have come before the collector accepted (then they queued): all are here,
+    // the test's 4 and at least one of the harness's.
+    const queries = inner.filter((m) => m.get(1)![0] === 1).length;
+    assert.ok(queries >= 5, `${queries} AUTH_QUERY messages`);
+    assert.equal(inner.filter((m) => m.get(1)![0] === 2).length, queries);
     for (const m of inner) {
       assert.deepEqual(m.get(4)![0], Buffer.from([127, 0, 0, 1]));
       assert.ok(m.has(m.get(1)![0] === 1 ? 10 : 14), 'the DNS message is there');
