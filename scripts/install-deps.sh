@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBIAN_PACKAGES=(bind9-dnsutils bind9-utils knot-dnsutils nsd knot bind9 exabgp bird2 dnsperf iproute2 ldnsutils rsync prometheus)
+DEBIAN_PACKAGES=(bind9-dnsutils bind9-utils knot-dnsutils nsd knot bind9 exabgp bird2 dnsperf iproute2 ldnsutils rsync prometheus man-db)
 
 missing=()
 for p in "${DEBIAN_PACKAGES[@]}"; do
