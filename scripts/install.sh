@@ -11,13 +11,15 @@
 #   /etc/anycast-dns/exabgp.conf, .env   ExaBGP's template and environment (kept if present)
 #   /etc/systemd/system/anycast-dns.service, exabgp.service   the units (replaced)
 #   /usr/share/doc/anycast-dns/deploy/   deploy/: README, dashboard, alert rules
+#   /usr/share/man/man1/anycast-dns.1.gz, man5/anycast-dns.yaml.5.gz   the man pages the unit names
+#                                        (gzip'd when gzip is there, else as they are)
 #
 # Build first (npm run build). Safe to run again: the config files an operator edits are never replaced.
 # With --root the tree is made under DIR (for packaging, or for `systemd-analyze verify --root=DIR`);
 # the wrapper still runs this checkout and the node found now.
 set -euo pipefail
 
-usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; }
 
 ROOT="${DESTDIR:-}"
 while (($#)); do
@@ -83,6 +85,20 @@ install -d -m 0755 "$ROOT/etc/systemd/system" "$ROOT/usr/share/doc/anycast-dns/d
 install -m 0644 "$CHECKOUT/deploy/anycast-dns.service" "$CHECKOUT/deploy/exabgp.service" "$ROOT/etc/systemd/system/"
 cp -R "$CHECKOUT/deploy/." "$ROOT/usr/share/doc/anycast-dns/deploy/"
 say "units in /etc/systemd/system, documentation in /usr/share/doc/anycast-dns/deploy"
+
+# The man pages (the unit's Documentation=man:...), compressed as Debian ships them when gzip is there.
+for page in anycast-dns.1 anycast-dns.yaml.5; do
+  dir="$ROOT/usr/share/man/man${page##*.}"
+  install -d -m 0755 "$dir"
+  rm -f "$dir/$page" "$dir/$page.gz"
+  if command -v gzip >/dev/null 2>&1; then
+    gzip -9n -c "$CHECKOUT/docs/man/$page" > "$dir/$page.gz"
+    chmod 0644 "$dir/$page.gz"
+  else
+    install -m 0644 "$CHECKOUT/docs/man/$page" "$dir/$page"
+  fi
+done
+say "man pages anycast-dns(1) and anycast-dns.yaml(5) in /usr/share/man"
 
 if [ -z "$ROOT" ] && [ -d /run/systemd/system ]; then
   systemctl daemon-reload

@@ -20,9 +20,9 @@ export interface WatchOptions {
   watch: boolean;
   /** Events closer together than this are one scan. */
   debounceMs: number;
-  /** Rescan period; 0 turns it off. */
   /** Zones are the directory's `<origin>.zone` files (no configured list): an event's file name tells its zone. */
   byFileName: boolean;
+  /** Rescan period; 0 turns it off. */
   rescanMs: number;
   log: Logger;
 }

@@ -15,8 +15,8 @@ import { SERVE_NODE_FLAGS } from '../../src/server/node-flags.js';
 const INSTALL = join(REPO_ROOT, 'scripts', 'install.sh');
 const UNITS = ['anycast-dns.service', 'exabgp.service'];
 
-function run(cmd: string, args: string[], cwd = tmpdir()): { code: number | null; out: string; err: string } {
-  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', timeout: 30_000 });
+function run(cmd: string, args: string[], cwd = tmpdir(), env: NodeJS.ProcessEnv = process.env): { code: number | null; out: string; err: string } {
+  const r = spawnSync(cmd, args, { cwd, env, encoding: 'utf8', timeout: 30_000 });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -96,6 +96,10 @@ describe('install, units and exabgp.conf', { timeout: 120_000 }, () => {
     assert.match(readFileSync(join(root, 'etc', 'anycast-dns', 'anycast-dns.yaml'), 'utf8'), /^zones: \/etc\/anycast-dns\/zones$/m);
     for (const u of UNITS) assert.equal(readFileSync(join(root, 'etc', 'systemd', 'system', u), 'utf8'), readFileSync(join(REPO_ROOT, 'deploy', u), 'utf8'));
     assert.ok(existsSync(join(root, 'usr', 'share', 'doc', 'anycast-dns', 'deploy', 'README.md')));
+    for (const page of ['man1/anycast-dns.1', 'man5/anycast-dns.yaml.5']) {
+      const at = join(root, 'usr', 'share', 'man', page);
+      assert.ok(existsSync(at) || existsSync(`${at}.gz`), `${page} installed`);
+    }
   });
 
   it('keeps an edited config when run again', () => {
@@ -108,15 +112,18 @@ describe('install, units and exabgp.conf', { timeout: 120_000 }, () => {
   });
 
   it('passes systemd-analyze verify after the install, and fails it without', () => {
-    const ok = run('systemd-analyze', ['verify', `--root=${root}`, ...UNITS]);
+    // verify runs `man` for the units' Documentation=man:… pages, on the host: MANPATH points it at
+    // the pages the install put in the scratch root.
+    const ok = run('systemd-analyze', ['verify', `--root=${root}`, ...UNITS], tmpdir(), { ...process.env, MANPATH: join(root, 'usr', 'share', 'man') });
     assert.equal(ok.code, 0, ok.out + ok.err);
     assert.equal((ok.out + ok.err).trim(), '', 'no warnings');
     // The same check on a root without the install: it does look at the paths.
     mkdirSync(join(bare, 'etc', 'systemd', 'system'), { recursive: true });
     for (const u of UNITS) copyFileSync(join(REPO_ROOT, 'deploy', u), join(bare, 'etc', 'systemd', 'system', u));
-    const missing = run('systemd-analyze', ['verify', `--root=${bare}`, ...UNITS]);
+    const missing = run('systemd-analyze', ['verify', `--root=${bare}`, ...UNITS], tmpdir(), { ...process.env, MANPATH: join(bare, 'usr', 'share', 'man') });
     assert.notEqual(missing.code, 0);
     assert.match(missing.err, /\/usr\/bin\/anycast-dns is not executable/);
+    assert.match(missing.err, /Command 'man anycast-dns\(1\)' failed/);
   });
 
   it('is no more exposed than Debian\'s nsd.service, and ExaBGP than Debian\'s exabgp.service (systemd-analyze security)', () => {
