@@ -69,6 +69,7 @@ export function startZoneSync(
   const started = Date.now();
   // At start-up nothing is served yet: read whatever is there, even a file written a moment ago.
   // A load abandoned by a stop never resolves `loaded`.
+  loader.warm();
   const loaded = new Promise<void>((resolve) => {
     void zoneStore.scan({ reason: 'start', verify: true, noSettle: true }).then(() => {
       if (closed) return;
