@@ -9,10 +9,9 @@
 import { existsSync, realpathSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
-import { originFromFileName } from '../zone/files.js';
 import type { Logger } from '../log.js';
 import type { ZoneStore } from './store.js';
-import { canonicalOrigin, isWorkInProgressName } from './zone-files.js';
+import { isWorkInProgressName, zoneOfFileName } from './zone-files.js';
 
 export interface WatchOptions {
   dir: string;
@@ -94,7 +93,7 @@ export class ZoneWatcher {
     // not one per zone served); anything else (two zones, a `..data` rename, no name) is a full scan.
     if (name === null || !this.o.byFileName) this.zone = null;
     else if (!isWorkInProgressName(name) && this.zone !== null) {
-      const origin = zoneOf(name);
+      const origin = zoneOfFileName(name);
       this.zone = origin !== null && (this.zone === undefined || this.zone === origin) ? origin : null;
       this.zoneFile = name;
     }
@@ -110,7 +109,8 @@ export class ZoneWatcher {
       const zone = this.zone ?? null;
       this.zone = undefined;
       // A file gone is a full scan: removals are judged against every zone (max_zone_loss).
-      void this.store.scan(zone !== null && existsSync(join(this.o.dir, this.zoneFile)) ? { reason: 'watch', zone } : { reason: 'watch' });
+      const file = join(this.o.dir, this.zoneFile);
+      void this.store.scan(zone !== null && existsSync(file) ? { reason: 'watch', zone, file } : { reason: 'watch' });
     }, this.o.debounceMs);
   }
 
@@ -124,17 +124,6 @@ export class ZoneWatcher {
 function realPath(p: string): string | null {
   try {
     return realpathSync(p);
-  } catch {
-    return null;
-  }
-}
-
-/** The zone (canonical origin) a file of the zones directory is, or null. */
-function zoneOf(name: string): string | null {
-  const origin = originFromFileName(name);
-  if (origin === null) return null;
-  try {
-    return canonicalOrigin(origin);
   } catch {
     return null;
   }
