@@ -74,6 +74,7 @@ export function startZoneSync(
     void zoneStore.scan({ reason: 'start', verify: true, noSettle: true }).then(() => {
       if (closed) return;
       done = true;
+      watcher.startRescans();
       const zones = zoneStore.zones.zones.size;
       if (zones === 0) log.warn({ dir: cfg.zones }, 'no zones loaded: every query will be refused');
       else log.info({ zones, ms: Date.now() - started }, 'every zone loaded');

@@ -45,8 +45,15 @@ export class ZoneWatcher {
     private readonly o: WatchOptions,
   ) {}
 
-  start(): void {
+  /**
+   * Starts the periodic rescan: once the first load is over, so the first rescan of 100,000 zones
+   * does not fall right after a long start-up and hold up the first changes queued behind it.
+   */
+  startRescans(): void {
     if (this.o.rescanMs > 0) this.every(this.o.rescanMs, () => void this.store.scan({ reason: 'rescan' }));
+  }
+
+  start(): void {
     if (!this.o.watch) return;
     this.watchDir();
     this.every(REALPATH_CHECK_MS, () => {
