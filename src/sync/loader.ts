@@ -63,6 +63,14 @@ export class ZoneLoader {
     return this.run(paths.map((path) => ({ kind: 'read', path }))) as Promise<ReadOutcome[]>;
   }
 
+  /**
+   * Starts every thread now, idle: their start (a new V8 isolate, the parser's modules) then
+   * overlaps the scan of the zones directory instead of delaying the first batch.
+   */
+  warm(): void {
+    while (!this.closed && this.threads.length < this.size) this.idle(this.startThread());
+  }
+
   private run(jobs: Job[]): Promise<Outcome[]> {
     if (this.closed) return Promise.resolve(jobs.map((j) => failedOutcome(j, 'the loader is closed')));
     return new Promise((resolve) => {
@@ -98,14 +106,18 @@ export class ZoneLoader {
   private finish(t: Thread, outcomes: Outcome[]): void {
     const p = t.current;
     t.current = null;
+    this.idle(t);
+    p?.resolve(outcomes);
+    this.next();
+  }
+
+  private idle(t: Thread): void {
     // Idle between reloads: the thread must not keep a stopping server alive.
     t.worker.unref();
     if (this.threads.includes(t)) {
       t.idle = setTimeout(() => this.retire(t), IDLE_MS);
       t.idle.unref();
     }
-    p?.resolve(outcomes);
-    this.next();
   }
 
   private retire(t: Thread): void {

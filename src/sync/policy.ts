@@ -7,7 +7,7 @@ export type SerialPolicy = 'increase' | 'any';
 
 /** Section `zone_sync` of the server's config. */
 export interface ZoneSyncConfig {
-  /** Watch the zones directory (chokidar); off, zones change only on SIGHUP, `ctl reload` or the rescan. */
+  /** Watch the zones directory (inotify); off, zones change only on SIGHUP, `ctl reload` or the rescan. */
   watch: boolean;
   /** `increase`: a serial that goes backwards is refused, as a secondary would; `any`: accepted. */
   serialPolicy: SerialPolicy;

@@ -69,10 +69,12 @@ export function startZoneSync(
   const started = Date.now();
   // At start-up nothing is served yet: read whatever is there, even a file written a moment ago.
   // A load abandoned by a stop never resolves `loaded`.
+  loader.warm();
   const loaded = new Promise<void>((resolve) => {
     void zoneStore.scan({ reason: 'start', verify: true, noSettle: true }).then(() => {
       if (closed) return;
       done = true;
+      watcher.startRescans();
       const zones = zoneStore.zones.zones.size;
       if (zones === 0) log.warn({ dir: cfg.zones }, 'no zones loaded: every query will be refused');
       else log.info({ zones, ms: Date.now() - started }, 'every zone loaded');

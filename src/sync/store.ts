@@ -11,7 +11,7 @@ import { CompactZone, ZoneSet, type Zone } from '../zone/zone.js';
 import type { LoadJob, LoadOutcome } from './load-job.js';
 import type { ZoneLoader } from './loader.js';
 import { judgeRemovals, judgeVersion, type SyncPolicy } from './policy.js';
-import { discoverZoneFiles } from './zone-files.js';
+import { discoverZoneFiles, findZoneFile, type ZoneFileMap } from './zone-files.js';
 
 export type ZoneState = 'ok' | 'held' | 'error';
 
@@ -38,6 +38,8 @@ export interface ScanRequest {
   verify?: boolean;
   /** Only this zone (origin, absolute); the others are left as they are. */
   zone?: string | null;
+  /** With `zone`: a file an event named for it, looked at beside the one it was served from. */
+  file?: string;
   /** Read files changed within the settle time too (start-up: nothing is served yet, so take what is there). */
   noSettle?: boolean;
 }
@@ -89,9 +91,20 @@ interface Entry {
   note: string | null;
 }
 
+/** A zone file found by a scan, to be read. */
+interface ScanItem {
+  origin: string;
+  file: string;
+  size: number;
+  /** Its files' identity when stat'ed. */
+  seen: string;
+}
+
 /** A batch closes at this many zones or this many octets of zone files: one message to a loader thread, one swap. */
 const BATCH_ZONES = 512;
 const BATCH_BYTES = 2 << 20;
+/** Files up to this size are batched as the scan finds them; larger ones are sorted by size first. */
+const STREAM_MAX_BYTES = 64 * 1024;
 /** Files stat'ed between two turns of the event loop: a scan of 100,000 zones never holds up answering. */
 const STATS_PER_TURN = 2000;
 
@@ -102,6 +115,7 @@ export class ZoneStore {
   private queued: { req: ScanRequest; done: Promise<void>; resolve: () => void } | null = null;
   private settleTimer: NodeJS.Timeout | null = null;
   private settleZone: string | null = null;
+  private settleFile: string | undefined = undefined;
   private closed = false;
   private readonly now: () => number;
 
@@ -142,6 +156,7 @@ export class ZoneStore {
       q.noSettle = q.noSettle === true && req.noSettle === true;
       // One zone and another, or one zone and all: all.
       if (q.zone !== req.zone) q.zone = null;
+      if (req.file !== undefined) q.file = req.file;
     }
     return this.queued.done;
   }
@@ -172,17 +187,22 @@ export class ZoneStore {
 
   private async scanOnce(req: ScanRequest): Promise<void> {
     const { log } = this.o;
-    const found = discoverZoneFiles(this.o.dir, this.o.files);
+    const only = req.zone ?? null;
+    const found = this.findOne(only, req.file) ?? discoverZoneFiles(this.o.dir, this.o.files);
     if (found instanceof Error) {
       // An unreadable directory (mid-swap, unmounted) is not "every zone deleted": keep serving.
       log.error({ dir: this.o.dir, err: found.message }, 'zones directory unreadable; zones kept as they are');
       return;
     }
-    const only = req.zone ?? null;
     let deferMs = 0;
     // Stat first: only a zone whose files' identity (inode, size, mtime, ctime) changed is read,
     // and then hashed before it is parsed (load-job.ts), so touching every file costs a hash each.
-    const todo: { origin: string; file: string; size: number; seen: string }[] = [];
+    // Small files go to the loader threads in batches as soon as they are stat'ed, so the threads
+    // parse while this thread stats the rest; larger ones wait for the end of the scan and go
+    // smallest first: a big zone's reload never delays the small ones found in the same scan.
+    const loads: Promise<void>[] = [];
+    const small = this.batcher((b) => loads.push(this.loadBatch(b, req)));
+    const large: ScanItem[] = [];
     let statted = 0;
     for (const [origin, file] of found) {
       if (only !== null && origin !== only) continue;
@@ -203,33 +223,55 @@ export class ZoneStore {
       }
       const retry = req.force === true && e !== undefined && e.state !== 'ok';
       if (e !== undefined && e.seen === ids.text && req.verify !== true && !retry) continue;
-      todo.push({ origin, file, size: ids.size, seen: ids.text });
+      const item = { origin, file, size: ids.size, seen: ids.text };
+      if (item.size <= STREAM_MAX_BYTES) small.add(item);
+      else large.push(item);
     }
-    // Smallest files first, in batches: a big zone's reload never delays the small ones found in
-    // the same scan, and thousands of small zones are one message and one swap per batch.
-    todo.sort((a, b) => a.size - b.size);
-    const batches: (typeof todo)[] = [];
-    let bytes = 0;
-    for (const t of todo) {
-      const last = batches.at(-1);
-      if (last === undefined || last.length >= BATCH_ZONES || bytes + t.size > BATCH_BYTES) {
-        batches.push([t]);
-        bytes = t.size;
-      } else {
-        last.push(t);
-        bytes += t.size;
-      }
-    }
+    small.flush();
+    large.sort((a, b) => a.size - b.size);
+    const big = this.batcher((b) => loads.push(this.loadBatch(b, req)));
+    for (const t of large) big.add(t);
+    big.flush();
     // Every batch is queued at once (the loader runs as many as it has threads) and swapped in as it comes back.
-    await Promise.all(batches.map((b) => this.loadBatch(b, req)));
+    await Promise.all(loads);
     if (this.closed) return;
 
     if (only === null) this.removeGone(found, req);
     else if (!found.has(only) && this.entries.has(only)) this.removeGone(found, { ...req, force: true });
-    if (deferMs > 0) this.scheduleSettle(deferMs, only);
+    if (deferMs > 0) this.scheduleSettle(deferMs, only, only === null ? undefined : found.get(only));
   }
 
-  private async loadBatch(batch: { origin: string; file: string; seen: string }[], req: ScanRequest): Promise<void> {
+  /**
+   * One zone's file without listing the directory (a listing of 100,000 names costs more than the
+   * load of the one zone changed); null when a listing is needed to tell (a configured list, which
+   * costs nothing to read, or no file named for the zone exists).
+   */
+  private findOne(only: string | null, file: string | undefined): ZoneFileMap | null {
+    if (only === null || this.o.files !== null) return null;
+    const found = findZoneFile(only, [this.entries.get(only)?.file, file]);
+    return found === null ? null : new Map([[only, found]]);
+  }
+
+  /** Collects scan items into batches of at most BATCH_ZONES zones and BATCH_BYTES octets, each handed to `dispatch` when full (or flushed). */
+  private batcher(dispatch: (batch: ScanItem[]) => void): { add(t: ScanItem): void; flush(): void } {
+    let batch: ScanItem[] = [];
+    let bytes = 0;
+    const flush = (): void => {
+      if (batch.length > 0) dispatch(batch);
+      batch = [];
+      bytes = 0;
+    };
+    return {
+      add(t) {
+        if (batch.length >= BATCH_ZONES || (batch.length > 0 && bytes + t.size > BATCH_BYTES)) flush();
+        batch.push(t);
+        bytes += t.size;
+      },
+      flush,
+    };
+  }
+
+  private async loadBatch(batch: ScanItem[], req: ScanRequest): Promise<void> {
     const started = this.now();
     const jobs = batch.map(({ origin, file }): LoadJob => {
       const e = this.entries.get(origin);
@@ -280,7 +322,8 @@ export class ZoneStore {
       }
       return null;
     }
-    e.files = outcome.files.length > 0 ? outcome.files : [file];
+    // The thread's copies of the path are dropped for the one held here: 100,000 zones, one string each.
+    e.files = outcome.files.length === 0 || (outcome.files.length === 1 && outcome.files[0] === e.file) ? [e.file] : outcome.files;
     e.tried = { sha256: outcome.sha256, files: e.files };
     for (const w of outcome.warnings) log.warn({ zone: origin, warning: w }, 'zone warning');
     if (outcome.kind === 'failed') {
@@ -299,7 +342,7 @@ export class ZoneStore {
       this.report(e, verdict.action === 'hold' ? 'held' : 'refused');
       return null;
     }
-    e.zone = CompactZone.fromParts(outcome.parts);
+    e.zone = CompactZone.fromParts(outcome.parts.file === e.file ? { ...outcome.parts, file: e.file } : outcome.parts);
     e.served = { serial: outcome.serial, records: outcome.records, sha256: outcome.sha256, files: e.files, loadedAt: this.now() };
     e.tried = null;
     e.state = 'ok';
@@ -343,7 +386,7 @@ export class ZoneStore {
   }
 
   /** A scan of `zone` (null: every zone) once the files found too young have settled. */
-  private scheduleSettle(ms: number, zone: string | null): void {
+  private scheduleSettle(ms: number, zone: string | null, file: string | undefined): void {
     if (this.closed) return;
     if (this.settleTimer !== null) {
       // Another zone's wait: one scan of every zone after both.
@@ -351,9 +394,11 @@ export class ZoneStore {
       return;
     }
     this.settleZone = zone;
+    this.settleFile = file;
     this.settleTimer = setTimeout(() => {
       this.settleTimer = null;
-      void this.scan({ reason: 'settled', zone: this.settleZone });
+      const zone = this.settleZone;
+      void this.scan(zone === null || this.settleFile === undefined ? { reason: 'settled', zone } : { reason: 'settled', zone, file: this.settleFile });
     }, ms + 10);
     this.settleTimer.unref();
   }
@@ -378,19 +423,20 @@ function statusOf(e: Entry): ZoneStatus {
  * file's size.
  */
 function identities(files: readonly string[], zoneFile: string): { text: string; youngestMs: number; size: number } {
-  let text = '';
+  const parts: (string | number)[] = [];
   let youngestMs = -1;
   let size = 0;
   // Files recorded for another path of the zone (the configured file changed) say nothing about this one.
   for (const p of files[0] === zoneFile ? files : [zoneFile]) {
     try {
       const s = statSync(p);
-      text += `${s.dev}:${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}|`;
+      parts.push(s.dev, s.ino, s.size, s.mtimeMs, s.ctimeMs);
       youngestMs = Math.max(youngestMs, s.mtimeMs);
       if (p === zoneFile) size = s.size;
     } catch {
-      text += 'missing|';
+      parts.push('missing');
     }
   }
-  return { text, youngestMs, size };
+  // Joined, not concatenated: a string built with `+=` is a tree of pieces, kept as long as the zone is.
+  return { text: parts.join(':'), youngestMs, size };
 }

@@ -6,13 +6,11 @@
 // overflows, network filesystems, a zones directory symlink pointed elsewhere: a new inode, size,
 // mtime or ctime), so 100,000 unchanged files cost 100,000 stats, not 100,000 reads; and the operator
 // (SIGHUP, `ctl reload`), handled by the caller.
-import { existsSync, realpathSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { watch, type FSWatcher } from 'chokidar';
-import { originFromFileName } from '../zone/files.js';
+import { existsSync, realpathSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { join } from 'node:path';
 import type { Logger } from '../log.js';
 import type { ZoneStore } from './store.js';
-import { canonicalOrigin, isWorkInProgressName } from './zone-files.js';
+import { isWorkInProgressName, zoneOfFileName } from './zone-files.js';
 
 export interface WatchOptions {
   dir: string;
@@ -27,7 +25,7 @@ export interface WatchOptions {
   log: Logger;
 }
 
-/** How often the zones directory's real path is checked: a symlink swap moves the watch elsewhere. */
+/** How often the zones directory's identity is checked: a symlink swap, or the directory made again, moves the watch. */
 const REALPATH_CHECK_MS = 1000;
 const MAX_BURST_DEBOUNCES = 10;
 
@@ -47,14 +45,22 @@ export class ZoneWatcher {
     private readonly o: WatchOptions,
   ) {}
 
-  start(): void {
+  /**
+   * Starts the periodic rescan: once the first load is over, so the first rescan of 100,000 zones
+   * does not fall right after a long start-up and hold up the first changes queued behind it.
+   */
+  startRescans(): void {
     if (this.o.rescanMs > 0) this.every(this.o.rescanMs, () => void this.store.scan({ reason: 'rescan' }));
+  }
+
+  start(): void {
     if (!this.o.watch) return;
     this.watchDir();
     this.every(REALPATH_CHECK_MS, () => {
-      if (realPath(this.o.dir) === this.realDir) return;
+      const now = dirIdentity(this.o.dir);
+      if (now === null || (now === this.realDir && this.watcher !== null)) return;
       this.o.log.info({ dir: this.o.dir }, 'zones directory now points elsewhere; watching it again');
-      void this.watcher?.close();
+      this.watcher?.close();
       this.watchDir();
       void this.store.scan({ reason: 'directory moved', verify: true });
     });
@@ -63,27 +69,31 @@ export class ZoneWatcher {
   async close(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
     if (this.debounce !== null) clearTimeout(this.debounce);
-    await this.watcher?.close();
+    this.watcher?.close();
     this.watcher = null;
   }
 
   private watchDir(): void {
-    this.realDir = realPath(this.o.dir);
-    const dir = resolve(this.o.dir);
-    // chokidar watches the directory alone: files are ignored, so it adds no watch per file (a POP
-    // may hold 100,000 zones, past the kernel's default limit of inotify watches). Its `raw` events
-    // still name every file the directory's own watch reports; events of the parent it watches to
-    // see the directory go are left out.
-    const w = watch(dir, { depth: 0, ignoreInitial: true, persistent: false, ignored: (_path, stats) => stats?.isFile() === true });
-    // Any event counts, even for files that are not zones: a Kubernetes `..data` rename is how a new
-    // version arrives. A change behind a symlink to elsewhere, or to an $INCLUDE in a subdirectory,
-    // is seen by the rescan.
-    w.on('raw', (_event, name, details) => {
-      const watched = (details as { watchedPath?: unknown } | undefined)?.watchedPath;
-      if (typeof watched === 'string' && resolve(watched) !== dir) return;
-      this.changed(typeof name === 'string' && name !== '' ? name : null);
+    this.realDir = dirIdentity(this.o.dir);
+    const dir = this.o.dir;
+    // One inotify watch, on the directory alone: not one per file (a POP may hold 100,000 zones,
+    // past the kernel's default limit of watches), and nothing listed or stat'ed when an event comes
+    // (the store stats the one file an event names). Any event counts, even for files that are not
+    // zones: a Kubernetes `..data` rename is how a new version arrives. A change behind a symlink to
+    // elsewhere, or to an $INCLUDE in a subdirectory, is seen by the rescan.
+    let w: FSWatcher;
+    try {
+      w = watch(dir, { persistent: false }, (_event, name) => this.changed(typeof name === 'string' && name !== '' ? name : null));
+    } catch (err) {
+      this.o.log.warn({ err, dir }, 'zones directory not watched; the periodic rescan continues');
+      return;
+    }
+    w.on('error', (err) => {
+      // The directory went away: watched again once it is back (the identity check above).
+      this.o.log.warn({ err, dir }, 'zones directory watch error; the periodic rescan continues');
+      w.close();
+      if (this.watcher === w) this.watcher = null;
     });
-    w.on('error', (err) => this.o.log.warn({ err, dir: this.o.dir }, 'zones directory watch error; the periodic rescan continues'));
     this.watcher = w;
   }
 
@@ -94,7 +104,7 @@ export class ZoneWatcher {
     // not one per zone served); anything else (two zones, a `..data` rename, no name) is a full scan.
     if (name === null || !this.o.byFileName) this.zone = null;
     else if (!isWorkInProgressName(name) && this.zone !== null) {
-      const origin = zoneOf(name);
+      const origin = zoneOfFileName(name);
       this.zone = origin !== null && (this.zone === undefined || this.zone === origin) ? origin : null;
       this.zoneFile = name;
     }
@@ -110,7 +120,8 @@ export class ZoneWatcher {
       const zone = this.zone ?? null;
       this.zone = undefined;
       // A file gone is a full scan: removals are judged against every zone (max_zone_loss).
-      void this.store.scan(zone !== null && existsSync(join(this.o.dir, this.zoneFile)) ? { reason: 'watch', zone } : { reason: 'watch' });
+      const file = join(this.o.dir, this.zoneFile);
+      void this.store.scan(zone !== null && existsSync(file) ? { reason: 'watch', zone, file } : { reason: 'watch' });
     }, this.o.debounceMs);
   }
 
@@ -121,20 +132,12 @@ export class ZoneWatcher {
   }
 }
 
-function realPath(p: string): string | null {
+/** Where the directory really is (through symlinks) and which it is (a directory made again at the same path is another): null when it is gone. */
+function dirIdentity(p: string): string | null {
   try {
-    return realpathSync(p);
-  } catch {
-    return null;
-  }
-}
-
-/** The zone (canonical origin) a file of the zones directory is, or null. */
-function zoneOf(name: string): string | null {
-  const origin = originFromFileName(name);
-  if (origin === null) return null;
-  try {
-    return canonicalOrigin(origin);
+    const real = realpathSync(p);
+    const s = statSync(real);
+    return `${real}:${s.dev}:${s.ino}`;
   } catch {
     return null;
   }

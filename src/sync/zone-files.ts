@@ -1,8 +1,8 @@
 // Which files in the zones directory are zones. Sync tools and editors leave files behind while they
 // work (rsync's `.name.XXXXXX`, `*.tmp`, `*~`, vim's `.swp`, partial downloads): those are never zones,
 // so a half-copied file is never mistaken for a new zone.
-import { readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readdirSync, statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import { originFromFileName } from '../zone/files.js';
 import { keyFromText, keyToText } from '../zone/name.js';
 import { loadZoneFile, type LoadOptions, type LoadResult } from '../zone/read-zone.js';
@@ -35,18 +35,44 @@ export function discoverZoneFiles(dir: string, explicit: ReadonlyMap<string, str
   }
   for (const name of names.sort()) {
     if (isWorkInProgressName(name)) continue;
-    const origin = originFromFileName(name);
-    if (origin === null) continue;
-    let canonical: string;
-    try {
-      canonical = canonicalOrigin(origin);
-    } catch {
-      continue; // not a domain name: not a zone file
-    }
+    const canonical = zoneOfFileName(name);
+    if (canonical === null) continue; // not `<domain name>.zone`: not a zone file
     // Two files naming one zone (`Example.com.zone`, `example.com.zone`): the first in sorted order is the zone.
     if (!out.has(canonical)) out.set(canonical, join(dir, name));
   }
   return out;
+}
+
+/**
+ * The file of one zone of the directory, found without listing it: of the files named (the one the
+ * zone was served from, the one an event named) that exist and name this zone, the first in sorted
+ * order, as discoverZoneFiles would choose. Null when none does: only a listing can tell then.
+ */
+export function findZoneFile(origin: string, files: readonly (string | undefined)[]): string | null {
+  let best: string | null = null;
+  for (const f of files) {
+    if (f === undefined || (best !== null && basename(f) >= basename(best))) continue;
+    const name = basename(f);
+    if (isWorkInProgressName(name) || zoneOfFileName(name) !== origin) continue;
+    try {
+      statSync(f);
+      best = f;
+    } catch {
+      // gone
+    }
+  }
+  return best;
+}
+
+/** The zone (canonical origin) a file of the zones directory is, or null. */
+export function zoneOfFileName(name: string): string | null {
+  const origin = originFromFileName(name);
+  if (origin === null) return null;
+  try {
+    return canonicalOrigin(origin);
+  } catch {
+    return null;
+  }
 }
 
 /** `Example.COM` → `example.com.`; throws on a name that is not a domain name. */

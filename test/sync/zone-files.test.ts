@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { discoverZoneFiles, isWorkInProgressName } from '../../src/sync/zone-files.js';
+import { discoverZoneFiles, findZoneFile, isWorkInProgressName } from '../../src/sync/zone-files.js';
 import { CLI_JS } from '../helpers/paths.js';
 import { freePort, startAnycastDns } from '../helpers/peers.js';
 import { zoneText } from '../helpers/zone-text.js';
@@ -31,6 +31,18 @@ describe('zone file discovery', () => {
       ['example.com.', join(dir, 'Example.COM.zone')],
       ['.', join(dir, 'root.zone')],
     ]);
+  });
+
+  it('finds one zone\'s file among the files named, as a listing would choose it', () => {
+    for (const n of ['Example.ORG.zone', 'example.org.zone', '.example.org.zone.Zz9']) writeFileSync(join(dir, n), '');
+    const files = ['example.org.zone', 'Example.ORG.zone', '.example.org.zone.Zz9', 'other.org.zone', 'gone.example.org.zone'].map((n) => join(dir, n));
+    const listed = discoverZoneFiles(dir, null);
+    assert.ok(!(listed instanceof Error));
+    // The first in sorted order, as discoverZoneFiles takes it; a temp file, another zone's file and a missing file are not it.
+    assert.equal(findZoneFile('example.org.', files), listed.get('example.org.'));
+    assert.equal(findZoneFile('example.org.', [files[1], files[0]]), join(dir, 'Example.ORG.zone'));
+    assert.equal(findZoneFile('example.org.', [files[0], undefined]), join(dir, 'example.org.zone'));
+    assert.equal(findZoneFile('example.org.', files.slice(2)), null);
   });
 
   it('takes a configured list (origin → file relative to the directory) instead', () => {
