@@ -271,7 +271,7 @@ function readZoneSync(z: ConfigReader): ZoneSyncConfig {
 }
 
 /**
- * Defaults (README "Rate limiting and cookies" says why): NSD's rate, which Debian's NSD ships on;
+ * Defaults (docs/guide.md, "Rate limiting and cookies", says why): NSD's rate, which Debian's NSD ships on;
  * BIND's window, slip and prefixes; Knot's table size.
  */
 function readRrl(r: ConfigReader): RrlConfig {
