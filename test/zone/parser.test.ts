@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { load, messages, records, SOA_NS, tempFiles } from './helpers.js';
 import { loadZoneFile } from '../../src/zone/read-zone.js';
 import { join } from 'node:path';
+import { symlinkSync } from 'node:fs';
 
 test('$ORIGIN, @, relative and absolute owners, blank owner', () => {
   const r = load(`${SOA_NS}
@@ -108,7 +109,10 @@ test('$INCLUDE: relative to the zone directory, with an origin, refused outside,
     'zones/cycle.zone': `${SOA_NS}$INCLUDE a.inc\n`,
     'zones/a.inc': '$INCLUDE b.inc\n',
     'zones/b.inc': '$INCLUDE a.inc\n',
+    'zones/self.zone': `${SOA_NS}$INCLUDE self.zone\n`,
   });
+  // The zone file itself, reached through a symlink, included again: a cycle through the file's real path.
+  symlinkSync('self.zone', join(dir, 'zones/alias.zone'));
   try {
     const rr = records(loadZoneFile(join(dir, 'zones/example.com.zone')));
     assert.ok(rr.includes('www.example.com. 300 IN A 192.0.2.1'));
@@ -120,6 +124,12 @@ test('$INCLUDE: relative to the zone directory, with an origin, refused outside,
     const cyc = loadZoneFile(join(dir, 'zones/cycle.zone'), 'example.com.');
     assert.equal(cyc.zone, null);
     assert.match(messages(cyc)[0]!, /b\.inc:1: \$INCLUDE a\.inc: include cycle/);
+    for (const file of ['self.zone', 'alias.zone']) {
+      const self = loadZoneFile(join(dir, 'zones', file), 'example.com.');
+      assert.equal(self.zone, null, file);
+      // Reported in the file named, at once: not one level deeper, in the included copy.
+      assert.match(messages(self)[0]!, new RegExp(`/${file.replace('.', '\\.')}:\\d+: \\$INCLUDE self\\.zone: include cycle`), file);
+    }
   } finally {
     cleanup();
   }
