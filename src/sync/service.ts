@@ -76,8 +76,8 @@ export function startZoneSync(
       done = true;
       watcher.startRescans();
       const zones = zoneStore.zones.zones.size;
-      if (zones === 0) log.warn({ dir: cfg.zones }, 'no zones loaded: every query will be refused');
-      else log.info({ zones, ms: Date.now() - started }, 'every zone loaded');
+      // None loaded: the server's start-up line says so (server not ready), once.
+      if (zones > 0) log.info({ zones, ms: Date.now() - started }, 'every zone loaded');
       resolve();
     });
   });
