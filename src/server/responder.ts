@@ -16,6 +16,7 @@ import { ResponsePolicy } from '../rrl/policy.js';
 import { chooseUdpPath } from './native-udp.js';
 import { UdpListener } from './udp.js';
 import { NativeUdpListener } from './udp-native.js';
+import { createSharedMemory, type ThreadShare } from './shared-memory.js';
 
 export class Responder {
   private constructor(
@@ -26,8 +27,19 @@ export class Responder {
     private readonly dnstap: DnstapWriter | null,
   ) {}
 
-  /** Opens every listener, answering from `zones`; rejects (closing what it opened) if one can't bind. */
-  static async start(cfg: ServerConfig, zones: ZoneSet, log: Logger, metrics: ServerMetrics, bind: BindOptions): Promise<Responder> {
+  /**
+   * Opens every listener, answering from `zones`; rejects (closing what it opened) if one can't bind.
+   * `share`: the POP's memory, when this is one of several answering threads; without it, its own.
+   */
+  static async start(
+    cfg: ServerConfig,
+    zones: ZoneSet,
+    log: Logger,
+    metrics: ServerMetrics,
+    bind: BindOptions,
+    share: ThreadShare = { memory: createSharedMemory(cfg), thread: 0 },
+  ): Promise<Responder> {
+    const { memory, thread } = share;
     const handler = createHandler(zones, {
       // Reused buffers; a UDP send that has to queue keeps its own (UdpListener).
       responseMemory: new ResponseBuffers(),
@@ -38,11 +50,11 @@ export class Responder {
       responseCacheBytes: cfg.responseCacheBytes,
       onResponse: metrics.onResponse,
       onError: queryErrorReporter(log, metrics),
-      cookies: serverCookies(cfg.cookies, log),
+      cookies: serverCookies(cfg.cookies, memory.cookieSecret, log),
       bucketOf,
     });
     // UDP only: TCP sources can't be spoofed, so TCP is never rate limited.
-    const policy = ResponsePolicy.create(cfg.rrl, metrics, log);
+    const policy = ResponsePolicy.create(cfg.rrl, metrics, log, memory.rrl ?? undefined);
     const dnstap = cfg.dnstap === null ? null : new DnstapWriter(cfg.dnstap.output, cfg.identity, cfg.version, log);
     if (dnstap !== null) metrics.watchDnstap(dnstap);
     const native = chooseUdpPath(cfg.udpIo, log);
@@ -52,7 +64,7 @@ export class Responder {
         ? new UdpListener(a, handler, metrics, log, { reusePort: bind.reusePort, policy, dnstap })
         : new NativeUdpListener(a, native, handler, metrics, log, { reusePort: bind.reusePort, policy, dnstap }),
     );
-    const connections = newTcpConnections(cfg.tcp, log);
+    const connections = newTcpConnections(cfg.tcp, log, { memory: memory.tcp, thread });
     const tcp = cfg.listen.map((a) => new TcpListener(a, handler, metrics, log, connections, dnstap));
     const responder = new Responder(handler, udp, tcp, policy, dnstap);
     try {
