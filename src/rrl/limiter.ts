@@ -14,9 +14,10 @@
 // debt: the next response of an evicted flood starts a new bucket and is limited again a second later.
 //
 // One table per POP: every answering thread decides over the same memory, so a prefix gets the
-// configured rate whatever the number of threads. Each entry carries a lock word taken with
-// Atomics.compareExchange around its update (docs/design.md, One rate limiter per POP); the search
-// for a slot reads without it and checks again once the lock is held.
+// configured rate whatever the number of threads. Over shared memory each entry carries a lock word
+// taken with Atomics.compareExchange around its update (docs/design.md, One rate limiter per POP);
+// the search for a slot reads without it and checks again once the lock is held. A limiter over its
+// own memory has no other thread to wait for, and takes no lock.
 //
 // Pure: the caller passes `now` (milliseconds) and the client's address octets.
 
@@ -89,11 +90,15 @@ export class RateLimiter {
   private readonly v6Bits: number;
   private readonly size: number;
   private readonly masked = new Uint8Array(16);
+  /** Other threads decide over the same memory: entries are locked while updated. */
+  private readonly shared: boolean;
   /** The table slot the last decide() counted in: lets the caller tell limiting episodes apart. */
   lastSlot = -1;
 
-  /** A limiter over `memory` (from limiterMemory of the same table size); its own when not given. */
-  constructor(cfg: LimiterConfig, memory: SharedArrayBuffer = limiterMemory(cfg)) {
+  /** A limiter over `memory` (from limiterMemory of the same table size), shared with other threads; its own when not given. */
+  constructor(cfg: LimiterConfig, memory?: SharedArrayBuffer) {
+    this.shared = memory !== undefined;
+    memory ??= limiterMemory(cfg);
     if (memory.byteLength !== cfg.tableSize * FIELDS * 4) {
       throw new RangeError(`rate limiter memory of ${memory.byteLength} octets does not hold ${cfg.tableSize} entries`);
     }
@@ -145,12 +150,12 @@ export class RateLimiter {
     for (let look = 0; ; look++) {
       const found = this.find(home, prefixKey, nameKey, now);
       at = (found < 0 ? ~found : found) * FIELDS;
-      guard = this.lock(at);
+      guard = this.shared ? this.lock(at) : t[at + GUARD]!;
       // Under the lock: the slot may have changed hands since the search read it.
       if (t[at + STAMP] !== 0 && t[at + PREFIX] === prefixKey && t[at + NAME] === nameKey) break;
       // Our entry was just evicted: look once more, else take the slot found.
       if (found >= 0 && look === 0) {
-        Atomics.store(t, at + GUARD, guard);
+        this.unlock(at, guard);
         continue;
       }
       t[at + PREFIX] = prefixKey;
@@ -182,8 +187,7 @@ export class RateLimiter {
         } else guard = n << 1;
       }
     }
-    // Releases the lock; the writes above are seen by whoever takes it next.
-    Atomics.store(t, at + GUARD, guard);
+    this.unlock(at, guard);
     return verdict;
   }
 
@@ -219,5 +223,11 @@ export class RateLimiter {
       if (tries === SPINS + SLEEPS) return guard;
       Atomics.wait(t, at + GUARD, guard | LOCKED, SLEEP_MS);
     }
+  }
+
+  /** Writes the guard word of the entry at `at`, which releases its lock: the writes made under it are seen by whoever takes it next. */
+  private unlock(at: number, guard: number): void {
+    if (this.shared) Atomics.store(this.table, at + GUARD, guard);
+    else this.table[at + GUARD] = guard;
   }
 }
