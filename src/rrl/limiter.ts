@@ -67,13 +67,13 @@ const LOCKED = 1;
  * Tries for the lock of an entry another thread holds. Its holder runs a few dozen instructions
  * under it, so spinning a little finds it free; a holder the scheduler has paused (threads may
  * outnumber cores) gets the core by our sleeping; a holder that died under it (a thread stopped
- * mid-update) never gives it back, so past the last sleep the lock is taken over: at worst one
- * update is lost, a response more or less, where waiting on would stop every thread that meets
- * the entry.
+ * mid-update) never gives it back, so past the last sleep, far longer than any scheduler pause,
+ * the lock is taken over: at worst one update is lost, a response more or less, where waiting on
+ * would stop every thread that meets the entry.
  */
 const SPINS = 200;
-const SLEEPS = 20;
-const SLEEP_MS = 0.5;
+const SLEEPS = 100;
+const SLEEP_MS = 1;
 
 /** The memory of a limiter for `cfg`: shared by every thread that decides for the POP. */
 export function limiterMemory(cfg: LimiterConfig): SharedArrayBuffer {
