@@ -145,11 +145,13 @@ export class RateLimiter {
     const home = (h >>> 0) % this.size;
     const t = this.table;
     const rate = this.rate;
+    let slot: number;
     let at: number;
     let guard: number;
     for (let look = 0; ; look++) {
       const found = this.find(home, prefixKey, nameKey, now);
-      at = (found < 0 ? ~found : found) * FIELDS;
+      slot = found < 0 ? ~found : found;
+      at = slot * FIELDS;
       guard = this.shared ? this.lock(at) : t[at + GUARD]!;
       // Under the lock: the slot may have changed hands since the search read it.
       if (t[at + STAMP] !== 0 && t[at + PREFIX] === prefixKey && t[at + NAME] === nameKey) break;
@@ -165,7 +167,7 @@ export class RateLimiter {
       guard = 0;
       break;
     }
-    this.lastSlot = at / FIELDS;
+    this.lastSlot = slot;
     const elapsed = now - t[at + STAMP]!;
     let balance = t[at + BALANCE]!;
     if (elapsed > 0) {
