@@ -2,14 +2,21 @@
 // with runInThread, it does one job over the memory it is handed and posts what it saw. Jobs that
 // race other threads get ready, then wait at a start line (Int32s in shared memory: the line, and
 // how many wait at it) that the test lifts for all of them at once.
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { isMainThread, parentPort, Worker, workerData, type MessagePort } from 'node:worker_threads';
+import { createLogger } from '../../src/log.js';
+import { serverConfigFrom } from '../../src/ops/config.js';
+import { ServerMetrics } from '../../src/ops/metrics.js';
+import { Responder } from '../../src/server/responder.js';
+import type { ThreadShare } from '../../src/server/shared-memory.js';
+import { readZoneDir } from '../../src/sync/zone-files.js';
 import { RateLimiter, RateLimitVerdict, type LimiterConfig } from '../../src/rrl/limiter.js';
 import { ConnectionTable, type TableLimits } from '../../src/server/connection-table.js';
 import { sourcePrefix } from '../../src/server/source-prefix.js';
 import { AddressBytes } from '../../src/wire/address.js';
 import { ServerCookies } from '../../src/wire/cookies.js';
 import { ResponseKind } from '../../src/wire/handler-types.js';
-import { waitFor } from './wait.js';
+import { BUNDLED_ZONES_DIR } from './paths.js';
+import { sleep, waitFor } from './wait.js';
 
 export type Job =
   /** `decisions` responses to one client and name, all in one second: posts [sent, slipped, dropped]. */
@@ -22,7 +29,35 @@ export type Job =
   /** A server cookie for `client` (8 octets) from `ip` at `now` under `secret`: posts its 16 octets. */
   | { job: 'mint'; secret: Uint8Array; client: Uint8Array; ip: string; now: number }
   /** Whether the cookie option `option` (client | server) from `ip` at `now` is valid under `secret`: posts its CookieStatus. */
-  | { job: 'check'; secret: Uint8Array; option: Uint8Array; ip: string; now: number };
+  | { job: 'check'; secret: Uint8Array; option: Uint8Array; ip: string; now: number }
+  /**
+   * A responder on the bundled zones as thread `share.thread` of a POP configured by `config` (with
+   * `reusePort`, beside the others on the same port), its identity `identity`: posts 'listening',
+   * and stops and exits when sent anything.
+   */
+  | { job: 'serve'; config: Record<string, unknown>; identity: string; share: ThreadShare };
+
+/** A thread serving (job 'serve'), listening; stop() ends it. */
+export interface ServingThread {
+  stop(): Promise<void>;
+}
+
+/** Runs a 'serve' job in a new worker thread; resolves once it listens. */
+export async function serveInThread(job: Extract<Job, { job: 'serve' }>): Promise<ServingThread> {
+  const worker = new Worker(new URL(import.meta.url), { workerData: job });
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    worker.once('message', () => resolve());
+    worker.once('error', reject);
+    void exited.then(() => reject(new Error(`thread ${job.share.thread} exited before it listened`)));
+  });
+  return {
+    stop: async () => {
+      worker.postMessage('stop');
+      await Promise.race([exited, sleep(5000).then(() => worker.terminate())]);
+    },
+  };
+}
 
 /** Runs `job` in a new worker thread; resolves with what it posts, once it has exited. */
 export function runInThread<T>(job: Job): Promise<T> {
@@ -63,7 +98,16 @@ function address(text: string): AddressBytes {
   return a;
 }
 
-function run(job: Job): unknown {
+async function serve(job: Extract<Job, { job: 'serve' }>, port: MessagePort): Promise<void> {
+  const cfg = serverConfigFrom({ ...job.config, identity: job.identity }, BUNDLED_ZONES_DIR);
+  const log = createLogger({ pop: job.identity, component: 'server', level: 'silent' });
+  const zones = readZoneDir(BUNDLED_ZONES_DIR).zones;
+  const responder = await Responder.start(cfg, zones, log, new ServerMetrics(job.identity), { exclusive: true, reusePort: true }, job.share);
+  port.once('message', () => void responder.stop().then(() => port.close()));
+  port.postMessage('listening');
+}
+
+function run(job: Exclude<Job, { job: 'serve' }>): unknown {
   switch (job.job) {
     case 'rrl': {
       const l = new RateLimiter(job.cfg, job.memory);
@@ -102,4 +146,8 @@ function open(t: ConnectionTable<number>, conn: number, address: string): boolea
   return true;
 }
 
-if (!isMainThread && parentPort !== null) parentPort.postMessage(run(workerData as Job));
+if (!isMainThread && parentPort !== null) {
+  const job = workerData as Job;
+  if (job.job === 'serve') await serve(job, parentPort);
+  else parentPort.postMessage(run(job));
+}

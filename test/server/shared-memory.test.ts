@@ -1,15 +1,21 @@
 // One rate limiter, one set of TCP caps and one cookie secret per POP, however many threads answer:
 // real worker_threads over the memory createSharedMemory makes, racing for the same bucket, the same
-// address's connections, and checking each other's cookies. Every race is bounded in count.
+// address's connections, and checking each other's cookies; then threads answering on one port
+// (reusePort), flooded from one /24 over many source ports. Every race and flood is bounded in count.
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { createSocket, type Socket } from 'node:dgram';
+import { after, before, describe, it } from 'node:test';
 import { createLogger } from '../../src/log.js';
 import { serverConfigFrom, type ServerConfig } from '../../src/ops/config.js';
 import { ConnectionTable, type TableLimits } from '../../src/server/connection-table.js';
 import { createSharedMemory } from '../../src/server/shared-memory.js';
 import { AddressBytes } from '../../src/wire/address.js';
 import { CookieStatus, serverCookies } from '../../src/wire/cookies.js';
-import { lift, runInThread, startLine, type Job } from '../helpers/shared-memory-worker.js';
+import { parseMessage, type WireMessage } from '../helpers/dns-message.js';
+import { encodeQuery } from '../helpers/dns-query.js';
+import { freePort } from '../helpers/peers.js';
+import { lift, runInThread, serveInThread, startLine, type Job, type ServingThread } from '../helpers/shared-memory-worker.js';
+import { sleep, waitFor } from '../helpers/wait.js';
 
 const THREADS = 4;
 
@@ -137,5 +143,106 @@ describe('shared memory: one cookie secret per process', () => {
     assert.equal(serverCookies({ secret: null, secretPrevious: null }, cookieSecret, log).check(option, 0, 24, ip, NOW), CookieStatus.Valid);
     const configured = Buffer.from('0123456789abcdef0123456789abcdef', 'hex');
     assert.equal(serverCookies({ secret: configured, secretPrevious: null }, cookieSecret, log).check(option, 0, 24, ip, NOW), CookieStatus.Invalid);
+  });
+});
+
+describe('shared memory: threads answering on one port', () => {
+  const RATE = 20;
+  const SOURCE_PORTS = 32;
+  let port = 0;
+  let threads: ServingThread[] = [];
+
+  before(async () => {
+    port = await freePort(false);
+    const doc = { workers: 2, listen: [`127.0.0.1:${port}`], rrl: { responses_per_second: RATE, window: 15, slip: 2 } };
+    const memory = createSharedMemory(serverConfigFrom(doc, '/tmp'));
+    threads = await Promise.all([0, 1].map((thread) => serveInThread({ job: 'serve', config: doc, identity: `thread-${thread}`, share: { memory, thread } })));
+  });
+
+  after(async () => {
+    await Promise.all(threads.map((t) => t.stop()));
+  });
+
+  /** `SOURCE_PORTS` sockets on `address`, each with its own port, so the kernel spreads them over the threads; every reply lands in `replies`. */
+  async function sockets(address: string, replies: WireMessage[]): Promise<Socket[]> {
+    return Promise.all(
+      Array.from({ length: SOURCE_PORTS }, async () => {
+        const s = createSocket('udp4');
+        s.on('message', (m) => replies.push(parseMessage(m)));
+        await new Promise<void>((resolve) => s.bind(0, address, () => resolve()));
+        return s;
+      }),
+    );
+  }
+
+  function nsidOf(r: WireMessage): string | undefined {
+    return r.opt?.options.find((o) => o.code === 3)?.data.toString();
+  }
+
+  function cookieOf(r: WireMessage): Buffer | undefined {
+    return r.opt?.options.find((o) => o.code === 10)?.data;
+  }
+
+  /** Sends from each socket in `from` the query `make` gives for its index, again (up to 5 times, a second apart) from those whose reply has not come; resolves with the replies. */
+  async function askEach(from: Socket[], replies: WireMessage[], make: (i: number) => Buffer): Promise<WireMessage[]> {
+    const answered = (i: number): boolean => replies.some((r) => r.id === make(i).readUInt16BE(0));
+    for (let round = 0; round < 5 && !from.every((_, i) => answered(i)); round++) {
+      from.forEach((s, i) => answered(i) || s.send(make(i), port, '127.0.0.1'));
+      await waitFor(() => from.every((_, i) => answered(i)), { timeoutMs: 1000, what: 'replies' }).catch(() => undefined);
+    }
+    assert.ok(from.every((_, i) => answered(i)), `replies to ${from.filter((_, i) => answered(i)).length} of ${from.length} sockets`);
+    return from.map((_, i) => replies.find((r) => r.id === make(i).readUInt16BE(0))!);
+  }
+
+  it('both threads answer: the kernel spreads source ports over their sockets', async () => {
+    const replies: WireMessage[] = [];
+    const from = await sockets('127.5.0.1', replies);
+    try {
+      const got = await askEach(from, replies, (i) => encodeQuery({ name: 'www.example.com', type: 'A', nsid: true }, i));
+      assert.deepEqual([...new Set(got.map(nsidOf))].sort(), ['thread-0', 'thread-1']);
+    } finally {
+      for (const s of from) s.close();
+    }
+  });
+
+  it('a flood of one name from one /24 over many source ports gets the configured rate from the two threads together', async () => {
+    const replies: WireMessage[] = [];
+    const from = await sockets('127.6.0.1', replies);
+    try {
+      // Early in a second, so the first burst, which spends the bucket's credit and runs it into
+      // debt, is counted within one second of the server's clock.
+      await waitFor(() => Date.now() % 1000 >= 200 && Date.now() % 1000 < 400, { timeoutMs: 2000, intervalMs: 5, what: 'the start of a second' });
+      for (let burst = 0; burst < 2; burst++) {
+        for (let i = 0; i < 100; i++) from[i % SOURCE_PORTS]!.send(encodeQuery({ name: 'www.example.com', type: 'A' }, burst * 100 + i), port, '127.0.0.1');
+        await sleep(100);
+      }
+      await sleep(400);
+    } finally {
+      for (const s of from) s.close();
+    }
+    const answered = replies.filter((r) => !r.tc && r.rcode === 0).length;
+    assert.ok(Math.abs(answered - RATE) <= RATE * 0.1, `${answered} full answers to 200 queries at ${RATE}/s (one limiter per thread would give up to ${2 * RATE})`);
+    assert.ok(replies.length > answered, 'the excess slipped, truncated');
+  });
+
+  it('a cookie one thread made is accepted by the other', async () => {
+    const replies: WireMessage[] = [];
+    const from = await sockets('127.7.0.1', replies);
+    try {
+      const client = Buffer.from('0102030405060708', 'hex');
+      const [first] = await askEach(from.slice(0, 1), replies, () => encodeQuery({ name: 'www.example.com', type: 'A', nsid: true, cookie: client }, 1));
+      assert.ok(first !== undefined);
+      const cookie = cookieOf(first)!;
+      assert.equal(cookie.length, 24);
+      // The same client cookie and server cookie from every source port: the other thread answers some.
+      const got = await askEach(from, replies, (i) => encodeQuery({ name: 'www.example.com', type: 'A', nsid: true, cookie }, 100 + i));
+      const other = got.filter((r) => nsidOf(r) !== nsidOf(first));
+      assert.ok(other.length > 0, 'the other thread answered');
+      // A valid cookie under half an hour old comes back as it was sent (RFC 9018 §4.3); one the other
+      // thread could not check would be replaced by a new one.
+      for (const r of other) assert.deepEqual(cookieOf(r), cookie, `${nsidOf(r)} should accept the cookie ${nsidOf(first)} made`);
+    } finally {
+      for (const s of from) s.close();
+    }
   });
 });
