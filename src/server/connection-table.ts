@@ -158,6 +158,7 @@ export class ConnectionTable<C> {
    * stalled mid-message or mid-answer, past the grace period, oldest first; else the oldest of the
    * prefix holding the most connections, unless the newcomer's own prefix would then hold as many
    * (evicting would not make the table fairer), and then it is the newcomer that is refused.
+   * A newcomer admitted is counted in the POP's counts from here on: `add` must follow at once.
    */
   admission(address: string, prefix: string, now: number): Admission<C> {
     // Counted first and judged after, so that threads admitting at once each see the others: of
