@@ -126,3 +126,7 @@ test('limiter: over shared memory, a lock left held by a thread that died mid-up
   assert.equal(words[guard]! & 1, 0, 'and released it');
   assert.deepEqual(burst(l, '192.0.2.1', ResponseKind.Answer, 1, 10, 0), [8, 1, 1], 'counting on where it was');
 });
+
+test('limiter: refuses memory made for another table size', () => {
+  assert.throws(() => new RateLimiter(CFG, limiterMemory({ ...CFG, tableSize: 2048 })), /memory of 40960 octets does not hold 1024 entries/);
+});

@@ -108,6 +108,11 @@ describe('shared memory: TCP caps per POP', () => {
     new ConnectionTable<string>(limits, { memory, thread: 0 });
     assert.deepEqual([other.fromAddress('192.0.2.1'), other.fromPrefix('192.0.2.0/24')], [0, 1], "the replaced thread's connections closed with it");
   });
+
+  it('refuses a thread index the memory has no slice for', () => {
+    const memory = createSharedMemory(cfg).tcp;
+    assert.throws(() => new ConnectionTable<string>(limits, { memory, thread: THREADS }), /has no slice 4 for 100 connections/);
+  });
 });
 
 describe('shared memory: one cookie secret per process', () => {
