@@ -62,7 +62,7 @@ export interface ServerConfig {
     idleTimeoutMs: number;
     /** A begun message must arrive, and our answers be taken, within this long (as Knot's tcp-io-timeout). */
     ioTimeoutMs: number;
-    /** Open connections per process, every listener together. */
+    /** Open connections in the POP, every listener of every answering thread together. */
     maxConnections: number;
     /** 0: no limit. */
     maxConnectionsPerAddress: number;

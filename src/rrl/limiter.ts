@@ -6,12 +6,18 @@
 // `slip`-th response goes out as a minimal truncated reply (a real client behind a spoofed flood retries
 // over TCP); the rest are dropped.
 //
-// The table is fixed at construction: typed arrays of `tableSize` entries, whatever the number of
-// sources (a spoofed flood can use millions of prefixes). An entry is looked for in a short run of
-// slots from its hash; a new key takes an empty or stale slot of the run (stale: its credit would be
-// full again, so forgetting it changes no decision), else the least recently used one, as BIND reuses
-// its oldest entry and NSD overwrites a colliding bucket. Losing an entry only forgets a debt: the next
-// response of an evicted flood starts a new bucket and is limited again a second later.
+// The table is fixed at construction: `tableSize` entries in one SharedArrayBuffer, whatever the
+// number of sources (a spoofed flood can use millions of prefixes). An entry is looked for in a short
+// run of slots from its hash; a new key takes an empty or stale slot of the run (stale: its credit
+// would be full again, so forgetting it changes no decision), else the least recently used one, as
+// BIND reuses its oldest entry and NSD overwrites a colliding bucket. Losing an entry only forgets a
+// debt: the next response of an evicted flood starts a new bucket and is limited again a second later.
+//
+// One table per POP: every answering thread decides over the same memory, so a prefix gets the
+// configured rate whatever the number of threads. Over shared memory each entry carries a lock word
+// taken with Atomics.compareExchange around its update (docs/design.md, One rate limiter per POP);
+// the search for a slot reads without it and checks again once the lock is held. A limiter over its
+// own memory has no other thread to wait for, and takes no lock.
 //
 // Pure: the caller passes `now` (milliseconds) and the client's address octets.
 
@@ -43,37 +49,62 @@ export interface LimiterConfig {
 /** Slots searched for a key from its hash. */
 const PROBE = 4;
 
+// An entry's Int32 fields, side by side so that a probe run reads neighbouring memory.
+/** The client prefix the entry counts. */
+const PREFIX = 0;
+/** Kind, family and name of the entry. */
+const NAME = 1;
+/** Credit left (negative: debt), in responses. */
+const BALANCE = 2;
+/** Second of the last response counted, plus one (0: empty slot). */
+const STAMP = 3;
+/** Bit 0: the entry is being updated; above it, limited responses since the last slip. */
+const GUARD = 4;
+const FIELDS = 5;
+const LOCKED = 1;
+
+/**
+ * Tries for the lock of an entry another thread holds. Its holder runs a few dozen instructions
+ * under it, so spinning a little finds it free; a holder the scheduler has paused (threads may
+ * outnumber cores) gets the core by our sleeping; a holder that died under it (a thread stopped
+ * mid-update) never gives it back, so past the last sleep, far longer than any scheduler pause,
+ * the lock is taken over: at worst one update is lost, a response more or less, where waiting on
+ * would stop every thread that meets the entry.
+ */
+const SPINS = 200;
+const SLEEPS = 100;
+const SLEEP_MS = 1;
+
+/** The memory of a limiter for `cfg`: shared by every thread that decides for the POP. */
+export function limiterMemory(cfg: LimiterConfig): SharedArrayBuffer {
+  return new SharedArrayBuffer(cfg.tableSize * FIELDS * 4);
+}
+
 export class RateLimiter {
-  /** The client prefix an entry counts. */
-  private readonly prefixKeys: Int32Array;
-  /** Kind, family and name of the entry. */
-  private readonly nameKeys: Int32Array;
-  /** Credit left (negative: debt), in responses. */
-  private readonly balances: Int32Array;
-  /** Second of the last response counted, plus one (0: empty slot). */
-  private readonly stamps: Int32Array;
-  /** Limited responses since the last slip. */
-  private readonly slipCounts: Uint8Array;
+  /** tableSize entries of FIELDS words each. */
+  private readonly table: Int32Array;
   private readonly rate: number;
-  private readonly window: number;
   private readonly maxDebt: number;
   private readonly slip: number;
   private readonly v4Bits: number;
   private readonly v6Bits: number;
   private readonly size: number;
   private readonly masked = new Uint8Array(16);
+  /** Other threads decide over the same memory: entries are locked while updated. */
+  private readonly shared: boolean;
   /** The table slot the last decide() counted in: lets the caller tell limiting episodes apart. */
   lastSlot = -1;
 
-  constructor(cfg: LimiterConfig) {
+  /** A limiter over `memory` (from limiterMemory of the same table size), shared with other threads; its own when not given. */
+  constructor(cfg: LimiterConfig, memory?: SharedArrayBuffer) {
+    this.shared = memory !== undefined;
+    memory ??= limiterMemory(cfg);
+    if (memory.byteLength !== cfg.tableSize * FIELDS * 4) {
+      throw new RangeError(`rate limiter memory of ${memory.byteLength} octets does not hold ${cfg.tableSize} entries`);
+    }
     this.size = cfg.tableSize;
-    this.prefixKeys = new Int32Array(cfg.tableSize);
-    this.nameKeys = new Int32Array(cfg.tableSize);
-    this.balances = new Int32Array(cfg.tableSize);
-    this.stamps = new Int32Array(cfg.tableSize);
-    this.slipCounts = new Uint8Array(cfg.tableSize);
+    this.table = new Int32Array(memory);
     this.rate = cfg.responsesPerSecond;
-    this.window = cfg.window;
     this.maxDebt = cfg.responsesPerSecond * cfg.window;
     this.slip = cfg.slip;
     this.v4Bits = cfg.ipv4PrefixLength;
@@ -82,7 +113,7 @@ export class RateLimiter {
 
   /** Octets the table holds: fixed at construction. */
   get bytes(): number {
-    return this.size * (4 * 4 + 1);
+    return this.table.byteLength;
   }
 
   /** The prefix key of `addr`: the /N itself for IPv4, a hash of the /N for IPv6. */
@@ -112,53 +143,93 @@ export class RateLimiter {
     let h = Math.imul(prefixKey ^ Math.imul(nameKey, 0x9e3779b1), 0x85ebca6b);
     h ^= h >>> 15;
     const home = (h >>> 0) % this.size;
-    const stamps = this.stamps;
-    const balances = this.balances;
+    const t = this.table;
     const rate = this.rate;
-    let slot = -1;
-    let spare = -1;
-    let spareStamp = 0x7fffffff;
-    for (let p = 0, s = home; p < PROBE; p++, s = s + 1 === this.size ? 0 : s + 1) {
-      const stamp = stamps[s]!;
-      if (stamp !== 0 && this.prefixKeys[s] === prefixKey && this.nameKeys[s] === nameKey) {
-        slot = s;
-        break;
+    let slot: number;
+    let at: number;
+    let guard: number;
+    for (let look = 0; ; look++) {
+      const found = this.find(home, prefixKey, nameKey, now);
+      slot = found < 0 ? ~found : found;
+      at = slot * FIELDS;
+      guard = this.shared ? this.lock(at) : t[at + GUARD]!;
+      // Under the lock: the slot may have changed hands since the search read it.
+      if (t[at + STAMP] !== 0 && t[at + PREFIX] === prefixKey && t[at + NAME] === nameKey) break;
+      // Our entry was just evicted: look once more, else take the slot found.
+      if (found >= 0 && look === 0) {
+        this.unlock(at, guard);
+        continue;
       }
-      // Empty, or stale (its credit would be full again), beats the least recently used.
-      const age = stamp === 0 ? Infinity : now - stamp;
-      const rank = age === Infinity || balances[s]! + age * rate >= rate ? -1 : stamp;
-      if (rank < spareStamp) {
-        spare = s;
-        spareStamp = rank;
-      }
-    }
-    if (slot < 0) {
-      slot = spare;
-      this.prefixKeys[slot] = prefixKey;
-      this.nameKeys[slot] = nameKey;
-      balances[slot] = rate;
-      stamps[slot] = now;
-      this.slipCounts[slot] = 0;
+      t[at + PREFIX] = prefixKey;
+      t[at + NAME] = nameKey;
+      t[at + BALANCE] = rate;
+      t[at + STAMP] = now;
+      guard = 0;
+      break;
     }
     this.lastSlot = slot;
-    const elapsed = now - stamps[slot]!;
-    let balance = balances[slot]!;
+    const elapsed = now - t[at + STAMP]!;
+    let balance = t[at + BALANCE]!;
     if (elapsed > 0) {
       // A second's credit per second, never more than one second's worth banked.
-      balance = elapsed > this.window ? rate : Math.min(rate, balance + elapsed * rate);
-      stamps[slot] = now;
+      balance = Math.min(rate, balance + elapsed * rate);
+      t[at + STAMP] = now;
     }
     balance--;
     if (balance < -this.maxDebt) balance = -this.maxDebt;
-    balances[slot] = balance;
-    if (balance >= 0) return RateLimitVerdict.Send;
-    if (this.slip === 0) return RateLimitVerdict.Drop;
-    const n = this.slipCounts[slot]! + 1;
-    if (n >= this.slip) {
-      this.slipCounts[slot] = 0;
-      return RateLimitVerdict.Slip;
+    t[at + BALANCE] = balance;
+    let verdict = RateLimitVerdict.Send;
+    if (balance < 0) {
+      verdict = RateLimitVerdict.Drop;
+      if (this.slip !== 0) {
+        const n = (guard >> 1) + 1;
+        if (n >= this.slip) {
+          guard = 0;
+          verdict = RateLimitVerdict.Slip;
+        } else guard = n << 1;
+      }
     }
-    this.slipCounts[slot] = n;
-    return RateLimitVerdict.Drop;
+    this.unlock(at, guard);
+    return verdict;
+  }
+
+  /**
+   * The slot of the entry for (prefixKey, nameKey) in the run from `home`; else ~ the slot a new
+   * entry takes: an empty or stale one (its credit would be full again), else the least recently used.
+   */
+  private find(home: number, prefixKey: number, nameKey: number, now: number): number {
+    const t = this.table;
+    const rate = this.rate;
+    let spare = 0;
+    let spareRank = 0x7fffffff;
+    for (let p = 0, s = home; p < PROBE; p++, s = s + 1 === this.size ? 0 : s + 1) {
+      const at = s * FIELDS;
+      const stamp = t[at + STAMP]!;
+      if (stamp !== 0 && t[at + PREFIX] === prefixKey && t[at + NAME] === nameKey) return s;
+      const rank = stamp === 0 || t[at + BALANCE]! + (now - stamp) * rate >= rate ? -1 : stamp;
+      if (rank < spareRank) {
+        spare = s;
+        spareRank = rank;
+      }
+    }
+    return ~spare;
+  }
+
+  /** Takes the lock of the entry at `at`; returns its guard word without the lock bit. */
+  private lock(at: number): number {
+    const t = this.table;
+    for (let tries = 0; ; tries++) {
+      const guard = t[at + GUARD]! & ~LOCKED;
+      if (Atomics.compareExchange(t, at + GUARD, guard, guard | LOCKED) === guard) return guard;
+      if (tries < SPINS) continue;
+      if (tries === SPINS + SLEEPS) return guard;
+      Atomics.wait(t, at + GUARD, guard | LOCKED, SLEEP_MS);
+    }
+  }
+
+  /** Writes the guard word of the entry at `at`, which releases its lock: the writes made under it are seen by whoever takes it next. */
+  private unlock(at: number, guard: number): void {
+    if (this.shared) Atomics.store(this.table, at + GUARD, guard);
+    else this.table[at + GUARD] = guard;
   }
 }

@@ -68,8 +68,9 @@ export class ResponsePolicy {
     private readonly cfg: RrlConfig,
     private readonly metrics: RateLimitedCounter,
     private readonly log: Logger,
+    memory?: SharedArrayBuffer,
   ) {
-    this.limiter = new RateLimiter(cfg);
+    this.limiter = new RateLimiter(cfg, memory);
     this.ticker = setInterval(() => {
       this.now = Date.now();
     }, CLOCK_TICK_MS);
@@ -82,13 +83,16 @@ export class ResponsePolicy {
     );
   }
 
-  /** The rate-limiting policy of `cfg`, or null when it is off (responses_per_second: 0). */
-  static create(cfg: RrlConfig, metrics: RateLimitedCounter, log: Logger): ResponsePolicy | null {
+  /**
+   * The rate-limiting policy of `cfg`, or null when it is off (responses_per_second: 0). `memory`
+   * (limiterMemory) is the POP's table, shared by every answering thread; without it, its own.
+   */
+  static create(cfg: RrlConfig, metrics: RateLimitedCounter, log: Logger, memory?: SharedArrayBuffer): ResponsePolicy | null {
     if (cfg.responsesPerSecond === 0) {
       log.info('response rate limiting off (rrl.responses_per_second: 0)');
       return null;
     }
-    return new ResponsePolicy(cfg, metrics, log);
+    return new ResponsePolicy(cfg, metrics, log, memory);
   }
 
   /** What to do with `response`, described by `info`, to a UDP client at `address`. */

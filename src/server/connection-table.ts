@@ -4,6 +4,12 @@
 // table names the connection to close. Every operation is O(1): connections wait in three lists kept
 // in the order they entered them (so each list's head is its oldest), and per-prefix counts are
 // bucketed by size so the prefix holding the most is known without a scan.
+//
+// One table per answering thread, over counts shared by the POP (connection-counts.ts): the total,
+// and the connections per address and per prefix, are the POP's, so the capacity and the caps hold
+// however many threads accept. A thread closes only its own connections: the one it evicts for a
+// newcomer is among its own, and the prefix holding the most is the most among its own.
+import { ConnectionCounts } from './connection-counts.js';
 
 /** What a connection is doing, and so how long it may keep its slot. */
 type Activity =
@@ -79,24 +85,38 @@ class EntryList<C> {
   }
 }
 
+/** Where a table counts its connections for the POP: memory from connectionCountsMemory, and this thread's index in it. */
+export interface SharedCounts {
+  memory: SharedArrayBuffer;
+  thread: number;
+}
+
 export class ConnectionTable<C> {
   private count = 0;
   private readonly lists: Record<Activity, EntryList<C>> = { fresh: new EntryList(), idle: new EntryList(), stalled: new EntryList() };
-  private readonly byAddress = new Map<string, number>();
   /** Each prefix's entries in the order they were admitted. */
   private readonly byPrefix = new Map<string, Set<TableEntry<C>>>();
   /** sizeBuckets[n]: the prefixes holding exactly n connections. */
   private readonly sizeBuckets: Set<string>[] = [new Set()];
   private largest = 0;
+  private readonly pop: ConnectionCounts;
 
-  constructor(readonly limits: TableLimits) {}
+  /** A table counting for the POP in `shared`; alone (its own counts) without it. */
+  constructor(
+    readonly limits: TableLimits,
+    shared?: SharedCounts,
+  ) {
+    this.pop = new ConnectionCounts(limits.capacity, shared?.memory, shared?.thread);
+  }
 
+  /** Connections open in this table. */
   get size(): number {
     return this.count;
   }
 
+  /** The POP has as many connections open as the capacity. */
   get full(): boolean {
-    return this.count >= this.limits.capacity;
+    return this.pop.total >= this.limits.capacity;
   }
 
   /**
@@ -109,21 +129,21 @@ export class ConnectionTable<C> {
    * when full would let one source fill the table alone, and then every newcomer would cost an
    * eviction, paid first by other clients' idle connections.
    */
-  private get underPressure(): boolean {
-    return this.count * 2 >= this.limits.capacity;
+  private underPressure(open: number): boolean {
+    return open * 2 >= this.limits.capacity;
   }
 
-  /** Connections open from `address` now. */
+  /** Connections open from `address` in the POP now. */
   fromAddress(address: string): number {
-    return this.byAddress.get(address) ?? 0;
+    return this.pop.fromAddress(address);
   }
 
-  /** Connections open from `prefix` now. */
+  /** Connections open from `prefix` in the POP now. */
   fromPrefix(prefix: string): number {
-    return this.byPrefix.get(prefix)?.size ?? 0;
+    return this.pop.fromPrefix(prefix);
   }
 
-  /** The prefix holding the most connections now, and how many; null when the table is empty. */
+  /** The prefix holding the most of this table's connections now, and how many; null when the table is empty. */
   busiestPrefix(): { prefix: string; connections: number } | null {
     if (this.largest === 0) return null;
     return { prefix: this.sizeBuckets[this.largest]!.values().next().value!, connections: this.largest };
@@ -138,15 +158,28 @@ export class ConnectionTable<C> {
    * stalled mid-message or mid-answer, past the grace period, oldest first; else the oldest of the
    * prefix holding the most connections, unless the newcomer's own prefix would then hold as many
    * (evicting would not make the table fairer), and then it is the newcomer that is refused.
+   * A newcomer admitted is counted in the POP's counts from here on: `add` must follow at once.
    */
   admission(address: string, prefix: string, now: number): Admission<C> {
-    const { perAddress, perPrefix, graceMs } = this.limits;
-    const mine = this.fromPrefix(prefix);
-    if (this.underPressure) {
-      if (perAddress > 0 && this.fromAddress(address) >= perAddress) return { admit: false, reason: 'refused_per_address' };
-      if (perPrefix > 0 && mine >= perPrefix) return { admit: false, reason: 'refused_per_prefix' };
+    // Counted first and judged after, so that threads admitting at once each see the others: of
+    // two racing for the last place under a cap, at worst both are refused, never both admitted.
+    const pop = this.pop;
+    pop.add(address, prefix, 1);
+    const decision = this.judge(address, prefix, now);
+    if (!decision.admit) pop.add(address, prefix, -1);
+    return decision;
+  }
+
+  /** admission's verdict, the newcomer counted in the POP's counts. */
+  private judge(address: string, prefix: string, now: number): Admission<C> {
+    const { perAddress, perPrefix, capacity, graceMs } = this.limits;
+    const pop = this.pop;
+    const others = pop.total - 1;
+    if (this.underPressure(others)) {
+      if (perAddress > 0 && pop.fromAddress(address) > perAddress) return { admit: false, reason: 'refused_per_address' };
+      if (perPrefix > 0 && pop.fromPrefix(prefix) > perPrefix) return { admit: false, reason: 'refused_per_prefix' };
     }
-    if (!this.full) return { admit: true, evict: null };
+    if (others < capacity) return { admit: true, evict: null };
     const idle = this.lists.idle.head;
     if (idle !== null) return { admit: true, evict: idle, reason: 'evicted_idle' };
     const silent = this.lists.fresh.head;
@@ -154,18 +187,18 @@ export class ConnectionTable<C> {
     const stalled = this.lists.stalled.head;
     if (stalled !== null && now - stalled.since >= graceMs) return { admit: true, evict: stalled, reason: 'evicted_slow' };
     const busiest = this.busiestPrefix();
+    const mine = this.byPrefix.get(prefix)?.size ?? 0;
     if (busiest !== null && busiest.connections >= mine + 2) {
       return { admit: true, evict: this.byPrefix.get(busiest.prefix)!.values().next().value!, reason: 'evicted_prefix' };
     }
     return { admit: false, reason: 'refused_full' };
   }
 
-  /** Takes a connection in (after `admission` said yes and its victim was removed). */
+  /** Takes a connection in, right after `admission` said yes (and so counted it) and its victim was removed. */
   add(conn: C, address: string, prefix: string, now: number): TableEntry<C> {
     const e = new TableEntry(conn, address, prefix, now);
     this.lists.fresh.push(e);
     this.count++;
-    this.byAddress.set(address, this.fromAddress(address) + 1);
     let members = this.byPrefix.get(prefix);
     if (members === undefined) this.byPrefix.set(prefix, (members = new Set()));
     this.moveBucket(prefix, members.size, members.size + 1);
@@ -188,9 +221,7 @@ export class ConnectionTable<C> {
     e.removed = true;
     this.lists[e.activity].remove(e);
     this.count--;
-    const n = this.fromAddress(e.address);
-    if (n <= 1) this.byAddress.delete(e.address);
-    else this.byAddress.set(e.address, n - 1);
+    this.pop.add(e.address, e.prefix, -1);
     const members = this.byPrefix.get(e.prefix)!;
     members.delete(e);
     this.moveBucket(e.prefix, members.size + 1, members.size);

@@ -6,7 +6,7 @@ import type { Logger } from '../log.js';
 import { DnstapWriter } from '../ops/dnstap-output.js';
 import type { ServerMetrics } from '../ops/metrics.js';
 import { createHandler } from '../wire/handler.js';
-import { serverCookies } from '../wire/cookies.js';
+import { processCookieSecret, serverCookies } from '../wire/cookies.js';
 import { ResponseBuffers } from '../wire/response-buffers.js';
 import type { QueryHandler, QueryMeta } from '../wire/handler-types.js';
 import type { ZoneSet } from '../zone/zone.js';
@@ -16,6 +16,7 @@ import { ResponsePolicy } from '../rrl/policy.js';
 import { chooseUdpPath } from './native-udp.js';
 import { UdpListener } from './udp.js';
 import { NativeUdpListener } from './udp-native.js';
+import type { ThreadShare } from './shared-memory.js';
 
 export class Responder {
   private constructor(
@@ -26,8 +27,12 @@ export class Responder {
     private readonly dnstap: DnstapWriter | null,
   ) {}
 
-  /** Opens every listener, answering from `zones`; rejects (closing what it opened) if one can't bind. */
-  static async start(cfg: ServerConfig, zones: ZoneSet, log: Logger, metrics: ServerMetrics, bind: BindOptions): Promise<Responder> {
+  /**
+   * Opens every listener, answering from `zones`; rejects (closing what it opened) if one can't bind.
+   * `share`: the POP's memory, when this is one of several answering threads; without it, its own
+   * (and no locks on the rate-limit table).
+   */
+  static async start(cfg: ServerConfig, zones: ZoneSet, log: Logger, metrics: ServerMetrics, bind: BindOptions, share?: ThreadShare): Promise<Responder> {
     const handler = createHandler(zones, {
       // Reused buffers; a UDP send that has to queue keeps its own (UdpListener).
       responseMemory: new ResponseBuffers(),
@@ -38,11 +43,11 @@ export class Responder {
       responseCacheBytes: cfg.responseCacheBytes,
       onResponse: metrics.onResponse,
       onError: queryErrorReporter(log, metrics),
-      cookies: serverCookies(cfg.cookies, log),
+      cookies: serverCookies(cfg.cookies, share?.memory.cookieSecret ?? processCookieSecret(), log),
       bucketOf,
     });
     // UDP only: TCP sources can't be spoofed, so TCP is never rate limited.
-    const policy = ResponsePolicy.create(cfg.rrl, metrics, log);
+    const policy = ResponsePolicy.create(cfg.rrl, metrics, log, share?.memory.rrl ?? undefined);
     const dnstap = cfg.dnstap === null ? null : new DnstapWriter(cfg.dnstap.output, cfg.identity, cfg.version, log);
     if (dnstap !== null) metrics.watchDnstap(dnstap);
     const native = chooseUdpPath(cfg.udpIo, log);
@@ -52,7 +57,7 @@ export class Responder {
         ? new UdpListener(a, handler, metrics, log, { reusePort: bind.reusePort, policy, dnstap })
         : new NativeUdpListener(a, native, handler, metrics, log, { reusePort: bind.reusePort, policy, dnstap }),
     );
-    const connections = newTcpConnections(cfg.tcp, log);
+    const connections = newTcpConnections(cfg.tcp, log, share && { memory: share.memory.tcp, thread: share.thread });
     const tcp = cfg.listen.map((a) => new TcpListener(a, handler, metrics, log, connections, dnstap));
     const responder = new Responder(handler, udp, tcp, policy, dnstap);
     try {

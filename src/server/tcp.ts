@@ -13,7 +13,7 @@ import type { Logger } from '../log.js';
 import type { DnstapWriter } from '../ops/dnstap-output.js';
 import type { DropReason, ServerMetrics, TcpEvent } from '../ops/metrics.js';
 import type { QueryHandler, QueryMeta } from '../wire/handler-types.js';
-import { ConnectionTable, type RefuseReason, type TableEntry, type TimeoutReason } from './connection-table.js';
+import { ConnectionTable, type RefuseReason, type SharedCounts, type TableEntry, type TimeoutReason } from './connection-table.js';
 import { plainAddress, sourcePrefix } from './source-prefix.js';
 
 /** A DNS message is at least its 12-byte header (RFC 1035 §4.1.1): a shorter frame is garbage. */
@@ -42,8 +42,9 @@ const PRESSURE_LOG_INTERVAL_MS = 10_000;
 export type TcpOptions = ServerConfig['tcp'];
 
 /**
- * The open connections of every TCP listener of a process (the caps are per process, not per
- * address), the rate of new ones per prefix, and the one timer that closes those out of time.
+ * The open connections of every TCP listener of a thread, counted for the POP (the caps are per POP,
+ * not per address or thread), the rate of new ones per prefix, and the one timer that closes those
+ * out of time.
  */
 export class TcpConnections {
   readonly table: ConnectionTable<TcpConnection>;
@@ -60,15 +61,19 @@ export class TcpConnections {
   constructor(
     private readonly opts: TcpOptions,
     private readonly log: Logger,
+    shared?: SharedCounts,
   ) {
-    this.table = new ConnectionTable<TcpConnection>({
+    this.table = new ConnectionTable<TcpConnection>(
+      {
       capacity: opts.maxConnections,
       perAddress: opts.maxConnectionsPerAddress,
       perPrefix: opts.maxConnectionsPerPrefix,
       idleTimeoutMs: opts.idleTimeoutMs,
       ioTimeoutMs: opts.ioTimeoutMs,
       graceMs: Math.min(EVICTION_GRACE_MS, opts.ioTimeoutMs),
-    });
+      },
+      shared,
+    );
     const perSecond = opts.newConnectionsPerSecondPerPrefix;
     this.rate = perSecond > 0 ? new RateLimiterMemory({ points: perSecond, duration: 1 }) : null;
     // Deadlines are checked a tenth of the shorter timeout apart: late by at most 10%, and by 100 ms.
@@ -133,8 +138,9 @@ export class TcpConnections {
   };
 }
 
-export function newTcpConnections(opts: TcpOptions, log: Logger): TcpConnections {
-  return new TcpConnections(opts, log);
+/** `shared`: the POP's connection counts and this thread's index in them; without it, counts of its own. */
+export function newTcpConnections(opts: TcpOptions, log: Logger, shared?: SharedCounts): TcpConnections {
+  return new TcpConnections(opts, log, shared);
 }
 
 export interface BindOptions {

@@ -3,9 +3,9 @@
 // Client IP under a secret shared by every POP of the anycast address, so a client that reaches
 // another POP still holds a valid cookie. A second secret is accepted while secrets are rotated.
 //
-// Pure but for serverCookies: the caller passes the time in seconds and the client's address octets.
+// Pure but for processCookieSecret: the caller passes the time in seconds and the client's address octets.
 
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import type { Logger } from '../log.js';
 import type { AddressBytes } from './address.js';
 import { SipKey, sipHash24 } from './siphash.js';
@@ -123,12 +123,21 @@ export interface CookieConfig {
   secret: Buffer | null;
   secretPrevious: Buffer | null;
 }
+
 /**
- * The DNS cookie secrets: the configured ones, shared by every POP; else a random one for this
- * process, with a warning (another POP, or another worker, won't accept its cookies).
+ * The process's random secret, used when none is configured: drawn once and handed to every
+ * answering thread, so a cookie made by one is accepted by the others.
  */
-export function serverCookies(cfg: CookieConfig, log: Logger): ServerCookies {
+export function processCookieSecret(): Uint8Array {
+  return randomFillSync(new Uint8Array(16));
+}
+
+/**
+ * The DNS cookie secrets: the configured ones, shared by every POP; else `processSecret` (from
+ * processCookieSecret), with a warning (another POP won't accept its cookies).
+ */
+export function serverCookies(cfg: CookieConfig, processSecret: Uint8Array, log: Logger): ServerCookies {
   if (cfg.secret !== null) return new ServerCookies(cfg.secret, cfg.secretPrevious);
-  log.warn('no cookies.secret configured: server cookies use a random secret of this process, which other POPs and workers will not accept');
-  return new ServerCookies(randomBytes(16));
+  log.warn('no cookies.secret configured: server cookies use a random secret of this process, which other POPs will not accept');
+  return new ServerCookies(processSecret);
 }

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AddressBytes } from '../../src/wire/address.js';
-import { RateLimiter, type LimiterConfig } from '../../src/rrl/limiter.js';
+import { limiterMemory, RateLimiter, type LimiterConfig } from '../../src/rrl/limiter.js';
 import { ResponseKind } from '../../src/wire/handler-types.js';
 import { hashKey } from '../../src/zone/name-table.js';
 
@@ -112,4 +112,21 @@ test('limiter: a colliding new key takes a stale slot before a live one', () => 
   // The next new key takes the least recently used slot (192.0.5.1's), never a limited one.
   burst(l, '192.0.6.1', ResponseKind.Answer, 1, 1, now + 3000);
   for (let i = 2; i <= 4; i++) assert.equal(burst(l, `192.0.${i}.1`, ResponseKind.Answer, 1, 1, now + 3000)[0], 0, `entry ${i} still kept`);
+});
+
+test('limiter: over shared memory, a lock left held by a thread that died mid-update is taken over and released', () => {
+  const memory = limiterMemory(CFG);
+  const l = new RateLimiter(CFG, memory);
+  assert.equal(burst(l, '192.0.2.1', ResponseKind.Answer, 1, 1, 0)[0], 1);
+  // The entry's guard word (the last of its five) with its lock bit set, as a dead holder leaves it.
+  const words = new Int32Array(memory);
+  const guard = l.lastSlot * 5 + 4;
+  words[guard]! |= 1;
+  assert.deepEqual(burst(l, '192.0.2.1', ResponseKind.Answer, 1, 1, 0), [1, 0, 0], 'decided in spite of the lock');
+  assert.equal(words[guard]! & 1, 0, 'and released it');
+  assert.deepEqual(burst(l, '192.0.2.1', ResponseKind.Answer, 1, 10, 0), [8, 1, 1], 'counting on where it was');
+});
+
+test('limiter: refuses memory made for another table size', () => {
+  assert.throws(() => new RateLimiter(CFG, limiterMemory({ ...CFG, tableSize: 2048 })), /memory of 40960 octets does not hold 1024 entries/);
 });
