@@ -114,7 +114,7 @@ describe('probes', () => {
     const at = (s: number): string => new Date(now - s * 1000).toISOString();
     assert.equal(judgeFreshness([{ loaded_at: at(10) }, { loaded_at: at(500) }], 60_000, now).outcome, 'ok');
     const stale = judgeFreshness([{ loaded_at: at(120) }, { loaded_at: null }], 60_000, now);
-    assert.equal(stale.outcome, 'bad');
+    assert.equal(stale.outcome, 'stale', 'old data alone degrades: its cause may be every POP\'s');
     assert.match(stale.detail ?? '', /loaded 120 s ago/);
     assert.equal(judgeFreshness([{ loaded_at: null }], 60_000, now).outcome, 'bad');
     assert.equal(judgeFreshness([], 60_000, now).outcome, 'bad');
