@@ -83,6 +83,8 @@ setInterval(() => {
   for (const [id, sentAt] of outstanding) {
     if (now - sentAt < ANSWER_TIMEOUT_MS) continue;
     outstanding.delete(id);
+    // Before the first answer the lab is still coming up (no route yet): not an outage.
+    if (current === null) continue;
     lost++;
     oldest = oldest === null ? sentAt : Math.min(oldest, sentAt);
   }

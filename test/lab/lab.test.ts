@@ -5,7 +5,10 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { chromium } from 'playwright-core';
 import { REPO_ROOT } from '../helpers/paths.js';
 import { requireBinary } from '../helpers/peers.js';
 import { sleep, waitFor } from '../helpers/wait.js';
@@ -185,5 +188,55 @@ describe('the anycast lab: three POPs, BIRD, ExaBGP and a client', { timeout: 24
     }
     assert.deepEqual([...states], ['UP']);
     assert.equal(withdrawn, false);
+  });
+
+  it('the web view in Chromium: its kill button fails the client over, and the page shows it', async () => {
+    requireBinary('chromium', 'chromium');
+    await until('pop1 answering', (s) => s.client.current === 'pop1' && allUp(s), 20_000);
+    const profile = mkdtempSync(join(tmpdir(), 'lab-chromium-'));
+    // Without the background-networking flags Chromium's own connections fail in a sandboxed build machine.
+    // A fresh profile (the user data directory) each run.
+    const browser = await chromium.launchPersistentContext(profile, {
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      viewport: { width: 1280, height: 900 },
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    try {
+      const page = await browser.newPage();
+      await page.goto(base);
+      const answering = page.getByTestId('answering');
+      const shows = (selector: string, text: RegExp, timeout: number) => page.locator(selector, { hasText: text }).waitFor({ timeout });
+      await shows('#answering', /^pop1$/, 10_000);
+      assert.match((await page.locator('tr[data-pop="pop1"] .route').textContent()) ?? '', /^BEST, AS path 64501/);
+      assert.match((await page.locator('tr[data-pop="pop2"] .serials').textContent()) ?? '', /example\.com\. \d+/);
+      const failovers = await page.locator('#timeline tbody tr').count();
+
+      await page.locator('tr[data-pop="pop1"] button[data-action="kill"]').click();
+      await shows('#answering', /^pop2$/, 10_000);
+      await shows('tr[data-pop="pop1"] .route', /withdrawn/, 10_000);
+      assert.equal(await answering.textContent(), 'pop2');
+      assert.match((await page.locator('tr[data-pop="pop1"] .server').textContent()) ?? '', /killed/);
+      assert.match((await page.locator('tr[data-pop="pop2"] .route').textContent()) ?? '', /^BEST/);
+      // The newest failover is the first row: pop1 to pop2, with its unanswered queries counted.
+      await page.locator('#timeline tbody tr').nth(failovers).waitFor({ timeout: 5000 });
+      const row = await page.locator('#timeline tbody tr').first().locator('td').allTextContents();
+      assert.equal(row[1], 'pop1');
+      assert.equal(row[2], 'pop2');
+      assert.match(row[4] ?? '', /^\d+$/);
+      // Let the lost queries of this failover time out and be counted before the picture is taken.
+      await sleep(1500);
+      const dir = join(REPO_ROOT, 'test-artifacts');
+      mkdirSync(dir, { recursive: true });
+      const shot = join(dir, 'lab-view.png');
+      await page.screenshot({ path: shot, fullPage: true });
+      process.stderr.write(`lab web view screenshot: ${shot}\n`);
+
+      await page.locator('tr[data-pop="pop1"] button[data-action="start"]').click();
+      await shows('#answering', /^pop1$/, 20_000);
+    } finally {
+      await browser.close();
+      rmSync(profile, { recursive: true, force: true });
+    }
   });
 });
