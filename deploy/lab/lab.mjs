@@ -50,7 +50,7 @@ function sh(cmd, args, opts = {}) {
 const inNs = (ns, ...args) => sh('ip', ['netns', 'exec', ns, ...args]);
 
 function labNamespaces() {
-  let out = '';
+  let out;
   try {
     out = sh('ip', ['netns', 'list']);
   } catch {
@@ -414,7 +414,7 @@ ${sessions}
   // ------------------------------------------------------------------ BIRD's view
 
   pollRoutes() {
-    let out = '';
+    let out;
     try {
       out = sh('birdc', ['-s', this.birdSock, 'show', 'route', 'all', ANYCAST_PREFIX]);
     } catch {
