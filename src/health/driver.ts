@@ -58,7 +58,8 @@ export class HealthDriver {
         this.o.pipe.withdraw();
         return;
       case 'log': {
-        const level = e.to === 'DOWN' || e.to === 'FALLING' ? 'warn' : 'info';
+        // Stale zones keep the POP announced, so the log line is what tells the operator the sync is broken.
+        const level = e.to === 'DOWN' || e.to === 'FALLING' || this.state.stale ? 'warn' : 'info';
         this.o.metrics?.transition(e.from, e.to, e.reason);
         this.o.log[level]({ from: e.from, to: e.to, reason: e.reason, announced: this.state.announced, draining: this.state.draining }, `${e.from} -> ${e.to}: ${e.reason}`);
         return;
