@@ -161,6 +161,31 @@ export function tcpAttempt(target: DnsTarget, name: string, timeoutMs: number): 
   });
 }
 
+/**
+ * An idle TCP connection to the server, held while it is healthy: when the server dies the kernel
+ * closes it at once, and `onGone` runs the next round now instead of up to an interval later. Any
+ * close (the server's idle timeout included) only brings a round forward; the round decides.
+ */
+export function watchServer(target: DnsTarget, onGone: () => void): { close(): void } {
+  const sock = connect({ host: target.host, port: target.port });
+  let gone = false;
+  const lost = (): void => {
+    if (gone) return;
+    gone = true;
+    sock.destroy();
+    onGone();
+  };
+  sock.on('error', lost);
+  sock.on('close', lost);
+  sock.on('end', lost);
+  return {
+    close: () => {
+      gone = true;
+      sock.destroy();
+    },
+  };
+}
+
 export function readyAttempt(url: string, timeoutMs: number): Promise<Attempt> {
   return httpAttempt(url, timeoutMs, (code) => (code >= 200 && code < 300 ? { outcome: 'ok' } : { outcome: 'bad', detail: `HTTP ${code}` }));
 }

@@ -8,7 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startNsd, freePort, type RunningPeer } from '../helpers/peers.js';
 import { BUNDLED_ZONES_DIR } from '../helpers/paths.js';
-import { judgeFreshness, probeRound, readyAttempt, runCheck, tcpAttempt, udpAttempt, zoneOrigins } from '../../src/health/probe.js';
+import { waitFor } from '../helpers/wait.js';
+import { judgeFreshness, probeRound, readyAttempt, runCheck, tcpAttempt, udpAttempt, watchServer, zoneOrigins } from '../../src/health/probe.js';
+import { createServer as createTcpServer, type Socket as TcpSocket } from 'node:net';
 import { healthConfigFrom } from '../../src/health/config.js';
 import { judgeRound } from '../../src/health/state-machine.js';
 
@@ -134,5 +136,29 @@ describe('probes', () => {
     const dead = await probeRound(cfg(await freePort(false)));
     assert.equal(judgeRound(dead).healthy, false);
     assert.equal(dead.maintenance, true);
+  });
+
+  it('the watch: told at once when the server closes its connection (it died), never after close()', async () => {
+    const conns: TcpSocket[] = [];
+    const srv = createTcpServer((c) => conns.push(c));
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+    const target = { host: '127.0.0.1', port: (srv.address() as { port: number }).port };
+    try {
+      let gone = 0;
+      watchServer(target, () => gone++);
+      const quiet = watchServer(target, () => assert.fail('a closed watch reports nothing'));
+      await waitFor(() => conns.length === 2, { timeoutMs: 5000, what: 'both watches connected' });
+      quiet.close();
+      for (const c of conns) c.destroy();
+      await waitFor(() => gone === 1, { timeoutMs: 5000, what: 'the watch to report the closed connection' });
+      // A server that is gone refuses the next watch at once.
+      srv.close();
+      let refused = false;
+      watchServer(target, () => (refused = true));
+      await waitFor(() => refused, { timeoutMs: 5000, what: 'a refused watch to report' });
+      assert.equal(gone, 1);
+    } finally {
+      srv.close();
+    }
   });
 });
