@@ -139,6 +139,15 @@ describe('the anycast lab: three POPs, BIRD, ExaBGP and a client', { timeout: 24
     await until('pop1 back', (x) => x.client.current === 'pop1', 20_000);
   });
 
+  it('pop1 made slow goes DEGRADED (prepended, still announced): the client moves to pop2; fast again, it returns', async () => {
+    await until('pop1 answering', (s) => s.client.current === 'pop1' && allUp(s), 20_000);
+    await act('slow', 'pop1');
+    const s = await until('pop1 DEGRADED and pop2 answering', (x) => pop(x, 'pop1').sidecar?.state === 'DEGRADED' && x.client.current === 'pop2', 20_000);
+    assert.equal(pop(s, 'pop1').route?.asPath, '64501 64501 64501 64501 64501');
+    await act('fast', 'pop1');
+    await until('pop1 UP and answering again', (x) => pop(x, 'pop1').sidecar?.state === 'UP' && x.client.current === 'pop1', 30_000);
+  });
+
   it('a zone version pushed to the sync source is served by all three POPs within 3 s', async () => {
     const s0 = await state();
     const serial = (pop(s0, 'pop1').serials['example.com.'] ?? 0) + 1;
