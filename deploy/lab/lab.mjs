@@ -273,7 +273,8 @@ ${sessions}
         degraded: { latency: 0.05 },
         metrics_listen: `${p.unicast}:9154`,
         local_as: p.as,
-        attributes: { up: { as_path_prepend: p.prepend }, degraded: { as_path_prepend: 4 } },
+        // DEGRADED is three hops further, keeping the POPs' order among themselves when all are degraded.
+        attributes: { up: { as_path_prepend: p.prepend }, degraded: { as_path_prepend: p.prepend + 3 } },
         routes: [{ prefix: ANYCAST_PREFIX }],
       },
     };
