@@ -29,8 +29,13 @@ export default tseslint.config(
     },
   },
   {
-    files: ['**/*.js'],
+    files: ['**/*.js', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
+  },
+  {
+    // The lab (deploy/lab): plain Node.js scripts, run as they are, with no build step.
+    files: ['deploy/lab/**/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', Buffer: 'readonly', performance: 'readonly', fetch: 'readonly', AbortSignal: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly' } },
   },
   {
     // Plain scripts run by npm under Node.js.

@@ -43,9 +43,13 @@ export interface HealthConfig {
   readyUrl: string | null;
   /** Maximum age in seconds of the newest zone version the server loaded (0 = no freshness check). */
   freshnessMaxAge: number;
+  /** The other POPs' unicast DNS addresses: whether stale zones are this POP's alone is judged by their serials. */
+  peers: { host: string; port: number }[];
   /** All times below are in milliseconds. */
   interval: number;
   fastInterval: number;
+  /** Between rounds while a refused port is being confirmed (nobody listens: no reason to wait). */
+  confirmInterval: number;
   timeout: number;
   attempts: number;
   rise: number;
@@ -88,8 +92,12 @@ export function healthConfigFrom(doc: Plain, baseDir = process.cwd()): HealthCon
   fr.done();
   if (freshnessMaxAge > 0 && zonesUrl === null) throw new ConfigError(fr.key('max_age'), 'needs management.listen: freshness is read from the server\'s /zones');
 
+  const peers = h.stringList('peers', []).map((p, i) => parseHostPort(p, `${h.key('peers')}[${i}]`));
+  if (peers.length > 0 && freshnessMaxAge === 0) throw new ConfigError(h.key('peers'), 'needs health.freshness.max_age: peers are asked only when this POP\'s zones are stale');
+
   const interval = seconds(h, 'interval', 1, 0.01, 3600);
   const fastInterval = seconds(h, 'fast_interval', 0.25, 0.01, 3600);
+  const confirmInterval = seconds(h, 'confirm_interval', 0.05, 0.01, 3600);
   const timeout = seconds(h, 'timeout', 0.25, 0.01, 60);
   const attempts = h.int('attempts', 5, 1, 20);
   const rise = h.int('rise', 3, 1, 100);
@@ -136,8 +144,9 @@ export function healthConfigFrom(doc: Plain, baseDir = process.cwd()): HealthCon
   h.done();
 
   if (fastInterval > interval) throw new ConfigError(h.key('fast_interval'), 'must not be longer than health.interval');
+  if (confirmInterval > fastInterval) throw new ConfigError(h.key('confirm_interval'), 'must not be longer than health.fast_interval');
   return {
-    identity, zonesDir, zoneFiles, zonesUrl, server, names, tcp, readyUrl, freshnessMaxAge, interval, fastInterval, timeout, attempts, rise, fall,
+    identity, zonesDir, zoneFiles, zonesUrl, server, names, tcp, readyUrl, freshnessMaxAge, peers, interval, fastInterval, confirmInterval, timeout, attempts, rise, fall,
     holdDown, maintenanceFile, drainTime, degraded, localAs, routes, attributes: { up, degraded: degradedAttrs }, metricsListen,
   };
 }

@@ -16,6 +16,8 @@ export interface DriverOptions {
   exit: (code: number) => void;
   /** Told every state, transition and probe round (health.metrics_listen); absent when that is off. */
   metrics?: HealthMetrics;
+  /** Holds a connection to the server while it is announced; `onGone` when it closes (the server died). */
+  watch?: (config: HealthConfig, onGone: () => void) => { close(): void };
 }
 
 export class HealthDriver {
@@ -24,6 +26,8 @@ export class HealthDriver {
   private wakeTimer: NodeJS.Timeout | null = null;
   private probing = false;
   private stopped = false;
+  private watching: { close(): void } | null = null;
+  private lastRoundAt = 0;
 
   constructor(private readonly o: DriverOptions) {}
 
@@ -58,7 +62,8 @@ export class HealthDriver {
         this.o.pipe.withdraw();
         return;
       case 'log': {
-        const level = e.to === 'DOWN' || e.to === 'FALLING' ? 'warn' : 'info';
+        // Stale zones keep the POP announced, so the log line is what tells the operator the sync is broken.
+        const level = e.to === 'DOWN' || e.to === 'FALLING' || this.state.stale ? 'warn' : 'info';
         this.o.metrics?.transition(e.from, e.to, e.reason);
         this.o.log[level]({ from: e.from, to: e.to, reason: e.reason, announced: this.state.announced, draining: this.state.draining }, `${e.from} -> ${e.to}: ${e.reason}`);
         return;
@@ -103,11 +108,32 @@ export class HealthDriver {
     this.o.metrics?.round(round);
     const v = judgeRound(round);
     this.o.log.debug({ healthy: v.healthy, loss: v.loss, latency: v.latency, reason: v.reason, state: this.state.name }, 'probe round');
-    this.dispatch({ type: 'round', now: this.o.clock(), round });
+    this.lastRoundAt = this.o.clock();
+    this.dispatch({ type: 'round', now: this.lastRoundAt, round });
+    this.rewatch();
+  }
+
+  /** Watches the server while it is announced as healthy; a lost watch brings the next round forward. */
+  private rewatch(): void {
+    const healthy = this.state.name === 'UP' || this.state.name === 'DEGRADED';
+    if (!healthy || this.stopped) {
+      this.watching?.close();
+      this.watching = null;
+      return;
+    }
+    if (this.watching !== null || this.o.watch === undefined) return;
+    this.watching = this.o.watch(this.o.config, () => {
+      this.watching = null;
+      // Not sooner than fast_interval after the last round: a server that takes connections and closes
+      // them at once must not make the sidecar probe in a loop.
+      if (!this.probing && !this.stopped) this.scheduleProbe(Math.max(this.o.clock(), this.lastRoundAt + this.o.config.fastInterval));
+    });
   }
 
   private halt(): void {
     this.stopped = true;
+    this.watching?.close();
+    this.watching = null;
     if (this.probeTimer) clearTimeout(this.probeTimer);
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
     this.probeTimer = this.wakeTimer = null;

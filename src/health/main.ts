@@ -8,7 +8,7 @@ import { HealthDriver } from './driver.js';
 import { exabgpTextApi4 } from './exabgp-api.js';
 import { HealthMetrics, startHealthMetricsServer } from './metrics.js';
 import { ExabgpPipe } from './pipe.js';
-import { probeRound } from './probe.js';
+import { probeRound, watchServer } from './probe.js';
 
 const USAGE = 'usage: anycast-dns health [--config FILE]';
 
@@ -63,7 +63,8 @@ export async function runHealth(argv: string[]): Promise<number> {
         driver?.abort(code);
       },
     });
-    driver = new HealthDriver({ config, pipe, log, probe: probeRound, clock: () => performance.now(), exit, ...(metrics ? { metrics } : {}) });
+    const watch = config.tcp ? { watch: (c: typeof config, onGone: () => void) => watchServer(c.server, onGone) } : {};
+    driver = new HealthDriver({ config, pipe, log, probe: probeRound, clock: () => performance.now(), exit, ...watch, ...(metrics ? { metrics } : {}) });
     const onStop = (): void => driver?.stop();
     process.on('SIGTERM', onStop);
     process.on('SIGINT', onStop);

@@ -13,7 +13,7 @@ import type { HealthState, Round, StateName } from './state-machine.js';
 const PREFIX = 'anycast_dns_health_';
 const STATE_NAMES: readonly StateName[] = ['INIT', 'RISING', 'UP', 'DEGRADED', 'FALLING', 'DOWN', 'DISABLED', 'EXIT'];
 /** Attempt outcomes (Attempt['outcome']). */
-const OUTCOMES = ['ok', 'timeout', 'refused', 'bad'] as const;
+const OUTCOMES = ['ok', 'timeout', 'refused', 'bad', 'stale'] as const;
 
 /**
  * The kind of a check ("udp", "tcp", "ready", "freshness", "probe"), never its name: check names carry
@@ -43,6 +43,7 @@ export class HealthMetrics {
   private readonly lastTransition: Gauge;
   private readonly probeResults: Counter<'check' | 'outcome'>;
   private readonly probeDuration: Histogram;
+  private readonly stale: Gauge;
   private status: HealthStatus;
 
   constructor(identity: string, now: Date = new Date()) {
@@ -63,6 +64,11 @@ export class HealthMetrics {
       help: 'Duration of each probe attempt (a timed-out attempt counts its timeout)',
       // A local answer takes well under a millisecond; the default attempt timeout is 0.25 s.
       buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers,
+    });
+    this.stale = new Gauge({
+      name: `${PREFIX}zones_stale`,
+      help: 'Whether the last freshness check found the zones stale: 1 shared with the peers (DEGRADED, still announced), 2 behind a fresher peer (a failure), else 0',
       registers,
     });
     collectProcessMetrics(this.registry);
@@ -97,6 +103,7 @@ export class HealthMetrics {
         this.probeDuration.observe(a.ms / 1000);
       }
       const last = c.attempts[c.attempts.length - 1];
+      if (kind === 'freshness') this.stale.set(last?.outcome === 'stale' ? 1 : c.attempts.some((a) => a.outcome === 'stale') ? 2 : 0);
       if (last) checks.push({ check: c.check, outcome: last.outcome, ms: Math.round(last.ms * 1000) / 1000, ...(last.detail ? { detail: last.detail } : {}) });
     }
     this.status = { ...this.status, last_round: { at: now.toISOString(), checks } };

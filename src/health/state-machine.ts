@@ -11,7 +11,7 @@ export type StateName =
   | 'RISING'
   /** Healthy: announced with the `up` attributes. */
   | 'UP'
-  /** Answering, but slowly or with loss: still announced, with the `degraded` attributes (AS-path prepend). */
+  /** Answering, but slowly, with loss or from stale zones no peer has fresher: still announced, with the `degraded` attributes (AS-path prepend). */
   | 'DEGRADED'
   /** Was UP or DEGRADED, failed rounds are being counted towards `fall`; still announced as before. */
   | 'FALLING'
@@ -40,18 +40,25 @@ export interface HealthState {
   latency: number;
   /** The smoothed figures crossed the `degraded` thresholds (with hysteresis). */
   slow: boolean;
+  /** The last round found the zones stale, and no reachable peer serves them fresher. */
+  stale: boolean;
   /** Times of the failure withdrawals still inside the hold-down window. */
   flaps: number[];
   /** No announcement before this time (ms). */
   holdUntil: number;
 }
 
-/** One probe attempt's outcome. `refused` (ICMP port unreachable) and `bad` are definite; `timeout` may be loss. */
+/**
+ * One probe attempt's outcome. `refused` (ICMP port unreachable, a TCP reset) and `bad` are definite;
+ * `timeout` may be loss; `stale` (freshness only) is old data that may be every POP's: it degrades, never fails.
+ */
 export interface Attempt {
-  outcome: 'ok' | 'timeout' | 'refused' | 'bad';
+  outcome: 'ok' | 'timeout' | 'refused' | 'bad' | 'stale';
   /** Round-trip time (ms) for ok answers. */
   ms: number;
   detail?: string;
+  /** The SOA serial an ok DNS answer carried. */
+  serial?: number;
 }
 
 /** One check (a name over UDP, over TCP, the readiness URL, freshness): its attempts in order. */
@@ -89,7 +96,7 @@ export interface StepResult {
 export function initialState(): HealthState {
   return {
     name: 'INIT', announced: 'none', draining: false, drainUntil: null, okStreak: 0, failStreak: 0,
-    loss: 0, latency: 0, slow: false, flaps: [], holdUntil: 0,
+    loss: 0, latency: 0, slow: false, stale: false, flaps: [], holdUntil: 0,
   };
 }
 
@@ -105,6 +112,10 @@ export interface RoundVerdict {
   /** Mean round trip of answered attempts (ms), or null when nothing answered. */
   latency: number | null;
   reason: string;
+  /** The failure is a refused port: nobody listens, which the next round confirms without waiting. */
+  refused: boolean;
+  /** Why the zones are stale (a `stale` freshness check), or null. */
+  stale: string | null;
 }
 
 /**
@@ -118,9 +129,15 @@ export function judgeRound(round: Round): RoundVerdict {
   let answered = 0;
   let rttSum = 0;
   let definite: string | null = null;
+  let refused = false;
   let silent: string | null = null;
+  let stale: string | null = null;
   for (const c of round.checks) {
     for (const a of c.attempts) {
+      if (a.outcome === 'stale') {
+        stale ??= `${c.check}: ${a.detail ?? 'stale'}`;
+        continue;
+      }
       sent++;
       if (a.outcome === 'timeout') lost++;
       else if (a.outcome === 'ok') {
@@ -132,16 +149,18 @@ export function judgeRound(round: Round): RoundVerdict {
     if (last === undefined) continue;
     if ((last.outcome === 'refused' || last.outcome === 'bad') && definite === null) {
       definite = `${c.check}: ${last.outcome}${last.detail ? ` (${last.detail})` : ''}`;
+      refused = last.outcome === 'refused';
     } else if (last.outcome === 'timeout' && silent === null) {
       silent = `${c.check}: no answer in ${c.attempts.length} attempts`;
     }
   }
   const loss = sent === 0 ? 0 : lost / sent;
   const latency = answered === 0 ? null : rttSum / answered;
-  if (definite !== null) return { healthy: false, loss, latency, reason: definite };
-  if (sent > 0 && answered === 0) return { healthy: false, loss, latency, reason: silent ?? 'no answer' };
-  if (sent === 0) return { healthy: false, loss, latency, reason: 'nothing to probe' };
-  return { healthy: true, loss, latency, reason: silent ?? 'all checks answered' };
+  const verdict = { loss, latency, refused: false, stale };
+  if (definite !== null) return { ...verdict, healthy: false, reason: definite, refused };
+  if (sent > 0 && answered === 0) return { ...verdict, healthy: false, reason: silent ?? 'no answer' };
+  if (sent === 0) return { ...verdict, healthy: false, reason: 'nothing to probe' };
+  return { ...verdict, healthy: true, reason: silent ?? 'all checks answered' };
 }
 
 export function step(state: HealthState, event: HealthEvent, config: HealthConfig): StepResult {
@@ -185,10 +204,13 @@ export function step(state: HealthState, event: HealthEvent, config: HealthConfi
 
     case 'round': {
       if (s.name === 'EXIT') return { state: s, effects: fx };
-      onRound(s, event.round, now, config, moveTo, fx);
-      // Fast while in transition, but not while a hold-down forbids announcing anyway.
+      const v = onRound(s, event.round, now, config, moveTo, fx);
+      // Fast while in transition, but not while a hold-down forbids announcing anyway; a refused port
+      // while falling is confirmed at once: the `fall` rounds still guard against one odd reply, but
+      // nobody listening is not a reason to wait.
       const fast = isTransient(s.name) && now >= s.holdUntil;
-      fx.push({ kind: 'probe', at: now + (fast ? config.fastInterval : config.interval) });
+      const gap = s.name === 'FALLING' && v.refused ? config.confirmInterval : fast ? config.fastInterval : config.interval;
+      fx.push({ kind: 'probe', at: now + gap });
       return { state: s, effects: fx };
     }
   }
@@ -198,8 +220,14 @@ function isTransient(name: StateName): boolean {
   return name === 'INIT' || name === 'RISING' || name === 'FALLING';
 }
 
-function onRound(s: HealthState, round: Round, now: number, config: HealthConfig, moveTo: (to: StateName, reason: string) => void, fx: Effect[]): void {
+function onRound(s: HealthState, round: Round, now: number, config: HealthConfig, moveTo: (to: StateName, reason: string) => void, fx: Effect[]): RoundVerdict {
   const v = judgeRound(round);
+  s.stale = v.stale !== null;
+  onVerdict(s, v, round.maintenance, now, config, moveTo, fx);
+  return v;
+}
+
+function onVerdict(s: HealthState, v: RoundVerdict, maintenance: boolean, now: number, config: HealthConfig, moveTo: (to: StateName, reason: string) => void, fx: Effect[]): void {
   if (v.healthy) {
     s.okStreak++;
     s.failStreak = 0;
@@ -210,7 +238,7 @@ function onRound(s: HealthState, round: Round, now: number, config: HealthConfig
   updateQuality(s, v, config);
   s.flaps = s.flaps.filter((t) => now - t < config.holdDown.window);
 
-  if (round.maintenance) {
+  if (maintenance) {
     if (s.name !== 'DISABLED') {
       moveTo('DISABLED', `maintenance file ${config.maintenanceFile} exists`);
       if (s.announced !== 'none' && config.drainTime > 0) startDrain(s, now, config, fx);
@@ -241,14 +269,14 @@ function onRound(s: HealthState, round: Round, now: number, config: HealthConfig
       } else if (now < s.holdUntil) {
         moveTo('RISING', `healthy, held down for ${s.holdUntil - now} ms more`);
       } else {
-        announceHealthy(s, `${s.okStreak} healthy rounds`, config, moveTo, fx);
+        announceHealthy(s, v.stale ?? `${s.okStreak} healthy rounds`, config, moveTo, fx);
       }
       return;
     case 'UP':
     case 'DEGRADED':
     case 'FALLING':
       if (v.healthy) {
-        announceHealthy(s, s.name === 'FALLING' ? 'recovered' : v.reason, config, moveTo, fx);
+        announceHealthy(s, s.name === 'FALLING' ? 'recovered' : (v.stale ?? v.reason), config, moveTo, fx);
       } else if (s.failStreak < config.fall) {
         moveTo('FALLING', `${s.failStreak}/${config.fall} failed rounds: ${v.reason}`);
       } else {
@@ -272,7 +300,11 @@ function updateQuality(s: HealthState, v: RoundVerdict, config: HealthConfig): v
 }
 
 function announceHealthy(s: HealthState, reason: string, config: HealthConfig, moveTo: (to: StateName, reason: string) => void, fx: Effect[]): void {
-  if (s.slow) {
+  if (s.stale) {
+    // Old data every POP may share (the sync source is down): serving it beats going dark everywhere.
+    moveTo('DEGRADED', `${reason}; no reachable peer serves fresher zones`);
+    setAnnouncement(s, 'degraded', false, config, fx);
+  } else if (s.slow) {
     moveTo('DEGRADED', `${reason}; loss ${(s.loss * 100).toFixed(0)}%, latency ${s.latency.toFixed(1)} ms`);
     setAnnouncement(s, 'degraded', false, config, fx);
   } else {

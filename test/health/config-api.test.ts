@@ -35,6 +35,9 @@ describe('health config', () => {
     { name: 'prepend without local_as', health: { local_as: null }, key: /health\.local_as/ },
     { name: 'fast_interval longer than interval', health: { interval: 1, fast_interval: 2 }, key: /health\.fast_interval/ },
     { name: 'hold_down max below base', health: { hold_down: { base: 10, max: 5 } }, key: /health\.hold_down\.max/ },
+    { name: 'confirm_interval longer than fast_interval', health: { confirm_interval: 0.5 }, key: /health\.confirm_interval: must not be longer/ },
+    { name: 'a peer that is not ADDRESS:PORT', health: { peers: ['pop2.example.net:53'], freshness: { max_age: 60 } }, key: /health\.peers\[0\]/ },
+    { name: 'peers without freshness', health: { peers: ['192.0.2.11:53'] }, key: /health\.peers: needs health\.freshness\.max_age/ },
   ];
   for (const b of bad) {
     it(`rejects ${b.name}, naming the key`, () => {
@@ -47,6 +50,8 @@ describe('health config', () => {
     assert.equal(c.zonesDir, '/etc/zones');
     assert.equal(c.zonesUrl, 'http://127.0.0.1:9153/zones');
     assert.equal(c.freshnessMaxAge, 600);
+    const p = healthConfigFrom({ ...base, health: { ...base.health, freshness: { max_age: 60 }, peers: ['192.0.2.11:53', '[2001:db8::11]:5300'] } });
+    assert.deepEqual(p.peers, [{ host: '192.0.2.11', port: 53 }, { host: '2001:db8::11', port: 5300 }]);
   });
 
   it('rejects what the server rejects, naming the key, and freshness without a management listener', () => {

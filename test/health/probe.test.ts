@@ -6,9 +6,12 @@ import { createServer, type Server } from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startNsd, freePort, type RunningPeer } from '../helpers/peers.js';
+import { startAnycastDns, startNsd, freePort, type RunningPeer } from '../helpers/peers.js';
 import { BUNDLED_ZONES_DIR } from '../helpers/paths.js';
-import { judgeFreshness, probeRound, readyAttempt, runCheck, tcpAttempt, udpAttempt, zoneOrigins } from '../../src/health/probe.js';
+import { waitFor } from '../helpers/wait.js';
+import { judgeFreshness, probeRound, ProbeCookies, readyAttempt, runCheck, tcpAttempt, udpAttempt, watchServer, zoneOrigins } from '../../src/health/probe.js';
+import dnsPacket from 'dns-packet';
+import { createServer as createTcpServer, type Socket as TcpSocket } from 'node:net';
 import { healthConfigFrom } from '../../src/health/config.js';
 import { judgeRound } from '../../src/health/state-machine.js';
 
@@ -114,7 +117,7 @@ describe('probes', () => {
     const at = (s: number): string => new Date(now - s * 1000).toISOString();
     assert.equal(judgeFreshness([{ loaded_at: at(10) }, { loaded_at: at(500) }], 60_000, now).outcome, 'ok');
     const stale = judgeFreshness([{ loaded_at: at(120) }, { loaded_at: null }], 60_000, now);
-    assert.equal(stale.outcome, 'bad');
+    assert.equal(stale.outcome, 'stale', 'old data alone degrades: its cause may be every POP\'s');
     assert.match(stale.detail ?? '', /loaded 120 s ago/);
     assert.equal(judgeFreshness([{ loaded_at: null }], 60_000, now).outcome, 'bad');
     assert.equal(judgeFreshness([], 60_000, now).outcome, 'bad');
@@ -134,5 +137,56 @@ describe('probes', () => {
     const dead = await probeRound(cfg(await freePort(false)));
     assert.equal(judgeRound(dead).healthy, false);
     assert.equal(dead.maintenance, true);
+  });
+
+  it('UDP probes carry a DNS cookie: rate limited for their /24 by a flood, they are still answered', async () => {
+    const server = await startAnycastDns([{ origin: 'example.com.', file: join(BUNDLED_ZONES_DIR, 'example.com.zone') }], {
+      ipv6: false,
+      // Every limited response slips (TC=1, or BADCOOKIE with a server cookie): what is limited shows in each reply.
+      extraConfig: { rrl: { responses_per_second: 1, slip: 1 } },
+    });
+    const flood = createSocket('udp4');
+    try {
+      const target = { host: '127.0.0.1', port: server.port };
+      const q = dnsPacket.encode({ type: 'query', id: 7, flags: 0, questions: [{ type: 'SOA', name: 'example.com.', class: 'IN' }] });
+      const replies: dnsPacket.DecodedPacket[] = [];
+      flood.on('message', (m) => replies.push(dnsPacket.decode(m)));
+      await new Promise<void>((r) => flood.bind(0, '127.0.0.1', () => r()));
+      // The same /24, name and type as the probe's.
+      for (let i = 0; i < 50; i++) flood.send(q, server.port, '127.0.0.1');
+      await waitFor(() => replies.length === 50, { timeoutMs: 5000, what: 'a reply to each flood query' });
+      assert.ok(replies.filter((r) => r.flag_tc).length >= 40, 'the flood is rate limited');
+      const a = await runCheck('udp', 3, () => udpAttempt(target, 'example.com.', 1000, new ProbeCookies()));
+      assert.equal(a.attempts.length, 1, JSON.stringify(a));
+      assert.equal(a.attempts[0]!.outcome, 'ok', JSON.stringify(a));
+      assert.equal(a.attempts[0]!.serial, 2026112501);
+    } finally {
+      flood.close();
+      await server.stop();
+    }
+  });
+
+  it('the watch: told at once when the server closes its connection (it died), never after close()', async () => {
+    const conns: TcpSocket[] = [];
+    const srv = createTcpServer((c) => conns.push(c));
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+    const target = { host: '127.0.0.1', port: (srv.address() as { port: number }).port };
+    try {
+      let gone = 0;
+      watchServer(target, () => gone++);
+      const quiet = watchServer(target, () => assert.fail('a closed watch reports nothing'));
+      await waitFor(() => conns.length === 2, { timeoutMs: 5000, what: 'both watches connected' });
+      quiet.close();
+      for (const c of conns) c.destroy();
+      await waitFor(() => gone === 1, { timeoutMs: 5000, what: 'the watch to report the closed connection' });
+      // A server that is gone refuses the next watch at once.
+      srv.close();
+      let refused = false;
+      watchServer(target, () => (refused = true));
+      await waitFor(() => refused, { timeoutMs: 5000, what: 'a refused watch to report' });
+      assert.equal(gone, 1);
+    } finally {
+      srv.close();
+    }
   });
 });

@@ -182,12 +182,50 @@ describe('state machine', () => {
     sim.round(GOOD);
     assert.equal(sim.state.name, 'UP');
     assert.equal(gap(), 1000);
-    sim.round(DEAD);
+    sim.round(round([bad()]));
     assert.equal(sim.state.name, 'FALLING');
     assert.equal(gap(), 200);
-    sim.round(DEAD);
+    sim.round(round([bad()]));
     assert.equal(sim.state.name, 'DOWN');
     assert.equal(gap(), 1000);
+  });
+
+  it('confirms a refused port at confirm_interval: withdrawn (fall) rounds later, not fall intervals later', () => {
+    const cfg = config({ interval: 1, fast_interval: 0.25, confirm_interval: 0.05, rise: 1, fall: 3 });
+    const sim = new Sim(cfg).start();
+    sim.round(GOOD);
+    assert.equal(sim.announced, true);
+    const diedAt = sim.now;
+    sim.round(DEAD);
+    assert.equal(sim.state.name, 'FALLING');
+    assert.equal(sim.nextProbe! - sim.now, 50);
+    sim.round(DEAD).round(DEAD);
+    assert.equal(sim.announced, false);
+    // The first failed round comes a full interval after the last good one; the two confirmations 50 ms apart.
+    assert.ok(sim.now - diedAt <= 1000 + 2 * 50 + 3, `withdrawn ${sim.now - diedAt} ms after the last good round`);
+    // A refused round between good ones is still only one failure: fall rounds in a row are needed.
+    const flappy = new Sim(cfg).start();
+    flappy.round(GOOD);
+    for (let i = 0; i < 100; i++) flappy.round(i % 3 === 2 ? GOOD : DEAD);
+    assert.equal(flappy.commands.filter((c) => c.kind === 'withdraw').length, 1, 'only the start-up withdrawal');
+  });
+
+  it('stale zones no peer has fresher: DEGRADED (announced, prepended), never withdrawn; fresh again: UP', () => {
+    const sim = new Sim(config({ rise: 1, fall: 1 })).start();
+    const stale: Attempt = { outcome: 'stale', ms: 0, detail: 'newest zone version was loaded 120 s ago' };
+    const STALE = { checks: [{ check: 'udp', attempts: [ok()] }, { check: 'freshness', attempts: [stale] }], maintenance: false };
+    sim.round(GOOD);
+    sim.rounds(50, STALE);
+    assert.equal(sim.state.name, 'DEGRADED');
+    assert.match(sim.route!.attrs, /prepend=3/);
+    assert.match(sim.logs.at(-1)!.reason, /loaded 120 s ago; no reachable peer serves fresher zones/);
+    sim.round(GOOD);
+    assert.equal(sim.state.name, 'UP');
+    // Behind a fresher peer: the freshness check fails, and the POP withdraws like for any failure.
+    const behind = { checks: [{ check: 'udp', attempts: [ok()] }, { check: 'freshness', attempts: [stale, bad('behind its peers')] }], maintenance: false };
+    sim.round(behind);
+    assert.equal(sim.announced, false);
+    assert.equal(sim.state.name, 'DOWN');
   });
 
   it('needs every attempt of a round to be lost before the round fails', () => {
