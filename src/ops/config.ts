@@ -75,7 +75,7 @@ export interface ServerConfig {
     ipv6PrefixLength: number;
   };
   logLevel: LogLevel;
-  /** Processes answering queries; 1 answers in the main process. */
+  /** Threads answering queries; 1 answers on the main thread, N > 1 in N query threads. */
   workers: number;
   /** `auto`: native when it loaded (one log line says which path runs and why); `native`: or stop. */
   udpIo: UdpIo;

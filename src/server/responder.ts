@@ -1,4 +1,4 @@
-// One answering process: its handler (zones handed in by zone sync), a UDP socket and a TCP listener
+// One answering thread: its handler (zones handed in by zone sync), a UDP socket and a TCP listener
 // per listen address.
 import { ConfigError } from '../errors.js';
 import { formatListenAddress, type ServerConfig } from '../ops/config.js';
@@ -58,7 +58,7 @@ export class Responder {
     try {
       for (let i = 0; i < cfg.listen.length; i++) {
         const at = formatListenAddress(cfg.listen[i]!);
-        await udp[i]!.listen(bind.exclusive).catch((err: Error) => {
+        await udp[i]!.listen().catch((err: Error) => {
           throw new ConfigError('listen', `cannot listen on ${at}/udp: ${err.message}`);
         });
         await tcp[i]!.listen(bind).catch((err: Error) => {

@@ -138,9 +138,7 @@ export function newTcpConnections(opts: TcpOptions, log: Logger): TcpConnections
 }
 
 export interface BindOptions {
-  /** Own the listening socket instead of sharing the cluster primary's. */
-  exclusive: boolean;
-  /** SO_REUSEPORT: each worker its own listener. */
+  /** SO_REUSEPORT: each query thread its own listener, the kernel spreading connections over them. */
   reusePort: boolean;
 }
 
@@ -180,7 +178,6 @@ export class TcpListener {
         host: this.address.host,
         port: this.address.port,
         ipv6Only: this.address.family === 6,
-        exclusive: bind.exclusive,
         backlog: LISTEN_BACKLOG,
         ...(bind.reusePort ? { reusePort: true } : {}),
       };
