@@ -4,13 +4,13 @@
 // loop, so an answer is computed from one version of every zone.
 import { parentPort, workerData } from 'node:worker_threads';
 import { createLogger } from '../log.js';
-import { ServerMetrics } from '../ops/metrics.js';
+import { QueryCounters } from '../ops/metrics.js';
 import { CompactZone, ZoneSet } from '../zone/zone.js';
 import { Responder } from './responder.js';
 import { watchTestFaults } from './test-faults.js';
 import type { ThreadData, ToThread, FromThread, ZonesMessage } from './thread-messages.js';
 
-const { cfg, index, zones: first } = workerData as ThreadData;
+const { cfg, index, shared, zones: first } = workerData as ThreadData;
 const log = createLogger({ pop: cfg.identity, component: 'server', level: cfg.logLevel }).child({ thread: index });
 const port = parentPort!;
 const post = (msg: FromThread): void => port.postMessage(msg);
@@ -42,6 +42,6 @@ async function stop(): Promise<void> {
 }
 
 apply(first);
-watchTestFaults(index);
-responder = await Responder.start(threadCfg, zones, log, new ServerMetrics(cfg.identity, cfg.metrics.popLabel), { reusePort: true });
+watchTestFaults(index, log);
+responder = await Responder.start(threadCfg, zones, log, new QueryCounters(shared.metrics, index), { reusePort: true });
 post({ type: 'ready' });

@@ -4,7 +4,7 @@ import { ConfigError } from '../errors.js';
 import { formatListenAddress, type ServerConfig } from '../ops/config.js';
 import type { Logger } from '../log.js';
 import { DnstapWriter } from '../ops/dnstap-output.js';
-import type { ServerMetrics } from '../ops/metrics.js';
+import type { QueryCounters } from '../ops/metrics.js';
 import { createHandler } from '../wire/handler.js';
 import { serverCookies } from '../wire/cookies.js';
 import { ResponseBuffers } from '../wire/response-buffers.js';
@@ -27,7 +27,7 @@ export class Responder {
   ) {}
 
   /** Opens every listener, answering from `zones`; rejects (closing what it opened) if one can't bind. */
-  static async start(cfg: ServerConfig, zones: ZoneSet, log: Logger, metrics: ServerMetrics, bind: BindOptions): Promise<Responder> {
+  static async start(cfg: ServerConfig, zones: ZoneSet, log: Logger, metrics: QueryCounters, bind: BindOptions): Promise<Responder> {
     const handler = createHandler(zones, {
       // Reused buffers; a UDP send that has to queue keeps its own (UdpListener).
       responseMemory: new ResponseBuffers(),
@@ -43,8 +43,7 @@ export class Responder {
     });
     // UDP only: TCP sources can't be spoofed, so TCP is never rate limited.
     const policy = ResponsePolicy.create(cfg.rrl, metrics, log);
-    const dnstap = cfg.dnstap === null ? null : new DnstapWriter(cfg.dnstap.output, cfg.identity, cfg.version, log);
-    if (dnstap !== null) metrics.watchDnstap(dnstap);
+    const dnstap = cfg.dnstap === null ? null : new DnstapWriter(cfg.dnstap.output, cfg.identity, cfg.version, log, metrics.dnstapCounts());
     const native = chooseUdpPath(cfg.udpIo, log);
     metrics.udpPath(native === null ? 'dgram' : 'native');
     const udp = cfg.listen.map((a) =>
@@ -85,7 +84,7 @@ export class Responder {
 const ERROR_LOGS_PER_SECOND = 10;
 
 /** HandlerOptions.onError: the query was already answered SERVFAIL; count it, and log a bounded sample. */
-function queryErrorReporter(log: Logger, metrics: ServerMetrics): (err: unknown, meta: QueryMeta) => void {
+function queryErrorReporter(log: Logger, metrics: QueryCounters): (err: unknown, meta: QueryMeta) => void {
   let windowStart = 0;
   let logged = 0;
   return (err, meta) => {

@@ -11,7 +11,7 @@ import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { formatListenAddress, type ListenAddress, type ServerConfig } from '../ops/config.js';
 import type { Logger } from '../log.js';
 import type { DnstapWriter } from '../ops/dnstap-output.js';
-import type { DropReason, ServerMetrics, TcpEvent } from '../ops/metrics.js';
+import type { DropReason, QueryCounters, TcpEvent } from '../ops/metrics.js';
 import type { QueryHandler, QueryMeta } from '../wire/handler-types.js';
 import { ConnectionTable, type RefuseReason, type TableEntry, type TimeoutReason } from './connection-table.js';
 import { plainAddress, sourcePrefix } from './source-prefix.js';
@@ -153,7 +153,7 @@ export class TcpListener {
   constructor(
     readonly address: ListenAddress,
     readonly handler: QueryHandler,
-    readonly metrics: ServerMetrics,
+    readonly metrics: QueryCounters,
     readonly log: Logger,
     readonly pool: TcpConnections,
     /** Logs every query and its response; null when dnstap is off. */

@@ -5,12 +5,13 @@
 // forever. Unset (as it must be in production), nothing is watched.
 import { renameSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Logger } from '../log.js';
 
 const FAULT_ENV = 'ANYCAST_DNS_TEST_FAULTS';
 const LOOK_EVERY_MS = 100;
 const FAULTS = ['crash', 'hang'] as const;
 
-export function watchTestFaults(index: number): void {
+export function watchTestFaults(index: number, log: Logger): void {
   const dir = process.env[FAULT_ENV];
   if (dir === undefined || dir === '') return;
   setInterval(() => {
@@ -20,6 +21,7 @@ export function watchTestFaults(index: number): void {
       } catch {
         continue; // not asked for, or another thread took it
       }
+      log.warn({ fault }, 'test fault');
       if (fault === 'crash') throw new Error(`${FAULT_ENV}: thread ${index} crashes as asked`);
       for (;;);
     }

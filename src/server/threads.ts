@@ -22,10 +22,10 @@ const THREAD_URL = new URL('./query-thread.js', import.meta.url);
 const HEARTBEAT_MS = 250;
 /**
  * A thread silent this long is stuck (a busy loop) and its share of the traffic unanswered: it is
- * ended and replaced, well within 2 s. Four beats, so swapping in a big zone, which holds a thread
- * for a moment, does not count.
+ * ended and replaced, within 2 s of its last answer. Three beats, so swapping in a big zone, which
+ * holds a thread for a moment, does not count.
  */
-const STUCK_MS = 4 * HEARTBEAT_MS;
+const STUCK_MS = 3 * HEARTBEAT_MS;
 /** How long a stopping thread may take to close its listeners before it is ended. */
 const STOP_MS = 2000;
 /** A replacement that died before it listened is tried again after this long, not in a tight loop. */
@@ -43,8 +43,8 @@ interface Slot {
 }
 
 export async function runThreads(cfg: ServerConfig, log: Logger): Promise<number> {
-  const metrics = new ServerMetrics(cfg.identity, cfg.metrics.popLabel);
   const shared: SharedState = createSharedState(cfg);
+  const metrics = new ServerMetrics(cfg.identity, cfg.metrics.popLabel, shared.metrics);
   let sync: ZoneSync | null = null;
   let stopping = false;
   let failed: (reason: string) => void = () => {};

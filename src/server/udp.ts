@@ -5,7 +5,7 @@ import { createSocket, type RemoteInfo, type Socket, type SocketOptions } from '
 import { performance } from 'node:perf_hooks';
 import { formatListenAddress, type ListenAddress } from '../ops/config.js';
 import type { Logger } from '../log.js';
-import type { ServerMetrics } from '../ops/metrics.js';
+import type { QueryCounters } from '../ops/metrics.js';
 import type { QueryHandler } from '../wire/handler-types.js';
 import type { ResponsePolicy } from '../rrl/policy.js';
 import type { DnstapWriter } from '../ops/dnstap-output.js';
@@ -44,7 +44,7 @@ export class UdpListener {
   constructor(
     readonly address: ListenAddress,
     handler: QueryHandler,
-    private readonly metrics: ServerMetrics,
+    private readonly metrics: QueryCounters,
     private readonly log: Logger,
     opts: UdpOptions,
   ) {

@@ -17,7 +17,7 @@ import { parseMessage } from '../helpers/dns-message.js';
 import { encodeQuery } from '../helpers/dns-query.js';
 import { startAnycastDns, type RunningPeer } from '../helpers/peers.js';
 import { putFile, zoneText } from '../helpers/zone-text.js';
-import { managementUrl, seriesSum, seriesValues } from '../helpers/management.js';
+import { logRecords, managementUrl, seriesSum, seriesValues } from '../helpers/management.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 
 /** PIDs of the processes holding a UDP socket bound to 127.0.0.1:`port`, one entry per socket. */
@@ -96,11 +96,21 @@ async function askInRounds(cs: Client[], until: Promise<unknown>, timeoutMs = 40
   return rounds;
 }
 
-/** Makes one query thread suffer `fault`; resolves with when a thread took it. */
-async function inflict(faults: string, fault: 'crash' | 'hang'): Promise<number> {
+/** Milliseconds from the query thread's `test fault` line to the replacement's `listening` line, from the server's log. */
+function replacedWithinMs(server: RunningPeer, fault: string): number {
+  const records = logRecords(server);
+  const at = records.findIndex((r) => r['msg'] === 'test fault' && r['fault'] === fault);
+  assert.ok(at >= 0, `a thread logged the ${fault} fault`);
+  const thread = records[at]!['thread'];
+  const listening = records.slice(at).find((r) => r['msg'] === 'listening' && r['thread'] === thread);
+  assert.ok(listening, `thread ${String(thread)} listens again after the ${fault}`);
+  return Date.parse(String(listening['time'])) - Date.parse(String(records[at]!['time']));
+}
+
+/** Makes one query thread suffer `fault`; resolves once a thread took it. */
+async function inflict(faults: string, fault: 'crash' | 'hang'): Promise<void> {
   writeFileSync(join(faults, fault), '');
   await waitFor(() => !existsSync(join(faults, fault)), { timeoutMs: 5000, what: `a query thread to take the ${fault} fault` });
-  return performance.now();
 }
 
 describe('workers: 2 as query threads', () => {
@@ -152,15 +162,17 @@ describe('workers: 2 as query threads', () => {
     try {
       const crashed = inflict(faults, 'crash');
       // Until the replacement listens and every client is answered again.
-      const back = crashed.then((at) =>
+      const back = crashed.then(() =>
         waitFor(async () => {
           const fresh = await Promise.all(cs.map((c) => c.txt('ver.w.test.', 300)));
-          return udpHolders(server.port).length === 2 && fresh.every((a) => a === '1') && (await readyStatus(server)) === 200 ? performance.now() - at : 0;
+          return udpHolders(server.port).length === 2 && fresh.every((a) => a === '1') && (await readyStatus(server)) === 200;
         }, { timeoutMs: 10_000, what: 'the crashed thread to be replaced' }),
       );
       const rounds = await askInRounds(cs, back);
-      const took = await back;
-      assert.ok(took <= 2000, `replaced and every client answered ${took.toFixed(0)} ms after the crash`);
+      await back;
+      // The server's own clock: this test's client, on a loaded machine, may poll late.
+      const took = replacedWithinMs(server, 'crash');
+      assert.ok(took <= 2000, `the replacement listened ${took} ms after the crash`);
       assert.ok(rounds.every((r) => r.some((a) => a === '1')), 'every round had answers: the other thread answered throughout');
       assert.match(server.log(), /"thread":\d,"code":1,"msg":"query thread died; starting another"/);
       assert.match(server.log(), /crashes as asked/);
@@ -175,17 +187,17 @@ describe('workers: 2 as query threads', () => {
     try {
       let notReady = false;
       const hung = inflict(faults, 'hang');
-      const back = hung.then((at) =>
+      const back = hung.then(() =>
         waitFor(async () => {
           if ((await readyStatus(server)) === 503) notReady = true;
           const fresh = await Promise.all(cs.map((c) => c.txt('ver.w.test.', 300)));
-          return notReady && udpHolders(server.port).length === 2 && fresh.every((a) => a === '1') && (await readyStatus(server)) === 200 ? performance.now() - at : 0;
+          return notReady && udpHolders(server.port).length === 2 && fresh.every((a) => a === '1') && (await readyStatus(server)) === 200;
         }, { timeoutMs: 10_000, what: 'the hung thread to be replaced' }),
       );
       const rounds = await askInRounds(cs, back);
-      const took = await back;
-      // The fault is taken within 100 ms of a heartbeat's answer at most.
-      assert.ok(took <= 2100, `replaced and every client answered ${took.toFixed(0)} ms after the hang`);
+      await back;
+      const took = replacedWithinMs(server, 'hang');
+      assert.ok(took <= 2000, `the replacement listened ${took} ms after the hang`);
       assert.ok(notReady, '/ready said 503 while a thread was not answering');
       assert.ok(rounds.every((r) => r.some((a) => a === '1')), 'every round had answers: the other thread answered throughout');
       assert.match(server.log(), /"msg":"query thread not answering; replacing it"/);
