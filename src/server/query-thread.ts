@@ -7,10 +7,11 @@ import { createLogger } from '../log.js';
 import { QueryCounters } from '../ops/metrics.js';
 import { CompactZone, ZoneSet } from '../zone/zone.js';
 import { Responder } from './responder.js';
+import { beatEvery } from './shared-state.js';
 import { watchTestFaults } from './test-faults.js';
 import type { ThreadData, ToThread, FromThread, ZonesMessage } from './thread-messages.js';
 
-const { cfg, index, shared, zones: first } = workerData as ThreadData;
+const { cfg, index, shared } = workerData as ThreadData;
 const log = createLogger({ pop: cfg.identity, component: 'server', level: cfg.logLevel }).child({ thread: index });
 const port = parentPort!;
 const post = (msg: FromThread): void => port.postMessage(msg);
@@ -21,6 +22,8 @@ const threadCfg = tap !== null && tap.output.kind === 'file' ? { ...cfg, dnstap:
 
 const zones = new ZoneSet(new Map());
 let responder: Responder | null = null;
+let zonesIn: () => void = () => {};
+const firstZones = new Promise<void>((resolve) => (zonesIn = resolve));
 
 function apply(msg: ZonesMessage): void {
   // Every zone is built first, then all are swapped in at once.
@@ -28,11 +31,11 @@ function apply(msg: ZonesMessage): void {
   zones.apply(changes);
   zones.loading = msg.loading;
   responder?.handler.setZones(zones);
+  zonesIn();
 }
 
 port.on('message', (msg: ToThread) => {
-  if (msg.type === 'ping') post({ type: 'pong' });
-  else if (msg.type === 'zones') apply(msg);
+  if (msg.type === 'zones') apply(msg);
   else if (msg.type === 'stop') void stop();
 });
 
@@ -41,7 +44,8 @@ async function stop(): Promise<void> {
   port.close();
 }
 
-apply(first);
+beatEvery(shared, index);
 watchTestFaults(index, log);
+await firstZones;
 responder = await Responder.start(threadCfg, zones, log, new QueryCounters(shared.metrics, index), { reusePort: true });
 post({ type: 'ready' });

@@ -7,8 +7,19 @@ import type { ServerConfig } from '../ops/config.js';
 export interface SharedState {
   /** The query counts, one region per thread index (ops/metrics.ts). */
   metrics: MetricsMemory;
+  /** Int32 per thread index, counted up by the thread's event loop: the main thread sees it is alive (threads.ts). */
+  beats: SharedArrayBuffer;
 }
 
 export function createSharedState(cfg: ServerConfig): SharedState {
-  return { metrics: metricsMemory(cfg.workers) };
+  return { metrics: metricsMemory(cfg.workers), beats: new SharedArrayBuffer(cfg.workers * Int32Array.BYTES_PER_ELEMENT) };
+}
+
+/** How often a query thread counts its beat. */
+const BEAT_MS = 100;
+
+/** Counts a beat of thread `index` every BEAT_MS from its event loop, for as long as the loop runs. */
+export function beatEvery(shared: SharedState, index: number): void {
+  const beats = new Int32Array(shared.beats);
+  setInterval(() => Atomics.add(beats, index, 1), BEAT_MS).unref();
 }

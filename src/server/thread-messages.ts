@@ -18,15 +18,17 @@ export interface ZonesMessage {
   loading: boolean;
 }
 
-export type ToThread = ZonesMessage | { type: 'ping' } | { type: 'stop' };
-/** `ready`: listening; `pong`: the answer to a ping, from the thread's event loop. */
-export type FromThread = { type: 'ready' } | { type: 'pong' };
+/**
+ * The first message a thread gets is a ZonesMessage of every zone served (a message, not workerData,
+ * which a thread keeps for its life: it would hold those versions' memory); it listens once they are in.
+ */
+export type ToThread = ZonesMessage | { type: 'stop' };
+/** `ready`: listening. */
+export type FromThread = { type: 'ready' };
 
 export interface ThreadData {
   cfg: ServerConfig;
   /** 0..workers-1; a replacement takes the index of the thread it replaces. */
   index: number;
   shared: SharedState;
-  /** Every zone served when the thread was started: it listens only once they are in. */
-  zones: ZonesMessage;
 }

@@ -14,15 +14,19 @@ import type { ScanRequest, ZoneChange } from '../sync/store.js';
 import { errorText } from '../sync/load-failure.js';
 import { CompactZone, type Zone } from '../zone/zone.js';
 import { boundedStop, logStarted, onReloadSignal, stopSignal } from './lifecycle.js';
+import { loadNativeUdp } from './native-udp.js';
 import { createSharedState, type SharedState } from './shared-state.js';
 import type { FromThread, ThreadData, ToThread, ZonesMessage, ZoneVersion } from './thread-messages.js';
 
 const THREAD_URL = new URL('./query-thread.js', import.meta.url);
-/** Main → thread every HEARTBEAT_MS; the thread answers from its event loop. */
+/**
+ * Every HEARTBEAT_MS the main thread reads each thread's beat (shared memory, counted by the
+ * thread's event loop every BEAT_MS: no message to queue behind a flood on either side).
+ */
 const HEARTBEAT_MS = 250;
 /**
- * A thread silent this long is stuck (a busy loop) and its share of the traffic unanswered: it is
- * ended and replaced, within 2 s of its last answer. Three beats, so swapping in a big zone, which
+ * A thread whose beat has not moved for this long is stuck (a busy loop) and its share of the traffic
+ * unanswered: it is ended and replaced, within 2 s. Several beats, so swapping in a big zone, which
  * holds a thread for a moment, does not count.
  */
 const STUCK_MS = 3 * HEARTBEAT_MS;
@@ -37,13 +41,19 @@ interface Slot {
   ready: boolean;
   /** It listened once (it may be stuck since). */
   listened: boolean;
+  /** The beat last read, and when it moved. */
+  beat: number;
   heardAt: number;
   /** Ended by the heartbeat: its exit is expected, and it is being replaced. */
   ended: boolean;
 }
 
 export async function runThreads(cfg: ServerConfig, log: Logger): Promise<number> {
+  // The native UDP part stays loaded for the life of the process: a thread's sockets are closed
+  // as it ends, and the library must still be there when libuv finishes closing them.
+  if (cfg.udpIo !== 'dgram') loadNativeUdp();
   const shared: SharedState = createSharedState(cfg);
+  const beats = new Int32Array(shared.beats);
   const metrics = new ServerMetrics(cfg.identity, cfg.metrics.popLabel, shared.metrics);
   let sync: ZoneSync | null = null;
   let stopping = false;
@@ -66,13 +76,15 @@ export async function runThreads(cfg: ServerConfig, log: Logger): Promise<number
   };
 
   const start = (index: number): void => {
-    const data: ThreadData = { cfg, index, shared, zones: { type: 'zones', zones: currentZones(sync), loading: !(sync?.isLoaded() ?? false) } };
+    const data: ThreadData = { cfg, index, shared };
     const worker = new Worker(THREAD_URL, { workerData: data });
-    const slot: Slot = { index, worker, ready: false, listened: false, heardAt: Date.now(), ended: false };
+    // Before any later batch: messages arrive in the order posted.
+    worker.postMessage({ type: 'zones', zones: currentZones(sync), loading: !(sync?.isLoaded() ?? false) } satisfies ToThread);
+    const slot: Slot = { index, worker, ready: false, listened: false, beat: Atomics.load(beats, index), heardAt: Date.now(), ended: false };
     slots[index] = slot;
-    worker.on('message', (msg: FromThread) => {
+    // The one message a thread sends: it listens.
+    worker.on('message', (_ready: FromThread) => {
       slot.heardAt = Date.now();
-      if (msg.type !== 'ready') return;
       slot.ready = true;
       slot.listened = true;
       everReady.add(index);
@@ -92,18 +104,27 @@ export async function runThreads(cfg: ServerConfig, log: Logger): Promise<number
     });
   };
 
+  let lastTick = Date.now();
   const heartbeat = setInterval(() => {
     const now = Date.now();
+    const late = now - lastTick > 2 * HEARTBEAT_MS;
+    lastTick = now;
     for (const s of slots) {
+      // This thread was held up too (the process stopped, the machine overloaded): the threads'
+      // silence meanwhile proves nothing, so it counts from now.
+      if (late && s !== null) s.heardAt = now;
       if (s === null || !s.ready || s.ended) continue;
+      const beat = Atomics.load(beats, s.index);
+      if (beat !== s.beat) {
+        s.beat = beat;
+        s.heardAt = now;
+      }
       if (now - s.heardAt > STUCK_MS) {
         s.ended = true;
         s.ready = false;
         log.error({ thread: s.index, silent_ms: now - s.heardAt }, 'query thread not answering; replacing it');
         void s.worker.terminate();
-        continue;
       }
-      s.worker.postMessage({ type: 'ping' } satisfies ToThread);
     }
   }, HEARTBEAT_MS);
   heartbeat.unref();
