@@ -209,6 +209,45 @@ describe('workers: 2 as query threads', () => {
   });
 });
 
+describe('workers: 2, both threads crashing at once', () => {
+  it('the process lives on and both are replaced (the native UDP part outlives the threads that used it)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'anycast-dns-workers-both-'));
+    const faults = join(dir, 'faults');
+    mkdirSync(faults);
+    putFile(dir, 'w.test.zone', zoneText('w.test', 1));
+    process.env['ANYCAST_DNS_TEST_FAULTS'] = faults;
+    let server: RunningPeer | null = null;
+    try {
+      server = await startAnycastDns([{ origin: 'w.test.', file: join(dir, 'w.test.zone') }], {
+        zonesDir: dir,
+        ipv6: false,
+        workers: 2,
+        extraConfig: { management: { listen: '127.0.0.1:0' } },
+      });
+      delete process.env['ANYCAST_DNS_TEST_FAULTS'];
+      const running = server;
+      await waitFor(async () => (await readyStatus(running)) === 200, { timeoutMs: 10_000, what: 'both threads to be ready' });
+      await inflict(faults, 'crash');
+      await inflict(faults, 'crash');
+      const cs = await clients(running.port, 16);
+      try {
+        await waitFor(
+          async () => udpHolders(running.port).length === 2 && (await readyStatus(running)) === 200 && (await Promise.all(cs.map((c) => c.txt('ver.w.test.', 300)))).every((a) => a === '1'),
+          { timeoutMs: 10_000, what: 'both threads to be replaced', detail: () => running.log().slice(-2000) },
+        );
+      } finally {
+        for (const c of cs) c.close();
+      }
+      assert.equal(logRecords(running).filter((r) => r['msg'] === 'query thread died; starting another').length, 2);
+      assert.deepEqual(new Set(logRecords(running).filter((r) => r['msg'] === 'test fault').map((r) => r['thread'])), new Set([0, 1]), 'each thread crashed');
+    } finally {
+      delete process.env['ANYCAST_DNS_TEST_FAULTS'];
+      await server?.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('workers: 4, a zone replaced under load', () => {
   it('loses no query, and every client (so every thread) serves the new serial', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'anycast-dns-workers-load-'));
