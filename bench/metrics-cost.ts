@@ -40,7 +40,7 @@ async function serve(root: string, mode: string, port: number): Promise<void> {
   const metrics = new ServerMetrics('bench');
   if (mode === 'off') Object.assign(metrics, { onResponse: () => {}, sent: () => {} });
   const log = createLogger({ pop: 'bench', component: 'bench', level: 'silent' });
-  await Responder.start(cfg, new ZoneSet(new Map([[zone.origin, zone]])), log, metrics, { exclusive: false, reusePort: false });
+  await Responder.start(cfg, new ZoneSet(new Map([[zone.origin, zone]])), log, metrics, { reusePort: false });
   process.send?.('ready');
 }
 

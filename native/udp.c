@@ -44,6 +44,7 @@ typedef struct {
   int closing;   // close() was called
   int closed;    // the uv handle is closed: nothing of libuv points here any more
   int finalized; // the JavaScript handle is gone
+  int env_gone;  // the thread that opened it is ending: nothing may call into its JavaScript any more
   napi_ref callback, on_close, rx_ref, tx_ref, meta_ref, stats_ref;
   napi_async_context async;
   uint8_t *rx, *tx;
@@ -72,10 +73,19 @@ static void release(udp_socket *s) {
   napi_async_destroy(s->env, s->async);
 }
 
+static void on_env_cleanup(void *arg);
+
 static void on_closed(uv_handle_t *h) {
   udp_socket *s = h->data;
-  close(s->fd);
+  if (s->fd >= 0) close(s->fd);
+  s->fd = -1;
   s->closed = 1;
+  if (s->env_gone) {
+    // Its references went with the environment.
+    if (s->finalized) free(s);
+    return;
+  }
+  napi_remove_env_cleanup_hook(s->env, on_env_cleanup, s);
   if (s->on_close != NULL) {
     napi_handle_scope scope;
     napi_open_handle_scope(s->env, &scope);
@@ -90,8 +100,23 @@ static void on_closed(uv_handle_t *h) {
 }
 
 static void start_close(udp_socket *s) {
+  if (uv_is_closing((uv_handle_t *)&s->poll)) return;
   uv_poll_stop(&s->poll);
   uv_close((uv_handle_t *)&s->poll, on_closed);
+}
+
+// The environment that opened the socket is ending (a worker thread that threw, or was terminated):
+// the socket leaves the port now, so the kernel stops giving it datagrams no one will read, and
+// nothing calls into JavaScript afterwards.
+static void on_env_cleanup(void *arg) {
+  udp_socket *s = arg;
+  s->env_gone = 1;
+  if (s->closed) return;
+  uv_poll_stop(&s->poll);
+  close(s->fd);
+  s->fd = -1;
+  if (!uv_is_closing((uv_handle_t *)&s->poll)) uv_close((uv_handle_t *)&s->poll, on_closed);
+  s->closing = 1;
 }
 
 static void finalize(napi_env env, void *data, void *hint) {
@@ -408,6 +433,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   napi_set_named_property(env, result, "batch", v);
   napi_create_int32(env, SLOT, &v);
   napi_set_named_property(env, result, "slot", v);
+  napi_add_env_cleanup_hook(env, on_env_cleanup, s);
   uv_poll_start(&s->poll, UV_READABLE, on_readable);
   return result;
 }

@@ -55,7 +55,7 @@ export interface ServerConfig {
   metrics: { popLabel: boolean };
   /** Section `dnstap`: null when off. */
   dnstap: { output: DnstapOutput } | null;
-  /** Octets of whole responses kept for reuse, per worker; 0 disables the cache. */
+  /** Octets of whole responses kept for reuse, per query thread; 0 disables the cache. */
   responseCacheBytes: number;
   tcp: {
     /** Close a connection after this long without a query (RFC 7766 §6.2.3). */
@@ -75,7 +75,7 @@ export interface ServerConfig {
     ipv6PrefixLength: number;
   };
   logLevel: LogLevel;
-  /** Processes answering queries; 1 answers in the main process. */
+  /** Threads answering queries; 1 answers on the main thread, N > 1 in N query threads. */
   workers: number;
   /** `auto`: native when it loaded (one log line says which path runs and why); `native`: or stop. */
   udpIo: UdpIo;
@@ -188,7 +188,7 @@ function readServerConfig(r: ConfigReader, baseDir: string, o: ConfigOverrides):
   // RFC 6891 §6.2.5: below 512 is treated as 512; 1232 avoids IP fragmentation (DNS Flag Day 2020).
   const ednsUdpSize = r.int('edns_udp_size', 1232, 512, 4096);
 
-  // Per worker. Each MiB holds roughly 3,000 (root referrals with glue) to 7,000 (single A records)
+  // Per query thread. Each MiB holds roughly 3,000 (root referrals with glue) to 7,000 (single A records)
   // responses; a miss costs about ten hits (the answer is computed and written).
   const responseCacheBytes = r.int('response_cache_mb', 64, 0, 4096) * 1024 * 1024;
 

@@ -16,9 +16,6 @@ const RECONNECT_MS = 1000;
 const FINISH_WAIT_MS = 1000;
 
 export class DnstapWriter {
-  /** Messages handed to the stream, and dropped because too much was waiting. */
-  written = 0;
-  dropped = 0;
   private readonly header: Buffer;
   private readonly addr = new AddressBytes();
   private readonly event: TapEvent = {
@@ -44,11 +41,21 @@ export class DnstapWriter {
     identity: string,
     version: string | null,
     private readonly log: Logger,
+    /** Messages handed to the stream, and dropped because too much was waiting (the metrics' slots). */
+    private readonly counts: Float64Array<ArrayBufferLike> = new Float64Array(2),
     private readonly maxQueuedBytes = MAX_QUEUED_BYTES,
   ) {
     this.header = dnstapHeader(identity, version);
     if (target.kind === 'file') this.openFile();
     else this.connect();
+  }
+
+  get written(): number {
+    return this.counts[0]!;
+  }
+
+  get dropped(): number {
+    return this.counts[1]!;
   }
 
   /** Logs one exchange: AUTH_QUERY, then AUTH_RESPONSE when a response was sent (null: dropped). */
@@ -72,12 +79,12 @@ export class DnstapWriter {
   private push(frame: Buffer): void {
     const waiting = this.batchBytes + (this.stream?.writableLength ?? 0);
     if (this.closing || waiting + frame.length > this.maxQueuedBytes) {
-      this.dropped++;
+      this.counts[1]!++;
       return;
     }
     this.batch.push(frame);
     this.batchBytes += frame.length;
-    this.written++;
+    this.counts[0]!++;
     if (!this.flushScheduled && this.stream !== null) {
       this.flushScheduled = true;
       setImmediate(this.flush);

@@ -1,7 +1,8 @@
 // A Prometheus histogram counted into typed arrays: one observation is a short scan of the bounds and
-// two array increments, with no label objects or Map lookups; prom-client sees the counts only when
-// /metrics is scraped (get() below is its metric interface, so a Registry and the workers'
-// AggregatorRegistry treat it as one of their own: buckets, _sum and _count summed across workers).
+// two array increments, with no label objects or Map lookups. The counting side (HistogramCounts)
+// writes into arrays it is given, which may be a query thread's slots of shared memory; the
+// exposition side (FixedHistogram) reads the counts when /metrics is scraped: get() below is
+// prom-client's metric interface, so a Registry treats it as one of its own.
 import type { Registry } from 'prom-client';
 
 interface Sample {
@@ -10,27 +11,22 @@ interface Sample {
   value: number;
 }
 
-export class FixedHistogram {
-  readonly type = 'histogram';
-  readonly aggregator = 'sum';
-  /** Per label value: one count per bound (cumulated at scrape), then +Inf. */
-  private readonly counts: Float64Array;
-  private readonly sums: Float64Array;
+/** Slots a histogram of `bounds` over `labels` label values needs: counts (one per bound, then +Inf) and sums. */
+export function histogramSlots(bounds: readonly number[], labels: number): { counts: number; sums: number } {
+  return { counts: labels * (bounds.length + 1), sums: labels };
+}
+
+export class HistogramCounts {
   private readonly width: number;
 
   constructor(
-    readonly name: string,
-    readonly help: string,
-    private readonly labelName: string,
-    private readonly labelValues: readonly string[],
     /** Upper bounds, ascending; the +Inf bucket is implied. */
     private readonly bounds: readonly number[],
-    registry: Registry,
+    /** Per label value: one count per bound (cumulated at scrape), then +Inf. */
+    private readonly counts: Float64Array,
+    private readonly sums: Float64Array,
   ) {
     this.width = bounds.length + 1;
-    this.counts = new Float64Array(labelValues.length * this.width);
-    this.sums = new Float64Array(labelValues.length);
-    registry.registerMetric(this as never);
   }
 
   /** One observation of `value` under the `label`-th label value. */
@@ -42,9 +38,29 @@ export class FixedHistogram {
     this.counts[label * this.width + b]!++;
     this.sums[label] += value;
   }
+}
+
+export class FixedHistogram {
+  readonly type = 'histogram';
+  private readonly width: number;
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    private readonly labelName: string,
+    private readonly labelValues: readonly string[],
+    private readonly bounds: readonly number[],
+    registry: Registry,
+    /** The counts and sums as HistogramCounts writes them, read at each scrape. */
+    private readonly counts: ArrayLike<number>,
+    private readonly sums: ArrayLike<number>,
+  ) {
+    this.width = bounds.length + 1;
+    registry.registerMetric(this as never);
+  }
 
   /** prom-client's metric interface: the samples of every label value, buckets cumulative. */
-  get(): { name: string; help: string; type: string; aggregator: string; values: Sample[] } {
+  get(): { name: string; help: string; type: string; values: Sample[] } {
     const values: Sample[] = [];
     for (let l = 0; l < this.labelValues.length; l++) {
       const label = this.labelValues[l]!;
@@ -57,6 +73,6 @@ export class FixedHistogram {
       values.push({ metricName: `${this.name}_sum`, labels: { [this.labelName]: label }, value: this.sums[l]! });
       values.push({ metricName: `${this.name}_count`, labels: { [this.labelName]: label }, value: cumulative });
     }
-    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
+    return { name: this.name, help: this.help, type: this.type, values };
   }
 }

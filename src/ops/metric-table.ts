@@ -1,7 +1,7 @@
 // Metrics declared as a table: each row names a metric and says how to read its values at scrape
 // time. Counts live in plain arrays or come from the runtime; prom-client sees them only when
 // /metrics is scraped, through the public `collect` hook of its Counter and Gauge.
-import { Counter, Gauge, type Aggregator, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 
 type Labels = Record<string, string | number>;
 /** A metric's values: one number for a metric without labels, else label sets and their values. */
@@ -13,8 +13,6 @@ export interface MetricRow<Source> {
   help: string;
   type: 'counter' | 'gauge';
   labels?: readonly string[];
-  /** How the workers' values are combined (prom-client's AggregatorRegistry); `sum` by default. */
-  aggregator?: Aggregator;
   /** The values now. Label sets not returned are not exposed. */
   collect(source: Source): Samples | Promise<Samples>;
 }
@@ -34,7 +32,6 @@ export function registerTable<Source>(registry: Registry, table: readonly Metric
       help: row.help,
       labelNames: row.labels ?? [],
       registers: [registry],
-      aggregator: row.aggregator ?? 'sum',
       async collect(this: Counter | Gauge) {
         fill(this, await row.collect(source));
       },

@@ -1,13 +1,14 @@
 // Prometheus metrics of one server process. Every metric carries `pop=<identity>` (unless
 // `metrics.pop_label` is off) so a fleet's series can be told apart. Per-query counts are plain array
-// slots bumped on the hot path and copied into prom-client only when /metrics is scraped: no label
-// objects, no Map lookups per query. Every label value comes from a fixed set, never from a query.
+// slots bumped on the hot path, each query thread in its own region of shared memory, and summed into
+// prom-client's one registry only when /metrics is scraped: no label objects, no Map lookups, no
+// message per query. Every label value comes from a fixed set, never from a query.
 import { Registry } from 'prom-client';
 import { CacheUse, RESPONSE_KINDS, RESPONSE_OUTCOMES, type QueryMeta, type ResponseInfo, type ResponseOutcome, type Transport } from '../wire/handler-types.js';
 import { T } from '../zone/types.js';
 import { RRL_ACTIONS, type RateLimitedCounter } from '../rrl/policy.js';
 import { VERSION } from '../version.js';
-import { FixedHistogram } from './histogram.js';
+import { FixedHistogram, HistogramCounts, histogramSlots } from './histogram.js';
 import { registerTable, type MetricRow, type Samples } from './metric-table.js';
 import { collectProcessMetrics } from './process-metrics.js';
 
@@ -71,23 +72,68 @@ const TCP_EVENTS = [
 ] as const;
 export type TcpEvent = (typeof TCP_EVENTS)[number];
 
-/** The counts of one process: plain array slots the hot path bumps, read by METRICS at scrape. */
-class Counts {
-  readonly queries = new Float64Array(TRANSPORTS.length * QTYPE_BUCKETS.length);
-  readonly responses = new Float64Array(TRANSPORTS.length * OUTCOMES * RCODES);
-  readonly truncated = new Float64Array(TRANSPORTS.length);
-  readonly limited = new Float64Array(RRL_ACTIONS.length * RESPONSE_KINDS.length);
-  readonly cookies = new Float64Array(COOKIE_RESULTS.length);
+/** Single numbers of Counts.scalars. */
+const enum Scalar {
+  TcpOpen,
+  QueryErrors,
+  /** 0 before the listeners start, else 1 + the index in UDP_PATHS. */
+  UdpPath,
+  /** 1 when dnstap is on. */
+  DnstapOn,
+  DnstapQueued,
+  DnstapDropped,
+  Count,
+}
+const DURATION = histogramSlots(DURATION_BOUNDS, TRANSPORTS.length);
+const SIZE = histogramSlots(SIZE_BOUNDS, TRANSPORTS.length);
+
+/** Float64 slots of each array of Counts, in order: one thread's region of MetricsMemory. */
+const FIELDS = {
+  queries: TRANSPORTS.length * QTYPE_BUCKETS.length,
+  responses: TRANSPORTS.length * OUTCOMES * RCODES,
+  truncated: TRANSPORTS.length,
+  limited: RRL_ACTIONS.length * RESPONSE_KINDS.length,
+  cookies: COOKIE_RESULTS.length,
   /** Response cache lookups: [hit, miss]. */
-  readonly cache = new Float64Array(2);
-  readonly dropped = new Float64Array(TRANSPORTS.length * DROP_REASONS.length);
-  readonly tcpEvents = new Float64Array(TCP_EVENTS.length);
-  tcpOpen = 0;
-  queryErrors = 0;
-  /** How UDP is read and written; null before the listeners start. */
-  udpPath: UdpPath | null = null;
-  /** The dnstap writer's counts; null when dnstap is off. */
-  dnstap: { written: number; dropped: number } | null = null;
+  cache: 2,
+  dropped: TRANSPORTS.length * DROP_REASONS.length,
+  tcpEvents: TCP_EVENTS.length,
+  scalars: Scalar.Count,
+  durationCounts: DURATION.counts,
+  durationSums: DURATION.sums,
+  sizeCounts: SIZE.counts,
+  sizeSums: SIZE.sums,
+} as const;
+type Field = keyof typeof FIELDS;
+const SLOTS = Object.values(FIELDS).reduce((a, b) => a + b, 0);
+
+/**
+ * Where the query counts live: one region of SLOTS float64s per query thread, in memory every thread
+ * shares. A thread writes only its own region (plain increments: one writer per slot); the main
+ * thread sums the regions at each scrape. A thread started to replace another takes its index, and
+ * with it its counts: nothing starts over from zero.
+ */
+export interface MetricsMemory {
+  buffer: SharedArrayBuffer;
+  threads: number;
+}
+
+export function metricsMemory(threads: number): MetricsMemory {
+  return { buffer: new SharedArrayBuffer(threads * SLOTS * Float64Array.BYTES_PER_ELEMENT), threads };
+}
+
+/** One region of counts (a thread's, or their sum), every array a view of it. */
+type Counts = { readonly [F in Field]: Float64Array } & { readonly all: Float64Array };
+
+function countsAt(buffer: ArrayBufferLike, index: number): Counts {
+  const all = new Float64Array(buffer, index * SLOTS * Float64Array.BYTES_PER_ELEMENT, SLOTS);
+  const out: Record<string, Float64Array> = { all };
+  let at = 0;
+  for (const [name, n] of Object.entries(FIELDS)) {
+    out[name] = all.subarray(at, at + n);
+    at += n;
+  }
+  return out as Counts;
 }
 
 /** Rows × columns of `counts` as label sets (`rowLabel`, `columnLabel`); empty cells are left out, so a scrape lists only what happened. */
@@ -140,18 +186,17 @@ const METRICS: readonly MetricRow<Counts>[] = [
     help: 'dnstap messages queued for the output (queued), or dropped because the output was not taking them fast enough (dropped); absent when dnstap is off',
     type: 'counter',
     labels: ['result'],
-    collect: (c) => (c.dnstap === null ? [] : [[{ result: 'queued' }, c.dnstap.written], [{ result: 'dropped' }, c.dnstap.dropped]]),
+    collect: (c) => (c.scalars[Scalar.DnstapOn] === 0 ? [] : [[{ result: 'queued' }, c.scalars[Scalar.DnstapQueued]!], [{ result: 'dropped' }, c.scalars[Scalar.DnstapDropped]!]]),
   },
   {
     name: `${PREFIX}build_info`,
     help: 'Always 1: the anycast-dns version and the Node.js version running it',
     type: 'gauge',
     labels: ['version', 'nodejs'],
-    aggregator: 'first',
     collect: () => [[{ version: VERSION, nodejs: process.versions.node }, 1]],
   },
   { name: `${PREFIX}dropped_packets_total`, help: 'Messages received but not answered, by reason', type: 'counter', labels: ['transport', 'reason'], collect: (c) => grid(c.dropped, 'transport', TRANSPORTS, 'reason', DROP_REASONS) },
-  { name: `${PREFIX}query_errors_total`, help: 'Queries answered SERVFAIL because answering them threw (a bug)', type: 'counter', collect: (c) => c.queryErrors },
+  { name: `${PREFIX}query_errors_total`, help: 'Queries answered SERVFAIL because answering them threw (a bug)', type: 'counter', collect: (c) => c.scalars[Scalar.QueryErrors]! },
   {
     name: `${PREFIX}tcp_connections_total`,
     help: 'TCP connection events: opened, closed; refused at accept (refused_rate, refused_per_address, refused_per_prefix, refused_full); closed to make room at the cap (evicted_idle, evicted_slow, evicted_prefix); closed out of time (idle_timeout, io_timeout)',
@@ -160,36 +205,33 @@ const METRICS: readonly MetricRow<Counts>[] = [
     // Every event from zero, so a rate() over an attack's first refusals has a baseline.
     collect: (c) => each('event', TCP_EVENTS, c.tcpEvents),
   },
-  { name: `${PREFIX}tcp_connections_open`, help: 'TCP connections open now', type: 'gauge', aggregator: 'sum', collect: (c) => c.tcpOpen },
+  { name: `${PREFIX}tcp_connections_open`, help: 'TCP connections open now', type: 'gauge', collect: (c) => c.scalars[Scalar.TcpOpen]! },
   {
     name: `${PREFIX}udp_path_info`,
     help: 'Always 1: how UDP is read and written, native (recvmmsg/sendmmsg) or dgram (node:dgram); udp_io chooses',
     type: 'gauge',
     labels: ['path'],
-    aggregator: 'first',
-    collect: (c) => (c.udpPath === null ? [] : [[{ path: c.udpPath }, 1]]),
+    collect: (c) => (c.scalars[Scalar.UdpPath] === 0 ? [] : [[{ path: UDP_PATHS[c.scalars[Scalar.UdpPath]! - 1]! }, 1]]),
   },
 ];
 
 const TCP_EVENT_SLOT = Object.fromEntries(TCP_EVENTS.map((e, i) => [e, i])) as Record<TcpEvent, number>;
 const DROP_REASON_SLOT = Object.fromEntries(DROP_REASONS.map((r, i) => [r, i])) as Record<DropReason, number>;
 
-export class ServerMetrics implements RateLimitedCounter {
-  readonly registry = new Registry();
-  private readonly c = new Counts();
-  private readonly duration: FixedHistogram;
-  private readonly size: FixedHistogram;
+/** What a query thread counts, into its region of MetricsMemory: array arithmetic only. */
+export class QueryCounters implements RateLimitedCounter {
+  private readonly c: Counts;
+  private readonly duration: HistogramCounts;
+  private readonly size: HistogramCounts;
 
-  /** `popLabel` false leaves the `pop` label to the scraper (a target label). */
-  constructor(identity: string, popLabel = true) {
-    if (popLabel) this.registry.setDefaultLabels({ pop: identity });
-    registerTable(this.registry, METRICS, this.c);
-    this.duration = new FixedHistogram(`${PREFIX}request_duration_seconds`, 'Seconds from a query read to its answer handed to the socket', 'transport', TRANSPORTS, DURATION_BOUNDS, this.registry);
-    this.size = new FixedHistogram(`${PREFIX}response_size_bytes`, 'Octets of each response sent (without the TCP length prefix)', 'transport', TRANSPORTS, SIZE_BOUNDS, this.registry);
-    collectProcessMetrics(this.registry);
+  /** `index`: the thread's region (0 with workers: 1). */
+  constructor(memory: MetricsMemory, index: number) {
+    this.c = countsAt(memory.buffer, index);
+    this.duration = new HistogramCounts(DURATION_BOUNDS, this.c.durationCounts, this.c.durationSums);
+    this.size = new HistogramCounts(SIZE_BOUNDS, this.c.sizeCounts, this.c.sizeSums);
   }
 
-  /** HandlerOptions.onResponse: called once per response; array arithmetic only. */
+  /** HandlerOptions.onResponse: called once per response. */
   readonly onResponse = (info: ResponseInfo, _meta: QueryMeta): void => {
     const c = this.c;
     const t = info.transport === 'udp' ? 0 : 1;
@@ -208,9 +250,10 @@ export class ServerMetrics implements RateLimitedCounter {
     this.size.observe(t, octets);
   }
 
-  /** Exports the counts of `writer` (dnstap on). */
-  watchDnstap(writer: { written: number; dropped: number }): void {
-    this.c.dnstap = writer;
+  /** Where the dnstap writer counts (dnstap on): [queued, dropped]. */
+  dnstapCounts(): Float64Array {
+    this.c.scalars[Scalar.DnstapOn] = 1;
+    return this.c.scalars.subarray(Scalar.DnstapQueued, Scalar.DnstapDropped + 1);
   }
 
   /** A response over the rate limit: `action` indexes RRL_ACTIONS, `kind` is its ResponseKind. */
@@ -221,7 +264,7 @@ export class ServerMetrics implements RateLimitedCounter {
 
   /** The UDP path the listeners run on. */
   udpPath(path: UdpPath): void {
-    this.c.udpPath = path;
+    this.c.scalars[Scalar.UdpPath] = UDP_PATHS.indexOf(path) + 1;
   }
 
   droppedPacket(transport: Transport, reason: DropReason, count = 1): void {
@@ -229,17 +272,44 @@ export class ServerMetrics implements RateLimitedCounter {
   }
 
   queryError(): void {
-    this.c.queryErrors++;
+    this.c.scalars[Scalar.QueryErrors]!++;
   }
 
   tcpEvent(event: TcpEvent): void {
     this.c.tcpEvents[TCP_EVENT_SLOT[event]]!++;
-    if (event === 'opened') this.c.tcpOpen++;
-    else if (event === 'closed') this.c.tcpOpen--;
+    if (event === 'opened') this.c.scalars[Scalar.TcpOpen]!++;
+    else if (event === 'closed') this.c.scalars[Scalar.TcpOpen]!--;
+  }
+}
+
+/**
+ * The server's one registry: the counts of every query thread summed at each scrape, and the
+ * process's own metrics. With workers: 1 it counts region 0 itself (it is the main thread's
+ * QueryCounters); with workers: N the threads count into `memory` and this only reads.
+ */
+export class ServerMetrics extends QueryCounters {
+  readonly registry = new Registry();
+  private readonly sum = countsAt(new ArrayBuffer(SLOTS * Float64Array.BYTES_PER_ELEMENT), 0);
+  private readonly threads: Counts[];
+
+  /** `popLabel` false leaves the `pop` label to the scraper (a target label). */
+  constructor(identity: string, popLabel = true, memory: MetricsMemory = metricsMemory(1)) {
+    super(memory, 0);
+    this.threads = Array.from({ length: memory.threads }, (_, i) => countsAt(memory.buffer, i));
+    if (popLabel) this.registry.setDefaultLabels({ pop: identity });
+    registerTable(this.registry, METRICS, this.sum);
+    new FixedHistogram(`${PREFIX}request_duration_seconds`, 'Seconds from a query read to its answer handed to the socket', 'transport', TRANSPORTS, DURATION_BOUNDS, this.registry, this.sum.durationCounts, this.sum.durationSums);
+    new FixedHistogram(`${PREFIX}response_size_bytes`, 'Octets of each response sent (without the TCP length prefix)', 'transport', TRANSPORTS, SIZE_BOUNDS, this.registry, this.sum.sizeCounts, this.sum.sizeSums);
+    collectProcessMetrics(this.registry);
   }
 
-  /** The Prometheus text exposition of this process. */
+  /** The Prometheus text exposition: every thread's counts, summed now. */
   async text(): Promise<string> {
+    const sum = this.sum.all;
+    sum.fill(0);
+    for (const t of this.threads) for (let i = 0; i < SLOTS; i++) sum[i] += t.all[i]!;
+    // Not counts: the same for every thread that set them.
+    for (const s of [Scalar.UdpPath, Scalar.DnstapOn]) this.sum.scalars[s] = Math.max(...this.threads.map((t) => t.scalars[s]!));
     return this.registry.metrics();
   }
 }

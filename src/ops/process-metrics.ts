@@ -50,11 +50,10 @@ const cpuSeconds = (part: 'user' | 'system' | 'both'): number => {
   return (part === 'user' ? u.user : part === 'system' ? u.system : u.user + u.system) / 1e6;
 };
 
-const loopStat = (name: string, help: string, aggregator: 'min' | 'max' | 'average', read: (h: ProcessSource['loop']) => number): MetricRow<ProcessSource> => ({
+const loopStat = (name: string, help: string, read: (h: ProcessSource['loop']) => number): MetricRow<ProcessSource> => ({
   name: `nodejs_eventloop_lag_${name}_seconds`,
   help,
   type: 'gauge',
-  aggregator,
   collect: ({ loop }) => read(loop) / 1e9,
 });
 
@@ -78,26 +77,25 @@ const PORTABLE: readonly MetricRow<ProcessSource>[] = [
   { name: 'process_cpu_user_seconds_total', help: 'Total user CPU time spent in seconds.', type: 'counter', collect: () => cpuSeconds('user') },
   { name: 'process_cpu_system_seconds_total', help: 'Total system CPU time spent in seconds.', type: 'counter', collect: () => cpuSeconds('system') },
   { name: 'process_cpu_seconds_total', help: 'Total user and system CPU time spent in seconds.', type: 'counter', collect: () => cpuSeconds('both') },
-  { name: 'process_start_time_seconds', help: 'Start time of the process since unix epoch in seconds.', type: 'gauge', aggregator: 'omit', collect: () => START_TIME },
+  { name: 'process_start_time_seconds', help: 'Start time of the process since unix epoch in seconds.', type: 'gauge', collect: () => START_TIME },
   {
     name: 'nodejs_eventloop_lag_seconds',
     help: 'Lag of event loop in seconds.',
     type: 'gauge',
-    aggregator: 'average',
     collect: () =>
       new Promise<number>((resolve) => {
         const start = process.hrtime.bigint();
         setImmediate(() => resolve(Number(process.hrtime.bigint() - start) / 1e9));
       }),
   },
-  loopStat('min', 'The minimum recorded event loop delay.', 'min', (h) => h.min),
-  loopStat('max', 'The maximum recorded event loop delay.', 'max', (h) => h.max),
-  loopStat('mean', 'The mean of the recorded event loop delays.', 'average', (h) => h.mean),
-  loopStat('stddev', 'The standard deviation of the recorded event loop delays.', 'average', (h) => h.stddev),
-  loopStat('p50', 'The 50th percentile of the recorded event loop delays.', 'average', (h) => h.percentile(50)),
-  loopStat('p90', 'The 90th percentile of the recorded event loop delays.', 'average', (h) => h.percentile(90)),
+  loopStat('min', 'The minimum recorded event loop delay.', (h) => h.min),
+  loopStat('max', 'The maximum recorded event loop delay.', (h) => h.max),
+  loopStat('mean', 'The mean of the recorded event loop delays.', (h) => h.mean),
+  loopStat('stddev', 'The standard deviation of the recorded event loop delays.', (h) => h.stddev),
+  loopStat('p50', 'The 50th percentile of the recorded event loop delays.', (h) => h.percentile(50)),
+  loopStat('p90', 'The 90th percentile of the recorded event loop delays.', (h) => h.percentile(90)),
   // Last of the loop statistics: the window starts again after it is read.
-  loopStat('p99', 'The 99th percentile of the recorded event loop delays.', 'average', (h) => {
+  loopStat('p99', 'The 99th percentile of the recorded event loop delays.', (h) => {
     const p99 = h.percentile(99);
     h.reset();
     return p99;
@@ -116,7 +114,6 @@ const PORTABLE: readonly MetricRow<ProcessSource>[] = [
     help: 'Node.js version info.',
     type: 'gauge',
     labels: ['version', 'major', 'minor', 'patch'],
-    aggregator: 'first',
     collect: () => {
       const [major, minor, patch] = process.versions.node.split('.').map(Number);
       return [[{ version: process.version, major: major!, minor: minor!, patch: patch! }, 1]];

@@ -1,6 +1,6 @@
 // Zone sync's metrics: what each zone serves and how its reloads went. Kept apart from the query
-// counters because the zone store runs once per server (in the primary when there are workers),
-// while the query counters live in every answering process.
+// counters because the zone store runs once per server (on the main thread), while the query
+// counters are counted by every answering thread.
 // A POP may serve 100,000 zones: a change costs one counter step, and the per-zone series are
 // written from the store's status when scraped, with no metric object per zone in between.
 import type { ReloadResult, ZoneState, ZoneStatus } from '../sync/store.js';

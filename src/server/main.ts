@@ -1,13 +1,12 @@
-// `anycast-dns serve`: reads the config, then runs the responder in this process (workers: 1) or as
-// a cluster of worker processes, plus the management HTTP listener; stops cleanly on SIGTERM/SIGINT.
-import cluster from 'node:cluster';
+// `anycast-dns serve`: reads the config, then runs the responder on the main thread (workers: 1) or
+// in query threads, plus the management HTTP listener; stops cleanly on SIGTERM/SIGINT.
 import { parseArgs } from 'node:util';
 import { UsageError } from '../errors.js';
 import { DEFAULT_MANAGEMENT_LISTEN, loadServerConfig, type ConfigOverrides } from '../ops/config.js';
 import { createLogger, type Logger } from '../log.js';
 import { missingNodeFlags } from './node-flags.js';
 import { runSingle } from './single.js';
-import { runPrimary, runWorker } from './workers.js';
+import { runThreads } from './threads.js';
 
 const USAGE = `usage: anycast-dns serve [--config FILE] [--listen ADDR:PORT ...] [--zones DIR] [--identity NAME] [--log-level LEVEL]
                          [--management ADDR:PORT]
@@ -57,12 +56,11 @@ export async function runServe(argv: string[]): Promise<number> {
 
   const log = createLogger({ pop: cfg.identity, component: 'server', level: cfg.logLevel });
   keepRunningOnStrayErrors(log);
-  if (cluster.isWorker) return runWorker(cfg, log);
   const missing = missingNodeFlags();
   if (missing.length > 0) {
     log.warn({ missing }, `node was started without ${missing.join(' ')}: latency suffers from garbage collection (see src/server/node-flags.ts; the anycast-dns command, its installed wrapper and npm start pass them)`);
   }
-  if (cfg.workers > 1) return runPrimary(cfg, log);
+  if (cfg.workers > 1) return runThreads(cfg, log);
   return runSingle(cfg, log);
 }
 

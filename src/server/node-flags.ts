@@ -15,7 +15,7 @@
 //
 // V8 reads these when the process starts, so they must be on node's command line
 // (v8.setFlagsFromString is too late): the bin's shebang, the installed wrapper and `npm start` carry
-// them; cluster workers inherit them.
+// them; V8 flags are the process's, so the query threads (workers: N) run with them too.
 export const SERVE_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1', '--no-memory-reducer'];
 
 /** The flags of SERVE_NODE_FLAGS that neither the command line nor NODE_OPTIONS set (any value an operator chose counts). */

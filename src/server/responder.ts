@@ -1,10 +1,10 @@
-// One answering process: its handler (zones handed in by zone sync), a UDP socket and a TCP listener
+// One answering thread: its handler (zones handed in by zone sync), a UDP socket and a TCP listener
 // per listen address.
 import { ConfigError } from '../errors.js';
 import { formatListenAddress, type ServerConfig } from '../ops/config.js';
 import type { Logger } from '../log.js';
 import { DnstapWriter } from '../ops/dnstap-output.js';
-import type { ServerMetrics } from '../ops/metrics.js';
+import type { QueryCounters } from '../ops/metrics.js';
 import { createHandler } from '../wire/handler.js';
 import { processCookieSecret, serverCookies } from '../wire/cookies.js';
 import { ResponseBuffers } from '../wire/response-buffers.js';
@@ -32,7 +32,7 @@ export class Responder {
    * `share`: the POP's memory, when this is one of several answering threads; without it, its own
    * (and no locks on the rate-limit table).
    */
-  static async start(cfg: ServerConfig, zones: ZoneSet, log: Logger, metrics: ServerMetrics, bind: BindOptions, share?: ThreadShare): Promise<Responder> {
+  static async start(cfg: ServerConfig, zones: ZoneSet, log: Logger, metrics: QueryCounters, bind: BindOptions, share?: ThreadShare): Promise<Responder> {
     const handler = createHandler(zones, {
       // Reused buffers; a UDP send that has to queue keeps its own (UdpListener).
       responseMemory: new ResponseBuffers(),
@@ -48,8 +48,7 @@ export class Responder {
     });
     // UDP only: TCP sources can't be spoofed, so TCP is never rate limited.
     const policy = ResponsePolicy.create(cfg.rrl, metrics, log, share?.memory.rrl ?? undefined);
-    const dnstap = cfg.dnstap === null ? null : new DnstapWriter(cfg.dnstap.output, cfg.identity, cfg.version, log);
-    if (dnstap !== null) metrics.watchDnstap(dnstap);
+    const dnstap = cfg.dnstap === null ? null : new DnstapWriter(cfg.dnstap.output, cfg.identity, cfg.version, log, metrics.dnstapCounts());
     const native = chooseUdpPath(cfg.udpIo, log);
     metrics.udpPath(native === null ? 'dgram' : 'native');
     const udp = cfg.listen.map((a) =>
@@ -63,7 +62,7 @@ export class Responder {
     try {
       for (let i = 0; i < cfg.listen.length; i++) {
         const at = formatListenAddress(cfg.listen[i]!);
-        await udp[i]!.listen(bind.exclusive).catch((err: Error) => {
+        await udp[i]!.listen().catch((err: Error) => {
           throw new ConfigError('listen', `cannot listen on ${at}/udp: ${err.message}`);
         });
         await tcp[i]!.listen(bind).catch((err: Error) => {
@@ -90,7 +89,7 @@ export class Responder {
 const ERROR_LOGS_PER_SECOND = 10;
 
 /** HandlerOptions.onError: the query was already answered SERVFAIL; count it, and log a bounded sample. */
-function queryErrorReporter(log: Logger, metrics: ServerMetrics): (err: unknown, meta: QueryMeta) => void {
+function queryErrorReporter(log: Logger, metrics: QueryCounters): (err: unknown, meta: QueryMeta) => void {
   let windowStart = 0;
   let logged = 0;
   return (err, meta) => {

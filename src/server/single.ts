@@ -1,4 +1,4 @@
-// workers: 1 — the responder runs in this process: no cluster, no IPC, the simplest hot path. Zone
+// workers: 1 — the responder runs on the main thread: no query threads, no messages, the simplest hot path. Zone
 // sync runs here too, loading in its own threads and handing each batch of new versions to the handler.
 import { formatListenAddress, type ServerConfig } from '../ops/config.js';
 import { startManagementServer, type ManagementSources } from '../ops/http.js';
@@ -34,7 +34,7 @@ export async function runSingle(cfg: ServerConfig, log: Logger): Promise<number>
     // Listening while the zones load: what is loaded is answered, the rest SERVFAIL (ZoneSet.loading),
     // and /ready stays 503 until every zone is in, so the health sidecar keeps the route withdrawn.
     sync.store.zones.loading = true;
-    responder = await Responder.start(cfg, sync.store.zones, log, metrics, { exclusive: false, reusePort: false });
+    responder = await Responder.start(cfg, sync.store.zones, log, metrics, { reusePort: false });
   } catch (err) {
     stopReloads();
     await sync?.close();

@@ -11,7 +11,7 @@ import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { formatListenAddress, type ListenAddress, type ServerConfig } from '../ops/config.js';
 import type { Logger } from '../log.js';
 import type { DnstapWriter } from '../ops/dnstap-output.js';
-import type { DropReason, ServerMetrics, TcpEvent } from '../ops/metrics.js';
+import type { DropReason, QueryCounters, TcpEvent } from '../ops/metrics.js';
 import type { QueryHandler, QueryMeta } from '../wire/handler-types.js';
 import { ConnectionTable, type RefuseReason, type SharedCounts, type TableEntry, type TimeoutReason } from './connection-table.js';
 import { plainAddress, sourcePrefix } from './source-prefix.js';
@@ -144,9 +144,7 @@ export function newTcpConnections(opts: TcpOptions, log: Logger, shared?: Shared
 }
 
 export interface BindOptions {
-  /** Own the listening socket instead of sharing the cluster primary's. */
-  exclusive: boolean;
-  /** SO_REUSEPORT: each worker its own listener. */
+  /** SO_REUSEPORT: each query thread its own listener, the kernel spreading connections over them. */
   reusePort: boolean;
 }
 
@@ -161,7 +159,7 @@ export class TcpListener {
   constructor(
     readonly address: ListenAddress,
     readonly handler: QueryHandler,
-    readonly metrics: ServerMetrics,
+    readonly metrics: QueryCounters,
     readonly log: Logger,
     readonly pool: TcpConnections,
     /** Logs every query and its response; null when dnstap is off. */
@@ -186,7 +184,6 @@ export class TcpListener {
         host: this.address.host,
         port: this.address.port,
         ipv6Only: this.address.family === 6,
-        exclusive: bind.exclusive,
         backlog: LISTEN_BACKLOG,
         ...(bind.reusePort ? { reusePort: true } : {}),
       };

@@ -3,7 +3,7 @@
 // or drop), and dnstap and the metrics see what was sent.
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../log.js';
-import type { ServerMetrics } from '../ops/metrics.js';
+import type { QueryCounters } from '../ops/metrics.js';
 import { RateLimitVerdict } from '../rrl/limiter.js';
 import type { QueryHandler, QueryMeta } from '../wire/handler-types.js';
 import type { ResponsePolicy } from '../rrl/policy.js';
@@ -15,7 +15,7 @@ export class UdpAnswers {
 
   constructor(
     readonly handler: QueryHandler,
-    private readonly metrics: ServerMetrics,
+    private readonly metrics: QueryCounters,
     private readonly log: Logger,
     private readonly policy: ResponsePolicy | null,
     private readonly dnstap: DnstapWriter | null,

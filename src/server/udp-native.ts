@@ -6,7 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import { formatListenAddress, type ListenAddress } from '../ops/config.js';
 import type { Logger } from '../log.js';
-import type { ServerMetrics } from '../ops/metrics.js';
+import type { QueryCounters } from '../ops/metrics.js';
 import type { QueryHandler } from '../wire/handler-types.js';
 import { ipv4ToText, ipv6ToText } from '../zone/rdata/presentation.js';
 import type { NativeSocket, NativeUdpAddon } from './native-udp.js';
@@ -37,7 +37,7 @@ export class NativeUdpListener {
     readonly address: ListenAddress,
     private readonly addon: NativeUdpAddon,
     handler: QueryHandler,
-    private readonly metrics: ServerMetrics,
+    private readonly metrics: QueryCounters,
     private readonly log: Logger,
     private readonly opts: UdpOptions,
   ) {
@@ -45,7 +45,7 @@ export class NativeUdpListener {
   }
 
   /** Opens and binds the socket; it reads from then on. */
-  listen(_exclusive?: boolean): Promise<void> {
+  listen(): Promise<void> {
     try {
       const s = this.addon.open(this.address.host, this.address.port, this.opts.reusePort, SOCKET_BUFFER_BYTES, this.onBatch);
       this.socket = s;

@@ -5,7 +5,7 @@ import { createSocket, type RemoteInfo, type Socket, type SocketOptions } from '
 import { performance } from 'node:perf_hooks';
 import { formatListenAddress, type ListenAddress } from '../ops/config.js';
 import type { Logger } from '../log.js';
-import type { ServerMetrics } from '../ops/metrics.js';
+import type { QueryCounters } from '../ops/metrics.js';
 import type { QueryHandler } from '../wire/handler-types.js';
 import type { ResponsePolicy } from '../rrl/policy.js';
 import type { DnstapWriter } from '../ops/dnstap-output.js';
@@ -29,7 +29,7 @@ export function literalLookup(
 }
 
 export interface UdpOptions {
-  /** Bind with SO_REUSEPORT so each worker process has its own socket. */
+  /** Bind with SO_REUSEPORT so each query thread has its own socket. */
   reusePort: boolean;
   /** Asked about every response before it is sent (response rate limiting); null sends all. */
   policy?: ResponsePolicy | null;
@@ -44,7 +44,7 @@ export class UdpListener {
   constructor(
     readonly address: ListenAddress,
     handler: QueryHandler,
-    private readonly metrics: ServerMetrics,
+    private readonly metrics: QueryCounters,
     private readonly log: Logger,
     opts: UdpOptions,
   ) {
@@ -59,11 +59,10 @@ export class UdpListener {
     this.socket = createSocket(sockOpts, this.onMessage);
   }
 
-  /** Binds the socket; `exclusive` keeps a cluster worker's socket its own (reusePort mode). */
-  listen(exclusive: boolean): Promise<void> {
+  listen(): Promise<void> {
     return new Promise((resolve, reject) => {
       this.socket.once('error', reject);
-      this.socket.bind({ address: this.address.host, port: this.address.port, exclusive }, () => {
+      this.socket.bind({ address: this.address.host, port: this.address.port }, () => {
         this.socket.off('error', reject);
         // Sends take no callback (a call back into JS per packet costs more than the rest of a cached
         // answer), so a failed send arrives as an error event: it loses one response, never the socket.

@@ -1,12 +1,11 @@
 // One zone load, as run in the loader thread: read, parse, check and compile a zone file, or find
-// that its content has not changed; or, in a worker process, read a zone the primary compiled. Runs off the query thread, so it may take seconds and block.
+// that its content has not changed. Runs off the query threads, so it may take seconds and block.
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { loadZoneFile } from '../zone/read-zone.js';
 import { formatDiagnostic } from '../zone/parser.js';
 import { CompactZone, type ZoneParts } from '../zone/zone.js';
-import { readSnapshot } from './snapshot.js';
-import { packParts } from './transfer.js';
+import { shareParts } from './transfer.js';
 
 export interface LoadJob {
   kind: 'load';
@@ -18,18 +17,11 @@ export interface LoadJob {
   signatureWarningDays?: number | undefined;
 }
 
-/** A zone the primary compiled, read from its snapshot file (a worker process's side of zone sync). */
-export interface ReadJob {
-  kind: 'read';
-  path: string;
-}
-
-export type ReadOutcome = { kind: 'read'; parts: ZoneParts; buffer: ArrayBuffer } | { kind: 'failed'; errors: string[] };
-
 export type LoadOutcome =
   | { kind: 'unchanged'; sha256: string }
   | {
       kind: 'loaded';
+      /** One SharedArrayBuffer holds every array (transfer.ts). */
       parts: ZoneParts;
       serial: number;
       records: number;
@@ -39,8 +31,7 @@ export type LoadOutcome =
     }
   | { kind: 'failed'; errors: string[]; warnings: string[]; sha256: string; files: string[] };
 
-export function runJob(job: LoadJob | ReadJob): LoadOutcome | ReadOutcome {
-  if (job.kind === 'read') return { kind: 'read', ...readSnapshot(job.path) };
+export function runJob(job: LoadJob): LoadOutcome {
   for (const k of job.known) if (hashFiles(k.files) === k.sha256) return { kind: 'unchanged', sha256: k.sha256 };
   const r = loadZoneFile(job.file, job.origin, job.signatureWarningDays === undefined ? {} : { expiryWarningDays: job.signatureWarningDays });
   const warnings = r.warnings.map(formatDiagnostic);
@@ -48,7 +39,7 @@ export function runJob(job: LoadJob | ReadJob): LoadOutcome | ReadOutcome {
     const errors = r.errors.length > 0 ? r.errors.map(formatDiagnostic) : [`${job.file}:1: zone did not compile`];
     return { kind: 'failed', errors, warnings, sha256: r.sha256, files: r.files };
   }
-  return { kind: 'loaded', parts: packParts(r.zone.parts()), serial: r.zone.serial, records: r.zone.recordCount, sha256: r.sha256, files: r.files, warnings };
+  return { kind: 'loaded', parts: shareParts(r.zone.parts()), serial: r.zone.serial, records: r.zone.recordCount, sha256: r.sha256, files: r.files, warnings };
 }
 
 /** SHA-256 over the files' bytes in order, as the loader hashes what it parses; null if one can't be read. */

@@ -1,23 +1,20 @@
 // Loads zones in worker threads, so reading a million-record file never stalls the queries answered
 // on this thread. Jobs go in batches (one message carries hundreds of small zones, and their compiled
-// arrays come back transferred, not copied) to a small pool of threads: at start-up every core reads
+// arrays come back in shared memory, not copied) to a small pool of threads: at start-up every core reads
 // zones while nothing is answered yet. A thread left idle ends, and its memory with it.
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { errorText, failedOutcome } from './load-failure.js';
-import type { LoadJob, LoadOutcome, ReadJob, ReadOutcome } from './load-job.js';
+import type { LoadJob, LoadOutcome } from './load-job.js';
 
 const THREAD_URL = new URL('./load-thread.js', import.meta.url);
 /** An idle thread ends after this long: a POP holds no loader's heap between reloads. */
 const IDLE_MS = 10_000;
 const YOUNG_GENERATION_MB = 64;
 
-type Job = LoadJob | ReadJob;
-type Outcome = LoadOutcome | ReadOutcome;
-
 interface Pending {
-  jobs: Job[];
-  resolve: (o: Outcome[]) => void;
+  jobs: LoadJob[];
+  resolve: (o: LoadOutcome[]) => void;
 }
 
 interface Thread {
@@ -45,22 +42,12 @@ export class ZoneLoader {
 
   /** Loads one zone; resolves with its outcome (a thread that dies fails this load, and the next load starts a new thread). */
   async load(job: LoadJob): Promise<LoadOutcome> {
-    return (await this.run([job]))[0] as LoadOutcome;
+    return (await this.run([job]))[0]!;
   }
 
   /** Loads a batch of zones in one thread; resolves with their outcomes, in order. */
   loadBatch(jobs: LoadJob[]): Promise<LoadOutcome[]> {
-    return this.run(jobs) as Promise<LoadOutcome[]>;
-  }
-
-  /** Reads a zone snapshot (snapshot.ts) in a thread; the arrays arrive transferred. */
-  async read(path: string): Promise<ReadOutcome> {
-    return (await this.run([{ kind: 'read', path }]))[0] as ReadOutcome;
-  }
-
-  /** Reads snapshots in one thread; resolves with their outcomes, in order. */
-  readBatch(paths: string[]): Promise<ReadOutcome[]> {
-    return this.run(paths.map((path) => ({ kind: 'read', path }))) as Promise<ReadOutcome[]>;
+    return this.run(jobs);
   }
 
   /**
@@ -71,7 +58,7 @@ export class ZoneLoader {
     while (!this.closed && this.threads.length < this.size) this.idle(this.startThread());
   }
 
-  private run(jobs: Job[]): Promise<Outcome[]> {
+  private run(jobs: LoadJob[]): Promise<LoadOutcome[]> {
     if (this.closed) return Promise.resolve(jobs.map((j) => failedOutcome(j, 'the loader is closed')));
     return new Promise((resolve) => {
       this.queue.push({ jobs, resolve });
@@ -103,7 +90,7 @@ export class ZoneLoader {
     }
   }
 
-  private finish(t: Thread, outcomes: Outcome[]): void {
+  private finish(t: Thread, outcomes: LoadOutcome[]): void {
     const p = t.current;
     t.current = null;
     this.idle(t);
@@ -133,7 +120,7 @@ export class ZoneLoader {
     // garbage most of the time.
     const worker = new Worker(this.threadUrl, { resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
     const t: Thread = { worker, current: null, idle: null };
-    worker.on('message', (o: Outcome[]) => this.finish(t, o));
+    worker.on('message', (o: LoadOutcome[]) => this.finish(t, o));
     const died = (why: string): void => {
       const i = this.threads.indexOf(t);
       if (i < 0) return;

@@ -1,6 +1,6 @@
 // The query path for one worker: bytes in, bytes out (see handler-types.ts). Parses by hand, answers
 // from the response cache when it can, else runs the pure answer algorithm and writes the plan. All state
-// (cache, scratch buffers) belongs to this handler, so each worker process has its own.
+// (cache, scratch buffers) belongs to this handler, so each query thread has its own.
 
 import { answer } from '../answer/answer.js';
 import { answerChaos, type ServerIdentity } from '../answer/chaos.js';

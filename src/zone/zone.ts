@@ -93,6 +93,9 @@ export interface ZoneParts {
   setOffset: Uint32Array;
   data: Uint8Array;
   dnssec: DnssecParts;
+  /** Glue targets, every one resolved (see CompactZone.targetFirst). */
+  targetFirst: Uint32Array;
+  targets: Int32Array;
 }
 
 /**
@@ -111,9 +114,11 @@ export class CompactZone implements Zone, NodeTable {
   readonly negativeTtl: number;
   readonly dnssec: DnssecIndex;
   /**
-   * Target node ids of NS, MX and SRV RRsets, resolved once per RRset on first use: the targets of
-   * set `s` are `targets[targetFirst[s], targetFirst[s + 1])`, UNRESOLVED until then. Typed arrays,
-   * sized at construction, so a query never decodes a name or allocates to find its glue.
+   * Target node ids of NS, MX and SRV RRsets: the targets of set `s` are
+   * `targets[targetFirst[s], targetFirst[s + 1])`. Built with the zone, they are resolved once per
+   * RRset on first use (UNRESOLVED until then), and all of them by parts(), so a zone served from
+   * parts (every thread's, over the same shared memory) only reads them. Typed arrays, so a query
+   * never decodes a name or allocates to find its glue.
    */
   private readonly targetFirst: Uint32Array;
   private readonly targets: Int32Array;
@@ -123,20 +128,26 @@ export class CompactZone implements Zone, NodeTable {
     readonly recordCount: number,
     readonly file: string,
     dnssec?: DnssecParts,
+    targets?: { first: Uint32Array; ids: Int32Array },
   ) {
     this.originText = keyToText(origin);
     this.apex = this.get(origin)!;
     const soaSet = this.setOf(this.t.names.find(origin), T.SOA);
     this.soa = this.rrset(soaSet);
-    const sets = t.setType.length;
-    this.targetFirst = new Uint32Array(sets + 1);
-    let n = 0;
-    for (let s = 0; s < sets; s++) {
-      this.targetFirst[s] = n;
-      if (hasAddressTargets(t.setType[s]!)) for (let p = t.setOffset[s]!; p < t.setOffset[s + 1]!; p += 2 + t.data.readUInt16BE(p)) n++;
+    if (targets !== undefined) {
+      this.targetFirst = targets.first;
+      this.targets = targets.ids;
+    } else {
+      const sets = t.setType.length;
+      this.targetFirst = new Uint32Array(sets + 1);
+      let n = 0;
+      for (let s = 0; s < sets; s++) {
+        this.targetFirst[s] = n;
+        if (hasAddressTargets(t.setType[s]!)) for (let p = t.setOffset[s]!; p < t.setOffset[s + 1]!; p += 2 + t.data.readUInt16BE(p)) n++;
+      }
+      this.targetFirst[sets] = n;
+      this.targets = new Int32Array(n).fill(UNRESOLVED);
     }
-    this.targetFirst[sets] = n;
-    this.targets = new Int32Array(n).fill(UNRESOLVED);
     const soaData = this.soa.rdatas[0]!;
     this.serial = soaData.readUInt32BE(soaData.length - 20);
     this.negativeTtl = Math.min(this.soa.ttl, soaData.readUInt32BE(soaData.length - 4));
@@ -145,11 +156,15 @@ export class CompactZone implements Zone, NodeTable {
   }
 
   /**
-   * The zone as plain typed arrays, for a zone loaded in a worker thread or sent to a worker process.
+   * The zone as plain typed arrays, for a zone loaded in a loader thread and served by query threads.
    * Structured clone keeps them typed arrays; fromParts uses them without copying.
    */
   parts(): ZoneParts {
     const t = this.t;
+    for (let s = 0; s < t.setType.length; s++) {
+      const first = this.targetFirst[s]!;
+      if (first < this.targetFirst[s + 1]! && this.targets[first] === UNRESOLVED) this.resolveTargets(s, first);
+    }
     return {
       origin: this.origin,
       recordCount: this.recordCount,
@@ -162,6 +177,8 @@ export class CompactZone implements Zone, NodeTable {
       setOffset: t.setOffset,
       data: t.data,
       dnssec: this.dnssec.parts(),
+      targetFirst: this.targetFirst,
+      targets: this.targets,
     };
   }
 
@@ -176,7 +193,7 @@ export class CompactZone implements Zone, NodeTable {
       setOffset: p.setOffset,
       data,
     };
-    return new CompactZone(p.origin, tables, p.recordCount, p.file, p.dnssec);
+    return new CompactZone(p.origin, tables, p.recordCount, p.file, p.dnssec, { first: p.targetFirst, ids: p.targets });
   }
 
   get nodes(): NodeTable {

@@ -28,7 +28,7 @@ export async function openUdpListener(
     if (addon === null) throw new Error(`the native UDP path is unavailable: ${reason}`);
     listener = new NativeUdpListener(address, addon, handler, metrics, log, opts);
   }
-  await listener.listen(true);
+  await listener.listen();
   return listener;
 }
 

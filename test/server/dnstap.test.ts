@@ -157,7 +157,7 @@ describe('dnstap', () => {
 
   it('never holds answering up: with no collector, messages wait up to the bound, then are dropped and counted', async () => {
     const log = createLogger({ pop: 'pop-tap-3', component: 'test', level: 'silent' });
-    const w = new DnstapWriter({ kind: 'unix', path: join(dir, 'nobody.sock') }, 'pop-tap-3', null, log, 4096);
+    const w = new DnstapWriter({ kind: 'unix', path: join(dir, 'nobody.sock') }, 'pop-tap-3', null, log, new Float64Array(2), 4096);
     const query = encodeQuery({ name: 'www.example.com', type: 'A' }, 1);
     const started = performance.now();
     for (let i = 0; i < 200; i++) w.exchange(false, '127.0.0.1', 40000 + i, query, query, Date.now(), Date.now());

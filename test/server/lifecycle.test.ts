@@ -14,7 +14,7 @@ import { SERVE_NODE_FLAGS, missingNodeFlags } from '../../src/server/node-flags.
 import { CLI_JS, REPO_ROOT } from '../helpers/paths.js';
 import { freePort } from '../helpers/peers.js';
 import { waitFor, withTimeout } from '../helpers/wait.js';
-import { logRecords, managementUrl, seriesSum } from '../helpers/management.js';
+import { logRecords, managementUrl, seriesSum, seriesValues } from '../helpers/management.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'anycast-dns-lifecycle-'));
 const children = new Set<ChildProcess>();
@@ -158,7 +158,7 @@ describe('serve lifecycle', () => {
     });
   }
 
-  it('workers: 2 answers from two processes, sums their metrics, and reports ready only when both are', async () => {
+  it('workers: 2 answers from two threads of one process, counts them in one registry, and reports ready only when both are', async () => {
     const port = await freePort(true);
     const cfg = join(dir, 'workers.yaml');
     writeFileSync(cfg, [`identity: pop-workers`, `listen: ["127.0.0.1:${port}", "[::1]:${port}"]`, 'workers: 2', 'management: { listen: "127.0.0.1:0" }'].join('\n'));
@@ -167,12 +167,9 @@ describe('serve lifecycle', () => {
     const base = managementUrl({ log: s.output });
     await s.logged('server ready');
     assert.equal((await fetch(`${base}/ready`)).status, 200);
-    const workerPids = new Set(
-      logRecords({ log: s.output })
-        .filter((r) => r.msg === 'listening')
-        .map((r) => r.pid),
-    );
-    assert.equal(workerPids.size, 2, 'two processes listen');
+    const listening = logRecords({ log: s.output }).filter((r) => r.msg === 'listening');
+    assert.deepEqual(new Set(listening.map((r) => r.thread)), new Set([0, 1]), 'two threads listen');
+    assert.equal(new Set(listening.map((r) => r.pid)).size, 1, 'in one process');
     const n = 40;
     for (let i = 0; i < n; i++) {
       const r = await dnsQuery({ port, host: i % 2 ? '::1' : '127.0.0.1' }, { name: 'www.example.com', type: 'A', tcp: i % 4 === 0 });
@@ -180,7 +177,8 @@ describe('serve lifecycle', () => {
     }
     const metrics = await (await fetch(`${base}/metrics`)).text();
     const sum = seriesSum(metrics, 'anycast_dns_queries_total', 'qtype="A"');
-    assert.ok(sum >= n, `queries summed over workers: ${sum}`);
+    assert.ok(sum >= n, `queries of both threads: ${sum}`);
+    assert.equal(seriesValues(metrics, 'anycast_dns_build_info').length, 1, 'one registry');
     assert.match(metrics, /anycast_dns_zones_loaded\{pop="pop-workers"\} 2/);
     assert.equal(await stop(s, 'SIGTERM'), 0);
   });

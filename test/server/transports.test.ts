@@ -64,7 +64,7 @@ before(async () => {
     log,
   );
   tcp = new TcpListener({ host: '127.0.0.1', port, family: 4 }, handler, metrics, log, connections);
-  await tcp.listen({ exclusive: true, reusePort: false });
+  await tcp.listen({ reusePort: false });
 });
 
 after(async () => {

@@ -334,7 +334,7 @@ describe('zone sync with sync tools', () => {
 });
 
 describe('zone sync with workers: 2', () => {
-  it('the primary loads once and every worker serves the new version', async () => {
+  it('the main thread loads once and every query thread serves the new version', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'anycast-dns-syncw-'));
     putFile(dir, 'w.test.zone', zoneText('w.test', 1));
     const server = await startSyncServer(dir, ['w.test.'], { workers: 2 });
@@ -342,11 +342,11 @@ describe('zone sync with workers: 2', () => {
       putFile(dir, 'w.test.zone', zoneText('w.test', 2));
       await waitForVersion(server.port, 'w.test.', '2', 2000);
       await sleep(200);
-      // Each query from a new socket (a new source port), so the kernel spreads them over both workers.
+      // Each query from a new socket (a new source port), so the kernel spreads them over both threads.
       const answers = await Promise.all(Array.from({ length: 40 }, () => version(server.port, 'w.test.')));
       assert.deepEqual(new Set(answers), new Set(['2']));
       const lines = logRecords(server);
-      assert.equal(lines.filter((l) => l.msg === 'zone loaded' && l.zone === 'w.test.').length, 2, 'loaded once at start and once on change, by the primary');
+      assert.equal(lines.filter((l) => l.msg === 'zone loaded' && l.zone === 'w.test.').length, 2, 'loaded once at start and once on change, by the main thread');
       const status = JSON.parse((await management(server).get('/zones')).body) as { zones: { serial: number }[] };
       assert.equal(status.zones[0]!.serial, 2);
     } finally {

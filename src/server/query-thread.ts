@@ -1,0 +1,51 @@
+// A query thread's entry point (workers: N): a Responder with its own SO_REUSEPORT UDP socket and TCP
+// listener per listen address, answering from zones the main thread publishes. Each batch of new
+// versions is built over the shared memory (no copy) and swapped in within one turn of the event
+// loop, so an answer is computed from one version of every zone.
+import { parentPort, workerData } from 'node:worker_threads';
+import { createLogger } from '../log.js';
+import { QueryCounters } from '../ops/metrics.js';
+import { CompactZone, ZoneSet } from '../zone/zone.js';
+import { Responder } from './responder.js';
+import { beatEvery } from './shared-state.js';
+import { watchTestFaults } from './test-faults.js';
+import type { ThreadData, ToThread, FromThread, ZonesMessage } from './thread-messages.js';
+
+const { cfg, index, shared } = workerData as ThreadData;
+const log = createLogger({ pop: cfg.identity, component: 'server', level: cfg.logLevel }).child({ thread: index });
+const port = parentPort!;
+const post = (msg: FromThread): void => port.postMessage(msg);
+
+// A file has one writer: each thread writes its own, PATH.<thread index>.
+const tap = cfg.dnstap;
+const threadCfg = tap !== null && tap.output.kind === 'file' ? { ...cfg, dnstap: { output: { kind: 'file' as const, path: `${tap.output.path}.${index}` } } } : cfg;
+
+const zones = new ZoneSet(new Map());
+let responder: Responder | null = null;
+let zonesIn: () => void = () => {};
+const firstZones = new Promise<void>((resolve) => (zonesIn = resolve));
+
+function apply(msg: ZonesMessage): void {
+  // Every zone is built first, then all are swapped in at once.
+  const changes = msg.zones.map((z) => ({ origin: z.origin, zone: z.parts === null ? null : CompactZone.fromParts(z.parts) }));
+  zones.apply(changes);
+  zones.loading = msg.loading;
+  responder?.handler.setZones(zones);
+  zonesIn();
+}
+
+port.on('message', (msg: ToThread) => {
+  if (msg.type === 'zones') apply(msg);
+  else if (msg.type === 'stop') void stop();
+});
+
+async function stop(): Promise<void> {
+  await responder?.stop();
+  port.close();
+}
+
+beatEvery(shared, index);
+watchTestFaults(index, log);
+await firstZones;
+responder = await Responder.start(threadCfg, zones, log, new QueryCounters(shared.metrics, index), { reusePort: true }, { memory: shared.answering, thread: index });
+post({ type: 'ready' });

@@ -1,0 +1,34 @@
+// The messages between the main thread and its query threads (workers: N), and what a thread is
+// started with. Zones travel as ZoneParts whose arrays are views of one SharedArrayBuffer per zone
+// (src/sync/transfer.ts): posting them shares the memory, every thread serves the same copy.
+import type { ServerConfig } from '../ops/config.js';
+import type { ZoneParts } from '../zone/zone.js';
+import type { SharedState } from './shared-state.js';
+
+/** A zone's version: its parts, or null when the origin (presentation form) is no longer served. */
+export interface ZoneVersion {
+  origin: string;
+  parts: ZoneParts | null;
+}
+
+/** Swapped in together, so an answer sees the batch whole or not at all; `loading` as ZoneSet.loading. */
+export interface ZonesMessage {
+  type: 'zones';
+  zones: ZoneVersion[];
+  loading: boolean;
+}
+
+/**
+ * The first message a thread gets is a ZonesMessage of every zone served (a message, not workerData,
+ * which a thread keeps for its life: it would hold those versions' memory); it listens once they are in.
+ */
+export type ToThread = ZonesMessage | { type: 'stop' };
+/** `ready`: listening. */
+export type FromThread = { type: 'ready' };
+
+export interface ThreadData {
+  cfg: ServerConfig;
+  /** 0..workers-1; a replacement takes the index of the thread it replaces. */
+  index: number;
+  shared: SharedState;
+}
