@@ -99,11 +99,11 @@ describe('native UDP path', () => {
     let handled = 0;
     let closing: Promise<void> | null = null;
     const closer: QueryHandler = Object.create(handler, {
-      handle: {
-        value: (msg: Buffer, meta: Parameters<QueryHandler['handle']>[1]) => {
+      handleInto: {
+        value: (...args: Parameters<QueryHandler['handleInto']>) => {
           handled++;
           closing ??= udp.close();
-          return handler.handle(msg, meta);
+          return handler.handleInto(...args);
         },
       },
     });
