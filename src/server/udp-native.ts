@@ -47,7 +47,7 @@ export class NativeUdpListener {
   /** Opens and binds the socket; it reads from then on. */
   listen(_exclusive?: boolean): Promise<void> {
     try {
-      const s = this.addon.open(this.address.host, this.address.port, this.opts.reusePort, SOCKET_BUFFER_BYTES, this.onBatch);
+      const s = this.addon.open(this.address.host, this.address.port, this.opts.reusePort, SOCKET_BUFFER_BYTES, this.opts.sendBufferBytes ?? SOCKET_BUFFER_BYTES, this.onBatch);
       this.socket = s;
       this.rx = Buffer.from(s.rx);
       this.tx = Buffer.from(s.tx);
