@@ -36,7 +36,7 @@ function queries(): Buffer[] {
   }
   // Header-only and question-only errors: a truncated question, an opcode not served.
   out.push(query('www.example.com', { id: id++ }).subarray(0, 20));
-  const notify = query('com', { id: id++ });
+  const notify = query('com', { id });
   notify[2] = (notify[2]! & 0x87) | (4 << 3);
   out.push(notify);
   return out;
