@@ -47,7 +47,7 @@ function echoNative(): void {
   if (addon === null) throw new Error(`the native UDP path is unavailable: ${reason}`);
   // The socket's shared buffers, known once it is open; its callback runs only after that.
   const v = {} as { rx: Uint8Array; tx: Uint8Array; words: Uint32Array };
-  const s = addon.open(address, port, false, SOCKET_BUFFER_BYTES, (count) => {
+  const s = addon.open(address, port, false, SOCKET_BUFFER_BYTES, SOCKET_BUFFER_BYTES, (count) => {
     const { batch, slot } = s;
     const { rx, tx, words } = v;
     for (let i = 0; i < count; i++) {

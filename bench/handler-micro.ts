@@ -80,7 +80,7 @@ run('cache hits + dnstap frames', (q) => {
 const policy = new ResponsePolicy({ ...loadServerConfig(null).rrl, responsesPerSecond: 1_000_000 }, new ServerMetrics('bench'), createLogger({ pop: 'bench', component: 'bench', level: 'silent' }));
 run('cache hits + rate limiting', (q) => {
   const r = cached.handle(q, meta)!;
-  policy.decide(cached.info, r, meta.remoteAddress);
+  policy.decide(cached.info, r, 0, r.length, meta.remoteAddress);
   return r;
 });
 policy.close();

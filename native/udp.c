@@ -344,21 +344,21 @@ static napi_value buffer_of(napi_env env, size_t bytes, void **data, napi_ref *r
 
 static int set_int(int fd, int level, int name, int value) { return setsockopt(fd, level, name, &value, sizeof value); }
 
-// open(host, port, reusePort, bufferBytes, onBatch) → { handle, rx, tx, meta, stats, port, batch, slot }
+// open(host, port, reusePort, recvBufferBytes, sendBufferBytes, onBatch) → { handle, rx, tx, meta, stats, port, batch, slot }
 static napi_value js_open(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
+  size_t argc = 6;
+  napi_value argv[6];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   char host[64];
   size_t host_len;
-  int32_t port, buffer_bytes;
+  int32_t port, recv_bytes, send_bytes;
   bool reuse_port;
   napi_valuetype cb_type;
-  if (argc < 5 || napi_get_value_string_utf8(env, argv[0], host, sizeof host, &host_len) != napi_ok ||
+  if (argc < 6 || napi_get_value_string_utf8(env, argv[0], host, sizeof host, &host_len) != napi_ok ||
       napi_get_value_int32(env, argv[1], &port) != napi_ok || napi_get_value_bool(env, argv[2], &reuse_port) != napi_ok ||
-      napi_get_value_int32(env, argv[3], &buffer_bytes) != napi_ok || napi_typeof(env, argv[4], &cb_type) != napi_ok ||
-      cb_type != napi_function) {
-    napi_throw_type_error(env, NULL, "open(host, port, reusePort, bufferBytes, onBatch)");
+      napi_get_value_int32(env, argv[3], &recv_bytes) != napi_ok || napi_get_value_int32(env, argv[4], &send_bytes) != napi_ok ||
+      napi_typeof(env, argv[5], &cb_type) != napi_ok || cb_type != napi_function) {
+    napi_throw_type_error(env, NULL, "open(host, port, reusePort, recvBufferBytes, sendBufferBytes, onBatch)");
     return NULL;
   }
   struct sockaddr_storage addr;
@@ -385,8 +385,8 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     return throw_errno(env, "setsockopt", err);
   }
   // Absorbs bursts while JavaScript is busy; the kernel caps it at net.core.[rw]mem_max.
-  set_int(fd, SOL_SOCKET, SO_RCVBUF, buffer_bytes);
-  set_int(fd, SOL_SOCKET, SO_SNDBUF, buffer_bytes);
+  set_int(fd, SOL_SOCKET, SO_RCVBUF, recv_bytes);
+  set_int(fd, SOL_SOCKET, SO_SNDBUF, send_bytes);
   if (bind(fd, (struct sockaddr *)&addr, addr_len) != 0) {
     int err = errno;
     close(fd);
@@ -422,7 +422,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   napi_set_named_property(env, result, "tx", buffer_of(env, (size_t)BATCH * SLOT, (void **)&s->tx, &s->tx_ref));
   napi_set_named_property(env, result, "meta", buffer_of(env, META_WORDS * 4, (void **)&s->meta, &s->meta_ref));
   napi_set_named_property(env, result, "stats", buffer_of(env, STAT_COUNT * 8, (void **)&s->stats, &s->stats_ref));
-  napi_create_reference(env, argv[4], 1, &s->callback);
+  napi_create_reference(env, argv[5], 1, &s->callback);
   napi_create_string_utf8(env, "anycast-dns udp", NAPI_AUTO_LENGTH, &name);
   napi_async_init(env, NULL, name, &s->async);
   napi_create_external(env, s, finalize, NULL, &v);

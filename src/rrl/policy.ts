@@ -95,8 +95,8 @@ export class ResponsePolicy {
     return new ResponsePolicy(cfg, metrics, log, memory);
   }
 
-  /** What to do with `response`, described by `info`, to a UDP client at `address`. */
-  decide(info: ResponseInfo, response: Buffer, address: string): RateLimitVerdict {
+  /** What to do with the response `response[start, end)`, described by `info`, to a UDP client at `address`. */
+  decide(info: ResponseInfo, response: Buffer, start: number, end: number, address: string): RateLimitVerdict {
     // A valid server cookie proves the source address is not spoofed (RFC 7873 §5.3), as BIND and Knot treat it.
     if (info.cookie === CookieStatus.Valid) return RateLimitVerdict.Send;
     // Consecutive datagrams often come from one client: its prefix is worked out once.
@@ -110,7 +110,7 @@ export class ResponsePolicy {
     const action = (verdict === RateLimitVerdict.Drop ? 0 : 1) + (logOnly ? 2 : 0);
     const badCookie = !logOnly && verdict === RateLimitVerdict.Slip && (info.cookie === CookieStatus.ClientOnly || info.cookie === CookieStatus.Invalid);
     this.metrics.rateLimited(action, info.kind, badCookie);
-    this.note(prefixKey, info, response, verdict, now);
+    this.note(prefixKey, info, response, start, end, verdict, now);
     return logOnly ? RateLimitVerdict.Send : verdict;
   }
 
@@ -125,7 +125,7 @@ export class ResponsePolicy {
     this.lastPrefixKey = this.limiter.prefixKey(addr);
   }
 
-  private note(prefixKey: number, info: ResponseInfo, response: Buffer, verdict: RateLimitVerdict, now: number): void {
+  private note(prefixKey: number, info: ResponseInfo, response: Buffer, start: number, end: number, verdict: RateLimitVerdict, now: number): void {
     const slot = this.limiter.lastSlot;
     let ep = this.episodes.get(slot);
     if (ep !== undefined && (ep.prefixKey !== prefixKey || ep.kind !== info.kind || ep.nameHash !== info.nameHash)) {
@@ -145,7 +145,7 @@ export class ResponsePolicy {
         nameHash: info.nameHash,
         prefix: this.prefixText(),
         zone: info.zone,
-        name: questionName(response),
+        name: questionName(response, start, end),
         started: now,
         last: now,
         dropped: 0,
@@ -215,10 +215,10 @@ export class ResponsePolicy {
   }
 }
 
-/** The question name of a response (uncompressed at offset 12), for a log line. */
-function questionName(response: Buffer): string {
+/** The question name of the response `response[start, end)` (uncompressed after the header), for a log line. */
+function questionName(response: Buffer, start: number, end: number): string {
   const labels: string[] = [];
-  for (let i = 12; i < response.length; ) {
+  for (let i = start + 12; i < end; ) {
     const l = response[i]!;
     if (l === 0 || l > 63) break;
     labels.push(response.toString('latin1', i + 1, i + 1 + l));

@@ -25,7 +25,7 @@ export interface NativeSocket {
 }
 
 export interface NativeUdpAddon {
-  open(host: string, port: number, reusePort: boolean, bufferBytes: number, onBatch: (count: number) => void): NativeSocket;
+  open(host: string, port: number, reusePort: boolean, recvBufferBytes: number, sendBufferBytes: number, onBatch: (count: number) => void): NativeSocket;
   close(handle: unknown, onClosed?: () => void): void;
 }
 

@@ -23,32 +23,46 @@ export class UdpAnswers {
 
   /** The response to send to `address`:`port`, or null when nothing is sent (counted, and logged by dnstap). */
   answer(msg: Buffer, address: string, port: number, startedAt: number): Buffer | null {
-    const meta = this.meta;
-    meta.remoteAddress = address;
-    meta.remotePort = port;
     let response: Buffer | null;
     try {
-      response = this.handler.handle(msg, meta);
+      response = this.handler.handle(msg, this.metaOf(address, port));
     } catch (err) {
-      // The handler answers its own bugs with SERVFAIL; reaching here is a bug in that guard.
-      this.metrics.droppedPacket('udp', 'internal_error');
-      this.log.error({ err, remote: address }, 'query handler threw');
+      this.threw(err, address);
       return null;
     }
     if (response === null) {
       this.metrics.droppedPacket('udp', 'unanswerable');
       return null;
     }
-    const policy = this.policy;
-    if (policy !== null) {
-      const verdict = policy.decide(this.handler.info, response, address);
-      if (verdict === RateLimitVerdict.Drop) {
-        this.dnstap?.exchange(false, address, port, msg, null, performance.timeOrigin + startedAt, 0);
-        return null;
-      }
-      if (verdict === RateLimitVerdict.Slip) response = this.handler.slip(response);
+    const verdict = this.decide(msg, response, 0, response.length, address, port, startedAt);
+    if (verdict === RateLimitVerdict.Drop) return null;
+    return verdict === RateLimitVerdict.Slip ? this.handler.slip(response) : response;
+  }
+
+  /**
+   * answer, written into `out[at, at + room)`, the send memory: its length, or -1 when nothing is
+   * sent (counted, and logged by dnstap).
+   */
+  answerInto(msg: Buffer, address: string, port: number, startedAt: number, out: Buffer, at: number, room: number): number {
+    let length: number;
+    try {
+      length = this.handler.handleInto(msg, this.metaOf(address, port), out, at, room);
+    } catch (err) {
+      this.threw(err, address);
+      return -1;
     }
-    return response;
+    if (length < 0) {
+      this.metrics.droppedPacket('udp', 'unanswerable');
+      return -1;
+    }
+    if (length > room) {
+      this.metrics.droppedPacket('udp', 'send_error');
+      return -1;
+    }
+    const verdict = this.decide(msg, out, at, at + length, address, port, startedAt);
+    if (verdict === RateLimitVerdict.Drop) return -1;
+    // The minimal reply is cut in place, so it is still at `at`.
+    return verdict === RateLimitVerdict.Slip ? this.handler.slip(out.subarray(at, at + length)).length : length;
   }
 
   /** `response` was handed to the socket. */
@@ -56,5 +70,34 @@ export class UdpAnswers {
     const now = performance.now();
     this.metrics.sent('udp', startedAt, now, response.length);
     if (this.dnstap !== null) this.dnstap.exchange(false, address, port, msg, response, performance.timeOrigin + startedAt, performance.timeOrigin + now);
+  }
+
+  /** `out[at, at + length)` (from answerInto) was handed to the socket. */
+  sentFrom(msg: Buffer, out: Buffer, at: number, length: number, address: string, port: number, startedAt: number): void {
+    const now = performance.now();
+    this.metrics.sent('udp', startedAt, now, length);
+    if (this.dnstap !== null) this.dnstap.exchange(false, address, port, msg, out.subarray(at, at + length), performance.timeOrigin + startedAt, performance.timeOrigin + now);
+  }
+
+  private metaOf(address: string, port: number): QueryMeta {
+    const meta = this.meta;
+    meta.remoteAddress = address;
+    meta.remotePort = port;
+    return meta;
+  }
+
+  private threw(err: unknown, address: string): void {
+    // The handler answers its own bugs with SERVFAIL; reaching here is a bug in that guard.
+    this.metrics.droppedPacket('udp', 'internal_error');
+    this.log.error({ err, remote: address }, 'query handler threw');
+  }
+
+  /** The policy's verdict on the response `response[start, end)`; a dropped one is logged by dnstap. */
+  private decide(msg: Buffer, response: Buffer, start: number, end: number, address: string, port: number, startedAt: number): RateLimitVerdict {
+    const policy = this.policy;
+    if (policy === null) return RateLimitVerdict.Send;
+    const verdict = policy.decide(this.handler.info, response, start, end, address);
+    if (verdict === RateLimitVerdict.Drop) this.dnstap?.exchange(false, address, port, msg, null, performance.timeOrigin + startedAt, 0);
+    return verdict;
   }
 }

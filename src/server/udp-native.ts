@@ -24,7 +24,7 @@ const NAMES_KEPT = 4096;
 export class NativeUdpListener {
   private socket: NativeSocket | null = null;
   private rx!: Buffer;
-  private tx!: Uint8Array;
+  private tx!: Buffer;
   private words!: Uint32Array;
   private peers!: Uint8Array;
   private stats!: Float64Array;
@@ -47,10 +47,10 @@ export class NativeUdpListener {
   /** Opens and binds the socket; it reads from then on. */
   listen(): Promise<void> {
     try {
-      const s = this.addon.open(this.address.host, this.address.port, this.opts.reusePort, SOCKET_BUFFER_BYTES, this.onBatch);
+      const s = this.addon.open(this.address.host, this.address.port, this.opts.reusePort, SOCKET_BUFFER_BYTES, this.opts.sendBufferBytes ?? SOCKET_BUFFER_BYTES, this.onBatch);
       this.socket = s;
       this.rx = Buffer.from(s.rx);
-      this.tx = new Uint8Array(s.tx);
+      this.tx = Buffer.from(s.tx);
       this.words = new Uint32Array(s.meta);
       this.peers = new Uint8Array(s.meta, PEER_BYTES * s.batch);
       this.stats = new Float64Array(s.stats);
@@ -78,16 +78,11 @@ export class NativeUdpListener {
       const msg = this.rx.subarray(i * slot, i * slot + length);
       const address = this.peerName(i);
       const port = words[PORT * batch + i]!;
-      const response = answers.answer(msg, address, port, startedAt);
-      if (response === null) continue;
-      if (response.length > slot) {
-        this.metrics.droppedPacket('udp', 'send_error');
-        continue;
-      }
-      // Copied out at once, so the handler's reused response memory is free for the next query.
-      this.tx.set(response, i * slot);
-      words[TX_LEN * batch + i] = response.length;
-      answers.sent(msg, response, address, port, startedAt);
+      // Written straight into slot i of the send memory.
+      const answered = answers.answerInto(msg, address, port, startedAt, this.tx, i * slot, slot);
+      if (answered < 0) continue;
+      words[TX_LEN * batch + i] = answered;
+      answers.sentFrom(msg, this.tx, i * slot, answered, address, port, startedAt);
     }
     this.countSocketDrops();
   };

@@ -35,6 +35,11 @@ export interface UdpOptions {
   policy?: ResponsePolicy | null;
   /** Logs every query and the response sent; null when dnstap is off. */
   dnstap?: DnstapWriter | null;
+  /**
+   * The kernel send buffer asked for, SOCKET_BUFFER_BYTES by default. Only tests set it: a tiny one
+   * makes the kernel refuse answers (EAGAIN) under a burst, the fault the native path must count.
+   */
+  sendBufferBytes?: number;
 }
 
 export class UdpListener {
@@ -46,7 +51,7 @@ export class UdpListener {
     handler: QueryHandler,
     private readonly metrics: QueryCounters,
     private readonly log: Logger,
-    opts: UdpOptions,
+    private readonly opts: UdpOptions,
   ) {
     const sockOpts: SocketOptions & { reusePort?: boolean } = {
       type: address.family === 6 ? 'udp6' : 'udp4',
@@ -69,7 +74,7 @@ export class UdpListener {
         this.socket.on('error', this.onError);
         try {
           this.socket.setRecvBufferSize(SOCKET_BUFFER_BYTES);
-          this.socket.setSendBufferSize(SOCKET_BUFFER_BYTES);
+          this.socket.setSendBufferSize(this.opts.sendBufferBytes ?? SOCKET_BUFFER_BYTES);
         } catch (err) {
           this.log.debug({ err }, 'udp socket buffer size not changed');
         }

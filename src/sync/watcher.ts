@@ -58,7 +58,13 @@ export class ZoneWatcher {
     this.watchDir();
     this.every(REALPATH_CHECK_MS, () => {
       const now = dirIdentity(this.o.dir);
-      if (now === null || (now === this.realDir && this.watcher !== null)) return;
+      if (now === null) {
+        // Gone: whatever comes back at this path is watched afresh, even on the same inode.
+        this.watcher?.close();
+        this.watcher = null;
+        return;
+      }
+      if (now === this.realDir && this.watcher !== null) return;
       this.o.log.info({ dir: this.o.dir }, 'zones directory now points elsewhere; watching it again');
       this.watcher?.close();
       this.watchDir();
@@ -132,12 +138,16 @@ export class ZoneWatcher {
   }
 }
 
-/** Where the directory really is (through symlinks) and which it is (a directory made again at the same path is another): null when it is gone. */
+/**
+ * Where the directory really is (through symlinks) and which it is (a directory made again at the
+ * same path is another: ext4 hands a just-freed inode number to the next directory made, so its birth
+ * time tells them apart where the filesystem records one): null when it is gone.
+ */
 function dirIdentity(p: string): string | null {
   try {
     const real = realpathSync(p);
     const s = statSync(real);
-    return `${real}:${s.dev}:${s.ino}`;
+    return `${real}:${s.dev}:${s.ino}:${s.birthtimeMs}`;
   } catch {
     return null;
   }

@@ -17,7 +17,6 @@
 import { CacheUse, type ResponseInfo } from './handler-types.js';
 import { Fit } from './encoder.js';
 import { CookieStatus } from './cookies.js';
-import type { ResponseMemory } from './response-buffers.js';
 
 /** [key length][fit][limit: 2][info: 2][response length: 2][rate-limiting name hash: 4]. */
 const HEADER = 12;
@@ -84,14 +83,12 @@ export class ResponseCache {
     return ((seg[at + 2]! << 8) | seg[at + 3]!) === limit ? address : -1;
   }
 
-  /** A copy of the response at `address` (from find), in a buffer from `memory`, for the caller to patch and send. */
-  response(address: number, memory: ResponseMemory): Buffer {
+  /** Copies the response at `address` (from find) into `out` from `at` (responseLength octets), for the caller to patch and send. */
+  copyResponse(address: number, out: Buffer, at: number): void {
     const seg = this.segments[address >>> this.segmentBits]!;
-    const at = address & this.offsetMask;
-    const start = at + HEADER + seg[at]!;
-    const out = memory.take((seg[at + 6]! << 8) | seg[at + 7]!);
-    seg.copy(out, 0, start, start + out.length);
-    return out;
+    const e = address & this.offsetMask;
+    const start = e + HEADER + seg[e]!;
+    seg.copy(out, at, start, start + ((seg[e + 6]! << 8) | seg[e + 7]!));
   }
 
   /**
@@ -142,10 +139,10 @@ export class ResponseCache {
     return false;
   }
 
-  /** Keeps `response`, written for `limit`, under `key[0, keyLength)`, replacing what the key had. */
-  set(key: Buffer, keyLength: number, response: Buffer, limit: number, fit: Fit, info: ResponseInfo): void {
-    const size = HEADER + keyLength + response.length;
-    if (size > this.segmentBytes || response.length > MAX_FIELD || keyLength > 0xff) return;
+  /** Keeps `response[start, start + length)`, written for `limit`, under `key[0, keyLength)`, replacing what the key had. */
+  set(key: Buffer, keyLength: number, response: Buffer, start: number, length: number, limit: number, fit: Fit, info: ResponseInfo): void {
+    const size = HEADER + keyLength + length;
+    if (size > this.segmentBytes || length > MAX_FIELD || keyLength > 0xff) return;
     const infoId = this.infoId(info);
     if (infoId < 0) return;
     const hash = hashKey(key, 0, keyLength);
@@ -168,11 +165,11 @@ export class ResponseCache {
     seg[at + 3] = limit & 0xff;
     seg[at + 4] = infoId >> 8;
     seg[at + 5] = infoId & 0xff;
-    seg[at + 6] = response.length >> 8;
-    seg[at + 7] = response.length & 0xff;
+    seg[at + 6] = length >> 8;
+    seg[at + 7] = length & 0xff;
     seg.writeUInt32BE(info.nameHash >>> 0, at + 8);
     key.copy(seg, at + HEADER, 0, keyLength);
-    response.copy(seg, at + HEADER + keyLength);
+    response.copy(seg, at + HEADER + keyLength, start, start + length);
     this.segmentFill[this.open] = at + size;
     this.insert(((this.open << this.segmentBits) | at) + 1, hash);
     this.entries++;

@@ -106,9 +106,9 @@ export class ResponseWriter {
     return pos;
   }
 
-  /** Copies the message last written into `out`, of exactly its length. */
-  copyTo(out: Buffer): void {
-    this.buf.copy(out, 0, 0, out.length);
+  /** Copies the first `length` octets of the message last written into `out` from `at`. */
+  copyTo(out: Buffer, at: number, length: number): void {
+    this.buf.copy(out, at, 0, length);
   }
 
   private sections(

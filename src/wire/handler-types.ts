@@ -103,7 +103,13 @@ export interface HandlerOptions {
 export interface QueryHandler {
   /** Answers one DNS message; null means send nothing (unreadable header, or a response). */
   handle(msg: Buffer, meta: QueryMeta): Buffer | null;
-  /** The response the last handle() returned, described (overwritten by the next call). */
+  /**
+   * Answers one DNS message into `out` from octet `at`, where the transport sends it from, so the
+   * answer is written once; returns its length, or -1 to send nothing. A response longer than `room`
+   * is not written there: the transport drops it.
+   */
+  handleInto(msg: Buffer, meta: QueryMeta, out: Buffer, at: number, room: number): number;
+  /** The response the last handle() or handleInto() made, described (overwritten by the next call). */
   readonly info: ResponseInfo;
   /**
    * Cuts the response the last handle() returned to the minimal reply rate limiting slips: question

@@ -60,6 +60,13 @@ class Handler implements QueryHandler {
   private readonly now: () => number;
   private readonly bucketOf: BucketOf;
   private readonly memory: ResponseMemory;
+  /** The caller's room for the response being made (handleInto): `into[intoAt, intoAt + intoRoom)`; null: from memory. */
+  private into: Buffer | null = null;
+  private intoAt = 0;
+  private intoRoom = 0;
+  /** Where the response being made is written: `out` from `outAt` (see place). */
+  private out: Buffer = Buffer.alloc(0);
+  private outAt = 0;
   private readonly addr = new AddressBytes();
   /** Where the last response's question ends and how long its OPT record is (for slip). */
   private replyQuestionEnd = 0;
@@ -107,8 +114,25 @@ class Handler implements QueryHandler {
   }
 
   handle(msg: Buffer, meta: QueryMeta): Buffer | null {
+    this.into = null;
+    return this.run(msg, meta) < 0 ? null : this.out;
+  }
+
+  handleInto(msg: Buffer, meta: QueryMeta, out: Buffer, at: number, room: number): number {
+    this.into = out;
+    this.intoAt = at;
+    this.intoRoom = room;
+    try {
+      return this.run(msg, meta);
+    } finally {
+      this.into = null;
+    }
+  }
+
+  /** Writes the response (see place) and returns its length, or -1 when nothing is sent. */
+  private run(msg: Buffer, meta: QueryMeta): number {
     // An unreadable header can't be answered; a response (QR=1) must never be (no reflection loops).
-    if (msg.length < HEADER_SIZE || (msg[2]! & FLAG_QR) !== 0) return null;
+    if (msg.length < HEADER_SIZE || (msg[2]! & FLAG_QR) !== 0) return -1;
     this.cookieAnswered = false;
     this.info.cookie = CookieStatus.None;
     this.info.cache = CacheUse.None;
@@ -121,7 +145,23 @@ class Handler implements QueryHandler {
     }
   }
 
-  private respond(msg: Buffer, meta: QueryMeta): Buffer {
+  /**
+   * Where a response of `length` octets is written: the caller's room when it fits (handleInto, so
+   * the answer is written once, where it is sent from), else a buffer of exactly that length from
+   * memory. Sets out and outAt.
+   */
+  private place(length: number): Buffer {
+    if (this.into !== null && length <= this.intoRoom) {
+      this.out = this.into;
+      this.outAt = this.intoAt;
+    } else {
+      this.out = this.memory.take(length);
+      this.outAt = 0;
+    }
+    return this.out;
+  }
+
+  private respond(msg: Buffer, meta: QueryMeta): number {
     const q = this.q;
     const status = parseQuery(msg, q, this.keyBuf);
     if (status === ParseStatus.NotImp) return this.bare(msg, 0, RCODE.NOTIMP, 'notimp', meta);
@@ -159,8 +199,8 @@ class Handler implements QueryHandler {
       // Every class but IN is refused or answered elsewhere, and zone transfers are refused (see answer).
       // DO referrals carry DS or its denial, built per query by the DNSSEC step: not from a template.
       if (q.qclass === CLASS.IN && q.qtype !== T.AXFR && q.qtype !== T.IXFR && !q.dnssecOk) {
-        const out = this.fromReferralTemplate(cache, snap.zones, msg, limit, nameLen, meta);
-        if (out !== null) return out;
+        const length = this.fromReferralTemplate(cache, snap.zones, msg, limit, nameLen, meta);
+        if (length >= 0) return length;
       }
       this.info.cache = CacheUse.Miss;
     }
@@ -175,7 +215,7 @@ class Handler implements QueryHandler {
     return this.emit(plan, msg, key, limit, meta, plan.outcome, cache === null ? 0 : keyLength);
   }
 
-  /** Writes `plan`, hands the result to onResponse, and keeps it in the cache under the first `cacheKeyLength` octets of keyBuf (0: not kept). */
+  /** Writes `plan`, hands the result to onResponse, and keeps it in the cache under the first `cacheKeyLength` octets of keyBuf (0: not kept); returns its length. */
   private emit(
     plan: AnswerPlan,
     msg: Buffer,
@@ -184,7 +224,7 @@ class Handler implements QueryHandler {
     meta: QueryMeta,
     outcome: ResponseOutcome,
     cacheKeyLength: number,
-  ): Buffer {
+  ): number {
     const q = this.q;
     // RFC 6891 §7: an OPT in the response only when the query had one.
     let edns: EdnsReply | null = null;
@@ -198,8 +238,10 @@ class Handler implements QueryHandler {
       edns.cookie = this.cookieAnswered;
     }
     const writer = this.writer;
-    const out = this.memory.take(writer.write(plan, msg, q.questionEnd, key, limit, edns));
-    writer.copyTo(out);
+    const length = writer.write(plan, msg, q.questionEnd, key, limit, edns);
+    const out = this.place(length);
+    const at = this.outAt;
+    writer.copyTo(out, at, length);
     const fit = writer.fit;
     const info = this.info;
     info.transport = meta.transport;
@@ -213,34 +255,39 @@ class Handler implements QueryHandler {
     this.replyOptLength = optLength(edns);
     if (cacheKeyLength > 0) {
       const cache = this.snap.cache!;
-      if (!perQueryName(plan, key) || cache.seenBefore(this.keyBuf, cacheKeyLength)) cache.set(this.keyBuf, cacheKeyLength, out, limit, fit, info);
+      if (!perQueryName(plan, key) || cache.seenBefore(this.keyBuf, cacheKeyLength)) cache.set(this.keyBuf, cacheKeyLength, out, at, length, limit, fit, info);
       // The first referral below a cut becomes the template for the others (see referral-template.ts).
       const cut = plan.delegation;
-      if (cut !== null && plan.outcome === 'referral' && cut !== key && !q.dnssecOk && fit === Fit.Complete && out.length <= TEMPLATE_MAX && !this.templateDeclined) {
+      if (cut !== null && plan.outcome === 'referral' && cut !== key && !q.dnssecOk && fit === Fit.Complete && length <= TEMPLATE_MAX && !this.templateDeclined) {
         const prefix = key.length - cut.length;
         const nameLen = key.length;
-        const template = toTemplate(out, q.questionEnd, prefix);
-        if (template !== null) cache.set(this.templateKey, this.writeTemplateKey(nameLen - cut.length, nameLen), template, limit - prefix, Fit.Complete, info);
+        // Once per cut: a view of the response costs nothing that matters here.
+        const template = toTemplate(out.subarray(at, at + length), q.questionEnd, prefix);
+        if (template !== null) cache.set(this.templateKey, this.writeTemplateKey(nameLen - cut.length, nameLen), template, 0, template.length, limit - prefix, Fit.Complete, info);
       }
     }
-    if (this.cookieAnswered) this.finishCookie(out, msg);
+    if (this.cookieAnswered) this.finishCookie(out, at + length, msg);
     this.opts.onResponse?.(info, meta);
-    return out;
+    return length;
   }
 
-  private fromCache(cache: ResponseCache, at: number, msg: Buffer, meta: QueryMeta): Buffer {
-    const out = cache.response(at, this.memory);
+  private fromCache(cache: ResponseCache, at: number, msg: Buffer, meta: QueryMeta): number {
+    const length = cache.responseLength(at);
+    const out = this.place(length);
+    cache.copyResponse(at, out, this.outAt);
     // The question's name as this client wrote it (case kept); answers owned by it point here.
-    msg.copy(out, HEADER_SIZE, HEADER_SIZE, this.q.qnameEnd);
-    return this.finishStored(cache, at, out, msg, meta);
+    msg.copy(out, this.outAt + HEADER_SIZE, HEADER_SIZE, this.q.qnameEnd);
+    return this.finishStored(cache, at, length, msg, meta);
   }
 
-  /** A response copied from the cache (an entry or a referral template): this query's header bits, its info, its cookie. */
-  private finishStored(cache: ResponseCache, at: number, out: Buffer, msg: Buffer, meta: QueryMeta): Buffer {
-    out[0] = msg[0]!;
-    out[1] = msg[1]!;
-    out[2] = (out[2]! & ~FLAG_RD) | (msg[2]! & FLAG_RD);
-    out[3] = (out[3]! & ~FLAG_CD) | (msg[3]! & FLAG_CD);
+  /** A response copied from the cache (an entry or a referral template) into out: this query's header bits, its info, its cookie. */
+  private finishStored(cache: ResponseCache, at: number, length: number, msg: Buffer, meta: QueryMeta): number {
+    const out = this.out;
+    const o = this.outAt;
+    out[o] = msg[0]!;
+    out[o + 1] = msg[1]!;
+    out[o + 2] = (out[o + 2]! & ~FLAG_RD) | (msg[2]! & FLAG_RD);
+    out[o + 3] = (out[o + 3]! & ~FLAG_CD) | (msg[3]! & FLAG_CD);
     const q = this.q;
     const info = this.info;
     const cached = cache.info(at);
@@ -256,16 +303,16 @@ class Handler implements QueryHandler {
     this.replyQuestionEnd = q.questionEnd;
     // A ZONEVERSION option was written with the response exactly when a zone answered (emit).
     this.replyOptLength = q.edns ? optSize(q.nsid ? this.nsid : null, q.zoneVersion && cached.zone !== null, this.cookieAnswered) : 0;
-    if (this.cookieAnswered) this.finishCookie(out, msg);
+    if (this.cookieAnswered) this.finishCookie(out, o + length, msg);
     this.opts.onResponse?.(info, meta);
-    return out;
+    return length;
   }
 
   /**
    * The referral for a name below a cut whose template is cached (the nearest such cut that no more
-   * specific zone served lies under), written from the template; null to answer the usual way.
+   * specific zone served lies under), written from the template; -1 to answer the usual way.
    */
-  private fromReferralTemplate(cache: ResponseCache, zones: ZoneSet, msg: Buffer, limit: number, nameLen: number, meta: QueryMeta): Buffer | null {
+  private fromReferralTemplate(cache: ResponseCache, zones: ZoneSet, msg: Buffer, limit: number, nameLen: number, meta: QueryMeta): number {
     const kb = this.keyBuf;
     const q = this.q;
     // Proper suffixes of the name, longest first; the root is no cut.
@@ -273,18 +320,18 @@ class Handler implements QueryHandler {
       const at = cache.find(this.templateKey, this.writeTemplateKey(s, nameLen), limit - s);
       if (at < 0) continue;
       // The template's cut is in the zone of the cut's parent: a zone served at or below the cut answers instead.
-      if (zones.originAtOrBelow(kb, 0, nameLen, s)) return null;
+      if (zones.originAtOrBelow(kb, 0, nameLen, s)) return -1;
       const start = cache.responseStart(at);
       const length = cache.responseLength(at);
-      const out = this.memory.take(length + s);
+      const out = this.place(length + s);
       // The template's question is the cut's name (nameLen - s octets), type and class.
-      if (!fromTemplate(cache.segmentOf(at), start, start + length, start + HEADER_SIZE + nameLen - s + 4, msg, q.questionEnd, s, out)) {
+      if (!fromTemplate(cache.segmentOf(at), start, start + length, start + HEADER_SIZE + nameLen - s + 4, msg, q.questionEnd, s, out, this.outAt)) {
         this.templateDeclined = true;
-        return null;
+        return -1;
       }
-      return this.finishStored(cache, at, out, msg, meta);
+      return this.finishStored(cache, at, length + s, msg, meta);
     }
-    return null;
+    return -1;
   }
 
   /**
@@ -314,10 +361,9 @@ class Handler implements QueryHandler {
     this.cookieAnswered = true;
   }
 
-  /** Writes the COOKIE option's data, the last octets of `out`: the client's cookie, then ours (kept while fresh, else new). */
-  private finishCookie(out: Buffer, msg: Buffer): void {
+  /** Writes the COOKIE option's data, the octets of `out` before `end`: the client's cookie, then ours (kept while fresh, else new). */
+  private finishCookie(out: Buffer, end: number, msg: Buffer): void {
     const q = this.q;
-    const end = out.length;
     const at = end - COOKIE_REPLY_LENGTH;
     msg.copy(out, at, q.cookieAt, q.cookieAt + 8);
     if (this.info.cookie === CookieStatus.Valid && !this.cookies!.renew) {
@@ -339,16 +385,17 @@ class Handler implements QueryHandler {
   }
 
   /** A header-only response (and the question, when `questionEnd` > 0) with `rcode`. */
-  private bare(msg: Buffer, questionEnd: number, rcode: number, outcome: ResponseOutcome, meta: QueryMeta): Buffer {
+  private bare(msg: Buffer, questionEnd: number, rcode: number, outcome: ResponseOutcome, meta: QueryMeta): number {
     const length = questionEnd > 0 ? questionEnd : HEADER_SIZE;
     // Every octet is written below.
-    const out = this.memory.take(length);
-    msg.copy(out, 0, 0, length);
-    out[2] = FLAG_QR | (msg[2]! & (OPCODE_MASK | FLAG_RD));
-    out[3] = (msg[3]! & FLAG_CD) | rcode;
-    out.writeUInt16BE(questionEnd > 0 ? 1 : 0, 4);
-    out.writeUInt32BE(0, 6);
-    out.writeUInt16BE(0, 10);
+    const out = this.place(length);
+    const o = this.outAt;
+    msg.copy(out, o, 0, length);
+    out[o + 2] = FLAG_QR | (msg[2]! & (OPCODE_MASK | FLAG_RD));
+    out[o + 3] = (msg[3]! & FLAG_CD) | rcode;
+    out.writeUInt16BE(questionEnd > 0 ? 1 : 0, o + 4);
+    out.writeUInt32BE(0, o + 6);
+    out.writeUInt16BE(0, o + 10);
     const info = this.info;
     info.transport = meta.transport;
     info.rcode = rcode;
@@ -361,7 +408,7 @@ class Handler implements QueryHandler {
     this.replyQuestionEnd = length;
     this.replyOptLength = 0;
     this.opts.onResponse?.(info, meta);
-    return out;
+    return length;
   }
 }
 

@@ -18,14 +18,15 @@ const POINTER = 0xc0;
 const MAX_POINTER = 0x3fff;
 
 /**
- * Walks the records of `buf[bodyStart, end)` (a referral: NS, A, AAAA and OPT records only) and moves
- * every compression pointer by `delta`. Pointers before `questionNameEnd` point into the question's
+ * Walks the records of `buf[bodyStart, end)` (a referral: NS, A, AAAA and OPT records only) of the
+ * message that starts at `buf[base]` and moves every compression pointer by `delta`. Pointers before `questionNameEnd` point into the question's
  * name. With `rejectBelow` > HEADER_SIZE, a pointer into `[HEADER_SIZE, rejectBelow)` fails the walk;
  * with `labelAt` >= 0, so does a name whose last label before a pointer to `cutAt` equals the label at
  * `labelAt` of `question` (case-insensitively). Returns false when the message is not one it can move.
  */
 function movePointers(
   buf: Buffer,
+  base: number,
   bodyStart: number,
   end: number,
   delta: number,
@@ -34,7 +35,7 @@ function movePointers(
   question: Buffer,
   labelAt: number,
 ): boolean {
-  const records = buf.readUInt16BE(6) + buf.readUInt16BE(8) + buf.readUInt16BE(10);
+  const records = buf.readUInt16BE(base + 6) + buf.readUInt16BE(base + 8) + buf.readUInt16BE(base + 10);
   let p = bodyStart;
   for (let r = 0; r < records; r++) {
     p = moveName(buf, p, delta, rejectBelow, cutAt, question, labelAt);
@@ -90,21 +91,31 @@ export function toTemplate(response: Buffer, questionEnd: number, prefix: number
   const t = Buffer.allocUnsafe(response.length - prefix);
   response.copy(t, 0, 0, HEADER_SIZE);
   response.copy(t, HEADER_SIZE, HEADER_SIZE + prefix, response.length);
-  return movePointers(t, questionEnd - prefix, t.length, -prefix, HEADER_SIZE + prefix, -1, t, -1) ? t : null;
+  return movePointers(t, 0, questionEnd - prefix, t.length, -prefix, HEADER_SIZE + prefix, -1, t, -1) ? t : null;
 }
 
 /**
- * Writes into `out` (template length + `prefix` octets) the referral for the query `msg`, whose name's
+ * Writes into `out` from `at` (template length + `prefix` octets) the referral for the query `msg`, whose name's
  * labels above the cut take `prefix` octets and whose question ends at `questionEnd`, from the
  * template `src[start, end)`, whose question ends at `bodyAt`. Header flags and ID are the caller's to
  * patch. Returns false when the writer would have compressed differently (see the top of this file).
  */
-export function fromTemplate(src: Buffer, start: number, end: number, bodyAt: number, msg: Buffer, questionEnd: number, prefix: number, out: Buffer): boolean {
-  src.copy(out, 0, start, start + HEADER_SIZE);
-  msg.copy(out, HEADER_SIZE, HEADER_SIZE, questionEnd);
-  src.copy(out, questionEnd, bodyAt, end);
+export function fromTemplate(
+  src: Buffer,
+  start: number,
+  end: number,
+  bodyAt: number,
+  msg: Buffer,
+  questionEnd: number,
+  prefix: number,
+  out: Buffer,
+  at: number,
+): boolean {
+  src.copy(out, at, start, start + HEADER_SIZE);
+  msg.copy(out, at + HEADER_SIZE, HEADER_SIZE, questionEnd);
+  src.copy(out, at + questionEnd, bodyAt, end);
   // The label of the question's name just above the cut: the one a name below the cut could share.
   let above = HEADER_SIZE;
   while (above + msg[above]! + 1 < HEADER_SIZE + prefix) above += msg[above]! + 1;
-  return movePointers(out, questionEnd, out.length, prefix, HEADER_SIZE, HEADER_SIZE, msg, above);
+  return movePointers(out, at, at + questionEnd, at + questionEnd + end - bodyAt, prefix, HEADER_SIZE, HEADER_SIZE, msg, above);
 }

@@ -1,7 +1,8 @@
 // The native UDP path's own faults and guarantees, on real loopback sockets: answers leave from the
 // address each query came to on a wildcard socket, a datagram too big for a slot is dropped and
-// counted, a close in the middle of a batch, ICMP errors, a million hostile datagrams, and the
-// fallback to node:dgram when the native part was not built.
+// counted, a close in the middle of a batch or of a flood, ICMP errors, a million hostile datagrams,
+// and the fallback to node:dgram when the native part was not built (a full send buffer:
+// udp-send-faults.test.ts).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
@@ -99,11 +100,11 @@ describe('native UDP path', () => {
     let handled = 0;
     let closing: Promise<void> | null = null;
     const closer: QueryHandler = Object.create(handler, {
-      handle: {
-        value: (msg: Buffer, meta: Parameters<QueryHandler['handle']>[1]) => {
+      handleInto: {
+        value: (...args: Parameters<QueryHandler['handleInto']>) => {
           handled++;
           closing ??= udp.close();
-          return handler.handle(msg, meta);
+          return handler.handleInto(...args);
         },
       },
     });
@@ -132,6 +133,40 @@ describe('native UDP path', () => {
       assert.equal(parseMessage(await exchangeUdp('127.0.0.1', port, query(7), 2000)).id, 7);
       await again.close();
     } finally {
+      client.close();
+    }
+  });
+
+  it('closes in the middle of a flood without a crash, again and again; the port then answers', async () => {
+    const port = await freePort(false);
+    const client = createSocket('udp4');
+    await bound(client, '127.0.0.1');
+    let flooding = true;
+    const flood = (async () => {
+      for (let i = 0; flooding; i++) {
+        for (let k = 0; k < 199; k++) client.send(query(k), port, '127.0.0.1');
+        await send(client, query(i & 0xffff), port, '127.0.0.1');
+        // A send done at once calls back within this turn: let the loop (and the listener) run.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    })();
+    try {
+      for (let round = 0; round < 5; round++) {
+        const udp = await openUdpListener('native', { host: '127.0.0.1', port, family: 4 }, handler, metrics, log);
+        await sleep(20 + round * 15);
+        await udp.close();
+      }
+      flooding = false;
+      await flood;
+      const udp = await openUdpListener('native', { host: '127.0.0.1', port, family: 4 }, handler, metrics, log);
+      try {
+        assert.equal(parseMessage(await exchangeUdp('127.0.0.1', port, query(8), 2000)).id, 8);
+      } finally {
+        await udp.close();
+      }
+    } finally {
+      flooding = false;
+      await flood;
       client.close();
     }
   });

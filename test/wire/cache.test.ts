@@ -5,7 +5,6 @@ import { test } from 'node:test';
 import { ResponseCache } from '../../src/wire/cache.js';
 import { Fit } from '../../src/wire/encoder.js';
 import { CacheUse } from '../../src/wire/handler-types.js';
-import { FRESH_BUFFERS } from '../../src/wire/response-buffers.js';
 import { zoneFromText, zoneSet } from '../answer/helpers.js';
 import { TCP, UDP, decode, exampleZones, harness, header, query } from './helpers.js';
 
@@ -91,14 +90,17 @@ function keyOf(text: string): [Buffer, number] {
 
 function put(c: ResponseCache, text: string, response: Buffer, limit = 512, fit = Fit.Complete): void {
   const [k, n] = keyOf(text);
-  c.set(k, n, response, limit, fit, INFO);
+  c.set(k, n, response, 0, response.length, limit, fit, INFO);
 }
 
 /** The response kept for `text`, or null. */
 function got(c: ResponseCache, text: string, limit = 65535): string | null {
   const [k, n] = keyOf(text);
   const at = c.find(k, n, limit);
-  return at < 0 ? null : c.response(at, FRESH_BUFFERS).toString('latin1');
+  if (at < 0) return null;
+  const out = Buffer.alloc(c.responseLength(at));
+  c.copyResponse(at, out, 0);
+  return out.toString('latin1');
 }
 
 /** Checks that exactly `c.size` of `keys` are found, each with the response it was last set to. */
