@@ -62,7 +62,7 @@ run('handler, cache hits (again)', (q) => cached.handle(q, meta));
 // per event-loop turn, not measured here).
 const header = dnstapHeader('bench', 'anycast-dns bench');
 const address = new Uint8Array([127, 0, 0, 1]);
-const tap: TapEvent = { type: MessageType.AuthQuery, tcp: false, address, addressLength: 4, port: 5300, queryTimeMs: 0, responseTimeMs: 0, message: queries[0]! };
+const tap: TapEvent = { type: MessageType.AuthQuery, tcp: false, address, addressLength: 4, port: 5300, queryTimeMs: 0, responseTimeMs: 0, message: queries[0]!, extra: null };
 run('cache hits + dnstap frames', (q) => {
   const r = cached.handle(q, meta)!;
   const now = Date.now();

@@ -88,6 +88,24 @@ class Counts {
   udpPath: UdpPath | null = null;
   /** The dnstap writer's counts; null when dnstap is off. */
   dnstap: { written: number; dropped: number } | null = null;
+  /** Geo answers by rule tag (GeoRule.tag: the name, a space, the rule id); at most MAX_GEO_SERIES tags. */
+  readonly geo = new Map<string, number>();
+  /** Geo file loads: [rules ok, rules failed, database ok, database failed]. */
+  readonly geoLoads = new Float64Array(4);
+}
+
+/**
+ * Tags come from the rules file, never from a query, but a file edited many times over a process's life
+ * could name many: past this many, answers count under name and rule `other`.
+ */
+const MAX_GEO_SERIES = 1000;
+const GEO_OTHER = 'other other';
+
+function* geoAnswers(c: Counts): Iterable<readonly [Record<string, string>, number]> {
+  for (const [tag, v] of c.geo) {
+    const space = tag.lastIndexOf(' ');
+    yield [{ name: tag.slice(0, space), rule: tag.slice(space + 1) }, v];
+  }
 }
 
 /** Rows × columns of `counts` as label sets (`rowLabel`, `columnLabel`); empty cells are left out, so a scrape lists only what happened. */
@@ -151,6 +169,20 @@ const METRICS: readonly MetricRow<Counts>[] = [
     collect: () => [[{ version: VERSION, nodejs: process.versions.node }, 1]],
   },
   { name: `${PREFIX}dropped_packets_total`, help: 'Messages received but not answered, by reason', type: 'counter', labels: ['transport', 'reason'], collect: (c) => grid(c.dropped, 'transport', TRANSPORTS, 'reason', DROP_REASONS) },
+  {
+    name: `${PREFIX}geo_answers_total`,
+    help: 'Answers to names with geo rules, by name and the rule that answered (its id; default: the rules default; zone: the zone records, where the chosen rule does not give the type)',
+    type: 'counter',
+    labels: ['name', 'rule'],
+    collect: geoAnswers,
+  },
+  {
+    name: `${PREFIX}geo_loads_total`,
+    help: 'Loads of the geo rules file and the country database, by file (rules, database) and result (ok; error: the last good one kept serving)',
+    type: 'counter',
+    labels: ['file', 'result'],
+    collect: (c) => grid(c.geoLoads, 'file', ['rules', 'database'], 'result', ['ok', 'error']),
+  },
   { name: `${PREFIX}query_errors_total`, help: 'Queries answered SERVFAIL because answering them threw (a bug)', type: 'counter', collect: (c) => c.queryErrors },
   {
     name: `${PREFIX}tcp_connections_total`,
@@ -199,6 +231,20 @@ export class ServerMetrics implements RateLimitedCounter {
     if (info.truncated) c.truncated[t]!++;
     c.cookies[info.cookie]!++;
     if (info.cache !== CacheUse.None) c.cache[info.cache === CacheUse.Hit ? 0 : 1]!++;
+    if (info.geoRule !== null) this.countGeo(info.geoRule);
+  };
+
+  private countGeo(tag: string): void {
+    const geo = this.c.geo;
+    const n = geo.get(tag);
+    if (n !== undefined) geo.set(tag, n + 1);
+    else if (geo.size < MAX_GEO_SERIES) geo.set(tag, 1);
+    else geo.set(GEO_OTHER, (geo.get(GEO_OTHER) ?? 0) + 1);
+  }
+
+  /** GeoLoadSink: a load of the rules file or the country database. */
+  readonly loaded = (what: 'rules' | 'database', ok: boolean): void => {
+    this.c.geoLoads[(what === 'rules' ? 0 : 2) + (ok ? 0 : 1)]!++;
   };
 
   /** A response handed to the socket: `startedAt` is performance.now() when its query was read. */

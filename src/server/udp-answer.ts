@@ -43,7 +43,7 @@ export class UdpAnswers {
     if (policy !== null) {
       const verdict = policy.decide(this.handler.info, response, address);
       if (verdict === RateLimitVerdict.Drop) {
-        this.dnstap?.exchange(false, address, port, msg, null, performance.timeOrigin + startedAt, 0);
+        this.dnstap?.exchange(false, address, port, msg, null, performance.timeOrigin + startedAt, 0, null);
         return null;
       }
       if (verdict === RateLimitVerdict.Slip) response = this.handler.slip(response);
@@ -51,10 +51,10 @@ export class UdpAnswers {
     return response;
   }
 
-  /** `response` was handed to the socket. */
+  /** `response`, the handler's last, was handed to the socket. */
   sent(msg: Buffer, response: Buffer, address: string, port: number, startedAt: number): void {
     const now = performance.now();
     this.metrics.sent('udp', startedAt, now, response.length);
-    if (this.dnstap !== null) this.dnstap.exchange(false, address, port, msg, response, performance.timeOrigin + startedAt, performance.timeOrigin + now);
+    if (this.dnstap !== null) this.dnstap.exchange(false, address, port, msg, response, performance.timeOrigin + startedAt, performance.timeOrigin + now, this.handler.info.geoRule);
   }
 }

@@ -12,6 +12,7 @@ import type { Logger } from '../log.js';
 import { ServerMetrics } from '../ops/metrics.js';
 import { ZoneSyncMetrics } from '../ops/zone-metrics.js';
 import { ZoneLoader } from '../sync/loader.js';
+import { GeoSource } from '../sync/geo-source.js';
 import { startZoneSync, type ZoneSync } from '../sync/service.js';
 import { ZoneSnapshots } from '../sync/snapshot.js';
 import type { ScanRequest } from '../sync/store.js';
@@ -120,6 +121,9 @@ export async function runPrimary(cfg: ServerConfig, log: Logger): Promise<number
       if (!stopping) fork();
     }, RESPAWN_DELAY_MS);
   });
+  // The workers answer with rules each reads and watches itself; the primary reads the same files for /geo.
+  const geo = cfg.geo === null ? null : new GeoSource(cfg.geo, log, () => sync?.store.zones ?? new ZoneSet(new Map()), () => undefined, { loaded: () => undefined });
+  geo?.start();
   const mgmt = cfg.management.listen
     ? await startManagementServer(
         cfg.management.listen,
@@ -129,6 +133,7 @@ export async function runPrimary(cfg: ServerConfig, log: Logger): Promise<number
           ready: () => serving() && sync !== null && sync.isLoaded() && sync.store.zones.zones.size > 0,
           zones: () => sync?.store.status() ?? [],
           reload: (req: ScanRequest) => (sync === null ? Promise.reject(new Error('the server is still starting')) : sync.reload(req)),
+          ...(geo === null ? {} : { geo: () => geo.status() }),
         },
         log,
       )
@@ -154,6 +159,7 @@ export async function runPrimary(cfg: ServerConfig, log: Logger): Promise<number
   } catch (err) {
     stopReloads();
     await mgmt?.close();
+    await geo?.close();
     throw err;
   }
   const zoneSync = sync;
@@ -176,6 +182,7 @@ export async function runPrimary(cfg: ServerConfig, log: Logger): Promise<number
     await Promise.all(Object.values(cluster.workers ?? {}).flatMap((w) => (w ? [stopWorker(w)] : [])));
     snapshots.close();
     await mgmt?.close();
+    await geo?.close();
   }, log);
   log.info('stopped');
   return typeof outcome === 'string' ? 0 : 1;
@@ -200,8 +207,12 @@ export async function runWorker(cfg: ServerConfig, parentLog: Logger): Promise<n
   AggregatorRegistry.setRegistries([metrics.registry]);
   new AggregatorRegistry();
   const stopping = stopSignal();
-  // The primary reloads; a SIGHUP sent to the whole process group must not end this worker.
-  onReloadSignal(log, () => undefined);
+  // The primary reloads the zones; a SIGHUP sent to the whole process group must not end this worker.
+  // Each worker reads the geo rules itself.
+  onReloadSignal(log, () => {
+    responder?.geo?.reload();
+    return undefined;
+  });
   const zones = new ZoneSet(new Map());
   let responder: Responder | null = null;
   const loader = new ZoneLoader(1);
