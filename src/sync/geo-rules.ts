@@ -10,6 +10,7 @@ import { NameError, keyFromText, nameFromText, nameToText } from '../zone/name.j
 import { RdataError, type RdataField } from '../zone/rdata/descriptor.js';
 import { descriptorFor, typeFromText } from '../zone/rdata/table.js';
 import { T } from '../zone/types.js';
+import { NodeFlag, type ZoneSet } from '../zone/zone.js';
 
 const DEFAULT_TTL = 300;
 /** TTLs are 31 bits (RFC 2181 §8). */
@@ -145,6 +146,7 @@ function readRule(p: Problems, node: Node | null, name: string, owner: Buffer, o
     return null;
   }
   const line = p.line(node);
+  const errorsBefore = p.errors.length;
   let id = position;
   let ttl = nameTtl;
   const networks: GeoNetwork[] = [];
@@ -199,8 +201,11 @@ function readRule(p: Problems, node: Node | null, name: string, owner: Buffer, o
   }
   if (answers.has(T.CNAME) && answers.size > 1) p.at(node, `${name}: a CNAME can't be beside other types (RFC 1034 §3.6.2)`);
   if ((answers.get(T.CNAME)?.set.rdatas.length ?? 0) > 1) p.at(node, `${name}: a CNAME RRset holds one record (RFC 2181 §10.1)`);
-  if (!isDefault && networks.length === 0 && countries.size === 0) p.at(node, `${name}: rule ${id} has neither networks nor countries`);
-  if (answers.size === 0) p.at(node, `${name}: rule ${id} gives no records`);
+  // Said only of a rule whose lines read well: a bad network or record is reported once, where it is.
+  if (p.errors.length === errorsBefore) {
+    if (!isDefault && networks.length === 0 && countries.size === 0) p.at(node, `${name}: rule ${id} has neither networks nor countries`);
+    if (answers.size === 0) p.at(node, `${name}: rule ${id} gives no records`);
+  }
   return { id, tag: `${name} ${id}`, networks, countries, answers, line };
 }
 
@@ -270,4 +275,45 @@ function hostBitsClear(bytes: Uint8Array, bits: number): boolean {
     if ((bytes[i]! & ~keep & 0xff) !== 0) return false;
   }
   return true;
+}
+
+/** What the zones say of a rules file: errors are rules that contradict their zone (logged by the server, failing `check`); warnings are rules that answer nothing. */
+export interface GeoZoneCheck {
+  errors: string[];
+  warnings: string[];
+}
+
+/**
+ * Checks each name with rules against the zone that holds it: rules answer for a name the zone holds,
+ * outside any delegation, in an unsigned zone (docs/guide.md, Geo rules and DNSSEC), and keep RFC 1034
+ * §3.6.2 with the zone's own records: a CNAME beside nothing else.
+ */
+export function checkAgainstZones(rules: GeoRuleSet, zones: ZoneSet): GeoZoneCheck {
+  const out: GeoZoneCheck = { errors: [], warnings: [] };
+  for (const n of rules.names.values()) {
+    const at = `${rules.file}:${n.line}: ${n.name}`;
+    const zone = zones.find(n.key);
+    if (zone === undefined) {
+      out.warnings.push(`${at}: in no zone served: its rules answer nothing`);
+      continue;
+    }
+    if (zone.dnssec?.signed === true) {
+      out.errors.push(`${at}: zone ${zone.originText} is signed: geo rules are refused for signed zones (their answers would carry no valid signature)`);
+      continue;
+    }
+    const node = zone.nodeId(n.key);
+    if (node < 0 || (zone.nodeFlags(node) & NodeFlag.EmptyNonTerminal) !== 0) {
+      out.warnings.push(`${at}: zone ${zone.originText} holds no records at this name: its rules answer nothing`);
+      continue;
+    }
+    if ((zone.nodeFlags(node) & (NodeFlag.Delegation | NodeFlag.BelowCut)) !== 0) {
+      out.errors.push(`${at}: at or below a delegation in zone ${zone.originText}: the child zone answers for it`);
+      continue;
+    }
+    const zoneCname = zone.setOf(node, T.CNAME) >= 0;
+    const ruleCname = n.types.has(T.CNAME);
+    if (zoneCname && [...n.types].some((t) => t !== T.CNAME)) out.errors.push(`${at}: zone ${zone.originText} has a CNAME here: a rule can't give other types beside it (RFC 1034 §3.6.2)`);
+    if (ruleCname && !zoneCname) out.errors.push(`${at}: a rule gives a CNAME where zone ${zone.originText} has other records (RFC 1034 §3.6.2)`);
+  }
+  return out;
 }

@@ -11,7 +11,7 @@ import type { CountryDb, CountryHit, GeoRuleSet } from '../answer/geo.js';
 import type { Logger } from '../log.js';
 import { keyToText } from '../zone/name.js';
 import type { ZoneSet } from '../zone/zone.js';
-import { parseGeoRules } from './geo-rules.js';
+import { checkAgainstZones, parseGeoRules } from './geo-rules.js';
 
 /** Section `geo` of the config. */
 export interface GeoConfig {
@@ -166,9 +166,8 @@ export class GeoSource {
     this.rulesErrors = [];
     this.sink.loaded('rules', true);
     this.log.info({ file: this.cfg.rulesFile, names: result.rules.names.size }, 'geo rules loaded');
-    for (const r of namesInSignedZones(result.rules, this.zones())) {
-      this.log.warn({ name: r.name, zone: r.zone }, 'geo rules refused: the name is in a signed zone, which answers with its own signed records');
-    }
+    const check = checkAgainstZones(result.rules, this.zones());
+    for (const e of check.errors) this.log.warn({ file: this.cfg.rulesFile, error: e }, 'geo rules of a name not used');
   }
 
   private failRules(errors: string[]): void {
