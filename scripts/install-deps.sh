@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 # g++, make and python3 build the native UDP path (native/udp.c) at `npm ci`; man-db lets the units'
 # Documentation=man: pages be checked.
-DEBIAN_PACKAGES=(g++ make python3 bind9-dnsutils bind9-utils knot-dnsutils nsd knot bind9 exabgp bird2 dnsperf iproute2 ldnsutils rsync prometheus man-db)
+DEBIAN_PACKAGES=(g++ make python3 bind9-dnsutils bind9-utils knot-dnsutils nsd knot knot-module-geoip bind9 exabgp bird2 dnsperf iproute2 ldnsutils rsync prometheus man-db)
 
 missing=()
 for p in "${DEBIAN_PACKAGES[@]}"; do

@@ -244,7 +244,9 @@ class Handler implements QueryHandler {
     }
     const choice = this.geoChoice;
     if (!chooseRule(rules, q.qtype, bytes, length, geo.db, this.countryHit, choice)) return false;
-    this.scope = choice.scope;
+    // A resolver that sent SOURCE PREFIX-LENGTH 0 asked for an answer not tailored to its clients
+    // (RFC 7871 §7.1.2): it is the resolver's own, and the echo's scope stays 0, as Knot answers.
+    if (q.ecsSource > 0) this.scope = choice.scope;
     const rule = choice.rule;
     const rr = rule === null ? undefined : (rule.answers.get(q.qtype) ?? rule.answers.get(T.CNAME));
     if (rr === undefined) {

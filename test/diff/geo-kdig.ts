@@ -1,0 +1,72 @@
+// Geo differential tests' shared parts: asking a server with `kdig +subnet` and reading the reply, the
+// Knot geoip module's presence, and Knot's geoip config written from our rules.
+import { execFile } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { promisify } from 'node:util';
+import type { GeoRuleSet } from '../../src/answer/geo.js';
+import { keyToText } from '../../src/zone/name.js';
+import { rdataToText, typeToText } from '../../src/zone/rdata/table.js';
+import { requireBinary, type RunningPeer } from '../helpers/peers.js';
+
+const run = promisify(execFile);
+
+/** One reply as kdig prints it: status, AA, the ECS scope (null: no option echoed), answer lines sorted. */
+export interface KdigReply {
+  status: string;
+  aa: boolean;
+  scope: number | null;
+  answer: string[];
+}
+
+/** Asks `server` (127.0.0.1) `name` `type`, with `+subnet=SUBNET` unless `subnet` is null. */
+export async function kdig(server: RunningPeer, name: string, type: string, subnet: string | null): Promise<KdigReply> {
+  const args = [`@127.0.0.1`, '-p', String(server.port), '+noall', '+header', '+answer', '+opt', '+retry=2', '+time=2', ...(subnet === null ? [] : [`+subnet=${subnet}`]), name, type];
+  const { stdout } = await run(requireBinary('kdig', 'knot-dnsutils'), args);
+  const status = /status: (\w+)/.exec(stdout)?.[1];
+  const flags = /;; Flags: ([^;]*);/.exec(stdout)?.[1];
+  if (status === undefined || flags === undefined) throw new Error(`kdig ${args.join(' ')}: no reply:\n${stdout}`);
+  const ecs = /CLIENT-SUBNET: \S+\/\d+\/(\d+)/.exec(stdout);
+  const answer = stdout
+    .split('\n')
+    .filter((l) => l !== '' && !l.startsWith(';'))
+    .map((l) => l.split(/\s+/).join(' ').toLowerCase())
+    .sort();
+  return { status, aa: flags.split(' ').includes('aa'), scope: ecs === null ? null : Number(ecs[1]), answer };
+}
+
+/** The Knot geoip module (Debian's knot-module-geoip): the test fails without it, never skips. */
+export function requireKnotGeoip(): void {
+  const dirs = ['/usr/lib/x86_64-linux-gnu/knot', '/usr/lib/aarch64-linux-gnu/knot', '/usr/lib/knot'];
+  for (const d of dirs) {
+    if (!existsSync(d)) continue;
+    for (const m of readdirSync(d)) if (existsSync(`${d}/${m}/geoip.so`)) return;
+  }
+  throw new Error('the Knot geoip module is not installed: apt-get install knot-module-geoip (scripts/install-deps.sh)');
+}
+
+/**
+ * Knot's geoip config (its module's `config-file`) for `rules`: per name, one entry per network
+ * (`net:`) or per country (`geo:`), each with the rule's records. Knot has no default: names whose
+ * default we give are not written here (the tests leave defaults out).
+ */
+export function knotGeoConfig(rules: GeoRuleSet, mode: 'subnet' | 'geodb'): string {
+  const lines: string[] = [];
+  for (const n of rules.names.values()) {
+    lines.push(`${keyToText(n.key)}:`);
+    for (const r of n.rules) {
+      const keys = mode === 'subnet' ? r.networks.map((net) => `net: ${netText(net.bytes, net.bits)}`) : [...r.countries].map((c) => `geo: "${c}"`);
+      for (const key of keys) {
+        lines.push(`  - ${key}`);
+        for (const [type, rr] of r.answers) lines.push(`    ${typeToText(type)}: [ ${rr.set.rdatas.map((d) => JSON.stringify(rdataToText(type, d))).join(', ')} ]`);
+      }
+    }
+  }
+  return lines.join('\n') + '\n';
+}
+
+function netText(b: Uint8Array, bits: number): string {
+  if (b.length === 4) return `${[...b].join('.')}/${bits}`;
+  const groups: string[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(((b[i]! << 8) | b[i + 1]!).toString(16));
+  return `${groups.join(':')}/${bits}`;
+}
