@@ -147,6 +147,7 @@ class Handler implements QueryHandler {
     const status = parseQuery(msg, q, this.keyBuf);
     if (status === ParseStatus.NotImp) return this.bare(msg, 0, RCODE.NOTIMP, 'notimp', meta);
     if (status === ParseStatus.FormErr) return this.bare(msg, 0, RCODE.FORMERR, 'formerr', meta);
+    if (status === ParseStatus.BadEcsScope) return this.bare(msg, q.questionEnd, RCODE.FORMERR, 'formerr', meta);
     const tcp = meta.transport === 'tcp';
     // RFC 6891 §6.2.5: the smaller of the requestor's size (at least 512) and ours; 512 without EDNS.
     const limit = tcp ? TCP_LIMIT : q.edns ? Math.min(q.udpSize, this.opts.ednsUdpSize) : UDP_LIMIT;

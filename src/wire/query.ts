@@ -36,6 +36,8 @@ export const enum ParseStatus {
    * Client Subnet option (RFC 7871 §7.1.1, the cases BIND refuses).
    */
   BadOption,
+  /** Reply FORMERR with the question and no OPT: an ECS option with a non-zero SCOPE PREFIX-LENGTH, as BIND answers it. */
+  BadEcsScope,
 }
 
 /** One parsed query; a handler owns one and refills it per packet. */
@@ -154,7 +156,8 @@ export function parseQuery(msg: Buffer, q: ParsedQuery, nameOut: Buffer): ParseS
           q.cookieAt = o - olen;
           q.cookieLength = olen;
         } else if (code === EDNS_OPTION_ECS && q.ecsEnabled && q.ecsLength === 0) {
-          if (!readEcs(msg, o - olen, olen, q)) return ParseStatus.BadOption;
+          const ecs = readEcs(msg, o - olen, olen, q);
+          if (ecs !== ParseStatus.Ok) return ecs;
         }
       }
     }
@@ -164,29 +167,30 @@ export function parseQuery(msg: Buffer, q: ParsedQuery, nameOut: Buffer): ParseS
 }
 
 /**
- * Reads an ECS option's data at `at` into `q`; false when it is malformed. RFC 7871 §7.1.1 leaves the
- * reply to a bad option open; these are the cases BIND answers FORMERR, checked in its order: a
- * non-zero SCOPE PREFIX-LENGTH, an unknown FAMILY (0 only with SOURCE PREFIX-LENGTH 0), a source prefix
- * longer than the address, ADDRESS not exactly ceil(SOURCE/8) octets, bits set past the source prefix.
+ * Reads an ECS option's data at `at` into `q`. RFC 7871 §7.1.1 leaves the reply to a bad option open;
+ * these are the cases BIND answers FORMERR, checked in its order: a non-zero SCOPE PREFIX-LENGTH (with
+ * no OPT in the reply), then with an OPT: an unknown FAMILY (0 only with SOURCE PREFIX-LENGTH 0), a
+ * source prefix longer than the address, ADDRESS not exactly ceil(SOURCE/8) octets, bits set past the
+ * source prefix.
  */
-function readEcs(msg: Buffer, at: number, length: number, q: ParsedQuery): boolean {
-  if (length < 4) return false;
+function readEcs(msg: Buffer, at: number, length: number, q: ParsedQuery): ParseStatus {
+  if (length < 4) return ParseStatus.BadOption;
   const family = (msg[at]! << 8) | msg[at + 1]!;
   const source = msg[at + 2]!;
-  if (msg[at + 3] !== 0) return false;
+  if (msg[at + 3] !== 0) return ParseStatus.BadEcsScope;
   const size = family === ECS_FAMILY_IPV4 ? 4 : family === ECS_FAMILY_IPV6 ? 16 : family === ECS_FAMILY_NONE && source === 0 ? 0 : -1;
-  if (size < 0 || source > size * 8) return false;
+  if (size < 0 || source > size * 8) return ParseStatus.BadOption;
   const octets = (source + 7) >> 3;
-  if (length !== 4 + octets) return false;
+  if (length !== 4 + octets) return ParseStatus.BadOption;
   const rest = source & 7;
-  if (rest !== 0 && (msg[at + 4 + octets - 1]! & (0xff >> rest)) !== 0) return false;
+  if (rest !== 0 && (msg[at + 4 + octets - 1]! & (0xff >> rest)) !== 0) return ParseStatus.BadOption;
   const addr = q.ecsAddress;
   for (let i = 0; i < 16; i++) addr[i] = i < octets ? msg[at + 4 + i]! : 0;
   q.ecsAt = at;
   q.ecsLength = length;
   q.ecsSource = source;
   q.ecsAddressLength = size;
-  return true;
+  return ParseStatus.Ok;
 }
 
 /** Offset just past the (possibly compressed) name at `i`, or -1 if it is malformed. */
