@@ -285,7 +285,7 @@ export interface GeoZoneCheck {
 
 /**
  * Checks each name with rules against the zone that holds it: rules answer for a name the zone holds,
- * outside any delegation, in an unsigned zone (docs/guide.md, Geo rules and DNSSEC), and keep RFC 1034
+ * outside any delegation, in an unsigned zone (docs/guide.md, Geo rules and EDNS Client Subnet), and keep RFC 1034
  * §3.6.2 with the zone's own records: a CNAME beside nothing else.
  */
 export function checkAgainstZones(rules: GeoRuleSet, zones: ZoneSet): GeoZoneCheck {

@@ -38,7 +38,7 @@ export interface GeoStatus {
   rulesErrors: string[];
   database: { path: string; type: string; buildDate: string; loadedAt: string } | null;
   databaseError: string | null;
-  /** Names in a signed zone: their rules are not used (docs/guide.md, Geo rules and DNSSEC). */
+  /** Names in a signed zone: their rules are not used (docs/guide.md, Geo rules and EDNS Client Subnet). */
   refused: string[];
 }
 

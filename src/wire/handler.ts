@@ -64,6 +64,8 @@ class Handler implements QueryHandler {
   private readonly geoChoice: GeoChoice = { rule: null, scope: 0 };
   private readonly countryHit: CountryHit = { country: null, prefix: 0 };
   private scope = 0;
+  /** The source address as geo rules see it (an IPv4-mapped one as IPv4); `addr` stays as cookies hash it. */
+  private readonly geoAddr = new AddressBytes();
   private readonly server: ServerIdentity;
   /** NSID payload, or null when NSID is turned off (the option is then ignored). */
   private readonly nsid: Buffer | null;
@@ -211,7 +213,8 @@ class Handler implements QueryHandler {
     // RFC 4892 §2: server identity in class CHAOS; every other class is answered from the zones (or refused).
     const plan = q.qclass === CLASS.CH ? answerChaos(question, this.server) : answer(snap.zones, question, this.plan);
     let cacheKeyLength = cache === null ? 0 : keyLength;
-    // Only a cache miss looks for rules, and only when rules are loaded: a name without rules costs nothing more.
+    // Only a cache miss looks for rules, and only when rules are loaded: a name without rules costs one
+    // map lookup per miss, and a cache hit nothing.
     const geo = snap.geo;
     if (geo !== null && plan.zone !== null) {
       const rules = geo.rules.names.get(key);
@@ -237,7 +240,7 @@ class Handler implements QueryHandler {
       bytes = q.ecsAddress;
       length = q.ecsAddressLength;
     } else {
-      const addr = this.addr;
+      const addr = this.geoAddr;
       if (addr.parse(meta.remoteAddress) === 0) return false;
       unmapIPv4(addr);
       bytes = addr.bytes;
