@@ -79,7 +79,7 @@ class Handler implements QueryHandler {
   private replyQuestionEnd = 0;
   private replyOptLength = 0;
   /** Cache key of a referral template (see writeTemplateKey). */
-  private readonly templateKey = Buffer.allocUnsafe(MAX_NAME_LENGTH + 5);
+  private readonly templateKey = Buffer.allocUnsafe(MAX_NAME_LENGTH + 5 + ECS_DATA_MAX);
   /** A template matched this query but could not serve it: don't replace it with this query's referral. */
   private templateDeclined = false;
   /** The last query carried a COOKIE option we answer (its status is in info.cookie). */
@@ -197,8 +197,7 @@ class Handler implements QueryHandler {
       if (at >= 0) return this.fromCache(cache, at, msg, meta);
       // Every class but IN is refused or answered elsewhere, and zone transfers are refused (see answer).
       // DO referrals carry DS or its denial, built per query by the DNSSEC step: not from a template.
-      // A template is one cut's referral for every name below it, written without the client's ECS option.
-      if (q.qclass === CLASS.IN && q.qtype !== T.AXFR && q.qtype !== T.IXFR && !q.dnssecOk && !ecs) {
+      if (q.qclass === CLASS.IN && q.qtype !== T.AXFR && q.qtype !== T.IXFR && !q.dnssecOk) {
         const out = this.fromReferralTemplate(cache, snap.zones, msg, limit, nameLen, meta);
         if (out !== null) return out;
       }
@@ -310,7 +309,7 @@ class Handler implements QueryHandler {
       if (!perQueryName(plan, key) || cache.seenBefore(this.keyBuf, cacheKeyLength)) cache.set(this.keyBuf, cacheKeyLength, out, limit, fit, info);
       // The first referral below a cut becomes the template for the others (see referral-template.ts).
       const cut = plan.delegation;
-      if (cut !== null && plan.outcome === 'referral' && cut !== key && !q.dnssecOk && q.ecsLength === 0 && fit === Fit.Complete && out.length <= TEMPLATE_MAX && !this.templateDeclined) {
+      if (cut !== null && plan.outcome === 'referral' && cut !== key && !q.dnssecOk && fit === Fit.Complete && out.length <= TEMPLATE_MAX && !this.templateDeclined) {
         const prefix = key.length - cut.length;
         const nameLen = key.length;
         const template = toTemplate(out, q.questionEnd, prefix);
@@ -384,8 +383,8 @@ class Handler implements QueryHandler {
 
   /**
    * Writes into templateKey the cache key of the referral template for the suffix `keyBuf[from, nameLen)`:
-   * the name, QTYPE 0 (any type gets the same referral), QCLASS and the variant octet with TEMPLATE_BIT.
-   * Returns its length.
+   * the name, QTYPE 0 (any type gets the same referral), QCLASS, the variant octet with TEMPLATE_BIT
+   * and the query's ECS option data (a template echoes the option it was made with). Returns its length.
    */
   private writeTemplateKey(from: number, nameLen: number): number {
     const tk = this.templateKey;
@@ -397,7 +396,9 @@ class Handler implements QueryHandler {
     tk[n + 2] = kb[nameLen + 2]!;
     tk[n + 3] = kb[nameLen + 3]!;
     tk[n + 4] = kb[nameLen + 4]! | TEMPLATE_BIT;
-    return n + 5;
+    const ecsLength = this.q.ecsLength;
+    for (let i = 0; i < ecsLength; i++) tk[n + 5 + i] = kb[nameLen + 5 + i]!;
+    return n + 5 + ecsLength;
   }
 
   /** RFC 7873 §5.2.3-5.2.5: what the query's cookie proves; the response will carry the client's and ours. */

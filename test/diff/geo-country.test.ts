@@ -6,24 +6,19 @@
 // at least Knot's (docs/reference.md, Geo rules: known differences).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseGeoRules } from '../../src/sync/geo-rules.js';
 import { bundledCountryDb, openCountryDb } from '../../src/sync/geo-source.js';
 import { parsePrefix } from '../../src/wire/address.js';
 import type { GeoRuleSet } from '../../src/answer/geo.js';
 import { typeCode } from '../helpers/dns-query.js';
-import { startAnycastDns, startKnot, type RunningPeer } from '../helpers/peers.js';
-import { kdig, knotGeoConfig, requireKnotGeoip } from './geo-kdig.js';
+import type { RunningPeer } from '../helpers/peers.js';
+import { geoFixture, startGeoServer, type GeoFixture } from '../helpers/geo-fixture.js';
+import { kdig, knotGeoConfig, startKnotGeoip } from './geo-kdig.js';
 
-const ZONE = `$ORIGIN example.com.
-$TTL 3600
-@ SOA ns1 hostmaster 1 3600 600 86400 300
-@ NS ns1
-ns1 A 192.0.2.53
-www A 192.0.2.1
-www AAAA 2001:db8::1
+/** Beside GEO_ZONE_HEAD. */
+const MORE = `www AAAA 2001:db8::1
 `;
 
 const RULES = `ttl: 60
@@ -63,41 +58,28 @@ const SUBNETS = [
   '2001:db8::/32',
 ];
 
-let dir: string;
+let fixture: GeoFixture;
 let rules: GeoRuleSet;
 let knot: RunningPeer;
 let ours: RunningPeer;
 
 before(async () => {
-  requireKnotGeoip();
-  dir = mkdtempSync(join(tmpdir(), 'geo-country-'));
-  const zoneFile = join(dir, 'example.com.zone');
-  writeFileSync(zoneFile, ZONE);
-  const rulesFile = join(dir, 'geo.yaml');
-  writeFileSync(rulesFile, RULES);
-  const parsed = parseGeoRules(rulesFile, RULES);
+  fixture = geoFixture('geo-country', RULES, MORE);
+  const parsed = parseGeoRules(fixture.rulesFile, RULES);
   assert.ok(parsed.ok, parsed.ok ? '' : parsed.errors.join('\n'));
   rules = parsed.rules;
-  const knotRules = join(dir, 'knot-geo.conf');
+  const knotRules = join(fixture.dir, 'knot-geo.conf');
   writeFileSync(knotRules, knotGeoConfig(parsed.rules, 'geodb'));
   const db = bundledCountryDb();
-  const zones = [{ origin: 'example.com.', file: zoneFile }];
   [knot, ours] = await Promise.all([
-    startKnot(zones, {
-      ipv6: false,
-      knot: {
-        server: ['edns-client-subnet: on'],
-        sections: ['mod-geoip:', '  - id: geo', `    config-file: "${knotRules}"`, '    mode: geodb', `    geodb-file: "${db}"`, '    geodb-key: [ country_code ]', '    ttl: 60'],
-        zone: ['module: mod-geoip/geo'],
-      },
-    }),
-    startAnycastDns(zones, { ipv6: false, extraConfig: { ecs: true, geo: { rules: rulesFile, database: db } } }),
+    startKnotGeoip(fixture.zones, knotRules, ['mode: geodb', `geodb-file: "${db}"`, 'geodb-key: [ country_code ]']),
+    startGeoServer(fixture, { ecs: true, geo: { database: db } }),
   ]);
 });
 
 after(async () => {
   await Promise.all([knot?.stop(), ours?.stop()]);
-  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  fixture?.remove();
 });
 
 test('the matrix reaches every rule and a network without a country', () => {

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import type { GeoRuleSet } from '../../src/answer/geo.js';
 import { keyToText } from '../../src/zone/name.js';
 import { rdataToText, typeToText } from '../../src/zone/rdata/table.js';
-import { requireBinary, type RunningPeer } from '../helpers/peers.js';
+import { requireBinary, startKnot, type RunningPeer, type ZoneSpec } from '../helpers/peers.js';
 
 const run = promisify(execFile);
 
@@ -35,7 +35,7 @@ export async function kdig(server: RunningPeer, name: string, type: string, subn
 }
 
 /** The Knot geoip module (Debian's knot-module-geoip): the test fails without it, never skips. */
-export function requireKnotGeoip(): void {
+function requireKnotGeoip(): void {
   const dirs = ['/usr/lib/x86_64-linux-gnu/knot', '/usr/lib/aarch64-linux-gnu/knot', '/usr/lib/knot'];
   for (const d of dirs) {
     if (!existsSync(d)) continue;
@@ -69,4 +69,17 @@ function netText(b: Uint8Array, bits: number): string {
   const groups: string[] = [];
   for (let i = 0; i < 16; i += 2) groups.push(((b[i]! << 8) | b[i + 1]!).toString(16));
   return `${groups.join(':')}/${bits}`;
+}
+
+/** Knot with ECS on and its geoip module on every zone, reading `knotRules` in `mode` (`geodb` lines name the database). */
+export function startKnotGeoip(zones: ZoneSpec[], knotRules: string, mode: string[]): Promise<RunningPeer> {
+  requireKnotGeoip();
+  return startKnot(zones, {
+    ipv6: false,
+    knot: {
+      server: ['edns-client-subnet: on'],
+      sections: ['mod-geoip:', '  - id: geo', `    config-file: "${knotRules}"`, ...mode.map((l) => `    ${l}`), '    ttl: 60'],
+      zone: ['module: mod-geoip/geo'],
+    },
+  });
 }

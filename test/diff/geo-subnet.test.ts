@@ -9,23 +9,18 @@
 // These are the known differences of docs/reference.md (Geo rules).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parsePrefix } from '../../src/wire/address.js';
 import { parseGeoRules } from '../../src/sync/geo-rules.js';
 import type { GeoRuleSet } from '../../src/answer/geo.js';
-import { startAnycastDns, startKnot, type RunningPeer } from '../helpers/peers.js';
+import type { RunningPeer } from '../helpers/peers.js';
+import { geoFixture, startGeoServer, type GeoFixture } from '../helpers/geo-fixture.js';
 import { typeCode } from '../helpers/dns-query.js';
-import { kdig, knotGeoConfig, requireKnotGeoip } from './geo-kdig.js';
+import { kdig, knotGeoConfig, startKnotGeoip } from './geo-kdig.js';
 
-const ZONE = `$ORIGIN example.com.
-$TTL 3600
-@ SOA ns1 hostmaster 1 3600 600 86400 300
-@ NS ns1
-ns1 A 192.0.2.53
-www A 192.0.2.1
-www TXT "zone data"
+/** Beside GEO_ZONE_HEAD. */
+const MORE = `www TXT "zone data"
 www MX 10 mail
 mail A 192.0.2.25
 src A 192.0.2.2
@@ -72,40 +67,24 @@ interface Case {
   subnet: string | null;
 }
 
-let dir: string;
+let fixture: GeoFixture;
 let rules: GeoRuleSet;
 let knot: RunningPeer;
 let ours: RunningPeer;
 
 before(async () => {
-  requireKnotGeoip();
-  dir = mkdtempSync(join(tmpdir(), 'geo-subnet-'));
-  const zoneFile = join(dir, 'example.com.zone');
-  writeFileSync(zoneFile, ZONE);
-  const rulesFile = join(dir, 'geo.yaml');
-  writeFileSync(rulesFile, RULES);
-  const parsed = parseGeoRules(rulesFile, RULES);
+  fixture = geoFixture('geo-subnet', RULES, MORE);
+  const parsed = parseGeoRules(fixture.rulesFile, RULES);
   assert.ok(parsed.ok, parsed.ok ? '' : parsed.errors.join('\n'));
   rules = parsed.rules;
-  const knotRules = join(dir, 'knot-geo.conf');
+  const knotRules = join(fixture.dir, 'knot-geo.conf');
   writeFileSync(knotRules, knotGeoConfig(rules, 'subnet'));
-  const zones = [{ origin: 'example.com.', file: zoneFile }];
-  [knot, ours] = await Promise.all([
-    startKnot(zones, {
-      ipv6: false,
-      knot: {
-        server: ['edns-client-subnet: on'],
-        sections: ['mod-geoip:', '  - id: geo', `    config-file: "${knotRules}"`, '    mode: subnet', '    ttl: 60'],
-        zone: ['module: mod-geoip/geo'],
-      },
-    }),
-    startAnycastDns(zones, { ipv6: false, extraConfig: { ecs: true, geo: { rules: rulesFile } } }),
-  ]);
+  [knot, ours] = await Promise.all([startKnotGeoip(fixture.zones, knotRules, ['mode: subnet']), startGeoServer(fixture, { ecs: true })]);
 });
 
 after(async () => {
   await Promise.all([knot?.stop(), ours?.stop()]);
-  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  fixture?.remove();
 });
 
 /** The address `delta` away from `bytes` (wrapping never happens for the networks used here). */

@@ -4,22 +4,12 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket, type Socket } from 'node:dgram';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { encodeQuery } from '../helpers/dns-query.js';
-import { startAnycastDns, type RunningPeer } from '../helpers/peers.js';
+import { dnsQuery, type RunningPeer } from '../helpers/peers.js';
+import { geoFixture, startGeoServer, type GeoFixture } from '../helpers/geo-fixture.js';
 import { managementUrl, seriesSum } from '../helpers/management.js';
 
 const ROUNDS = 10_000;
-
-const ZONE = `$ORIGIN example.com.
-$TTL 3600
-@ SOA ns1 hostmaster 1 3600 600 86400 300
-@ NS ns1
-ns1 A 192.0.2.53
-www A 192.0.2.1
-`;
 
 const RULES = `names:
   www.example.com.:
@@ -38,24 +28,17 @@ const RULES = `names:
         A: 127.0.0.103
 `;
 
-let dir: string;
+let fixture: GeoFixture;
 let server: RunningPeer;
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'geo-cache-'));
-  const zoneFile = join(dir, 'example.com.zone');
-  writeFileSync(zoneFile, ZONE);
-  const rulesFile = join(dir, 'geo.yaml');
-  writeFileSync(rulesFile, RULES);
-  server = await startAnycastDns([{ origin: 'example.com.', file: zoneFile }], {
-    ipv6: false,
-    extraConfig: { ecs: true, geo: { rules: rulesFile }, management: { listen: '127.0.0.1:0' } },
-  });
+  fixture = geoFixture('geo-cache', RULES, 'sub NS ns.sub\nns.sub A 192.0.2.54\n');
+  server = await startGeoServer(fixture, { ecs: true, management: { listen: '127.0.0.1:0' } });
 });
 
 after(async () => {
   await server?.stop();
-  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  fixture?.remove();
 });
 
 /** A UDP client bound to `address`: one query at a time, the reply's answer addresses. */
@@ -127,5 +110,18 @@ test(`two source addresses alternating ${ROUNDS} times without ECS each get thei
   } finally {
     a.close();
     b.close();
+  }
+});
+
+test('referrals for new names below a cut (answered from one template) echo each network its own option', async () => {
+  const a = Buffer.from([0, 1, 24, 0, 10, 1, 7]);
+  const b = Buffer.from([0, 2, 48, 0, 0x20, 0x01, 0x0d, 0xb8, 0, 1]);
+  for (let i = 0; i < 500; i++) {
+    for (const ecs of [a, b]) {
+      const r = await dnsQuery(server, { name: `n${i}.sub.example.com`, type: 'A', options: [{ code: 8, data: ecs }] });
+      const m = r.message;
+      assert.deepEqual(m.authority.map((rr) => rr.type), [2], `round ${i}: a referral`);
+      assert.deepEqual(m.opt?.options.find((o) => o.code === 8)?.data, ecs, `round ${i}: the echo of ${ecs.toString('hex')}`);
+    }
   }
 });

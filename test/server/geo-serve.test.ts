@@ -4,25 +4,17 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { bundledCountryDb } from '../../src/sync/geo-source.js';
-import { dnsQuery, startAnycastDns, type RunningPeer } from '../helpers/peers.js';
+import { dnsQuery, type RunningPeer } from '../helpers/peers.js';
+import { geoFixture, startGeoServer, type GeoFixture } from '../helpers/geo-fixture.js';
 import { logRecords, managementUrl, seriesValues } from '../helpers/management.js';
 import { CLI_JS } from '../helpers/paths.js';
 import { waitFor } from '../helpers/wait.js';
 
 const run = promisify(execFile);
-
-const ZONE = `$ORIGIN example.com.
-$TTL 3600
-@ SOA ns1 hostmaster 1 3600 600 86400 300
-@ NS ns1
-ns1 A 192.0.2.53
-www A 192.0.2.1
-`;
 
 const rulesText = (a: string): string => `names:
   www.example.com.:
@@ -35,6 +27,7 @@ const rulesText = (a: string): string => `names:
         A: 198.51.100.1
 `;
 
+let fixture: GeoFixture;
 let dir: string;
 let rulesFile: string;
 let dbFile: string;
@@ -42,23 +35,17 @@ let tapFile: string;
 let server: RunningPeer;
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'geo-serve-'));
-  const zoneFile = join(dir, 'example.com.zone');
-  writeFileSync(zoneFile, ZONE);
-  rulesFile = join(dir, 'geo.yaml');
-  writeFileSync(rulesFile, rulesText('10.0.0.1'));
+  fixture = geoFixture('geo-serve', rulesText('10.0.0.1'));
+  ({ dir, rulesFile } = fixture);
   dbFile = join(dir, 'country.mmdb');
   copyFileSync(bundledCountryDb(), dbFile);
   tapFile = join(dir, 'tap.fstrm');
-  server = await startAnycastDns([{ origin: 'example.com.', file: zoneFile }], {
-    ipv6: false,
-    extraConfig: { ecs: true, geo: { rules: rulesFile, database: dbFile }, management: { listen: '127.0.0.1:0' }, dnstap: { output: `file:${tapFile}` } },
-  });
+  server = await startGeoServer(fixture, { ecs: true, geo: { database: dbFile }, management: { listen: '127.0.0.1:0' }, dnstap: { output: `file:${tapFile}` } });
 });
 
 after(async () => {
   await server?.stop();
-  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  fixture?.remove();
 });
 
 /** The A addresses answered to a client in `subnet` (IPv4 /24). */

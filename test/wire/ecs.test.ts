@@ -3,19 +3,9 @@
 // is on, and ignored (never echoed, never FORMERR) when it is off.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { dnsQuery, startAnycastDns, startBind, type RunningPeer } from '../helpers/peers.js';
+import { dnsQuery, startBind, type RunningPeer } from '../helpers/peers.js';
+import { geoFixture, startGeoServer, type GeoFixture } from '../helpers/geo-fixture.js';
 import type { WireMessage } from '../helpers/dns-message.js';
-
-const ZONE = `$ORIGIN example.com.
-$TTL 3600
-@ SOA ns1 hostmaster 1 3600 600 86400 300
-@ NS ns1
-ns1 A 192.0.2.53
-www A 192.0.2.1
-`;
 
 const RULES = `names:
   www.example.com.:
@@ -58,28 +48,19 @@ function echoed(m: WireMessage): Buffer | null {
   return m.opt?.options.find((o) => o.code === ECS)?.data ?? null;
 }
 
-let dir: string;
+let fixture: GeoFixture;
 let bind: RunningPeer;
 let on: RunningPeer;
 let off: RunningPeer;
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'ecs-'));
-  const zoneFile = join(dir, 'example.com.zone');
-  writeFileSync(zoneFile, ZONE);
-  const rulesFile = join(dir, 'geo.yaml');
-  writeFileSync(rulesFile, RULES);
-  const zones = [{ origin: 'example.com.', file: zoneFile }];
-  [bind, on, off] = await Promise.all([
-    startBind(zones, { ipv6: false }),
-    startAnycastDns(zones, { ipv6: false, extraConfig: { ecs: true, geo: { rules: rulesFile } } }),
-    startAnycastDns(zones, { ipv6: false, extraConfig: { geo: { rules: rulesFile } } }),
-  ]);
+  fixture = geoFixture('ecs', RULES);
+  [bind, on, off] = await Promise.all([startBind(fixture.zones, { ipv6: false }), startGeoServer(fixture, { ecs: true }), startGeoServer(fixture)]);
 });
 
 after(async () => {
   await Promise.all([bind?.stop(), on?.stop(), off?.stop()]);
-  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  fixture?.remove();
 });
 
 describe('ECS on', () => {
