@@ -5,7 +5,7 @@
 // tests use too) and the Node.js UDP echo server (the single-threaded Node ceiling), as a minimal
 // program writes it (`echo`), with anycast-dns's dgram send path (`echo-literal`) and on the native
 // path (`echo-native`).
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { onInterrupt } from './cleanup.js';
@@ -32,7 +32,9 @@ export type ServerId = (typeof SERVER_IDS)[number];
 
 /**
  * anycast-dns-ecs: EDNS Client Subnet on, and geo rules on one name of the root mix (the apex, which
- * the mix asks for SOA, NS and DNSKEY), to measure what ECS and rules cost against anycast-dns.
+ * the mix asks for SOA, NS and DNSKEY), to measure what ECS and rules cost against anycast-dns. The
+ * root zone is signed, so the rules are looked up on every miss and then refused: what is measured is
+ * ECS (with --ecs) and the lookup, not a rule's answer.
  */
 const GEO_RULES = `names:\n  .:\n    rules:\n      - networks: [127.0.0.0/8]\n        TXT: '"bench"'\n`;
 
@@ -77,8 +79,11 @@ export async function startServer(id: ServerId, zones: ZoneSpec[], cpu: number |
       return wrap(startAnycastDns(zones, { ...opts, extraConfig: { workers, log_level: 'warn', udp_io: 'dgram' } }));
     case 'anycast-dns-rrl':
       return wrap(startAnycastDns(zones, { ...opts, extraConfig: { workers, log_level: 'warn', udp_io: 'native', rrl: RRL_ACCOUNTING_ONLY } }));
-    case 'anycast-dns-ecs':
-      return wrap(startAnycastDns(zones, { ...opts, extraConfig: { workers, log_level: 'warn', udp_io: 'native', ecs: true, geo: { rules: geoRulesFile() } } }));
+    case 'anycast-dns-ecs': {
+      const rules = geoRulesFile();
+      const s = await wrap(startAnycastDns(zones, { ...opts, extraConfig: { workers, log_level: 'warn', udp_io: 'native', ecs: true, geo: { rules } } }));
+      return { ...s, stop: () => s.stop().finally(() => rmSync(rules, { force: true })) };
+    }
     case 'nsd':
       return wrap(startNsd(zones, opts));
     case 'knot':

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # g++, make and python3 build the native UDP path (native/udp.c) at `npm ci`; man-db lets the units'
-# Documentation=man: pages be checked.
+# Documentation=man: pages be checked; knot-module-geoip is Knot's geoip module, the reference for geo rules.
 DEBIAN_PACKAGES=(g++ make python3 bind9-dnsutils bind9-utils knot-dnsutils nsd knot knot-module-geoip bind9 exabgp bird2 dnsperf iproute2 ldnsutils rsync prometheus man-db)
 
 missing=()

@@ -185,7 +185,8 @@ function readEcs(msg: Buffer, at: number, length: number, q: ParsedQuery): Parse
   const rest = source & 7;
   if (rest !== 0 && (msg[at + 4 + octets - 1]! & (0xff >> rest)) !== 0) return ParseStatus.BadOption;
   const addr = q.ecsAddress;
-  for (let i = 0; i < 16; i++) addr[i] = i < octets ? msg[at + 4 + i]! : 0;
+  for (let i = 0; i < octets; i++) addr[i] = msg[at + 4 + i]!;
+  addr.fill(0, octets);
   q.ecsAt = at;
   q.ecsLength = length;
   q.ecsSource = source;
