@@ -97,7 +97,7 @@ function addressText(b: Uint8Array, length: number): string {
 }
 
 /** Names whose rules a signed zone of `zones` holds: refused, with the zone's origin. */
-export function namesInSignedZones(rules: GeoRuleSet, zones: ZoneSet): { name: string; zone: string }[] {
+function namesInSignedZones(rules: GeoRuleSet, zones: ZoneSet): { name: string; zone: string }[] {
   const out: { name: string; zone: string }[] = [];
   for (const [key, r] of rules.names) {
     const zone = zones.find(key);

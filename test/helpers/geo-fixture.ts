@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { startAnycastDns, type RunningPeer, type ZoneSpec } from './peers.js';
 
 /** example.com's apex, its name server and `www` (the name the tests give rules); a test adds its own records. */
-export const GEO_ZONE_HEAD = `$ORIGIN example.com.
+const GEO_ZONE_HEAD = `$ORIGIN example.com.
 $TTL 3600
 @ SOA ns1 hostmaster 1 3600 600 86400 300
 @ NS ns1
