@@ -6,16 +6,12 @@
 // at least Knot's (docs/reference.md, Geo rules: known differences).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { parseGeoRules } from '../../src/sync/geo-rules.js';
 import { bundledCountryDb, openCountryDb } from '../../src/sync/geo-source.js';
 import { parsePrefix } from '../../src/wire/address.js';
 import type { GeoRuleSet } from '../../src/answer/geo.js';
 import { typeCode } from '../helpers/dns-query.js';
 import type { RunningPeer } from '../helpers/peers.js';
-import { geoFixture, startGeoServer, type GeoFixture } from '../helpers/geo-fixture.js';
-import { kdig, knotGeoConfig, startKnotGeoip } from './geo-kdig.js';
+import { kdig, startGeoPair, type GeoPair } from './geo-kdig.js';
 
 /** Beside GEO_ZONE_HEAD. */
 const MORE = `www AAAA 2001:db8::1
@@ -58,29 +54,18 @@ const SUBNETS = [
   '2001:db8::/32',
 ];
 
-let fixture: GeoFixture;
+let pair: GeoPair;
 let rules: GeoRuleSet;
 let knot: RunningPeer;
 let ours: RunningPeer;
 
 before(async () => {
-  fixture = geoFixture('geo-country', RULES, MORE);
-  const parsed = parseGeoRules(fixture.rulesFile, RULES);
-  assert.ok(parsed.ok, parsed.ok ? '' : parsed.errors.join('\n'));
-  rules = parsed.rules;
-  const knotRules = join(fixture.dir, 'knot-geo.conf');
-  writeFileSync(knotRules, knotGeoConfig(parsed.rules, 'geodb'));
   const db = bundledCountryDb();
-  [knot, ours] = await Promise.all([
-    startKnotGeoip(fixture.zones, knotRules, ['mode: geodb', `geodb-file: "${db}"`, 'geodb-key: [ country_code ]']),
-    startGeoServer(fixture, { ecs: true, geo: { database: db } }),
-  ]);
+  pair = await startGeoPair('geo-country', RULES, MORE, 'geodb', ['mode: geodb', `geodb-file: "${db}"`, 'geodb-key: [ country_code ]'], { database: db });
+  ({ rules, knot, ours } = pair);
 });
 
-after(async () => {
-  await Promise.all([knot?.stop(), ours?.stop()]);
-  fixture?.remove();
-});
+after(() => pair?.stop());
 
 test('the matrix reaches every rule and a network without a country', () => {
   const db = openCountryDb(bundledCountryDb());

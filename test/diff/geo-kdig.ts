@@ -1,12 +1,15 @@
 // Geo differential tests' shared parts: asking a server with `kdig +subnet` and reading the reply, the
 // Knot geoip module's presence, and Knot's geoip config written from our rules.
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { parseGeoRules } from '../../src/sync/geo-rules.js';
 import type { GeoRuleSet } from '../../src/answer/geo.js';
 import { keyToText } from '../../src/zone/name.js';
 import { rdataToText, typeToText } from '../../src/zone/rdata/table.js';
 import { requireBinary, startKnot, type RunningPeer, type ZoneSpec } from '../helpers/peers.js';
+import { geoFixture, startGeoServer } from '../helpers/geo-fixture.js';
 
 const run = promisify(execFile);
 
@@ -49,7 +52,7 @@ function requireKnotGeoip(): void {
  * (`net:`) or per country (`geo:`), each with the rule's records. Knot has no default: names whose
  * default we give are not written here (the tests leave defaults out).
  */
-export function knotGeoConfig(rules: GeoRuleSet, mode: 'subnet' | 'geodb'): string {
+function knotGeoConfig(rules: GeoRuleSet, mode: 'subnet' | 'geodb'): string {
   const lines: string[] = [];
   for (const n of rules.names.values()) {
     lines.push(`${keyToText(n.key)}:`);
@@ -72,7 +75,7 @@ function netText(b: Uint8Array, bits: number): string {
 }
 
 /** Knot with ECS on and its geoip module on every zone, reading `knotRules` in `mode` (`geodb` lines name the database). */
-export function startKnotGeoip(zones: ZoneSpec[], knotRules: string, mode: string[]): Promise<RunningPeer> {
+function startKnotGeoip(zones: ZoneSpec[], knotRules: string, mode: string[]): Promise<RunningPeer> {
   requireKnotGeoip();
   return startKnot(zones, {
     ipv6: false,
@@ -82,4 +85,35 @@ export function startKnotGeoip(zones: ZoneSpec[], knotRules: string, mode: strin
       zone: ['module: mod-geoip/geo'],
     },
   });
+}
+
+/** Knot with its geoip module and anycast-dns with ECS, serving one geo fixture with the same rules. */
+export interface GeoPair {
+  rules: GeoRuleSet;
+  knot: RunningPeer;
+  ours: RunningPeer;
+  stop(): Promise<void>;
+}
+
+/**
+ * Writes the fixture (`rules` beside GEO_ZONE_HEAD and `more`), Knot's geoip config from our parsed
+ * rules in `mode`, and starts both: Knot's module with `knotMode` lines, anycast-dns with `ecs: true`
+ * and `geo` keys.
+ */
+export async function startGeoPair(what: string, rulesText: string, more: string, mode: 'subnet' | 'geodb', knotMode: string[], geo: Record<string, unknown> = {}): Promise<GeoPair> {
+  const fixture = geoFixture(what, rulesText, more);
+  const parsed = parseGeoRules(fixture.rulesFile, rulesText);
+  if (!parsed.ok) throw new Error(parsed.errors.join('\n'));
+  const knotRules = join(fixture.dir, 'knot-geo.conf');
+  writeFileSync(knotRules, knotGeoConfig(parsed.rules, mode));
+  const [knot, ours] = await Promise.allSettled([startKnotGeoip(fixture.zones, knotRules, knotMode), startGeoServer(fixture, { ecs: true, geo })]);
+  const stop = async (): Promise<void> => {
+    await Promise.all([knot, ours].flatMap((p) => (p.status === 'fulfilled' ? [p.value.stop()] : [])));
+    fixture.remove();
+  };
+  if (knot.status === 'rejected' || ours.status === 'rejected') {
+    await stop();
+    throw knot.status === 'rejected' ? knot.reason : (ours as PromiseRejectedResult).reason;
+  }
+  return { rules: parsed.rules, knot: knot.value, ours: ours.value, stop };
 }

@@ -9,15 +9,11 @@
 // These are the known differences of docs/reference.md (Geo rules).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parsePrefix } from '../../src/wire/address.js';
-import { parseGeoRules } from '../../src/sync/geo-rules.js';
 import type { GeoRuleSet } from '../../src/answer/geo.js';
 import type { RunningPeer } from '../helpers/peers.js';
-import { geoFixture, startGeoServer, type GeoFixture } from '../helpers/geo-fixture.js';
 import { typeCode } from '../helpers/dns-query.js';
-import { kdig, knotGeoConfig, startKnotGeoip } from './geo-kdig.js';
+import { kdig, startGeoPair, type GeoPair } from './geo-kdig.js';
 
 /** Beside GEO_ZONE_HEAD. */
 const MORE = `www TXT "zone data"
@@ -67,25 +63,17 @@ interface Case {
   subnet: string | null;
 }
 
-let fixture: GeoFixture;
+let pair: GeoPair;
 let rules: GeoRuleSet;
 let knot: RunningPeer;
 let ours: RunningPeer;
 
 before(async () => {
-  fixture = geoFixture('geo-subnet', RULES, MORE);
-  const parsed = parseGeoRules(fixture.rulesFile, RULES);
-  assert.ok(parsed.ok, parsed.ok ? '' : parsed.errors.join('\n'));
-  rules = parsed.rules;
-  const knotRules = join(fixture.dir, 'knot-geo.conf');
-  writeFileSync(knotRules, knotGeoConfig(rules, 'subnet'));
-  [knot, ours] = await Promise.all([startKnotGeoip(fixture.zones, knotRules, ['mode: subnet']), startGeoServer(fixture, { ecs: true })]);
+  pair = await startGeoPair('geo-subnet', RULES, MORE, 'subnet', ['mode: subnet']);
+  ({ rules, knot, ours } = pair);
 });
 
-after(async () => {
-  await Promise.all([knot?.stop(), ours?.stop()]);
-  fixture?.remove();
-});
+after(() => pair?.stop());
 
 /** The address `delta` away from `bytes` (wrapping never happens for the networks used here). */
 function offset(bytes: Uint8Array, delta: number): Uint8Array {
