@@ -142,7 +142,16 @@ export async function runPrimary(cfg: ServerConfig, log: Logger): Promise<number
 
   const stopSignalled = stopSignal();
   // A SIGHUP during the first load is a scan queued behind it, not lost.
-  const stopReloads = onReloadSignal(log, () => sync?.reload({ reason: 'sighup', verify: true }));
+  const stopReloads = onReloadSignal(log, () => {
+    // Each worker reads the geo files itself: SIGHUP tells it to (a second read when the signal went to
+    // the whole process group costs a read, nothing else). Only workers that asked for the zones: they
+    // handle SIGHUP by then, where one still starting would end.
+    if (geo !== null) {
+      geo.reload();
+      for (const w of fed) w.process.kill('SIGHUP');
+    }
+    return sync?.reload({ reason: 'sighup', verify: true });
+  });
   try {
     sync = startZoneSync(cfg, log, (changes) => {
       const zones = changes.map(({ origin, zone }) => {
