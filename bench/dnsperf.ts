@@ -31,6 +31,8 @@ export interface DnsperfOptions {
   threads?: number;
   /** Set the DO bit in every query (-D, RFC 3225). */
   dnssecOk?: boolean;
+  /** An EDNS option in every query (-E CODE:HEX), e.g. `8:0001180...` for a Client Subnet. */
+  ednsOption?: string;
 }
 
 export interface DnsperfResult {
@@ -96,6 +98,7 @@ export function runDnsperf(o: DnsperfOptions): Promise<DnsperfResult> {
   if (o.latencies) args.push('-v');
   if (o.threads !== undefined && o.threads > 1) args.push('-T', String(o.threads));
   if (o.dnssecOk) args.push('-D');
+  if (o.ednsOption !== undefined) args.push('-E', o.ednsOption);
   const argv = ['-c', String(o.cpu), 'dnsperf', ...args];
   // With -v, stdout is a file in a directory of this run's own.
   const outDir = o.latencies ? mkdtempSync(join(tmpdir(), 'anycast-dns-dnsperf-')) : null;

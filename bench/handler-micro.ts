@@ -1,7 +1,9 @@
 // In-process cost of QueryHandler.handle on the root zone: cache hits (also with the rate-limiting
 // policy step UDP adds), misses (cache off), a random-name flood (cache on, every query a new name,
 // from the serve benchmark's root-random file) and an echo that only copies the query and flips QR
-// (the floor any handler pays). Handlers classify for rate limiting as the server's do. Not a test;
+// (the floor any handler pays). Handlers classify for rate limiting as the server's do. Then EDNS
+// Client Subnet: the same queries each with an ECS option, to a handler with ECS off and to one with
+// ECS on and geo rules on one name of the mix (the apex), hits and misses, alternating. Not a test;
 // prints queries/s.
 // Usage: node dist/bench/handler-micro.js [seconds-per-case]
 
@@ -21,6 +23,7 @@ import { ensureBenchData } from './gen-zone.js';
 import { encodeQuery } from '../test/helpers/dns-query.js';
 import { ROOT_ZONE_2018 } from '../test/helpers/paths.js';
 import { readFileSync } from 'node:fs';
+import { parseGeoRules } from '../src/sync/geo-rules.js';
 import { queriesPerSecond } from './report.js';
 
 const seconds = Number(process.argv[2] ?? 2);
@@ -62,7 +65,7 @@ run('handler, cache hits (again)', (q) => cached.handle(q, meta));
 // per event-loop turn, not measured here).
 const header = dnstapHeader('bench', 'anycast-dns bench');
 const address = new Uint8Array([127, 0, 0, 1]);
-const tap: TapEvent = { type: MessageType.AuthQuery, tcp: false, address, addressLength: 4, port: 5300, queryTimeMs: 0, responseTimeMs: 0, message: queries[0]! };
+const tap: TapEvent = { type: MessageType.AuthQuery, tcp: false, address, addressLength: 4, port: 5300, queryTimeMs: 0, responseTimeMs: 0, message: queries[0]!, extra: null };
 run('cache hits + dnstap frames', (q) => {
   const r = cached.handle(q, meta)!;
   const now = Date.now();
@@ -101,4 +104,22 @@ for (let pass = 0; pass < 3; pass++) {
   for (const q of flood) fresh.handle(q, meta);
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
   console.log(`${`random names, pass ${pass + 1}`.padEnd(28)} ${Math.round(flood.length / s).toLocaleString('en')} queries/s`);
+}
+
+// ECS off against ECS on with geo rules on the apex (signed: looked up on each miss, then refused),
+// every query with a Client Subnet option (127.0.0.0/24), alternating twice.
+const ecsQueries = names.map(([name, type], i) => encodeQuery({ name, type, recursionDesired: true, options: [{ code: 8, data: Buffer.from([0, 1, 24, 0, 127, 0, 0]) }] }, i));
+const geoRules = parseGeoRules('bench-geo.yaml', "names:\n  .:\n    rules:\n      - networks: [127.0.0.0/8]\n        TXT: '\"bench\"'\n");
+if (!geoRules.ok) throw new Error(geoRules.errors.join('\n'));
+const ecsHandler = (ecs: boolean, responseCacheBytes?: number) => {
+  const h = createHandler(zones, { identity: 'bench', version: null, ednsUdpSize: 1232, bucketOf, ecs, responseMemory: new ResponseBuffers(), ...(responseCacheBytes === undefined ? {} : { responseCacheBytes }) });
+  if (ecs) h.setGeo({ rules: geoRules.rules, db: null });
+  return h;
+};
+const [offHits, onHits, offMisses, onMisses] = [ecsHandler(false), ecsHandler(true), ecsHandler(false, 0), ecsHandler(true, 0)];
+for (let pass = 0; pass < 2; pass++) {
+  queriesPerSecond('ECS off, hits', seconds, ecsQueries, (q) => offHits.handle(q, meta));
+  queriesPerSecond('ECS on + rules, hits', seconds, ecsQueries, (q) => onHits.handle(q, meta));
+  queriesPerSecond('ECS off, misses', seconds, ecsQueries, (q) => offMisses.handle(q, meta));
+  queriesPerSecond('ECS on + rules, misses', seconds, ecsQueries, (q) => onMisses.handle(q, meta));
 }

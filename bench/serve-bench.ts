@@ -6,8 +6,11 @@
 //
 //   node dist/bench/serve-bench.js [--quick] [--duration S] [--rounds N] [--mixes root,big,root:random|root:apex,big:mx,...]
 //     [--servers anycast-dns,anycast-dns-rrl,nsd,knot,bind,echo,echo-literal] [--rate QPS] [--fixed-rounds N] [--clients N] [--outstanding N]
-//     [--server-cpus LIST] [--client-cpus LIST] [--workers 1,2,...] [--budget S] [--low-rate QPS]
+//     [--server-cpus LIST] [--client-cpus LIST] [--workers 1,2,...] [--budget S] [--low-rate QPS] [--ecs]
 //
+// --ecs: every query carries an EDNS Client Subnet option (127.0.0.0/24), and with anycast-dns-ecs in
+// the run (ECS on, geo rules on the root apex) its qps is compared with anycast-dns's (ECS off).
+// Issue 22: ECS on with rules on one name of the root mix, at least 0.9x of ECS off.
 // anycast-dns runs on the native UDP path (recvmmsg/sendmmsg), anycast-dns-dgram on node:dgram;
 // echo-native is the echo server on the native path, the floor of the native path's cost.
 // --low-rate (default 100, 0: off) runs anycast-dns on both paths (and NSD) at that rate after the
@@ -39,6 +42,10 @@ import { SERVER_IDS, hasWorkers, isServerId, runningServers, startServer, type S
 const ECHO_SHARE_TARGET = 0.85;
 /** qps with rate limiting accounting every response, as a share of qps with it off. */
 const RRL_SHARE_TARGET = 0.9;
+/** qps with ECS on and geo rules on one name, as a share of qps with ECS off (issue 22). */
+const ECS_SHARE_TARGET = 0.9;
+/** The Client Subnet option --ecs adds: family 1, source /24, scope 0, 127.0.0 (RFC 7871 §6). */
+const ECS_OPTION = '8:000118007f0000';
 const RSS_VS_NSD_TARGET = 1.5;
 /** p99 latency at the fixed rate, as a multiple of NSD's on the same mix (issue 12). */
 const P99_VS_NSD_TARGET = 2;
@@ -62,13 +69,15 @@ interface Options {
   workers: number[];
   budgetMs: number;
   lowRate: number;
+  /** Every query carries ECS_OPTION. */
+  ecs: boolean;
 }
 
 /** `root` or `big` (the mixed query files), or one category of either, e.g. `root:apex`, `big:mx`. */
 type MixId = string;
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { seconds: 10, rounds: 3, mixes: ['root', 'big', 'root:random'], servers: [...SERVER_IDS], clients: 8, outstanding: 1000, serverCpu: '0', clientCpu: '1', workers: [1], budgetMs: 30 * 60_000, lowRate: 100 };
+  const o: Options = { seconds: 10, rounds: 3, mixes: ['root', 'big', 'root:random'], servers: [...SERVER_IDS], clients: 8, outstanding: 1000, serverCpu: '0', clientCpu: '1', workers: [1], budgetMs: 30 * 60_000, lowRate: 100, ecs: false };
   const opts = new OptionReader(argv);
   for (const a of opts) {
     if (a === '--quick') {
@@ -87,6 +96,7 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--workers') o.workers = opts.value().split(',').map(Number);
     else if (a === '--budget') o.budgetMs = opts.int() * 1000;
     else if (a === '--low-rate') o.lowRate = opts.int();
+    else if (a === '--ecs') o.ecs = true;
     else throw new Error(`unknown option ${a} (see the header of bench/serve-bench.ts)`);
   }
   for (const s of o.servers) if (!isServerId(s)) throw new Error(`unknown server ${s} (${SERVER_IDS.join(', ')})`);
@@ -240,6 +250,7 @@ async function measure(all: Options, workers: number): Promise<Measured> {
           timeoutSeconds: 1,
           cpu: o.clientCpu,
           threads: cpuCount(o.clientCpu),
+          ...(o.ecs ? { ednsOption: ECS_OPTION } : {}),
           ...(rateQps !== undefined ? { rate: rateQps, latencies: true } : {}),
         });
         const lat = r.p99LatencyMs !== undefined ? `  avg ${r.avgLatencyMs.toFixed(3)} ms p99 ${r.p99LatencyMs.toFixed(3)} ms` : '';
@@ -384,6 +395,12 @@ async function measure(all: Options, workers: number): Promise<Measured> {
       const r = Number.isFinite(vsOff) ? vsOff >= RRL_SHARE_TARGET : undefined;
       verdicts.push(r === true);
       console.log(`rate limiting on (every response accounted, none limited) vs off: ${times(vsOff)}, target >= ${RRL_SHARE_TARGET} ${verdict(r)}`);
+    }
+    if (ids.includes('anycast-dns') && ids.includes('anycast-dns-ecs')) {
+      const vsOff = sameRoundRatio(results('anycast-dns-ecs'), results('anycast-dns'));
+      const r = Number.isFinite(vsOff) ? vsOff >= ECS_SHARE_TARGET : undefined;
+      verdicts.push(r === true);
+      console.log(`ECS on with geo rules on one name vs ECS off${o.ecs ? ' (every query with ECS)' : ''}: ${times(vsOff)}, target >= ${ECS_SHARE_TARGET} ${verdict(r)}`);
     }
   }
 

@@ -5,6 +5,8 @@
 // tests use too) and the Node.js UDP echo server (the single-threaded Node ceiling), as a minimal
 // program writes it (`echo`), with anycast-dns's dgram send path (`echo-literal`) and on the native
 // path (`echo-native`).
+import { rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { onInterrupt } from './cleanup.js';
 import { REPO_ROOT } from '../test/helpers/paths.js';
@@ -17,7 +19,7 @@ export interface BenchServer {
   stop(): Promise<void>;
 }
 
-export const SERVER_IDS = ['anycast-dns', 'anycast-dns-dgram', 'anycast-dns-rrl', 'nsd', 'knot', 'bind', 'echo', 'echo-literal', 'echo-native'] as const;
+export const SERVER_IDS = ['anycast-dns', 'anycast-dns-dgram', 'anycast-dns-rrl', 'anycast-dns-ecs', 'nsd', 'knot', 'bind', 'echo', 'echo-literal', 'echo-native'] as const;
 type EchoId = 'echo' | 'echo-literal' | 'echo-native';
 
 /**
@@ -27,6 +29,20 @@ type EchoId = 'echo' | 'echo-literal' | 'echo-native';
  */
 const RRL_ACCOUNTING_ONLY = { responses_per_second: 1_000_000 };
 export type ServerId = (typeof SERVER_IDS)[number];
+
+/**
+ * anycast-dns-ecs: EDNS Client Subnet on, and geo rules on one name of the root mix (the apex, which
+ * the mix asks for SOA, NS and DNSKEY), to measure what ECS and rules cost against anycast-dns. The
+ * root zone is signed, so the rules are looked up on every miss and then refused: what is measured is
+ * ECS (with --ecs) and the lookup, not a rule's answer.
+ */
+const GEO_RULES = `names:\n  .:\n    rules:\n      - networks: [127.0.0.0/8]\n        TXT: '"bench"'\n`;
+
+function geoRulesFile(): string {
+  const file = join(tmpdir(), `anycast-dns-bench-geo-${process.pid}.yaml`);
+  writeFileSync(file, GEO_RULES);
+  return file;
+}
 
 export function isServerId(s: string): s is ServerId {
   return (SERVER_IDS as readonly string[]).includes(s);
@@ -63,6 +79,11 @@ export async function startServer(id: ServerId, zones: ZoneSpec[], cpu: number |
       return wrap(startAnycastDns(zones, { ...opts, extraConfig: { workers, log_level: 'warn', udp_io: 'dgram' } }));
     case 'anycast-dns-rrl':
       return wrap(startAnycastDns(zones, { ...opts, extraConfig: { workers, log_level: 'warn', udp_io: 'native', rrl: RRL_ACCOUNTING_ONLY } }));
+    case 'anycast-dns-ecs': {
+      const rules = geoRulesFile();
+      const s = await wrap(startAnycastDns(zones, { ...opts, extraConfig: { workers, log_level: 'warn', udp_io: 'native', ecs: true, geo: { rules } } }));
+      return { ...s, stop: () => s.stop().finally(() => rmSync(rules, { force: true })) };
+    }
     case 'nsd':
       return wrap(startNsd(zones, opts));
     case 'knot':

@@ -6,8 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # g++, make and python3 build the native UDP path (native/udp.c) at `npm ci`; man-db lets the units'
-# Documentation=man: pages be checked; chromium runs the lab's web view test (driven by playwright-core).
-DEBIAN_PACKAGES=(g++ make python3 bind9-dnsutils bind9-utils knot-dnsutils nsd knot bind9 exabgp bird2 dnsperf iproute2 ldnsutils rsync prometheus man-db chromium)
+# Documentation=man: pages be checked; chromium runs the lab's web view test (driven by playwright-core);
+# knot-module-geoip is Knot's geoip module, the reference for geo rules.
+DEBIAN_PACKAGES=(g++ make python3 bind9-dnsutils bind9-utils knot-dnsutils nsd knot knot-module-geoip bind9 exabgp bird2 dnsperf iproute2 ldnsutils rsync prometheus man-db chromium)
 
 missing=()
 for p in "${DEBIAN_PACKAGES[@]}"; do

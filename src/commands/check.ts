@@ -1,18 +1,21 @@
 // `anycast-dns check FILE|DIR [--origin NAME] [--print]`, or `check --config FILE`: what operators
 // run before syncing a zone to the POPs. Reports like named-checkzone: `file:line: message`, then one
-// summary line per zone. A directory is read by the server's own discovery (sync/zone-files.ts), so
+// summary line per zone. A geo rules file (--geo, or the config's geo.rules) is checked on its own and
+// against the zones checked with it. A directory is read by the server's own discovery (sync/zone-files.ts), so
 // check and serve never disagree on which files are zones.
 
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { UsageError } from '../errors.js';
 import { loadServerConfig } from '../ops/config.js';
+import { checkAgainstZones, parseGeoRules } from '../sync/geo-rules.js';
 import { readZoneDir } from '../sync/zone-files.js';
+import { ZoneSet, type Zone } from '../zone/zone.js';
 import { formatDiagnostic } from '../zone/parser.js';
 import { loadZoneFile, type LoadResult } from '../zone/read-zone.js';
 import { printZone } from '../zone/print.js';
 
-const HELP = `usage: anycast-dns check FILE|DIR [--origin NAME] [--print] [--quiet] [--expiry-warning-days N]
+const HELP = `usage: anycast-dns check FILE|DIR [--origin NAME] [--geo RULES] [--print] [--quiet] [--expiry-warning-days N]
        anycast-dns check --config FILE [DIR] [--print] [--quiet] [--expiry-warning-days N]
 
 Validates zone files as the server would load them. A directory is checked as the server's zones
@@ -24,7 +27,10 @@ A zone with an apex ZONEMD record is verified against it (RFC 8976): a digest mi
 A signed zone's NSEC or NSEC3 chain is checked as dnssec-verify checks it (a break is an error), and
 signatures that have expired are an error, and those that expire soon a warning.
 
-  --config FILE   check the zones of this server config file
+  --config FILE   check the zones of this server config file, and its geo rules file (geo.rules)
+  --geo RULES     check this geo rules file too, alone and against the zones checked: a name in a
+                  signed zone, at a delegation or beside a CNAME is an error; "geo RULES: loaded N
+                  names" when it is good
   --origin NAME   the zone's origin (default: the first SOA's owner, else the file name)
   --print         write the zone in canonical presentation form to stdout
   --quiet         print errors only
@@ -38,6 +44,7 @@ export async function runCheck(argv: string[]): Promise<number> {
       allowPositionals: true,
       options: {
         config: { type: 'string' },
+        geo: { type: 'string' },
         origin: { type: 'string' },
         print: { type: 'boolean' },
         quiet: { type: 'boolean' },
@@ -95,5 +102,32 @@ export async function runCheck(argv: string[]): Promise<number> {
       process.stderr.write(`zone ${name}/IN: not loaded due to errors\n`);
     }
   }
+  const geoFile = args.values.geo ?? cfg?.geo?.rulesFile;
+  if (geoFile !== undefined && !checkGeo(geoFile, results, args.values.quiet === true, info)) failed = true;
   return failed ? 1 : 0;
+}
+
+/** Checks the geo rules file `file` alone and against the zones of `results` that loaded; false on an error. */
+function checkGeo(file: string, results: readonly LoadResult[], quiet: boolean, info: NodeJS.WritableStream): boolean {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    process.stderr.write(`${file}:0: cannot read: ${(err as Error).message}\n`);
+    return false;
+  }
+  const parsed = parseGeoRules(file, text);
+  if (!parsed.ok) {
+    for (const e of parsed.errors) process.stderr.write(e + '\n');
+    process.stderr.write(`geo ${file}: not loaded due to errors\n`);
+    return false;
+  }
+  const zones = new Map<string, Zone>();
+  for (const r of results) if (r.zone !== null) zones.set(r.zone.origin, r.zone);
+  const check = checkAgainstZones(parsed.rules, new ZoneSet(zones));
+  if (!quiet) for (const w of check.warnings) process.stderr.write(`${w} (warning)\n`);
+  for (const e of check.errors) process.stderr.write(e + '\n');
+  if (check.errors.length > 0) return false;
+  if (!quiet) info.write(`geo ${file}: loaded ${parsed.rules.names.size} names\n`);
+  return true;
 }

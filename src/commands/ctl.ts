@@ -1,9 +1,11 @@
 // `anycast-dns ctl`: what knotc and nsd-control give operators, over the server's management
-// listener: `zones` (the zone sync status) and `reload [ZONE] [--force]`.
+// listener: `zones` (the zone sync status), `geo` (the geo rules and country database) and
+// `reload [ZONE] [--force]`.
 import { existsSync } from 'node:fs';
 import { request } from 'node:http';
 import { parseArgs } from 'node:util';
 import { UsageError } from '../errors.js';
+import type { GeoStatus } from '../sync/geo-source.js';
 import type { ZoneStatus } from '../sync/store.js';
 import { DEFAULT_MANAGEMENT_LISTEN, formatListenAddress, loadServerConfig } from '../ops/config.js';
 
@@ -12,6 +14,8 @@ const USAGE = `usage: anycast-dns ctl [--config FILE | --server HOST:PORT] <comm
 
 commands:
   zones                  every zone: serial, records, state (ok, held, error), when loaded, last error
+  geo                    the geo rules in force (names, rule ids, file, when loaded, last error)
+                         and the country database (path, type, build date)
   reload [ZONE]          rescan the zone files now (all, or one zone) and show the result
   reload [ZONE] --force  also release changes held by a guard, and accept a serial that went back
 
@@ -38,11 +42,11 @@ export async function runCtl(argv: string[]): Promise<number> {
     return 0;
   }
   const [command, zone, ...extra] = args.positionals;
-  const ok = (command === 'zones' && zone === undefined) || (command === 'reload' && extra.length === 0);
+  const ok = ((command === 'zones' || command === 'geo') && zone === undefined) || (command === 'reload' && extra.length === 0);
   if (!ok || (args.values.force && command !== 'reload')) throw new UsageError(USAGE);
   const { address: server, from } = ctlServer(args.values);
 
-  let path = '/zones';
+  let path = command === 'geo' ? '/geo' : '/zones';
   let method = 'GET';
   if (command === 'reload') {
     const q = new URLSearchParams();
@@ -58,12 +62,16 @@ export async function runCtl(argv: string[]): Promise<number> {
     process.stderr.write(`anycast-dns ctl: cannot reach the server at ${server} (${from}): ${(err as Error).message}\n`);
     return 3;
   }
-  let body: { zones?: ZoneStatus[]; error?: string };
+  let body: { zones?: ZoneStatus[]; geo?: GeoStatus; error?: string };
   try {
     body = JSON.parse(reply.body) as typeof body;
   } catch {
     process.stderr.write(`anycast-dns ctl: unexpected reply from ${server} (HTTP ${reply.status})\n`);
     return 3;
+  }
+  if (command === 'geo' && reply.status === 200 && body.geo !== undefined) {
+    process.stdout.write(formatGeo(body.geo));
+    return body.geo.rulesErrors.length === 0 && body.geo.databaseError === null ? 0 : 1;
   }
   if (reply.status !== 200 || body.zones === undefined) {
     process.stderr.write(`anycast-dns ctl: ${body.error ?? `HTTP ${reply.status}`}\n`);
@@ -104,6 +112,20 @@ export function formatZones(zones: readonly ZoneStatus[]): string {
     const z = zones[i - 1];
     if (z?.last_error) out += `  ${z.state === 'held' ? 'held' : 'error'}: ${z.last_error}\n`;
   });
+  return out;
+}
+
+/** The geo status for people: the files, then one name a line with its rule ids. */
+export function formatGeo(g: GeoStatus): string {
+  let out = `rules     ${g.rulesFile}  loaded ${g.rulesLoadedAt ?? 'never'}\n`;
+  for (const e of g.rulesErrors) out += `  error: ${e}\n`;
+  const db = g.database;
+  out += db === null ? 'database  none\n' : `database  ${db.path}  ${db.type}  built ${db.buildDate}  loaded ${db.loadedAt}\n`;
+  if (g.databaseError !== null) out += `  error: ${g.databaseError}\n`;
+  for (const n of g.names) {
+    const refused = g.refused.includes(n.name) ? '  (refused: signed zone)' : '';
+    out += `${n.name}  ${[...n.rules, ...(n.default ? ['default'] : [])].join(' ')}${refused}\n`;
+  }
   return out;
 }
 

@@ -10,6 +10,7 @@ import { ConfigError } from '../errors.js';
 import type { RrlConfig } from '../rrl/policy.js';
 import { parsePrefix } from '../wire/address.js';
 import type { CookieConfig } from '../wire/cookies.js';
+import type { GeoConfig } from '../sync/geo-source.js';
 import type { SerialPolicy, ZoneSyncConfig } from '../sync/policy.js';
 import { canonicalOrigin } from '../sync/zone-files.js';
 import { VERSION } from '../version.js';
@@ -85,6 +86,10 @@ export interface ServerConfig {
   rrl: RrlConfig;
   /** DNS cookie secrets (section `cookies`). */
   cookies: CookieConfig;
+  /** EDNS Client Subnet (RFC 7871) read and echoed; off: the option is ignored. */
+  ecs: boolean;
+  /** Geo rules (section `geo`): null when no rules file is named. */
+  geo: GeoConfig | null;
 }
 
 /** Values given on the command line; each replaces the config file's. */
@@ -240,10 +245,25 @@ function readServerConfig(r: ConfigReader, baseDir: string, o: ConfigOverrides):
 
   const rrl = readRrl(r.section('rrl'));
   const cookies = readCookies(r.section('cookies'));
+  const ecs = r.bool('ecs', false);
+  const geo = readGeo(r.section('geo'), baseDir);
 
   r.skip('health'); // the health sidecar's section, validated by `anycast-dns health`
   r.done();
-  return { identity, listen, zones, zoneFiles, zoneSync, version, nsid, metrics, dnstap, ednsUdpSize, responseCacheBytes, tcp, logLevel, workers, udpIo, management, rrl, cookies };
+  return { identity, listen, zones, zoneFiles, zoneSync, version, nsid, metrics, dnstap, ednsUdpSize, responseCacheBytes, tcp, logLevel, workers, udpIo, management, rrl, cookies, ecs, geo };
+}
+
+/** `rules: PATH` (relative to the config file), `database: PATH` (the bundled one by default), `watch`. No rules: off. */
+function readGeo(r: ConfigReader, baseDir: string): GeoConfig | null {
+  const rules = r.string('rules', '');
+  const database = r.string('database', '');
+  const watch = r.bool('watch', true);
+  r.done();
+  if (rules === '') {
+    if (database !== '') throw new ConfigError(r.key('database'), 'needs geo.rules too');
+    return null;
+  }
+  return { rulesFile: resolve(baseDir, rules), database: database === '' ? null : resolve(baseDir, database), watch };
 }
 
 /** `output: file:PATH | unix:PATH`; a relative PATH is relative to the config file, like `zones`. No output: off. */

@@ -27,6 +27,7 @@ export class DnstapWriter {
     queryTimeMs: 0,
     responseTimeMs: 0,
     message: Buffer.alloc(0),
+    extra: null,
   };
   private batch: Buffer[] = [];
   private batchBytes = 0;
@@ -58,8 +59,11 @@ export class DnstapWriter {
     return this.counts[1]!;
   }
 
-  /** Logs one exchange: AUTH_QUERY, then AUTH_RESPONSE when a response was sent (null: dropped). */
-  exchange(tcp: boolean, address: string, port: number, query: Buffer, response: Buffer | null, queryTimeMs: number, responseTimeMs: number): void {
+  /**
+   * Logs one exchange: AUTH_QUERY, then AUTH_RESPONSE when a response was sent (null: dropped). `geoRule`
+   * (the geo rule that answered, or null) goes in the response's `extra` field as `geo NAME RULE`.
+   */
+  exchange(tcp: boolean, address: string, port: number, query: Buffer, response: Buffer | null, queryTimeMs: number, responseTimeMs: number, geoRule: string | null): void {
     const e = this.event;
     e.addressLength = this.addr.parse(address);
     if (e.addressLength === 0) return;
@@ -69,10 +73,12 @@ export class DnstapWriter {
     e.responseTimeMs = responseTimeMs;
     e.type = MessageType.AuthQuery;
     e.message = query;
+    e.extra = null;
     this.push(dnstapFrame(this.header, e));
     if (response === null) return;
     e.type = MessageType.AuthResponse;
     e.message = response;
+    e.extra = geoRule === null ? null : Buffer.from(`geo ${geoRule}`, 'utf8');
     this.push(dnstapFrame(this.header, e));
   }
 

@@ -1,9 +1,11 @@
 // The management listener: /metrics (Prometheus text), /ready (200 once zones are loaded and the
 // DNS listeners are up, else 503: what the health sidecar and load balancers poll), /live (200 while
-// the process runs its event loop), GET /zones (zone sync status, JSON) and POST /reload (a scan now,
+// the process runs its event loop), GET /zones (zone sync status, JSON), GET /geo (the geo rules and
+// country database in force, JSON; 404 when geo is off) and POST /reload (a scan now,
 // `?zone=NAME` for one zone, `&force=1` to release held changes; answers the status after it).
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { GeoStatus } from '../sync/geo-source.js';
 import type { ScanRequest, ZoneStatus } from '../sync/store.js';
 import { canonicalOrigin } from '../sync/zone-files.js';
 import { ConfigError } from '../errors.js';
@@ -16,6 +18,8 @@ export interface ManagementSources {
   ready: () => boolean;
   zones: () => ZoneStatus[];
   reload: (req: ScanRequest) => Promise<ZoneStatus[]>;
+  /** The geo rules and database; absent when the config names no rules file. */
+  geo?: () => GeoStatus;
 }
 
 export interface ManagementServer {
@@ -79,6 +83,10 @@ export async function startManagementServer(at: ListenAddress, src: ManagementSo
       }
       case '/zones':
         json(res, 200, { zones: src.zones() });
+        return;
+      case '/geo':
+        if (src.geo === undefined) json(res, 404, { error: 'geo rules are off: the config names no geo.rules' });
+        else json(res, 200, { geo: src.geo() });
         return;
       case '/metrics':
         src.metrics().then(

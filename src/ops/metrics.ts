@@ -96,6 +96,8 @@ const FIELDS = {
   cookies: COOKIE_RESULTS.length,
   /** Response cache lookups: [hit, miss]. */
   cache: 2,
+  /** Geo file loads: [rules ok, rules failed, database ok, database failed] (counted by the main thread's GeoSource only). */
+  geoLoads: 4,
   dropped: TRANSPORTS.length * DROP_REASONS.length,
   tcpEvents: TCP_EVENTS.length,
   scalars: Scalar.Count,
@@ -196,6 +198,13 @@ const METRICS: readonly MetricRow<Counts>[] = [
     collect: () => [[{ version: VERSION, nodejs: process.versions.node }, 1]],
   },
   { name: `${PREFIX}dropped_packets_total`, help: 'Messages received but not answered, by reason', type: 'counter', labels: ['transport', 'reason'], collect: (c) => grid(c.dropped, 'transport', TRANSPORTS, 'reason', DROP_REASONS) },
+  {
+    name: `${PREFIX}geo_loads_total`,
+    help: 'Loads of the geo rules file and the country database, by file (rules, database) and result (ok; error: the last good one kept serving)',
+    type: 'counter',
+    labels: ['file', 'result'],
+    collect: (c) => grid(c.geoLoads, 'file', ['rules', 'database'], 'result', ['ok', 'error']),
+  },
   { name: `${PREFIX}query_errors_total`, help: 'Queries answered SERVFAIL because answering them threw (a bug)', type: 'counter', collect: (c) => c.scalars[Scalar.QueryErrors]! },
   {
     name: `${PREFIX}tcp_connections_total`,
@@ -215,12 +224,44 @@ const METRICS: readonly MetricRow<Counts>[] = [
   },
 ];
 
+/**
+ * Geo answers by rule tag (GeoRule.tag: the name, a space, the rule id). Tags come from the rules file,
+ * never from a query, but a file edited many times over a process's life could name many: past this
+ * many, answers count under name and rule `other`.
+ */
+const MAX_GEO_SERIES = 1000;
+const GEO_OTHER = 'other other';
+
+/** Adds `n` answers of `tag` to `counts`, within MAX_GEO_SERIES tags. */
+function addGeo(counts: Map<string, number>, tag: string, n: number): void {
+  const had = counts.get(tag);
+  if (had !== undefined) counts.set(tag, had + n);
+  else if (counts.size < MAX_GEO_SERIES) counts.set(tag, n);
+  else counts.set(GEO_OTHER, (counts.get(GEO_OTHER) ?? 0) + n);
+}
+
+const GEO_ANSWERS: readonly MetricRow<Map<string, number>>[] = [
+  {
+    name: `${PREFIX}geo_answers_total`,
+    help: 'Answers to names with geo rules, by name and the rule that answered (its id; default: the rules default; zone: the zone records, where the chosen rule does not give the type)',
+    type: 'counter',
+    labels: ['name', 'rule'],
+    *collect(counts) {
+      for (const [tag, v] of counts) {
+        const space = tag.lastIndexOf(' ');
+        yield [{ name: tag.slice(0, space), rule: tag.slice(space + 1) }, v] as const;
+      }
+    },
+  },
+];
+
 const TCP_EVENT_SLOT = Object.fromEntries(TCP_EVENTS.map((e, i) => [e, i])) as Record<TcpEvent, number>;
 const DROP_REASON_SLOT = Object.fromEntries(DROP_REASONS.map((r, i) => [r, i])) as Record<DropReason, number>;
 
 /** What a query thread counts, into its region of MetricsMemory: array arithmetic only. */
 export class QueryCounters implements RateLimitedCounter {
   private readonly c: Counts;
+  protected readonly geo = new Map<string, number>();
   private readonly duration: HistogramCounts;
   private readonly size: HistogramCounts;
 
@@ -241,7 +282,21 @@ export class QueryCounters implements RateLimitedCounter {
     if (info.truncated) c.truncated[t]!++;
     c.cookies[info.cookie]!++;
     if (info.cache !== CacheUse.None) c.cache[info.cache === CacheUse.Hit ? 0 : 1]!++;
+    if (info.geoRule !== null) addGeo(this.geo, info.geoRule, 1);
   };
+
+  /**
+   * Geo answers counted since the last call, by rule tag, and forgotten here: a query thread hands them
+   * to the main thread (a map of names from the rules file has no fixed slots in shared memory).
+   */
+  /** GeoLoadSink: a query thread reads the geo files too, but only the main thread's reads are counted (ServerMetrics). */
+  loaded(_what: 'rules' | 'database', _ok: boolean): void {}
+
+  takeGeoAnswers(): [string, number][] {
+    const out = [...this.geo];
+    this.geo.clear();
+    return out;
+  }
 
   /** A response handed to the socket: `startedAt` is performance.now() when its query was read. */
   sent(transport: Transport, startedAt: number, now: number, octets: number): void {
@@ -300,7 +355,22 @@ export class ServerMetrics extends QueryCounters {
     registerTable(this.registry, METRICS, this.sum);
     new FixedHistogram(`${PREFIX}request_duration_seconds`, 'Seconds from a query read to its answer handed to the socket', 'transport', TRANSPORTS, DURATION_BOUNDS, this.registry, this.sum.durationCounts, this.sum.durationSums);
     new FixedHistogram(`${PREFIX}response_size_bytes`, 'Octets of each response sent (without the TCP length prefix)', 'transport', TRANSPORTS, SIZE_BOUNDS, this.registry, this.sum.sizeCounts, this.sum.sizeSums);
+    registerTable(this.registry, GEO_ANSWERS, this.geo);
     collectProcessMetrics(this.registry);
+  }
+
+  /** Geo answers a query thread counted (takeGeoAnswers), added to the totals. */
+  addGeoAnswers(answers: readonly [string, number][]): void {
+    for (const [tag, n] of answers) addGeo(this.geo, tag, n);
+  }
+
+  /**
+   * GeoLoadSink: a load of the rules file or the country database, by the main thread's GeoSource (the
+   * query threads' own do not count, or each load would count once per thread). Region 0's geo-load
+   * slots: no query thread writes them, so each slot still has one writer.
+   */
+  override loaded(what: 'rules' | 'database', ok: boolean): void {
+    this.threads[0]!.geoLoads[(what === 'rules' ? 0 : 2) + (ok ? 0 : 1)]!++;
   }
 
   /** The Prometheus text exposition: every thread's counts, summed now. */

@@ -36,16 +36,31 @@ function apply(msg: ZonesMessage): void {
 
 port.on('message', (msg: ToThread) => {
   if (msg.type === 'zones') apply(msg);
+  else if (msg.type === 'reload-geo') responder?.geo?.reload();
   else if (msg.type === 'stop') void stop();
 });
 
+const counters = new QueryCounters(shared.metrics, index);
+/** How often the geo answers counted here go to the main thread's totals. */
+const GEO_FLUSH_MS = 1000;
+const flushGeo = (): void => {
+  const answers = counters.takeGeoAnswers();
+  if (answers.length > 0) post({ type: 'geo-answers', answers });
+};
+const geoFlush = cfg.geo === null ? null : setInterval(flushGeo, GEO_FLUSH_MS);
+geoFlush?.unref();
+
 async function stop(): Promise<void> {
   await responder?.stop();
+  if (geoFlush !== null) {
+    clearInterval(geoFlush);
+    flushGeo();
+  }
   port.close();
 }
 
 beatEvery(shared, index);
 watchTestFaults(index, log);
 await firstZones;
-responder = await Responder.start(threadCfg, zones, log, new QueryCounters(shared.metrics, index), { reusePort: true }, { memory: shared.answering, thread: index });
+responder = await Responder.start(threadCfg, zones, log, counters, { reusePort: true }, { memory: shared.answering, thread: index });
 post({ type: 'ready' });

@@ -10,6 +10,7 @@ import { processCookieSecret, serverCookies } from '../wire/cookies.js';
 import { ResponseBuffers } from '../wire/response-buffers.js';
 import type { QueryHandler, QueryMeta } from '../wire/handler-types.js';
 import type { ZoneSet } from '../zone/zone.js';
+import { GeoSource } from '../sync/geo-source.js';
 import { newTcpConnections, TcpListener, type BindOptions } from './tcp.js';
 import { bucketOf } from '../rrl/classify.js';
 import { ResponsePolicy } from '../rrl/policy.js';
@@ -25,6 +26,8 @@ export class Responder {
     private readonly tcp: TcpListener[],
     private readonly policy: ResponsePolicy | null,
     private readonly dnstap: DnstapWriter | null,
+    /** The geo rules and country database this process answers with; null when geo is off. */
+    readonly geo: GeoSource | null,
   ) {}
 
   /**
@@ -45,7 +48,11 @@ export class Responder {
       onError: queryErrorReporter(log, metrics),
       cookies: serverCookies(cfg.cookies, share?.memory.cookieSecret ?? processCookieSecret(), log),
       bucketOf,
+      ecs: cfg.ecs,
     });
+    // Read before the listeners open, so the first answers already follow the rules.
+    const geo = cfg.geo === null ? null : new GeoSource(cfg.geo, log, () => zones, (rules, db) => handler.setGeo({ rules, db }), metrics);
+    geo?.start();
     // UDP only: TCP sources can't be spoofed, so TCP is never rate limited.
     const policy = ResponsePolicy.create(cfg.rrl, metrics, log, share?.memory.rrl ?? undefined);
     const dnstap = cfg.dnstap === null ? null : new DnstapWriter(cfg.dnstap.output, cfg.identity, cfg.version, log, metrics.dnstapCounts());
@@ -58,7 +65,7 @@ export class Responder {
     );
     const connections = newTcpConnections(cfg.tcp, log, share && { memory: share.memory.tcp, thread: share.thread });
     const tcp = cfg.listen.map((a) => new TcpListener(a, handler, metrics, log, connections, dnstap));
-    const responder = new Responder(handler, udp, tcp, policy, dnstap);
+    const responder = new Responder(handler, udp, tcp, policy, dnstap, geo);
     try {
       for (let i = 0; i < cfg.listen.length; i++) {
         const at = formatListenAddress(cfg.listen[i]!);
@@ -82,6 +89,7 @@ export class Responder {
     await Promise.all([...this.udp.map((u) => u.close()), ...this.tcp.map((t) => t.close())]);
     this.policy?.close();
     await this.dnstap?.close();
+    await this.geo?.close();
   }
 }
 

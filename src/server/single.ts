@@ -5,6 +5,7 @@ import { startManagementServer, type ManagementSources } from '../ops/http.js';
 import type { Logger } from '../log.js';
 import { ServerMetrics } from '../ops/metrics.js';
 import { ZoneSyncMetrics } from '../ops/zone-metrics.js';
+import { idleGeoStatus } from '../sync/geo-source.js';
 import { startZoneSync, type ZoneSync } from '../sync/service.js';
 import type { ScanRequest } from '../sync/store.js';
 import { boundedStop, logStarted, onReloadSignal, stopSignal } from './lifecycle.js';
@@ -22,13 +23,17 @@ export async function runSingle(cfg: ServerConfig, log: Logger): Promise<number>
     ready: () => responder !== null && sync !== null && sync.isLoaded() && sync.store.zones.zones.size > 0,
     zones: () => sync?.store.status() ?? [],
     reload: (req: ScanRequest) => (sync === null ? Promise.reject(new Error('the server is still starting')) : sync.reload(req)),
+    ...(cfg.geo === null ? {} : { geo: () => responder?.geo?.status() ?? idleGeoStatus(cfg.geo!) }),
   };
   // The management listener comes up first so /ready says 503 while the zones are still loading.
   const mgmt = cfg.management.listen ? await startManagementServer(cfg.management.listen, sources, log) : null;
   if (mgmt) log.info({ listen: formatListenAddress(mgmt.address) }, 'management listening');
   const stopping = stopSignal();
   // A SIGHUP during the first load is a scan queued behind it, not lost.
-  const stopReloads = onReloadSignal(log, () => sync?.reload({ reason: 'sighup', verify: true }));
+  const stopReloads = onReloadSignal(log, () => {
+    responder?.geo?.reload();
+    return sync?.reload({ reason: 'sighup', verify: true });
+  });
   try {
     sync = startZoneSync(cfg, log, (_changes, zones) => responder?.handler.setZones(zones), zoneMetrics);
     // Listening while the zones load: what is loaded is answered, the rest SERVFAIL (ZoneSet.loading),

@@ -360,7 +360,7 @@ class TcpConnection {
       const now = performance.now();
       this.owner.metrics.sent('tcp', startedAt, now, response.length);
       const tap = this.owner.dnstap;
-      if (tap !== null) tap.exchange(true, this.meta.remoteAddress, this.meta.remotePort, msg, response, performance.timeOrigin + startedAt, performance.timeOrigin + now);
+      if (tap !== null) tap.exchange(true, this.meta.remoteAddress, this.meta.remotePort, msg, response, performance.timeOrigin + startedAt, performance.timeOrigin + now, this.owner.handler.info.geoRule);
       if (!written) {
         // Backpressure: stop reading and answering until the peer has taken what we wrote, which
         // it must do within the I/O timeout.

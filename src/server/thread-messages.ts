@@ -22,9 +22,12 @@ export interface ZonesMessage {
  * The first message a thread gets is a ZonesMessage of every zone served (a message, not workerData,
  * which a thread keeps for its life: it would hold those versions' memory); it listens once they are in.
  */
-export type ToThread = ZonesMessage | { type: 'stop' };
-/** `ready`: listening. */
-export type FromThread = { type: 'ready' };
+export type ToThread = ZonesMessage | { type: 'stop' } | { type: 'reload-geo' };
+/**
+ * `ready`: listening. `geo-answers`: the geo answers counted since the last such message, by rule tag
+ * (the main thread keeps the totals: names from the rules file have no fixed slots in shared memory).
+ */
+export type FromThread = { type: 'ready' } | { type: 'geo-answers'; answers: [string, number][] };
 
 export interface ThreadData {
   cfg: ServerConfig;

@@ -12,7 +12,8 @@ import { ZoneSyncMetrics } from '../ops/zone-metrics.js';
 import { startZoneSync, type ZoneSync } from '../sync/service.js';
 import type { ScanRequest, ZoneChange } from '../sync/store.js';
 import { errorText } from '../sync/load-failure.js';
-import { CompactZone, type Zone } from '../zone/zone.js';
+import { CompactZone, ZoneSet, type Zone } from '../zone/zone.js';
+import { GeoSource } from '../sync/geo-source.js';
 import { boundedStop, logStarted, onReloadSignal, stopSignal } from './lifecycle.js';
 import { loadNativeUdp } from './native-udp.js';
 import { createSharedState, type SharedState } from './shared-state.js';
@@ -82,8 +83,11 @@ export async function runThreads(cfg: ServerConfig, log: Logger): Promise<number
     worker.postMessage({ type: 'zones', zones: currentZones(sync), loading: !(sync?.isLoaded() ?? false) } satisfies ToThread);
     const slot: Slot = { index, worker, ready: false, listened: false, beat: Atomics.load(beats, index), heardAt: Date.now(), ended: false };
     slots[index] = slot;
-    // The one message a thread sends: it listens.
-    worker.on('message', (_ready: FromThread) => {
+    worker.on('message', (msg: FromThread) => {
+      if (msg.type === 'geo-answers') {
+        metrics.addGeoAnswers(msg.answers);
+        return;
+      }
       slot.heardAt = Date.now();
       slot.ready = true;
       slot.listened = true;
@@ -129,6 +133,10 @@ export async function runThreads(cfg: ServerConfig, log: Logger): Promise<number
   }, HEARTBEAT_MS);
   heartbeat.unref();
 
+  // The threads answer with geo rules each reads and watches itself; this thread reads the same files
+  // for /geo and counts their loads once.
+  const geo = cfg.geo === null ? null : new GeoSource(cfg.geo, log, () => sync?.store.zones ?? new ZoneSet(new Map()), () => undefined, metrics);
+  geo?.start();
   const zoneMetrics = new ZoneSyncMetrics(cfg.identity, cfg.metrics.popLabel, () => sync?.store.statuses() ?? []);
   const mgmt = cfg.management.listen
     ? await startManagementServer(
@@ -139,6 +147,7 @@ export async function runThreads(cfg: ServerConfig, log: Logger): Promise<number
           ready: () => serving() && sync !== null && sync.isLoaded() && sync.store.zones.zones.size > 0,
           zones: () => sync?.store.status() ?? [],
           reload: (req: ScanRequest) => (sync === null ? Promise.reject(new Error('the server is still starting')) : sync.reload(req)),
+          ...(geo === null ? {} : { geo: () => geo.status() }),
         },
         log,
       )
@@ -147,13 +156,20 @@ export async function runThreads(cfg: ServerConfig, log: Logger): Promise<number
 
   const stopSignalled = stopSignal();
   // A SIGHUP during the first load is a scan queued behind it, not lost.
-  const stopReloads = onReloadSignal(log, () => sync?.reload({ reason: 'sighup', verify: true }));
+  const stopReloads = onReloadSignal(log, () => {
+    if (geo !== null) {
+      geo.reload();
+      send({ type: 'reload-geo' });
+    }
+    return sync?.reload({ reason: 'sighup', verify: true });
+  });
   try {
     sync = startZoneSync(cfg, log, (changes) => send(zonesMessage(changes, !(sync?.isLoaded() ?? false))), zoneMetrics);
   } catch (err) {
     stopReloads();
     clearInterval(heartbeat);
     await mgmt?.close();
+    await geo?.close();
     throw err;
   }
   void sync.loaded.then(() => {
@@ -173,6 +189,7 @@ export async function runThreads(cfg: ServerConfig, log: Logger): Promise<number
     await sync?.close();
     await Promise.all(slots.flatMap((s) => (s === null ? [] : [stopThread(s.worker)])));
     await mgmt?.close();
+    await geo?.close();
   }, log);
   log.info('stopped');
   return typeof outcome === 'string' ? 0 : 1;

@@ -65,18 +65,18 @@ export class UdpAnswers {
     return verdict === RateLimitVerdict.Slip ? this.handler.slip(out.subarray(at, at + length)).length : length;
   }
 
-  /** `response` was handed to the socket. */
+  /** `response`, the handler's last, was handed to the socket. */
   sent(msg: Buffer, response: Buffer, address: string, port: number, startedAt: number): void {
     const now = performance.now();
     this.metrics.sent('udp', startedAt, now, response.length);
-    if (this.dnstap !== null) this.dnstap.exchange(false, address, port, msg, response, performance.timeOrigin + startedAt, performance.timeOrigin + now);
+    if (this.dnstap !== null) this.dnstap.exchange(false, address, port, msg, response, performance.timeOrigin + startedAt, performance.timeOrigin + now, this.handler.info.geoRule);
   }
 
   /** `out[at, at + length)` (from answerInto) was handed to the socket. */
   sentFrom(msg: Buffer, out: Buffer, at: number, length: number, address: string, port: number, startedAt: number): void {
     const now = performance.now();
     this.metrics.sent('udp', startedAt, now, length);
-    if (this.dnstap !== null) this.dnstap.exchange(false, address, port, msg, out.subarray(at, at + length), performance.timeOrigin + startedAt, performance.timeOrigin + now);
+    if (this.dnstap !== null) this.dnstap.exchange(false, address, port, msg, out.subarray(at, at + length), performance.timeOrigin + startedAt, performance.timeOrigin + now, this.handler.info.geoRule);
   }
 
   private metaOf(address: string, port: number): QueryMeta {
@@ -97,7 +97,7 @@ export class UdpAnswers {
     const policy = this.policy;
     if (policy === null) return RateLimitVerdict.Send;
     const verdict = policy.decide(this.handler.info, response, start, end, address);
-    if (verdict === RateLimitVerdict.Drop) this.dnstap?.exchange(false, address, port, msg, null, performance.timeOrigin + startedAt, 0);
+    if (verdict === RateLimitVerdict.Drop) this.dnstap?.exchange(false, address, port, msg, null, performance.timeOrigin + startedAt, 0, null);
     return verdict;
   }
 }

@@ -94,6 +94,15 @@ function parse4(text: string, start: number, end: number, out: Uint8Array, at: n
   return part === 4;
 }
 
+/** An IPv4-mapped IPv6 address (`::ffff:a.b.c.d`, RFC 4291 §2.5.5.2, as a dual-stack socket reports IPv4 clients) becomes the IPv4 address. */
+export function unmapIPv4(a: AddressBytes): void {
+  const b = a.bytes;
+  if (a.length !== 16 || b[10] !== 0xff || b[11] !== 0xff) return;
+  for (let i = 0; i < 10; i++) if (b[i] !== 0) return;
+  for (let i = 0; i < 4; i++) b[i] = b[12 + i]!;
+  a.length = 4;
+}
+
 /** A prefix such as `192.0.2.0/24` or `2001:db8::/32`, as octets and a bit length. */
 export interface Prefix {
   readonly bytes: Uint8Array;

@@ -209,7 +209,7 @@ export class ResponseCache {
   }
 
   private infoId(info: ResponseInfo): number {
-    const text = `${info.transport} ${info.rcode} ${info.outcome} ${info.qtype} ${info.truncated} ${info.kind} ${info.zone ?? ''}`;
+    const text = `${info.transport} ${info.rcode} ${info.outcome} ${info.qtype} ${info.truncated} ${info.kind} ${info.zone ?? ''} ${info.geoRule ?? ''}`;
     let id = this.infoIds.get(text);
     if (id === undefined) {
       if (this.infos.length > MAX_FIELD) return -1;
@@ -315,6 +315,7 @@ function copyInfo(info: ResponseInfo): ResponseInfo {
     nameHash: 0,
     cookie: CookieStatus.None,
     cache: CacheUse.Hit,
+    geoRule: info.geoRule,
   };
 }
 

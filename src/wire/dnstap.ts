@@ -30,6 +30,7 @@ const FIXED32 = 5;
 // dnstap.proto field numbers.
 const DNSTAP_IDENTITY = 1;
 const DNSTAP_VERSION = 2;
+const DNSTAP_EXTRA = 3;
 const DNSTAP_MESSAGE = 14;
 const DNSTAP_TYPE = 15;
 const DNSTAP_TYPE_MESSAGE = 1;
@@ -59,6 +60,8 @@ export interface TapEvent {
   responseTimeMs: number;
   /** The DNS message: the query (AUTH_QUERY) or the response. */
   message: Uint8Array;
+  /** Dnstap's `extra` field (free-form octets), or null: the geo rule that answered. */
+  extra: Uint8Array | null;
 }
 
 function varintSize(v: number): number {
@@ -128,11 +131,13 @@ export function dnstapFrame(header: Buffer, e: TapEvent): Buffer {
     5 +
     bytesFieldSize(response ? MSG_RESPONSE_MESSAGE : MSG_QUERY_MESSAGE, e.message.length);
   if (response) msgLength += 1 + varintSize(rSec) + 5;
-  const dnstapLength = header.length + 1 + varintSize(msgLength) + msgLength + 2;
+  const extra = e.extra;
+  const dnstapLength = header.length + (extra === null ? 0 : bytesFieldSize(DNSTAP_EXTRA, extra.length)) + 1 + varintSize(msgLength) + msgLength + 2;
   const out = Buffer.allocUnsafe(4 + dnstapLength);
   out.writeUInt32BE(dnstapLength, 0);
   header.copy(out, 4);
   let pos = 4 + header.length;
+  if (extra !== null) pos = writeBytes(out, pos, DNSTAP_EXTRA, extra, extra.length);
   pos = writeVarint(out, pos, key(DNSTAP_MESSAGE, LENGTH_DELIMITED));
   pos = writeVarint(out, pos, msgLength);
   pos = writeUint(out, pos, MSG_TYPE, e.type);

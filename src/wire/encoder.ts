@@ -7,7 +7,7 @@ import type { AnswerPlan, RRdata } from '../answer/plan.js';
 import { WireRRset } from '../zone/rrset.js';
 import { T } from '../zone/types.js';
 import { CompressionTable } from './compress.js';
-import { EDNS_OPTION_ZONEVERSION, FLAG_AA, FLAG_CD, FLAG_QR, FLAG_RD, FLAG_TC, HEADER_SIZE, OPCODE_MASK } from './query.js';
+import { EDNS_OPTION_ECS, EDNS_OPTION_ZONEVERSION, FLAG_AA, FLAG_CD, FLAG_QR, FLAG_RD, FLAG_TC, HEADER_SIZE, OPCODE_MASK } from './query.js';
 import { RdataWriter } from './rdata.js';
 import { COOKIE_OPTION, COOKIE_REPLY_LENGTH } from './cookies.js';
 
@@ -24,6 +24,12 @@ export interface EdnsReply {
   nsid: Buffer | null;
   /** The answering zone's version (RFC 9660 §2): its label count and SOA serial; null when not asked or no zone answered. */
   zoneVersion: ZoneVersion | null;
+  /**
+   * The ECS option's data to echo (RFC 7871 §7.2.1: FAMILY, SOURCE PREFIX-LENGTH and ADDRESS as
+   * received, our SCOPE PREFIX-LENGTH): its first `ecsLength` octets; 0 for none.
+   */
+  ecsLength: number;
+  ecs: Buffer;
   /** Room for a COOKIE option (RFC 7873 §4) as the OPT's last option: the caller writes its 24 octets of data at the message's end. */
   cookie: boolean;
 }
@@ -38,12 +44,21 @@ const ZONEVERSION_DATA_LENGTH = 6;
 
 /** Octets of the OPT record written for `edns` (0 for none). */
 export function optLength(edns: EdnsReply | null): number {
-  return edns === null ? 0 : optSize(edns.nsid, edns.zoneVersion !== null, edns.cookie);
+  return edns === null ? 0 : optSize(edns.nsid, edns.zoneVersion !== null, edns.cookie, edns.ecsLength);
 }
 
-/** Octets of an OPT record carrying `nsid` (or none), a ZONEVERSION option and, with `cookie`, a COOKIE option. */
-export function optSize(nsid: Buffer | null, zoneVersion: boolean, cookie: boolean): number {
-  return 11 + (nsid === null ? 0 : 4 + nsid.length) + (zoneVersion ? 4 + ZONEVERSION_DATA_LENGTH : 0) + (cookie ? 4 + COOKIE_REPLY_LENGTH : 0);
+/**
+ * Octets of an OPT record carrying `nsid` (or none), a ZONEVERSION option, with `cookie` a COOKIE option,
+ * and an ECS option of `ecsLength` data octets (0: none).
+ */
+export function optSize(nsid: Buffer | null, zoneVersion: boolean, cookie: boolean, ecsLength: number): number {
+  return (
+    11 +
+    (nsid === null ? 0 : 4 + nsid.length) +
+    (zoneVersion ? 4 + ZONEVERSION_DATA_LENGTH : 0) +
+    (cookie ? 4 + COOKIE_REPLY_LENGTH : 0) +
+    (ecsLength > 0 ? 4 + ecsLength : 0)
+  );
 }
 
 export const enum Fit {
@@ -252,6 +267,12 @@ function writeOpt(buf: Buffer, pos: number, edns: EdnsReply, rcode: number): num
     buf[o + 5] = 0; // type 0: SOA-SERIAL (RFC 9660 §2, §7)
     buf.writeUInt32BE(zv.serial >>> 0, o + 6);
     o += 4 + ZONEVERSION_DATA_LENGTH;
+  }
+  if (edns.ecsLength > 0) {
+    buf.writeUInt16BE(EDNS_OPTION_ECS, o);
+    buf.writeUInt16BE(edns.ecsLength, o + 2);
+    edns.ecs.copy(buf, o + 4, 0, edns.ecsLength);
+    o += 4 + edns.ecsLength;
   }
   // Last: the caller fills the cookie's octets at the end of the message.
   if (edns.cookie) {

@@ -1,6 +1,7 @@
 // The contract between the transports (server/) and the query handler (wire/): bytes in, bytes out.
 import type { CookieStatus, ServerCookies } from './cookies.js';
 import type { AnswerPlan } from '../answer/plan.js';
+import type { CountryDb, GeoRuleSet } from '../answer/geo.js';
 import type { ZoneSet } from '../zone/zone.js';
 import type { ResponseMemory } from './response-buffers.js';
 
@@ -67,10 +68,18 @@ export interface ResponseInfo {
   /** What the query's DNS cookie proved. */
   cookie: CookieStatus;
   cache: CacheUse;
+  /** The geo rule that answered (its name and id, GeoRule.tag), or null: dnstap's `extra`, the geo metric. */
+  geoRule: string | null;
 }
 
 /** Sets `info.kind` and `info.nameHash`: the rate-limiting bucket of a planned response (rrl/classify.ts). */
 export type BucketOf = (plan: AnswerPlan, qkey: string, qtype: number, info: ResponseInfo) => void;
+
+/** What geo answers are made of: the rules, and the country database where some rule names countries. */
+export interface GeoData {
+  readonly rules: GeoRuleSet;
+  readonly db: CountryDb | null;
+}
 
 export interface HandlerOptions {
   /** The POP's name: NSID payload, CH TXT id.server and hostname.bind. */
@@ -96,6 +105,11 @@ export interface HandlerOptions {
    * its length (the transport retains what it keeps longer). A new buffer per response by default.
    */
   responseMemory?: ResponseMemory;
+  /**
+   * EDNS Client Subnet (RFC 7871): geo rules choose by the option's network and the option is echoed
+   * with a scope; false (the default) ignores the option, and geo rules go by the source address.
+   */
+  ecs?: boolean;
   /** The clock cookies are stamped with, in milliseconds (Date.now by default). */
   now?: () => number;
 }
@@ -121,4 +135,6 @@ export interface QueryHandler {
   retain(response: Buffer): void;
   /** Swaps the zones served (one reference assignment: in-flight queries finish on the old set). */
   setZones(zones: ZoneSet): void;
+  /** Swaps the geo rules and country database (null: none); the response cache starts over with them. */
+  setGeo(geo: GeoData | null): void;
 }

@@ -4,15 +4,16 @@
 
 import { answer } from '../answer/answer.js';
 import { answerChaos, type ServerIdentity } from '../answer/chaos.js';
+import { chooseRule, type CountryHit, type GeoChoice, type NameRules } from '../answer/geo.js';
 import { RCODE, emptyPlan, type AnswerPlan, type Question } from '../answer/plan.js';
 import { MAX_NAME_LENGTH, keyLabelCount } from '../zone/name.js';
 import { CLASS, T } from '../zone/types.js';
 import type { ZoneSet } from '../zone/zone.js';
-import { AddressBytes } from './address.js';
+import { AddressBytes, unmapIPv4 } from './address.js';
 import { COOKIE_REPLY_LENGTH, CookieStatus, RCODE_BADCOOKIE, SERVER_COOKIE_LENGTH, type ServerCookies } from './cookies.js';
 import { ResponseCache } from './cache.js';
 import { Fit, ResponseWriter, cutToMinimal, optLength, optSize, type EdnsReply } from './encoder.js';
-import { CacheUse, ResponseKind, type BucketOf, type ResponseOutcome, type HandlerOptions, type QueryHandler, type QueryMeta, type ResponseInfo } from './handler-types.js';
+import { CacheUse, ResponseKind, type BucketOf, type GeoData, type ResponseOutcome, type HandlerOptions, type QueryHandler, type QueryMeta, type ResponseInfo } from './handler-types.js';
 import { fromTemplate, toTemplate } from './referral-template.js';
 import { FRESH_BUFFERS, type ResponseMemory } from './response-buffers.js';
 import { FLAG_CD, FLAG_QR, FLAG_RD, HEADER_SIZE, OPCODE_MASK, ParseStatus, ParsedQuery, parseQuery } from './query.js';
@@ -27,6 +28,12 @@ const CACHE_BYTES_PER_ENTRY = 128;
 const TEMPLATE_MAX = 4000;
 /** In the variant octet of a cache key: the entry is a referral template, not a response to that key. */
 const TEMPLATE_BIT = 32;
+/** In the variant octet: the key goes on with the query's ECS option data (RFC 7871 §6), the network the answer is for. */
+const ECS_BIT = 64;
+/** ECS option data: FAMILY, two prefix lengths and at most 16 address octets. */
+const ECS_DATA_MAX = 20;
+/** The SCOPE PREFIX-LENGTH octet in ECS option data (RFC 7871 §6). */
+const ECS_SCOPE_AT = 3;
 /** DNS over TCP: the 2-octet length prefix (RFC 1035 §4.2.2). */
 const TCP_LIMIT = 65535;
 /** Without EDNS a UDP response is at most 512 octets (RFC 1035 §4.2.1). */
@@ -39,19 +46,26 @@ export function createHandler(zones: ZoneSet, opts: HandlerOptions): QueryHandle
 interface Snapshot {
   readonly zones: ZoneSet;
   readonly cache: ResponseCache | null;
+  readonly geo: GeoData | null;
 }
 
 class Handler implements QueryHandler {
   /** Zones and their cache, swapped together by one assignment. */
   private snap: Snapshot;
   private readonly q = new ParsedQuery();
-  /** The lower-cased QNAME, then QTYPE, QCLASS and the variant octet: the cache key's bytes. */
-  private readonly keyBuf = Buffer.allocUnsafe(MAX_NAME_LENGTH + 5);
+  /** The lower-cased QNAME, then QTYPE, QCLASS, the variant octet and any ECS option data: the cache key's bytes. */
+  private readonly keyBuf = Buffer.allocUnsafe(MAX_NAME_LENGTH + 5 + ECS_DATA_MAX);
   private readonly writer = new ResponseWriter();
   /** A cache miss's question, plan and OPT record, filled afresh per query: a miss makes none of its own. */
   private readonly question: Question = { key: '', qtype: 0, qclass: 0, dnssecOk: false };
   private readonly plan: AnswerPlan = emptyPlan('refused', RCODE.REFUSED, false, CLASS.IN, null);
-  private readonly edns: EdnsReply = { udpSize: 0, dnssecOk: false, nsid: null, zoneVersion: null, cookie: false };
+  private readonly edns: EdnsReply = { udpSize: 0, dnssecOk: false, nsid: null, zoneVersion: null, cookie: false, ecsLength: 0, ecs: Buffer.alloc(ECS_DATA_MAX) };
+  /** The geo choice for this query, and the SCOPE PREFIX-LENGTH its ECS echo carries (0: the answer holds for every client). */
+  private readonly geoChoice: GeoChoice = { rule: null, scope: 0 };
+  private readonly countryHit: CountryHit = { country: null, prefix: 0 };
+  private scope = 0;
+  /** The source address as geo rules see it (an IPv4-mapped one as IPv4); `addr` stays as cookies hash it. */
+  private readonly geoAddr = new AddressBytes();
   private readonly server: ServerIdentity;
   /** NSID payload, or null when NSID is turned off (the option is then ignored). */
   private readonly nsid: Buffer | null;
@@ -72,7 +86,7 @@ class Handler implements QueryHandler {
   private replyQuestionEnd = 0;
   private replyOptLength = 0;
   /** Cache key of a referral template (see writeTemplateKey). */
-  private readonly templateKey = Buffer.allocUnsafe(MAX_NAME_LENGTH + 5);
+  private readonly templateKey = Buffer.allocUnsafe(MAX_NAME_LENGTH + 5 + ECS_DATA_MAX);
   /** A template matched this query but could not serve it: don't replace it with this query's referral. */
   private templateDeclined = false;
   /** The last query carried a COOKIE option we answer (its status is in info.cookie). */
@@ -88,6 +102,7 @@ class Handler implements QueryHandler {
     nameHash: 0,
     cookie: CookieStatus.None,
     cache: CacheUse.None,
+    geoRule: null,
   };
 
   constructor(
@@ -101,16 +116,22 @@ class Handler implements QueryHandler {
     this.now = opts.now ?? Date.now;
     this.bucketOf = opts.bucketOf ?? errorBucket;
     this.memory = opts.responseMemory ?? FRESH_BUFFERS;
-    this.snap = this.snapshot(zones);
+    this.q.ecsEnabled = opts.ecs === true;
+    this.snap = this.snapshot(zones, null);
   }
 
   setZones(zones: ZoneSet): void {
-    this.snap = this.snapshot(zones);
+    this.snap = this.snapshot(zones, this.snap.geo);
   }
 
-  private snapshot(zones: ZoneSet): Snapshot {
+  setGeo(geo: GeoData | null): void {
+    // Answers cached before were made without these rules: a new cache, as for new zones.
+    this.snap = this.snapshot(this.snap.zones, geo !== null && geo.rules.names.size > 0 ? geo : null);
+  }
+
+  private snapshot(zones: ZoneSet, geo: GeoData | null): Snapshot {
     const cache = this.cacheBytes > 0 ? new ResponseCache(Math.max(1024, Math.floor(this.cacheBytes / CACHE_BYTES_PER_ENTRY)), this.cacheBytes) : null;
-    return { zones, cache };
+    return { zones, cache, geo };
   }
 
   handle(msg: Buffer, meta: QueryMeta): Buffer | null {
@@ -136,6 +157,8 @@ class Handler implements QueryHandler {
     this.cookieAnswered = false;
     this.info.cookie = CookieStatus.None;
     this.info.cache = CacheUse.None;
+    this.info.geoRule = null;
+    this.scope = 0;
     // The one guard of the query path: a bug answers SERVFAIL and the server goes on.
     try {
       return this.respond(msg, meta);
@@ -166,12 +189,15 @@ class Handler implements QueryHandler {
     const status = parseQuery(msg, q, this.keyBuf);
     if (status === ParseStatus.NotImp) return this.bare(msg, 0, RCODE.NOTIMP, 'notimp', meta);
     if (status === ParseStatus.FormErr) return this.bare(msg, 0, RCODE.FORMERR, 'formerr', meta);
+    if (status === ParseStatus.BadEcsScope) return this.bare(msg, q.questionEnd, RCODE.FORMERR, 'formerr', meta);
     const tcp = meta.transport === 'tcp';
     // RFC 6891 §6.2.5: the smaller of the requestor's size (at least 512) and ours; 512 without EDNS.
     const limit = tcp ? TCP_LIMIT : q.edns ? Math.min(q.udpSize, this.opts.ednsUdpSize) : UDP_LIMIT;
     const nameLen = q.qnameEnd - HEADER_SIZE;
     const kb = this.keyBuf;
-    if (status === ParseStatus.BadCookie) {
+    // An error about the OPT itself says nothing about the client's network: no ECS echo.
+    if (status !== ParseStatus.Ok) q.ecsLength = 0;
+    if (status === ParseStatus.BadOption) {
       // As BIND answers it: FORMERR, with the question and an OPT (RFC 6891 §7), no cookie of ours.
       const plan = emptyPlan('refused', RCODE.FORMERR, false, q.qclass, null, this.plan);
       return this.emit(plan, msg, kb.toString('latin1', 0, nameLen), limit, meta, 'formerr', 0);
@@ -186,10 +212,23 @@ class Handler implements QueryHandler {
     kb[nameLen + 1] = q.qtype & 0xff;
     kb[nameLen + 2] = q.qclass >> 8;
     kb[nameLen + 3] = q.qclass & 0xff;
+    const ecs = q.ecsLength > 0;
     // Responses with a cookie have room for one; its octets are written per query (finishCookie).
     kb[nameLen + 4] =
-      (q.dnssecOk ? 1 : 0) | (q.edns ? 2 : 0) | (q.nsid ? 4 : 0) | (tcp ? 8 : 0) | (this.cookieAnswered ? 16 : 0) | (q.zoneVersion ? 32 : 0);
-    const keyLength = nameLen + 5;
+      (q.dnssecOk ? 1 : 0) |
+      (q.edns ? 2 : 0) |
+      (q.nsid ? 4 : 0) |
+      (tcp ? 8 : 0) |
+      (this.cookieAnswered ? 16 : 0) |
+      (q.zoneVersion ? 32 : 0) |
+      (ecs ? ECS_BIT : 0);
+    let keyLength = nameLen + 5;
+    // With ECS the response echoes the client's network, and a geo answer is chosen by it: the entry is
+    // that network's alone (RFC 7871 §7.3.1: never served to a client outside the network it is for).
+    if (ecs) {
+      // By hand: a Buffer copy is a call into the runtime, dearer than these few octets.
+      for (let i = q.ecsAt, end = i + q.ecsLength; i < end; i++) kb[keyLength++] = msg[i]!;
+    }
     const snap = this.snap;
     const cache = snap.cache;
     this.templateDeclined = false;
@@ -212,7 +251,55 @@ class Handler implements QueryHandler {
     question.dnssecOk = q.dnssecOk;
     // RFC 4892 §2: server identity in class CHAOS; every other class is answered from the zones (or refused).
     const plan = q.qclass === CLASS.CH ? answerChaos(question, this.server) : answer(snap.zones, question, this.plan);
-    return this.emit(plan, msg, key, limit, meta, plan.outcome, cache === null ? 0 : keyLength);
+    let cacheKeyLength = cache === null ? 0 : keyLength;
+    // Only a cache miss looks for rules, and only when rules are loaded: a name without rules costs one
+    // map lookup per miss, and a cache hit nothing.
+    const geo = snap.geo;
+    if (geo !== null && plan.zone !== null) {
+      const rules = geo.rules.names.get(key);
+      // An answer chosen by the source address is that address's alone: not kept.
+      if (rules !== undefined && this.applyGeo(rules, geo, plan, meta) && !(ecs && q.ecsSource > 0)) cacheKeyLength = 0;
+    }
+    return this.emit(plan, msg, key, limit, meta, plan.outcome, cacheKeyLength);
+  }
+
+  /**
+   * Answers from the rules of the question's name where they give its type: the client is the ECS
+   * network (RFC 7871 §7.1.2: the source address when there is none or its SOURCE PREFIX-LENGTH is 0).
+   * Returns whether the answer depends on the client; this.scope is the network's prefix length.
+   */
+  private applyGeo(rules: NameRules, geo: GeoData, plan: AnswerPlan, meta: QueryMeta): boolean {
+    const zone = plan.zone!;
+    // Rules answer for a name the zone holds itself; a signed zone's answers carry the zone's signatures only (docs/design.md, Geo rules).
+    if (plan.wildcard !== null || (plan.outcome !== 'answer' && plan.outcome !== 'nodata') || zone.dnssec?.signed === true) return false;
+    const q = this.q;
+    let bytes: Uint8Array;
+    let length: number;
+    if (q.ecsLength > 0 && q.ecsSource > 0) {
+      bytes = q.ecsAddress;
+      length = q.ecsAddressLength;
+    } else {
+      const addr = this.geoAddr;
+      if (addr.parse(meta.remoteAddress) === 0) return false;
+      unmapIPv4(addr);
+      bytes = addr.bytes;
+      length = addr.length;
+    }
+    const choice = this.geoChoice;
+    if (!chooseRule(rules, q.qtype, bytes, length, geo.db, this.countryHit, choice)) return false;
+    // A resolver that sent SOURCE PREFIX-LENGTH 0 asked for an answer not tailored to its clients
+    // (RFC 7871 §7.1.2): it is the resolver's own, and the echo's scope stays 0, as Knot answers.
+    if (q.ecsSource > 0) this.scope = choice.scope;
+    const rule = choice.rule;
+    const rr = rule === null ? undefined : (rule.answers.get(q.qtype) ?? rule.answers.get(T.CNAME));
+    if (rr === undefined) {
+      this.info.geoRule = rules.zoneTag;
+      return true;
+    }
+    emptyPlan('answer', RCODE.NOERROR, true, CLASS.IN, zone, plan);
+    plan.answer.push(rr);
+    this.info.geoRule = rule!.tag;
+    return true;
   }
 
   /** Writes `plan`, hands the result to onResponse, and keeps it in the cache under the first `cacheKeyLength` octets of keyBuf (0: not kept); returns its length. */
@@ -236,6 +323,12 @@ class Handler implements QueryHandler {
       // RFC 9660 §3: the version of the zone the answer came from, when one did.
       edns.zoneVersion = q.zoneVersion && plan.zone !== null ? { labels: keyLabelCount(plan.zone.origin), serial: plan.zone.serial } : null;
       edns.cookie = this.cookieAnswered;
+      // RFC 7871 §7.2.1: FAMILY, SOURCE PREFIX-LENGTH and ADDRESS as received, our scope.
+      edns.ecsLength = q.ecsLength;
+      if (q.ecsLength > 0) {
+        msg.copy(edns.ecs, 0, q.ecsAt, q.ecsAt + q.ecsLength);
+        edns.ecs[ECS_SCOPE_AT] = this.scope;
+      }
     }
     const writer = this.writer;
     const length = writer.write(plan, msg, q.questionEnd, key, limit, edns);
@@ -300,9 +393,10 @@ class Handler implements QueryHandler {
     info.kind = cached.kind;
     info.nameHash = cache.nameHash(at);
     info.cache = CacheUse.Hit;
+    info.geoRule = cached.geoRule;
     this.replyQuestionEnd = q.questionEnd;
     // A ZONEVERSION option was written with the response exactly when a zone answered (emit).
-    this.replyOptLength = q.edns ? optSize(q.nsid ? this.nsid : null, q.zoneVersion && cached.zone !== null, this.cookieAnswered) : 0;
+    this.replyOptLength = q.edns ? optSize(q.nsid ? this.nsid : null, q.zoneVersion && cached.zone !== null, this.cookieAnswered, q.ecsLength) : 0;
     if (this.cookieAnswered) this.finishCookie(out, o + length, msg);
     this.opts.onResponse?.(info, meta);
     return length;
@@ -336,8 +430,8 @@ class Handler implements QueryHandler {
 
   /**
    * Writes into templateKey the cache key of the referral template for the suffix `keyBuf[from, nameLen)`:
-   * the name, QTYPE 0 (any type gets the same referral), QCLASS and the variant octet with TEMPLATE_BIT.
-   * Returns its length.
+   * the name, QTYPE 0 (any type gets the same referral), QCLASS, the variant octet with TEMPLATE_BIT
+   * and the query's ECS option data (a template echoes the option it was made with). Returns its length.
    */
   private writeTemplateKey(from: number, nameLen: number): number {
     const tk = this.templateKey;
@@ -349,7 +443,9 @@ class Handler implements QueryHandler {
     tk[n + 2] = kb[nameLen + 2]!;
     tk[n + 3] = kb[nameLen + 3]!;
     tk[n + 4] = kb[nameLen + 4]! | TEMPLATE_BIT;
-    return n + 5;
+    const ecsLength = this.q.ecsLength;
+    for (let i = 0; i < ecsLength; i++) tk[n + 5 + i] = kb[nameLen + 5 + i]!;
+    return n + 5 + ecsLength;
   }
 
   /** RFC 7873 §5.2.3-5.2.5: what the query's cookie proves; the response will carry the client's and ours. */

@@ -17,6 +17,11 @@ export const FLAG_CD = 0x10;
 const OPCODE_QUERY = 0;
 const EDNS_OPTION_NSID = 3; // RFC 5001 §2.3
 export const EDNS_OPTION_ZONEVERSION = 19; // RFC 9660 §2
+export const EDNS_OPTION_ECS = 8; // RFC 7871 §6
+/** ECS FAMILY values (RFC 7871 §6, IANA address family numbers). */
+const ECS_FAMILY_NONE = 0;
+const ECS_FAMILY_IPV4 = 1;
+const ECS_FAMILY_IPV6 = 2;
 
 export const enum ParseStatus {
   Ok,
@@ -26,8 +31,13 @@ export const enum ParseStatus {
   NotImp,
   /** Reply BADVERS: EDNS version above 0 (RFC 6891 §6.1.3). */
   BadVers,
-  /** Reply FORMERR with the question and an OPT: a malformed COOKIE option (RFC 7873 §5.2.2). */
-  BadCookie,
+  /**
+   * Reply FORMERR with the question and an OPT: a malformed COOKIE option (RFC 7873 §5.2.2) or EDNS
+   * Client Subnet option (RFC 7871 §7.1.1, the cases BIND refuses).
+   */
+  BadOption,
+  /** Reply FORMERR with the question and no OPT: an ECS option with a non-zero SCOPE PREFIX-LENGTH, as BIND answers it. */
+  BadEcsScope,
 }
 
 /** One parsed query; a handler owns one and refills it per packet. */
@@ -50,6 +60,18 @@ export class ParsedQuery {
   /** Offset of the first COOKIE option's data in the message, and its length (0: none; RFC 7873 §4). */
   cookieAt = 0;
   cookieLength = 0;
+  /** Read EDNS Client Subnet options at all (config `ecs`); when false they are ignored like any unknown option. */
+  ecsEnabled = false;
+  /**
+   * Offset of the first well-formed ECS option's data in the message and its length (0: none): FAMILY,
+   * SOURCE PREFIX-LENGTH, SCOPE PREFIX-LENGTH (zero in a query), then the address's significant octets.
+   */
+  ecsAt = 0;
+  ecsLength = 0;
+  /** Its SOURCE PREFIX-LENGTH, and the address (4 or 16 octets, 0 when FAMILY is 0) zero-filled past it. */
+  ecsSource = 0;
+  ecsAddressLength = 0;
+  readonly ecsAddress = new Uint8Array(16);
 }
 
 /**
@@ -63,6 +85,7 @@ export function parseQuery(msg: Buffer, q: ParsedQuery, nameOut: Buffer): ParseS
   q.nsid = false;
   q.zoneVersion = false;
   q.cookieLength = 0;
+  q.ecsLength = 0;
   q.questionEnd = 0;
   if (((msg[2]! >> 3) & 0x0f) !== OPCODE_QUERY) return ParseStatus.NotImp;
   // RFC 9619: a QUERY carries exactly one question.
@@ -129,15 +152,46 @@ export function parseQuery(msg: Buffer, q: ParsedQuery, nameOut: Buffer): ParseS
           q.zoneVersion = true;
         } else if (code === COOKIE_OPTION && q.cookieLength === 0) {
           // RFC 7873 §5.2: only the first COOKIE option counts; §5.2.2: a malformed one is FORMERR.
-          if (!cookieLengthOk(olen)) return ParseStatus.BadCookie;
+          if (!cookieLengthOk(olen)) return ParseStatus.BadOption;
           q.cookieAt = o - olen;
           q.cookieLength = olen;
+        } else if (code === EDNS_OPTION_ECS && q.ecsEnabled && q.ecsLength === 0) {
+          const ecs = readEcs(msg, o - olen, olen, q);
+          if (ecs !== ParseStatus.Ok) return ecs;
         }
       }
     }
     i = next;
   }
   return version > 0 ? ParseStatus.BadVers : ParseStatus.Ok;
+}
+
+/**
+ * Reads an ECS option's data at `at` into `q`. RFC 7871 §7.1.1 leaves the reply to a bad option open;
+ * these are the cases BIND answers FORMERR, checked in its order: a non-zero SCOPE PREFIX-LENGTH (with
+ * no OPT in the reply), then with an OPT: an unknown FAMILY (0 only with SOURCE PREFIX-LENGTH 0), a
+ * source prefix longer than the address, ADDRESS not exactly ceil(SOURCE/8) octets, bits set past the
+ * source prefix.
+ */
+function readEcs(msg: Buffer, at: number, length: number, q: ParsedQuery): ParseStatus {
+  if (length < 4) return ParseStatus.BadOption;
+  const family = (msg[at]! << 8) | msg[at + 1]!;
+  const source = msg[at + 2]!;
+  if (msg[at + 3] !== 0) return ParseStatus.BadEcsScope;
+  const size = family === ECS_FAMILY_IPV4 ? 4 : family === ECS_FAMILY_IPV6 ? 16 : family === ECS_FAMILY_NONE && source === 0 ? 0 : -1;
+  if (size < 0 || source > size * 8) return ParseStatus.BadOption;
+  const octets = (source + 7) >> 3;
+  if (length !== 4 + octets) return ParseStatus.BadOption;
+  const rest = source & 7;
+  if (rest !== 0 && (msg[at + 4 + octets - 1]! & (0xff >> rest)) !== 0) return ParseStatus.BadOption;
+  const addr = q.ecsAddress;
+  for (let i = 0; i < octets; i++) addr[i] = msg[at + 4 + i]!;
+  addr.fill(0, octets);
+  q.ecsAt = at;
+  q.ecsLength = length;
+  q.ecsSource = source;
+  q.ecsAddressLength = size;
+  return ParseStatus.Ok;
 }
 
 /** Offset just past the (possibly compressed) name at `i`, or -1 if it is malformed. */

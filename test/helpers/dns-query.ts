@@ -28,6 +28,8 @@ export interface QueryOptions {
   nsid?: boolean;
   /** COOKIE option data (RFC 7873 §4): a client cookie, or client and server cookie. */
   cookie?: Buffer;
+  /** More EDNS options, written as given (malformed ones too), after NSID and COOKIE. */
+  options?: { code: number; data: Buffer }[];
   /** Over TCP (2-byte length framing, RFC 7766) instead of UDP. */
   tcp?: boolean;
   /** The RD bit (default false: an authoritative server is asked non-recursively). */
@@ -82,7 +84,7 @@ function assertLoopback(host: string): void {
 export function encodeQuery(q: QueryOptions, id: number): Buffer {
   const edns = !q.noEdns || q.dnssecOk;
   // NSID (RFC 5001 §2.1) is an empty option; the typings only list the options dns-packet decodes.
-  const options = [...(q.nsid ? [{ code: 3, data: Buffer.alloc(0) }] : []), ...(q.cookie !== undefined ? [{ code: 10, data: q.cookie }] : [])] as unknown as dnsPacket.PacketOpt[];
+  const options = [...(q.nsid ? [{ code: 3, data: Buffer.alloc(0) }] : []), ...(q.cookie !== undefined ? [{ code: 10, data: q.cookie }] : []), ...(q.options ?? [])] as unknown as dnsPacket.PacketOpt[];
   const packet: dnsPacket.Packet = {
     type: 'query',
     id,

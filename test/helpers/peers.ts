@@ -49,6 +49,11 @@ export interface PeerOptions {
   startTimeoutMs?: number;
   /** BIND only: more statements for named.conf's `options { }`, e.g. a `rate-limit { ... };`. */
   namedOptions?: string[];
+  /**
+   * Knot only: more lines for knot.conf: `server` settings (e.g. `edns-client-subnet: on`), whole
+   * sections before `zone:` (e.g. a `mod-geoip:` list), and settings of every zone (e.g. `module: mod-geoip/geo`).
+   */
+  knot?: { server?: string[]; sections?: string[]; zone?: string[] };
 }
 
 export interface AnycastOptions extends PeerOptions {
@@ -310,8 +315,9 @@ function installedPeer(name: string, binary: string, debianPackage: string, conf
  * it serves exactly what the files say; timers, journal and KASP databases live in the temp dir.
  */
 const KNOT = installedPeer('knot', 'knotd', 'knot', 'knot.conf', {
-  text: ({ port, dir, ipv6, zones, identity, version, workers }) => {
+  text: ({ port, dir, ipv6, zones, identity, version, workers, opts }) => {
     const listen = [`127.0.0.1@${port}`, ...(ipv6 ? [`::1@${port}`] : [])];
+    const extra = opts.knot ?? {};
     return [
       'server:',
       `    rundir: ${q(dir)}`,
@@ -323,6 +329,7 @@ const KNOT = installedPeer('knot', 'knotd', 'knot', 'knot.conf', {
       `    udp-workers: ${workers}`,
       `    tcp-workers: ${workers}`,
       '    background-workers: 1',
+      ...(extra.server ?? []).map((line) => `    ${line}`),
       'log:',
       '  - target: stderr',
       '    any: notice',
@@ -335,8 +342,9 @@ const KNOT = installedPeer('knot', 'knotd', 'knot', 'knot.conf', {
       '    zonefile-sync: -1',
       '    zonefile-load: whole',
       '    journal-content: none',
+      ...(extra.sections ?? []),
       'zone:',
-      ...zones.flatMap((z) => [`  - domain: ${q(z.origin)}`, `    file: ${q(z.file)}`]),
+      ...zones.flatMap((z) => [`  - domain: ${q(z.origin)}`, `    file: ${q(z.file)}`, ...(extra.zone ?? []).map((line) => `    ${line}`)]),
       '',
     ].join('\n');
   },

@@ -160,7 +160,7 @@ describe('dnstap', () => {
     const w = new DnstapWriter({ kind: 'unix', path: join(dir, 'nobody.sock') }, 'pop-tap-3', null, log, new Float64Array(2), 4096);
     const query = encodeQuery({ name: 'www.example.com', type: 'A' }, 1);
     const started = performance.now();
-    for (let i = 0; i < 200; i++) w.exchange(false, '127.0.0.1', 40000 + i, query, query, Date.now(), Date.now());
+    for (let i = 0; i < 200; i++) w.exchange(false, '127.0.0.1', 40000 + i, query, query, Date.now(), Date.now(), null);
     assert.ok(performance.now() - started < 1000, 'answered within 1 s');
     assert.equal(w.written + w.dropped, 400);
     assert.ok(w.written > 0 && w.written * 60 <= 4096, `${w.written} queued within the bound`);

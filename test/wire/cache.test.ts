@@ -80,7 +80,7 @@ test('cache: disabled with responseCacheBytes 0, answers unchanged', () => {
   assert.deepEqual(a, b);
 });
 
-const INFO = { transport: 'udp' as const, rcode: 0, outcome: 'answer' as const, qtype: 1, zone: null, truncated: false, kind: 0, nameHash: 0, cookie: 0, cache: 0 };
+const INFO = { transport: 'udp' as const, rcode: 0, outcome: 'answer' as const, qtype: 1, zone: null, truncated: false, kind: 0, nameHash: 0, cookie: 0, cache: 0, geoRule: null };
 
 /** Keys as the handler builds them: bytes in a reused buffer, of which only the first `length` count. */
 function keyOf(text: string): [Buffer, number] {
