@@ -288,3 +288,74 @@ describe('workers: 4, a zone replaced under load', () => {
     }
   });
 });
+
+describe('workers: 4, one rate limit and one cookie secret for the POP', () => {
+  const RATE = 20;
+  const dir = mkdtempSync(join(tmpdir(), 'anycast-dns-workers-rrl-'));
+  let server: RunningPeer;
+
+  before(async () => {
+    putFile(dir, 'w.test.zone', zoneText('w.test', 1));
+    server = await startAnycastDns([{ origin: 'w.test.', file: join(dir, 'w.test.zone') }], {
+      zonesDir: dir,
+      ipv6: false,
+      workers: 4,
+      extraConfig: { management: { listen: '127.0.0.1:0' }, rrl: { responses_per_second: RATE, window: 15, slip: 2 } },
+    });
+    await waitFor(async () => (await readyStatus(server)) === 200, { timeoutMs: 10_000, what: 'four threads to be ready' });
+  });
+
+  after(async () => {
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** 64 sockets on `address`, each on its own source port (so over every thread); replies parsed into `replies`. */
+  async function sockets(address: string, replies: ReturnType<typeof parseMessage>[]): Promise<Socket[]> {
+    return Promise.all(
+      Array.from({ length: 64 }, async () => {
+        const s = createSocket('udp4');
+        s.on('message', (m) => replies.push(parseMessage(m)));
+        await new Promise<void>((resolve) => s.bind(0, address, () => resolve()));
+        return s;
+      }),
+    );
+  }
+
+  it('a flood of one name from one address over 64 source ports gets the configured rate, not one rate per thread', async () => {
+    const replies: ReturnType<typeof parseMessage>[] = [];
+    const from = await sockets('127.8.0.1', replies);
+    try {
+      // Early in a second of the server's clock, so the burst spends one second's credit.
+      await waitFor(() => Date.now() % 1000 >= 100 && Date.now() % 1000 < 300, { timeoutMs: 2000, intervalMs: 5, what: 'the start of a second' });
+      for (let burst = 0; burst < 4; burst++) {
+        for (let i = 0; i < 100; i++) from[i % from.length]!.send(encodeQuery({ name: 'ver.w.test', type: 'TXT' }, burst * 100 + i), server.port, '127.0.0.1');
+        await sleep(100);
+      }
+      await sleep(500);
+    } finally {
+      for (const s of from) s.close();
+    }
+    const full = replies.filter((r) => !r.tc && r.rcode === 0).length;
+    assert.ok(Math.abs(full - RATE) <= RATE * 0.1, `${full} full answers to 400 queries at ${RATE}/s (a limiter per thread would give up to ${4 * RATE})`);
+    assert.ok(replies.length > full, 'the excess slipped as truncated replies');
+  });
+
+  it('a server cookie one thread made is accepted by every other', async () => {
+    const replies: ReturnType<typeof parseMessage>[] = [];
+    const from = await sockets('127.9.0.1', replies);
+    const cookieOf = (r: ReturnType<typeof parseMessage>): Buffer | undefined => r.opt?.options.find((o) => o.code === 10)?.data;
+    try {
+      from[0]!.send(encodeQuery({ name: 'ver.w.test', type: 'TXT', cookie: Buffer.from('0102030405060708', 'hex') }, 1), server.port, '127.0.0.1');
+      await waitFor(() => replies.length === 1, { timeoutMs: 2000, what: 'the first reply' });
+      const cookie = cookieOf(replies[0]!)!;
+      assert.equal(cookie.length, 24);
+      from.forEach((s, i) => s.send(encodeQuery({ name: 'ver.w.test', type: 'TXT', cookie }, 100 + i), server.port, '127.0.0.1'));
+      await waitFor(() => replies.length === 1 + from.length, { timeoutMs: 3000, what: 'a reply to every socket' });
+      // A valid server cookie comes back as sent (RFC 9018 §4.3); one a thread could not check would be replaced.
+      for (const r of replies.slice(1)) assert.deepEqual(cookieOf(r), cookie);
+    } finally {
+      for (const s of from) s.close();
+    }
+  });
+});
