@@ -49,6 +49,15 @@ export interface PeerOptions {
   startTimeoutMs?: number;
   /** BIND only: more statements for named.conf's `options { }`, e.g. a `rate-limit { ... };`. */
   namedOptions?: string[];
+  /** Knot and BIND: zone transfers (AXFR, IXFR) allowed only to requests signed with this TSIG key. */
+  transferKey?: TransferKey;
+}
+
+/** A TSIG key as the peers' configs take it (RFC 8945): name, algorithm (`hmac-sha256`...), base64 secret. */
+export interface TransferKey {
+  name: string;
+  algorithm: string;
+  secret: string;
 }
 
 export interface AnycastOptions extends PeerOptions {
@@ -310,8 +319,9 @@ function installedPeer(name: string, binary: string, debianPackage: string, conf
  * it serves exactly what the files say; timers, journal and KASP databases live in the temp dir.
  */
 const KNOT = installedPeer('knot', 'knotd', 'knot', 'knot.conf', {
-  text: ({ port, dir, ipv6, zones, identity, version, workers }) => {
+  text: ({ port, dir, ipv6, zones, identity, version, workers, opts }) => {
     const listen = [`127.0.0.1@${port}`, ...(ipv6 ? [`::1@${port}`] : [])];
+    const key = opts.transferKey;
     return [
       'server:',
       `    rundir: ${q(dir)}`,
@@ -325,7 +335,19 @@ const KNOT = installedPeer('knot', 'knotd', 'knot', 'knot.conf', {
       '    background-workers: 1',
       'log:',
       '  - target: stderr',
-      '    any: notice',
+      '    any: info',
+      ...(key
+        ? [
+            'key:',
+            `  - id: ${q(key.name)}`,
+            `    algorithm: ${key.algorithm}`,
+            `    secret: ${key.secret}`,
+            'acl:',
+            '  - id: transfer',
+            `    key: ${q(key.name)}`,
+            '    action: transfer',
+          ]
+        : []),
       'database:',
       `    storage: ${q(dir)}`,
       'template:',
@@ -335,6 +357,7 @@ const KNOT = installedPeer('knot', 'knotd', 'knot', 'knot.conf', {
       '    zonefile-sync: -1',
       '    zonefile-load: whole',
       '    journal-content: none',
+      ...(key ? ['    acl: transfer'] : []),
       'zone:',
       ...zones.flatMap((z) => [`  - domain: ${q(z.origin)}`, `    file: ${q(z.file)}`]),
       '',
@@ -375,7 +398,9 @@ const BIND = installedPeer('bind', 'named', 'bind9', 'named.conf', {
       `  hostname ${q(identity)};`,
       `  version ${q(version)};`,
       ...(opts.namedOptions ?? []).map((line) => `  ${line}`),
+      ...(opts.transferKey ? [`  allow-transfer { key ${q(opts.transferKey.name)}; };`] : []),
       '};',
+      ...(opts.transferKey ? [`key ${q(opts.transferKey.name)} { algorithm ${opts.transferKey.algorithm}; secret ${q(opts.transferKey.secret)}; };`] : []),
       'controls { };',
       ...zones.map((z) => `zone ${q(z.origin)} { type primary; file ${q(z.file)}; };`),
       '',
