@@ -71,6 +71,12 @@ const TCP_EVENTS = [
 ] as const;
 export type TcpEvent = (typeof TCP_EVENTS)[number];
 
+/** Zone transfers out, by kind and result: `ok`, or why it was turned away (TSIG errors are RFC 8945's). */
+const TRANSFER_KINDS = ['axfr', 'ixfr'] as const;
+export type TransferKind = (typeof TRANSFER_KINDS)[number];
+const TRANSFER_RESULTS = ['ok', 'refused', 'notauth', 'formerr', 'badkey', 'badsig', 'badtime', 'failed'] as const;
+export type TransferResult = (typeof TRANSFER_RESULTS)[number];
+
 /** The counts of one process: plain array slots the hot path bumps, read by METRICS at scrape. */
 class Counts {
   readonly queries = new Float64Array(TRANSPORTS.length * QTYPE_BUCKETS.length);
@@ -82,6 +88,9 @@ class Counts {
   readonly cache = new Float64Array(2);
   readonly dropped = new Float64Array(TRANSPORTS.length * DROP_REASONS.length);
   readonly tcpEvents = new Float64Array(TCP_EVENTS.length);
+  readonly transfersOut = new Float64Array(TRANSFER_KINDS.length * TRANSFER_RESULTS.length);
+  /** Octets of transfer messages sent. */
+  transferOutBytes = 0;
   tcpOpen = 0;
   queryErrors = 0;
   /** How UDP is read and written; null before the listeners start. */
@@ -162,6 +171,14 @@ const METRICS: readonly MetricRow<Counts>[] = [
   },
   { name: `${PREFIX}tcp_connections_open`, help: 'TCP connections open now', type: 'gauge', aggregator: 'sum', collect: (c) => c.tcpOpen },
   {
+    name: `${PREFIX}transfers_out_total`,
+    help: 'Zone transfers asked of this server, by kind (axfr, ixfr) and result (ok, refused, notauth, formerr, badkey, badsig, badtime, failed)',
+    type: 'counter',
+    labels: ['kind', 'result'],
+    collect: (c) => grid(c.transfersOut, 'kind', TRANSFER_KINDS, 'result', TRANSFER_RESULTS),
+  },
+  { name: `${PREFIX}transfer_out_bytes_total`, help: 'Octets of zone transfer messages sent', type: 'counter', collect: (c) => c.transferOutBytes },
+  {
     name: `${PREFIX}udp_path_info`,
     help: 'Always 1: how UDP is read and written, native (recvmmsg/sendmmsg) or dgram (node:dgram); udp_io chooses',
     type: 'gauge',
@@ -236,6 +253,11 @@ export class ServerMetrics implements RateLimitedCounter {
     this.c.tcpEvents[TCP_EVENT_SLOT[event]]!++;
     if (event === 'opened') this.c.tcpOpen++;
     else if (event === 'closed') this.c.tcpOpen--;
+  }
+
+  transferOut(kind: TransferKind, result: TransferResult, bytes: number): void {
+    this.c.transfersOut[TRANSFER_KINDS.indexOf(kind) * TRANSFER_RESULTS.length + TRANSFER_RESULTS.indexOf(result)]!++;
+    this.c.transferOutBytes += bytes;
   }
 
   /** The Prometheus text exposition of this process. */

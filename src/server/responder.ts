@@ -11,6 +11,7 @@ import { ResponseBuffers } from '../wire/response-buffers.js';
 import type { QueryHandler, QueryMeta } from '../wire/handler-types.js';
 import type { ZoneSet } from '../zone/zone.js';
 import { newTcpConnections, TcpListener, type BindOptions } from './tcp.js';
+import { TransferOut } from './transfer-out.js';
 import { bucketOf } from '../rrl/classify.js';
 import { ResponsePolicy } from '../rrl/policy.js';
 import { chooseUdpPath } from './native-udp.js';
@@ -39,6 +40,7 @@ export class Responder {
       onResponse: metrics.onResponse,
       onError: queryErrorReporter(log, metrics),
       cookies: serverCookies(cfg.cookies, log),
+      tsigKeys: cfg.tsigKeys,
       bucketOf,
     });
     // UDP only: TCP sources can't be spoofed, so TCP is never rate limited.
@@ -53,7 +55,8 @@ export class Responder {
         : new NativeUdpListener(a, native, handler, metrics, log, { reusePort: bind.reusePort, policy, dnstap }),
     );
     const connections = newTcpConnections(cfg.tcp, log);
-    const tcp = cfg.listen.map((a) => new TcpListener(a, handler, metrics, log, connections, dnstap));
+    const transfers = new TransferOut(cfg.transfer, cfg.tsigKeys, () => handler.zones, metrics, log);
+    const tcp = cfg.listen.map((a) => new TcpListener(a, handler, metrics, log, connections, dnstap, transfers));
     const responder = new Responder(handler, udp, tcp, policy, dnstap);
     try {
       for (let i = 0; i < cfg.listen.length; i++) {

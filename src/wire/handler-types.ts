@@ -3,6 +3,7 @@ import type { CookieStatus, ServerCookies } from './cookies.js';
 import type { AnswerPlan } from '../answer/plan.js';
 import type { ZoneSet } from '../zone/zone.js';
 import type { ResponseMemory } from './response-buffers.js';
+import type { TsigKeyring } from './tsig.js';
 
 export type Transport = 'udp' | 'tcp';
 
@@ -96,7 +97,9 @@ export interface HandlerOptions {
    * its length (the transport retains what it keeps longer). A new buffer per response by default.
    */
   responseMemory?: ResponseMemory;
-  /** The clock cookies are stamped with, in milliseconds (Date.now by default). */
+  /** Keys to check signed queries with and sign their answers (RFC 8945); without them a signed query gets BADKEY. */
+  tsigKeys?: TsigKeyring;
+  /** The clock cookies and TSIG are stamped with, in milliseconds (Date.now by default). */
   now?: () => number;
 }
 
@@ -115,4 +118,6 @@ export interface QueryHandler {
   retain(response: Buffer): void;
   /** Swaps the zones served (one reference assignment: in-flight queries finish on the old set). */
   setZones(zones: ZoneSet): void;
+  /** The zones served now. */
+  readonly zones: ZoneSet;
 }

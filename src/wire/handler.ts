@@ -14,6 +14,7 @@ import { ResponseCache } from './cache.js';
 import { Fit, ResponseWriter, cutToMinimal, optLength, optSize, type EdnsReply } from './encoder.js';
 import { CacheUse, ResponseKind, type BucketOf, type ResponseOutcome, type HandlerOptions, type QueryHandler, type QueryMeta, type ResponseInfo } from './handler-types.js';
 import { fromTemplate, toTemplate } from './referral-template.js';
+import { answerVerified, verifyRequest, type TsigKeyring } from './tsig.js';
 import { FRESH_BUFFERS, type ResponseMemory } from './response-buffers.js';
 import { FLAG_CD, FLAG_QR, FLAG_RD, HEADER_SIZE, OPCODE_MASK, ParseStatus, ParsedQuery, parseQuery } from './query.js';
 
@@ -60,6 +61,7 @@ class Handler implements QueryHandler {
   private readonly now: () => number;
   private readonly bucketOf: BucketOf;
   private readonly memory: ResponseMemory;
+  private readonly tsigKeys: TsigKeyring;
   private readonly addr = new AddressBytes();
   /** Where the last response's question ends and how long its OPT record is (for slip). */
   private replyQuestionEnd = 0;
@@ -94,11 +96,16 @@ class Handler implements QueryHandler {
     this.now = opts.now ?? Date.now;
     this.bucketOf = opts.bucketOf ?? errorBucket;
     this.memory = opts.responseMemory ?? FRESH_BUFFERS;
+    this.tsigKeys = opts.tsigKeys ?? new Map();
     this.snap = this.snapshot(zones);
   }
 
   setZones(zones: ZoneSet): void {
     this.snap = this.snapshot(zones);
+  }
+
+  get zones(): ZoneSet {
+    return this.snap.zones;
   }
 
   private snapshot(zones: ZoneSet): Snapshot {
@@ -114,7 +121,8 @@ class Handler implements QueryHandler {
     this.info.cache = CacheUse.None;
     // The one guard of the query path: a bug answers SERVFAIL and the server goes on.
     try {
-      return this.respond(msg, meta);
+      const out = this.respond(msg, meta);
+      return this.q.tsig ? this.signed(msg, out) : out;
     } catch (err) {
       this.opts.onError?.(err, meta);
       return this.bare(msg, this.q.questionEnd, RCODE.SERVFAIL, 'servfail', meta);
@@ -325,6 +333,12 @@ class Handler implements QueryHandler {
     } else {
       this.cookies!.issue(msg, q.cookieAt, this.addr, (this.now() / 1000) >>> 0, out, at + 8);
     }
+  }
+
+  /** RFC 8945 §5.3: a signed query's answer is signed, or is the TSIG error (a copy: the writer's buffer stays the writer's). */
+  private signed(msg: Buffer, out: Buffer): Buffer {
+    const now = Math.floor(this.now() / 1000);
+    return answerVerified(verifyRequest(msg, this.tsigKeys, now), out, this.q.questionEnd, now);
   }
 
   retain(response: Buffer): void {

@@ -50,6 +50,8 @@ export class ParsedQuery {
   /** Offset of the first COOKIE option's data in the message, and its length (0: none; RFC 7873 §4). */
   cookieAt = 0;
   cookieLength = 0;
+  /** The query carried a TSIG record (RFC 8945): its answer is signed, or a TSIG error. */
+  tsig = false;
 }
 
 /**
@@ -63,6 +65,7 @@ export function parseQuery(msg: Buffer, q: ParsedQuery, nameOut: Buffer): ParseS
   q.nsid = false;
   q.zoneVersion = false;
   q.cookieLength = 0;
+  q.tsig = false;
   q.questionEnd = 0;
   if (((msg[2]! >> 3) & 0x0f) !== OPCODE_QUERY) return ParseStatus.NotImp;
   // RFC 9619: a QUERY carries exactly one question.
@@ -107,7 +110,8 @@ export function parseQuery(msg: Buffer, q: ParsedQuery, nameOut: Buffer): ParseS
     const rdStart = i + 10;
     const next = rdStart + rdlen;
     if (next > len) return ParseStatus.FormErr;
-    if (type === T.OPT) {
+    if (type === T.TSIG) q.tsig = true;
+    else if (type === T.OPT) {
       // RFC 6891 §6.1.1: one OPT, owned by the root.
       if (q.edns || msg[start] !== 0 || i !== start + 1) return ParseStatus.FormErr;
       q.edns = true;
@@ -141,7 +145,7 @@ export function parseQuery(msg: Buffer, q: ParsedQuery, nameOut: Buffer): ParseS
 }
 
 /** Offset just past the (possibly compressed) name at `i`, or -1 if it is malformed. */
-function skipName(msg: Buffer, i: number): number {
+export function skipName(msg: Buffer, i: number): number {
   const len = msg.length;
   let total = 0;
   for (;;) {

@@ -3,12 +3,12 @@
 // HMACs come from node:crypto.
 
 import { createHmac, timingSafeEqual, type Hmac } from 'node:crypto';
-import { MAX_NAME_LENGTH, keyToText, keyToWire, nameKey, nameFromText, wireNameLength } from '../zone/name.js';
-import { HEADER_SIZE } from './query.js';
+import { keyToText, keyToWire, nameKey, nameFromText, wireNameLength } from '../zone/name.js';
+import { HEADER_SIZE, skipName } from './query.js';
+import { CLASS, T } from '../zone/types.js';
 
-/** The TSIG RR type (RFC 8945 §4.2) and its class and TTL, which are fixed. */
-const TYPE_TSIG = 250;
-const CLASS_ANY = 255;
+/** The TSIG RR's class (RFC 8945 §4.2), which is fixed. */
+const CLASS_ANY = CLASS.ANY;
 /** RFC 8945 §5.2: the rcode of every TSIG error response. */
 export const RCODE_NOTAUTH = 9;
 /** Extended errors carried in the TSIG RR's Error field (RFC 8945 §3). */
@@ -98,11 +98,11 @@ export function readTsig(msg: Buffer): TsigRecord | null | 'formerr' {
     const rdlength = msg.readUInt16BE(p + 8);
     p += 10 + rdlength;
     if (p > msg.length) return 'formerr';
-    if (type === TYPE_TSIG && i < records - 1) return 'formerr';
+    if (type === T.TSIG && i < records - 1) return 'formerr';
     lastAt = at;
     lastType = type;
   }
-  if (lastType !== TYPE_TSIG) return null;
+  if (lastType !== T.TSIG) return null;
   // The TSIG owner and algorithm are never compressed (RFC 8945 §4.2).
   const ownerLength = wireNameLength(msg, lastAt);
   if (ownerLength < 0) return 'formerr';
@@ -127,19 +127,6 @@ export function readTsig(msg: Buffer): TsigRecord | null | 'formerr' {
   r += 6;
   if (r + otherLength !== rdEnd) return 'formerr';
   return { at: lastAt, keyName: nameKey(msg, lastAt), algorithm, timeSigned, fudge, mac, originalId, error, otherData: msg.subarray(r, rdEnd) };
-}
-
-/** Offset past the (possibly compressed) name at `p`, or -1. */
-function skipName(msg: Buffer, p: number): number {
-  for (let hops = 0; hops <= MAX_NAME_LENGTH; hops++) {
-    if (p >= msg.length) return -1;
-    const len = msg[p]!;
-    if (len === 0) return p + 1;
-    if ((len & 0xc0) === 0xc0) return p + 2 <= msg.length ? p + 2 : -1;
-    if ((len & 0xc0) !== 0) return -1;
-    p += len + 1;
-  }
-  return -1;
 }
 
 /** The fields of a TSIG record to write; the MAC comes from the signer. */
@@ -205,7 +192,7 @@ function appendTsig(msg: Buffer, owner: Buffer, alg: Buffer, f: TsigFields, mac:
   out.writeUInt16BE(msg.readUInt16BE(10) + 1, 10);
   let p = msg.length;
   p += owner.copy(out, p);
-  out.writeUInt16BE(TYPE_TSIG, p);
+  out.writeUInt16BE(T.TSIG, p);
   out.writeUInt16BE(CLASS_ANY, p + 2);
   out.writeUInt32BE(0, p + 4);
   out.writeUInt16BE(rdlength, p + 8);
@@ -382,4 +369,21 @@ export class TsigVerifier {
     this.unsigned = [];
     return 'ok';
   }
+}
+
+/**
+ * The answer to a request whose TSIG was checked (RFC 8945 §5.2, §5.3): `response` signed with the
+ * request's key when it verified; the TSIG error, NOTAUTH, with the response's header and question
+ * only, when it did not; `response` as it is for an unsigned request.
+ */
+export function answerVerified(verdict: TsigVerdict, response: Buffer, questionEnd: number, now: number): Buffer {
+  if (verdict.status === 'unsigned' || verdict.status === 'formerr') return response;
+  if (verdict.status === 'ok') return new TsigSigner(verdict.key, now, verdict.tsig.mac).sign(response);
+  const bare = Buffer.from(response.subarray(0, questionEnd));
+  bare[3] = (bare[3]! & 0xf0) | RCODE_NOTAUTH;
+  bare.writeUInt32BE(0, 6);
+  bare.writeUInt16BE(0, 10);
+  // RFC 8945 §5.2.3: a BADTIME answer is signed; BADKEY and BADSIG ones cannot be (§5.3.2).
+  if (verdict.status === 'badtime') return new TsigSigner(verdict.key!, now, verdict.tsig.mac).signBadTime(bare, verdict.tsig.timeSigned);
+  return tsigErrorRecord(bare, verdict.tsig, verdict.status === 'badkey' ? TSIG_ERROR.BADKEY : TSIG_ERROR.BADSIG, now);
 }
