@@ -94,7 +94,7 @@ export interface ServerConfig {
 }
 
 /** Who may transfer zones out (AXFR, IXFR): a request is allowed when one rule's prefix holds its source and, when the rule names a key, it is signed with that key. */
-export interface TransferRule {
+interface TransferRule {
   /** null: any address (a rule with a key only). */
   prefix: Prefix | null;
   /** Lookup key of the TSIG key name the request must be signed with; null: any source in the prefix, signed or not. */
