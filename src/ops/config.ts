@@ -101,9 +101,17 @@ interface TransferRule {
   key: string | null;
 }
 
+/** A secondary told of every zone change (RFC 1996). */
+export interface NotifyTarget {
+  address: ListenAddress;
+  /** Signs the NOTIFY; null: unsigned. */
+  key: TsigKey | null;
+}
+
 export interface TransferConfig {
   /** No rule: every transfer is refused. */
   allow: TransferRule[];
+  notify: NotifyTarget[];
 }
 
 /** Values given on the command line; each replaces the config file's. */
@@ -321,12 +329,23 @@ function readTransfer(r: ConfigReader, keys: TsigKeyring): TransferConfig {
     const prefix = from === '' ? null : parsePrefix(from);
     if (from !== '' && prefix === null) throw new ConfigError(e.key('from'), `"${from}" is not an address or ADDR/BITS prefix`);
     if (keyName === '') return { prefix, key: null };
-    const k = [...keys.values()].find((x) => x.name === canonicalKeyName(keyName));
-    if (k === undefined) throw new ConfigError(e.key('key'), `no key "${keyName}" in tsig_keys`);
-    return { prefix, key: k.key };
+    return { prefix, key: namedKey(keys, keyName, e.key('key')).key };
+  });
+  const notify = r.sections('notify').map((e): NotifyTarget => {
+    const to = e.string('to', '');
+    const keyName = e.string('key', '');
+    e.done();
+    if (to === '') throw new ConfigError(e.key('to'), 'a secondary needs an address: to: ADDR:PORT');
+    return { address: parseListenAddress(to, e.key('to')), key: keyName === '' ? null : namedKey(keys, keyName, e.key('key')) };
   });
   r.done();
-  return { allow };
+  return { allow, notify };
+}
+
+function namedKey(keys: TsigKeyring, name: string, where: string): TsigKey {
+  const k = [...keys.values()].find((x) => x.name === canonicalKeyName(name));
+  if (k === undefined) throw new ConfigError(where, `no key "${name}" in tsig_keys`);
+  return k;
 }
 
 function canonicalKeyName(name: string): string {

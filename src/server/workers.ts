@@ -13,6 +13,7 @@ import { ServerMetrics } from '../ops/metrics.js';
 import { ZoneSyncMetrics } from '../ops/zone-metrics.js';
 import { ZoneLoader } from '../sync/loader.js';
 import { startZoneSync, type ZoneSync } from '../sync/service.js';
+import { NotifySender } from './notify.js';
 import { ZoneSnapshots } from '../sync/snapshot.js';
 import type { ScanRequest } from '../sync/store.js';
 import { keyFromText, keyToText } from '../zone/name.js';
@@ -135,6 +136,7 @@ export async function runPrimary(cfg: ServerConfig, log: Logger): Promise<number
     : null;
   if (mgmt) log.info({ listen: formatListenAddress(mgmt.address) }, 'management listening');
 
+  const notify = new NotifySender(cfg.transfer.notify, log);
   const stopSignalled = stopSignal();
   // A SIGHUP during the first load is a scan queued behind it, not lost.
   const stopReloads = onReloadSignal(log, () => sync?.reload({ reason: 'sighup', verify: true }));
@@ -150,6 +152,8 @@ export async function runPrimary(cfg: ServerConfig, log: Logger): Promise<number
       });
       const msg: ZonesMessage = { type: ZONE_MESSAGE, zones, loading: !(sync?.isLoaded() ?? false) };
       for (const w of fed) feed(w, msg);
+      // The first load is no change to tell of (single.ts).
+      if (sync?.isLoaded() === true) notify.changed(changes);
     }, zoneMetrics);
   } catch (err) {
     stopReloads();
@@ -173,6 +177,7 @@ export async function runPrimary(cfg: ServerConfig, log: Logger): Promise<number
   else log.fatal({ reason: outcome.reason }, 'start-up failed; stopping');
   await boundedStop(async () => {
     await sync?.close();
+    notify.close();
     await Promise.all(Object.values(cluster.workers ?? {}).flatMap((w) => (w ? [stopWorker(w)] : [])));
     snapshots.close();
     await mgmt?.close();

@@ -56,6 +56,8 @@ export interface PeerOptions {
    * with TSIG (the zone specs' files are then not read: the server keeps its copy in its own directory).
    */
   primary?: { port: number; key: TransferKey };
+  /** Listen on this port (one freePort() gave) instead of a free one picked at start. */
+  port?: number;
 }
 
 /** A TSIG key as the peers' configs take it (RFC 8945): name, algorithm (`hmac-sha256`...), base64 secret. */
@@ -212,7 +214,7 @@ export async function startPeer<O extends PeerOptions>(kind: PeerKind<O>, zones:
   const command = kind.program(opts);
   const files = zoneFiles(zones);
   const ipv6 = opts.ipv6 ?? true;
-  const port = await freePort(ipv6);
+  const port = opts.port ?? (await freePort(ipv6));
   const dir = mkdtempSync(join(tmpdir(), `anycast-dns-${kind.name}-`));
   const setup: PeerSetup<O> = {
     port,

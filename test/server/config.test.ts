@@ -188,6 +188,8 @@ describe('loadServerConfig', () => {
     ['tsig_keys: [{ name: k, colour: red }]', 'config: tsig_keys[0].colour: unknown key'],
     ['transfer: { allow: [{ key: nokey }] }', 'config: transfer.allow[0].key: no key "nokey" in tsig_keys'],
     ['transfer: { allow: [{ from: 192.0.2.0/33 }] }', 'config: transfer.allow[0].from: "192.0.2.0/33" is not an address'],
+    ['transfer: { notify: [{ to: "localhost:53" }] }', 'config: transfer.notify[0].to: "localhost" is not an IP address'],
+    ['transfer: { notify: [{ key: k }] }', 'config: transfer.notify[0].to: a secondary needs an address'],
     ['transfer: { allow: [{}] }', 'config: transfer.allow[0].from: a rule needs an address or prefix (from), a key, or both'],
   ];
   for (const [text, message] of bad) {

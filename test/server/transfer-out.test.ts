@@ -4,12 +4,14 @@
 // RFC 5936 say.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { requireBinary, startAnycastDns, startBind, startKnot, startNsd, type RunningPeer, type TransferKey } from '../helpers/peers.js';
+import { dnsQuery } from '../helpers/dns-query.js';
+import { waitFor } from '../helpers/wait.js';
+import { freePort, requireBinary, startAnycastDns, startBind, startKnot, startNsd, type RunningPeer, type TransferKey } from '../helpers/peers.js';
 
 const run = promisify(execFile);
 const KEY: TransferKey = { name: 'xfr-key', algorithm: 'hmac-sha256', secret: 'tVRlPQFBJ+uoqQ5E3RTLTUg5u4o7rLjzVfVdJV8kaZo=' };
@@ -119,6 +121,59 @@ describe('anycast-dns as a primary', () => {
       secondaries.push(secondary);
       assert.deepEqual(records(await kdig(secondary.port, 'AXFR', [y])), records(await kdig(primary.port, 'AXFR', [y])));
       await secondary.stop();
+    });
+  }
+});
+
+describe('NOTIFY to the secondaries when a zone changes', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'anycast-dns-notify-'));
+  const zonesDir = join(dir, 'zones');
+  mkdirSync(zonesDir);
+  const zoneFile = join(zonesDir, 'xfr.example.zone');
+  const zoneText = (serial: number): string => `$ORIGIN xfr.example.\n$TTL 300\n@ SOA ns hostmaster ${serial} 3600 600 86400 300\n@ NS ns\nns A 192.0.2.1\nnew A 192.0.2.${serial % 200}\n`;
+  writeFileSync(zoneFile, zoneText(1));
+  const peers: RunningPeer[] = [];
+  after(async () => {
+    await Promise.all(peers.map((p) => p.stop()));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  for (const [name, start, logLine] of [
+    ['knot', startKnot, /notify, incoming/i],
+    ['bind', startBind, /notify from 127\.0\.0\.1/i],
+  ] as const) {
+    test(`${name} learns of a new serial by our signed NOTIFY and serves it at once, not at its hourly refresh`, async () => {
+      const secondaryPort = await freePort(false);
+      const serial = Number(/SOA ns hostmaster (\d+)/.exec(readFileSync(zoneFile, 'utf8'))![1]);
+      const primary = await startAnycastDns([{ origin: ORIGIN, file: zoneFile }], {
+        ipv6: false,
+        zonesDir,
+        extraConfig: {
+          tsig_keys: [KEY],
+          transfer: { allow: [{ key: KEY.name }], notify: [{ to: `127.0.0.1:${secondaryPort}`, key: KEY.name }] },
+          zone_sync: { settle_time: 0 },
+          log_level: 'info',
+        },
+      });
+      peers.push(primary);
+      const secondary = await start([{ origin: ORIGIN, file: zoneFile }], { ipv6: false, port: secondaryPort, primary: { port: primary.port, key: KEY } });
+      peers.push(secondary);
+      writeFileSync(zoneFile, zoneText(serial + 1));
+      const changedAt = Date.now();
+      // The SOA refresh is an hour: only the NOTIFY brings the new serial this soon.
+      await waitFor(
+        async () => {
+          const r = await dnsQuery({ port: secondary.port }, { name: ORIGIN, type: 'SOA', timeoutMs: 300 });
+          return r.message.answer[0]?.rdata.readUInt32BE(r.message.answer[0].rdata.length - 20) === serial + 1;
+        },
+        { timeoutMs: 5000, intervalMs: 50, what: `${name} to serve serial ${serial + 1}`, detail: () => primary.log().slice(-2000) },
+      );
+      // Zone sync notices within its scan delay; the rest is NOTIFY and transfer.
+      assert.ok(Date.now() - changedAt < 3000, `${Date.now() - changedAt} ms`);
+      assert.match(secondary.log(), logLine);
+      assert.match(primary.log(), /"msg":"notify answered"/);
+      await secondary.stop();
+      await primary.stop();
     });
   }
 });
