@@ -112,6 +112,8 @@ export interface TransferConfig {
   /** No rule: every transfer is refused. */
   allow: TransferRule[];
   notify: NotifyTarget[];
+  /** Versions of each zone kept before the served one, for IXFR from them; each holds its compiled zone in memory. */
+  ixfrVersions: number;
 }
 
 /** Values given on the command line; each replaces the config file's. */
@@ -338,8 +340,9 @@ function readTransfer(r: ConfigReader, keys: TsigKeyring): TransferConfig {
     if (to === '') throw new ConfigError(e.key('to'), 'a secondary needs an address: to: ADDR:PORT');
     return { address: parseListenAddress(to, e.key('to')), key: keyName === '' ? null : namedKey(keys, keyName, e.key('key')) };
   });
+  const ixfrVersions = r.int('ixfr_versions', 2, 0, 100);
   r.done();
-  return { allow, notify };
+  return { allow, notify, ixfrVersions };
 }
 
 function namedKey(keys: TsigKeyring, name: string, where: string): TsigKey {

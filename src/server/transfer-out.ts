@@ -1,12 +1,14 @@
 // Zone transfers out (AXFR, RFC 5936; IXFR, RFC 1995) over TCP: who may ask (the `transfer.allow`
 // rules: a source prefix, a TSIG key, or both), TSIG checked and every message signed (RFC 8945),
-// and the messages to send. IXFR is answered with the whole zone, AXFR-style (RFC 1995 §4), or with
-// the SOA alone when the asker already holds our serial.
+// and the messages to send. IXFR is answered with the differences from the asker's version when
+// that version is one this process transferred and still keeps (`transfer.ixfr_versions`), else
+// with the whole zone, AXFR-style (RFC 1995 §4), or with the SOA alone when the asker is current.
 import type { Logger } from '../log.js';
 import type { TransferConfig } from '../ops/config.js';
 import type { ServerMetrics, TransferKind, TransferResult } from '../ops/metrics.js';
 import { AddressBytes, prefixContains } from '../wire/address.js';
 import { axfrMessages, transferReply } from '../wire/axfr.js';
+import { ixfrMessages } from '../wire/ixfr.js';
 import { ParseStatus, ParsedQuery, parseQuery, skipName } from '../wire/query.js';
 import { RCODE_NOTAUTH, TsigSigner, answerVerified, tsigSize, verifyRequest, type TsigKey, type TsigKeyring } from '../wire/tsig.js';
 import { MAX_NAME_LENGTH, keyToText } from '../zone/name.js';
@@ -32,6 +34,8 @@ export class TransferOut {
   private readonly q = new ParsedQuery();
   private readonly name = Buffer.allocUnsafe(MAX_NAME_LENGTH + 5);
   private readonly addr = new AddressBytes();
+  /** Per zone, the versions transferred before the one served, oldest first: what an IXFR can start from. */
+  private readonly sent = new Map<string, Zone[]>();
 
   constructor(
     private readonly cfg: TransferConfig,
@@ -72,17 +76,34 @@ export class TransferOut {
     const clientSerial = kind === 'ixfr' ? ixfrSerial(msg, q.questionEnd) : null;
     const upToDate = clientSerial !== null && serialAtOrAfter(clientSerial, zone.serial);
     const reserve = key === null ? 0 : tsigSize(key);
-    const unsigned = upToDate ? soaOnly(zone, msg, q.questionEnd) : axfrMessages(zone, msg, q.questionEnd, reserve);
+    const versions = this.remember(origin, zone);
+    const from = clientSerial === null || upToDate ? undefined : versions.find((v) => v !== zone && v.serial === clientSerial);
+    const style = upToDate ? 'soa' : from !== undefined ? 'ixfr' : 'axfr';
+    const unsigned =
+      style === 'soa' ? soaOnly(zone, msg, q.questionEnd) : from !== undefined ? ixfrMessages(from, zone, msg, q.questionEnd, reserve) : axfrMessages(zone, msg, q.questionEnd, reserve);
     const keyName = key?.name;
     return {
       messages: mapIterator(unsigned, sign),
       done: (ok, bytes) => {
         this.metrics.transferOut(kind, ok ? 'ok' : 'failed', bytes);
-        const fields = { zone: zone.originText, kind, remote, serial: zone.serial, key: keyName, bytes, style: upToDate ? 'soa' : 'axfr' };
+        const fields = { zone: zone.originText, kind, remote, serial: zone.serial, from: from?.serial, key: keyName, bytes, style };
         if (ok) this.log.info(fields, 'zone transfer out');
         else this.log.warn(fields, 'zone transfer out failed: the connection ended');
       },
     };
+  }
+
+  /**
+   * Notes that `zone` is being sent; returns the earlier versions kept (the served one last). A zone
+   * no longer served drops out when its origin is next asked for.
+   */
+  private remember(origin: string, zone: Zone): Zone[] {
+    let versions = this.sent.get(origin);
+    if (versions === undefined) this.sent.set(origin, (versions = []));
+    if (versions[versions.length - 1] !== zone) versions.push(zone);
+    // The served version and ixfrVersions before it.
+    while (versions.length > this.cfg.ixfrVersions + 1) versions.shift();
+    return versions;
   }
 
   /** True when a rule lets `remote`, signed with `key` (null: unsigned), transfer. */

@@ -34,12 +34,15 @@ export function transferReply(query: Buffer, questionEnd: number, rcode: number)
  * octets of each message for a signature. The first message carries the question (RFC 5936 §2.2.1);
  * later ones none. Each owner name is written whole once per message and then as a pointer to it.
  */
-export function* axfrMessages(zone: Zone, query: Buffer, questionEnd: number, reserve: number): Generator<Buffer> {
+export function axfrMessages(zone: Zone, query: Buffer, questionEnd: number, reserve: number): Generator<Buffer> {
+  return transferMessages(allRecords(zone), zone, query, questionEnd, reserve);
+}
+
+/** `records` packed into the messages of a transfer of `zone` (see axfrMessages). */
+export function* transferMessages(records: Iterable<OutRecord>, zone: Zone, query: Buffer, questionEnd: number, reserve: number): Generator<Buffer> {
   const limit = MESSAGE_MAX - reserve;
   const target = Math.min(MESSAGE_TARGET, limit);
   let msg = new MessageBuilder(transferReply(query, questionEnd, 0), limit);
-  const origin = keyToWire(zone.origin);
-  const records = allRecords(zone, origin);
   for (const r of records) {
     if (msg.length >= target || !msg.fits(r)) {
       if (msg.count === 0) throw new Error(`a record of ${zone.originText} does not fit in a message`);
@@ -53,28 +56,37 @@ export function* axfrMessages(zone: Zone, query: Buffer, questionEnd: number, re
   yield msg.finish();
 }
 
-interface OutRecord {
+export interface OutRecord {
   owner: Buffer;
   type: number;
   ttl: number;
   rdata: Buffer;
 }
 
+/** The SOA record of `zone`. */
+export function soaRecord(zone: Zone): OutRecord {
+  return { owner: keyToWire(zone.origin), type: T.SOA, ttl: zone.soa.ttl, rdata: zone.soa.rdatas[0]! };
+}
+
 /** SOA, then every RRset but the SOA, then the SOA (RFC 5936 §2.2). */
-function* allRecords(zone: Zone, origin: Buffer): Generator<OutRecord> {
-  const soa = zone.soa;
-  const soaRecord: OutRecord = { owner: origin, type: T.SOA, ttl: soa.ttl, rdata: soa.rdatas[0]! };
-  yield soaRecord;
+function* allRecords(zone: Zone): Generator<OutRecord> {
+  const soa = soaRecord(zone);
+  yield soa;
   for (const node of zone.nodes.values()) {
     const sets = node.rrsets;
     if (sets.length === 0) continue;
     const owner = node.name;
     for (const set of sets) {
       if (set.type === T.SOA && node.key === zone.origin) continue;
-      for (const rdata of rdatasOf(set)) yield { owner, type: set.type, ttl: set.ttl, rdata };
+      yield* recordsOf(owner, set);
     }
   }
-  yield soaRecord;
+  yield soa;
+}
+
+/** The records of one RRset. */
+export function* recordsOf(owner: Buffer, set: RRset): Generator<OutRecord> {
+  for (const rdata of rdatasOf(set)) yield { owner, type: set.type, ttl: set.ttl, rdata };
 }
 
 /** The RDATA of each record, as views of the zone's buffer when the RRset is one (no copy). */

@@ -139,7 +139,7 @@ describe('NOTIFY to the secondaries when a zone changes', () => {
   });
 
   for (const [name, start, logLine] of [
-    ['knot', startKnot, /notify, incoming/i],
+    ['knot', startKnot, /IXFR, incoming, .* finished/],
     ['bind', startBind, /notify from 127\.0\.0\.1/i],
   ] as const) {
     test(`${name} learns of a new serial by our signed NOTIFY and serves it at once, not at its hourly refresh`, async () => {
@@ -172,6 +172,12 @@ describe('NOTIFY to the secondaries when a zone changes', () => {
       assert.ok(Date.now() - changedAt < 3000, `${Date.now() - changedAt} ms`);
       assert.match(secondary.log(), logLine);
       assert.match(primary.log(), /"msg":"notify answered"/);
+      // The secondary held the version it had transferred from us: it got the difference.
+      assert.match(primary.log(), new RegExp(`"kind":"ixfr".*"serial":${serial + 1},"from":${serial},.*"style":"ixfr"`));
+      assert.doesNotMatch(secondary.log(), /AXFR-style/);
+      // ...and applied it: the changed record is the new one.
+      const a = await dnsQuery({ port: secondary.port }, { name: `new.${ORIGIN}`, type: 'A' });
+      assert.deepEqual([...a.message.answer[0]!.rdata], [192, 0, 2, (serial + 1) % 200]);
       await secondary.stop();
       await primary.stop();
     });
