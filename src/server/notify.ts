@@ -5,6 +5,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { randomInt } from 'node:crypto';
 import { formatListenAddress, type NotifyTarget } from '../ops/config.js';
 import type { Logger } from '../log.js';
+import type { NotifyResult } from '../ops/zone-metrics.js';
 import type { ZoneChange } from '../sync/store.js';
 import { TsigSigner } from '../wire/tsig.js';
 import { FLAG_AA, FLAG_QR, HEADER_SIZE } from '../wire/query.js';
@@ -32,6 +33,7 @@ export class NotifySender {
   constructor(
     private readonly targets: readonly NotifyTarget[],
     private readonly log: Logger,
+    private readonly metrics: { notified(result: NotifyResult): void },
   ) {}
 
   /** Tells every target of each zone that changed (a zone removed is not notified). */
@@ -59,6 +61,7 @@ export class NotifySender {
       if (p.tries < TRIES) this.attempt(id, p);
       else {
         this.pending.delete(id);
+        this.metrics.notified('unanswered');
         this.log.warn({ zone: p.zone, to: formatListenAddress(p.target.address), tries: p.tries }, 'notify not answered');
       }
     }, FIRST_RETRY_MS << (p.tries - 1));
@@ -85,6 +88,7 @@ export class NotifySender {
     this.pending.delete(msg.readUInt16BE(0));
     const rcode = msg[3]! & 0x0f;
     const fields = { zone: p.zone, to: formatListenAddress(p.target.address), rcode, tries: p.tries };
+    this.metrics.notified(rcode === 0 ? 'answered' : 'refused');
     if (rcode === 0) this.log.info(fields, 'notify answered');
     else this.log.warn(fields, 'notify refused');
   };

@@ -27,7 +27,7 @@ export async function runSingle(cfg: ServerConfig, log: Logger): Promise<number>
   // The management listener comes up first so /ready says 503 while the zones are still loading.
   const mgmt = cfg.management.listen ? await startManagementServer(cfg.management.listen, sources, log) : null;
   if (mgmt) log.info({ listen: formatListenAddress(mgmt.address) }, 'management listening');
-  const notify = new NotifySender(cfg.transfer.notify, log);
+  const notify = new NotifySender(cfg.transfer.notify, log, zoneMetrics);
   const stopping = stopSignal();
   // A SIGHUP during the first load is a scan queued behind it, not lost.
   const stopReloads = onReloadSignal(log, () => sync?.reload({ reason: 'sighup', verify: true }));

@@ -136,7 +136,7 @@ export async function runPrimary(cfg: ServerConfig, log: Logger): Promise<number
     : null;
   if (mgmt) log.info({ listen: formatListenAddress(mgmt.address) }, 'management listening');
 
-  const notify = new NotifySender(cfg.transfer.notify, log);
+  const notify = new NotifySender(cfg.transfer.notify, log, zoneMetrics);
   const stopSignalled = stopSignal();
   // A SIGHUP during the first load is a scan queued behind it, not lost.
   const stopReloads = onReloadSignal(log, () => sync?.reload({ reason: 'sighup', verify: true }));

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { dnsQuery } from '../helpers/dns-query.js';
+import { managementUrl, seriesSum } from '../helpers/management.js';
 import { waitFor } from '../helpers/wait.js';
 import { freePort, requireBinary, startAnycastDns, startBind, startKnot, startNsd, type RunningPeer, type TransferKey } from '../helpers/peers.js';
 
@@ -152,6 +153,7 @@ describe('NOTIFY to the secondaries when a zone changes', () => {
           tsig_keys: [KEY],
           transfer: { allow: [{ key: KEY.name }], notify: [{ to: `127.0.0.1:${secondaryPort}`, key: KEY.name }] },
           zone_sync: { settle_time: 0 },
+          management: { listen: '127.0.0.1:0' },
           log_level: 'info',
         },
       });
@@ -172,6 +174,9 @@ describe('NOTIFY to the secondaries when a zone changes', () => {
       assert.ok(Date.now() - changedAt < 3000, `${Date.now() - changedAt} ms`);
       assert.match(secondary.log(), logLine);
       assert.match(primary.log(), /"msg":"notify answered"/);
+      const metrics = await (await fetch(`${managementUrl(primary)}/metrics`)).text();
+      assert.equal(seriesSum(metrics, 'anycast_dns_notifies_sent_total', 'result="answered"'), 1);
+      assert.ok(seriesSum(metrics, 'anycast_dns_transfers_out_total', 'kind="ixfr",result="ok"') >= 1, metrics);
       // The secondary held the version it had transferred from us: it got the difference.
       assert.match(primary.log(), new RegExp(`"kind":"ixfr".*"serial":${serial + 1},"from":${serial},.*"style":"ixfr"`));
       assert.doesNotMatch(secondary.log(), /AXFR-style/);
