@@ -415,6 +415,11 @@ class TcpConnection {
         }
         if (next.done === true) break;
         const m = next.value;
+        if (m.length === 0) {
+          // The next message takes a while to make: answer what else is waiting first.
+          setImmediate(pump);
+          return;
+        }
         const frame = Buffer.allocUnsafe(m.length + 2);
         frame.writeUInt16BE(m.length, 0);
         m.copy(frame, 2);

@@ -7,7 +7,7 @@ import type { Logger } from '../log.js';
 import type { TransferConfig } from '../ops/config.js';
 import type { ServerMetrics, TransferKind, TransferResult } from '../ops/metrics.js';
 import { AddressBytes, prefixContains } from '../wire/address.js';
-import { axfrMessages, transferReply } from '../wire/axfr.js';
+import { NOT_YET, axfrMessages, transferReply } from '../wire/axfr.js';
 import { ixfrMessages } from '../wire/ixfr.js';
 import { ParseStatus, ParsedQuery, parseQuery, skipName } from '../wire/query.js';
 import { RCODE_NOTAUTH, TsigSigner, answerVerified, tsigSize, verifyRequest, type TsigKey, type TsigKeyring } from '../wire/tsig.js';
@@ -25,6 +25,7 @@ function serialAtOrAfter(a: number, b: number): boolean {
 
 /** A transfer to send: the messages in order (already signed when asked with TSIG), and what to log and count when done. */
 export interface OutgoingTransfer {
+  /** NOT_YET (an empty Buffer) between two messages: send nothing now, ask again on the next turn of the event loop. */
   readonly messages: Iterator<Buffer>;
   /** Called once the last message is written (`ok`), or when the connection failed midway. */
   done(ok: boolean, bytes: number): void;
@@ -68,7 +69,7 @@ export class TransferOut {
     }
     const key = verdict.status === 'ok' ? verdict.key : null;
     const signer = key === null ? null : new TsigSigner(key, now, verdict.status === 'ok' ? verdict.tsig.mac : null);
-    const sign = (m: Buffer): Buffer => (signer === null ? m : signer.sign(m));
+    const sign = (m: Buffer): Buffer => (signer === null || m === NOT_YET ? m : signer.sign(m));
     const zone = this.zones().zones.get(origin);
     // RFC 5936 §2.2.1 leaves it open; Knot and BIND both answer NOTAUTH for a zone they don't serve.
     if (zone === undefined) return refuse('notauth', sign(transferReply(msg, q.questionEnd, RCODE_NOTAUTH)));

@@ -38,12 +38,22 @@ export function axfrMessages(zone: Zone, query: Buffer, questionEnd: number, res
   return transferMessages(allRecords(zone), zone, query, questionEnd, reserve);
 }
 
-/** `records` packed into the messages of a transfer of `zone` (see axfrMessages). */
-export function* transferMessages(records: Iterable<OutRecord>, zone: Zone, query: Buffer, questionEnd: number, reserve: number): Generator<Buffer> {
+/**
+ * Handed out between messages when making the next one takes long (a walk over a big zone that finds
+ * little to send): the sender lets the event loop turn, so queries are answered meanwhile, and asks again.
+ */
+export const NOT_YET = Buffer.alloc(0);
+
+/** `records` packed into the messages of a transfer of `zone` (see axfrMessages); a null record is a pause (NOT_YET). */
+export function* transferMessages(records: Iterable<OutRecord | null>, zone: Zone, query: Buffer, questionEnd: number, reserve: number): Generator<Buffer> {
   const limit = MESSAGE_MAX - reserve;
   const target = Math.min(MESSAGE_TARGET, limit);
   let msg = new MessageBuilder(transferReply(query, questionEnd, 0), limit);
   for (const r of records) {
+    if (r === null) {
+      yield NOT_YET;
+      continue;
+    }
     if (msg.length >= target || !msg.fits(r)) {
       if (msg.count === 0) throw new Error(`a record of ${zone.originText} does not fit in a message`);
       yield msg.finish();

@@ -11,7 +11,10 @@ export function ixfrMessages(old: Zone, now: Zone, query: Buffer, questionEnd: n
   return transferMessages(ixfrRecords(old, now), now, query, questionEnd, reserve);
 }
 
-function* ixfrRecords(old: Zone, now: Zone): Generator<OutRecord> {
+/** Nodes compared between pauses: a few milliseconds of work. */
+const NODES_PER_STEP = 2048;
+
+function* ixfrRecords(old: Zone, now: Zone): Generator<OutRecord | null> {
   const newSoa = soaRecord(now);
   yield newSoa;
   yield soaRecord(old);
@@ -26,8 +29,13 @@ function* ixfrRecords(old: Zone, now: Zone): Generator<OutRecord> {
  * costs one comparison; one whose TTL changed is every record gone and come again (a record is its
  * name, type, class, TTL and data: RFC 1995 §2).
  */
-function* missingFrom(a: Zone, b: Zone): Generator<OutRecord> {
+function* missingFrom(a: Zone, b: Zone): Generator<OutRecord | null> {
+  let step = 0;
   for (const node of a.nodes.values()) {
+    if (++step === NODES_PER_STEP) {
+      step = 0;
+      yield null;
+    }
     const sets = node.rrsets;
     if (sets.length === 0) continue;
     const other = b.nodes.get(node.key);

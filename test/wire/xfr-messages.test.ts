@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import dnsPacket from 'dns-packet';
-import { axfrMessages } from '../../src/wire/axfr.js';
+import { NOT_YET, axfrMessages } from '../../src/wire/axfr.js';
 import { ixfrMessages } from '../../src/wire/ixfr.js';
 import { zoneFromText } from '../answer/helpers.js';
 import { query } from './helpers.js';
@@ -19,9 +19,9 @@ function zone(serial: number, body: string): ReturnType<typeof zoneFromText> {
   return zoneFromText('example.com.', BASE.replace('SERIAL', String(serial)) + body);
 }
 
-/** Each answer record as `name type ttl data`, in order, over all messages. */
+/** Each answer record as `name type ttl data`, in order, over all messages (pauses, NOT_YET, skipped). */
 function answers(messages: Buffer[]): string[] {
-  return messages.flatMap((m) =>
+  return messages.filter((m) => m !== NOT_YET).flatMap((m) =>
     (dnsPacket.decode(m).answers ?? []).map((answer) => {
       const a = answer as { name: string; type: string; ttl: number; data: unknown };
       const data =
@@ -51,6 +51,14 @@ describe('zone transfer messages', () => {
       assert.equal((d.questions ?? []).length, i === 0 ? 1 : 0, `message ${i}`);
       assert.ok(m.length <= 65535 - 100);
     }
+  });
+
+  test('IXFR over a big zone with one change pauses between walks (the event loop turns), and sends the change', () => {
+    let body = '';
+    for (let i = 0; i < 10_000; i++) body += `h${i} A 10.0.${i >> 8 & 255}.${i & 255}\n`;
+    const messages = [...ixfrMessages(zone(1, body), zone(2, body.replace('h7 A 10.0.0.7', 'h7 A 10.0.0.99')), query('example.com', { type: 'IXFR', rd: false }), QUESTION_END, 0)];
+    assert.ok(messages.filter((m) => m === NOT_YET).length >= 4);
+    assert.deepEqual(answers(messages).filter((r) => !r.includes(' SOA ')), ['h7.example.com A 300 "10.0.0.7"', 'h7.example.com A 300 "10.0.0.99"']);
   });
 
   const cases: { what: string; old: string; now: string; gone: string[]; come: string[] }[] = [
