@@ -17,6 +17,8 @@ import type { Zone, ZoneSet } from '../zone/zone.js';
 import { plainAddress } from './source-prefix.js';
 
 const RCODE_FORMERR = 1;
+/** How often the versions kept for IXFR are checked for zones no longer served. */
+const SWEEP_INTERVAL_S = 60;
 const RCODE_REFUSED = 5;
 /** RFC 1982 serial arithmetic: `a` is at or after `b`. */
 function serialAtOrAfter(a: number, b: number): boolean {
@@ -37,6 +39,8 @@ export class TransferOut {
   private readonly addr = new AddressBytes();
   /** Per zone, the versions transferred before the one served, oldest first: what an IXFR can start from. */
   private readonly sent = new Map<string, Zone[]>();
+  /** When (seconds) `sent` was last cleared of zones no longer served. */
+  private sweptAt = 0;
 
   constructor(
     private readonly cfg: TransferConfig,
@@ -77,7 +81,7 @@ export class TransferOut {
     const clientSerial = kind === 'ixfr' ? ixfrSerial(msg, q.questionEnd) : null;
     const upToDate = clientSerial !== null && serialAtOrAfter(clientSerial, zone.serial);
     const reserve = key === null ? 0 : tsigSize(key);
-    const versions = this.remember(origin, zone);
+    const versions = this.remember(origin, zone, now);
     const from = clientSerial === null || upToDate ? undefined : versions.find((v) => v !== zone && v.serial === clientSerial);
     const style = upToDate ? 'soa' : from !== undefined ? 'ixfr' : 'axfr';
     const unsigned =
@@ -95,10 +99,15 @@ export class TransferOut {
   }
 
   /**
-   * Notes that `zone` is being sent; returns the earlier versions kept (the served one last). A zone
-   * no longer served drops out when its origin is next asked for.
+   * Notes that `zone` is being sent; returns the earlier versions kept (the served one last). The
+   * versions of zones no longer served are let go at most a minute later.
    */
-  private remember(origin: string, zone: Zone): Zone[] {
+  private remember(origin: string, zone: Zone, now: number): Zone[] {
+    if (now - this.sweptAt >= SWEEP_INTERVAL_S) {
+      this.sweptAt = now;
+      const served = this.zones().zones;
+      for (const o of this.sent.keys()) if (!served.has(o)) this.sent.delete(o);
+    }
     let versions = this.sent.get(origin);
     if (versions === undefined) this.sent.set(origin, (versions = []));
     if (versions[versions.length - 1] !== zone) versions.push(zone);
