@@ -8,7 +8,9 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../errors.js';
 import type { RrlConfig } from '../rrl/policy.js';
-import { parsePrefix } from '../wire/address.js';
+import { parsePrefix, type Prefix } from '../wire/address.js';
+import { tsigKey, type TsigKey, type TsigKeyring } from '../wire/tsig.js';
+import { parseKeyFile } from '../wire/tsig-keyfile.js';
 import type { CookieConfig } from '../wire/cookies.js';
 import type { GeoConfig } from '../sync/geo-source.js';
 import type { SerialPolicy, ZoneSyncConfig } from '../sync/policy.js';
@@ -90,6 +92,33 @@ export interface ServerConfig {
   ecs: boolean;
   /** Geo rules (section `geo`): null when no rules file is named. */
   geo: GeoConfig | null;
+  /** TSIG keys (RFC 8945) by the lookup key of their name, from `tsig_keys`. */
+  tsigKeys: TsigKeyring;
+  /** Zone transfers out (section `transfer`). */
+  transfer: TransferConfig;
+}
+
+/** Who may transfer zones out (AXFR, IXFR): a request is allowed when one rule's prefix holds its source and, when the rule names a key, it is signed with that key. */
+interface TransferRule {
+  /** null: any address (a rule with a key only). */
+  prefix: Prefix | null;
+  /** Lookup key of the TSIG key name the request must be signed with; null: any source in the prefix, signed or not. */
+  key: string | null;
+}
+
+/** A secondary told of every zone change (RFC 1996). */
+export interface NotifyTarget {
+  address: ListenAddress;
+  /** Signs the NOTIFY; null: unsigned. */
+  key: TsigKey | null;
+}
+
+export interface TransferConfig {
+  /** No rule: every transfer is refused. */
+  allow: TransferRule[];
+  notify: NotifyTarget[];
+  /** Versions of each zone kept before the served one, for IXFR from them; each holds its compiled zone in memory. */
+  ixfrVersions: number;
 }
 
 /** Values given on the command line; each replaces the config file's. */
@@ -248,9 +277,12 @@ function readServerConfig(r: ConfigReader, baseDir: string, o: ConfigOverrides):
   const ecs = r.bool('ecs', false);
   const geo = readGeo(r.section('geo'), baseDir);
 
+  const tsigKeys = readTsigKeys(r, baseDir);
+  const transfer = readTransfer(r.section('transfer'), tsigKeys);
+
   r.skip('health'); // the health sidecar's section, validated by `anycast-dns health`
   r.done();
-  return { identity, listen, zones, zoneFiles, zoneSync, version, nsid, metrics, dnstap, ednsUdpSize, responseCacheBytes, tcp, logLevel, workers, udpIo, management, rrl, cookies, ecs, geo };
+  return { identity, listen, zones, zoneFiles, zoneSync, version, nsid, metrics, dnstap, ednsUdpSize, responseCacheBytes, tcp, logLevel, workers, udpIo, management, rrl, cookies, ecs, geo, tsigKeys, transfer };
 }
 
 /** `rules: PATH` (relative to the config file), `database: PATH` (the bundled one by default), `watch`. No rules: off. */
@@ -264,6 +296,85 @@ function readGeo(r: ConfigReader, baseDir: string): GeoConfig | null {
     return null;
   }
   return { rulesFile: resolve(baseDir, rules), database: database === '' ? null : resolve(baseDir, database), watch };
+}
+
+/**
+ * `tsig_keys`: a list of keys, each `{ name, algorithm, secret }` or `{ file }` (BIND's key syntax,
+ * one or more keys; a relative path is relative to the config file). A name given twice is an error.
+ */
+function readTsigKeys(r: ConfigReader, baseDir: string): TsigKeyring {
+  const keys = new Map<string, TsigKey>();
+  const add = (k: TsigKey, where: string): void => {
+    if (keys.has(k.key)) throw new ConfigError(where, `key "${k.name}" is defined twice`);
+    keys.set(k.key, k);
+  };
+  for (const e of r.sections('tsig_keys')) {
+    if (e.has('file')) {
+      const path = resolve(baseDir, e.string('file', ''));
+      e.done();
+      let text: string;
+      try {
+        text = readFileSync(path, 'utf8');
+      } catch (err) {
+        throw new ConfigError(e.key('file'), `cannot read: ${(err as Error).message}`);
+      }
+      let parsed: TsigKey[];
+      try {
+        parsed = parseKeyFile(text, path);
+      } catch (err) {
+        throw new ConfigError(e.key('file'), (err as Error).message);
+      }
+      for (const k of parsed) add(k, e.key('file'));
+      continue;
+    }
+    const name = e.string('name', '');
+    const algorithm = e.string('algorithm', 'hmac-sha256');
+    const secret = e.string('secret', '');
+    e.done();
+    if (name === '') throw new ConfigError(e.key('name'), 'a key needs a name (or a file)');
+    try {
+      add(tsigKey(name, algorithm, secret), e.key('name'));
+    } catch (err) {
+      if (err instanceof ConfigError) throw err;
+      throw new ConfigError(e.key(secret === '' ? 'secret' : 'name'), (err as Error).message);
+    }
+  }
+  return keys;
+}
+
+/** `transfer.allow`: rules of `from` (an address or prefix) and `key` (a name in `tsig_keys`), at least one of them. */
+function readTransfer(r: ConfigReader, keys: TsigKeyring): TransferConfig {
+  const allow = r.sections('allow').map((e): TransferRule => {
+    const from = e.string('from', '');
+    const keyName = e.string('key', '');
+    e.done();
+    if (from === '' && keyName === '') throw new ConfigError(e.key('from'), 'a rule needs an address or prefix (from), a key, or both');
+    const prefix = from === '' ? null : parsePrefix(from);
+    if (from !== '' && prefix === null) throw new ConfigError(e.key('from'), `"${from}" is not an address or ADDR/BITS prefix`);
+    if (keyName === '') return { prefix, key: null };
+    return { prefix, key: namedKey(keys, keyName, e.key('key')).key };
+  });
+  const notify = r.sections('notify').map((e): NotifyTarget => {
+    const to = e.string('to', '');
+    const keyName = e.string('key', '');
+    e.done();
+    if (to === '') throw new ConfigError(e.key('to'), 'a secondary needs an address: to: ADDR:PORT');
+    return { address: parseListenAddress(to, e.key('to')), key: keyName === '' ? null : namedKey(keys, keyName, e.key('key')) };
+  });
+  const ixfrVersions = r.int('ixfr_versions', 2, 0, 100);
+  r.done();
+  return { allow, notify, ixfrVersions };
+}
+
+function namedKey(keys: TsigKeyring, name: string, where: string): TsigKey {
+  const k = [...keys.values()].find((x) => x.name === canonicalKeyName(name));
+  if (k === undefined) throw new ConfigError(where, `no key "${name}" in tsig_keys`);
+  return k;
+}
+
+function canonicalKeyName(name: string): string {
+  const n = name.toLowerCase();
+  return n.endsWith('.') ? n : n + '.';
 }
 
 /** `output: file:PATH | unix:PATH`; a relative PATH is relative to the config file, like `zones`. No output: off. */

@@ -72,6 +72,12 @@ const TCP_EVENTS = [
 ] as const;
 export type TcpEvent = (typeof TCP_EVENTS)[number];
 
+/** Zone transfers out, by kind and result: `ok`, or why it was turned away (TSIG errors are RFC 8945's). */
+const TRANSFER_KINDS = ['axfr', 'ixfr'] as const;
+export type TransferKind = (typeof TRANSFER_KINDS)[number];
+const TRANSFER_RESULTS = ['ok', 'refused', 'notauth', 'formerr', 'badkey', 'badsig', 'badtime', 'failed'] as const;
+export type TransferResult = (typeof TRANSFER_RESULTS)[number];
+
 /** Single numbers of Counts.scalars. */
 const enum Scalar {
   TcpOpen,
@@ -82,6 +88,8 @@ const enum Scalar {
   DnstapOn,
   DnstapQueued,
   DnstapDropped,
+  /** Octets of zone transfer messages sent. */
+  TransferOutBytes,
   Count,
 }
 const DURATION = histogramSlots(DURATION_BOUNDS, TRANSPORTS.length);
@@ -100,6 +108,7 @@ const FIELDS = {
   geoLoads: 4,
   dropped: TRANSPORTS.length * DROP_REASONS.length,
   tcpEvents: TCP_EVENTS.length,
+  transfersOut: TRANSFER_KINDS.length * TRANSFER_RESULTS.length,
   scalars: Scalar.Count,
   durationCounts: DURATION.counts,
   durationSums: DURATION.sums,
@@ -216,6 +225,14 @@ const METRICS: readonly MetricRow<Counts>[] = [
   },
   { name: `${PREFIX}tcp_connections_open`, help: 'TCP connections open now', type: 'gauge', collect: (c) => c.scalars[Scalar.TcpOpen]! },
   {
+    name: `${PREFIX}transfers_out_total`,
+    help: 'Zone transfers asked of this server, by kind (axfr, ixfr) and result (ok, refused, notauth, formerr, badkey, badsig, badtime, failed)',
+    type: 'counter',
+    labels: ['kind', 'result'],
+    collect: (c) => grid(c.transfersOut, 'kind', TRANSFER_KINDS, 'result', TRANSFER_RESULTS),
+  },
+  { name: `${PREFIX}transfer_out_bytes_total`, help: 'Octets of zone transfer messages sent', type: 'counter', collect: (c) => c.scalars[Scalar.TransferOutBytes]! },
+  {
     name: `${PREFIX}udp_path_info`,
     help: 'Always 1: how UDP is read and written, native (recvmmsg/sendmmsg) or dgram (node:dgram); udp_io chooses',
     type: 'gauge',
@@ -328,6 +345,11 @@ export class QueryCounters implements RateLimitedCounter {
 
   queryError(): void {
     this.c.scalars[Scalar.QueryErrors]!++;
+  }
+
+  transferOut(kind: TransferKind, result: TransferResult, bytes: number): void {
+    this.c.transfersOut[TRANSFER_KINDS.indexOf(kind) * TRANSFER_RESULTS.length + TRANSFER_RESULTS.indexOf(result)]!++;
+    this.c.scalars[Scalar.TransferOutBytes]! += bytes;
   }
 
   tcpEvent(event: TcpEvent): void {

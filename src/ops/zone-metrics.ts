@@ -9,11 +9,16 @@ const PREFIX = 'anycast_dns_';
 const STATES: readonly ZoneState[] = ['ok', 'held', 'error'];
 const RESULTS: readonly ReloadResult[] = ['success', 'failure', 'refused', 'held', 'removed'];
 
+const NOTIFY_RESULTS = ['answered', 'refused', 'unanswered'] as const;
+export type NotifyResult = (typeof NOTIFY_RESULTS)[number];
+
 export class ZoneSyncMetrics {
   readonly contentType = 'text/plain; version=0.0.4; charset=utf-8';
   /** Reloads by zone, counted by result in RESULTS order; kept after a zone is removed (a counter never goes back). */
   private readonly reloads = new Map<string, number[]>();
   private readonly pop: string;
+  /** NOTIFYs sent, by how they ended, in NOTIFY_RESULTS order. */
+  private readonly notifies = NOTIFY_RESULTS.map(() => 0);
 
   /** `popLabel` false leaves the `pop` label to the scraper (a target label). `zones` lists every zone's status. */
   constructor(
@@ -29,6 +34,11 @@ export class ZoneSyncMetrics {
     let counts = this.reloads.get(status.zone);
     if (counts === undefined) this.reloads.set(status.zone, (counts = RESULTS.map(() => 0)));
     counts[RESULTS.indexOf(result)]!++;
+  }
+
+  /** A NOTIFY to a secondary ended. */
+  notified(result: NotifyResult): void {
+    this.notifies[NOTIFY_RESULTS.indexOf(result)]!++;
   }
 
   /** The exposition (Prometheus text format 0.0.4). */
@@ -66,6 +76,12 @@ export class ZoneSyncMetrics {
     family('zone_state', 'gauge', 'Zone sync state of each zone: 1 for its state (ok, held, error), 0 for the others', state);
     family('zone_changes_held', 'gauge', 'Zone changes held by a sync guard until `anycast-dns ctl reload --force`', [`${PREFIX}zone_changes_held${labels('')} ${held}`]);
     family('zone_reloads_total', 'counter', 'Zone versions tried, by result: success, failure (broken file), refused (serial went back), held (guard), removed', reloads);
+    family(
+      'notifies_sent_total',
+      'counter',
+      'NOTIFYs sent to the transfer.notify secondaries, by how each ended: answered, refused (an error rcode), unanswered (after every retry)',
+      NOTIFY_RESULTS.map((r, i) => `${PREFIX}notifies_sent_total${labels(`result="${r}"`)} ${this.notifies[i]}`),
+    );
     family('zone_last_reload_success_timestamp_seconds', 'gauge', 'When the version of each zone served was loaded (Unix time)', lastSuccess);
     return out.join('\n') + '\n';
   }

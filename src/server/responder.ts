@@ -12,6 +12,7 @@ import type { QueryHandler, QueryMeta } from '../wire/handler-types.js';
 import type { ZoneSet } from '../zone/zone.js';
 import { GeoSource } from '../sync/geo-source.js';
 import { newTcpConnections, TcpListener, type BindOptions } from './tcp.js';
+import { TransferOut } from './transfer-out.js';
 import { bucketOf } from '../rrl/classify.js';
 import { ResponsePolicy } from '../rrl/policy.js';
 import { chooseUdpPath } from './native-udp.js';
@@ -47,6 +48,7 @@ export class Responder {
       onResponse: metrics.onResponse,
       onError: queryErrorReporter(log, metrics),
       cookies: serverCookies(cfg.cookies, share?.memory.cookieSecret ?? processCookieSecret(), log),
+      tsigKeys: cfg.tsigKeys,
       bucketOf,
       ecs: cfg.ecs,
     });
@@ -64,7 +66,8 @@ export class Responder {
         : new NativeUdpListener(a, native, handler, metrics, log, { reusePort: bind.reusePort, policy, dnstap }),
     );
     const connections = newTcpConnections(cfg.tcp, log, share && { memory: share.memory.tcp, thread: share.thread });
-    const tcp = cfg.listen.map((a) => new TcpListener(a, handler, metrics, log, connections, dnstap));
+    const transfers = new TransferOut(cfg.transfer, cfg.tsigKeys, () => handler.zones, metrics, log);
+    const tcp = cfg.listen.map((a) => new TcpListener(a, handler, metrics, log, connections, dnstap, transfers));
     const responder = new Responder(handler, udp, tcp, policy, dnstap, geo);
     try {
       for (let i = 0; i < cfg.listen.length; i++) {

@@ -9,6 +9,7 @@ import { idleGeoStatus } from '../sync/geo-source.js';
 import { startZoneSync, type ZoneSync } from '../sync/service.js';
 import type { ScanRequest } from '../sync/store.js';
 import { boundedStop, logStarted, onReloadSignal, stopSignal } from './lifecycle.js';
+import { NotifySender } from './notify.js';
 import { Responder } from './responder.js';
 
 export async function runSingle(cfg: ServerConfig, log: Logger): Promise<number> {
@@ -28,6 +29,7 @@ export async function runSingle(cfg: ServerConfig, log: Logger): Promise<number>
   // The management listener comes up first so /ready says 503 while the zones are still loading.
   const mgmt = cfg.management.listen ? await startManagementServer(cfg.management.listen, sources, log) : null;
   if (mgmt) log.info({ listen: formatListenAddress(mgmt.address) }, 'management listening');
+  const notify = new NotifySender(cfg.transfer.notify, log, zoneMetrics);
   const stopping = stopSignal();
   // A SIGHUP during the first load is a scan queued behind it, not lost.
   const stopReloads = onReloadSignal(log, () => {
@@ -35,7 +37,16 @@ export async function runSingle(cfg: ServerConfig, log: Logger): Promise<number>
     return sync?.reload({ reason: 'sighup', verify: true });
   });
   try {
-    sync = startZoneSync(cfg, log, (_changes, zones) => responder?.handler.setZones(zones), zoneMetrics);
+    sync = startZoneSync(
+      cfg,
+      log,
+      (changes, zones) => {
+        responder?.handler.setZones(zones);
+        // The first load is no change to tell of: the secondaries ask at their own start.
+        if (sync?.isLoaded() === true) notify.changed(changes);
+      },
+      zoneMetrics,
+    );
     // Listening while the zones load: what is loaded is answered, the rest SERVFAIL (ZoneSet.loading),
     // and /ready stays 503 until every zone is in, so the health sidecar keeps the route withdrawn.
     sync.store.zones.loading = true;
@@ -60,6 +71,7 @@ export async function runSingle(cfg: ServerConfig, log: Logger): Promise<number>
   await boundedStop(async () => {
     // Loading first: a load under way is abandoned, its threads ended.
     await zoneSync.close();
+    notify.close();
     await running.stop();
     await mgmt?.close();
   }, log);

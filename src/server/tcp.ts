@@ -15,6 +15,7 @@ import type { DropReason, QueryCounters, TcpEvent } from '../ops/metrics.js';
 import type { QueryHandler, QueryMeta } from '../wire/handler-types.js';
 import { ConnectionTable, type RefuseReason, type SharedCounts, type TableEntry, type TimeoutReason } from './connection-table.js';
 import { plainAddress, sourcePrefix } from './source-prefix.js';
+import type { OutgoingTransfer, TransferOut } from './transfer-out.js';
 
 /** A DNS message is at least its 12-byte header (RFC 1035 §4.1.1): a shorter frame is garbage. */
 const MIN_MESSAGE = 12;
@@ -164,6 +165,8 @@ export class TcpListener {
     readonly pool: TcpConnections,
     /** Logs every query and its response; null when dnstap is off. */
     readonly dnstap: DnstapWriter | null = null,
+    /** Answers zone transfer queries; null: they go to the handler, which refuses them. */
+    readonly transfers: TransferOut | null = null,
   ) {
     // allowHalfOpen: a client may send its queries then shut its side (RFC 7766 §6.2.4 allows it);
     // we still owe it the answers, and close our side after them. pauseOnConnect: nothing is read
@@ -340,6 +343,13 @@ class TcpConnection {
       if (n - off - 2 < len) break;
       const msg = data.subarray(off + 2, off + 2 + len);
       off += 2 + len;
+      const transfer = this.owner.transfers?.answer(msg, this.meta.remoteAddress) ?? null;
+      if (transfer !== null) {
+        if (corked) socket.uncork();
+        this.pending = off < n ? data.subarray(off) : null;
+        this.sendTransfer(transfer);
+        return;
+      }
       const startedAt = performance.now();
       const response = this.owner.answer(msg, this.meta);
       if (response === null || response.length > MAX_MESSAGE) {
@@ -380,6 +390,53 @@ class TcpConnection {
     // A new message has begun: it has the I/O timeout to arrive whole, however it trickles in.
     else if (off > 0 || !continuing) this.owner.pool.table.stalled(this.entry, performance.now());
     if (this.peerEnded) this.finish();
+  }
+
+  /**
+   * Sends a transfer's messages, each as soon as the peer has taken the last ones (reading and
+   * answering wait meanwhile, as under backpressure), then goes on with what else was read.
+   */
+  private sendTransfer(transfer: OutgoingTransfer): void {
+    const socket = this.socket;
+    this.waitingForDrain = true;
+    socket.pause();
+    let bytes = 0;
+    const fail = (): void => transfer.done(false, bytes);
+    socket.once('close', fail);
+    const pump = (): void => {
+      if (socket.destroyed) return;
+      this.owner.pool.table.stalled(this.entry, performance.now());
+      for (;;) {
+        let next: IteratorResult<Buffer>;
+        try {
+          next = transfer.messages.next();
+        } catch (err) {
+          // A zone that can't be sent (a record too big for a message, or a bug): this transfer only.
+          this.owner.log.error({ err, remote: this.meta.remoteAddress }, 'zone transfer failed');
+          this.abort('internal_error');
+          return;
+        }
+        if (next.done === true) break;
+        const m = next.value;
+        if (m.length === 0) {
+          // The next message takes a while to make: answer what else is waiting first.
+          setImmediate(pump);
+          return;
+        }
+        const frame = Buffer.allocUnsafe(m.length + 2);
+        frame.writeUInt16BE(m.length, 0);
+        m.copy(frame, 2);
+        bytes += m.length;
+        if (!socket.write(frame)) {
+          socket.once('drain', pump);
+          return;
+        }
+      }
+      socket.off('close', fail);
+      transfer.done(true, bytes);
+      this.onDrain();
+    };
+    pump();
   }
 
   private readonly onDrain = (): void => {

@@ -16,6 +16,7 @@ import { CompactZone, ZoneSet, type Zone } from '../zone/zone.js';
 import { GeoSource } from '../sync/geo-source.js';
 import { boundedStop, logStarted, onReloadSignal, stopSignal } from './lifecycle.js';
 import { loadNativeUdp } from './native-udp.js';
+import { NotifySender } from './notify.js';
 import { createSharedState, type SharedState } from './shared-state.js';
 import type { FromThread, ThreadData, ToThread, ZonesMessage, ZoneVersion } from './thread-messages.js';
 
@@ -138,6 +139,7 @@ export async function runThreads(cfg: ServerConfig, log: Logger): Promise<number
   const geo = cfg.geo === null ? null : new GeoSource(cfg.geo, log, () => sync?.store.zones ?? new ZoneSet(new Map()), () => undefined, metrics);
   geo?.start();
   const zoneMetrics = new ZoneSyncMetrics(cfg.identity, cfg.metrics.popLabel, () => sync?.store.statuses() ?? []);
+  const notify = new NotifySender(cfg.transfer.notify, log, zoneMetrics);
   const mgmt = cfg.management.listen
     ? await startManagementServer(
         cfg.management.listen,
@@ -164,7 +166,17 @@ export async function runThreads(cfg: ServerConfig, log: Logger): Promise<number
     return sync?.reload({ reason: 'sighup', verify: true });
   });
   try {
-    sync = startZoneSync(cfg, log, (changes) => send(zonesMessage(changes, !(sync?.isLoaded() ?? false))), zoneMetrics);
+    sync = startZoneSync(
+      cfg,
+      log,
+      (changes) => {
+        const loading = !(sync?.isLoaded() ?? false);
+        send(zonesMessage(changes, loading));
+        // The first load is no change to tell of (single.ts).
+        if (!loading) notify.changed(changes);
+      },
+      zoneMetrics,
+    );
   } catch (err) {
     stopReloads();
     clearInterval(heartbeat);
@@ -187,6 +199,7 @@ export async function runThreads(cfg: ServerConfig, log: Logger): Promise<number
   else log.fatal({ reason: outcome.reason }, 'start-up failed; stopping');
   await boundedStop(async () => {
     await sync?.close();
+    notify.close();
     await Promise.all(slots.flatMap((s) => (s === null ? [] : [stopThread(s.worker)])));
     await mgmt?.close();
     await geo?.close();

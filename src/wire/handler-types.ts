@@ -4,6 +4,7 @@ import type { AnswerPlan } from '../answer/plan.js';
 import type { CountryDb, GeoRuleSet } from '../answer/geo.js';
 import type { ZoneSet } from '../zone/zone.js';
 import type { ResponseMemory } from './response-buffers.js';
+import type { TsigKeyring } from './tsig.js';
 
 export type Transport = 'udp' | 'tcp';
 
@@ -110,7 +111,9 @@ export interface HandlerOptions {
    * with a scope; false (the default) ignores the option, and geo rules go by the source address.
    */
   ecs?: boolean;
-  /** The clock cookies are stamped with, in milliseconds (Date.now by default). */
+  /** Keys to check signed queries with and sign their answers (RFC 8945); without them a signed query gets BADKEY. */
+  tsigKeys?: TsigKeyring;
+  /** The clock cookies and TSIG are stamped with, in milliseconds (Date.now by default). */
   now?: () => number;
 }
 
@@ -137,4 +140,6 @@ export interface QueryHandler {
   setZones(zones: ZoneSet): void;
   /** Swaps the geo rules and country database (null: none); the response cache starts over with them. */
   setGeo(geo: GeoData | null): void;
+  /** The zones served now. */
+  readonly zones: ZoneSet;
 }

@@ -15,6 +15,7 @@ import { ResponseCache } from './cache.js';
 import { Fit, ResponseWriter, cutToMinimal, optLength, optSize, type EdnsReply } from './encoder.js';
 import { CacheUse, ResponseKind, type BucketOf, type GeoData, type ResponseOutcome, type HandlerOptions, type QueryHandler, type QueryMeta, type ResponseInfo } from './handler-types.js';
 import { fromTemplate, toTemplate } from './referral-template.js';
+import { answerVerified, verifyRequest, type TsigKeyring } from './tsig.js';
 import { FRESH_BUFFERS, type ResponseMemory } from './response-buffers.js';
 import { FLAG_CD, FLAG_QR, FLAG_RD, HEADER_SIZE, OPCODE_MASK, ParseStatus, ParsedQuery, parseQuery } from './query.js';
 
@@ -81,6 +82,7 @@ class Handler implements QueryHandler {
   /** Where the response being made is written: `out` from `outAt` (see place). */
   private out: Buffer = Buffer.alloc(0);
   private outAt = 0;
+  private readonly tsigKeys: TsigKeyring;
   private readonly addr = new AddressBytes();
   /** Where the last response's question ends and how long its OPT record is (for slip). */
   private replyQuestionEnd = 0;
@@ -117,6 +119,7 @@ class Handler implements QueryHandler {
     this.bucketOf = opts.bucketOf ?? errorBucket;
     this.memory = opts.responseMemory ?? FRESH_BUFFERS;
     this.q.ecsEnabled = opts.ecs === true;
+    this.tsigKeys = opts.tsigKeys ?? new Map();
     this.snap = this.snapshot(zones, null);
   }
 
@@ -127,6 +130,10 @@ class Handler implements QueryHandler {
   setGeo(geo: GeoData | null): void {
     // Answers cached before were made without these rules: a new cache, as for new zones.
     this.snap = this.snapshot(this.snap.zones, geo !== null && geo.rules.names.size > 0 ? geo : null);
+  }
+
+  get zones(): ZoneSet {
+    return this.snap.zones;
   }
 
   private snapshot(zones: ZoneSet, geo: GeoData | null): Snapshot {
@@ -161,7 +168,8 @@ class Handler implements QueryHandler {
     this.scope = 0;
     // The one guard of the query path: a bug answers SERVFAIL and the server goes on.
     try {
-      return this.respond(msg, meta);
+      const length = this.respond(msg, meta);
+      return this.q.tsig && length >= 0 ? this.signed(msg, length) : length;
     } catch (err) {
       this.opts.onError?.(err, meta);
       return this.bare(msg, this.q.questionEnd, RCODE.SERVFAIL, 'servfail', meta);
@@ -467,6 +475,18 @@ class Handler implements QueryHandler {
     } else {
       this.cookies!.issue(msg, q.cookieAt, this.addr, (this.now() / 1000) >>> 0, out, at + 8);
     }
+  }
+
+  /** RFC 8945 §5.3: a signed query's answer is signed, or is the TSIG error (a copy: the writer's buffer stays the writer's). */
+  /** The response just written (place), signed or turned into its TSIG error (RFC 8945) and written again; its new length. */
+  private signed(msg: Buffer, length: number): number {
+    const now = Math.floor(this.now() / 1000);
+    const response = this.out.subarray(this.outAt, this.outAt + length);
+    // A new buffer whenever it differs from the response: it can be written where the response was.
+    const signed = answerVerified(verifyRequest(msg, this.tsigKeys, now), response, this.q.questionEnd, now);
+    if (signed === response) return length;
+    signed.copy(this.place(signed.length), this.outAt);
+    return signed.length;
   }
 
   retain(response: Buffer): void {

@@ -72,6 +72,8 @@ export class ParsedQuery {
   ecsSource = 0;
   ecsAddressLength = 0;
   readonly ecsAddress = new Uint8Array(16);
+  /** The query carried a TSIG record (RFC 8945): its answer is signed, or a TSIG error. */
+  tsig = false;
 }
 
 /**
@@ -86,6 +88,7 @@ export function parseQuery(msg: Buffer, q: ParsedQuery, nameOut: Buffer): ParseS
   q.zoneVersion = false;
   q.cookieLength = 0;
   q.ecsLength = 0;
+  q.tsig = false;
   q.questionEnd = 0;
   if (((msg[2]! >> 3) & 0x0f) !== OPCODE_QUERY) return ParseStatus.NotImp;
   // RFC 9619: a QUERY carries exactly one question.
@@ -130,7 +133,8 @@ export function parseQuery(msg: Buffer, q: ParsedQuery, nameOut: Buffer): ParseS
     const rdStart = i + 10;
     const next = rdStart + rdlen;
     if (next > len) return ParseStatus.FormErr;
-    if (type === T.OPT) {
+    if (type === T.TSIG) q.tsig = true;
+    else if (type === T.OPT) {
       // RFC 6891 §6.1.1: one OPT, owned by the root.
       if (q.edns || msg[start] !== 0 || i !== start + 1) return ParseStatus.FormErr;
       q.edns = true;
@@ -195,7 +199,7 @@ function readEcs(msg: Buffer, at: number, length: number, q: ParsedQuery): Parse
 }
 
 /** Offset just past the (possibly compressed) name at `i`, or -1 if it is malformed. */
-function skipName(msg: Buffer, i: number): number {
+export function skipName(msg: Buffer, i: number): number {
   const len = msg.length;
   let total = 0;
   for (;;) {

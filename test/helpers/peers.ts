@@ -54,6 +54,22 @@ export interface PeerOptions {
    * sections before `zone:` (e.g. a `mod-geoip:` list), and settings of every zone (e.g. `module: mod-geoip/geo`).
    */
   knot?: { server?: string[]; sections?: string[]; zone?: string[] };
+  /** Knot and BIND: zone transfers (AXFR, IXFR) allowed only to requests signed with this TSIG key. */
+  transferKey?: TransferKey;
+  /**
+   * Knot, BIND and NSD: every zone is a secondary of the primary on 127.0.0.1 at this port, transferred
+   * with TSIG (the zone specs' files are then not read: the server keeps its copy in its own directory).
+   */
+  primary?: { port: number; key: TransferKey };
+  /** Listen on this port (one freePort() gave) instead of a free one picked at start. */
+  port?: number;
+}
+
+/** A TSIG key as the peers' configs take it (RFC 8945): name, algorithm (`hmac-sha256`...), base64 secret. */
+export interface TransferKey {
+  name: string;
+  algorithm: string;
+  secret: string;
 }
 
 export interface AnycastOptions extends PeerOptions {
@@ -203,7 +219,7 @@ export async function startPeer<O extends PeerOptions>(kind: PeerKind<O>, zones:
   const command = kind.program(opts);
   const files = zoneFiles(zones);
   const ipv6 = opts.ipv6 ?? true;
-  const port = await freePort(ipv6);
+  const port = opts.port ?? (await freePort(ipv6));
   const dir = mkdtempSync(join(tmpdir(), `anycast-dns-${kind.name}-`));
   const setup: PeerSetup<O> = {
     port,
@@ -300,6 +316,13 @@ function zoneFiles(zones: ZoneSpec[]): ZoneSpec[] {
   return zones.map((z) => ({ origin: absoluteOrigin(z.origin), file: resolve(z.file) }));
 }
 
+/** The keys given, each name once. */
+function uniqueKeys(...keys: (TransferKey | undefined)[]): TransferKey[] {
+  const out = new Map<string, TransferKey>();
+  for (const k of keys) if (k !== undefined) out.set(k.name, k);
+  return [...out.values()];
+}
+
 /** Quoted for Knot's YAML-like config and BIND's/NSD's config: a double-quoted string with \ and " escaped. */
 function q(s: string): string {
   return '"' + s.replace(/\\/g, '\\\\').replace(/"/g, '\\"') + '"';
@@ -318,6 +341,9 @@ const KNOT = installedPeer('knot', 'knotd', 'knot', 'knot.conf', {
   text: ({ port, dir, ipv6, zones, identity, version, workers, opts }) => {
     const listen = [`127.0.0.1@${port}`, ...(ipv6 ? [`::1@${port}`] : [])];
     const extra = opts.knot ?? {};
+    const key = opts.transferKey;
+    const primary = opts.primary;
+    const keys = uniqueKeys(key, primary?.key);
     return [
       'server:',
       `    rundir: ${q(dir)}`,
@@ -332,7 +358,12 @@ const KNOT = installedPeer('knot', 'knotd', 'knot', 'knot.conf', {
       ...(extra.server ?? []).map((line) => `    ${line}`),
       'log:',
       '  - target: stderr',
-      '    any: notice',
+      '    any: info',
+      ...(keys.length > 0 ? ['key:', ...keys.flatMap((k) => [`  - id: ${q(k.name)}`, `    algorithm: ${k.algorithm}`, `    secret: ${k.secret}`])] : []),
+      ...(primary ? ['remote:', '  - id: primary', `    address: 127.0.0.1@${primary.port}`, `    key: ${q(primary.key.name)}`] : []),
+      ...(key || primary ? ['acl:'] : []),
+      ...(key ? ['  - id: transfer', `    key: ${q(key.name)}`, '    action: transfer'] : []),
+      ...(primary ? ['  - id: notify', '    address: 127.0.0.1', `    key: ${q(primary.key.name)}`, '    action: notify'] : []),
       'database:',
       `    storage: ${q(dir)}`,
       'template:',
@@ -342,9 +373,15 @@ const KNOT = installedPeer('knot', 'knotd', 'knot', 'knot.conf', {
       '    zonefile-sync: -1',
       '    zonefile-load: whole',
       '    journal-content: none',
+      // The template's: before any section that follows.
+      ...(key ? ['    acl: transfer'] : []),
       ...(extra.sections ?? []),
       'zone:',
-      ...zones.flatMap((z) => [`  - domain: ${q(z.origin)}`, `    file: ${q(z.file)}`, ...(extra.zone ?? []).map((line) => `    ${line}`)]),
+      ...zones.flatMap((z) =>
+        primary
+          ? [`  - domain: ${q(z.origin)}`, `    file: ${q(join(dir, `${z.origin}zone`))}`, '    master: primary', key ? '    acl: [ notify, transfer ]' : '    acl: notify', '    zonefile-load: none']
+          : [`  - domain: ${q(z.origin)}`, `    file: ${q(z.file)}`, ...(extra.zone ?? []).map((line) => `    ${line}`)],
+      ),
       '',
     ].join('\n');
   },
@@ -383,9 +420,15 @@ const BIND = installedPeer('bind', 'named', 'bind9', 'named.conf', {
       `  hostname ${q(identity)};`,
       `  version ${q(version)};`,
       ...(opts.namedOptions ?? []).map((line) => `  ${line}`),
+      ...(opts.transferKey ? [`  allow-transfer { key ${q(opts.transferKey.name)}; };`] : []),
       '};',
+      ...uniqueKeys(opts.transferKey, opts.primary?.key).map((k) => `key ${q(k.name)} { algorithm ${k.algorithm}; secret ${q(k.secret)}; };`),
       'controls { };',
-      ...zones.map((z) => `zone ${q(z.origin)} { type primary; file ${q(z.file)}; };`),
+      ...zones.map((z) =>
+        opts.primary
+          ? `zone ${q(z.origin)} { type secondary; primaries port ${opts.primary.port} { 127.0.0.1 key ${q(opts.primary.key.name)}; }; file ${q(join(dir, `${z.origin}db`))}; allow-notify { 127.0.0.1; }; };`
+          : `zone ${q(z.origin)} { type primary; file ${q(z.file)}; };`,
+      ),
       '',
     ].join('\n'),
   args: ({ configPath, workers }) => ['-g', '-c', configPath, '-n', String(workers)],
@@ -398,7 +441,7 @@ const BIND = installedPeer('bind', 'named', 'bind9', 'named.conf', {
  * whose file repeats the SOA (as AXFR dumps such as the 2018 root zone do).
  */
 const NSD = installedPeer('nsd', 'nsd', 'nsd', 'nsd.conf', {
-  text: ({ port, dir, ipv6, zones, identity, version, workers }) =>
+  text: ({ port, dir, ipv6, zones, identity, version, workers, opts }) =>
     [
       'server:',
       `  ip-address: 127.0.0.1@${port}`,
@@ -423,7 +466,20 @@ const NSD = installedPeer('nsd', 'nsd', 'nsd', 'nsd.conf', {
       '  rrl-whitelist-ratelimit: 0',
       'remote-control:',
       '  control-enable: no',
-      ...zones.flatMap((z) => ['zone:', `  name: ${q(z.origin)}`, `  zonefile: ${q(z.file)}`]),
+      ...(opts.primary ? ['key:', `  name: ${q(opts.primary.key.name)}`, `  algorithm: ${opts.primary.key.algorithm}`, `  secret: ${q(opts.primary.key.secret)}`] : []),
+      ...zones.flatMap((z) =>
+        opts.primary
+          ? [
+              'zone:',
+              `  name: ${q(z.origin)}`,
+              `  zonefile: ${q(join(dir, `${z.origin}zone`))}`,
+              `  request-xfr: 127.0.0.1@${opts.primary.port} ${opts.primary.key.name}`,
+              `  allow-notify: 127.0.0.1 ${opts.primary.key.name}`,
+              // So a test can read back what it took, with the same key.
+              `  provide-xfr: 127.0.0.1 ${opts.primary.key.name}`,
+            ]
+          : ['zone:', `  name: ${q(z.origin)}`, `  zonefile: ${q(z.file)}`],
+      ),
       '',
     ].join('\n'),
   args: ({ configPath }) => ['-d', '-c', configPath],

@@ -180,12 +180,39 @@ describe('loadServerConfig', () => {
     ['zone_sync: { signature_warning_days: -1 }', 'config: zone_sync.signature_warning_days: -1 is out of range 0..3650'],
     ['cookies: { secret: "abc" }', 'config: cookies.secret: expected 32 hex digits'],
     ['cookies: { secret_previous: "0123456789abcdef0123456789abcdef" }', 'config: cookies.secret_previous: needs cookies.secret too'],
+    ['tsig_keys: [{ name: k, algorithm: hmac-md5, secret: "AAAA" }]', 'config: tsig_keys[0].name: unknown algorithm "hmac-md5"'],
+    ['tsig_keys: [{ name: k, secret: "not base64" }]', 'config: tsig_keys[0].name: the secret is not base64'],
+    ['tsig_keys: [{ name: k, secret: "AAAA" }, { name: K., secret: "AAAA" }]', 'config: tsig_keys[1].name: key "k." is defined twice'],
+    ['tsig_keys: [{ secret: "AAAA" }]', 'config: tsig_keys[0].name: a key needs a name (or a file)'],
+    ['tsig_keys: [{ file: absent.key }]', 'config: tsig_keys[0].file: cannot read'],
+    ['tsig_keys: [{ name: k, colour: red }]', 'config: tsig_keys[0].colour: unknown key'],
+    ['transfer: { allow: [{ key: nokey }] }', 'config: transfer.allow[0].key: no key "nokey" in tsig_keys'],
+    ['transfer: { allow: [{ from: 192.0.2.0/33 }] }', 'config: transfer.allow[0].from: "192.0.2.0/33" is not an address'],
+    ['transfer: { notify: [{ to: "localhost:53" }] }', 'config: transfer.notify[0].to: "localhost" is not an IP address'],
+    ['transfer: { notify: [{ key: k }] }', 'config: transfer.notify[0].to: a secondary needs an address'],
+    ['transfer: { allow: [{}] }', 'config: transfer.allow[0].from: a rule needs an address or prefix (from), a key, or both'],
   ];
   for (const [text, message] of bad) {
     it(`rejects ${JSON.stringify(text)} naming the key`, () => {
       assert.ok(configError(() => loadServerConfig(file(text))).startsWith(message), message);
     });
   }
+
+  it('tsig_keys: keys given inline and in a BIND key file; transfer.allow names them', () => {
+    const keyFile = join(dir, 'xfr.key');
+    writeFileSync(keyFile, 'key "xfr-key" {\n\talgorithm hmac-sha512;\n\tsecret "AAAA";\n};\n');
+    const cfg = loadServerConfig(file(`tsig_keys: [{ name: Inline., secret: "AAAA" }, { file: ${keyFile} }]\ntransfer: { allow: [{ key: xfr-key, from: 192.0.2.0/24 }, { from: "::1" }] }`));
+    assert.deepEqual([...cfg.tsigKeys.values()].map((k) => [k.name, k.algorithm]), [['inline.', 'hmac-sha256'], ['xfr-key.', 'hmac-sha512']]);
+    assert.equal(cfg.transfer.allow.length, 2);
+    assert.equal(cfg.transfer.allow[0]!.key, cfg.tsigKeys.get([...cfg.tsigKeys.keys()][1]!)!.key);
+    assert.equal(cfg.transfer.allow[1]!.key, null);
+  });
+
+  it('a bad key file is named with its line', () => {
+    const keyFile = join(dir, 'bad.key');
+    writeFileSync(keyFile, 'key "x" {\n\talgorithm hmac-sha256;\n};\n');
+    assert.equal(configError(() => loadServerConfig(file(`tsig_keys: [{ file: ${keyFile} }]`))), `config: tsig_keys[0].file: ${keyFile}:1: key "x" has no secret`);
+  });
 
   it('a file that is not a mapping is rejected, naming the file', () => {
     const p = file('- a list');
