@@ -47,7 +47,7 @@ export class Responder {
       responseCacheBytes: cfg.responseCacheBytes,
       onResponse: metrics.onResponse,
       onError: queryErrorReporter(log, metrics),
-      cookies: serverCookies(cfg.cookies, share?.memory.cookieSecret ?? processCookieSecret(), log),
+      cookies: serverCookies(cfg.cookies, share?.memory.cookieSecret ?? processCookieSecret(), share === undefined || share.thread === 0 ? log : null),
       tsigKeys: cfg.tsigKeys,
       bucketOf,
       ecs: cfg.ecs,

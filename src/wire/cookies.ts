@@ -134,10 +134,11 @@ export function processCookieSecret(): Uint8Array {
 
 /**
  * The DNS cookie secrets: the configured ones, shared by every POP; else `processSecret` (from
- * processCookieSecret), with a warning (another POP won't accept its cookies).
+ * processCookieSecret), with a warning (another POP won't accept its cookies) when `log` is given:
+ * the threads of one process share the secret, and one of them says so.
  */
-export function serverCookies(cfg: CookieConfig, processSecret: Uint8Array, log: Logger): ServerCookies {
+export function serverCookies(cfg: CookieConfig, processSecret: Uint8Array, log: Logger | null): ServerCookies {
   if (cfg.secret !== null) return new ServerCookies(cfg.secret, cfg.secretPrevious);
-  log.warn('no cookies.secret configured: server cookies use a random secret of this process, which other POPs will not accept');
+  log?.warn('no cookies.secret configured: server cookies use a random secret of this process, which other POPs will not accept');
   return new ServerCookies(processSecret);
 }

@@ -24,7 +24,9 @@ describe('waitFor', () => {
       },
     );
     assert.ok(performance.now() - started >= 120, 'not before the timeout');
-    assert.ok(polls >= 2 && polls <= 8, `polled every interval, with a last try at the deadline (${polls} polls)`);
+    // 7 in theory (a poll every 20 ms and one at the deadline); a timer may wake a fraction of a
+    // millisecond before the deadline, which takes a poll or two more, never a busy loop.
+    assert.ok(polls >= 2 && polls <= 10, `polled every interval, with a last try at the deadline (${polls} polls)`);
   });
 
   it('asks once more at the deadline', async () => {
