@@ -116,7 +116,8 @@ describe('the anycast lab: three POPs, BIRD, ExaBGP and a client', { timeout: 24
       if (withdrawn) (figures.killToWithdrawnMs as number[]).push(withdrawn.t - killed.t);
       await act('start', 'pop1');
       const back = await until('pop1 answering again', (x) => x.client.current === 'pop1', 20_000);
-      assert.ok(back.timeline.some((f) => f.t > killed.t && f.from === 'pop2' && f.to === 'pop1'));
+      // Back to pop1 (from pop2, or from pop3 should pop2 have wavered meanwhile).
+      assert.ok(back.timeline.some((f) => f.t > killed.t && f.to === 'pop1'));
     }
     const m = median(figures.killToNextPopMs as number[]);
     assert.ok(m <= 1000, `the next POP answers ${m} ms (median) after the server dies: ${JSON.stringify(figures)}`);
@@ -126,16 +127,20 @@ describe('the anycast lab: three POPs, BIRD, ExaBGP and a client', { timeout: 24
     await until('pop1 answering', (s) => s.client.current === 'pop1' && pop(s, 'pop1').sidecar?.state === 'UP', 20_000);
     const before = await state();
     const started = await act('maintenance', 'pop1');
-    await until('pop1 withdrawn after its drain', (s) => pop(s, 'pop1').route === null && s.client.current === 'pop2', 15_000);
-    // Every query sent before the withdrawal has had its full second to be answered.
-    await sleep(1500);
-    const s = await state();
-    const drained = s.timeline.filter((f) => f.t > started.t);
-    assert.deepEqual(drained.map((f) => `${f.from}>${f.to}`), ['pop1>pop2']);
-    figures.drainUnanswered = s.client.lost - before.client.lost;
-    figures.drainQueries = s.client.sent - before.client.sent;
-    assert.equal(s.client.lost - before.client.lost, 0, `queries unanswered while draining: ${JSON.stringify(drained)}`);
-    await act('resume', 'pop1');
+    try {
+      await until('pop1 withdrawn after its drain', (s) => pop(s, 'pop1').route === null && s.client.current === 'pop2', 15_000);
+      // Every query sent before the withdrawal has had its full second to be answered.
+      await sleep(1500);
+      const s = await state();
+      const drained = s.timeline.filter((f) => f.t > started.t);
+      assert.deepEqual(drained.map((f) => `${f.from}>${f.to}`), ['pop1>pop2']);
+      figures.drainUnanswered = s.client.lost - before.client.lost;
+      figures.drainQueries = s.client.sent - before.client.sent;
+      assert.equal(s.client.lost - before.client.lost, 0, `queries unanswered while draining: ${JSON.stringify(drained)}`);
+    } finally {
+      // Out of maintenance whatever happened, so the next tests start from a whole lab.
+      await act('resume', 'pop1');
+    }
     await until('pop1 back', (x) => x.client.current === 'pop1', 20_000);
   });
 
