@@ -8,7 +8,8 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
-import { formatListenAddress, type ListenAddress, type ServerConfig } from '../ops/config.js';
+import type { ListenAddress, ServerConfig } from '../ops/config.js';
+import { formatListenAddress } from '../ops/listen-address.js';
 import type { Logger } from '../log.js';
 import type { DnstapWriter } from '../ops/dnstap-output.js';
 import type { DropReason, QueryCounters, TcpEvent } from '../ops/metrics.js';

@@ -4,7 +4,8 @@
 // it does exactly what UdpListener does (UdpAnswers): the handler, the policy after answering,
 // dnstap, metrics.
 import { performance } from 'node:perf_hooks';
-import { formatListenAddress, type ListenAddress } from '../ops/config.js';
+import type { ListenAddress } from '../ops/config.js';
+import { formatListenAddress } from '../ops/listen-address.js';
 import type { Logger } from '../log.js';
 import type { QueryCounters } from '../ops/metrics.js';
 import type { QueryHandler } from '../wire/handler-types.js';
