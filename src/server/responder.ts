@@ -5,7 +5,7 @@ import type { ServerConfig } from '../ops/config.js';
 import { formatListenAddress } from '../ops/listen-address.js';
 import type { Logger } from '../log.js';
 import { DnstapWriter } from '../ops/dnstap-output.js';
-import type { QueryCounters } from '../ops/metrics.js';
+import type { QueryCounters } from '../ops/query-counters.js';
 import { createHandler } from '../wire/handler.js';
 import { processCookieSecret, serverCookies } from '../wire/cookies.js';
 import { ResponseBuffers } from '../wire/response-buffers.js';

@@ -12,7 +12,7 @@ import type { ListenAddress, ServerConfig } from '../ops/config.js';
 import { formatListenAddress } from '../ops/listen-address.js';
 import type { Logger } from '../log.js';
 import type { DnstapWriter } from '../ops/dnstap-output.js';
-import type { DropReason, QueryCounters, TcpEvent } from '../ops/metrics.js';
+import type { DropReason, QueryCounters, TcpEvent } from '../ops/query-counters.js';
 import type { QueryHandler, QueryMeta } from '../wire/handler-types.js';
 import { ConnectionTable, type RefuseReason, type SharedCounts, type TableEntry, type TimeoutReason } from './connection-table.js';
 import { plainAddress, sourcePrefix } from './source-prefix.js';

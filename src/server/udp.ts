@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import type { ListenAddress } from '../ops/config.js';
 import { formatListenAddress } from '../ops/listen-address.js';
 import type { Logger } from '../log.js';
-import type { QueryCounters } from '../ops/metrics.js';
+import type { QueryCounters } from '../ops/query-counters.js';
 import type { QueryHandler } from '../wire/handler-types.js';
 import type { ResponsePolicy } from '../rrl/policy.js';
 import type { DnstapWriter } from '../ops/dnstap-output.js';
