@@ -67,7 +67,7 @@ export class Responder {
         ? new UdpListener(a, handler, metrics, log, { reusePort: bind.reusePort, policy, dnstap })
         : new NativeUdpListener(a, native, handler, metrics, log, { reusePort: bind.reusePort, policy, dnstap }),
     );
-    const connections = newTcpConnections(cfg.tcp, log, share && { memory: share.memory.tcp, thread: share.thread });
+    const connections = await newTcpConnections(cfg.tcp, log, share && { memory: share.memory.tcp, thread: share.thread });
     const transfers = new TransferOut(cfg.transfer, cfg.tsigKeys, () => handler.zones, metrics, log);
     const tcp = cfg.listen.map((a) => new TcpListener(a, handler, metrics, log, connections, dnstap, transfers));
     const responder = new Responder(handler, udp, tcp, policy, dnstap, geo);
