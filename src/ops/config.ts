@@ -18,6 +18,8 @@ import { canonicalOrigin } from '../sync/zone-files.js';
 import { VERSION } from '../version.js';
 import { ConfigReader, type Plain } from './validate.js';
 
+export { formatListenAddress } from './listen-address.js';
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 type LogLevel = (typeof LOG_LEVELS)[number];
 /** Level names accepted in the config and on the command line: syslog's `warning` too. */
@@ -150,10 +152,6 @@ export function parseListenAddress(text: string, key: string, minPort = 1): List
   if (family === 6 && text[0] !== '[') throw new ConfigError(key, `write IPv6 addresses in brackets: "[${host}]:${port}"`);
   if (port < minPort || port > 65535) throw new ConfigError(key, `port ${port} is out of range ${minPort}..65535`);
   return { host, port, family };
-}
-
-export function formatListenAddress(a: { host: string; port: number; family: 4 | 6 }): string {
-  return a.family === 6 ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
 }
 
 /** Reads the config file (null: none) and applies the flags. Throws ConfigError naming the key. */

@@ -4,7 +4,7 @@
 // loop, so an answer is computed from one version of every zone.
 import { parentPort, workerData } from 'node:worker_threads';
 import { createLogger } from '../log.js';
-import { QueryCounters } from '../ops/metrics.js';
+import { QueryCounters } from '../ops/query-counters.js';
 import { CompactZone, ZoneSet } from '../zone/zone.js';
 import { Responder } from './responder.js';
 import { beatEvery } from './shared-state.js';

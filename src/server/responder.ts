@@ -1,16 +1,17 @@
 // One answering thread: its handler (zones handed in by zone sync), a UDP socket and a TCP listener
 // per listen address.
 import { ConfigError } from '../errors.js';
-import { formatListenAddress, type ServerConfig } from '../ops/config.js';
+import type { ServerConfig } from '../ops/config.js';
+import { formatListenAddress } from '../ops/listen-address.js';
 import type { Logger } from '../log.js';
 import { DnstapWriter } from '../ops/dnstap-output.js';
-import type { QueryCounters } from '../ops/metrics.js';
+import type { QueryCounters } from '../ops/query-counters.js';
 import { createHandler } from '../wire/handler.js';
 import { processCookieSecret, serverCookies } from '../wire/cookies.js';
 import { ResponseBuffers } from '../wire/response-buffers.js';
 import type { QueryHandler, QueryMeta } from '../wire/handler-types.js';
 import type { ZoneSet } from '../zone/zone.js';
-import { GeoSource } from '../sync/geo-source.js';
+import type { GeoSource } from '../sync/geo-source.js';
 import { newTcpConnections, TcpListener, type BindOptions } from './tcp.js';
 import { TransferOut } from './transfer-out.js';
 import { bucketOf } from '../rrl/classify.js';
@@ -53,7 +54,8 @@ export class Responder {
       ecs: cfg.ecs,
     });
     // Read before the listeners open, so the first answers already follow the rules.
-    const geo = cfg.geo === null ? null : new GeoSource(cfg.geo, log, () => zones, (rules, db) => handler.setGeo({ rules, db }), metrics);
+    // Loaded only when geo is on: each query thread holds its own copy of every module it imports.
+    const geo = cfg.geo === null ? null : new (await import('../sync/geo-source.js')).GeoSource(cfg.geo, log, () => zones, (rules, db) => handler.setGeo({ rules, db }), metrics);
     geo?.start();
     // UDP only: TCP sources can't be spoofed, so TCP is never rate limited.
     const policy = ResponsePolicy.create(cfg.rrl, metrics, log, share?.memory.rrl ?? undefined);
@@ -65,7 +67,7 @@ export class Responder {
         ? new UdpListener(a, handler, metrics, log, { reusePort: bind.reusePort, policy, dnstap })
         : new NativeUdpListener(a, native, handler, metrics, log, { reusePort: bind.reusePort, policy, dnstap }),
     );
-    const connections = newTcpConnections(cfg.tcp, log, share && { memory: share.memory.tcp, thread: share.thread });
+    const connections = await newTcpConnections(cfg.tcp, log, share && { memory: share.memory.tcp, thread: share.thread });
     const transfers = new TransferOut(cfg.transfer, cfg.tsigKeys, () => handler.zones, metrics, log);
     const tcp = cfg.listen.map((a) => new TcpListener(a, handler, metrics, log, connections, dnstap, transfers));
     const responder = new Responder(handler, udp, tcp, policy, dnstap, geo);

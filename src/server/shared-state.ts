@@ -1,7 +1,7 @@
 // What the main thread makes once and hands to every query thread (workers: N) in its workerData:
 // memory the threads share, so a POP behaves as one server whatever the number of threads. A thread
 // started to replace another gets the same objects, so nothing it counts or limits starts over.
-import { metricsMemory, type MetricsMemory } from '../ops/metrics.js';
+import { metricsMemory, type MetricsMemory } from '../ops/query-counters.js';
 import type { ServerConfig } from '../ops/config.js';
 import { createSharedMemory, type SharedMemory } from './shared-memory.js';
 

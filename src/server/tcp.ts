@@ -7,11 +7,12 @@
 // (connection-table.ts).
 import { createServer, type Server, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { RateLimiterMemory } from 'rate-limiter-flexible';
-import { formatListenAddress, type ListenAddress, type ServerConfig } from '../ops/config.js';
+import type { RateLimiterMemory } from 'rate-limiter-flexible';
+import type { ListenAddress, ServerConfig } from '../ops/config.js';
+import { formatListenAddress } from '../ops/listen-address.js';
 import type { Logger } from '../log.js';
 import type { DnstapWriter } from '../ops/dnstap-output.js';
-import type { DropReason, QueryCounters, TcpEvent } from '../ops/metrics.js';
+import type { DropReason, QueryCounters, TcpEvent } from '../ops/query-counters.js';
 import type { QueryHandler, QueryMeta } from '../wire/handler-types.js';
 import { ConnectionTable, type RefuseReason, type SharedCounts, type TableEntry, type TimeoutReason } from './connection-table.js';
 import { plainAddress, sourcePrefix } from './source-prefix.js';
@@ -62,6 +63,7 @@ export class TcpConnections {
   constructor(
     private readonly opts: TcpOptions,
     private readonly log: Logger,
+    rate: RateLimiterMemory | null,
     shared?: SharedCounts,
   ) {
     this.table = new ConnectionTable<TcpConnection>(
@@ -75,8 +77,7 @@ export class TcpConnections {
       },
       shared,
     );
-    const perSecond = opts.newConnectionsPerSecondPerPrefix;
-    this.rate = perSecond > 0 ? new RateLimiterMemory({ points: perSecond, duration: 1 }) : null;
+    this.rate = rate;
     // Deadlines are checked a tenth of the shorter timeout apart: late by at most 10%, and by 100 ms.
     this.sweepEveryMs = Math.max(10, Math.min(100, Math.floor(Math.min(opts.idleTimeoutMs, opts.ioTimeoutMs) / 10)));
   }
@@ -139,9 +140,15 @@ export class TcpConnections {
   };
 }
 
-/** `shared`: the POP's connection counts and this thread's index in them; without it, counts of its own. */
-export function newTcpConnections(opts: TcpOptions, log: Logger, shared?: SharedCounts): TcpConnections {
-  return new TcpConnections(opts, log, shared);
+/**
+ * `shared`: the POP's connection counts and this thread's index in them; without it, counts of its own.
+ * The rate limiter's library is loaded only when the rate is limited: each query thread holds its own
+ * copy of every module it imports.
+ */
+export async function newTcpConnections(opts: TcpOptions, log: Logger, shared?: SharedCounts): Promise<TcpConnections> {
+  const perSecond = opts.newConnectionsPerSecondPerPrefix;
+  const rate = perSecond > 0 ? new (await import('rate-limiter-flexible')).RateLimiterMemory({ points: perSecond, duration: 1 }) : null;
+  return new TcpConnections(opts, log, rate, shared);
 }
 
 export interface BindOptions {

@@ -5,7 +5,7 @@
 // with the whole zone, AXFR-style (RFC 1995 §4), or with the SOA alone when the asker is current.
 import type { Logger } from '../log.js';
 import type { TransferConfig } from '../ops/config.js';
-import type { QueryCounters, TransferKind, TransferResult } from '../ops/metrics.js';
+import type { QueryCounters, TransferKind, TransferResult } from '../ops/query-counters.js';
 import { AddressBytes, prefixContains } from '../wire/address.js';
 import { NOT_YET, axfrMessages, transferReply } from '../wire/axfr.js';
 import { ixfrMessages } from '../wire/ixfr.js';

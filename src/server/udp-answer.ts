@@ -3,7 +3,7 @@
 // or drop), and dnstap and the metrics see what was sent.
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../log.js';
-import type { QueryCounters } from '../ops/metrics.js';
+import type { QueryCounters } from '../ops/query-counters.js';
 import { RateLimitVerdict } from '../rrl/limiter.js';
 import type { QueryHandler, QueryMeta } from '../wire/handler-types.js';
 import type { ResponsePolicy } from '../rrl/policy.js';

@@ -4,9 +4,10 @@
 // it does exactly what UdpListener does (UdpAnswers): the handler, the policy after answering,
 // dnstap, metrics.
 import { performance } from 'node:perf_hooks';
-import { formatListenAddress, type ListenAddress } from '../ops/config.js';
+import type { ListenAddress } from '../ops/config.js';
+import { formatListenAddress } from '../ops/listen-address.js';
 import type { Logger } from '../log.js';
-import type { QueryCounters } from '../ops/metrics.js';
+import type { QueryCounters } from '../ops/query-counters.js';
 import type { QueryHandler } from '../wire/handler-types.js';
 import { ipv4ToText, ipv6ToText } from '../zone/rdata/presentation.js';
 import type { NativeSocket, NativeUdpAddon } from './native-udp.js';

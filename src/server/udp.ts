@@ -3,9 +3,10 @@
 // close the socket.
 import { createSocket, type RemoteInfo, type Socket, type SocketOptions } from 'node:dgram';
 import { performance } from 'node:perf_hooks';
-import { formatListenAddress, type ListenAddress } from '../ops/config.js';
+import type { ListenAddress } from '../ops/config.js';
+import { formatListenAddress } from '../ops/listen-address.js';
 import type { Logger } from '../log.js';
-import type { QueryCounters } from '../ops/metrics.js';
+import type { QueryCounters } from '../ops/query-counters.js';
 import type { QueryHandler } from '../wire/handler-types.js';
 import type { ResponsePolicy } from '../rrl/policy.js';
 import type { DnstapWriter } from '../ops/dnstap-output.js';

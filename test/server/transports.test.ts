@@ -49,7 +49,7 @@ async function metricValue(name: string, labels: string): Promise<number> {
 
 before(async () => {
   port = await freePort(true);
-  const connections = newTcpConnections(
+  const connections = await newTcpConnections(
     {
       idleTimeoutMs: IDLE_TIMEOUT_MS,
       ioTimeoutMs: IO_TIMEOUT_MS,

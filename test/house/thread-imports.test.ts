@@ -1,0 +1,47 @@
+// A query thread (workers: N) compiles and holds in its own heap every module it loads, so it loads
+// only what answering needs: what the main thread alone does (read the config, load zone files,
+// serve /metrics) and what is off by default (geo, the TCP connection-rate limit) stays out of its
+// static imports. docs/design.md, Workers.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { REPO_ROOT } from '../helpers/paths.js';
+
+const SRC = join(REPO_ROOT, 'src');
+
+/** Modules the thread loads as it starts: static imports and re-exports of values (no `import type`, no `import()`). */
+function staticValueImports(text: string): string[] {
+  const patterns = [/^(?:import|export)\s+(?!type\b)[^'";]*?\bfrom\s*['"]([^'"]+)['"]/gm, /^import\s+['"]([^'"]+)['"]/gm];
+  return patterns.flatMap((re) => [...text.matchAll(re)].map((m) => m[1]!));
+}
+
+/** Every src-relative file and package `entry` (src-relative) loads when it starts. */
+function loadedFrom(entry: string): Set<string> {
+  const seen = new Set<string>();
+  const visit = (file: string): void => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    for (const s of staticValueImports(readFileSync(join(SRC, file), 'utf8'))) {
+      if (s.startsWith('.')) visit(relative(SRC, resolve(SRC, dirname(file), s)).replace(/\.js$/, '.ts'));
+      else if (!s.startsWith('node:')) seen.add(s);
+    }
+  };
+  visit(entry);
+  return seen;
+}
+
+test('the parser of import lines skips type-only and dynamic imports', () => {
+  const text = ["import { a, type A } from './a.js';", "import type { B } from './b.js';", "export { c } from './c.js';", "export type { D } from './d.js';", "const e = await import('./e.js');", "import './f.js';"].join('\n');
+  assert.deepEqual(staticValueImports(text).sort(), ['./a.js', './c.js', './f.js']);
+});
+
+test('a query thread loads no config reader, zone-file parser, Prometheus client, geo or TCP rate-limit library', () => {
+  const loaded = loadedFrom('server/query-thread.ts');
+  assert.ok(loaded.has('server/responder.ts') && loaded.has('pino'), 'the walk reaches the responder and the logger');
+  const unwanted = ['ops/config.ts', 'zone/parser.ts', 'ops/metrics.ts', 'sync/geo-source.ts', 'yaml', 'prom-client', 'maxmind', 'chokidar', 'rate-limiter-flexible'];
+  assert.deepEqual(
+    unwanted.filter((m) => loaded.has(m)),
+    [],
+  );
+});
