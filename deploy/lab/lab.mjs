@@ -260,6 +260,10 @@ ${sessions}
       listen: [`${SERVICE}:53`, `${p.unicast}:53`],
       zones: join(p.dir, 'zones'),
       management: { listen: '127.0.0.1:9153' },
+      // The lab's sync writes each file aside and renames it into place, so a file is whole the
+      // moment it appears: no settle time. With the default second, the heartbeat zone, rewritten
+      // every second, would seldom be old enough to read, and a POP would look stale at random.
+      zone_sync: { settle_time: 0 },
       // The client is one /24 asking one name 200 times a second: above the default rate, below this one.
       rrl: { responses_per_second: 1000 },
       health: {
