@@ -186,15 +186,24 @@ describe('workers: 2 as query threads', () => {
     const cs = await clients(server.port, 32);
     try {
       let notReady = false;
+      // /ready asked apart from the queries and often: the 503 lasts only from the hang's detection
+      // until the replacement listens, which a round of queries (up to 300 ms) could miss.
+      let watching = true;
+      const watchReady = (async () => {
+        while (watching) {
+          if ((await readyStatus(server)) === 503) notReady = true;
+          await sleep(20);
+        }
+      })();
       const hung = inflict(faults, 'hang');
       const back = hung.then(() =>
         waitFor(async () => {
-          if ((await readyStatus(server)) === 503) notReady = true;
           const fresh = await Promise.all(cs.map((c) => c.txt('ver.w.test.', 300)));
           return notReady && udpHolders(server.port).length === 2 && fresh.every((a) => a === '1') && (await readyStatus(server)) === 200;
-        }, { timeoutMs: 10_000, what: 'the hung thread to be replaced' }),
+        }, { timeoutMs: 10_000, what: 'the hung thread to be replaced', detail: () => `503 seen: ${notReady}` }),
       );
-      const rounds = await askInRounds(cs, back);
+      const rounds = await askInRounds(cs, back).finally(() => (watching = false));
+      await watchReady;
       await back;
       const took = replacedWithinMs(server, 'hang');
       assert.ok(took <= 2000, `the replacement listened ${took} ms after the hang`);
