@@ -15,11 +15,11 @@ const RULES = `names:
   www.example.com.:
     rules:
       - id: ecs-a
-        networks: [10.1.0.0/16]
-        A: 10.1.0.1
+        networks: [198.51.100.0/24]
+        A: 192.0.2.11
       - id: ecs-b
-        networks: [10.2.0.0/16]
-        A: 10.2.0.1
+        networks: [203.0.113.0/24]
+        A: 192.0.2.12
       - id: src-a
         networks: [127.0.0.2/32]
         A: 127.0.0.102
@@ -84,11 +84,11 @@ function query(id: number, ecs: Buffer | null): Buffer {
 test(`two networks alternating ${ROUNDS} times by ECS each get their own answer`, async () => {
   const c = await client('127.0.0.1');
   try {
-    const qa = query(1, Buffer.from([0, 1, 24, 0, 10, 1, 7]));
-    const qb = query(2, Buffer.from([0, 1, 24, 0, 10, 2, 7]));
+    const qa = query(1, Buffer.from([0, 1, 24, 0, 198, 51, 100]));
+    const qb = query(2, Buffer.from([0, 1, 24, 0, 203, 0, 113]));
     for (let i = 0; i < ROUNDS; i++) {
-      assert.deepEqual(await c.ask(qa), ['10.1.0.1'], `round ${i}, 10.1.7.0/24`);
-      assert.deepEqual(await c.ask(qb), ['10.2.0.1'], `round ${i}, 10.2.7.0/24`);
+      assert.deepEqual(await c.ask(qa), ['192.0.2.11'], `round ${i}, 198.51.100.0/24`);
+      assert.deepEqual(await c.ask(qb), ['192.0.2.12'], `round ${i}, 203.0.113.0/24`);
     }
   } finally {
     c.close();
@@ -114,7 +114,7 @@ test(`two source addresses alternating ${ROUNDS} times without ECS each get thei
 });
 
 test('referrals for new names below a cut (answered from one template) echo each network its own option', async () => {
-  const a = Buffer.from([0, 1, 24, 0, 10, 1, 7]);
+  const a = Buffer.from([0, 1, 24, 0, 198, 51, 100]);
   const b = Buffer.from([0, 2, 48, 0, 0x20, 0x01, 0x0d, 0xb8, 0, 1]);
   for (let i = 0; i < 500; i++) {
     for (const ecs of [a, b]) {

@@ -20,7 +20,7 @@ const rulesText = (a: string): string => `names:
   www.example.com.:
     rules:
       - id: ten
-        networks: [10.0.0.0/8]
+        networks: [198.51.100.0/24]
         A: ${a}
       - id: us
         countries: [US]
@@ -35,7 +35,7 @@ let tapFile: string;
 let server: RunningPeer;
 
 before(async () => {
-  fixture = geoFixture('geo-serve', rulesText('10.0.0.1'));
+  fixture = geoFixture('geo-serve', rulesText('192.0.2.1'));
   ({ dir, rulesFile } = fixture);
   dbFile = join(dir, 'country.mmdb');
   copyFileSync(bundledCountryDb(), dbFile);
@@ -57,26 +57,26 @@ async function answerFor(subnet: number[]): Promise<string[]> {
 const logged = (msg: string): number => logRecords(server).filter((r) => r.msg === msg).length;
 
 test('a rules file replaced by an atomic rename is swapped in', async () => {
-  assert.deepEqual(await answerFor([10, 1, 2]), ['10.0.0.1']);
+  assert.deepEqual(await answerFor([198, 51, 100]), ['192.0.2.1']);
   const next = join(dir, '.geo.yaml.tmp');
-  writeFileSync(next, rulesText('10.0.0.2'));
+  writeFileSync(next, rulesText('192.0.2.2'));
   renameSync(next, rulesFile);
-  await waitFor(async () => (await answerFor([10, 1, 2]))[0] === '10.0.0.2', { timeoutMs: 10_000, what: 'the new rules to answer' });
+  await waitFor(async () => (await answerFor([198, 51, 100]))[0] === '192.0.2.2', { timeoutMs: 10_000, what: 'the new rules to answer' });
 });
 
 test('a broken rules file is reported with file:line and the last good rules keep serving', async () => {
   const before = logged('geo rules not loaded: the last good rules keep serving');
-  writeFileSync(rulesFile, 'names:\n  www.example.com.:\n    rules:\n      - networks: [10.0.0.0/8]\n        A: 10.0.0.300\n');
+  writeFileSync(rulesFile, 'names:\n  www.example.com.:\n    rules:\n      - networks: [198.51.100.0/24]\n        A: 192.0.2.300\n');
   await waitFor(() => logged('geo rules not loaded: the last good rules keep serving') > before, { timeoutMs: 10_000, what: 'the broken rules to be reported' });
   const record = logRecords(server)
     .filter((r) => r.msg === 'geo rules not loaded: the last good rules keep serving')
     .at(-1)!;
-  assert.equal(record.error, `${rulesFile}:5: www.example.com.: bad IPv4 address "10.0.0.300"`);
-  assert.deepEqual(await answerFor([10, 1, 2]), ['10.0.0.2']);
+  assert.equal(record.error, `${rulesFile}:5: www.example.com.: bad IPv4 address "192.0.2.300"`);
+  assert.deepEqual(await answerFor([198, 51, 100]), ['192.0.2.2']);
   const g = (await (await fetch(`${managementUrl(server)}/geo`)).json()) as { geo: { rulesErrors: string[] } };
   assert.deepEqual(g.geo.rulesErrors, [record.error]);
-  writeFileSync(rulesFile, rulesText('10.0.0.3'));
-  await waitFor(async () => (await answerFor([10, 1, 2]))[0] === '10.0.0.3', { timeoutMs: 10_000, what: 'the mended rules to answer' });
+  writeFileSync(rulesFile, rulesText('192.0.2.3'));
+  await waitFor(async () => (await answerFor([198, 51, 100]))[0] === '192.0.2.3', { timeoutMs: 10_000, what: 'the mended rules to answer' });
 });
 
 test('a broken country database is reported and the last good one keeps serving; a good one is read again', async () => {
@@ -105,7 +105,7 @@ test('ctl geo and /geo show the rules, their file and the database build date; t
 });
 
 test('dnstap: the response of a geo answer names the rule in the extra field', async () => {
-  await answerFor([10, 9, 9]);
+  await answerFor([198, 51, 100]);
   await server.stop();
   const tap = readFileSync(tapFile);
   assert.ok(tap.includes(Buffer.from('geo www.example.com. ten')), 'the rule in a dnstap message');

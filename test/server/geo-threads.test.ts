@@ -13,7 +13,7 @@ const rulesText = (a: string): string => `names:
   www.example.com.:
     rules:
       - id: ten
-        networks: [10.0.0.0/8]
+        networks: [198.51.100.0/24]
         A: ${a}
 `;
 
@@ -23,7 +23,7 @@ let server: RunningPeer;
 let asked = 0;
 
 before(async () => {
-  fixture = geoFixture('geo-threads', rulesText('10.0.0.1'));
+  fixture = geoFixture('geo-threads', rulesText('192.0.2.1'));
   server = await startGeoServer(fixture, { ecs: true, workers: 2, geo: { watch: false }, management: { listen: '127.0.0.1:0' } });
 });
 
@@ -32,12 +32,12 @@ after(async () => {
   fixture?.remove();
 });
 
-/** The A addresses answered to a client in 10.1.2.0/24, each query from a new source port (so over both threads). */
+/** The A addresses answered to a client in 198.51.100.0/24, each query from a new source port (so over both threads). */
 async function answers(n: number): Promise<string[]> {
   const out: string[] = [];
   for (let i = 0; i < n; i++) {
     asked++;
-    const r = await dnsQuery(server, { name: 'www.example.com', type: 'A', options: [{ code: 8, data: Buffer.from([0, 1, 24, 0, 10, 1, 2]) }] });
+    const r = await dnsQuery(server, { name: 'www.example.com', type: 'A', options: [{ code: 8, data: Buffer.from([0, 1, 24, 0, 198, 51, 100]) }] });
     out.push(r.message.answer.map((rr) => [...rr.rdata].join('.')).join(','));
   }
   return out;
@@ -49,12 +49,12 @@ async function metric(series: string, labels: string): Promise<number> {
 }
 
 test('every query thread answers by the rules, and SIGHUP has each read them again', async () => {
-  assert.deepEqual(new Set(await answers(40)), new Set(['10.0.0.1']));
-  writeFileSync(fixture.rulesFile, rulesText('10.0.0.2'));
+  assert.deepEqual(new Set(await answers(40)), new Set(['192.0.2.1']));
+  writeFileSync(fixture.rulesFile, rulesText('192.0.2.2'));
   // geo.watch is off: the change waits for SIGHUP.
-  assert.deepEqual(new Set(await answers(10)), new Set(['10.0.0.1']));
+  assert.deepEqual(new Set(await answers(10)), new Set(['192.0.2.1']));
   process.kill(server.pid, 'SIGHUP');
-  await waitFor(async () => (await answers(40)).every((a) => a === '10.0.0.2'), { timeoutMs: 10_000, what: 'every thread to answer by the new rules' });
+  await waitFor(async () => (await answers(40)).every((a) => a === '192.0.2.2'), { timeoutMs: 10_000, what: 'every thread to answer by the new rules' });
 });
 
 test('the geo answers of every thread are counted in one registry; each load of the rules once', async () => {
