@@ -8,7 +8,7 @@
 //
 // Only documentation addresses are used (RFC 5737, RFC 5398 AS numbers), and only inside the
 // namespaces: nothing is routed to or from the machine's own network.
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -313,7 +313,11 @@ ${sessions}
 
   startSidecar(p) {
     // ExaBGP drops to its own user (deploy/exabgp.env), as on a POP; it and the sidecar read the lab's files.
-    this.start(`exabgp-${p.name}`, p.ns, ['exabgp', '--env', join(ROOT, 'deploy', 'exabgp.env'), join(p.dir, 'exabgp.conf')], `${p.name}-exabgp.log`);
+    // The shipped env drops ExaBGP, and the sidecar it runs, to the exabgp user, as a POP runs it. A
+    // checkout that user can't read (a clone inside a 0700 mktemp directory) keeps them root.
+    const readable = spawnSync('runuser', ['-u', 'exabgp', '--', 'test', '-r', CLI]).status === 0;
+    const asUser = readable ? [] : ['env', 'exabgp_daemon_user=root'];
+    this.start(`exabgp-${p.name}`, p.ns, [...asUser, 'exabgp', '--env', join(ROOT, 'deploy', 'exabgp.env'), join(p.dir, 'exabgp.conf')], `${p.name}-exabgp.log`);
   }
 
   // ------------------------------------------------------------------ the sync source
