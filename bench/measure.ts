@@ -4,6 +4,7 @@
 // `/usr/bin/time -f %M`, which reports ru_maxrss from wait4(2): the kernel's exact high-water mark.
 // Without it, the child's /proc/<pid>/status is polled every 20 ms and the last VmHWM read is kept;
 // VmHWM is itself a kernel-kept high-water mark, so only growth in the child's final <20 ms can be missed.
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -110,6 +111,29 @@ export function processTree(pid: number): number[] {
     todo.push(...(children.get(p) ?? []));
   }
   return out;
+}
+
+/** Kernel clock ticks per second, the unit of /proc/<pid>/stat's CPU times (sysconf(_SC_CLK_TCK)). */
+const CLOCK_TICKS = (() => {
+  const r = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
+  const n = Number(r.stdout?.trim());
+  return Number.isInteger(n) && n > 0 ? n : 100;
+})();
+
+/** CPU time (user + system, every thread) used so far by `pid` and its descendants, in seconds. */
+export function serverCpuSeconds(pid: number): number {
+  let ticks = 0;
+  for (const p of processTree(pid)) {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'latin1');
+      // After the parenthesised command: state is field 3, utime 14 and stime 15 (proc(5)).
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // exited while we looked
+    }
+  }
+  return ticks / CLOCK_TICKS;
 }
 
 export interface ServerMemory {

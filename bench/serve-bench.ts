@@ -18,6 +18,8 @@
 //
 // The fixed-rate runs (latency) come after the full-speed ones, --fixed-rounds times (default: --rounds),
 // rotating the order like them: one run's p99 is at the mercy of a few milliseconds of a noisy machine.
+// Each fixed-rate run also reads the server's CPU time (every process and thread, /proc/<pid>/stat)
+// before and after: CPU per answer compares servers that all reach dnsperf's own ceiling at full speed.
 // --workers runs the whole comparison once per count, each server with that many workers (NSD
 // server-count, Knot udp-workers, BIND -n; the echo servers only at 1), then a scaling table.
 // --server-cpus 0-3 --client-cpus 4-7 pins the servers and dnsperf (one thread per client CPU) to
@@ -35,7 +37,7 @@ import { sleep } from '../test/helpers/wait.js';
 import { runMain } from './cleanup.js';
 import { runDnsperf, type DnsperfResult } from './dnsperf.js';
 import { ensureBenchData, type BenchData } from './gen-zone.js';
-import { serverMemory, type ServerMemory } from './measure.js';
+import { serverCpuSeconds, serverMemory, type ServerMemory } from './measure.js';
 import { SAME_RUN_NOTE, machineLine, median, mib, rate, ratio, table, times, verdict } from './report.js';
 import { SERVER_IDS, hasWorkers, isServerId, runningServers, startServer, type ServerId } from './servers.js';
 
@@ -140,6 +142,9 @@ function sameRoundRatio(a: (DnsperfResult | undefined)[], b: (DnsperfResult | un
 
 const p99 = (r: DnsperfResult): number | undefined => r.p99LatencyMs;
 const p50 = (r: DnsperfResult): number | undefined => r.p50LatencyMs;
+/** The server's CPU time per answer in a fixed-rate run (µs): what separates servers when the load generator, not the server, sets the maximum. */
+const cpuPerAnswer = new WeakMap<DnsperfResult, number>();
+const cpuUs = (r: DnsperfResult): number | undefined => cpuPerAnswer.get(r);
 
 interface Measured {
   workers: number;
@@ -241,6 +246,7 @@ async function measure(all: Options, workers: number): Promise<Measured> {
         return undefined;
       }
       try {
+        const cpuBefore = serverCpuSeconds(s.pid);
         const r = await runDnsperf({
           port: s.port,
           queryFile: queryFile(data, mix),
@@ -253,6 +259,7 @@ async function measure(all: Options, workers: number): Promise<Measured> {
           ...(o.ecs ? { ednsOption: ECS_OPTION } : {}),
           ...(rateQps !== undefined ? { rate: rateQps, latencies: true } : {}),
         });
+        if (rateQps !== undefined && r.completed > 0) cpuPerAnswer.set(r, ((serverCpuSeconds(s.pid) - cpuBefore) * 1e6) / r.completed);
         const lat = r.p99LatencyMs !== undefined ? `  avg ${r.avgLatencyMs.toFixed(3)} ms p99 ${r.p99LatencyMs.toFixed(3)} ms` : '';
         process.stderr.write(`${mix.padEnd(4)} ${id.padEnd(11)} ${rateQps ? `@${rate(rateQps)}/s` : 'max'}  ${rate(r.qps)}/s  lost ${r.lost}/${r.sent}${lat}  [${rcodeText(r.rcodes)}]\n`);
         return r;
@@ -329,7 +336,7 @@ async function measure(all: Options, workers: number): Promise<Measured> {
     const results = (id: ServerId): (DnsperfResult | undefined)[] => full.get(`${mix}/${id}`) ?? [];
     const ok = (id: ServerId): DnsperfResult[] => results(id).flatMap((r) => (r ? [r] : []));
     const atRate = (id: ServerId): (DnsperfResult | undefined)[] => fixed.get(`${mix}/${id}`) ?? [];
-    const rows: string[][] = [['server', 'max qps', '(min-max)', 'lost@max', 'vs echo', 'vs echo-literal', 'vs bind', 'vs nsd', `avg@${rate(fixedRates.get(mix) ?? NaN)}/s`, 'p99', '(min-max)', 'p99 vs nsd', 'lost@fixed', 'rcodes@max (last run)']];
+    const rows: string[][] = [['server', 'max qps', '(min-max)', 'lost@max', 'vs echo', 'vs echo-literal', 'vs bind', 'vs nsd', `avg@${rate(fixedRates.get(mix) ?? NaN)}/s`, 'p99', '(min-max)', 'p99 vs nsd', 'cpu/answer', 'cpu vs nsd', 'lost@fixed', 'rcodes@max (last run)']];
     for (const id of ids) {
       const rs = ok(id);
       const qps = rs.map((r) => r.qps);
@@ -348,6 +355,8 @@ async function measure(all: Options, workers: number): Promise<Measured> {
         p99s.length ? `${median(p99s).toFixed(3)} ms` : 'n/a',
         p99s.length ? `${Math.min(...p99s).toFixed(2)}-${Math.max(...p99s).toFixed(2)}` : '',
         times(sameRoundRatio(atRate(id), atRate('nsd'), p99)),
+        fs.some((r) => cpuPerAnswer.has(r)) ? `${median(fs.flatMap((r) => cpuPerAnswer.get(r) ?? [])).toFixed(2)} µs` : 'n/a',
+        times(sameRoundRatio(atRate(id), atRate('nsd'), cpuUs)),
         fs.length ? `${fs.reduce((n, r) => n + r.lost, 0)}/${fs.reduce((n, r) => n + r.sent, 0)}` : 'n/a',
         rs.length ? rcodeText(rs[rs.length - 1]!.rcodes) : '',
       ]);
@@ -389,6 +398,10 @@ async function measure(all: Options, workers: number): Promise<Measured> {
       const native = sameRoundRatio(results('anycast-dns'), results('anycast-dns-dgram'));
       const floors = sameRoundRatio(results('echo-native'), results('echo-literal'));
       console.log(`native path: qps >= ${NSD_SHARE_TARGET}x NSD's: ${times(vsNsd)} ${verdict(n)}${bindLine}; native vs dgram: ${times(native)} (echo-native vs echo-literal: ${times(floors)})`);
+      // At the maximum every server can be held back by dnsperf's one core (the echo servers reach the
+      // same figure): the CPU each answer costs the server at the fixed rate still tells them apart.
+      const cpu = sameRoundRatio(atRate('anycast-dns'), atRate('nsd'), cpuUs);
+      if (Number.isFinite(cpu)) console.log(`CPU per answer at the fixed rate vs NSD's: ${times(cpu)} (echo-native's: ${times(sameRoundRatio(atRate('echo-native'), atRate('nsd'), cpuUs))})`);
     }
     if (ids.includes('anycast-dns') && ids.includes('anycast-dns-rrl')) {
       const vsOff = sameRoundRatio(results('anycast-dns-rrl'), results('anycast-dns'));

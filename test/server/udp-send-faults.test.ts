@@ -1,9 +1,12 @@
-// The native UDP path when the kernel refuses answers: in a network namespace of its own whose
-// loopback queues packets behind a slow token bucket (tc tbf), a socket with the smallest send buffer
-// gets EAGAIN from sendmmsg under a burst, often after part of a batch went out. Every answer is then
-// either received or counted as dropped (the rest of a partial sendmmsg is resumed or counted, never
-// lost silently), and the socket keeps answering. The namespace is made and removed by this test; the
-// file runs itself inside it.
+// The native UDP path when the kernel refuses answers, in a network namespace of its own:
+// - its loopback queues packets behind a slow token bucket (tc tbf), and a socket with the smallest
+//   send buffer gets EAGAIN from sendmmsg under a burst, often after part of a batch went out. Every
+//   answer is then either received or counted as dropped, never lost silently, and the socket keeps
+//   answering;
+// - a routing rule forbids answers to one client address (EACCES, as a firewall's reject gives), so
+//   sendmmsg stops at the first such answer in each batch: the rest of the batch is sent by the
+//   resumed call, and only the forbidden answers are counted.
+// The namespace is made and removed by this test; the file runs itself inside it.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
@@ -30,13 +33,11 @@ function run(cmd: string, args: string[]): void {
 
 if (process.env[INSIDE] !== '1') {
   describe('native UDP send faults', () => {
-    it('EAGAIN from a full send buffer: answers counted as dropped, none lost uncounted, the socket keeps answering', () => {
+    it('EAGAIN from a full send buffer and answers the route forbids: counted, none lost uncounted, the rest of each batch sent', () => {
       const ns = `adns-sendfault-${process.pid}`;
       run('ip', ['netns', 'add', ns]);
       try {
         run('ip', ['netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up']);
-        // 256 kbit/s: a burst of queries and answers waits in the queue, holding the senders' buffers.
-        run('ip', ['netns', 'exec', ns, 'tc', 'qdisc', 'add', 'dev', 'lo', 'root', 'tbf', 'rate', '256kbit', 'burst', '1600', 'limit', '4000000']);
         const r = spawnSync('ip', ['netns', 'exec', ns, process.execPath, '--test', '--test-reporter=spec', fileURLToPath(import.meta.url)], {
           cwd: REPO_ROOT,
           // Without the runner's context variable the inner run reports as a run of its own would.
@@ -45,7 +46,7 @@ if (process.env[INSIDE] !== '1') {
           timeout: 90_000,
         });
         assert.equal(r.status, 0, `inside the namespace:\n${r.stdout}${r.stderr}`);
-        assert.match(r.stdout, /pass 1/);
+        assert.match(r.stdout, /pass 2/);
       } finally {
         run('ip', ['netns', 'del', ns]);
       }
@@ -61,8 +62,11 @@ if (process.env[INSIDE] !== '1') {
     return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
   }
 
-  describe('inside a namespace whose loopback is slow', () => {
-    it('counts every answer the kernel refused, and answers afterwards', async () => {
+  describe('inside a namespace of its own', () => {
+    it('counts every answer the kernel refused, and answers afterwards', async (t) => {
+      // 256 kbit/s: a burst of queries and answers waits in the queue, holding the senders' buffers.
+      run('tc', ['qdisc', 'add', 'dev', 'lo', 'root', 'tbf', 'rate', '256kbit', 'burst', '1600', 'limit', '4000000']);
+      t.after(() => run('tc', ['qdisc', 'del', 'dev', 'lo', 'root']));
       // 1 octet: the kernel raises it to its minimum, a few datagrams.
       const { addon, reason } = loadNativeUdp();
       assert.ok(addon !== null, `the native UDP path is built: ${reason}`);
@@ -89,6 +93,48 @@ if (process.env[INSIDE] !== '1') {
         assert.equal(answered.size + dropped, BURST, `every answer received (${answered.size}) or counted as dropped (${dropped})`);
       } finally {
         client.close();
+        await udp.close();
+      }
+    });
+
+    it('a batch with answers the route forbids: sendmmsg resumed past each one, only those counted', async (t) => {
+      // Documentation addresses on the namespace's loopback; answers to FORBIDDEN are refused by a
+      // `prohibit` rule consulted before the local table (EACCES for each such sendmmsg message).
+      const SERVER = '192.0.2.1';
+      const ALLOWED = '192.0.2.2';
+      const FORBIDDEN = '192.0.2.3';
+      for (const a of [SERVER, ALLOWED, FORBIDDEN]) run('ip', ['addr', 'add', `${a}/32`, 'dev', 'lo']);
+      run('ip', ['rule', 'add', 'pref', '10', 'to', FORBIDDEN, 'ipproto', 'udp', 'prohibit']);
+      run('ip', ['rule', 'add', 'pref', '20', 'lookup', 'local']);
+      run('ip', ['rule', 'del', 'pref', '0']);
+      t.after(() => {
+        run('ip', ['rule', 'add', 'pref', '0', 'lookup', 'local']);
+        run('ip', ['rule', 'del', 'pref', '20']);
+        run('ip', ['rule', 'del', 'pref', '10']);
+      });
+      const { addon, reason } = loadNativeUdp();
+      assert.ok(addon !== null, `the native UDP path is built: ${reason}`);
+      const before = await sendErrors();
+      const udp = new NativeUdpListener({ host: SERVER, port: 0, family: 4 }, addon, handler, metrics, log, { reusePort: false });
+      await udp.listen();
+      const allowed = createSocket('udp4');
+      const forbidden = createSocket('udp4');
+      const answered = new Set<number>();
+      allowed.on('message', (msg) => answered.add(msg.readUInt16BE(0)));
+      try {
+        await new Promise<void>((resolve) => allowed.bind(0, ALLOWED, () => resolve()));
+        await new Promise<void>((resolve) => forbidden.bind(0, FORBIDDEN, () => resolve()));
+        // Sent in one turn of the event loop, interleaved: each batch the listener reads holds both.
+        for (let id = 1; id <= BURST; id++) (id % 2 === 0 ? allowed : forbidden).send(encodeQuery({ name: 'www.example.com', type: 'A' }, id), udp.port, SERVER);
+        for (let waited = 0; waited < 10_000 && answered.size < BURST / 2; waited += 100) await sleep(100);
+        await sleep(200);
+        await udp.close();
+        assert.equal(answered.size, BURST / 2, 'every answer to the allowed client arrived, those after a refused one in its batch too');
+        assert.ok([...answered].every((id) => id % 2 === 0), 'no answer reached the forbidden client');
+        assert.equal((await sendErrors()) - before, BURST / 2, 'each refused answer counted once');
+      } finally {
+        allowed.close();
+        forbidden.close();
         await udp.close();
       }
     });
