@@ -77,22 +77,25 @@ export class ResponsePolicy {
     this.ticker.unref();
     this.sweeper = setInterval(() => this.sweep(this.now), EPISODE_IDLE_MS);
     this.sweeper.unref();
-    log.info(
-      { responses_per_second: cfg.responsesPerSecond, window: cfg.window, slip: cfg.slip, log_only: cfg.logOnly, table_bytes: this.limiter.bytes },
-      'response rate limiting on (udp)',
-    );
   }
 
   /**
    * The rate-limiting policy of `cfg`, or null when it is off (responses_per_second: 0). `memory`
    * (limiterMemory) is the POP's table, shared by every answering thread; without it, its own.
+   * `popLog` says once whether rate limiting is on: the POP's setting, not each thread's (null in
+   * every answering thread but one).
    */
-  static create(cfg: RrlConfig, metrics: RateLimitedCounter, log: Logger, memory?: SharedArrayBuffer): ResponsePolicy | null {
+  static create(cfg: RrlConfig, metrics: RateLimitedCounter, log: Logger, memory: SharedArrayBuffer | undefined, popLog: Logger | null): ResponsePolicy | null {
     if (cfg.responsesPerSecond === 0) {
-      log.info('response rate limiting off (rrl.responses_per_second: 0)');
+      popLog?.info('response rate limiting off (rrl.responses_per_second: 0)');
       return null;
     }
-    return new ResponsePolicy(cfg, metrics, log, memory);
+    const policy = new ResponsePolicy(cfg, metrics, log, memory);
+    popLog?.info(
+      { responses_per_second: cfg.responsesPerSecond, window: cfg.window, slip: cfg.slip, log_only: cfg.logOnly, table_bytes: policy.limiter.bytes },
+      'response rate limiting on (udp)',
+    );
+    return policy;
   }
 
   /** What to do with the response `response[start, end)`, described by `info`, to a UDP client at `address`. */

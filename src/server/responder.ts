@@ -38,6 +38,9 @@ export class Responder {
    * (and no locks on the rate-limit table).
    */
   static async start(cfg: ServerConfig, zones: ZoneSet, log: Logger, metrics: QueryCounters, bind: BindOptions, share?: ThreadShare): Promise<Responder> {
+    // What holds for the whole POP (the UDP path, rate limiting, the cookie secret) is the same in
+    // every thread: thread 0 says it, once (and its replacement again), not every thread.
+    const popLog = share === undefined || share.thread === 0 ? log : null;
     const handler = createHandler(zones, {
       // Reused buffers; a UDP send that has to queue keeps its own (UdpListener).
       responseMemory: new ResponseBuffers(),
@@ -48,7 +51,7 @@ export class Responder {
       responseCacheBytes: cfg.responseCacheBytes,
       onResponse: metrics.onResponse,
       onError: queryErrorReporter(log, metrics),
-      cookies: serverCookies(cfg.cookies, share?.memory.cookieSecret ?? processCookieSecret(), share === undefined || share.thread === 0 ? log : null),
+      cookies: serverCookies(cfg.cookies, share?.memory.cookieSecret ?? processCookieSecret(), popLog),
       tsigKeys: cfg.tsigKeys,
       bucketOf,
       ecs: cfg.ecs,
@@ -58,9 +61,9 @@ export class Responder {
     const geo = cfg.geo === null ? null : new (await import('../sync/geo-source.js')).GeoSource(cfg.geo, log, () => zones, (rules, db) => handler.setGeo({ rules, db }), metrics);
     geo?.start();
     // UDP only: TCP sources can't be spoofed, so TCP is never rate limited.
-    const policy = ResponsePolicy.create(cfg.rrl, metrics, log, share?.memory.rrl ?? undefined);
+    const policy = ResponsePolicy.create(cfg.rrl, metrics, log, share?.memory.rrl ?? undefined, popLog);
     const dnstap = cfg.dnstap === null ? null : new DnstapWriter(cfg.dnstap.output, cfg.identity, cfg.version, log, metrics.dnstapCounts());
-    const native = chooseUdpPath(cfg.udpIo, log);
+    const native = chooseUdpPath(cfg.udpIo, popLog);
     metrics.udpPath(native === null ? 'dgram' : 'native');
     const udp = cfg.listen.map((a) =>
       native === null

@@ -350,6 +350,15 @@ describe('workers: 4, one rate limit and one cookie secret for the POP', () => {
     assert.ok(replies.length > full, 'the excess slipped as truncated replies');
   });
 
+  it('says the POP-wide settings once, not once per thread: the UDP path, rate limiting, the cookie secret', () => {
+    const said = (msg: RegExp): number => logRecords(server).filter((r) => msg.test(String(r.msg))).length;
+    assert.equal(said(/^udp path: /), 1, server.log());
+    assert.equal(said(/^response rate limiting on /), 1, server.log());
+    assert.equal(said(/^no cookies\.secret configured/), 1, server.log());
+    // Each thread still says what is its own: its listeners.
+    assert.equal(said(/^listening$/), 4, server.log());
+  });
+
   it('a server cookie one thread made is accepted by every other', async () => {
     const replies: ReturnType<typeof parseMessage>[] = [];
     const from = await sockets('127.9.0.1', replies);
