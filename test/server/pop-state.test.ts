@@ -3,7 +3,7 @@
 // address's connections, and checking each other's cookies; then threads answering on one port
 // (reusePort), flooded from one /24 over many source ports. Every race and flood is bounded in count.
 import assert from 'node:assert/strict';
-import { createSocket, type Socket } from 'node:dgram';
+import type { Socket } from 'node:dgram';
 import { after, before, describe, it } from 'node:test';
 import { createLogger } from '../../src/log.js';
 import { serverConfigFrom, type ServerConfig } from '../../src/ops/config.js';
@@ -11,11 +11,12 @@ import { ConnectionTable, type TableLimits } from '../../src/server/connection-t
 import { createPopState } from '../../src/server/pop-state.js';
 import { AddressBytes } from '../../src/wire/address.js';
 import { CookieStatus, serverCookies } from '../../src/wire/cookies.js';
-import { parseMessage, type WireMessage } from '../helpers/dns-message.js';
+import type { WireMessage } from '../helpers/dns-message.js';
 import { encodeQuery } from '../helpers/dns-query.js';
 import { freePort } from '../helpers/peers.js';
+import { floodOneName, sourcePorts } from '../helpers/rrl-flood.js';
 import { lift, runInThread, serveInThread, startLine, type Job, type ServingThread } from '../helpers/pop-state-worker.js';
-import { sleep, waitFor } from '../helpers/wait.js';
+import { waitFor } from '../helpers/wait.js';
 
 const THREADS = 4;
 
@@ -168,18 +169,6 @@ describe('shared memory: threads answering on one port', () => {
     await Promise.all(threads.map((t) => t.stop()));
   });
 
-  /** `SOURCE_PORTS` sockets on `address`, each with its own port, so the kernel spreads them over the threads; every reply lands in `replies`. */
-  async function sockets(address: string, replies: WireMessage[]): Promise<Socket[]> {
-    return Promise.all(
-      Array.from({ length: SOURCE_PORTS }, async () => {
-        const s = createSocket('udp4');
-        s.on('message', (m) => replies.push(parseMessage(m)));
-        await new Promise<void>((resolve) => s.bind(0, address, () => resolve()));
-        return s;
-      }),
-    );
-  }
-
   function nsidOf(r: WireMessage): string | undefined {
     return r.opt?.options.find((o) => o.code === 3)?.data.toString();
   }
@@ -201,7 +190,7 @@ describe('shared memory: threads answering on one port', () => {
 
   it('both threads answer: the kernel spreads source ports over their sockets', async () => {
     const replies: WireMessage[] = [];
-    const from = await sockets('127.5.0.1', replies);
+    const from = await sourcePorts('127.5.0.1', SOURCE_PORTS, replies);
     try {
       const got = await askEach(from, replies, (i) => encodeQuery({ name: 'www.example.com', type: 'A', nsid: true }, i));
       assert.deepEqual([...new Set(got.map(nsidOf))].sort(), ['thread-0', 'thread-1']);
@@ -211,28 +200,14 @@ describe('shared memory: threads answering on one port', () => {
   });
 
   it('a flood of one name from one /24 over many source ports gets the configured rate from the two threads together', async () => {
-    const replies: WireMessage[] = [];
-    const from = await sockets('127.6.0.1', replies);
-    try {
-      // Early in a second, so the first burst, which spends the bucket's credit and runs it into
-      // debt, is counted within one second of the server's clock.
-      await waitFor(() => Date.now() % 1000 >= 200 && Date.now() % 1000 < 400, { timeoutMs: 2000, intervalMs: 5, what: 'the start of a second' });
-      for (let burst = 0; burst < 2; burst++) {
-        for (let i = 0; i < 100; i++) from[i % SOURCE_PORTS]!.send(encodeQuery({ name: 'www.example.com', type: 'A' }, burst * 100 + i), port, '127.0.0.1');
-        await sleep(100);
-      }
-      await sleep(400);
-    } finally {
-      for (const s of from) s.close();
-    }
-    const answered = replies.filter((r) => !r.tc && r.rcode === 0).length;
-    assert.ok(Math.abs(answered - RATE) <= RATE * 0.1, `${answered} full answers to 200 queries at ${RATE}/s (one limiter per thread would give up to ${2 * RATE})`);
-    assert.ok(replies.length > answered, 'the excess slipped, truncated');
+    const { replies, full } = await floodOneName(port, { address: '127.6.0.1', ports: SOURCE_PORTS }, { name: 'www.example.com', type: 'A' }, 2);
+    assert.ok(Math.abs(full - RATE) <= RATE * 0.1, `${full} full answers to 200 queries at ${RATE}/s (one limiter per thread would give up to ${2 * RATE})`);
+    assert.ok(replies.length > full, 'the excess slipped, truncated');
   });
 
   it('a cookie one thread made is accepted by the other', async () => {
     const replies: WireMessage[] = [];
-    const from = await sockets('127.7.0.1', replies);
+    const from = await sourcePorts('127.7.0.1', SOURCE_PORTS, replies);
     try {
       const client = Buffer.from('0102030405060708', 'hex');
       const [first] = await askEach(from.slice(0, 1), replies, () => encodeQuery({ name: 'www.example.com', type: 'A', nsid: true, cookie: client }, 1));
