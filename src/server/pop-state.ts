@@ -10,7 +10,7 @@ import { processCookieSecret } from '../wire/cookies.js';
 import { connectionCountsMemory } from './connection-counts.js';
 
 export interface PopState {
-  /** The query counts, one region per thread index (ops/query-counters.ts; ops/metrics.ts sums them). */
+  /** The counts, one region per thread index and the main thread's own after them (ops/query-counters.ts; ops/metrics.ts sums them). */
   metrics: MetricsMemory;
   /** Int32 per thread index, counted up by the thread's event loop: the main thread sees it is alive (threads.ts). */
   beats: SharedArrayBuffer;
@@ -32,7 +32,7 @@ export interface ThreadShare {
 /** The state of a POP running `cfg` (with `cfg.workers` answering threads). */
 export function createPopState(cfg: ServerConfig): PopState {
   return {
-    metrics: metricsMemory(cfg.workers),
+    metrics: metricsMemory(cfg.workers + 1),
     beats: new SharedArrayBuffer(cfg.workers * Int32Array.BYTES_PER_ELEMENT),
     rrl: cfg.rrl.responsesPerSecond === 0 ? null : limiterMemory(cfg.rrl),
     tcp: connectionCountsMemory(cfg.tcp.maxConnections, cfg.workers),
