@@ -4,7 +4,7 @@ import { ConfigError } from '../errors.js';
 import type { ServerConfig } from '../ops/config.js';
 import { formatListenAddress } from '../ops/listen-address.js';
 import type { Logger } from '../log.js';
-import { DnstapWriter } from '../ops/dnstap-output.js';
+import type { DnstapWriter } from '../ops/dnstap-output.js';
 import type { QueryCounters } from '../ops/query-counters.js';
 import { createHandler } from '../wire/handler.js';
 import { processCookieSecret, serverCookies } from '../wire/cookies.js';
@@ -62,7 +62,8 @@ export class Responder {
     geo?.start();
     // UDP only: TCP sources can't be spoofed, so TCP is never rate limited.
     const policy = ResponsePolicy.create(cfg.rrl, metrics, log, share?.pop.rrl ?? undefined, popLog);
-    const dnstap = cfg.dnstap === null ? null : new DnstapWriter(cfg.dnstap.output, cfg.identity, cfg.version, log, metrics.dnstapCounts());
+    // Loaded only when dnstap is on, as geo is.
+    const dnstap = cfg.dnstap === null ? null : new (await import('../ops/dnstap-output.js')).DnstapWriter(cfg.dnstap.output, cfg.identity, cfg.version, log, metrics.dnstapCounts());
     const native = chooseUdpPath(cfg.udpIo, popLog);
     metrics.udpPath(native === null ? 'dgram' : 'native');
     const udp = cfg.listen.map((a) =>
