@@ -5,7 +5,7 @@
 // Without it, the child's /proc/<pid>/status is polled every 20 ms and the last VmHWM read is kept;
 // VmHWM is itself a kernel-kept high-water mark, so only growth in the child's final <20 ms can be missed.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnGroup } from './cleanup.js';
@@ -181,4 +181,17 @@ export function serverMemory(pid: number): ServerMemory {
     }
   }
   return { treeRssKiB: priv + maxShared, pssKiB: pss, rssKiB: procStatusKiB(pid, 'VmRSS'), processes: pids.length };
+}
+
+/**
+ * The peak resident memory of a running server from now on, read when asked, without sampling it:
+ * writing 5 to /proc/<pid>/clear_refs resets the kernel's high-water mark (VmHWM, proc(5)), which the
+ * kernel then keeps as RSS grows. A server of one process only (anycast-dns's threads): the marks of
+ * a tree's processes would count their shared pages once each.
+ */
+export function peakRssFromNow(pid: number): () => number {
+  const tree = processTree(pid);
+  if (tree.length !== 1) throw new Error(`process ${pid} has ${tree.length - 1} children: its peak RSS would count shared pages twice`);
+  writeFileSync(`/proc/${pid}/clear_refs`, '5');
+  return () => procStatusKiB(pid, 'VmHWM');
 }

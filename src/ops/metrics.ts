@@ -146,19 +146,23 @@ const GEO_ANSWERS: readonly MetricRow<Map<string, number>>[] = [
 ];
 
 /**
- * The server's one registry: the counts of every query thread summed at each scrape, and the
- * process's own metrics. With workers: 1 it counts region 0 itself (it is the main thread's
- * QueryCounters); with workers: N the threads count into `memory` and this only reads.
+ * The server's one registry: the counts of every region of `memory` summed at each scrape, and the
+ * process's own metrics. It counts into the last region itself, as the main thread's QueryCounters:
+ * with workers: 1 the only one (the main thread answers); with workers: N the one after the query
+ * threads' regions, where the main thread counts what is its alone (the geo loads), so every slot
+ * keeps one writer.
  */
 export class ServerMetrics extends QueryCounters {
   readonly registry = new Registry();
   private readonly sum = countsAt(new ArrayBuffer(SLOTS * Float64Array.BYTES_PER_ELEMENT), 0);
   private readonly threads: Counts[];
+  private readonly own: Counts;
 
   /** `popLabel` false leaves the `pop` label to the scraper (a target label). */
   constructor(identity: string, popLabel = true, memory: MetricsMemory = metricsMemory(1)) {
-    super(memory, 0);
+    super(memory, memory.threads - 1);
     this.threads = Array.from({ length: memory.threads }, (_, i) => countsAt(memory.buffer, i));
+    this.own = this.threads[memory.threads - 1]!;
     if (popLabel) this.registry.setDefaultLabels({ pop: identity });
     registerTable(this.registry, METRICS, this.sum);
     new FixedHistogram(`${PREFIX}request_duration_seconds`, 'Seconds from a query read to its answer handed to the socket', 'transport', TRANSPORTS, DURATION_BOUNDS, this.registry, this.sum.durationCounts, this.sum.durationSums);
@@ -174,11 +178,10 @@ export class ServerMetrics extends QueryCounters {
 
   /**
    * GeoLoadSink: a load of the rules file or the country database, by the main thread's GeoSource (the
-   * query threads' own do not count, or each load would count once per thread). Region 0's geo-load
-   * slots: no query thread writes them, so each slot still has one writer.
+   * query threads' own do not count, or each load would count once per thread).
    */
   override loaded(what: 'rules' | 'database', ok: boolean): void {
-    this.threads[0]!.geoLoads[(what === 'rules' ? 0 : 2) + (ok ? 0 : 1)]!++;
+    this.own.geoLoads[(what === 'rules' ? 0 : 2) + (ok ? 0 : 1)]!++;
   }
 
   /** The Prometheus text exposition: every thread's counts, summed now. */

@@ -6,16 +6,43 @@
 // `_total` gauges (nodejs_active_handles_total and the like), which Prometheus's conventions keep
 // for counters (`promtool check metrics` flags them): each is the sum of a per-type gauge kept here.
 import { readdirSync, readFileSync } from 'node:fs';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
 import { getHeapSpaceStatistics } from 'node:v8';
 import type { Registry } from 'prom-client';
 import { registerTable, type MetricRow, type Samples } from './metric-table.js';
 
-/** Event loop delay sampled every 10 ms, as collectDefaultMetrics samples it by default. */
+/** Event loop delay sampled every 10 ms, as collectDefaultMetrics samples it by default (while the loop handles I/O: loopDelay). */
 const LOOP_RESOLUTION_MS = 10;
+/** How often the loop's I/O is looked at, to start or stop the sampling. */
+const LOOP_CHECK_MS = 1000;
 
 interface ProcessSource {
-  loop: ReturnType<typeof monitorEventLoopDelay>;
+  loop: IntervalHistogram;
+}
+
+/**
+ * The event loop's delay, sampled every LOOP_RESOLUTION_MS while the loop handles I/O. The sampling
+ * is a timer: left on, it wakes an idle server 100 times a second for nothing. A second in which the
+ * loop handled no I/O event (no query, no connection, no message from another thread) ran timers
+ * only, and held up nobody, so the sampler stops after such a second and starts again after one
+ * with I/O; the count of I/O events is libuv's own (uvMetricsInfo), which timers leave unchanged.
+ */
+function loopDelay(): IntervalHistogram {
+  const loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
+  loop.enable();
+  let sampling = true;
+  const ioEvents = (): number => performance.nodeTiming.uvMetricsInfo.events;
+  let seen = ioEvents();
+  setInterval(() => {
+    const events = ioEvents();
+    const busy = events !== seen;
+    seen = events;
+    if (busy === sampling) return;
+    sampling = busy;
+    if (busy) loop.enable();
+    else loop.disable();
+  }, LOOP_CHECK_MS).unref();
+  return loop;
 }
 
 /** The soft limit of open files (/proc/self/limits), or null off Linux. */
@@ -50,11 +77,12 @@ const cpuSeconds = (part: 'user' | 'system' | 'both'): number => {
   return (part === 'user' ? u.user : part === 'system' ? u.system : u.user + u.system) / 1e6;
 };
 
-const loopStat = (name: string, help: string, read: (h: ProcessSource['loop']) => number): MetricRow<ProcessSource> => ({
+/** One statistic of the delays sampled since the last scrape; 0 when none was (no I/O meanwhile: loopDelay). */
+const loopStat = (name: string, help: string, read: (h: IntervalHistogram) => number): MetricRow<ProcessSource> => ({
   name: `nodejs_eventloop_lag_${name}_seconds`,
   help,
   type: 'gauge',
-  collect: ({ loop }) => read(loop) / 1e9,
+  collect: ({ loop }) => (loop.count === 0 ? 0 : read(loop) / 1e9),
 });
 
 const heapSpace = (what: 'total' | 'used' | 'available', field: 'space_size' | 'space_used_size' | 'space_available_size'): MetricRow<ProcessSource> => ({
@@ -121,9 +149,10 @@ const PORTABLE: readonly MetricRow<ProcessSource>[] = [
   },
 ];
 
-/** The standard process_* and nodejs_* metrics in `registry`, under their standard names (no prefix). */
-export function collectProcessMetrics(registry: Registry): void {
-  const loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
-  loop.enable();
+/**
+ * The standard process_* and nodejs_* metrics in `registry`, under their standard names (no prefix).
+ * `loop`: where the event loop's delays are sampled (another only in tests).
+ */
+export function collectProcessMetrics(registry: Registry, loop: IntervalHistogram = loopDelay()): void {
   registerTable(registry, process.platform === 'linux' ? [...PORTABLE, ...LINUX] : PORTABLE, { loop });
 }

@@ -167,7 +167,7 @@ export class QueryCounters implements RateLimitedCounter {
   private readonly duration: HistogramCounts;
   private readonly size: HistogramCounts;
 
-  /** `index`: the thread's region (0 with workers: 1). */
+  /** `index`: the thread's region of `memory`. */
   constructor(memory: MetricsMemory, index: number) {
     this.c = countsAt(memory.buffer, index);
     this.duration = new HistogramCounts(DURATION_BOUNDS, this.c.durationCounts, this.c.durationSums);
@@ -187,13 +187,13 @@ export class QueryCounters implements RateLimitedCounter {
     if (info.geoRule !== null) addGeo(this.geo, info.geoRule, 1);
   };
 
+  /** GeoLoadSink: a query thread reads the geo files too, but only the main thread's reads are counted (ServerMetrics). */
+  loaded(_what: 'rules' | 'database', _ok: boolean): void {}
+
   /**
    * Geo answers counted since the last call, by rule tag, and forgotten here: a query thread hands them
    * to the main thread (a map of names from the rules file has no fixed slots in shared memory).
    */
-  /** GeoLoadSink: a query thread reads the geo files too, but only the main thread's reads are counted (ServerMetrics). */
-  loaded(_what: 'rules' | 'database', _ok: boolean): void {}
-
   takeGeoAnswers(): [string, number][] {
     const out = [...this.geo];
     this.geo.clear();

@@ -33,6 +33,7 @@ const EPISODE_IDLE_MS = 5000;
 /**
  * The limiter's clock is a field this often refreshed by a timer: reading it costs nothing, while
  * Date.now() per packet costs a noticeable share of a cached answer. The limiter counts whole seconds.
+ * The timer runs only while responses are decided, so an idle server is not woken for it.
  */
 const CLOCK_TICK_MS = 100;
 /** Episodes tracked one by one; beyond, limited responses are only counted (the log stays bounded). */
@@ -61,7 +62,10 @@ export class ResponsePolicy {
   private lastAddress = '';
   private lastFamily = 0;
   private lastPrefixKey = 0;
-  private readonly ticker: NodeJS.Timeout;
+  /** Refreshes `now` while responses are decided; null since a tick found none decided. */
+  private ticker: NodeJS.Timeout | null = null;
+  /** A response was decided since the last tick. */
+  private decided = false;
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(
@@ -71,28 +75,27 @@ export class ResponsePolicy {
     memory?: SharedArrayBuffer,
   ) {
     this.limiter = new RateLimiter(cfg, memory);
-    this.ticker = setInterval(() => {
-      this.now = Date.now();
-    }, CLOCK_TICK_MS);
-    this.ticker.unref();
-    this.sweeper = setInterval(() => this.sweep(this.now), EPISODE_IDLE_MS);
+    this.sweeper = setInterval(() => this.sweep(Date.now()), EPISODE_IDLE_MS);
     this.sweeper.unref();
-    log.info(
-      { responses_per_second: cfg.responsesPerSecond, window: cfg.window, slip: cfg.slip, log_only: cfg.logOnly, table_bytes: this.limiter.bytes },
-      'response rate limiting on (udp)',
-    );
   }
 
   /**
    * The rate-limiting policy of `cfg`, or null when it is off (responses_per_second: 0). `memory`
    * (limiterMemory) is the POP's table, shared by every answering thread; without it, its own.
+   * `popLog` says once whether rate limiting is on: the POP's setting, not each thread's (null in
+   * every answering thread but one).
    */
-  static create(cfg: RrlConfig, metrics: RateLimitedCounter, log: Logger, memory?: SharedArrayBuffer): ResponsePolicy | null {
+  static create(cfg: RrlConfig, metrics: RateLimitedCounter, log: Logger, memory: SharedArrayBuffer | undefined, popLog: Logger | null): ResponsePolicy | null {
     if (cfg.responsesPerSecond === 0) {
-      log.info('response rate limiting off (rrl.responses_per_second: 0)');
+      popLog?.info('response rate limiting off (rrl.responses_per_second: 0)');
       return null;
     }
-    return new ResponsePolicy(cfg, metrics, log, memory);
+    const policy = new ResponsePolicy(cfg, metrics, log, memory);
+    popLog?.info(
+      { responses_per_second: cfg.responsesPerSecond, window: cfg.window, slip: cfg.slip, log_only: cfg.logOnly, table_bytes: policy.limiter.bytes },
+      'response rate limiting on (udp)',
+    );
+    return policy;
   }
 
   /** What to do with the response `response[start, end)`, described by `info`, to a UDP client at `address`. */
@@ -103,6 +106,8 @@ export class ResponsePolicy {
     if (address !== this.lastAddress) this.readAddress(address);
     if (this.lastFamily === 0) return RateLimitVerdict.Send;
     const prefixKey = this.lastPrefixKey;
+    this.decided = true;
+    if (this.ticker === null) this.startClock();
     const now = this.now;
     const verdict = this.limiter.decide(prefixKey, this.lastFamily, info.kind, info.nameHash, now);
     if (verdict === RateLimitVerdict.Send) return verdict;
@@ -113,6 +118,21 @@ export class ResponsePolicy {
     this.note(prefixKey, info, response, start, end, verdict, now);
     return logOnly ? RateLimitVerdict.Send : verdict;
   }
+
+  private startClock(): void {
+    this.now = Date.now();
+    this.ticker = setInterval(this.tick, CLOCK_TICK_MS);
+    this.ticker.unref();
+  }
+
+  private readonly tick = (): void => {
+    this.now = Date.now();
+    if (!this.decided && this.ticker !== null) {
+      clearInterval(this.ticker);
+      this.ticker = null;
+    }
+    this.decided = false;
+  };
 
   /** Parses `address` into addr and lastFamily (4, 6, or 0: not limited, unreadable or exempt) and lastPrefixKey. */
   private readAddress(address: string): void {
@@ -209,7 +229,8 @@ export class ResponsePolicy {
   }
 
   close(): void {
-    clearInterval(this.ticker);
+    if (this.ticker !== null) clearInterval(this.ticker);
+    this.ticker = null;
     clearInterval(this.sweeper);
     this.sweep(Infinity);
   }

@@ -55,19 +55,20 @@ export function loadNativeUdp(): AddonLoad {
 
 /**
  * The UDP path `udp_io` asks for: `native` must load (else start-up stops, naming the key), `auto`
- * takes it when it loads; either way one log line says which path runs and why.
+ * takes it when it loads. One log line says which path runs and why, to `popLog`: every answering
+ * thread of a process takes the same path, so one of them says it (the others pass null).
  */
-export function chooseUdpPath(udpIo: UdpIo, log: Logger): NativeUdpAddon | null {
+export function chooseUdpPath(udpIo: UdpIo, popLog: Logger | null): NativeUdpAddon | null {
   if (udpIo === 'dgram') {
-    log.info({ udp_io: udpIo, path: 'dgram' }, 'udp path: node:dgram, as udp_io asks');
+    popLog?.info({ udp_io: udpIo, path: 'dgram' }, 'udp path: node:dgram, as udp_io asks');
     return null;
   }
   const { addon, reason } = loadNativeUdp();
   if (addon !== null) {
-    log.info({ udp_io: udpIo, path: 'native' }, 'udp path: native (recvmmsg/sendmmsg)');
+    popLog?.info({ udp_io: udpIo, path: 'native' }, 'udp path: native (recvmmsg/sendmmsg)');
     return addon;
   }
   if (udpIo === 'native') throw new ConfigError('udp_io', `is native, but the native UDP path is unavailable: ${reason}`);
-  log.warn({ udp_io: udpIo, path: 'dgram', reason }, `udp path: node:dgram, the native path is unavailable: ${reason}`);
+  popLog?.warn({ udp_io: udpIo, path: 'dgram', reason }, `udp path: node:dgram, the native path is unavailable: ${reason}`);
   return null;
 }

@@ -7,11 +7,12 @@ import { createLogger } from '../log.js';
 import { QueryCounters } from '../ops/query-counters.js';
 import { CompactZone, ZoneSet } from '../zone/zone.js';
 import { Responder } from './responder.js';
-import { beatEvery } from './shared-state.js';
+import { beatEvery } from './pop-state.js';
 import { watchTestFaults } from './test-faults.js';
 import type { ThreadData, ToThread, FromThread, ZonesMessage } from './thread-messages.js';
 
-const { cfg, index, shared } = workerData as ThreadData;
+const { cfg, share } = workerData as ThreadData;
+const index = share.thread;
 const log = createLogger({ pop: cfg.identity, component: 'server', level: cfg.logLevel }).child({ thread: index });
 const port = parentPort!;
 const post = (msg: FromThread): void => port.postMessage(msg);
@@ -40,7 +41,7 @@ port.on('message', (msg: ToThread) => {
   else if (msg.type === 'stop') void stop();
 });
 
-const counters = new QueryCounters(shared.metrics, index);
+const counters = new QueryCounters(share.pop.metrics, index);
 /** How often the geo answers counted here go to the main thread's totals. */
 const GEO_FLUSH_MS = 1000;
 const flushGeo = (): void => {
@@ -59,8 +60,8 @@ async function stop(): Promise<void> {
   port.close();
 }
 
-beatEvery(shared, index);
+beatEvery(share);
 watchTestFaults(index, log);
 await firstZones;
-responder = await Responder.start(threadCfg, zones, log, counters, { reusePort: true }, { memory: shared.answering, thread: index });
+responder = await Responder.start(threadCfg, zones, log, counters, { reusePort: true }, share);
 post({ type: 'ready' });

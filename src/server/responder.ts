@@ -4,7 +4,7 @@ import { ConfigError } from '../errors.js';
 import type { ServerConfig } from '../ops/config.js';
 import { formatListenAddress } from '../ops/listen-address.js';
 import type { Logger } from '../log.js';
-import { DnstapWriter } from '../ops/dnstap-output.js';
+import type { DnstapWriter } from '../ops/dnstap-output.js';
 import type { QueryCounters } from '../ops/query-counters.js';
 import { createHandler } from '../wire/handler.js';
 import { processCookieSecret, serverCookies } from '../wire/cookies.js';
@@ -19,7 +19,7 @@ import { ResponsePolicy } from '../rrl/policy.js';
 import { chooseUdpPath } from './native-udp.js';
 import { UdpListener } from './udp.js';
 import { NativeUdpListener } from './udp-native.js';
-import type { ThreadShare } from './shared-memory.js';
+import type { ThreadShare } from './pop-state.js';
 
 export class Responder {
   private constructor(
@@ -34,10 +34,13 @@ export class Responder {
 
   /**
    * Opens every listener, answering from `zones`; rejects (closing what it opened) if one can't bind.
-   * `share`: the POP's memory, when this is one of several answering threads; without it, its own
+   * `share`: the POP's state, when this is one of several answering threads; without it, its own
    * (and no locks on the rate-limit table).
    */
   static async start(cfg: ServerConfig, zones: ZoneSet, log: Logger, metrics: QueryCounters, bind: BindOptions, share?: ThreadShare): Promise<Responder> {
+    // What holds for the whole POP (the UDP path, rate limiting, the cookie secret) is the same in
+    // every thread: thread 0 says it, once (and its replacement again), not every thread.
+    const popLog = share === undefined || share.thread === 0 ? log : null;
     const handler = createHandler(zones, {
       // Reused buffers; a UDP send that has to queue keeps its own (UdpListener).
       responseMemory: new ResponseBuffers(),
@@ -48,7 +51,7 @@ export class Responder {
       responseCacheBytes: cfg.responseCacheBytes,
       onResponse: metrics.onResponse,
       onError: queryErrorReporter(log, metrics),
-      cookies: serverCookies(cfg.cookies, share?.memory.cookieSecret ?? processCookieSecret(), share === undefined || share.thread === 0 ? log : null),
+      cookies: serverCookies(cfg.cookies, share?.pop.cookieSecret ?? processCookieSecret(), popLog),
       tsigKeys: cfg.tsigKeys,
       bucketOf,
       ecs: cfg.ecs,
@@ -58,16 +61,17 @@ export class Responder {
     const geo = cfg.geo === null ? null : new (await import('../sync/geo-source.js')).GeoSource(cfg.geo, log, () => zones, (rules, db) => handler.setGeo({ rules, db }), metrics);
     geo?.start();
     // UDP only: TCP sources can't be spoofed, so TCP is never rate limited.
-    const policy = ResponsePolicy.create(cfg.rrl, metrics, log, share?.memory.rrl ?? undefined);
-    const dnstap = cfg.dnstap === null ? null : new DnstapWriter(cfg.dnstap.output, cfg.identity, cfg.version, log, metrics.dnstapCounts());
-    const native = chooseUdpPath(cfg.udpIo, log);
+    const policy = ResponsePolicy.create(cfg.rrl, metrics, log, share?.pop.rrl ?? undefined, popLog);
+    // Loaded only when dnstap is on, as geo is.
+    const dnstap = cfg.dnstap === null ? null : new (await import('../ops/dnstap-output.js')).DnstapWriter(cfg.dnstap.output, cfg.identity, cfg.version, log, metrics.dnstapCounts());
+    const native = chooseUdpPath(cfg.udpIo, popLog);
     metrics.udpPath(native === null ? 'dgram' : 'native');
     const udp = cfg.listen.map((a) =>
       native === null
         ? new UdpListener(a, handler, metrics, log, { reusePort: bind.reusePort, policy, dnstap })
         : new NativeUdpListener(a, native, handler, metrics, log, { reusePort: bind.reusePort, policy, dnstap }),
     );
-    const connections = await newTcpConnections(cfg.tcp, log, share && { memory: share.memory.tcp, thread: share.thread });
+    const connections = await newTcpConnections(cfg.tcp, log, share && { memory: share.pop.tcp, thread: share.thread });
     const transfers = new TransferOut(cfg.transfer, cfg.tsigKeys, () => handler.zones, metrics, log);
     const tcp = cfg.listen.map((a) => new TcpListener(a, handler, metrics, log, connections, dnstap, transfers));
     const responder = new Responder(handler, udp, tcp, policy, dnstap, geo);

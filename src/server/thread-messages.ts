@@ -3,7 +3,7 @@
 // (src/sync/transfer.ts): posting them shares the memory, every thread serves the same copy.
 import type { ServerConfig } from '../ops/config.js';
 import type { ZoneParts } from '../zone/zone.js';
-import type { SharedState } from './shared-state.js';
+import type { ThreadShare } from './pop-state.js';
 
 /** A zone's version: its parts, or null when the origin (presentation form) is no longer served. */
 export interface ZoneVersion {
@@ -31,7 +31,6 @@ export type FromThread = { type: 'ready' } | { type: 'geo-answers'; answers: [st
 
 export interface ThreadData {
   cfg: ServerConfig;
-  /** 0..workers-1; a replacement takes the index of the thread it replaces. */
-  index: number;
-  shared: SharedState;
+  /** What the POP's threads share, and this thread's index (a replacement takes the index of the thread it replaces). */
+  share: ThreadShare;
 }

@@ -17,7 +17,7 @@ import { GeoSource } from '../sync/geo-source.js';
 import { boundedStop, logStarted, onReloadSignal, stopSignal } from './lifecycle.js';
 import { loadNativeUdp } from './native-udp.js';
 import { NotifySender } from './notify.js';
-import { createSharedState, type SharedState } from './shared-state.js';
+import { createPopState } from './pop-state.js';
 import type { FromThread, ThreadData, ToThread, ZonesMessage, ZoneVersion } from './thread-messages.js';
 
 const THREAD_URL = new URL('./query-thread.js', import.meta.url);
@@ -54,9 +54,9 @@ export async function runThreads(cfg: ServerConfig, log: Logger): Promise<number
   // The native UDP part stays loaded for the life of the process: a thread's sockets are closed
   // as it ends, and the library must still be there when libuv finishes closing them.
   if (cfg.udpIo !== 'dgram') loadNativeUdp();
-  const shared: SharedState = createSharedState(cfg);
-  const beats = new Int32Array(shared.beats);
-  const metrics = new ServerMetrics(cfg.identity, cfg.metrics.popLabel, shared.metrics);
+  const pop = createPopState(cfg);
+  const beats = new Int32Array(pop.beats);
+  const metrics = new ServerMetrics(cfg.identity, cfg.metrics.popLabel, pop.metrics);
   let sync: ZoneSync | null = null;
   let stopping = false;
   let failed: (reason: string) => void = () => {};
@@ -78,7 +78,7 @@ export async function runThreads(cfg: ServerConfig, log: Logger): Promise<number
   };
 
   const start = (index: number): void => {
-    const data: ThreadData = { cfg, index, shared };
+    const data: ThreadData = { cfg, share: { pop, thread: index } };
     const worker = new Worker(THREAD_URL, { workerData: data });
     // Before any later batch: messages arrive in the order posted.
     worker.postMessage({ type: 'zones', zones: currentZones(sync), loading: !(sync?.isLoaded() ?? false) } satisfies ToThread);

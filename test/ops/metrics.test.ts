@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { PerformanceObserver } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { ServerMetrics } from '../../src/ops/metrics.js';
 import { collectProcessMetrics } from '../../src/ops/process-metrics.js';
@@ -75,5 +75,16 @@ describe('ServerMetrics', () => {
     const names = (await ours.getMetricsAsJSON()).map((m) => m.name);
     assert.ok(!names.includes('nodejs_gc_duration_seconds'));
     assert.deepEqual([...names].sort(), [...expected].sort());
+  });
+
+  it('reads the event loop lag as 0, not as an empty histogram, when no delay was sampled (an idle loop stops sampling)', async () => {
+    const registry = new Registry();
+    // Never enabled: as the sampler of a loop idle since the last scrape.
+    collectProcessMetrics(registry, monitorEventLoopDelay());
+    const lags = samples(await registry.metrics()).filter((l) => /^nodejs_eventloop_lag_[a-z0-9]+_seconds/.test(l));
+    assert.deepEqual(
+      lags.map((l) => l.replace(/\{.*\}/, '')),
+      ['min', 'max', 'mean', 'stddev', 'p50', 'p90', 'p99'].map((s) => `nodejs_eventloop_lag_${s}_seconds 0`),
+    );
   });
 });

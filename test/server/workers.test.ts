@@ -18,6 +18,7 @@ import { encodeQuery } from '../helpers/dns-query.js';
 import { startAnycastDns, type RunningPeer } from '../helpers/peers.js';
 import { putFile, zoneText } from '../helpers/zone-text.js';
 import { logRecords, managementUrl, seriesSum, seriesValues } from '../helpers/management.js';
+import { floodOneName, sourcePorts } from '../helpers/rrl-flood.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 
 /** PIDs of the processes holding a UDP socket bound to 127.0.0.1:`port`, one entry per socket. */
@@ -319,40 +320,24 @@ describe('workers: 4, one rate limit and one cookie secret for the POP', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  /** 64 sockets on `address`, each on its own source port (so over every thread); replies parsed into `replies`. */
-  async function sockets(address: string, replies: ReturnType<typeof parseMessage>[]): Promise<Socket[]> {
-    return Promise.all(
-      Array.from({ length: 64 }, async () => {
-        const s = createSocket('udp4');
-        s.on('message', (m) => replies.push(parseMessage(m)));
-        await new Promise<void>((resolve) => s.bind(0, address, () => resolve()));
-        return s;
-      }),
-    );
-  }
-
   it('a flood of one name from one address over 64 source ports gets the configured rate, not one rate per thread', async () => {
-    const replies: ReturnType<typeof parseMessage>[] = [];
-    const from = await sockets('127.8.0.1', replies);
-    try {
-      // Early in a second of the server's clock, so the burst spends one second's credit.
-      await waitFor(() => Date.now() % 1000 >= 100 && Date.now() % 1000 < 300, { timeoutMs: 2000, intervalMs: 5, what: 'the start of a second' });
-      for (let burst = 0; burst < 4; burst++) {
-        for (let i = 0; i < 100; i++) from[i % from.length]!.send(encodeQuery({ name: 'ver.w.test', type: 'TXT' }, burst * 100 + i), server.port, '127.0.0.1');
-        await sleep(100);
-      }
-      await sleep(500);
-    } finally {
-      for (const s of from) s.close();
-    }
-    const full = replies.filter((r) => !r.tc && r.rcode === 0).length;
+    const { replies, full } = await floodOneName(server.port, { address: '127.8.0.1', ports: 64 }, { name: 'ver.w.test', type: 'TXT' }, 4);
     assert.ok(Math.abs(full - RATE) <= RATE * 0.1, `${full} full answers to 400 queries at ${RATE}/s (a limiter per thread would give up to ${4 * RATE})`);
     assert.ok(replies.length > full, 'the excess slipped as truncated replies');
   });
 
+  it('says the POP-wide settings once, not once per thread: the UDP path, rate limiting, the cookie secret', () => {
+    const said = (msg: RegExp): number => logRecords(server).filter((r) => msg.test(String(r.msg))).length;
+    assert.equal(said(/^udp path: /), 1, server.log());
+    assert.equal(said(/^response rate limiting on /), 1, server.log());
+    assert.equal(said(/^no cookies\.secret configured/), 1, server.log());
+    // Each thread still says what is its own: its listeners.
+    assert.equal(said(/^listening$/), 4, server.log());
+  });
+
   it('a server cookie one thread made is accepted by every other', async () => {
     const replies: ReturnType<typeof parseMessage>[] = [];
-    const from = await sockets('127.9.0.1', replies);
+    const from = await sourcePorts('127.9.0.1', 64, replies);
     const cookieOf = (r: ReturnType<typeof parseMessage>): Buffer | undefined => r.opt?.options.find((o) => o.code === 10)?.data;
     try {
       from[0]!.send(encodeQuery({ name: 'ver.w.test', type: 'TXT', cookie: Buffer.from('0102030405060708', 'hex') }, 1), server.port, '127.0.0.1');

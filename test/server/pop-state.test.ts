@@ -1,21 +1,22 @@
 // One rate limiter, one set of TCP caps and one cookie secret per POP, however many threads answer:
-// real worker_threads over the memory createSharedMemory makes, racing for the same bucket, the same
+// real worker_threads over the memory createPopState makes, racing for the same bucket, the same
 // address's connections, and checking each other's cookies; then threads answering on one port
 // (reusePort), flooded from one /24 over many source ports. Every race and flood is bounded in count.
 import assert from 'node:assert/strict';
-import { createSocket, type Socket } from 'node:dgram';
+import type { Socket } from 'node:dgram';
 import { after, before, describe, it } from 'node:test';
 import { createLogger } from '../../src/log.js';
 import { serverConfigFrom, type ServerConfig } from '../../src/ops/config.js';
 import { ConnectionTable, type TableLimits } from '../../src/server/connection-table.js';
-import { createSharedMemory } from '../../src/server/shared-memory.js';
+import { createPopState } from '../../src/server/pop-state.js';
 import { AddressBytes } from '../../src/wire/address.js';
 import { CookieStatus, serverCookies } from '../../src/wire/cookies.js';
-import { parseMessage, type WireMessage } from '../helpers/dns-message.js';
+import type { WireMessage } from '../helpers/dns-message.js';
 import { encodeQuery } from '../helpers/dns-query.js';
 import { freePort } from '../helpers/peers.js';
-import { lift, runInThread, serveInThread, startLine, type Job, type ServingThread } from '../helpers/shared-memory-worker.js';
-import { sleep, waitFor } from '../helpers/wait.js';
+import { floodOneName, sourcePorts } from '../helpers/rrl-flood.js';
+import { lift, runInThread, serveInThread, startLine, type Job, type ServingThread } from '../helpers/pop-state-worker.js';
+import { waitFor } from '../helpers/wait.js';
 
 const THREADS = 4;
 
@@ -34,7 +35,7 @@ describe('shared memory: one rate limiter per POP', () => {
   it('threads deciding at once for one bucket send exactly the configured rate between them, and slip every other excess response', async () => {
     // A rate that takes the threads a while to spend, so they overlap while it lasts.
     const cfg = config({ rrl: { responses_per_second: 20_000, window: 15, slip: 2, table_size: 1024 } });
-    const memory = createSharedMemory(cfg).rrl!;
+    const memory = createPopState(cfg).rrl!;
     const start = startLine();
     const decisions = 20_000;
     const counts = await race<number[]>(
@@ -49,7 +50,7 @@ describe('shared memory: one rate limiter per POP', () => {
   });
 
   it('is off, with no table, when responses_per_second is 0', () => {
-    assert.equal(createSharedMemory(config({ rrl: { responses_per_second: 0 } })).rrl, null);
+    assert.equal(createPopState(config({ rrl: { responses_per_second: 0 } })).rrl, null);
   });
 });
 
@@ -66,7 +67,7 @@ describe('shared memory: TCP caps per POP', () => {
 
   /** Each thread first fills 13 places from sources of its own (52 in all: the POP's table is under pressure, no thread's alone is), then races the others through `attempts`. */
   async function admittedAcrossThreads(attempts: (thread: number) => string[]): Promise<number> {
-    const memory = createSharedMemory(cfg).tcp;
+    const memory = createPopState(cfg).tcp;
     const start = startLine();
     const admitted = await race<number>(
       start,
@@ -95,7 +96,7 @@ describe('shared memory: TCP caps per POP', () => {
   });
 
   it('counts every thread in the total and per source; a thread replacing another starts from none of its connections', () => {
-    const memory = createSharedMemory(cfg).tcp;
+    const memory = createPopState(cfg).tcp;
     const mine = new ConnectionTable<string>(limits, { memory, thread: 0 });
     const other = new ConnectionTable<string>(limits, { memory, thread: 1 });
     for (let i = 0; i < 3; i++) {
@@ -110,7 +111,7 @@ describe('shared memory: TCP caps per POP', () => {
   });
 
   it('refuses a thread index the memory has no slice for', () => {
-    const memory = createSharedMemory(cfg).tcp;
+    const memory = createPopState(cfg).tcp;
     assert.throws(() => new ConnectionTable<string>(limits, { memory, thread: THREADS }), /has no slice 4 for 100 connections/);
   });
 });
@@ -127,19 +128,19 @@ describe('shared memory: one cookie secret per process', () => {
   }
 
   it('accepts in one thread the cookie another made, with no cookies.secret configured', async () => {
-    const { cookieSecret } = createSharedMemory(config({}));
+    const { cookieSecret } = createPopState(config({}));
     assert.equal(await mintedThenChecked(cookieSecret, cookieSecret), CookieStatus.Valid);
   });
 
   it('draws a new secret per process: a cookie of another process is not accepted', async () => {
-    const ours = createSharedMemory(config({})).cookieSecret;
-    const theirs = createSharedMemory(config({})).cookieSecret;
+    const ours = createPopState(config({})).cookieSecret;
+    const theirs = createPopState(config({})).cookieSecret;
     assert.equal(await mintedThenChecked(ours, theirs), CookieStatus.Invalid);
   });
 
   it('answers with the process secret when none is configured, and with the configured one when it is', () => {
     const log = createLogger({ pop: 'test-pop', component: 'server', level: 'silent' });
-    const { cookieSecret } = createSharedMemory(config({}));
+    const { cookieSecret } = createPopState(config({}));
     const ip = new AddressBytes();
     ip.parse('192.0.2.1');
     const out = new Uint8Array(16);
@@ -160,25 +161,13 @@ describe('shared memory: threads answering on one port', () => {
   before(async () => {
     port = await freePort(false);
     const doc = { workers: 2, listen: [`127.0.0.1:${port}`], rrl: { responses_per_second: RATE, window: 15, slip: 2 } };
-    const memory = createSharedMemory(serverConfigFrom(doc, '/tmp'));
-    threads = await Promise.all([0, 1].map((thread) => serveInThread({ job: 'serve', config: doc, identity: `thread-${thread}`, share: { memory, thread } })));
+    const pop = createPopState(serverConfigFrom(doc, '/tmp'));
+    threads = await Promise.all([0, 1].map((thread) => serveInThread({ job: 'serve', config: doc, identity: `thread-${thread}`, share: { pop, thread } })));
   });
 
   after(async () => {
     await Promise.all(threads.map((t) => t.stop()));
   });
-
-  /** `SOURCE_PORTS` sockets on `address`, each with its own port, so the kernel spreads them over the threads; every reply lands in `replies`. */
-  async function sockets(address: string, replies: WireMessage[]): Promise<Socket[]> {
-    return Promise.all(
-      Array.from({ length: SOURCE_PORTS }, async () => {
-        const s = createSocket('udp4');
-        s.on('message', (m) => replies.push(parseMessage(m)));
-        await new Promise<void>((resolve) => s.bind(0, address, () => resolve()));
-        return s;
-      }),
-    );
-  }
 
   function nsidOf(r: WireMessage): string | undefined {
     return r.opt?.options.find((o) => o.code === 3)?.data.toString();
@@ -201,7 +190,7 @@ describe('shared memory: threads answering on one port', () => {
 
   it('both threads answer: the kernel spreads source ports over their sockets', async () => {
     const replies: WireMessage[] = [];
-    const from = await sockets('127.5.0.1', replies);
+    const from = await sourcePorts('127.5.0.1', SOURCE_PORTS, replies);
     try {
       const got = await askEach(from, replies, (i) => encodeQuery({ name: 'www.example.com', type: 'A', nsid: true }, i));
       assert.deepEqual([...new Set(got.map(nsidOf))].sort(), ['thread-0', 'thread-1']);
@@ -211,28 +200,14 @@ describe('shared memory: threads answering on one port', () => {
   });
 
   it('a flood of one name from one /24 over many source ports gets the configured rate from the two threads together', async () => {
-    const replies: WireMessage[] = [];
-    const from = await sockets('127.6.0.1', replies);
-    try {
-      // Early in a second, so the first burst, which spends the bucket's credit and runs it into
-      // debt, is counted within one second of the server's clock.
-      await waitFor(() => Date.now() % 1000 >= 200 && Date.now() % 1000 < 400, { timeoutMs: 2000, intervalMs: 5, what: 'the start of a second' });
-      for (let burst = 0; burst < 2; burst++) {
-        for (let i = 0; i < 100; i++) from[i % SOURCE_PORTS]!.send(encodeQuery({ name: 'www.example.com', type: 'A' }, burst * 100 + i), port, '127.0.0.1');
-        await sleep(100);
-      }
-      await sleep(400);
-    } finally {
-      for (const s of from) s.close();
-    }
-    const answered = replies.filter((r) => !r.tc && r.rcode === 0).length;
-    assert.ok(Math.abs(answered - RATE) <= RATE * 0.1, `${answered} full answers to 200 queries at ${RATE}/s (one limiter per thread would give up to ${2 * RATE})`);
-    assert.ok(replies.length > answered, 'the excess slipped, truncated');
+    const { replies, full } = await floodOneName(port, { address: '127.6.0.1', ports: SOURCE_PORTS }, { name: 'www.example.com', type: 'A' }, 2);
+    assert.ok(Math.abs(full - RATE) <= RATE * 0.1, `${full} full answers to 200 queries at ${RATE}/s (one limiter per thread would give up to ${2 * RATE})`);
+    assert.ok(replies.length > full, 'the excess slipped, truncated');
   });
 
   it('a cookie one thread made is accepted by the other', async () => {
     const replies: WireMessage[] = [];
-    const from = await sockets('127.7.0.1', replies);
+    const from = await sourcePorts('127.7.0.1', SOURCE_PORTS, replies);
     try {
       const client = Buffer.from('0102030405060708', 'hex');
       const [first] = await askEach(from.slice(0, 1), replies, () => encodeQuery({ name: 'www.example.com', type: 'A', nsid: true, cookie: client }, 1));

@@ -1,4 +1,4 @@
-// A worker thread over a POP's shared memory, for the tests of src/server/shared-memory.ts: started
+// A worker thread over a POP's shared state, for the tests of src/server/pop-state.ts: started
 // with runInThread, it does one job over the memory it is handed and posts what it saw. Jobs that
 // race other threads get ready, then wait at a start line (Int32s in shared memory: the line, and
 // how many wait at it) that the test lifts for all of them at once.
@@ -7,7 +7,7 @@ import { createLogger } from '../../src/log.js';
 import { serverConfigFrom } from '../../src/ops/config.js';
 import { ServerMetrics } from '../../src/ops/metrics.js';
 import { Responder } from '../../src/server/responder.js';
-import type { ThreadShare } from '../../src/server/shared-memory.js';
+import type { ThreadShare } from '../../src/server/pop-state.js';
 import { readZoneDir } from '../../src/sync/zone-files.js';
 import { RateLimiter, RateLimitVerdict, type LimiterConfig } from '../../src/rrl/limiter.js';
 import { ConnectionTable, type TableLimits } from '../../src/server/connection-table.js';
