@@ -10,6 +10,7 @@ import { Responder } from './responder.js';
 import { beatEvery } from './shared-state.js';
 import { watchTestFaults } from './test-faults.js';
 import type { ThreadData, ToThread, FromThread, ZonesMessage } from './thread-messages.js';
+import type { NotifyInResult } from '../secondary/service.js';
 
 const { cfg, index, shared } = workerData as ThreadData;
 const log = createLogger({ pop: cfg.identity, component: 'server', level: cfg.logLevel }).child({ thread: index });
@@ -27,7 +28,7 @@ const firstZones = new Promise<void>((resolve) => (zonesIn = resolve));
 
 function apply(msg: ZonesMessage): void {
   // Every zone is built first, then all are swapped in at once.
-  const changes = msg.zones.map((z) => ({ origin: z.origin, zone: z.parts === null ? null : CompactZone.fromParts(z.parts) }));
+  const changes = msg.zones.map((z) => ({ origin: z.origin, zone: z.parts === null ? null : CompactZone.fromParts(z.parts), expired: z.expired }));
   zones.apply(changes);
   zones.loading = msg.loading;
   responder?.handler.setZones(zones);
@@ -62,5 +63,7 @@ async function stop(): Promise<void> {
 beatEvery(shared, index);
 watchTestFaults(index, log);
 await firstZones;
-responder = await Responder.start(threadCfg, zones, log, counters, { reusePort: true }, { memory: shared.answering, thread: index });
+// NOTIFYs for the secondary zones are answered here; the main thread, which runs them, is told.
+const onNotify = cfg.secondary === null ? undefined : (zone: string, result: NotifyInResult, remote: string): void => post({ type: 'notify', zone, result, remote });
+responder = await Responder.start(threadCfg, zones, log, counters, { reusePort: true }, { memory: shared.answering, thread: index }, onNotify);
 post({ type: 'ready' });

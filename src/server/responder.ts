@@ -14,6 +14,7 @@ import type { ZoneSet } from '../zone/zone.js';
 import type { GeoSource } from '../sync/geo-source.js';
 import { newTcpConnections, TcpListener, type BindOptions } from './tcp.js';
 import { TransferOut } from './transfer-out.js';
+import { NotifyIn, type OnNotify } from './notify-in.js';
 import { bucketOf } from '../rrl/classify.js';
 import { ResponsePolicy } from '../rrl/policy.js';
 import { chooseUdpPath } from './native-udp.js';
@@ -37,7 +38,7 @@ export class Responder {
    * `share`: the POP's memory, when this is one of several answering threads; without it, its own
    * (and no locks on the rate-limit table).
    */
-  static async start(cfg: ServerConfig, zones: ZoneSet, log: Logger, metrics: QueryCounters, bind: BindOptions, share?: ThreadShare): Promise<Responder> {
+  static async start(cfg: ServerConfig, zones: ZoneSet, log: Logger, metrics: QueryCounters, bind: BindOptions, share?: ThreadShare, onNotify?: OnNotify): Promise<Responder> {
     const handler = createHandler(zones, {
       // Reused buffers; a UDP send that has to queue keeps its own (UdpListener).
       responseMemory: new ResponseBuffers(),
@@ -60,16 +61,17 @@ export class Responder {
     // UDP only: TCP sources can't be spoofed, so TCP is never rate limited.
     const policy = ResponsePolicy.create(cfg.rrl, metrics, log, share?.memory.rrl ?? undefined);
     const dnstap = cfg.dnstap === null ? null : new DnstapWriter(cfg.dnstap.output, cfg.identity, cfg.version, log, metrics.dnstapCounts());
+    const notify = cfg.secondary === null || onNotify === undefined ? null : new NotifyIn(cfg.secondary.zones, cfg.tsigKeys, onNotify);
     const native = chooseUdpPath(cfg.udpIo, log);
     metrics.udpPath(native === null ? 'dgram' : 'native');
     const udp = cfg.listen.map((a) =>
       native === null
-        ? new UdpListener(a, handler, metrics, log, { reusePort: bind.reusePort, policy, dnstap })
-        : new NativeUdpListener(a, native, handler, metrics, log, { reusePort: bind.reusePort, policy, dnstap }),
+        ? new UdpListener(a, handler, metrics, log, { reusePort: bind.reusePort, policy, dnstap, notify })
+        : new NativeUdpListener(a, native, handler, metrics, log, { reusePort: bind.reusePort, policy, dnstap, notify }),
     );
     const connections = await newTcpConnections(cfg.tcp, log, share && { memory: share.memory.tcp, thread: share.thread });
     const transfers = new TransferOut(cfg.transfer, cfg.tsigKeys, () => handler.zones, metrics, log);
-    const tcp = cfg.listen.map((a) => new TcpListener(a, handler, metrics, log, connections, dnstap, transfers));
+    const tcp = cfg.listen.map((a) => new TcpListener(a, handler, metrics, log, connections, dnstap, transfers, notify));
     const responder = new Responder(handler, udp, tcp, policy, dnstap, geo);
     try {
       for (let i = 0; i < cfg.listen.length; i++) {

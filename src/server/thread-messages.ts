@@ -2,6 +2,7 @@
 // started with. Zones travel as ZoneParts whose arrays are views of one SharedArrayBuffer per zone
 // (src/sync/transfer.ts): posting them shares the memory, every thread serves the same copy.
 import type { ServerConfig } from '../ops/config.js';
+import type { NotifyInResult } from '../secondary/service.js';
 import type { ZoneParts } from '../zone/zone.js';
 import type { SharedState } from './shared-state.js';
 
@@ -9,6 +10,8 @@ import type { SharedState } from './shared-state.js';
 export interface ZoneVersion {
   origin: string;
   parts: ZoneParts | null;
+  /** A secondary zone past its expire time (ZoneSet.expired). */
+  expired?: boolean;
 }
 
 /** Swapped in together, so an answer sees the batch whole or not at all; `loading` as ZoneSet.loading. */
@@ -27,7 +30,15 @@ export type ToThread = ZonesMessage | { type: 'stop' } | { type: 'reload-geo' };
  * `ready`: listening. `geo-answers`: the geo answers counted since the last such message, by rule tag
  * (the main thread keeps the totals: names from the rules file have no fixed slots in shared memory).
  */
-export type FromThread = { type: 'ready' } | { type: 'geo-answers'; answers: [string, number][] };
+export type FromThread = { type: 'ready' } | { type: 'geo-answers'; answers: [string, number][] } | NotifyMessage;
+
+/** A NOTIFY a thread answered (`zone` canonical): the main thread counts it, and refreshes the zone when it was accepted. */
+interface NotifyMessage {
+  type: 'notify';
+  zone: string;
+  result: NotifyInResult;
+  remote: string;
+}
 
 export interface ThreadData {
   cfg: ServerConfig;

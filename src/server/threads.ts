@@ -17,6 +17,8 @@ import { GeoSource } from '../sync/geo-source.js';
 import { boundedStop, logStarted, onReloadSignal, stopSignal } from './lifecycle.js';
 import { loadNativeUdp } from './native-udp.js';
 import { NotifySender } from './notify.js';
+import { prepareSecondaries, secondarySources } from './secondaries.js';
+import type { SecondaryZones } from '../secondary/service.js';
 import { createSharedState, type SharedState } from './shared-state.js';
 import type { FromThread, ThreadData, ToThread, ZonesMessage, ZoneVersion } from './thread-messages.js';
 
@@ -58,6 +60,7 @@ export async function runThreads(cfg: ServerConfig, log: Logger): Promise<number
   const beats = new Int32Array(shared.beats);
   const metrics = new ServerMetrics(cfg.identity, cfg.metrics.popLabel, shared.metrics);
   let sync: ZoneSync | null = null;
+  let secondaries: SecondaryZones | null = null;
   let stopping = false;
   let failed: (reason: string) => void = () => {};
   const startFailure = new Promise<string>((resolve) => (failed = resolve));
@@ -87,6 +90,10 @@ export async function runThreads(cfg: ServerConfig, log: Logger): Promise<number
     worker.on('message', (msg: FromThread) => {
       if (msg.type === 'geo-answers') {
         metrics.addGeoAnswers(msg.answers);
+        return;
+      }
+      if (msg.type === 'notify') {
+        secondaries?.notified(msg.zone, msg.result, msg.remote);
         return;
       }
       slot.heardAt = Date.now();
@@ -147,7 +154,10 @@ export async function runThreads(cfg: ServerConfig, log: Logger): Promise<number
           metrics: async () => (await metrics.text()) + (sync === null ? '' : zoneMetrics.text()),
           metricsContentType: metrics.registry.contentType,
           ready: () => serving() && sync !== null && sync.isLoaded() && sync.store.zones.zones.size > 0,
-          zones: () => sync?.store.status() ?? [],
+          ...secondarySources(
+            () => sync,
+            () => secondaries,
+          ),
           reload: (req: ScanRequest) => (sync === null ? Promise.reject(new Error('the server is still starting')) : sync.reload(req)),
           ...(geo === null ? {} : { geo: () => geo.status() }),
         },
@@ -166,6 +176,7 @@ export async function runThreads(cfg: ServerConfig, log: Logger): Promise<number
     return sync?.reload({ reason: 'sighup', verify: true });
   });
   try {
+    secondaries = prepareSecondaries(cfg, log, zoneMetrics);
     sync = startZoneSync(
       cfg,
       log,
@@ -176,6 +187,7 @@ export async function runThreads(cfg: ServerConfig, log: Logger): Promise<number
         if (!loading) notify.changed(changes);
       },
       zoneMetrics,
+      secondaries?.files,
     );
   } catch (err) {
     stopReloads();
@@ -184,9 +196,11 @@ export async function runThreads(cfg: ServerConfig, log: Logger): Promise<number
     await geo?.close();
     throw err;
   }
+  const loadedSync = sync;
   void sync.loaded.then(() => {
     send({ type: 'zones', zones: [], loading: false });
     announceReady();
+    secondaries?.start(loadedSync.store);
   });
   // The threads listen while the zones load, answering what is loaded (see single.ts).
   for (let i = 0; i < cfg.workers; i++) start(i);
@@ -198,6 +212,7 @@ export async function runThreads(cfg: ServerConfig, log: Logger): Promise<number
   if (typeof outcome === 'string') log.info({ signal: outcome }, 'stopping');
   else log.fatal({ reason: outcome.reason }, 'start-up failed; stopping');
   await boundedStop(async () => {
+    secondaries?.close();
     await sync?.close();
     notify.close();
     await Promise.all(slots.flatMap((s) => (s === null ? [] : [stopThread(s.worker)])));
@@ -210,11 +225,13 @@ export async function runThreads(cfg: ServerConfig, log: Logger): Promise<number
 
 /** Every zone served now, as a thread is started with them. */
 function currentZones(sync: ZoneSync | null): ZoneVersion[] {
-  return sync === null ? [] : [...sync.store.zones.zones.values()].map((z) => ({ origin: z.originText, parts: partsOf(z) }));
+  if (sync === null) return [];
+  const expired = sync.store.zones.expired;
+  return [...sync.store.zones.zones.values()].map((z) => ({ origin: z.originText, parts: partsOf(z), expired: expired.has(z.origin) }));
 }
 
 function zonesMessage(changes: readonly ZoneChange[], loading: boolean): ZonesMessage {
-  return { type: 'zones', zones: changes.map((c) => ({ origin: c.origin, parts: c.zone === null ? null : partsOf(c.zone) })), loading };
+  return { type: 'zones', zones: changes.map((c) => ({ origin: c.origin, parts: c.zone === null ? null : partsOf(c.zone), expired: c.expired === true })), loading };
 }
 
 function partsOf(zone: Zone): ZoneVersion['parts'] {
