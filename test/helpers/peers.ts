@@ -49,6 +49,8 @@ export interface PeerOptions {
   startTimeoutMs?: number;
   /** BIND only: more statements for named.conf's `options { }`, e.g. a `rate-limit { ... };`. */
   namedOptions?: string[];
+  /** BIND only: more statements for each primary zone's `zone { }`, e.g. `also-notify { ... };`. */
+  namedZone?: string[];
   /**
    * Knot only: more lines for knot.conf: `server` settings (e.g. `edns-client-subnet: on`), whole
    * sections before `zone:` (e.g. a `mod-geoip:` list), and settings of every zone (e.g. `module: mod-geoip/geo`).
@@ -427,7 +429,7 @@ const BIND = installedPeer('bind', 'named', 'bind9', 'named.conf', {
       ...zones.map((z) =>
         opts.primary
           ? `zone ${q(z.origin)} { type secondary; primaries port ${opts.primary.port} { 127.0.0.1 key ${q(opts.primary.key.name)}; }; file ${q(join(dir, `${z.origin}db`))}; allow-notify { 127.0.0.1; }; };`
-          : `zone ${q(z.origin)} { type primary; file ${q(z.file)}; };`,
+          : `zone ${q(z.origin)} { type primary; file ${q(z.file)}; ${(opts.namedZone ?? []).join(' ')} };`,
       ),
       '',
     ].join('\n'),

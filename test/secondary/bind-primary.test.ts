@@ -1,0 +1,58 @@
+// anycast-dns as a secondary of BIND 9 with TSIG: the first AXFR, a change NOTIFYed and taken by
+// IXFR (BIND keeps the differences of its file's versions), and a version that lost most of its
+// records held back by the shrink guard while the last good one serves.
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { seriesSum } from '../helpers/management.js';
+import { freePort, startAnycastDns, startBind, type RunningPeer } from '../helpers/peers.js';
+import { KEY, ORIGIN, metricsText, secondaryConfig, servedSerial, zoneStatus, zoneText } from '../helpers/secondary.js';
+import { waitFor } from '../helpers/wait.js';
+
+describe('a secondary of BIND 9', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'anycast-dns-secondary-bind-'));
+  const zoneFile = join(dir, 'sec.example.zone');
+  const zonesDir = join(dir, 'zones');
+  mkdirSync(zonesDir);
+  writeFileSync(zoneFile, zoneText(1, { hosts: 100 }));
+  let bind: RunningPeer;
+  let ours: RunningPeer;
+  const change = (text: string): void => {
+    writeFileSync(zoneFile, text);
+    process.kill(bind.pid, 'SIGHUP');
+  };
+
+  before(async () => {
+    const ourPort = await freePort(false);
+    bind = await startBind([{ origin: ORIGIN, file: zoneFile }], {
+      ipv6: false,
+      transferKey: KEY,
+      namedZone: ['ixfr-from-differences yes;', 'notify explicit;', `also-notify { 127.0.0.1 port ${ourPort} key "${KEY.name}"; };`],
+    });
+    ours = await startAnycastDns([{ origin: ORIGIN, file: zoneFile }], { ipv6: false, port: ourPort, zonesDir, extraConfig: secondaryConfig(join(dir, 'state'), bind.port) });
+  });
+  after(async () => {
+    await Promise.all([bind?.stop(), ours?.stop()]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('AXFR first, then a change NOTIFYed is served within 2 s by IXFR', async () => {
+    assert.equal(await servedSerial(ours.port), 1);
+    assert.match(ours.log(), /"kind":"axfr".*"msg":"zone transfer in"/);
+    change(zoneText(2, { hosts: 100 }));
+    await waitFor(async () => (await servedSerial(ours.port)) === 2, { timeoutMs: 2000, what: 'serial 2', detail: () => ours.log().slice(-3000) + bind.log().slice(-2000) });
+    assert.match(ours.log(), /"kind":"ixfr","style":"ixfr","from":1,"serial":2.*"msg":"zone transfer in"/);
+    assert.match(bind.log(), /transfer of 'sec\.example\/IN': IXFR started/);
+    assert.doesNotMatch(bind.log(), /AXFR-style IXFR/);
+  });
+
+  test('a version that lost most of its records is held back by the shrink guard; the last good one serves', async () => {
+    change(zoneText(3, { hosts: 2 }));
+    await waitFor(() => /"msg":"zone transfer in not served; the last good version stays"/.test(ours.log()), { timeoutMs: 5000, what: 'the hold', detail: () => ours.log().slice(-3000) });
+    assert.equal(await servedSerial(ours.port), 2);
+    assert.match((await zoneStatus(ours)).secondary?.last_error ?? '', /serial 3 not served: the new version has \d+ records, \d+% fewer/);
+    assert.ok(seriesSum(await metricsText(ours), 'anycast_dns_transfers_in_total', 'result="rejected"') >= 1);
+  });
+});
