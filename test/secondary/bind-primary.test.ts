@@ -1,5 +1,5 @@
 // anycast-dns as a secondary of BIND 9 with TSIG: the first AXFR, a change NOTIFYed and taken by
-// IXFR (BIND keeps the differences of its file's versions), and a version that lost most of its
+// IXFR (BIND keeps the differences of its file's versions), with and without query threads, and a version that lost most of its
 // records held back by the shrink guard while the last good one serves.
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,6 +19,8 @@ describe('a secondary of BIND 9', () => {
   writeFileSync(zoneFile, zoneText(1, { hosts: 100 }));
   let bind: RunningPeer;
   let ours: RunningPeer;
+  /** With query threads: the NOTIFY reaches a thread, which hands the zone to the main thread. */
+  let threaded: RunningPeer;
   const change = (text: string): void => {
     writeFileSync(zoneFile, text);
     process.kill(bind.pid, 'SIGHUP');
@@ -26,15 +28,17 @@ describe('a secondary of BIND 9', () => {
 
   before(async () => {
     const ourPort = await freePort(false);
+    const threadedPort = await freePort(false);
     bind = await startBind([{ origin: ORIGIN, file: zoneFile }], {
       ipv6: false,
       transferKey: KEY,
-      namedZone: ['ixfr-from-differences yes;', 'notify explicit;', `also-notify { 127.0.0.1 port ${ourPort} key "${KEY.name}"; };`],
+      namedZone: ['ixfr-from-differences yes;', 'notify explicit;', `also-notify { 127.0.0.1 port ${ourPort} key "${KEY.name}"; 127.0.0.1 port ${threadedPort} key "${KEY.name}"; };`],
     });
     ours = await startAnycastDns([{ origin: ORIGIN, file: zoneFile }], { ipv6: false, port: ourPort, zonesDir, extraConfig: secondaryConfig(join(dir, 'state'), bind.port) });
+    threaded = await startAnycastDns([{ origin: ORIGIN, file: zoneFile }], { ipv6: false, port: threadedPort, zonesDir, workers: 2, extraConfig: secondaryConfig(join(dir, 'state-threaded'), bind.port) });
   });
   after(async () => {
-    await Promise.all([bind?.stop(), ours?.stop()]);
+    await Promise.all([bind?.stop(), ours?.stop(), threaded?.stop()]);
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -46,6 +50,12 @@ describe('a secondary of BIND 9', () => {
     assert.match(ours.log(), /"kind":"ixfr","style":"ixfr","from":1,"serial":2.*"msg":"zone transfer in"/);
     assert.match(bind.log(), /transfer of 'sec\.example\/IN': IXFR started/);
     assert.doesNotMatch(bind.log(), /AXFR-style IXFR/);
+    // With query threads too: a thread answered the NOTIFY, the main thread transferred, every thread serves it.
+    await waitFor(async () => (await servedSerial(threaded.port)) === 2, { timeoutMs: 2000, what: 'serial 2 with workers: 2', detail: () => threaded.log().slice(-3000) });
+    // BIND spaces the NOTIFYs of one zone (notify-delay): the second target's may come after the refresh timer's transfer.
+    await waitFor(() => /"remote":"127\.0\.0\.1","msg":"notify received"/.test(threaded.log()), { timeoutMs: 8000, what: 'the NOTIFY at a query thread', detail: () => bind.log().slice(-3000) });
+    assert.match(threaded.log(), /"kind":"ixfr","style":"ixfr","from":1,"serial":2.*"msg":"zone transfer in"/);
+    assert.equal(seriesSum(await metricsText(threaded), 'anycast_dns_notifies_received_total', 'result="accepted"'), 1);
   });
 
   test('a version that lost most of its records is held back by the shrink guard; the last good one serves', async () => {
