@@ -1,6 +1,6 @@
 // anycast-dns as a secondary of Knot DNS with TSIG: the first AXFR, a change NOTIFYed and taken by
 // IXFR, a version zone sync's checks refuse not served while the last good one serves, NOTIFYs from a stranger or with a
-// bad signature refused and counted, a primary killed mid-transfer, a restart served from the state
+// bad signature refused and counted, a primary killed mid-transfer, a transfer past the size limit, a restart served from the state
 // directory before any transfer, and expiry (SERVFAIL) with the primary gone, then its return.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -110,17 +110,31 @@ describe('a secondary of Knot DNS', () => {
     assert.match(stdout, new RegExp(`secondary of 127\\.0\\.0\\.1:${knotPort}: last refresh 20`));
   });
 
-  test('a primary killed during a transfer: the last good version serves, and a retry takes the new one', async () => {
-    const before = (knot.log().match(/outgoing.*started/g) ?? []).length;
-    // Big enough that the transfer is still being read when the primary dies.
-    change(zoneText(5, { hosts: 200_000 }));
-    await waitFor(() => (knot.log().match(/outgoing.*started/g) ?? []).length > before, { timeoutMs: 10_000, intervalMs: 10, what: 'the transfer to start', detail: () => knot.log().slice(-2000) });
-    process.kill(knot.pid, 'SIGKILL');
-    await knot.stop();
-    await waitFor(() => /"msg":"zone transfer in failed"/.test(ours.log()), { timeoutMs: 5000, what: 'the transfer to fail', detail: () => ours.log().slice(-3000) });
-    assert.equal(await servedSerial(ours.port), 4);
-    knot = await startPrimary();
-    await waitFor(async () => (await servedSerial(ours.port)) === 5, { timeoutMs: 15_000, what: 'serial 5 after the restart', detail: () => ours.log().slice(-3000) });
+  test('a primary killed during a transfer: the last good version serves, and a retry takes the new one; past the size limit, a transfer is abandoned', async () => {
+    // A second secondary that takes at most 1 MiB a transfer.
+    const limitedConfig = secondaryConfig(join(dir, 'state-limited'), knotPort);
+    const limited = await startAnycastDns([{ origin: ORIGIN, file: zoneFile }], {
+      ipv6: false,
+      zonesDir,
+      extraConfig: { ...limitedConfig, secondary: { ...(limitedConfig.secondary as object), max_transfer_mb: 1 } },
+    });
+    try {
+      assert.equal(await servedSerial(limited.port), 4, 'the limited secondary before');
+      const before = (knot.log().match(/outgoing.*started/g) ?? []).length;
+      // Big enough that the transfer is still being read when the primary dies.
+      change(zoneText(5, { hosts: 200_000 }));
+      await waitFor(() => (knot.log().match(/outgoing.*started/g) ?? []).length > before, { timeoutMs: 10_000, intervalMs: 10, what: 'the transfer to start', detail: () => knot.log().slice(-2000) });
+      process.kill(knot.pid, 'SIGKILL');
+      await knot.stop();
+      await waitFor(() => /"msg":"zone transfer in failed"/.test(ours.log()), { timeoutMs: 5000, what: 'the transfer to fail', detail: () => ours.log().slice(-3000) });
+      assert.equal(await servedSerial(ours.port), 4, 'the last good version while the primary is down');
+      knot = await startPrimary();
+      await waitFor(async () => (await servedSerial(ours.port)) === 5, { timeoutMs: 15_000, what: 'serial 5 after the restart', detail: () => ours.log().slice(-3000) });
+      await waitFor(() => /"err":"more than 1048576 octets \(limit\)".*"msg":"zone transfer in failed"/.test(limited.log()), { timeoutMs: 10_000, what: 'the size limit', detail: () => limited.log().slice(-3000) });
+      assert.equal(await servedSerial(limited.port), 4, 'the limited secondary after the abandoned transfer');
+    } finally {
+      await limited.stop();
+    }
   });
 
   test('restarted with the primary gone, it serves the state directory at once, and expires (SERVFAIL) at the SOA expire time', async () => {
