@@ -103,12 +103,10 @@ export class ZoneSyncMetrics implements SecondaryMetrics {
     family('zone_state', 'gauge', 'Zone sync state of each zone: 1 for its state (ok, held, error, expired), 0 for the others', state);
     family('zone_changes_held', 'gauge', 'Zone changes held by a sync guard until `anycast-dns ctl reload --force`', [`${PREFIX}zone_changes_held${labels('')} ${held}`]);
     family('zone_reloads_total', 'counter', 'Zone versions tried, by result: success, failure (broken file), refused (serial went back), held (guard), removed', reloads);
-    family(
-      'notifies_sent_total',
-      'counter',
-      'NOTIFYs sent to the transfer.notify secondaries, by how each ended: answered, refused (an error rcode), unanswered (after every retry)',
-      NOTIFY_RESULTS.map((r, i) => `${PREFIX}notifies_sent_total${labels(`result="${r}"`)} ${this.notifies[i]}`),
-    );
+    /** A counter by `result`, every result written (zeros too). */
+    const byResult = (name: string, help: string, results: readonly string[], counts: readonly number[]): void =>
+      family(name, 'counter', help, results.map((r, i) => `${PREFIX}${name}${labels(`result="${r}"`)} ${counts[i]}`));
+    byResult('notifies_sent_total', 'NOTIFYs sent to the transfer.notify secondaries, by how each ended: answered, refused (an error rcode), unanswered (after every retry)', NOTIFY_RESULTS, this.notifies);
     const transfers: string[] = [];
     TRANSFER_KINDS.forEach((kind, k) =>
       TRANSFER_RESULTS.forEach((result, r) => transfers.push(`${PREFIX}transfers_in_total${labels(`kind="${kind}",result="${result}"`)} ${this.transfersIn[k * TRANSFER_RESULTS.length + r]}`)),
@@ -128,11 +126,11 @@ export class ZoneSyncMetrics implements SecondaryMetrics {
       `${PREFIX}transfer_in_duration_seconds_count${labels('')} ${cumulative}`,
     );
     family('transfer_in_duration_seconds', 'histogram', 'Seconds each zone transfer in took, from the query to the version served or refused', buckets);
-    family(
+    byResult(
       'notifies_received_total',
-      'counter',
       'NOTIFYs received for the secondary zones, by result: accepted (from a primary: the zone is refreshed), refused (not from a primary), notauth (not a secondary zone), formerr, badkey, badsig, badtime (TSIG)',
-      NOTIFY_IN_RESULTS.map((r, i) => `${PREFIX}notifies_received_total${labels(`result="${r}"`)} ${this.notifiesIn[i]}`),
+      NOTIFY_IN_RESULTS,
+      this.notifiesIn,
     );
     family('zone_last_reload_success_timestamp_seconds', 'gauge', 'When the version of each zone served was loaded (Unix time)', lastSuccess);
     return out.join('\n') + '\n';
