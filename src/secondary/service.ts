@@ -21,6 +21,11 @@ import { keepVersion, recoverVersion, restoreVersion, stateFile, writeVersion } 
 import { expireS, jittered, nextRefreshS } from './timers.js';
 import { applyDiffs, masterFile } from './versions.js';
 
+/**
+ * Refreshes run at once at most: a POP of thousands of secondary zones must not open thousands of
+ * connections to its primaries when it starts, nor queue thousands of loads behind each other.
+ */
+const CONCURRENT_REFRESHES = 8;
 /** A SOA query not answered within this long is lost (the next primary is asked). */
 const SOA_TIMEOUT_MS = 2000;
 /** RFC 1995 §2 leaves the fallback to the secondary: IXFR answered with these is asked again as AXFR (FORMERR, NOTIMP, REFUSED). */
@@ -80,6 +85,9 @@ export class SecondaryZones {
   private readonly runs = new Map<string, Run>();
   private closed = false;
   private store: SecondaryStore | null = null;
+  /** Refreshes running, and those waiting for one to end (CONCURRENT_REFRESHES). */
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
   /** Refused NOTIFYs are logged at most once a second. */
   private lastRefusalLog = 0;
 
@@ -159,12 +167,24 @@ export class SecondaryZones {
     }
     r.running = (async () => {
       let next: { axfr: boolean } | null = how;
-      while (next !== null && !this.closed) {
-        r.again = null;
-        await this.refreshOnce(r, next.axfr, how.reason);
-        next = r.again;
+      if (this.active >= CONCURRENT_REFRESHES) await new Promise<void>((resolve) => this.waiting.push(resolve));
+      this.active++;
+      try {
+        while (next !== null && !this.closed) {
+          r.again = null;
+          try {
+            await this.refreshOnce(r, next.axfr, how.reason);
+          } catch (err) {
+            // A fault of ours (the state directory unwritable...): the zone is tried again like after any failure.
+            this.failed(r, `internal error: ${(err as Error).message}`);
+          }
+          next = r.again;
+        }
+      } finally {
+        this.active--;
+        this.waiting.shift()?.();
+        r.running = null;
       }
-      r.running = null;
     })();
     return r.running;
   }
