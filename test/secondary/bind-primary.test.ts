@@ -1,6 +1,7 @@
 // anycast-dns as a secondary of BIND 9 with TSIG: the first AXFR, a change NOTIFYed and taken by
-// IXFR (BIND keeps the differences of its file's versions), with and without query threads, and a version that lost most of its
-// records held back by the shrink guard while the last good one serves.
+// IXFR (BIND keeps the differences of its file's versions), with and without query threads; a
+// version that lost most of its records held back by the shrink guard while the last good one
+// serves; with the primary gone, expiry on every query thread.
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -64,5 +65,13 @@ describe('a secondary of BIND 9', () => {
     assert.equal(await servedSerial(ours.port), 2);
     assert.match((await zoneStatus(ours)).secondary?.last_error ?? '', /serial 3 not served: the new version has \d+ records, \d+% fewer/);
     assert.ok(seriesSum(await metricsText(ours), 'anycast_dns_transfers_in_total', 'result="rejected"') >= 1);
+  });
+
+  test('the primary gone, the zone expires on every query thread: SERVFAIL, state expired', async () => {
+    await bind.stop();
+    await waitFor(async () => (await servedSerial(threaded.port)) === 'SERVFAIL', { timeoutMs: 10_000, what: 'SERVFAIL after expiry', detail: () => threaded.log().slice(-3000) });
+    // Each query from a new source port: the kernel spreads them over both threads' sockets.
+    for (let i = 0; i < 10; i++) assert.equal(await servedSerial(threaded.port), 'SERVFAIL');
+    assert.equal((await zoneStatus(threaded)).state, 'expired');
   });
 });
