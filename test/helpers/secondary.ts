@@ -56,6 +56,14 @@ export async function metricsText(server: { log(): string }): Promise<string> {
   return (await fetch(`${managementUrl(server)}/metrics`)).text();
 }
 
+/** kdig's output for an AXFR of the zone signed with `key`, its errors too. */
+export async function kdigAxfr(port: number, key: TransferKey): Promise<string> {
+  const kdig = requireBinary('kdig', 'knot-dnsutils');
+  const args = ['@127.0.0.1', '-p', String(port), ORIGIN, 'AXFR', '+retry=0', '+timeout=3', `-y${key.algorithm}:${key.name}:${key.secret}`];
+  const { stdout, stderr } = await run(kdig, args).catch((err: { stdout: string; stderr: string }) => err);
+  return stdout + stderr;
+}
+
 /** dig's answer to a NOTIFY for the zone sent from `source`, signed with `key` when given. */
 export async function digNotify(port: number, source: string, key: TransferKey | null): Promise<string> {
   const dig = requireBinary('dig', 'bind9-dnsutils');

@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { managementUrl, seriesSum } from '../helpers/management.js';
 import { CLI_JS } from '../helpers/paths.js';
 import { freePort, startAnycastDns, startKnot, type RunningPeer } from '../helpers/peers.js';
-import { KEY, ORIGIN, digNotify, metricsText, secondaryConfig, servedSerial, zoneStatus, zoneText } from '../helpers/secondary.js';
+import { KEY, ORIGIN, digNotify, kdigAxfr, metricsText, secondaryConfig, servedSerial, zoneStatus, zoneText } from '../helpers/secondary.js';
 import { waitFor } from '../helpers/wait.js';
 
 const run = promisify(execFile);
@@ -148,6 +148,8 @@ describe('a secondary of Knot DNS', () => {
     await waitFor(async () => (await servedSerial(ours.port)) === 'SERVFAIL', { timeoutMs: 10_000, what: 'SERVFAIL after expiry', detail: () => ours.log().slice(-3000) });
     assert.equal((await zoneStatus(ours)).state, 'expired');
     assert.match(ours.log(), /"msg":"zone expired/);
+    // Nor is it handed on to a secondary of ours.
+    assert.match(await kdigAxfr(ours.port, KEY), /NOTAUTH/);
     // The primary back: the next retry refreshes and the zone is served again.
     knot = await startPrimary();
     await waitFor(async () => (await servedSerial(ours.port)) === 5, { timeoutMs: 10_000, what: 'the zone served again', detail: () => ours.log().slice(-3000) });
