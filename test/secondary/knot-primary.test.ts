@@ -111,19 +111,21 @@ describe('a secondary of Knot DNS', () => {
   });
 
   test('a primary killed during a transfer: the last good version serves, and a retry takes the new one; past the size limit, a transfer is abandoned', async () => {
-    // A second secondary that takes at most 1 MiB a transfer.
+    // A second secondary that takes at most 1 MiB a transfer (and, with no refresh succeeding past
+    // the limit, would expire after the zone's 6 s: its EXPIRE is raised to 10 minutes).
     const limitedConfig = secondaryConfig(join(dir, 'state-limited'), knotPort);
     const limited = await startAnycastDns([{ origin: ORIGIN, file: zoneFile }], {
       ipv6: false,
       zonesDir,
-      extraConfig: { ...limitedConfig, secondary: { ...(limitedConfig.secondary as object), max_transfer_mb: 1 } },
+      extraConfig: { ...limitedConfig, secondary: { ...(limitedConfig.secondary as object), max_transfer_mb: 1, expire_min: 600 } },
     });
     try {
       assert.equal(await servedSerial(limited.port), 4, 'the limited secondary before');
-      const before = (knot.log().match(/outgoing.*started/g) ?? []).length;
+      const started = (): number => (ours.log().match(/"msg":"zone transfer in started"/g) ?? []).length;
+      const before = started();
       // Big enough that the transfer is still being read when the primary dies.
       change(zoneText(5, { hosts: 200_000 }));
-      await waitFor(() => (knot.log().match(/outgoing.*started/g) ?? []).length > before, { timeoutMs: 10_000, intervalMs: 10, what: 'the transfer to start', detail: () => knot.log().slice(-2000) });
+      await waitFor(() => started() > before, { timeoutMs: 10_000, intervalMs: 10, what: 'the transfer to start', detail: () => ours.log().slice(-2000) });
       process.kill(knot.pid, 'SIGKILL');
       await knot.stop();
       await waitFor(() => /"msg":"zone transfer in failed"/.test(ours.log()), { timeoutMs: 5000, what: 'the transfer to fail', detail: () => ours.log().slice(-3000) });
