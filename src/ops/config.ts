@@ -399,8 +399,9 @@ function readSecondary(r: ConfigReader, baseDir: string, keys: TsigKeyring, zone
       return { host: a.host, port: a.port, family: a.family, key: keyName === '' ? null : namedKey(keys, keyName, pe.key('key')) };
     });
     if (primaries.length === 0) throw new ConfigError(e.key('primaries'), `${origin} needs at least one primary`);
+    const catalog = e.bool('catalog', false);
     e.done();
-    return { origin, primaries };
+    return { origin, primaries, catalog };
   });
   const stateDirText = r.string('state_dir', '');
   const bounds = (what: 'refresh' | 'retry' | 'expire', min: number, max: number, limit: number): [number, number] => {

@@ -16,6 +16,8 @@ export interface SecondaryZone {
   origin: string;
   /** Asked in order; the first that answers is used. */
   primaries: Primary[];
+  /** A catalog zone (RFC 9432, version 2): its members become secondary zones of the same primaries. */
+  catalog: boolean;
 }
 
 /** Bounds on the SOA's timers, in seconds (RFC 1034 §4.3.5 leaves them to the zone; an operator caps them). */

@@ -5,7 +5,7 @@
 // master file into the state directory, then read, checked, judged (serial policy, shrink guard,
 // ZONEMD) and swapped in by the store like any zone file. A version the store does not take is
 // replaced on disk by the last good one, which keeps serving.
-import { existsSync, mkdirSync, statSync, utimesSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, unlinkSync, utimesSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { discoverZoneFiles } from '../sync/zone-files.js';
@@ -15,6 +15,7 @@ import { soaRecord } from '../wire/axfr.js';
 import { soaSerial, soaTimers, type InRecord } from '../wire/xfr-in.js';
 import { keyFromText } from '../zone/name.js';
 import type { Zone, ZoneSet } from '../zone/zone.js';
+import { catalogMembers } from './catalog.js';
 import { RcodeError, primaryText, querySoa, transfer, type TransferResult } from './client.js';
 import type { Primary, SecondaryConfig, SecondaryZone } from './config.js';
 import { keepVersion, recoverVersion, restoreVersion, stateFile, writeVersion } from './state-files.js';
@@ -26,6 +27,8 @@ import { applyDiffs, masterFile } from './versions.js';
  * connections to its primaries when it starts, nor queue thousands of loads behind each other.
  */
 const CONCURRENT_REFRESHES = 8;
+/** The longest delay setTimeout takes (a signed 32-bit count of ms). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 /** A SOA query not answered within this long is lost (the next primary is asked). */
 const SOA_TIMEOUT_MS = 2000;
 /** RFC 1995 §2 leaves the fallback to the secondary: IXFR answered with these is asked again as AXFR (FORMERR, NOTIMP, REFUSED). */
@@ -65,6 +68,8 @@ export type ZoneStatusWithSecondary = ZoneStatus & { secondary?: SecondaryStatus
 
 interface Run {
   zone: SecondaryZone;
+  /** The catalog zone that lists it (RFC 9432), or null for a zone of the config. */
+  catalog: string | null;
   key: string;
   file: string;
   timer: NodeJS.Timeout | null;
@@ -96,9 +101,11 @@ export class SecondaryZones {
     private readonly log: Logger,
     private readonly metrics: SecondaryMetrics,
     private readonly now: () => number = Date.now,
+    /** Told of the secondary zones whenever a catalog adds or removes members (NOTIFY is taken for them). */
+    private readonly zonesChanged: (zones: SecondaryZone[]) => void = () => {},
   ) {
     for (const zone of cfg.zones) {
-      const run: Run = { zone, key: keyFromText(zone.origin, null), file: stateFile(cfg.stateDir, zone.origin), timer: null, expiry: null, running: null, again: null, primary: null, lastOk: null, nextAt: null, expiresAt: null, lastError: null };
+      const run: Run = { zone, catalog: null, key: keyFromText(zone.origin, null), file: stateFile(cfg.stateDir, zone.origin), timer: null, expiry: null, running: null, again: null, primary: null, lastOk: null, nextAt: null, expiresAt: null, lastError: null };
       this.runs.set(zone.origin, run);
     }
   }
@@ -136,6 +143,62 @@ export class SecondaryZones {
       }
       void this.refresh(r.zone.origin, { axfr: false, reason: 'start' });
     }
+    // The members of the catalogs loaded from disk are served from disk too (their files are in the
+    // state directory, and zone sync loaded them): listed again, they are refreshed like the others.
+    for (const r of [...this.runs.values()]) if (r.zone.catalog) this.applyCatalog(r);
+  }
+
+  /** The secondary zones now: the config's and the catalogs' members. */
+  zones(): SecondaryZone[] {
+    return [...this.runs.values()].map((r) => r.zone);
+  }
+
+  /**
+   * Makes the members of catalog zone `r` (RFC 9432) secondaries of its primaries and stops serving
+   * the members it no longer lists (zone sync's removal guard, `zone_sync.max_zone_loss`, applies).
+   */
+  private applyCatalog(r: Run): void {
+    const z = this.served(r);
+    if (z === undefined) return;
+    const members = catalogMembers(z);
+    if (typeof members === 'string') {
+      this.log.error({ zone: r.zone.origin, err: members }, 'catalog zone not applied');
+      return;
+    }
+    const added: string[] = [];
+    for (const m of [...members].sort()) {
+      if (this.runs.has(m)) continue;
+      const run: Run = { zone: { origin: m, primaries: r.zone.primaries, catalog: false }, catalog: r.zone.origin, key: keyFromText(m, null), file: stateFile(this.cfg.stateDir, m), timer: null, expiry: null, running: null, again: null, primary: null, lastOk: null, nextAt: null, expiresAt: null, lastError: null };
+      this.runs.set(m, run);
+      if (existsSync(run.file)) this.files.set(m, run.file);
+      added.push(m);
+    }
+    const removed = [...this.runs.values()].filter((x) => x.catalog === r.zone.origin && !members.has(x.zone.origin));
+    for (const x of removed) {
+      if (x.timer !== null) clearTimeout(x.timer);
+      if (x.expiry !== null) clearTimeout(x.expiry);
+      this.runs.delete(x.zone.origin);
+      this.files.delete(x.zone.origin);
+      if (existsSync(x.file)) unlinkSync(x.file);
+    }
+    if (added.length === 0 && removed.length === 0) return;
+    this.log.info({ zone: r.zone.origin, added, removed: removed.map((x) => x.zone.origin) }, 'catalog zone applied');
+    this.zonesChanged(this.zones());
+    // Members gone stop being served, and members with a version on disk (a restart) are served
+    // from it, by one scan; then the new members are refreshed.
+    const scan = removed.length > 0 || added.some((m) => this.files.has(m)) ? this.store!.scan({ reason: 'catalog', noSettle: true }) : Promise.resolve();
+    void scan.then(() => {
+      for (const m of added) {
+        const run = this.runs.get(m);
+        if (run === undefined) continue;
+        const served = this.served(run);
+        if (served !== undefined) {
+          run.lastOk = statSync(run.file).mtimeMs;
+          this.armExpiry(run, served);
+        }
+        void this.refresh(m, { axfr: false, reason: 'catalog' });
+      }
+    });
   }
 
   /** Whether `origin` (canonical) is a secondary zone. */
@@ -194,16 +257,20 @@ export class SecondaryZones {
     r.timer = null;
     const errors: string[] = [];
     for (const p of r.zone.primaries) {
-      let soa: InRecord;
-      try {
-        soa = await querySoa(p, r.zone.origin, SOA_TIMEOUT_MS);
-      } catch (err) {
-        errors.push(`${primaryText(p)}: ${(err as Error).message}`);
-        continue;
+      // A catalog zone is not answered to queries (Knot refuses them): its refresh is the IXFR itself,
+      // answered with the SOA alone when nothing changed (RFC 1995 §4).
+      let soa: InRecord | null = null;
+      if (!r.zone.catalog) {
+        try {
+          soa = await querySoa(p, r.zone.origin, SOA_TIMEOUT_MS);
+        } catch (err) {
+          errors.push(`${primaryText(p)}: ${(err as Error).message}`);
+          continue;
+        }
       }
       r.primary = primaryText(p);
       const served = this.served(r);
-      if (!axfr && served !== undefined && compareSerials(soaSerial(soa.rdata), served.serial) <= 0) {
+      if (!axfr && soa !== null && served !== undefined && compareSerials(soaSerial(soa.rdata), served.serial) <= 0) {
         this.log.debug({ zone: r.zone.origin, primary: r.primary, serial: served.serial, reason }, 'zone up to date');
         this.succeeded(r);
         return;
@@ -227,6 +294,7 @@ export class SecondaryZones {
       let version: { soa: InRecord; records: InRecord[] };
       let why: string;
       try {
+        this.log.debug({ zone: r.zone.origin, primary: primaryText(p), kind, serial: served?.serial ?? null }, 'zone transfer in started');
         got = await transfer(p, r.zone.origin, kind === 'ixfr' ? soaRecord(served!) : null, { timeoutMs: this.cfg.transferTimeoutMs, maxBytes: this.cfg.maxTransferBytes });
         const c = got.content;
         if (c.style === 'current') {
@@ -271,6 +339,7 @@ export class SecondaryZones {
     if (taken) {
       keepVersion(r.file);
       this.log.info(fields, 'zone transfer in');
+      if (r.zone.catalog) this.applyCatalog(r);
       return '';
     }
     restoreVersion(r.file);
@@ -317,13 +386,14 @@ export class SecondaryZones {
       this.log.error({ zone: r.zone.origin, last_refresh: new Date(r.lastOk!).toISOString() }, 'zone expired: no refresh within the SOA expire time; answering SERVFAIL');
       this.store!.setExpired(r.zone.origin, true);
     };
-    const ms = r.expiresAt - this.now();
-    if (ms <= 0) {
-      expire();
-      return;
-    }
-    r.expiry = setTimeout(expire, ms);
-    r.expiry.unref();
+    // A longer delay than setTimeout takes (an EXPIRE of weeks) is waited for in steps.
+    const arm = (): void => {
+      const ms = r.expiresAt! - this.now();
+      if (ms <= 0) return expire();
+      r.expiry = setTimeout(arm, Math.min(ms, MAX_TIMER_MS));
+      r.expiry.unref();
+    };
+    arm();
   }
 
   private served(r: Run): Zone | undefined {

@@ -21,7 +21,7 @@ export type OnNotify = (zone: string, result: NotifyInResult, remote: string) =>
 
 export class NotifyIn {
   /** By the lookup key of the zone's name. */
-  private readonly zones = new Map<string, SecondaryZone>();
+  private zones = new Map<string, SecondaryZone>();
   private readonly addr = new AddressBytes();
   private readonly primary = new AddressBytes();
 
@@ -31,7 +31,12 @@ export class NotifyIn {
     private readonly onNotify: OnNotify,
     private readonly now: () => number = () => Math.floor(Date.now() / 1000),
   ) {
-    for (const z of zones) this.zones.set(keyFromText(z.origin, null), z);
+    this.setZones(zones);
+  }
+
+  /** The secondary zones now (a catalog zone's members come and go). */
+  setZones(zones: readonly SecondaryZone[]): void {
+    this.zones = new Map(zones.map((z) => [keyFromText(z.origin, null), z]));
   }
 
   /** Whether `msg` is a NOTIFY request (this class answers it, not the query handler). */

@@ -22,6 +22,8 @@ const tap = cfg.dnstap;
 const threadCfg = tap !== null && tap.output.kind === 'file' ? { ...cfg, dnstap: { output: { kind: 'file' as const, path: `${tap.output.path}.${index}` } } } : cfg;
 
 const zones = new ZoneSet(new Map());
+/** The secondary zones whose NOTIFYs are taken: the config's, and the members of catalog zones as the main thread learns them. */
+let secondaryZones = cfg.secondary?.zones ?? [];
 let responder: Responder | null = null;
 let zonesIn: () => void = () => {};
 const firstZones = new Promise<void>((resolve) => (zonesIn = resolve));
@@ -38,6 +40,10 @@ function apply(msg: ZonesMessage): void {
 port.on('message', (msg: ToThread) => {
   if (msg.type === 'zones') apply(msg);
   else if (msg.type === 'reload-geo') responder?.geo?.reload();
+  else if (msg.type === 'secondaries') {
+    secondaryZones = msg.zones;
+    responder?.notify?.setZones(msg.zones);
+  }
   else if (msg.type === 'stop') void stop();
 });
 
@@ -66,4 +72,5 @@ await firstZones;
 // NOTIFYs for the secondary zones are answered here; the main thread, which runs them, is told.
 const onNotify = cfg.secondary === null ? undefined : (zone: string, result: NotifyInResult, remote: string): void => post({ type: 'notify', zone, result, remote });
 responder = await Responder.start(threadCfg, zones, log, counters, { reusePort: true }, { memory: shared.answering, thread: index }, onNotify);
+responder.notify?.setZones(secondaryZones);
 post({ type: 'ready' });

@@ -31,6 +31,8 @@ export class Responder {
     private readonly dnstap: DnstapWriter | null,
     /** The geo rules and country database this process answers with; null when geo is off. */
     readonly geo: GeoSource | null,
+    /** Answers NOTIFYs for the secondary zones; null when there are none. */
+    readonly notify: NotifyIn | null,
   ) {}
 
   /**
@@ -72,7 +74,7 @@ export class Responder {
     const connections = await newTcpConnections(cfg.tcp, log, share && { memory: share.memory.tcp, thread: share.thread });
     const transfers = new TransferOut(cfg.transfer, cfg.tsigKeys, () => handler.zones, metrics, log);
     const tcp = cfg.listen.map((a) => new TcpListener(a, handler, metrics, log, connections, dnstap, transfers, notify));
-    const responder = new Responder(handler, udp, tcp, policy, dnstap, geo);
+    const responder = new Responder(handler, udp, tcp, policy, dnstap, geo, notify);
     try {
       for (let i = 0; i < cfg.listen.length; i++) {
         const at = formatListenAddress(cfg.listen[i]!);

@@ -5,12 +5,13 @@ import type { Logger } from '../log.js';
 import type { ServerConfig } from '../ops/config.js';
 import type { ManagementSources } from '../ops/http.js';
 import { SecondaryZones, type SecondaryMetrics } from '../secondary/service.js';
+import type { SecondaryZone } from '../secondary/config.js';
 import type { ZoneSync } from '../sync/service.js';
 
 /** The secondary zones of the config, ready for zone sync to serve their state files; null when there are none. */
-export function prepareSecondaries(cfg: ServerConfig, log: Logger, metrics: SecondaryMetrics): SecondaryZones | null {
+export function prepareSecondaries(cfg: ServerConfig, log: Logger, metrics: SecondaryMetrics, zonesChanged: (zones: SecondaryZone[]) => void): SecondaryZones | null {
   if (cfg.secondary === null) return null;
-  const s = new SecondaryZones(cfg.secondary, log, metrics);
+  const s = new SecondaryZones(cfg.secondary, log, metrics, Date.now, zonesChanged);
   s.prepare(cfg.zones, cfg.zoneFiles);
   return s;
 }

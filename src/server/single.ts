@@ -43,7 +43,7 @@ export async function runSingle(cfg: ServerConfig, log: Logger): Promise<number>
     return sync?.reload({ reason: 'sighup', verify: true });
   });
   try {
-    secondaries = prepareSecondaries(cfg, log, zoneMetrics);
+    secondaries = prepareSecondaries(cfg, log, zoneMetrics, (zones) => responder?.notify?.setZones(zones));
     sync = startZoneSync(
       cfg,
       log,

@@ -3,6 +3,7 @@
 // (src/sync/transfer.ts): posting them shares the memory, every thread serves the same copy.
 import type { ServerConfig } from '../ops/config.js';
 import type { NotifyInResult } from '../secondary/service.js';
+import type { SecondaryZone } from '../secondary/config.js';
 import type { ZoneParts } from '../zone/zone.js';
 import type { SharedState } from './shared-state.js';
 
@@ -25,7 +26,7 @@ export interface ZonesMessage {
  * The first message a thread gets is a ZonesMessage of every zone served (a message, not workerData,
  * which a thread keeps for its life: it would hold those versions' memory); it listens once they are in.
  */
-export type ToThread = ZonesMessage | { type: 'stop' } | { type: 'reload-geo' };
+export type ToThread = ZonesMessage | { type: 'stop' } | { type: 'reload-geo' } | { type: 'secondaries'; zones: SecondaryZone[] };
 /**
  * `ready`: listening. `geo-answers`: the geo answers counted since the last such message, by rule tag
  * (the main thread keeps the totals: names from the rules file have no fixed slots in shared memory).

@@ -85,6 +85,7 @@ export async function runThreads(cfg: ServerConfig, log: Logger): Promise<number
     const worker = new Worker(THREAD_URL, { workerData: data });
     // Before any later batch: messages arrive in the order posted.
     worker.postMessage({ type: 'zones', zones: currentZones(sync), loading: !(sync?.isLoaded() ?? false) } satisfies ToThread);
+    if (secondaries !== null) worker.postMessage({ type: 'secondaries', zones: secondaries.zones() } satisfies ToThread);
     const slot: Slot = { index, worker, ready: false, listened: false, beat: Atomics.load(beats, index), heardAt: Date.now(), ended: false };
     slots[index] = slot;
     worker.on('message', (msg: FromThread) => {
@@ -176,7 +177,7 @@ export async function runThreads(cfg: ServerConfig, log: Logger): Promise<number
     return sync?.reload({ reason: 'sighup', verify: true });
   });
   try {
-    secondaries = prepareSecondaries(cfg, log, zoneMetrics);
+    secondaries = prepareSecondaries(cfg, log, zoneMetrics, (zones) => send({ type: 'secondaries', zones }));
     sync = startZoneSync(
       cfg,
       log,

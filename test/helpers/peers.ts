@@ -32,6 +32,10 @@ export interface ZoneSpec {
   origin: string;
   /** Path of the zone's master file (absolute, or relative to the current directory). */
   file: string;
+  /** Knot only: more settings of this zone (e.g. `catalog-role: member`). */
+  knot?: string[];
+  /** The server does not answer for this zone (Knot's catalog zones): start-up does not wait for it. */
+  unanswered?: boolean;
 }
 
 export interface PeerOptions {
@@ -244,7 +248,7 @@ export async function startPeer<O extends PeerOptions>(kind: PeerKind<O>, zones:
   }
   const peer = spawnPeer(kind.name, command, args, dir, port, opts.cpu, kind.cwd ?? dir);
   const answering = kind.answering ?? answersSoa;
-  const pending = new Set(files.map((z) => z.origin));
+  const pending = new Set(files.filter((z) => z.unanswered !== true).map((z) => z.origin));
   let lastProblem = 'no reply yet';
   try {
     await waitFor(
@@ -315,7 +319,7 @@ function spawnPeer(name: string, command: string, args: string[], dir: string, p
 
 function zoneFiles(zones: ZoneSpec[]): ZoneSpec[] {
   if (zones.length === 0) throw new Error('a peer needs at least one zone');
-  return zones.map((z) => ({ origin: absoluteOrigin(z.origin), file: resolve(z.file) }));
+  return zones.map((z) => ({ ...z, origin: absoluteOrigin(z.origin), file: resolve(z.file) }));
 }
 
 /** The keys given, each name once. */
@@ -382,7 +386,7 @@ const KNOT = installedPeer('knot', 'knotd', 'knot', 'knot.conf', {
       ...zones.flatMap((z) =>
         primary
           ? [`  - domain: ${q(z.origin)}`, `    file: ${q(join(dir, `${z.origin}zone`))}`, '    master: primary', key ? '    acl: [ notify, transfer ]' : '    acl: notify', '    zonefile-load: none']
-          : [`  - domain: ${q(z.origin)}`, `    file: ${q(z.file)}`, ...(extra.zone ?? []).map((line) => `    ${line}`)],
+          : [`  - domain: ${q(z.origin)}`, `    file: ${q(z.file)}`, ...[...(extra.zone ?? []), ...(z.knot ?? [])].map((line) => `    ${line}`)],
       ),
       '',
     ].join('\n');
