@@ -15,7 +15,7 @@ import { soaRecord } from '../wire/axfr.js';
 import { soaSerial, soaTimers, type InRecord } from '../wire/xfr-in.js';
 import { keyFromText } from '../zone/name.js';
 import type { Zone, ZoneSet } from '../zone/zone.js';
-import { catalogMembers } from './catalog.js';
+import { catalogChanges, readCatalog, type CatalogMember } from './catalog.js';
 import { RcodeError, primaryText, querySoa, transfer, type TransferResult } from './client.js';
 import type { Primary, SecondaryConfig, SecondaryZone } from './config.js';
 import { keepVersion, recoverVersion, restoreVersion, stateFile, writeVersion } from './state-files.js';
@@ -68,8 +68,9 @@ export type ZoneStatusWithSecondary = ZoneStatus & { secondary?: SecondaryStatus
 
 interface Run {
   zone: SecondaryZone;
-  /** The catalog zone that lists it (RFC 9432), or null for a zone of the config. */
+  /** The catalog zone that lists it (RFC 9432) and its unique ID there, or null for a zone of the config. */
   catalog: string | null;
+  memberId: string | null;
   key: string;
   file: string;
   timer: NodeJS.Timeout | null;
@@ -105,7 +106,7 @@ export class SecondaryZones {
     private readonly zonesChanged: (zones: SecondaryZone[]) => void = () => {},
   ) {
     for (const zone of cfg.zones) {
-      const run: Run = { zone, catalog: null, key: keyFromText(zone.origin, null), file: stateFile(cfg.stateDir, zone.origin), timer: null, expiry: null, running: null, again: null, primary: null, lastOk: null, nextAt: null, expiresAt: null, lastError: null };
+      const run: Run = { zone, catalog: null, memberId: null, key: keyFromText(zone.origin, null), file: stateFile(cfg.stateDir, zone.origin), timer: null, expiry: null, running: null, again: null, primary: null, lastOk: null, nextAt: null, expiresAt: null, lastError: null };
       this.runs.set(zone.origin, run);
     }
   }
@@ -160,20 +161,17 @@ export class SecondaryZones {
   private applyCatalog(r: Run): void {
     const z = this.served(r);
     if (z === undefined) return;
-    const members = catalogMembers(z);
-    if (typeof members === 'string') {
-      this.log.error({ zone: r.zone.origin, err: members }, 'catalog zone not applied');
+    const catalog = r.zone.origin;
+    const before: CatalogMember[] = [...this.runs.values()].filter((x) => x.catalog === catalog).map((x) => ({ id: x.memberId!, zone: x.zone.origin, groups: [], coo: null }));
+    const reading = readCatalog(z, before);
+    if (reading.members === null) {
+      this.log.error({ zone: catalog, err: reading.error }, 'catalog zone not applied');
       return;
     }
-    const added: string[] = [];
-    for (const m of [...members].sort()) {
-      if (this.runs.has(m)) continue;
-      const run: Run = { zone: { origin: m, primaries: r.zone.primaries, catalog: false }, catalog: r.zone.origin, key: keyFromText(m, null), file: stateFile(this.cfg.stateDir, m), timer: null, expiry: null, running: null, again: null, primary: null, lastOk: null, nextAt: null, expiresAt: null, lastError: null };
-      this.runs.set(m, run);
-      if (existsSync(run.file)) this.files.set(m, run.file);
-      added.push(m);
-    }
-    const removed = [...this.runs.values()].filter((x) => x.catalog === r.zone.origin && !members.has(x.zone.origin));
+    for (const why of reading.ignored) this.log.warn({ zone: catalog, err: why }, 'catalog member ignored');
+    const changes = catalogChanges(before, reading.members);
+    // A member whose unique ID changed is reset (RFC 9432 §5.4): its state goes, and it is transferred afresh.
+    const removed = [...changes.removed, ...changes.reset].map((m) => this.runs.get(m.zone)!);
     for (const x of removed) {
       if (x.timer !== null) clearTimeout(x.timer);
       if (x.expiry !== null) clearTimeout(x.expiry);
@@ -181,8 +179,20 @@ export class SecondaryZones {
       this.files.delete(x.zone.origin);
       if (existsSync(x.file)) unlinkSync(x.file);
     }
+    const added: string[] = [];
+    for (const m of [...changes.added, ...changes.reset].sort((a, b) => (a.zone < b.zone ? -1 : 1))) {
+      // A zone of the config or of another catalog keeps its place (RFC 9432 §5.2).
+      if (this.runs.has(m.zone)) {
+        this.log.warn({ zone: catalog, member: m.zone, err: 'already a secondary zone of the config or of another catalog' }, 'catalog member ignored');
+        continue;
+      }
+      const run: Run = { zone: { origin: m.zone, primaries: r.zone.primaries, catalog: false }, catalog, memberId: m.id, key: keyFromText(m.zone, null), file: stateFile(this.cfg.stateDir, m.zone), timer: null, expiry: null, running: null, again: null, primary: null, lastOk: null, nextAt: null, expiresAt: null, lastError: null };
+      this.runs.set(m.zone, run);
+      if (existsSync(run.file)) this.files.set(m.zone, run.file);
+      added.push(m.zone);
+    }
     if (added.length === 0 && removed.length === 0) return;
-    this.log.info({ zone: r.zone.origin, added, removed: removed.map((x) => x.zone.origin) }, 'catalog zone applied');
+    this.log.info({ zone: catalog, added, removed: removed.map((x) => x.zone.origin), reset: changes.reset.map((m) => m.zone) }, 'catalog zone applied');
     this.zonesChanged(this.zones());
     // Members gone stop being served, and members with a version on disk (a restart) are served
     // from it, by one scan; then the new members are refreshed.
