@@ -53,6 +53,8 @@ export function answer(zones: ZoneSet, q: Question, into?: AnswerPlan): AnswerPl
   // While the zones are first loaded the name may be in one not loaded yet: SERVFAIL, which sends
   // a resolver to another server at once, as Knot DNS answers for a zone it has not loaded.
   if (zone === undefined) return zones.loading ? emptyPlan('servfail', RCODE.SERVFAIL, false, q.qclass, null, into) : emptyPlan('refused', RCODE.REFUSED, false, q.qclass, null, into);
+  // A secondary zone past its expire time is no longer answered from (RFC 1034 §4.3.5); SERVFAIL, as NSD and Knot answer.
+  if (zones.expired.size > 0 && zones.expired.has(zone.origin)) return emptyPlan('servfail', RCODE.SERVFAIL, false, q.qclass, null, into);
   const plan = emptyPlan('answer', RCODE.NOERROR, true, CLASS.IN, zone, into);
   const idx = zone.dnssec;
   // RFC 4035 §3.1: signatures and denial proofs only for a DO query (RFC 3225 §3), only from a signed zone.

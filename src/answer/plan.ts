@@ -32,7 +32,7 @@ export type Outcome =
   | 'yxdomain'
   /** Not ours to answer: outside every zone, or a class or name we don't serve. */
   | 'refused'
-  /** Outside every zone loaded while the zones are still being loaded (ZoneSet.loading). */
+  /** Outside every zone loaded while the zones are still being loaded (ZoneSet.loading), or in an expired secondary zone (ZoneSet.expired). */
   | 'servfail';
 
 /** The record data of one RRset as the encoder needs it (a zone RRset, or a synthesized one). */

@@ -1,19 +1,22 @@
 // `anycast-dns ctl`: what knotc and nsd-control give operators, over the server's management
-// listener: `zones` (the zone sync status), `geo` (the geo rules and country database) and
-// `reload [ZONE] [--force]`.
+// listener: `zones` (the zone sync status), `geo` (the geo rules and country database),
+// `reload [ZONE] [--force]`, and `refresh ZONE` and `retransfer ZONE` for secondary zones.
 import { existsSync } from 'node:fs';
 import { request } from 'node:http';
 import { parseArgs } from 'node:util';
 import { UsageError } from '../errors.js';
 import type { GeoStatus } from '../sync/geo-source.js';
-import type { ZoneStatus } from '../sync/store.js';
+import type { ZoneStatusWithSecondary } from '../secondary/service.js';
 import { DEFAULT_MANAGEMENT_LISTEN, formatListenAddress, loadServerConfig } from '../ops/config.js';
 
 const DEFAULT_CONFIG = '/etc/anycast-dns/anycast-dns.yaml';
 const USAGE = `usage: anycast-dns ctl [--config FILE | --server HOST:PORT] <command>
 
 commands:
-  zones                  every zone: serial, records, state (ok, held, error), when loaded, last error
+  zones                  every zone: serial, records, state (ok, held, error, expired), when loaded,
+                         last error; for a secondary zone its primary, last and next refresh, expiry
+  refresh ZONE           a secondary zone's SOA checked with its primary now (and transferred if newer)
+  retransfer ZONE        a secondary zone transferred whole (AXFR) now
   geo                    the geo rules in force (names, rule ids, file, when loaded, last error)
                          and the country database (path, type, build date)
   reload [ZONE]          rescan the zone files now (all, or one zone) and show the result
@@ -42,7 +45,10 @@ export async function runCtl(argv: string[]): Promise<number> {
     return 0;
   }
   const [command, zone, ...extra] = args.positionals;
-  const ok = ((command === 'zones' || command === 'geo') && zone === undefined) || (command === 'reload' && extra.length === 0);
+  const ok =
+    ((command === 'zones' || command === 'geo') && zone === undefined) ||
+    (command === 'reload' && extra.length === 0) ||
+    ((command === 'refresh' || command === 'retransfer') && zone !== undefined && extra.length === 0);
   if (!ok || (args.values.force && command !== 'reload')) throw new UsageError(USAGE);
   const { address: server, from } = ctlServer(args.values);
 
@@ -54,6 +60,9 @@ export async function runCtl(argv: string[]): Promise<number> {
     if (args.values.force) q.set('force', '1');
     path = `/reload${q.size > 0 ? `?${q}` : ''}`;
     method = 'POST';
+  } else if (command === 'refresh' || command === 'retransfer') {
+    path = `/${command}?${new URLSearchParams({ zone: zone! })}`;
+    method = 'POST';
   }
   let reply: { status: number; body: string };
   try {
@@ -62,7 +71,7 @@ export async function runCtl(argv: string[]): Promise<number> {
     process.stderr.write(`anycast-dns ctl: cannot reach the server at ${server} (${from}): ${(err as Error).message}\n`);
     return 3;
   }
-  let body: { zones?: ZoneStatus[]; geo?: GeoStatus; error?: string };
+  let body: { zones?: ZoneStatusWithSecondary[]; geo?: GeoStatus; error?: string };
   try {
     body = JSON.parse(reply.body) as typeof body;
   } catch {
@@ -101,8 +110,8 @@ export function ctlServer(flags: { server?: string; config?: string }, defaultCo
   return { address: formatListenAddress(cfg.management.listen), from: `management.listen in ${file}` };
 }
 
-/** A table for people: one zone a line, then its last error (if any) indented below. */
-export function formatZones(zones: readonly ZoneStatus[]): string {
+/** A table for people: one zone a line, then its last error (if any) and a secondary zone's refresh state indented below. */
+export function formatZones(zones: readonly ZoneStatusWithSecondary[]): string {
   const rows = [['ZONE', 'SERIAL', 'RECORDS', 'STATE', 'LOADED', 'FILE']];
   for (const z of zones) rows.push([z.zone, String(z.serial ?? '-'), String(z.records ?? '-'), z.state, z.loaded_at ?? '-', z.file]);
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
@@ -111,6 +120,11 @@ export function formatZones(zones: readonly ZoneStatus[]): string {
     out += r.map((c, j) => (j === r.length - 1 ? c : c.padEnd(widths[j]!))).join('  ') + '\n';
     const z = zones[i - 1];
     if (z?.last_error) out += `  ${z.state === 'held' ? 'held' : 'error'}: ${z.last_error}\n`;
+    const s = z?.secondary;
+    if (s !== undefined) {
+      out += `  secondary of ${s.primary ?? s.primaries.join(' ')}: last refresh ${s.last_refresh ?? 'never'}, next ${s.next_refresh ?? '-'}, expires ${s.expires_at ?? '-'}\n`;
+      if (s.last_error !== null) out += `  refresh error: ${s.last_error}\n`;
+    }
   });
   return out;
 }

@@ -31,6 +31,8 @@ export interface HealthConfig {
   zonesDir: string;
   /** The server's explicit zone list (origin → file), or null (every `<origin>.zone` of zonesDir). */
   zoneFiles: Map<string, string> | null;
+  /** The server's secondary zones (canonical origins): probed by default too, so an expired one (SERVFAIL) fails the round. */
+  secondaryZones: string[];
   /** The server's zone status endpoint (`http://…/zones`), from management.listen; null when it has none. */
   zonesUrl: string | null;
   /** The DNS service address to probe. */
@@ -79,6 +81,7 @@ export function healthConfigFrom(doc: Plain, baseDir = process.cwd()): HealthCon
   const identity = srv.identity;
   const zonesDir = srv.zones;
   const zoneFiles = srv.zoneFiles;
+  const secondaryZones = srv.secondary?.zones.map((z) => z.origin) ?? [];
   const zonesUrl = srv.management.listen === null ? null : `http://${formatListenAddress(srv.management.listen)}/zones`;
   const h = new ConfigReader(doc).section('health');
 
@@ -146,7 +149,7 @@ export function healthConfigFrom(doc: Plain, baseDir = process.cwd()): HealthCon
   if (fastInterval > interval) throw new ConfigError(h.key('fast_interval'), 'must not be longer than health.interval');
   if (confirmInterval > fastInterval) throw new ConfigError(h.key('confirm_interval'), 'must not be longer than health.fast_interval');
   return {
-    identity, zonesDir, zoneFiles, zonesUrl, server, names, tcp, readyUrl, freshnessMaxAge, peers, interval, fastInterval, confirmInterval, timeout, attempts, rise, fall,
+    identity, zonesDir, zoneFiles, secondaryZones, zonesUrl, server, names, tcp, readyUrl, freshnessMaxAge, peers, interval, fastInterval, confirmInterval, timeout, attempts, rise, fall,
     holdDown, maintenanceFile, drainTime, degraded, localAs, routes, attributes: { up, degraded: degradedAttrs }, metricsListen,
   };
 }

@@ -259,7 +259,7 @@ export function freshnessAttempt(url: string, maxAgeMs: number, timeoutMs: numbe
 
 /** One probe round: every check in parallel, so a round lasts at most attempts × timeout. */
 export async function probeRound(config: HealthConfig): Promise<Round> {
-  const names = config.names.length > 0 ? config.names : zoneOrigins(config.zonesDir, config.zoneFiles);
+  const names = config.names.length > 0 ? config.names : [...zoneOrigins(config.zonesDir, config.zoneFiles), ...config.secondaryZones].sort();
   const jobs: Promise<CheckResult>[] = [];
   for (const name of names) {
     jobs.push(runCheck(`udp ${name} SOA`, config.attempts, () => udpAttempt(config.server, name, config.timeout)));

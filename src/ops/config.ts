@@ -14,6 +14,7 @@ import { parseKeyFile } from '../wire/tsig-keyfile.js';
 import type { CookieConfig } from '../wire/cookies.js';
 import type { GeoConfig } from '../sync/geo-source.js';
 import type { SerialPolicy, ZoneSyncConfig } from '../sync/policy.js';
+import type { Primary, SecondaryConfig, SecondaryZone } from '../secondary/config.js';
 import { canonicalOrigin } from '../sync/zone-files.js';
 import { VERSION } from '../version.js';
 import { ConfigReader, type Plain } from './validate.js';
@@ -98,6 +99,8 @@ export interface ServerConfig {
   tsigKeys: TsigKeyring;
   /** Zone transfers out (section `transfer`). */
   transfer: TransferConfig;
+  /** Secondary zones, transferred from their primaries (section `secondary`); null when none are listed. */
+  secondary: SecondaryConfig | null;
 }
 
 /** Who may transfer zones out (AXFR, IXFR): a request is allowed when one rule's prefix holds its source and, when the rule names a key, it is signed with that key. */
@@ -277,10 +280,11 @@ function readServerConfig(r: ConfigReader, baseDir: string, o: ConfigOverrides):
 
   const tsigKeys = readTsigKeys(r, baseDir);
   const transfer = readTransfer(r.section('transfer'), tsigKeys);
+  const secondary = readSecondary(r.section('secondary'), baseDir, tsigKeys, zones, zoneFiles);
 
   r.skip('health'); // the health sidecar's section, validated by `anycast-dns health`
   r.done();
-  return { identity, listen, zones, zoneFiles, zoneSync, version, nsid, metrics, dnstap, ednsUdpSize, responseCacheBytes, tcp, logLevel, workers, udpIo, management, rrl, cookies, ecs, geo, tsigKeys, transfer };
+  return { identity, listen, zones, zoneFiles, zoneSync, version, nsid, metrics, dnstap, ednsUdpSize, responseCacheBytes, tcp, logLevel, workers, udpIo, management, rrl, cookies, ecs, geo, tsigKeys, transfer, secondary };
 }
 
 /** `rules: PATH` (relative to the config file), `database: PATH` (the bundled one by default), `watch`. No rules: off. */
@@ -362,6 +366,62 @@ function readTransfer(r: ConfigReader, keys: TsigKeyring): TransferConfig {
   const ixfrVersions = r.int('ixfr_versions', 2, 0, 100);
   r.done();
   return { allow, notify, ixfrVersions };
+}
+
+/**
+ * `secondary`: the zones transferred from primaries, `zones: [{ zone, primaries: [{ address, key }] }]`,
+ * the state directory their versions are kept in, the bounds on their SOA timers, and the limits of
+ * one transfer. A zone listed in `zone_files` too is an error.
+ */
+function readSecondary(r: ConfigReader, baseDir: string, keys: TsigKeyring, zonesDir: string, zoneFiles: Map<string, string> | null): SecondaryConfig | null {
+  const fileZones = new Set([...(zoneFiles?.keys() ?? [])].map((o) => canonicalOrigin(o)));
+  const seen = new Set<string>();
+  const zones = r.sections('zones').map((e): SecondaryZone => {
+    const text = e.string('zone', '');
+    if (text === '') throw new ConfigError(e.key('zone'), 'a secondary zone needs its name');
+    let origin: string;
+    try {
+      origin = canonicalOrigin(text);
+    } catch (err) {
+      throw new ConfigError(e.key('zone'), `not a domain name: ${(err as Error).message}`);
+    }
+    if (seen.has(origin)) throw new ConfigError(e.key('zone'), `${origin} is listed twice`);
+    if (fileZones.has(origin)) throw new ConfigError(e.key('zone'), `${origin} is also in zone_files: a zone is served from a file or transferred, not both`);
+    seen.add(origin);
+    const primaries = e.sections('primaries').map((pe): Primary => {
+      const address = pe.string('address', '');
+      const keyName = pe.string('key', '');
+      pe.done();
+      if (address === '') throw new ConfigError(pe.key('address'), 'a primary needs an address: ADDR, ADDR:PORT or [IPv6]:PORT');
+      // Port 53 when none is given (RFC 1035 §4.2).
+      const withPort = isIPv4(address) ? `${address}:53` : isIPv6(address) ? `[${address}]:53` : address;
+      const a = parseListenAddress(withPort, pe.key('address'));
+      return { host: a.host, port: a.port, family: a.family, key: keyName === '' ? null : namedKey(keys, keyName, pe.key('key')) };
+    });
+    if (primaries.length === 0) throw new ConfigError(e.key('primaries'), `${origin} needs at least one primary`);
+    const catalog = e.bool('catalog', false);
+    e.done();
+    return { origin, primaries, catalog };
+  });
+  const stateDirText = r.string('state_dir', '');
+  const bounds = (what: 'refresh' | 'retry' | 'expire', min: number, max: number, limit: number): [number, number] => {
+    const lo = r.int(`${what}_min`, min, 1, limit);
+    const hi = r.int(`${what}_max`, max, 1, limit);
+    if (lo > hi) throw new ConfigError(r.key(`${what}_min`), `${lo} is above ${what}_max (${hi})`);
+    return [lo, hi];
+  };
+  const [refreshMin, refreshMax] = bounds('refresh', 2, 86400, 86400 * 28);
+  const [retryMin, retryMax] = bounds('retry', 1, 86400, 86400 * 28);
+  const [expireMin, expireMax] = bounds('expire', 3, 86400 * 28, 86400 * 365);
+  const timers = { refreshMin, refreshMax, retryMin, retryMax, expireMin, expireMax };
+  const maxTransferBytes = r.int('max_transfer_mb', 1024, 1, 1 << 20) * 1024 * 1024;
+  const transferTimeoutMs = r.int('transfer_timeout', 600, 1, 86400) * 1000;
+  r.done();
+  if (zones.length === 0) return null;
+  if (stateDirText === '') throw new ConfigError(r.key('state_dir'), 'secondary zones need a directory to keep their versions in');
+  const stateDir = resolve(baseDir, stateDirText);
+  if (stateDir === zonesDir) throw new ConfigError(r.key('state_dir'), `${stateDir} is the zones directory: transferred versions must not be mixed with the synced files`);
+  return { stateDir, zones, timers, maxTransferBytes, transferTimeoutMs };
 }
 
 function namedKey(keys: TsigKeyring, name: string, where: string): TsigKey {

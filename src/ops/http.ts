@@ -1,8 +1,9 @@
 // The management listener: /metrics (Prometheus text), /ready (200 once zones are loaded and the
 // DNS listeners are up, else 503: what the health sidecar and load balancers poll), /live (200 while
 // the process runs its event loop), GET /zones (zone sync status, JSON), GET /geo (the geo rules and
-// country database in force, JSON; 404 when geo is off) and POST /reload (a scan now,
-// `?zone=NAME` for one zone, `&force=1` to release held changes; answers the status after it).
+// country database in force, JSON; 404 when geo is off), POST /reload (a scan now,
+// `?zone=NAME` for one zone, `&force=1` to release held changes; answers the status after it), and
+// POST /refresh and /retransfer `?zone=NAME` (a secondary zone's SOA check, or AXFR, now).
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { GeoStatus } from '../sync/geo-source.js';
@@ -20,6 +21,8 @@ export interface ManagementSources {
   reload: (req: ScanRequest) => Promise<ZoneStatus[]>;
   /** The geo rules and database; absent when the config names no rules file. */
   geo?: () => GeoStatus;
+  /** A secondary zone refreshed now (`axfr`: transferred whole); absent when there are none. Null for a zone that is not a secondary. */
+  refresh?: (zone: string, axfr: boolean) => Promise<ZoneStatus[]> | null;
 }
 
 export interface ManagementServer {
@@ -35,7 +38,7 @@ export async function startManagementServer(at: ListenAddress, src: ManagementSo
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://management');
     const path = url.pathname;
-    if (path === '/reload') {
+    if (path === '/reload' || path === '/refresh' || path === '/retransfer') {
       if (req.method !== 'POST') {
         res.writeHead(405, { allow: 'POST' }).end();
         return;
@@ -59,6 +62,19 @@ export async function startManagementServer(at: ListenAddress, src: ManagementSo
           json(res, 404, { error: `no zone ${zone}` });
           return;
         }
+      }
+      if (path !== '/reload') {
+        const refreshed = zone === null ? null : (src.refresh?.(zone, path === '/retransfer') ?? null);
+        if (refreshed === null) {
+          json(res, 404, { error: zone === null ? 'name a secondary zone: ?zone=NAME' : `${zone} is not a secondary zone` });
+          return;
+        }
+        log.info({ zone, axfr: path === '/retransfer' }, 'refresh requested');
+        refreshed.then(
+          (zones) => json(res, 200, { zones }),
+          (err: unknown) => json(res, 500, { error: (err as Error).message }),
+        );
+        return;
       }
       const force = ['1', 'true', 'yes'].includes(url.searchParams.get('force') ?? '');
       log.info({ zone, force }, 'reload requested');

@@ -10,6 +10,7 @@ import { Responder } from './responder.js';
 import { beatEvery } from './pop-state.js';
 import { watchTestFaults } from './test-faults.js';
 import type { ThreadData, ToThread, FromThread, ZonesMessage } from './thread-messages.js';
+import type { NotifyInResult } from '../secondary/service.js';
 
 const { cfg, share } = workerData as ThreadData;
 const index = share.thread;
@@ -22,13 +23,15 @@ const tap = cfg.dnstap;
 const threadCfg = tap !== null && tap.output.kind === 'file' ? { ...cfg, dnstap: { output: { kind: 'file' as const, path: `${tap.output.path}.${index}` } } } : cfg;
 
 const zones = new ZoneSet(new Map());
+/** The secondary zones whose NOTIFYs are taken: the config's, and the members of catalog zones as the main thread learns them. */
+let secondaryZones = cfg.secondary?.zones ?? [];
 let responder: Responder | null = null;
 let zonesIn: () => void = () => {};
 const firstZones = new Promise<void>((resolve) => (zonesIn = resolve));
 
 function apply(msg: ZonesMessage): void {
   // Every zone is built first, then all are swapped in at once.
-  const changes = msg.zones.map((z) => ({ origin: z.origin, zone: z.parts === null ? null : CompactZone.fromParts(z.parts) }));
+  const changes = msg.zones.map((z) => ({ origin: z.origin, zone: z.parts === null ? null : CompactZone.fromParts(z.parts), expired: z.expired }));
   zones.apply(changes);
   zones.loading = msg.loading;
   responder?.handler.setZones(zones);
@@ -38,6 +41,10 @@ function apply(msg: ZonesMessage): void {
 port.on('message', (msg: ToThread) => {
   if (msg.type === 'zones') apply(msg);
   else if (msg.type === 'reload-geo') responder?.geo?.reload();
+  else if (msg.type === 'secondaries') {
+    secondaryZones = msg.zones;
+    responder?.notify?.setZones(msg.zones);
+  }
   else if (msg.type === 'stop') void stop();
 });
 
@@ -63,5 +70,8 @@ async function stop(): Promise<void> {
 beatEvery(share);
 watchTestFaults(index, log);
 await firstZones;
-responder = await Responder.start(threadCfg, zones, log, counters, { reusePort: true }, share);
+// NOTIFYs for the secondary zones are answered here; the main thread, which runs them, is told.
+const onNotify = cfg.secondary === null ? undefined : (zone: string, result: NotifyInResult, remote: string): void => post({ type: 'notify', zone, result, remote });
+responder = await Responder.start(threadCfg, zones, log, counters, { reusePort: true }, share, onNotify);
+responder.notify?.setZones(secondaryZones);
 post({ type: 'ready' });

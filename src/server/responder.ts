@@ -14,6 +14,7 @@ import type { ZoneSet } from '../zone/zone.js';
 import type { GeoSource } from '../sync/geo-source.js';
 import { newTcpConnections, TcpListener, type BindOptions } from './tcp.js';
 import { TransferOut } from './transfer-out.js';
+import { NotifyIn, type OnNotify } from './notify-in.js';
 import { bucketOf } from '../rrl/classify.js';
 import { ResponsePolicy } from '../rrl/policy.js';
 import { chooseUdpPath } from './native-udp.js';
@@ -30,6 +31,8 @@ export class Responder {
     private readonly dnstap: DnstapWriter | null,
     /** The geo rules and country database this process answers with; null when geo is off. */
     readonly geo: GeoSource | null,
+    /** Answers NOTIFYs for the secondary zones; null when there are none. */
+    readonly notify: NotifyIn | null,
   ) {}
 
   /**
@@ -37,7 +40,7 @@ export class Responder {
    * `share`: the POP's state, when this is one of several answering threads; without it, its own
    * (and no locks on the rate-limit table).
    */
-  static async start(cfg: ServerConfig, zones: ZoneSet, log: Logger, metrics: QueryCounters, bind: BindOptions, share?: ThreadShare): Promise<Responder> {
+  static async start(cfg: ServerConfig, zones: ZoneSet, log: Logger, metrics: QueryCounters, bind: BindOptions, share?: ThreadShare, onNotify?: OnNotify): Promise<Responder> {
     // What holds for the whole POP (the UDP path, rate limiting, the cookie secret) is the same in
     // every thread: thread 0 says it, once (and its replacement again), not every thread.
     const popLog = share === undefined || share.thread === 0 ? log : null;
@@ -64,17 +67,18 @@ export class Responder {
     const policy = ResponsePolicy.create(cfg.rrl, metrics, log, share?.pop.rrl ?? undefined, popLog);
     // Loaded only when dnstap is on, as geo is.
     const dnstap = cfg.dnstap === null ? null : new (await import('../ops/dnstap-output.js')).DnstapWriter(cfg.dnstap.output, cfg.identity, cfg.version, log, metrics.dnstapCounts());
+    const notify = cfg.secondary === null || onNotify === undefined ? null : new NotifyIn(cfg.secondary.zones, cfg.tsigKeys, onNotify);
     const native = chooseUdpPath(cfg.udpIo, popLog);
     metrics.udpPath(native === null ? 'dgram' : 'native');
     const udp = cfg.listen.map((a) =>
       native === null
-        ? new UdpListener(a, handler, metrics, log, { reusePort: bind.reusePort, policy, dnstap })
-        : new NativeUdpListener(a, native, handler, metrics, log, { reusePort: bind.reusePort, policy, dnstap }),
+        ? new UdpListener(a, handler, metrics, log, { reusePort: bind.reusePort, policy, dnstap, notify })
+        : new NativeUdpListener(a, native, handler, metrics, log, { reusePort: bind.reusePort, policy, dnstap, notify }),
     );
     const connections = await newTcpConnections(cfg.tcp, log, share && { memory: share.pop.tcp, thread: share.thread });
     const transfers = new TransferOut(cfg.transfer, cfg.tsigKeys, () => handler.zones, metrics, log);
-    const tcp = cfg.listen.map((a) => new TcpListener(a, handler, metrics, log, connections, dnstap, transfers));
-    const responder = new Responder(handler, udp, tcp, policy, dnstap, geo);
+    const tcp = cfg.listen.map((a) => new TcpListener(a, handler, metrics, log, connections, dnstap, transfers, notify));
+    const responder = new Responder(handler, udp, tcp, policy, dnstap, geo, notify);
     try {
       for (let i = 0; i < cfg.listen.length; i++) {
         const at = formatListenAddress(cfg.listen[i]!);

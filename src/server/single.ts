@@ -11,18 +11,24 @@ import type { ScanRequest } from '../sync/store.js';
 import { boundedStop, logStarted, onReloadSignal, stopSignal } from './lifecycle.js';
 import { NotifySender } from './notify.js';
 import { Responder } from './responder.js';
+import { prepareSecondaries, secondarySources } from './secondaries.js';
+import type { SecondaryZones } from '../secondary/service.js';
 
 export async function runSingle(cfg: ServerConfig, log: Logger): Promise<number> {
   const metrics = new ServerMetrics(cfg.identity, cfg.metrics.popLabel);
   const zoneMetrics = new ZoneSyncMetrics(cfg.identity, cfg.metrics.popLabel, () => sync?.store.statuses() ?? []);
   let responder: Responder | null = null;
   let sync: ZoneSync | null = null;
+  let secondaries: SecondaryZones | null = null;
   const sources: ManagementSources = {
     // Two expositions, distinct metric names: they concatenate.
     metrics: async () => (await metrics.text()) + (sync === null ? '' : zoneMetrics.text()),
     metricsContentType: metrics.registry.contentType,
     ready: () => responder !== null && sync !== null && sync.isLoaded() && sync.store.zones.zones.size > 0,
-    zones: () => sync?.store.status() ?? [],
+    ...secondarySources(
+      () => sync,
+      () => secondaries,
+    ),
     reload: (req: ScanRequest) => (sync === null ? Promise.reject(new Error('the server is still starting')) : sync.reload(req)),
     ...(cfg.geo === null ? {} : { geo: () => responder?.geo?.status() ?? idleGeoStatus(cfg.geo!) }),
   };
@@ -37,6 +43,7 @@ export async function runSingle(cfg: ServerConfig, log: Logger): Promise<number>
     return sync?.reload({ reason: 'sighup', verify: true });
   });
   try {
+    secondaries = prepareSecondaries(cfg, log, zoneMetrics, (zones) => responder?.notify?.setZones(zones));
     sync = startZoneSync(
       cfg,
       log,
@@ -46,11 +53,13 @@ export async function runSingle(cfg: ServerConfig, log: Logger): Promise<number>
         if (sync?.isLoaded() === true) notify.changed(changes);
       },
       zoneMetrics,
+      secondaries?.files,
     );
     // Listening while the zones load: what is loaded is answered, the rest SERVFAIL (ZoneSet.loading),
     // and /ready stays 503 until every zone is in, so the health sidecar keeps the route withdrawn.
     sync.store.zones.loading = true;
-    responder = await Responder.start(cfg, sync.store.zones, log, metrics, { reusePort: false });
+    const taking = secondaries;
+    responder = await Responder.start(cfg, sync.store.zones, log, metrics, { reusePort: false }, undefined, taking === null ? undefined : (zone, result, remote) => taking.notified(zone, result, remote));
   } catch (err) {
     stopReloads();
     await sync?.close();
@@ -64,11 +73,13 @@ export async function runSingle(cfg: ServerConfig, log: Logger): Promise<number>
     zones.loading = false;
     running.handler.setZones(zones);
     logStarted(log, { workers: 1 }, zones.zones.size);
+    secondaries?.start(zoneSync.store);
   });
   const signal = await stopping;
   log.info({ signal }, 'stopping');
   stopReloads();
   await boundedStop(async () => {
+    secondaries?.close();
     // Loading first: a load under way is abandoned, its threads ended.
     await zoneSync.close();
     notify.close();

@@ -17,6 +17,7 @@ import type { QueryHandler, QueryMeta } from '../wire/handler-types.js';
 import { ConnectionTable, type RefuseReason, type SharedCounts, type TableEntry, type TimeoutReason } from './connection-table.js';
 import { plainAddress, sourcePrefix } from './source-prefix.js';
 import type { OutgoingTransfer, TransferOut } from './transfer-out.js';
+import { NotifyIn } from './notify-in.js';
 
 /** A DNS message is at least its 12-byte header (RFC 1035 §4.1.1): a shorter frame is garbage. */
 const MIN_MESSAGE = 12;
@@ -174,6 +175,8 @@ export class TcpListener {
     readonly dnstap: DnstapWriter | null = null,
     /** Answers zone transfer queries; null: they go to the handler, which refuses them. */
     readonly transfers: TransferOut | null = null,
+    /** Answers NOTIFYs for the secondary zones; null: they go to the handler (NOTIMP). */
+    readonly notify: NotifyIn | null = null,
   ) {
     // allowHalfOpen: a client may send its queries then shut its side (RFC 7766 §6.2.4 allows it);
     // we still owe it the answers, and close our side after them. pauseOnConnect: nothing is read
@@ -264,6 +267,7 @@ export class TcpListener {
 
   /** Answers one framed message; null drops it (and the connection). */
   answer(msg: Buffer, meta: QueryMeta): Buffer | null {
+    if (this.notify !== null && NotifyIn.isNotify(msg)) return this.notify.answer(msg, meta.remoteAddress);
     try {
       return this.handler.handle(msg, meta);
     } catch (err) {

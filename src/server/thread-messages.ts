@@ -2,6 +2,8 @@
 // started with. Zones travel as ZoneParts whose arrays are views of one SharedArrayBuffer per zone
 // (src/sync/transfer.ts): posting them shares the memory, every thread serves the same copy.
 import type { ServerConfig } from '../ops/config.js';
+import type { NotifyInResult } from '../secondary/service.js';
+import type { SecondaryZone } from '../secondary/config.js';
 import type { ZoneParts } from '../zone/zone.js';
 import type { ThreadShare } from './pop-state.js';
 
@@ -9,6 +11,8 @@ import type { ThreadShare } from './pop-state.js';
 export interface ZoneVersion {
   origin: string;
   parts: ZoneParts | null;
+  /** A secondary zone past its expire time (ZoneSet.expired). */
+  expired?: boolean;
 }
 
 /** Swapped in together, so an answer sees the batch whole or not at all; `loading` as ZoneSet.loading. */
@@ -22,12 +26,20 @@ export interface ZonesMessage {
  * The first message a thread gets is a ZonesMessage of every zone served (a message, not workerData,
  * which a thread keeps for its life: it would hold those versions' memory); it listens once they are in.
  */
-export type ToThread = ZonesMessage | { type: 'stop' } | { type: 'reload-geo' };
+export type ToThread = ZonesMessage | { type: 'stop' } | { type: 'reload-geo' } | { type: 'secondaries'; zones: SecondaryZone[] };
 /**
  * `ready`: listening. `geo-answers`: the geo answers counted since the last such message, by rule tag
  * (the main thread keeps the totals: names from the rules file have no fixed slots in shared memory).
  */
-export type FromThread = { type: 'ready' } | { type: 'geo-answers'; answers: [string, number][] };
+export type FromThread = { type: 'ready' } | { type: 'geo-answers'; answers: [string, number][] } | NotifyMessage;
+
+/** A NOTIFY a thread answered (`zone` canonical): the main thread counts it, and refreshes the zone when it was accepted. */
+interface NotifyMessage {
+  type: 'notify';
+  zone: string;
+  result: NotifyInResult;
+  remote: string;
+}
 
 export interface ThreadData {
   cfg: ServerConfig;

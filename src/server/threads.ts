@@ -18,6 +18,8 @@ import { boundedStop, logStarted, onReloadSignal, stopSignal } from './lifecycle
 import { loadNativeUdp } from './native-udp.js';
 import { NotifySender } from './notify.js';
 import { createPopState } from './pop-state.js';
+import { prepareSecondaries, secondarySources } from './secondaries.js';
+import type { SecondaryZones } from '../secondary/service.js';
 import type { FromThread, ThreadData, ToThread, ZonesMessage, ZoneVersion } from './thread-messages.js';
 
 const THREAD_URL = new URL('./query-thread.js', import.meta.url);
@@ -58,6 +60,7 @@ export async function runThreads(cfg: ServerConfig, log: Logger): Promise<number
   const beats = new Int32Array(pop.beats);
   const metrics = new ServerMetrics(cfg.identity, cfg.metrics.popLabel, pop.metrics);
   let sync: ZoneSync | null = null;
+  let secondaries: SecondaryZones | null = null;
   let stopping = false;
   let failed: (reason: string) => void = () => {};
   const startFailure = new Promise<string>((resolve) => (failed = resolve));
@@ -82,11 +85,16 @@ export async function runThreads(cfg: ServerConfig, log: Logger): Promise<number
     const worker = new Worker(THREAD_URL, { workerData: data });
     // Before any later batch: messages arrive in the order posted.
     worker.postMessage({ type: 'zones', zones: currentZones(sync), loading: !(sync?.isLoaded() ?? false) } satisfies ToThread);
+    if (secondaries !== null) worker.postMessage({ type: 'secondaries', zones: secondaries.zones() } satisfies ToThread);
     const slot: Slot = { index, worker, ready: false, listened: false, beat: Atomics.load(beats, index), heardAt: Date.now(), ended: false };
     slots[index] = slot;
     worker.on('message', (msg: FromThread) => {
       if (msg.type === 'geo-answers') {
         metrics.addGeoAnswers(msg.answers);
+        return;
+      }
+      if (msg.type === 'notify') {
+        secondaries?.notified(msg.zone, msg.result, msg.remote);
         return;
       }
       slot.heardAt = Date.now();
@@ -147,7 +155,10 @@ export async function runThreads(cfg: ServerConfig, log: Logger): Promise<number
           metrics: async () => (await metrics.text()) + (sync === null ? '' : zoneMetrics.text()),
           metricsContentType: metrics.registry.contentType,
           ready: () => serving() && sync !== null && sync.isLoaded() && sync.store.zones.zones.size > 0,
-          zones: () => sync?.store.status() ?? [],
+          ...secondarySources(
+            () => sync,
+            () => secondaries,
+          ),
           reload: (req: ScanRequest) => (sync === null ? Promise.reject(new Error('the server is still starting')) : sync.reload(req)),
           ...(geo === null ? {} : { geo: () => geo.status() }),
         },
@@ -166,6 +177,7 @@ export async function runThreads(cfg: ServerConfig, log: Logger): Promise<number
     return sync?.reload({ reason: 'sighup', verify: true });
   });
   try {
+    secondaries = prepareSecondaries(cfg, log, zoneMetrics, (zones) => send({ type: 'secondaries', zones }));
     sync = startZoneSync(
       cfg,
       log,
@@ -176,6 +188,7 @@ export async function runThreads(cfg: ServerConfig, log: Logger): Promise<number
         if (!loading) notify.changed(changes);
       },
       zoneMetrics,
+      secondaries?.files,
     );
   } catch (err) {
     stopReloads();
@@ -184,9 +197,11 @@ export async function runThreads(cfg: ServerConfig, log: Logger): Promise<number
     await geo?.close();
     throw err;
   }
+  const loadedSync = sync;
   void sync.loaded.then(() => {
     send({ type: 'zones', zones: [], loading: false });
     announceReady();
+    secondaries?.start(loadedSync.store);
   });
   // The threads listen while the zones load, answering what is loaded (see single.ts).
   for (let i = 0; i < cfg.workers; i++) start(i);
@@ -198,6 +213,7 @@ export async function runThreads(cfg: ServerConfig, log: Logger): Promise<number
   if (typeof outcome === 'string') log.info({ signal: outcome }, 'stopping');
   else log.fatal({ reason: outcome.reason }, 'start-up failed; stopping');
   await boundedStop(async () => {
+    secondaries?.close();
     await sync?.close();
     notify.close();
     await Promise.all(slots.flatMap((s) => (s === null ? [] : [stopThread(s.worker)])));
@@ -210,11 +226,13 @@ export async function runThreads(cfg: ServerConfig, log: Logger): Promise<number
 
 /** Every zone served now, as a thread is started with them. */
 function currentZones(sync: ZoneSync | null): ZoneVersion[] {
-  return sync === null ? [] : [...sync.store.zones.zones.values()].map((z) => ({ origin: z.originText, parts: partsOf(z) }));
+  if (sync === null) return [];
+  const expired = sync.store.zones.expired;
+  return [...sync.store.zones.zones.values()].map((z) => ({ origin: z.originText, parts: partsOf(z), expired: expired.has(z.origin) }));
 }
 
 function zonesMessage(changes: readonly ZoneChange[], loading: boolean): ZonesMessage {
-  return { type: 'zones', zones: changes.map((c) => ({ origin: c.origin, parts: c.zone === null ? null : partsOf(c.zone) })), loading };
+  return { type: 'zones', zones: changes.map((c) => ({ origin: c.origin, parts: c.zone === null ? null : partsOf(c.zone), expired: c.expired === true })), loading };
 }
 
 function partsOf(zone: Zone): ZoneVersion['parts'] {

@@ -74,7 +74,9 @@ export class TransferOut {
     const key = verdict.status === 'ok' ? verdict.key : null;
     const signer = key === null ? null : new TsigSigner(key, now, verdict.status === 'ok' ? verdict.tsig.mac : null);
     const sign = (m: Buffer): Buffer => (signer === null || m === NOT_YET ? m : signer.sign(m));
-    const zone = this.zones().zones.get(origin);
+    const served = this.zones();
+    // An expired secondary zone is not handed on: its data can no longer be vouched for (RFC 1034 §4.3.5).
+    const zone = served.expired.has(origin) ? undefined : served.zones.get(origin);
     // RFC 5936 §2.2.1 leaves it open; Knot and BIND both answer NOTAUTH for a zone they don't serve.
     if (zone === undefined) return refuse('notauth', sign(transferReply(msg, q.questionEnd, RCODE_NOTAUTH)));
     if (!this.allowed(remote, key)) return refuse('refused', sign(transferReply(msg, q.questionEnd, RCODE_REFUSED)));

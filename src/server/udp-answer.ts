@@ -8,6 +8,7 @@ import { RateLimitVerdict } from '../rrl/limiter.js';
 import type { QueryHandler, QueryMeta } from '../wire/handler-types.js';
 import type { ResponsePolicy } from '../rrl/policy.js';
 import type { DnstapWriter } from '../ops/dnstap-output.js';
+import { NotifyIn } from './notify-in.js';
 
 export class UdpAnswers {
   /** Reused for every datagram: the handler reads it synchronously and keeps nothing. */
@@ -19,10 +20,13 @@ export class UdpAnswers {
     private readonly log: Logger,
     private readonly policy: ResponsePolicy | null,
     private readonly dnstap: DnstapWriter | null,
+    /** Answers NOTIFYs for the secondary zones; null: they go to the handler (NOTIMP). */
+    private readonly notify: NotifyIn | null = null,
   ) {}
 
   /** The response to send to `address`:`port`, or null when nothing is sent (counted, and logged by dnstap). */
   answer(msg: Buffer, address: string, port: number, startedAt: number): Buffer | null {
+    if (this.notify !== null && NotifyIn.isNotify(msg)) return this.notify.answer(msg, address);
     let response: Buffer | null;
     try {
       response = this.handler.handle(msg, this.metaOf(address, port));
@@ -44,6 +48,10 @@ export class UdpAnswers {
    * sent (counted, and logged by dnstap).
    */
   answerInto(msg: Buffer, address: string, port: number, startedAt: number, out: Buffer, at: number, room: number): number {
+    if (this.notify !== null && NotifyIn.isNotify(msg)) {
+      const reply = this.notify.answer(msg, address);
+      return reply.length > room ? -1 : reply.copy(out, at);
+    }
     let length: number;
     try {
       length = this.handler.handleInto(msg, this.metaOf(address, port), out, at, room);

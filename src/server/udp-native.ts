@@ -42,7 +42,7 @@ export class NativeUdpListener {
     private readonly log: Logger,
     private readonly opts: UdpOptions,
   ) {
-    this.answers = new UdpAnswers(handler, metrics, log, opts.policy ?? null, opts.dnstap ?? null);
+    this.answers = new UdpAnswers(handler, metrics, log, opts.policy ?? null, opts.dnstap ?? null, opts.notify ?? null);
   }
 
   /** Opens and binds the socket; it reads from then on. */

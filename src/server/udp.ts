@@ -11,6 +11,7 @@ import type { QueryHandler } from '../wire/handler-types.js';
 import type { ResponsePolicy } from '../rrl/policy.js';
 import type { DnstapWriter } from '../ops/dnstap-output.js';
 import { UdpAnswers } from './udp-answer.js';
+import type { NotifyIn } from './notify-in.js';
 
 /** Kernel buffer we ask for: absorbs bursts while the event loop is busy (the kernel may cap it). */
 export const SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
@@ -36,6 +37,8 @@ export interface UdpOptions {
   policy?: ResponsePolicy | null;
   /** Logs every query and the response sent; null when dnstap is off. */
   dnstap?: DnstapWriter | null;
+  /** Answers NOTIFYs for the secondary zones; null when there are none. */
+  notify?: NotifyIn | null;
   /**
    * The kernel send buffer asked for, SOCKET_BUFFER_BYTES by default. Only tests set it: a tiny one
    * makes the kernel refuse answers (EAGAIN) under a burst, the fault the native path must count.
@@ -61,7 +64,7 @@ export class UdpListener {
       lookup: literalLookup,
     };
     if (opts.reusePort) sockOpts.reusePort = true;
-    this.answers = new UdpAnswers(handler, metrics, log, opts.policy ?? null, opts.dnstap ?? null);
+    this.answers = new UdpAnswers(handler, metrics, log, opts.policy ?? null, opts.dnstap ?? null, opts.notify ?? null);
     this.socket = createSocket(sockOpts, this.onMessage);
   }
 

@@ -43,6 +43,8 @@ export function startZoneSync(
   log: Logger,
   changed: (changes: readonly ZoneChange[], zones: ZoneSet) => void,
   metrics: ZoneStatusSink,
+  /** Zones served from files outside the zones directory (StoreOptions.extraFiles). */
+  extraFiles?: ReadonlyMap<string, string>,
 ): ZoneSync {
   let isDir = false;
   try {
@@ -56,6 +58,7 @@ export function startZoneSync(
   const zoneStore = new ZoneStore({
     dir: cfg.zones,
     files: cfg.zoneFiles,
+    ...(extraFiles === undefined ? {} : { extraFiles }),
     policy: { serialPolicy: cfg.zoneSync.serialPolicy, maxRecordLoss: cfg.zoneSync.maxRecordLoss, maxZoneLoss: cfg.zoneSync.maxZoneLoss },
     settleMs: cfg.zoneSync.settleMs,
     signatureWarningDays: cfg.zoneSync.signatureWarningDays,

@@ -13,13 +13,13 @@ import type { ZoneLoader } from './loader.js';
 import { judgeRemovals, judgeVersion, type SyncPolicy } from './policy.js';
 import { discoverZoneFiles, findZoneFile, type ZoneFileMap } from './zone-files.js';
 
-export type ZoneState = 'ok' | 'held' | 'error';
+export type ZoneState = 'ok' | 'held' | 'error' | 'expired';
 
 /** One zone as `GET /zones` and `ctl zones` show it. */
 export interface ZoneStatus {
   zone: string;
   file: string;
-  /** ok: the file's version is served; held: a change waits for `reload --force`; error: the file's version was refused or is broken. */
+  /** ok: the file's version is served; held: a change waits for `reload --force`; error: the file's version was refused or is broken; expired: a secondary zone past its SOA expire time, answered SERVFAIL. */
   state: ZoneState;
   serial: number | null;
   records: number | null;
@@ -48,6 +48,8 @@ export interface ScanRequest {
 export interface ZoneChange {
   origin: string;
   zone: Zone | null;
+  /** A secondary zone past its expire time: kept, but its names are answered SERVFAIL (ZoneSet.expired). */
+  expired?: boolean;
 }
 
 export type ReloadResult = 'success' | 'failure' | 'refused' | 'held' | 'removed';
@@ -63,6 +65,11 @@ export interface StoreOptions {
   dir: string;
   /** origin → file (relative to dir), or null to serve every `<origin>.zone` in dir. */
   files: ReadonlyMap<string, string> | null;
+  /**
+   * Zones served from files outside `dir`, origin → absolute path: the secondary zones' state files.
+   * Read at every scan; such a zone's file in `dir`, if any, is not read.
+   */
+  extraFiles?: ReadonlyMap<string, string>;
   policy: SyncPolicy;
   /** A file changed less than this long ago is still being written: leave it for a later scan. */
   settleMs: number;
@@ -137,6 +144,24 @@ export class ZoneStore {
     for (const e of this.entries.values()) yield statusOf(e);
   }
 
+  /** One zone's status (origin canonical, as `zone` in the status), or undefined when it is not known. */
+  statusOf(origin: string): ZoneStatus | undefined {
+    const e = this.entries.get(origin);
+    return e === undefined ? undefined : statusOf(e);
+  }
+
+  /**
+   * Marks a secondary zone expired (RFC 1034 §4.3.5: no refresh within its SOA's EXPIRE), so its
+   * names are answered SERVFAIL, or no longer expired; each change is published like a new version.
+   */
+  setExpired(origin: string, expired: boolean): void {
+    const e = this.entries.get(origin);
+    if (e === undefined || e.zone === null || (e.state === 'expired') === expired) return;
+    e.state = expired ? 'expired' : 'ok';
+    e.lastError = expired ? 'expired: no refresh from a primary within the SOA expire time' : null;
+    this.publish([{ origin, zone: e.zone, expired }]);
+  }
+
   /** Runs a scan now, or merges into the one queued behind the running scan; resolves when a scan that began after this call has finished. */
   scan(req: ScanRequest): Promise<void> {
     if (this.closed) return Promise.resolve();
@@ -189,6 +214,7 @@ export class ZoneStore {
     const { log } = this.o;
     const only = req.zone ?? null;
     const found = this.findOne(only, req.file) ?? discoverZoneFiles(this.o.dir, this.o.files);
+    if (!(found instanceof Error)) for (const [origin, file] of this.o.extraFiles ?? []) if (only === null || origin === only) found.set(origin, file);
     if (found instanceof Error) {
       // An unreadable directory (mid-swap, unmounted) is not "every zone deleted": keep serving.
       log.error({ dir: this.o.dir, err: found.message }, 'zones directory unreadable; zones kept as they are');
@@ -247,6 +273,8 @@ export class ZoneStore {
    * costs nothing to read, or no file named for the zone exists).
    */
   private findOne(only: string | null, file: string | undefined): ZoneFileMap | null {
+    const extra = only === null ? undefined : this.o.extraFiles?.get(only);
+    if (extra !== undefined) return new Map([[only!, extra]]);
     if (only === null || this.o.files !== null) return null;
     const found = findZoneFile(only, [this.entries.get(only)?.file, file]);
     return found === null ? null : new Map([[only, found]]);
@@ -313,7 +341,7 @@ export class ZoneStore {
     // The identity taken before reading: a write during the load makes the next scan look again.
     e.seen = seen;
     if (outcome.kind === 'unchanged') {
-      if (e.served !== null && outcome.sha256 === e.served.sha256 && e.state !== 'ok') {
+      if (e.served !== null && outcome.sha256 === e.served.sha256 && e.state !== 'ok' && e.state !== 'expired') {
         // The file went back to the version served: nothing is pending any more.
         e.state = 'ok';
         e.lastError = null;

@@ -4,7 +4,7 @@
 
 import { canonicalSortKey, keyToText } from './name.js';
 import { canonicalRdata } from './rdata/walk.js';
-import { descriptorFor, genericToText, typeToText } from './rdata/table.js';
+import { rdataToText, typeToText } from './rdata/table.js';
 import { T } from './types.js';
 import type { Zone, ZoneNode } from './zone.js';
 
@@ -17,12 +17,8 @@ export function printZone(zone: Zone, write: (chunk: string) => void): void {
     const owner = keyToText(node.key);
     const sets = node.rrsets.filter((s) => s.type === T.SOA).concat(node.rrsets.filter((s) => s.type !== T.SOA));
     for (const set of sets) {
-      const d = descriptorFor(set.type);
-      const type = typeToText(set.type);
       const rdatas = set.rdatas.map((r) => canonicalRdata(set.type, r)).sort(Buffer.compare);
-      for (const r of rdatas) {
-        chunk += `${owner}\t${set.ttl}\tIN\t${type}\t${d ? d.toText(r) : genericToText(r)}\n`;
-      }
+      for (const r of rdatas) chunk += recordLine(owner, set.ttl, set.type, r);
     }
     if (chunk.length > 1 << 16) {
       write(chunk);
@@ -30,4 +26,9 @@ export function printZone(zone: Zone, write: (chunk: string) => void): void {
     }
   }
   if (chunk) write(chunk);
+}
+
+/** One record of class IN as a master file line (RFC 1035 §5.1): owner, TTL, class, type, RDATA. */
+export function recordLine(owner: string, ttl: number, type: number, rdata: Buffer): string {
+  return `${owner}\t${ttl}\tIN\t${typeToText(type)}\t${rdataToText(type, rdata)}\n`;
 }

@@ -331,6 +331,8 @@ class NodeView implements ZoneNode {
 export class ZoneSet {
   /** Whether the zones are still being loaded at start-up: a name in none of them may be in one not loaded yet. */
   loading = false;
+  /** Origins of secondary zones past their expire time (RFC 1034 §4.3.5): their names are answered SERVFAIL. */
+  readonly expired = new Set<string>();
   private readonly map: Map<string, Zone>;
   /** Origins served per key length: only suffixes of these lengths can name a zone. */
   private readonly originLengths = new Uint32Array(MAX_NAME_LENGTH + 1);
@@ -347,9 +349,11 @@ export class ZoneSet {
   }
 
   /** Swaps in each change: a zone under its origin, or null to stop serving the origin (presentation form). */
-  apply(changes: Iterable<{ origin: string; zone: Zone | null }>): void {
+  apply(changes: Iterable<{ origin: string; zone: Zone | null; expired?: boolean | undefined }>): void {
     for (const c of changes) {
       const key = c.zone?.origin ?? keyFromText(c.origin, null);
+      if (c.zone !== null && c.expired === true) this.expired.add(key);
+      else this.expired.delete(key);
       if (c.zone !== null) {
         if (!this.map.has(key)) this.index(key);
         this.map.set(key, c.zone);

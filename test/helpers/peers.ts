@@ -32,6 +32,10 @@ export interface ZoneSpec {
   origin: string;
   /** Path of the zone's master file (absolute, or relative to the current directory). */
   file: string;
+  /** Knot only: more settings of this zone (e.g. `catalog-role: member`). */
+  knot?: string[];
+  /** The server does not answer for this zone (Knot's catalog zones): start-up does not wait for it. */
+  unanswered?: boolean;
 }
 
 export interface PeerOptions {
@@ -49,6 +53,8 @@ export interface PeerOptions {
   startTimeoutMs?: number;
   /** BIND only: more statements for named.conf's `options { }`, e.g. a `rate-limit { ... };`. */
   namedOptions?: string[];
+  /** BIND only: more statements for each primary zone's `zone { }`, e.g. `also-notify { ... };`. */
+  namedZone?: string[];
   /**
    * Knot only: more lines for knot.conf: `server` settings (e.g. `edns-client-subnet: on`), whole
    * sections before `zone:` (e.g. a `mod-geoip:` list), and settings of every zone (e.g. `module: mod-geoip/geo`).
@@ -242,7 +248,7 @@ export async function startPeer<O extends PeerOptions>(kind: PeerKind<O>, zones:
   }
   const peer = spawnPeer(kind.name, command, args, dir, port, opts.cpu, kind.cwd ?? dir);
   const answering = kind.answering ?? answersSoa;
-  const pending = new Set(files.map((z) => z.origin));
+  const pending = new Set(files.filter((z) => z.unanswered !== true).map((z) => z.origin));
   let lastProblem = 'no reply yet';
   try {
     await waitFor(
@@ -313,7 +319,7 @@ function spawnPeer(name: string, command: string, args: string[], dir: string, p
 
 function zoneFiles(zones: ZoneSpec[]): ZoneSpec[] {
   if (zones.length === 0) throw new Error('a peer needs at least one zone');
-  return zones.map((z) => ({ origin: absoluteOrigin(z.origin), file: resolve(z.file) }));
+  return zones.map((z) => ({ ...z, origin: absoluteOrigin(z.origin), file: resolve(z.file) }));
 }
 
 /** The keys given, each name once. */
@@ -380,7 +386,7 @@ const KNOT = installedPeer('knot', 'knotd', 'knot', 'knot.conf', {
       ...zones.flatMap((z) =>
         primary
           ? [`  - domain: ${q(z.origin)}`, `    file: ${q(join(dir, `${z.origin}zone`))}`, '    master: primary', key ? '    acl: [ notify, transfer ]' : '    acl: notify', '    zonefile-load: none']
-          : [`  - domain: ${q(z.origin)}`, `    file: ${q(z.file)}`, ...(extra.zone ?? []).map((line) => `    ${line}`)],
+          : [`  - domain: ${q(z.origin)}`, `    file: ${q(z.file)}`, ...[...(extra.zone ?? []), ...(z.knot ?? [])].map((line) => `    ${line}`)],
       ),
       '',
     ].join('\n');
@@ -427,7 +433,7 @@ const BIND = installedPeer('bind', 'named', 'bind9', 'named.conf', {
       ...zones.map((z) =>
         opts.primary
           ? `zone ${q(z.origin)} { type secondary; primaries port ${opts.primary.port} { 127.0.0.1 key ${q(opts.primary.key.name)}; }; file ${q(join(dir, `${z.origin}db`))}; allow-notify { 127.0.0.1; }; };`
-          : `zone ${q(z.origin)} { type primary; file ${q(z.file)}; };`,
+          : `zone ${q(z.origin)} { type primary; file ${q(z.file)}; ${(opts.namedZone ?? []).join(' ')} };`,
       ),
       '',
     ].join('\n'),

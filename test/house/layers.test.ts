@@ -14,6 +14,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['wire/'],
   ['rrl/'],
   ['sync/'],
+  ['secondary/'],
   ['ops/'],
   ['server/'],
   ['health/'],

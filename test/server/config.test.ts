@@ -191,6 +191,14 @@ describe('loadServerConfig', () => {
     ['transfer: { notify: [{ to: "localhost:53" }] }', 'config: transfer.notify[0].to: "localhost" is not an IP address'],
     ['transfer: { notify: [{ key: k }] }', 'config: transfer.notify[0].to: a secondary needs an address'],
     ['transfer: { allow: [{}] }', 'config: transfer.allow[0].from: a rule needs an address or prefix (from), a key, or both'],
+    ['secondary: { zones: [{ zone: a.test, primaries: [{ address: 192.0.2.1 }] }] }', 'config: secondary.state_dir: secondary zones need a directory'],
+    ['secondary: { state_dir: s, zones: [{ zone: a.test }] }', 'config: secondary.zones[0].primaries: a.test. needs at least one primary'],
+    ['secondary: { state_dir: s, zones: [{ primaries: [{ address: 192.0.2.1 }] }] }', 'config: secondary.zones[0].zone: a secondary zone needs its name'],
+    ['secondary: { state_dir: s, zones: [{ zone: a.test, primaries: [{ address: "primary:53" }] }] }', 'config: secondary.zones[0].primaries[0].address: "primary" is not an IP address'],
+    ['secondary: { state_dir: s, zones: [{ zone: a.test, primaries: [{ address: 192.0.2.1, key: nokey }] }] }', 'config: secondary.zones[0].primaries[0].key: no key "nokey" in tsig_keys'],
+    ['zone_files: { a.test: a.zone }\nsecondary: { state_dir: s, zones: [{ zone: A.test., primaries: [{ address: 192.0.2.1 }] }] }', 'config: secondary.zones[0].zone: a.test. is also in zone_files'],
+    ['secondary: { state_dir: s, zones: [{ zone: a.test, primaries: [{ address: 192.0.2.1 }] }, { zone: a.test., primaries: [{ address: 192.0.2.1 }] }] }', 'config: secondary.zones[1].zone: a.test. is listed twice'],
+    ['secondary: { state_dir: s, refresh_min: 100, refresh_max: 10 }', 'config: secondary.refresh_min: 100 is above refresh_max (10)'],
   ];
   for (const [text, message] of bad) {
     it(`rejects ${JSON.stringify(text)} naming the key`, () => {
@@ -206,6 +214,24 @@ describe('loadServerConfig', () => {
     assert.equal(cfg.transfer.allow.length, 2);
     assert.equal(cfg.transfer.allow[0]!.key, cfg.tsigKeys.get([...cfg.tsigKeys.keys()][1]!)!.key);
     assert.equal(cfg.transfer.allow[1]!.key, null);
+  });
+
+  it('secondary: port 53 unless given, IPv6 too; the state directory relative to the config; never the zones directory', () => {
+    const cfg = loadServerConfig(
+      file('zones: z\nsecondary: { state_dir: s, zones: [{ zone: A.test, primaries: [{ address: 192.0.2.1 }, { address: "2001:db8::1" }, { address: "[2001:db8::2]:5353" }] }] }'),
+    );
+    assert.equal(cfg.secondary!.stateDir, join(dir, 's'));
+    assert.equal(cfg.secondary!.zones[0]!.origin, 'a.test.');
+    assert.deepEqual(
+      cfg.secondary!.zones[0]!.primaries.map((p) => [p.host, p.port]),
+      [
+        ['192.0.2.1', 53],
+        ['2001:db8::1', 53],
+        ['2001:db8::2', 5353],
+      ],
+    );
+    assert.equal(configError(() => loadServerConfig(file('zones: z\nsecondary: { state_dir: z, zones: [{ zone: a.test, primaries: [{ address: 192.0.2.1 }] }] }'))).startsWith('config: secondary.state_dir: '), true);
+    assert.equal(loadServerConfig(file('zones: z')).secondary, null);
   });
 
   it('a bad key file is named with its line', () => {

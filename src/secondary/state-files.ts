@@ -1,0 +1,69 @@
+// Each secondary zone's version on disk, as a master file in the state directory, so a restart
+// serves it at once. A new version is written aside and renamed into place (a reader never sees half
+// of one); the version it replaces is kept as a hard link until the new one has passed zone sync's
+// checks, and put back if it did not, so the file always holds the last good version.
+import { createHash } from 'node:crypto';
+import { existsSync, linkSync, renameSync, unlinkSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+
+/** `<state dir>/<origin>.zone` (`root.zone` for the root), as zone sync names zone files. */
+export function stateFile(stateDir: string, origin: string): string {
+  return join(stateDir, origin === '.' ? 'root.zone' : `${origin.slice(0, -1)}.zone`);
+}
+
+/** The last good version while a new one is judged. */
+function goodFile(file: string): string {
+  return join(dirname(file), `.${basename(file)}.good`);
+}
+
+/** Writes a new version into `file`, keeping the one there aside; resolves with the SHA-256 of what was written. */
+export async function writeVersion(file: string, chunks: Iterable<string>): Promise<string> {
+  const tmp = join(dirname(file), `.${basename(file)}.tmp`);
+  const hash = createHash('sha256');
+  const fh = await open(tmp, 'w');
+  try {
+    for (const chunk of chunks) {
+      const bytes = Buffer.from(chunk, 'utf8');
+      hash.update(bytes);
+      await fh.write(bytes);
+    }
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  const good = goodFile(file);
+  if (existsSync(good)) unlinkSync(good);
+  if (existsSync(file)) linkSync(file, good);
+  renameSync(tmp, file);
+  await syncDir(dirname(file));
+  return hash.digest('hex');
+}
+
+/** The new version was taken: the old one is let go. */
+export function keepVersion(file: string): void {
+  const good = goodFile(file);
+  if (existsSync(good)) unlinkSync(good);
+}
+
+/** The new version was not taken: the last good one goes back in place (none: no file, so a restart serves nothing rather than a refused version). */
+export function restoreVersion(file: string): void {
+  const good = goodFile(file);
+  if (existsSync(good)) renameSync(good, file);
+  else if (existsSync(file)) unlinkSync(file);
+}
+
+/** At start-up: a version stopped mid-judgement is not served; the last good one is. */
+export function recoverVersion(file: string): void {
+  if (existsSync(goodFile(file))) restoreVersion(file);
+}
+
+/** A rename is durable once its directory is synced. */
+async function syncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
