@@ -10,7 +10,6 @@ import type { LoadJob, LoadOutcome } from './load-job.js';
 const THREAD_URL = new URL('./load-thread.js', import.meta.url);
 /** An idle thread ends after this long: a POP holds no loader's heap between reloads. */
 const IDLE_MS = 10_000;
-const YOUNG_GENERATION_MB = 64;
 
 interface Pending {
   jobs: LoadJob[];
@@ -115,10 +114,11 @@ export class ZoneLoader {
   }
 
   private startThread(): Thread {
-    // A young generation of its own size: the server runs with a tiny one (node-flags.ts) for short
-    // pauses on the query thread, which would make a thread compiling thousands of zones collect
-    // garbage most of the time.
-    const worker = new Worker(this.threadUrl, { resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
+    // Its young generation is the process's (the semi-space flag of src/server/node-flags.ts overrides
+    // a thread's resourceLimits), and that suits a loader: a small zone's garbage dies young, so
+    // frequent scavenges of a small space cost less than a large space's fresh pages, and a larger one
+    // would outlive the thread for seconds in V8's pool of pages.
+    const worker = new Worker(this.threadUrl);
     const t: Thread = { worker, current: null, idle: null };
     worker.on('message', (o: LoadOutcome[]) => this.finish(t, o));
     const died = (why: string): void => {
