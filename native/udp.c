@@ -12,6 +12,9 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #ifndef NAPI_VERSION
 #define NAPI_VERSION 8
@@ -459,12 +462,28 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// releaseFreeMemory(): hands the pages malloc holds free back to the system, in every arena, and says
+// whether any were. glibc returns free memory only from the top of an arena; threads that ended (the
+// zone loaders) leave theirs free but below chunks still in use, resident until asked for.
+static napi_value js_release_free_memory(napi_env env, napi_callback_info info) {
+  (void)info;
+  int released = 0;
+#ifdef __GLIBC__
+  released = malloc_trim(0);
+#endif
+  napi_value result;
+  napi_get_boolean(env, released != 0, &result);
+  return result;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_value fn;
   napi_create_function(env, "open", NAPI_AUTO_LENGTH, js_open, NULL, &fn);
   napi_set_named_property(env, exports, "open", fn);
   napi_create_function(env, "close", NAPI_AUTO_LENGTH, js_close, NULL, &fn);
   napi_set_named_property(env, exports, "close", fn);
+  napi_create_function(env, "releaseFreeMemory", NAPI_AUTO_LENGTH, js_release_free_memory, NULL, &fn);
+  napi_set_named_property(env, exports, "releaseFreeMemory", fn);
   return exports;
 }
 

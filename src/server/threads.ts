@@ -15,7 +15,7 @@ import { errorText } from '../sync/load-failure.js';
 import { CompactZone, ZoneSet, type Zone } from '../zone/zone.js';
 import { GeoSource } from '../sync/geo-source.js';
 import { boundedStop, logStarted, onReloadSignal, stopSignal } from './lifecycle.js';
-import { loadNativeUdp } from './native-udp.js';
+import { loadNativeUdp, releaseFreeMemory } from './native-udp.js';
 import { NotifySender } from './notify.js';
 import { createSharedState, type SharedState } from './shared-state.js';
 import type { FromThread, ThreadData, ToThread, ZonesMessage, ZoneVersion } from './thread-messages.js';
@@ -176,6 +176,8 @@ export async function runThreads(cfg: ServerConfig, log: Logger): Promise<number
         if (!loading) notify.changed(changes);
       },
       zoneMetrics,
+      // The loader threads' freed memory stays resident in malloc's arenas until asked for.
+      releaseFreeMemory,
     );
   } catch (err) {
     stopReloads();

@@ -30,11 +30,13 @@ export class ZoneLoader {
 
   /**
    * `threads`: how many zones are compiled at once (default: one per core, at most 4). `threadUrl`:
-   * the thread's module, another only in tests (one that dies on purpose).
+   * the thread's module, another only in tests (one that dies on purpose). `ended`: called each time
+   * the last thread left idle has ended, its memory freed.
    */
   constructor(
     threads = Math.min(4, availableParallelism()),
     private readonly threadUrl: URL = THREAD_URL,
+    private readonly ended: () => void = () => {},
   ) {
     this.size = Math.max(1, threads);
   }
@@ -110,7 +112,9 @@ export class ZoneLoader {
     if (t.current !== null) return;
     const i = this.threads.indexOf(t);
     if (i >= 0) this.threads.splice(i, 1);
-    void t.worker.terminate();
+    void t.worker.terminate().then(() => {
+      if (this.threads.length === 0 && !this.closed) this.ended();
+    });
   }
 
   private startThread(): Thread {

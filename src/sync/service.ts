@@ -38,11 +38,16 @@ export interface ZoneSync {
   close(): Promise<void>;
 }
 
+/**
+ * `loadersEnded`: called when the loader threads have all ended after a load (10 s idle): what they
+ * freed may be handed back to the system.
+ */
 export function startZoneSync(
   cfg: ZoneSyncSettings,
   log: Logger,
   changed: (changes: readonly ZoneChange[], zones: ZoneSet) => void,
   metrics: ZoneStatusSink,
+  loadersEnded?: () => void,
 ): ZoneSync {
   let isDir = false;
   try {
@@ -52,7 +57,7 @@ export function startZoneSync(
   }
   if (!isDir) throw new ConfigError('zones', `${cfg.zones} is not a directory`);
 
-  const loader = new ZoneLoader();
+  const loader = new ZoneLoader(undefined, undefined, loadersEnded);
   const zoneStore = new ZoneStore({
     dir: cfg.zones,
     files: cfg.zoneFiles,
