@@ -27,8 +27,8 @@ export interface NativeSocket {
 export interface NativeUdpAddon {
   open(host: string, port: number, reusePort: boolean, recvBufferBytes: number, sendBufferBytes: number, onBatch: (count: number) => void): NativeSocket;
   close(handle: unknown, onClosed?: () => void): void;
-  /** malloc_trim(0): free pages of every malloc arena back to the system; absent from an addon built before it. */
-  releaseFreeMemory?(): boolean;
+  /** malloc_trim(0) in libuv's thread pool: free pages of every malloc arena back to the system; absent from an addon built before it. */
+  releaseFreeMemory?(): Promise<boolean>;
 }
 
 /** Where `npm install` builds the addon: build/Release under the package root (this file is in dist/src/server/). */
@@ -60,7 +60,7 @@ export function loadNativeUdp(): AddonLoad {
  * zone loader threads' memory, once they have ended: see the addon's releaseFreeMemory).
  */
 export function releaseFreeMemory(): void {
-  loadNativeUdp().addon?.releaseFreeMemory?.();
+  void loadNativeUdp().addon?.releaseFreeMemory?.();
 }
 
 /**
