@@ -4,9 +4,8 @@
 // clone of a SharedArrayBuffer copies nothing), and its memory goes once no thread holds a view.
 // The small zones of a batch share one buffer: a POP of 100,000 small zones makes a few hundred
 // allocations, not one per zone (each its own backing store, malloc chunk and buffer object in every
-// thread, the chunks scattered through the loader thread's heap among its garbage, which kept that
-// heap from shrinking when the thread ended). A buffer lives while any of its zones is served, so a
-// shared one is kept small: a zone left behind by a change to its neighbours holds at most that much.
+// thread). A buffer lives while any of its zones is served, so a shared one is kept small: a zone
+// left behind by a change to its neighbours holds at most that much.
 import type { ZoneParts } from '../zone/zone.js';
 
 const ALIGN = 8;
