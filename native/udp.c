@@ -12,6 +12,9 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #ifndef NAPI_VERSION
 #define NAPI_VERSION 8
@@ -459,12 +462,58 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// releaseFreeMemory(): hands the pages malloc holds free back to the system, in every arena; resolves
+// with whether any were. glibc returns free memory only from the top of an arena: threads that ended
+// (the zone loaders) leave theirs free below chunks still in use, resident until asked for. It runs
+// in libuv's thread pool: walking the arenas takes a while, and the thread answering queries must
+// not wait for it (it waits only if it allocates from the arena being trimmed at that moment).
+typedef struct {
+  napi_async_work work;
+  napi_deferred deferred;
+  int released;
+} trim_job;
+
+static void trim_execute(napi_env env, void *data) {
+  (void)env;
+  trim_job *job = data;
+  job->released = 0;
+#ifdef __GLIBC__
+  job->released = malloc_trim(0);
+#endif
+}
+
+static void trim_complete(napi_env env, napi_status status, void *data) {
+  trim_job *job = data;
+  napi_value result;
+  napi_get_boolean(env, status == napi_ok && job->released != 0, &result);
+  napi_resolve_deferred(env, job->deferred, result);
+  napi_delete_async_work(env, job->work);
+  free(job);
+}
+
+static napi_value js_release_free_memory(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value promise, name;
+  trim_job *job = calloc(1, sizeof(trim_job));
+  if (job == NULL) {
+    napi_throw_error(env, NULL, "out of memory");
+    return NULL;
+  }
+  napi_create_promise(env, &job->deferred, &promise);
+  napi_create_string_utf8(env, "anycast-dns:malloc_trim", NAPI_AUTO_LENGTH, &name);
+  napi_create_async_work(env, NULL, name, trim_execute, trim_complete, job, &job->work);
+  napi_queue_async_work(env, job->work);
+  return promise;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_value fn;
   napi_create_function(env, "open", NAPI_AUTO_LENGTH, js_open, NULL, &fn);
   napi_set_named_property(env, exports, "open", fn);
   napi_create_function(env, "close", NAPI_AUTO_LENGTH, js_close, NULL, &fn);
   napi_set_named_property(env, exports, "close", fn);
+  napi_create_function(env, "releaseFreeMemory", NAPI_AUTO_LENGTH, js_release_free_memory, NULL, &fn);
+  napi_set_named_property(env, exports, "releaseFreeMemory", fn);
   return exports;
 }
 

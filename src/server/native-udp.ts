@@ -27,6 +27,8 @@ export interface NativeSocket {
 export interface NativeUdpAddon {
   open(host: string, port: number, reusePort: boolean, recvBufferBytes: number, sendBufferBytes: number, onBatch: (count: number) => void): NativeSocket;
   close(handle: unknown, onClosed?: () => void): void;
+  /** malloc_trim(0) in libuv's thread pool: free pages of every malloc arena back to the system; absent from an addon built before it. */
+  releaseFreeMemory?(): Promise<boolean>;
 }
 
 /** Where `npm install` builds the addon: build/Release under the package root (this file is in dist/src/server/). */
@@ -51,6 +53,14 @@ export function loadNativeUdp(): AddonLoad {
     loaded = { addon: null, reason: why };
   }
   return loaded;
+}
+
+/**
+ * Gives the memory malloc holds free back to the system, when the addon is there to ask glibc (the
+ * zone loader threads' memory, once they have ended: see the addon's releaseFreeMemory).
+ */
+export function releaseFreeMemory(): void {
+  void loadNativeUdp().addon?.releaseFreeMemory?.();
 }
 
 /**

@@ -9,6 +9,7 @@ import { idleGeoStatus } from '../sync/geo-source.js';
 import { startZoneSync, type ZoneSync } from '../sync/service.js';
 import type { ScanRequest } from '../sync/store.js';
 import { boundedStop, logStarted, onReloadSignal, stopSignal } from './lifecycle.js';
+import { releaseFreeMemory } from './native-udp.js';
 import { NotifySender } from './notify.js';
 import { Responder } from './responder.js';
 import { prepareSecondaries, secondarySources } from './secondaries.js';
@@ -54,6 +55,8 @@ export async function runSingle(cfg: ServerConfig, log: Logger): Promise<number>
       },
       zoneMetrics,
       secondaries?.files,
+      // The loader threads' freed memory stays resident in malloc's arenas until asked for.
+      releaseFreeMemory,
     );
     // Listening while the zones load: what is loaded is answered, the rest SERVFAIL (ZoneSet.loading),
     // and /ready stays 503 until every zone is in, so the health sidecar keeps the route withdrawn.

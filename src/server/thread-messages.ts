@@ -1,5 +1,5 @@
 // The messages between the main thread and its query threads (workers: N), and what a thread is
-// started with. Zones travel as ZoneParts whose arrays are views of one SharedArrayBuffer per zone
+// started with. Zones travel as ZoneParts whose arrays are views of SharedArrayBuffers
 // (src/sync/transfer.ts): posting them shares the memory, every thread serves the same copy.
 import type { ServerConfig } from '../ops/config.js';
 import type { NotifyInResult } from '../secondary/service.js';

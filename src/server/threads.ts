@@ -15,7 +15,7 @@ import { errorText } from '../sync/load-failure.js';
 import { CompactZone, ZoneSet, type Zone } from '../zone/zone.js';
 import { GeoSource } from '../sync/geo-source.js';
 import { boundedStop, logStarted, onReloadSignal, stopSignal } from './lifecycle.js';
-import { loadNativeUdp } from './native-udp.js';
+import { loadNativeUdp, releaseFreeMemory } from './native-udp.js';
 import { NotifySender } from './notify.js';
 import { createPopState } from './pop-state.js';
 import { prepareSecondaries, secondarySources } from './secondaries.js';
@@ -189,6 +189,8 @@ export async function runThreads(cfg: ServerConfig, log: Logger): Promise<number
       },
       zoneMetrics,
       secondaries?.files,
+      // The loader threads' freed memory stays resident in malloc's arenas until asked for.
+      releaseFreeMemory,
     );
   } catch (err) {
     stopReloads();

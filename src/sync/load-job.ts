@@ -5,7 +5,8 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { loadZoneFile } from '../zone/read-zone.js';
 import { formatDiagnostic } from '../zone/parser.js';
 import { CompactZone, type ZoneParts } from '../zone/zone.js';
-import { shareParts } from './transfer.js';
+import { errorText, failedOutcome } from './load-failure.js';
+import { shareBatch } from './transfer.js';
 
 export interface LoadJob {
   kind: 'load';
@@ -21,7 +22,7 @@ export type LoadOutcome =
   | { kind: 'unchanged'; sha256: string }
   | {
       kind: 'loaded';
-      /** One SharedArrayBuffer holds every array (transfer.ts). */
+      /** Every array in shared memory (transfer.ts). */
       parts: ZoneParts;
       serial: number;
       records: number;
@@ -31,7 +32,23 @@ export type LoadOutcome =
     }
   | { kind: 'failed'; errors: string[]; warnings: string[]; sha256: string; files: string[] };
 
-export function runJob(job: LoadJob): LoadOutcome {
+/** Runs a batch of loads, in order; the zones compiled come back with their arrays in shared memory, packed together (transfer.ts). */
+export function runJobs(jobs: readonly LoadJob[]): LoadOutcome[] {
+  const outcomes = jobs.map((job): LoadOutcome => {
+    try {
+      return runJob(job);
+    } catch (err) {
+      // A bug in the reader must fail this job, not the thread (and with it every later reload).
+      return failedOutcome(job, `internal error while loading: ${errorText(err)}`);
+    }
+  });
+  const loaded = outcomes.filter((o): o is Extract<LoadOutcome, { kind: 'loaded' }> => o.kind === 'loaded');
+  const shared = shareBatch(loaded.map((o) => o.parts));
+  loaded.forEach((o, i) => (o.parts = shared[i]!));
+  return outcomes;
+}
+
+function runJob(job: LoadJob): LoadOutcome {
   for (const k of job.known) if (hashFiles(k.files) === k.sha256) return { kind: 'unchanged', sha256: k.sha256 };
   const r = loadZoneFile(job.file, job.origin, job.signatureWarningDays === undefined ? {} : { expiryWarningDays: job.signatureWarningDays });
   const warnings = r.warnings.map(formatDiagnostic);
@@ -39,7 +56,7 @@ export function runJob(job: LoadJob): LoadOutcome {
     const errors = r.errors.length > 0 ? r.errors.map(formatDiagnostic) : [`${job.file}:1: zone did not compile`];
     return { kind: 'failed', errors, warnings, sha256: r.sha256, files: r.files };
   }
-  return { kind: 'loaded', parts: shareParts(r.zone.parts()), serial: r.zone.serial, records: r.zone.recordCount, sha256: r.sha256, files: r.files, warnings };
+  return { kind: 'loaded', parts: r.zone.parts(), serial: r.zone.serial, records: r.zone.recordCount, sha256: r.sha256, files: r.files, warnings };
 }
 
 /** SHA-256 over the files' bytes in order, as the loader hashes what it parses; null if one can't be read. */

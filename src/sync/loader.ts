@@ -10,7 +10,6 @@ import type { LoadJob, LoadOutcome } from './load-job.js';
 const THREAD_URL = new URL('./load-thread.js', import.meta.url);
 /** An idle thread ends after this long: a POP holds no loader's heap between reloads. */
 const IDLE_MS = 10_000;
-const YOUNG_GENERATION_MB = 64;
 
 interface Pending {
   jobs: LoadJob[];
@@ -31,11 +30,13 @@ export class ZoneLoader {
 
   /**
    * `threads`: how many zones are compiled at once (default: one per core, at most 4). `threadUrl`:
-   * the thread's module, another only in tests (one that dies on purpose).
+   * the thread's module, another only in tests (one that dies on purpose). `ended`: called each time
+   * the last thread left idle has ended, its memory freed.
    */
   constructor(
     threads = Math.min(4, availableParallelism()),
     private readonly threadUrl: URL = THREAD_URL,
+    private readonly ended: () => void = () => {},
   ) {
     this.size = Math.max(1, threads);
   }
@@ -111,14 +112,17 @@ export class ZoneLoader {
     if (t.current !== null) return;
     const i = this.threads.indexOf(t);
     if (i >= 0) this.threads.splice(i, 1);
-    void t.worker.terminate();
+    void t.worker.terminate().then(() => {
+      if (this.threads.length === 0 && !this.closed) this.ended();
+    });
   }
 
   private startThread(): Thread {
-    // A young generation of its own size: the server runs with a tiny one (node-flags.ts) for short
-    // pauses on the query thread, which would make a thread compiling thousands of zones collect
-    // garbage most of the time.
-    const worker = new Worker(this.threadUrl, { resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
+    // Its young generation is the process's (the semi-space flag of src/server/node-flags.ts overrides
+    // a thread's resourceLimits), and that suits a loader: a small zone's garbage dies young, so
+    // frequent scavenges of a small space cost less than a large space's fresh pages, and a larger one
+    // would outlive the thread for seconds in V8's pool of pages.
+    const worker = new Worker(this.threadUrl);
     const t: Thread = { worker, current: null, idle: null };
     worker.on('message', (o: LoadOutcome[]) => this.finish(t, o));
     const died = (why: string): void => {

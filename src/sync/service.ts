@@ -38,6 +38,10 @@ export interface ZoneSync {
   close(): Promise<void>;
 }
 
+/**
+ * `loadersEnded`: called when the loader threads have all ended after a load (10 s idle): what they
+ * freed may be handed back to the system.
+ */
 export function startZoneSync(
   cfg: ZoneSyncSettings,
   log: Logger,
@@ -45,6 +49,7 @@ export function startZoneSync(
   metrics: ZoneStatusSink,
   /** Zones served from files outside the zones directory (StoreOptions.extraFiles). */
   extraFiles?: ReadonlyMap<string, string>,
+  loadersEnded?: () => void,
 ): ZoneSync {
   let isDir = false;
   try {
@@ -54,7 +59,7 @@ export function startZoneSync(
   }
   if (!isDir) throw new ConfigError('zones', `${cfg.zones} is not a directory`);
 
-  const loader = new ZoneLoader();
+  const loader = new ZoneLoader(undefined, undefined, loadersEnded);
   const zoneStore = new ZoneStore({
     dir: cfg.zones,
     files: cfg.zoneFiles,

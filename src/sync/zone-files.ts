@@ -38,9 +38,17 @@ export function discoverZoneFiles(dir: string, explicit: ReadonlyMap<string, str
     const canonical = zoneOfFileName(name);
     if (canonical === null) continue; // not `<domain name>.zone`: not a zone file
     // Two files naming one zone (`Example.com.zone`, `example.com.zone`): the first in sorted order is the zone.
-    if (!out.has(canonical)) out.set(canonical, join(dir, name));
+    if (!out.has(canonical)) out.set(canonical, flatPath(dir, name));
   }
   return out;
+}
+
+/**
+ * `join(dir, name)` as one string: join builds its result piece by piece, a tree of strings that is
+ * kept as long as the zone it names is served (a POP may serve 100,000).
+ */
+function flatPath(dir: string, name: string): string {
+  return Buffer.from(join(dir, name)).toString();
 }
 
 /**

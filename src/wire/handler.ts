@@ -137,7 +137,10 @@ class Handler implements QueryHandler {
   }
 
   private snapshot(zones: ZoneSet, geo: GeoData | null): Snapshot {
-    const cache = this.cacheBytes > 0 ? new ResponseCache(Math.max(1024, Math.floor(this.cacheBytes / CACHE_BYTES_PER_ENTRY)), this.cacheBytes) : null;
+    // None while the zones are first loaded: each of the hundreds of batches swapped in then replaces
+    // the zone set and its cache, so a cache would live for a moment and churn its buffers through
+    // malloc, leaving the process's memory fragmented for good.
+    const cache = this.cacheBytes > 0 && !zones.loading ? new ResponseCache(Math.max(1024, Math.floor(this.cacheBytes / CACHE_BYTES_PER_ENTRY)), this.cacheBytes) : null;
     return { zones, cache, geo };
   }
 

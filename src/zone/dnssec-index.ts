@@ -52,15 +52,23 @@ export class DnssecIndex {
     this.salt = param.length >= 5 ? Buffer.from(param.subarray(5, 5 + param[4]!)) : NO_SALT;
   }
 
+  /** The index of every unsigned zone: it holds nothing of a zone (each of its questions is asked only of a signed one). */
+  private static unsignedIndex: DnssecIndex | undefined;
+
   static build(t: ZoneTables, origin: string): DnssecIndex {
-    return new DnssecIndex(buildParts(t, origin), t.data, t.names, origin);
+    const p = buildParts(t, origin);
+    return p === UNSIGNED ? DnssecIndex.unsigned() : new DnssecIndex(p, t.data, t.names, origin);
   }
 
-  static fromParts(p: DnssecParts, t: ZoneTables, origin: string): DnssecIndex {
-    // An unsigned zone shares one set of empty arrays: the copies that came with it are eight
-    // objects per zone, and a POP may hold 100,000 small unsigned zones.
-    const unsigned = Object.values(p).every((a: ArrayBufferView) => a.byteLength === 0);
-    return new DnssecIndex(unsigned ? UNSIGNED : p, t.data, t.names, origin);
+  /** The index over parts made by parts(), or null for an unsigned zone. */
+  static fromParts(p: DnssecParts | null, t: ZoneTables, origin: string): DnssecIndex {
+    // Every unsigned zone shares one index over one set of empty arrays: a POP may hold 100,000 small unsigned zones.
+    const unsigned = p === null || Object.values(p).every((a: ArrayBufferView) => a.byteLength === 0);
+    return unsigned ? DnssecIndex.unsigned() : new DnssecIndex(p, t.data, t.names, origin);
+  }
+
+  private static unsigned(): DnssecIndex {
+    return (DnssecIndex.unsignedIndex ??= new DnssecIndex(UNSIGNED, NO_SALT, new NameTable(0), ''));
   }
 
   parts(): DnssecParts {

@@ -92,7 +92,8 @@ export interface ZoneParts {
   setTtl: Uint32Array;
   setOffset: Uint32Array;
   data: Uint8Array;
-  dnssec: DnssecParts;
+  /** Null for an unsigned zone: eight empty arrays less to post and receive, per zone and per thread. */
+  dnssec: DnssecParts | null;
   /** Glue targets, every one resolved (see CompactZone.targetFirst). */
   targetFirst: Uint32Array;
   targets: Int32Array;
@@ -108,7 +109,6 @@ export interface ZoneParts {
  */
 export class CompactZone implements Zone, NodeTable {
   readonly originText: string;
-  readonly apex: ZoneNode;
   readonly soa: WireRRset;
   readonly serial: number;
   readonly negativeTtl: number;
@@ -127,11 +127,11 @@ export class CompactZone implements Zone, NodeTable {
     private readonly t: ZoneTables,
     readonly recordCount: number,
     readonly file: string,
-    dnssec?: DnssecParts,
+    /** The index's parts (null: unsigned), or undefined to build it from the tables. */
+    dnssec?: DnssecParts | null,
     targets?: { first: Uint32Array; ids: Int32Array },
   ) {
     this.originText = keyToText(origin);
-    this.apex = this.get(origin)!;
     const soaSet = this.setOf(this.t.names.find(origin), T.SOA);
     this.soa = this.rrset(soaSet);
     if (targets !== undefined) {
@@ -176,7 +176,7 @@ export class CompactZone implements Zone, NodeTable {
       setTtl: t.setTtl,
       setOffset: t.setOffset,
       data: t.data,
-      dnssec: this.dnssec.parts(),
+      dnssec: this.dnssec.signed ? this.dnssec.parts() : null,
       targetFirst: this.targetFirst,
       targets: this.targets,
     };
@@ -194,6 +194,11 @@ export class CompactZone implements Zone, NodeTable {
       data,
     };
     return new CompactZone(p.origin, tables, p.recordCount, p.file, p.dnssec, { first: p.targetFirst, ids: p.targets });
+  }
+
+  /** Made when asked (checks, printing): the query path reads nodes by id, and a POP holds 100,000 zones. */
+  get apex(): ZoneNode {
+    return this.get(this.origin)!;
   }
 
   get nodes(): NodeTable {

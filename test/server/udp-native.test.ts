@@ -4,7 +4,7 @@
 // and the fallback to node:dgram when the native part was not built (a full send buffer:
 // udp-send-faults.test.ts).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { cpSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -281,5 +281,34 @@ describe('udp_io without the native part', () => {
     assert.notEqual(code, 0);
     assert.notEqual(code, 'timeout');
     assert.match(s.output(), /config: udp_io: is native, but the native UDP path is unavailable/);
+  });
+});
+
+describe('the native part hands free memory back', () => {
+  it('releaseFreeMemory returns to the system, in the background, the pages malloc holds free below memory still in use', () => {
+    const addon = loadNativeUdp().addon;
+    assert.ok(addon !== null, 'the native part is built');
+    // 64 KiB buffers (malloc'd in an arena, below mmap's threshold), each followed by a small one that
+    // stays: freed, the large ones leave holes glibc never gives back by itself.
+    const script = `
+      const { readFileSync } = require('node:fs');
+      const addon = require(${JSON.stringify(join(REPO_ROOT, 'build', 'Release', 'anycast_udp.node'))});
+      const rss = () => Number(/^VmRSS:\\s+(\\d+)/m.exec(readFileSync('/proc/self/status', 'latin1'))[1]) / 1024;
+      let big = [];
+      const kept = [];
+      for (let i = 0; i < 800; i++) { big.push(Buffer.alloc(64 * 1024, 1)); kept.push(Buffer.allocUnsafeSlow(8 * 1024).fill(1)); }
+      big = null;
+      globalThis.gc();
+      setTimeout(() => {
+        globalThis.gc();
+        const before = rss();
+        addon.releaseFreeMemory().then((released) => console.log(JSON.stringify({ released, freed: before - rss(), kept: kept.length })));
+      }, 500);
+    `;
+    const r = spawnSync(process.execPath, ['--expose-gc', '-e', script], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const got = JSON.parse(r.stdout) as { released: boolean; freed: number };
+    assert.equal(got.released, true);
+    assert.ok(got.freed > 20, `RSS down by ${got.freed.toFixed(1)} MiB of the 50 MiB freed`);
   });
 });

@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { after, describe, it } from 'node:test';
 import { ZoneLoader } from '../../src/sync/loader.js';
 import type { LoadJob } from '../../src/sync/load-job.js';
+import { withTimeout } from '../helpers/wait.js';
 import { zoneText } from '../helpers/zone-text.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'anycast-dns-loader-'));
@@ -84,3 +85,23 @@ function hostsZone(hosts: number): string {
   writeFileSync(file, zoneText('t.test', 9, hosts));
   return file;
 }
+
+describe('a loader left idle', () => {
+  it('ends its threads and says so once the last has ended (the server then hands their memory back)', async () => {
+    let ended = 0;
+    let onEnded!: () => void;
+    const done = new Promise<void>((resolve) => (onEnded = resolve));
+    const loader = new ZoneLoader(1, undefined, () => {
+      ended++;
+      onEnded();
+    });
+    try {
+      assert.equal((await loader.load(job)).kind, 'loaded');
+      assert.equal(ended, 0, 'not while a thread is there');
+      await withTimeout(done, 30_000, 'the idle thread to end');
+      assert.equal(ended, 1);
+    } finally {
+      await loader.close();
+    }
+  });
+});

@@ -1,30 +1,46 @@
-// How a compiled zone leaves the loader thread: every array of one zone in ONE SharedArrayBuffer
-// (one allocation per zone, however small), which a thread it is posted to shares instead of copying.
+// How compiled zones leave the loader thread: every array of a zone in shared memory, which a thread
+// it is posted to shares instead of copying; the small zones of a batch in one buffer (one allocation
+// for hundreds of zones), a large zone in a buffer of its own.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { MessageChannel } from 'node:worker_threads';
-import { runJob } from '../../src/sync/load-job.js';
+import { runJobs } from '../../src/sync/load-job.js';
 import { partsBuffers } from '../../src/sync/transfer.js';
 import { CompactZone, type ZoneParts } from '../../src/zone/zone.js';
 import { zoneText } from '../helpers/zone-text.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'anycast-dns-transfer-'));
 
-function compiled(hosts: number): ZoneParts {
-  const file = join(dir, `t${hosts}.zone`);
-  writeFileSync(file, zoneText('t.test', 1, hosts));
-  const outcome = runJob({ kind: 'load', origin: 't.test.', file, known: [] });
-  assert.equal(outcome.kind, 'loaded');
-  return (outcome as { parts: ZoneParts }).parts;
+/** One batch of zones of these many hosts each, compiled. */
+function compiled(hostsEach: number[]): ZoneParts[] {
+  const outcomes = runJobs(
+    hostsEach.map((hosts, i) => {
+      const file = join(dir, `t${i}-${hosts}.zone`);
+      writeFileSync(file, zoneText(`t${i}.test`, 1, hosts));
+      return { kind: 'load', origin: `t${i}.test.`, file, known: [] };
+    }),
+  );
+  return outcomes.map((o) => {
+    assert.equal(o.kind, 'loaded');
+    return (o as { parts: ZoneParts }).parts;
+  });
+}
+
+/** The one buffer every array of `parts` is a view of. */
+function bufferOf(parts: ZoneParts): ArrayBufferLike {
+  const buffers = [...partsBuffers(parts)];
+  assert.equal(buffers.length, 1, 'every array in one buffer');
+  assert.ok(buffers[0] instanceof SharedArrayBuffer);
+  return buffers[0];
 }
 
 /** Posts `parts` through a real message port; resolves with what arrived. */
-function post(parts: ZoneParts): Promise<ZoneParts> {
+function post(parts: ZoneParts[]): Promise<ZoneParts[]> {
   const { port1, port2 } = new MessageChannel();
-  return new Promise<ZoneParts>((resolve) => {
+  return new Promise<ZoneParts[]>((resolve) => {
     port2.once('message', resolve);
     port1.postMessage(parts);
   }).finally(() => port1.close());
@@ -32,21 +48,27 @@ function post(parts: ZoneParts): Promise<ZoneParts> {
 
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-describe('a compiled zone in shared memory', () => {
-  for (const hosts of [4, 50_000]) {
-    it(`a zone of ${hosts} hosts: one SharedArrayBuffer, shared (not copied) when posted, and the same zone over it`, async () => {
-      const parts = compiled(hosts);
-      const buffers = [...partsBuffers(parts)];
-      assert.equal(buffers.length, 1, 'every array in one buffer');
-      assert.ok(buffers[0] instanceof SharedArrayBuffer);
-      const got = await post(parts);
+describe('compiled zones in shared memory', () => {
+  it('the small zones of a batch share one buffer; a large one has its own', () => {
+    const [a, b, large, c] = compiled([4, 4, 50_000, 4]);
+    assert.equal(bufferOf(a!), bufferOf(b!));
+    assert.notEqual(bufferOf(large!), bufferOf(a!));
+    assert.notEqual(bufferOf(c!), bufferOf(large!));
+  });
+
+  it('posted, the memory is shared (not copied), and each zone over it is the zone compiled', async () => {
+    const list = compiled([4, 7, 50_000]);
+    const got = await post(list);
+    for (let i = 0; i < list.length; i++) {
+      const parts = list[i]!;
       // A write through the sender's view shows in the receiver's: the same memory.
-      const before = got.setTtl[0]!;
+      const before = got[i]!.setTtl[0]!;
       parts.setTtl[0] = before + 1;
-      assert.equal(got.setTtl[0], before + 1, 'the receiver sees the same memory');
+      assert.equal(got[i]!.setTtl[0], before + 1, 'the receiver sees the same memory');
       parts.setTtl[0] = before;
       const original = CompactZone.fromParts(parts);
-      const zone = CompactZone.fromParts(got);
+      const zone = CompactZone.fromParts(got[i]!);
+      assert.equal(zone.originText, original.originText);
       assert.equal(zone.serial, original.serial);
       assert.equal(zone.recordCount, original.recordCount);
       assert.equal(zone.nodes.size, original.nodes.size);
@@ -56,6 +78,6 @@ describe('a compiled zone in shared memory', () => {
         assert.equal(m.flags, n.flags);
         assert.deepEqual(m.rrsets.map((r) => [r.type, r.ttl, r.rdatas.map((d) => d.toString('hex'))]), n.rrsets.map((r) => [r.type, r.ttl, r.rdatas.map((d) => d.toString('hex'))]));
       }
-    });
-  }
+    }
+  });
 });
