@@ -1,8 +1,7 @@
 // How a load that went wrong outside the zone file (a bug, a thread gone) is reported: as the
 // zone's one `file:0: message` error, so it reaches the `zone not loaded` log line and `ctl zones`.
-import type { LoadJob } from './load-job.js';
 
-export function failedOutcome(job: LoadJob | undefined, message: string): { kind: 'failed'; errors: string[]; warnings: string[]; sha256: string; files: string[] } {
+export function failedOutcome(job: { file: string } | undefined, message: string): { kind: 'failed'; errors: string[]; warnings: string[]; sha256: string; files: string[] } {
   const file = job === undefined ? '?' : job.file;
   return { kind: 'failed', errors: [`${file}:0: ${message}`], warnings: [], sha256: '', files: [] };
 }
