@@ -20,7 +20,7 @@ import { RcodeError, primaryText, querySoa, transfer, type TransferResult } from
 import type { Primary, SecondaryConfig, SecondaryZone } from './config.js';
 import { keepVersion, recoverVersion, restoreVersion, stateFile, writeVersion } from './state-files.js';
 import { expireS, jittered, nextRefreshS } from './timers.js';
-import { applyDiffs, masterFile } from './versions.js';
+import { applyDiffs, masterFile, type AppliedVersion } from './versions.js';
 
 /**
  * Refreshes run at once at most: a POP of thousands of secondary zones must not open thousands of
@@ -301,7 +301,7 @@ export class SecondaryZones {
     for (;;) {
       const started = this.now();
       let got: TransferResult;
-      let version: { soa: InRecord; records: InRecord[] };
+      let version: AppliedVersion;
       let why: string;
       try {
         this.log.debug({ zone: r.zone.origin, primary: primaryText(p), kind, serial: served?.serial ?? null }, 'zone transfer in started');
@@ -336,15 +336,22 @@ export class SecondaryZones {
   }
 
   /** Writes the version, has zone sync judge it, and keeps it or puts the last good back; '' when served, else why not. */
-  private async serve(r: Run, v: { soa: InRecord; records: InRecord[] }, kind: TransferKind, style: string, served: Zone | undefined, got: TransferResult, started: number): Promise<string> {
+  private async serve(r: Run, v: AppliedVersion, kind: TransferKind, style: string, served: Zone | undefined, got: TransferResult, started: number): Promise<string> {
     const store = this.store!;
-    const sha256 = await writeVersion(r.file, masterFile(r.zone.origin, v.soa, v.records));
+    let records = 1;
+    const counted = function* (): Generator<InRecord> {
+      for (const x of v.records) {
+        records++;
+        yield x;
+      }
+    };
+    const sha256 = await writeVersion(r.file, masterFile(r.zone.origin, v.soa, counted()));
     this.files.set(r.zone.origin, r.file);
     await store.scan({ reason: 'transfer', zone: r.zone.origin, verify: true, noSettle: true });
     const status = store.statusOf(r.zone.origin);
     const taken = status !== undefined && status.sha256 === sha256 && status.state === 'ok';
     const ms = this.now() - started;
-    const fields = { zone: r.zone.origin, primary: r.primary, kind, style, from: served?.serial ?? null, serial: soaSerial(v.soa.rdata), records: v.records.length + 1, bytes: got.bytes, ms };
+    const fields = { zone: r.zone.origin, primary: r.primary, kind, style, from: served?.serial ?? null, serial: soaSerial(v.soa.rdata), records, bytes: got.bytes, ms };
     this.metrics.transferred(kind, taken ? 'ok' : 'rejected', got.bytes, ms / 1000);
     if (taken) {
       keepVersion(r.file);

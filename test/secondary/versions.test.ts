@@ -78,6 +78,21 @@ describe('applyDiffs', () => {
     // SOA, NS, ns A, b A, c A.
     assert.equal(back.zone!.recordCount, 5);
   });
+  it('differences in a chain: a record added then deleted, one deleted then added again, one added where it is (its TTL new)', () => {
+    const got = applyDiffs(served, [
+      { from: soa(1), to: soa(2), deleted: [a('a', 10)], added: [a('c', 12), { ...a('b', 11), ttl: 60 }] },
+      { from: soa(2), to: soa(3), deleted: [a('c', 12)], added: [a('a', 10)] },
+    ]);
+    assert.ok(typeof got !== 'string', String(got));
+    const text = [...masterFile(ORIGIN, got.soa, got.records)].join('');
+    assert.match(text, /^a\.x\.example\.\t300\tIN\tA\t192\.0\.2\.10$/m);
+    assert.match(text, /^b\.x\.example\.\t60\tIN\tA\t192\.0\.2\.11$/m);
+    assert.doesNotMatch(text, /^c\.x\.example\./m);
+    assert.equal(text.match(/^b\.x\.example\./gm)?.length, 1);
+    assert.equal(loadZoneText(text, ORIGIN).zone!.serial, 3);
+    // Deleted twice: the second finds nothing to delete.
+    assert.match(String(applyDiffs(served, [{ from: soa(1), to: soa(2), deleted: [a('a', 10)], added: [] }, { from: soa(2), to: soa(3), deleted: [a('a', 10)], added: [] }])), /serial 3 deletes a\.x\.example\. type 1/);
+  });
   it('a record to delete that is not there', () => {
     assert.match(String(applyDiffs(served, [{ from: soa(1), to: soa(2), deleted: [a('zz', 1)], added: [] }])), /deletes zz\.x\.example\. type 1, which the version served does not hold/);
   });
