@@ -108,4 +108,23 @@ describe('a catalog zone of 1,000 members', () => {
     const a = await dnsQuery({ port: ours.port }, { name: 'www.m999.example.', type: 'A' });
     assert.deepEqual([...a.message.answer[0]!.rdata], [192, 0, 2, 999 % 250]);
   });
+
+  test('one member removed and one added among the 1,000: both applied within 2 s of the catalog NOTIFY', async () => {
+    const server = ours!;
+    const rcode = async (origin: string): Promise<number> => (await dnsQuery({ port: server.port }, { name: origin, type: 'SOA', timeoutMs: 1000 })).message.rcode;
+    const file = join(dir, 'm1000.example.zone');
+    writeFileSync(file, '$ORIGIN m1000.example.\n$TTL 300\n@ SOA ns hostmaster 1 3600 600 86400 300\n@ NS ns\nns A 192.0.2.1\n');
+    const confPath = join(knot!.dir, 'knot.conf');
+    const conf = readFileSync(confPath, 'utf8')
+      .replace(/ {2}- domain: "m500\.example\."\n( {4}.*\n)*/, '')
+      .concat(['  - domain: "m1000.example."', `    file: "${file}"`, '    notify: secondary', '    catalog-role: member', `    catalog-zone: ${CATALOG}`, ''].join('\n'));
+    writeFileSync(confPath, conf);
+    const logged = server.log().length;
+    process.kill(knot!.pid, 'SIGHUP');
+    // Knot takes its time to reread 1,001 zones; the 2 s run from the NOTIFY it then sends.
+    await waitFor(() => /"msg":"notify received"/.test(server.log().slice(logged)), { timeoutMs: 30_000, what: 'the catalog NOTIFY', detail: () => knot!.log().slice(-2000) });
+    await waitFor(async () => (await rcode('m1000.example.')) === 0 && (await rcode('m500.example.')) === 5, { timeoutMs: 2000, what: 'm1000 served and m500 gone', detail: () => server.log().slice(-3000) });
+    assert.match(server.log().slice(logged), /"added":\["m1000\.example\."\],"removed":\["m500\.example\."\].*"msg":"catalog zone applied"/);
+    assert.equal(await rcode('m999.example.'), 0);
+  });
 });
