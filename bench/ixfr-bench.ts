@@ -11,13 +11,14 @@
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dnsQuery, freePort, startAnycastDns, startKnot, startNsd, type RunningPeer, type TransferKey } from '../test/helpers/peers.js';
+import { freePort, startAnycastDns, startKnot, startNsd, type RunningPeer, type TransferKey } from '../test/helpers/peers.js';
 import { REPO_ROOT } from '../test/helpers/paths.js';
 import { waitFor } from '../test/helpers/wait.js';
 import { runMain } from './cleanup.js';
 import { ensureBenchData } from './gen-zone.js';
 import { OptionReader } from './options.js';
 import { SAME_RUN_NOTE, machineLine, median, table, verdict } from './report.js';
+import { servedSerial } from './servers.js';
 import { epochMs, steadyLoad } from './steady-load.js';
 
 const KEY: TransferKey = { name: 'bench-xfr', algorithm: 'hmac-sha256', secret: 'Mm9bVlDwqqYt0dX1oHxVvT8JqAgSHG7n4bQkbHhhJ2A=' };
@@ -26,19 +27,9 @@ const WAIT_TARGET_MS = 50;
 /** The first transfer of a million records, and loading it, may take minutes on a busy machine. */
 const FIRST_TRANSFER_MS = 600_000;
 
-async function serial(port: number, origin: string): Promise<number | null> {
-  try {
-    const r = await dnsQuery({ port }, { name: origin, type: 'SOA', timeoutMs: 500 });
-    const rd = r.message.answer.find((a) => a.type === 6)?.rdata;
-    return rd === undefined ? null : rd.readUInt32BE(rd.length - 20);
-  } catch {
-    return null;
-  }
-}
-
 /** Resolves with the time (epoch ms) at which `port` first answered `want` for the zone. */
 async function servedAt(port: number, origin: string, want: number, timeoutMs: number): Promise<number> {
-  await waitFor(async () => (await serial(port, origin)) === want, { timeoutMs, intervalMs: 5, what: `serial ${want} on port ${port}` });
+  await waitFor(async () => (await servedSerial(port, origin)) === want, { timeoutMs, intervalMs: 5, what: `serial ${want} on port ${port}` });
   return epochMs();
 }
 

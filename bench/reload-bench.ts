@@ -12,7 +12,8 @@
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dnsQuery, startAnycastDns, type RunningPeer } from '../test/helpers/peers.js';
+import { startAnycastDns, type RunningPeer } from '../test/helpers/peers.js';
+import { servedSerial } from './servers.js';
 import { runMain } from './cleanup.js';
 import { sleep, waitFor, WaitTimeoutError } from '../test/helpers/wait.js';
 import { ensureBenchData } from './gen-zone.js';
@@ -35,16 +36,6 @@ interface Round {
   sent: number;
   steadyKiB: number;
   peakKiB: number;
-}
-
-async function serial(port: number, origin: string): Promise<number | null> {
-  try {
-    const r = await dnsQuery({ port }, { name: origin, type: 'SOA', timeoutMs: 500 });
-    const rd = r.message.answer.find((a) => a.type === 6)?.rdata;
-    return rd === undefined ? null : rd.readUInt32BE(rd.length - 20);
-  } catch {
-    return null;
-  }
 }
 
 async function oneRound(workers: number, zoneFile: string, origin: string, rate: number): Promise<Round> {
@@ -80,7 +71,7 @@ async function oneRound(workers: number, zoneFile: string, origin: string, rate:
     let servedMs = NaN;
     const port = server.port;
     try {
-      await waitFor(async () => (await serial(port, origin)) === oldSerial + 1, { timeoutMs: 120_000, intervalMs: 20, what: 'the new serial' });
+      await waitFor(async () => (await servedSerial(port, origin)) === oldSerial + 1, { timeoutMs: 120_000, intervalMs: 20, what: 'the new serial' });
       servedMs = epochMs() - landed;
     } catch (err) {
       // Never served: the round reports no time rather than failing the run.

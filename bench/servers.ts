@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { onInterrupt } from './cleanup.js';
 import { REPO_ROOT } from '../test/helpers/paths.js';
-import { startAnycastDns, startBind, startKnot, startNsd, startPeer, type PeerKind, type PeerOptions, type RunningPeer, type ZoneSpec } from '../test/helpers/peers.js';
+import { dnsQuery, startAnycastDns, startBind, startKnot, startNsd, startPeer, type PeerKind, type PeerOptions, type RunningPeer, type ZoneSpec } from '../test/helpers/peers.js';
 
 export interface BenchServer {
   id: ServerId;
@@ -116,4 +116,15 @@ export function runningServers<Id extends string>(): { servers: Map<Id, BenchSer
       unregister();
     },
   };
+}
+
+/** The SOA serial `port` on 127.0.0.1 serves for `origin`, or null when it does not answer one. */
+export async function servedSerial(port: number, origin: string): Promise<number | null> {
+  try {
+    const r = await dnsQuery({ port }, { name: origin, type: 'SOA', timeoutMs: 500 });
+    const rd = r.message.answer.find((a) => a.type === 6)?.rdata;
+    return rd === undefined ? null : rd.readUInt32BE(rd.length - 20);
+  } catch {
+    return null;
+  }
 }

@@ -31,7 +31,7 @@ names:
       A: 198.51.100.1
   alias.example.com.:
     rules:
-      - networks: [10.0.0.0/8]
+      - networks: [198.51.100.0/24]
         CNAME: www
 `,
     );
@@ -72,19 +72,19 @@ describe('every problem is file:line: message', () => {
     ['unknown top key', 'nams: {}\n', [`${F}:1: unknown key "nams" (expected ttl, names)`]],
     ['relative name', 'names:\n  www.example.com:\n    rules: []\n', [`${F}:2: "www.example.com" is not an absolute name (it must end with a dot)`]],
     ['listed twice', 'names:\n  a.example.:\n    default: {A: 192.0.2.1}\n  A.example.:\n    default: {A: 192.0.2.1}\n', [`${F}:4: A.example. is listed twice`]],
-    ['bad network', 'names:\n  a.example.:\n    rules:\n      - networks: [10.0.0.0/33]\n        A: 10.0.0.1\n', [`${F}:4: a.example.: "10.0.0.0/33" is not a network (ADDRESS/LENGTH)`]],
-    ['host bits', 'names:\n  a.example.:\n    rules:\n      - networks: [10.0.0.1/8]\n        A: 10.0.0.1\n', [`${F}:4: a.example.: 10.0.0.1/8 has bits set past its prefix length`]],
-    ['bad country', 'names:\n  a.example.:\n    rules:\n      - countries: [de]\n        A: 10.0.0.1\n', [`${F}:4: a.example.: "de" is not an ISO 3166 alpha-2 country code (two capital letters)`]],
-    ['bad RDATA', 'names:\n  a.example.:\n    rules:\n      - networks: [10.0.0.0/8]\n        A: 10.0.0.300\n', [`${F}:5: a.example.: bad IPv4 address "10.0.0.300"`]],
-    ['unknown type', 'names:\n  a.example.:\n    rules:\n      - networks: [10.0.0.0/8]\n        AA: 10.0.0.1\n', [`${F}:5: a.example.: unknown key or type "AA" (expected id, networks, countries, ttl or a record type)`]],
-    ['zone-only type', 'names:\n  a.example.:\n    rules:\n      - networks: [10.0.0.0/8]\n        NS: ns.example.\n', [`${F}:5: a.example.: NS records belong to the zone, not to geo rules`]],
-    ['CNAME beside A', 'names:\n  a.example.:\n    rules:\n      - networks: [10.0.0.0/8]\n        CNAME: b.example.\n        A: 10.0.0.1\n', [`${F}:4: a.example.: a CNAME can't be beside other types (RFC 1034 §3.6.2)`]],
-    ['no selector', 'names:\n  a.example.:\n    rules:\n      - A: 10.0.0.1\n', [`${F}:4: a.example.: rule 1 has neither networks nor countries`]],
-    ['no records', 'names:\n  a.example.:\n    rules:\n      - networks: [10.0.0.0/8]\n', [`${F}:4: a.example.: rule 1 gives no records`]],
-    ['a network twice', 'names:\n  a.example.:\n    rules:\n      - networks: [10.0.0.0/8]\n        A: 10.0.0.1\n      - networks: [10.0.0.0/8]\n        A: 10.0.0.2\n', [`${F}:6: a.example.: a network of this rule is also in the rule on line 4`]],
-    ['an id twice', 'names:\n  a.example.:\n    rules:\n      - id: x\n        networks: [10.0.0.0/8]\n        A: 10.0.0.1\n      - id: x\n        networks: [11.0.0.0/8]\n        A: 10.0.0.2\n', [`${F}:7: a.example.: rule id "x" is used twice`]],
-    ['bad id', 'names:\n  a.example.:\n    rules:\n      - id: "a b"\n        networks: [10.0.0.0/8]\n        A: 10.0.0.1\n', [`${F}:4: a.example.: rule id "a b" must be 1 to 32 letters, digits, - or _`]],
-    ['default with networks', 'names:\n  a.example.:\n    default:\n      networks: [10.0.0.0/8]\n      A: 10.0.0.1\n', [`${F}:4: a.example.: the default has no networks`]],
+    ['bad network', 'names:\n  a.example.:\n    rules:\n      - networks: [198.51.100.0/33]\n        A: 192.0.2.1\n', [`${F}:4: a.example.: "198.51.100.0/33" is not a network (ADDRESS/LENGTH)`]],
+    ['host bits', 'names:\n  a.example.:\n    rules:\n      - networks: [198.51.100.1/24]\n        A: 192.0.2.1\n', [`${F}:4: a.example.: 198.51.100.1/24 has bits set past its prefix length`]],
+    ['bad country', 'names:\n  a.example.:\n    rules:\n      - countries: [de]\n        A: 192.0.2.1\n', [`${F}:4: a.example.: "de" is not an ISO 3166 alpha-2 country code (two capital letters)`]],
+    ['bad RDATA', 'names:\n  a.example.:\n    rules:\n      - networks: [198.51.100.0/24]\n        A: 192.0.2.300\n', [`${F}:5: a.example.: bad IPv4 address "192.0.2.300"`]],
+    ['unknown type', 'names:\n  a.example.:\n    rules:\n      - networks: [198.51.100.0/24]\n        AA: 192.0.2.1\n', [`${F}:5: a.example.: unknown key or type "AA" (expected id, networks, countries, ttl or a record type)`]],
+    ['zone-only type', 'names:\n  a.example.:\n    rules:\n      - networks: [198.51.100.0/24]\n        NS: ns.example.\n', [`${F}:5: a.example.: NS records belong to the zone, not to geo rules`]],
+    ['CNAME beside A', 'names:\n  a.example.:\n    rules:\n      - networks: [198.51.100.0/24]\n        CNAME: b.example.\n        A: 192.0.2.1\n', [`${F}:4: a.example.: a CNAME can't be beside other types (RFC 1034 §3.6.2)`]],
+    ['no selector', 'names:\n  a.example.:\n    rules:\n      - A: 192.0.2.1\n', [`${F}:4: a.example.: rule 1 has neither networks nor countries`]],
+    ['no records', 'names:\n  a.example.:\n    rules:\n      - networks: [198.51.100.0/24]\n', [`${F}:4: a.example.: rule 1 gives no records`]],
+    ['a network twice', 'names:\n  a.example.:\n    rules:\n      - networks: [198.51.100.0/24]\n        A: 192.0.2.1\n      - networks: [198.51.100.0/24]\n        A: 192.0.2.2\n', [`${F}:6: a.example.: a network of this rule is also in the rule on line 4`]],
+    ['an id twice', 'names:\n  a.example.:\n    rules:\n      - id: x\n        networks: [198.51.100.0/24]\n        A: 192.0.2.1\n      - id: x\n        networks: [203.0.113.0/24]\n        A: 192.0.2.2\n', [`${F}:7: a.example.: rule id "x" is used twice`]],
+    ['bad id', 'names:\n  a.example.:\n    rules:\n      - id: "a b"\n        networks: [198.51.100.0/24]\n        A: 192.0.2.1\n', [`${F}:4: a.example.: rule id "a b" must be 1 to 32 letters, digits, - or _`]],
+    ['default with networks', 'names:\n  a.example.:\n    default:\n      networks: [198.51.100.0/24]\n      A: 192.0.2.1\n', [`${F}:4: a.example.: the default has no networks`]],
     ['bad ttl', 'ttl: -1\nnames: {}\n', [`${F}:1: ttl must be a whole number of seconds from 0 to 2147483647`]],
   ];
   for (const [what, text, expected] of cases) {
@@ -117,11 +117,11 @@ ns.sub A 192.0.2.54
   };
 
   test('a name the zone holds reads well', () => {
-    assert.deepEqual(checkAgainstZones(rules('names:\n  www.example.com.:\n    default: {A: 10.0.0.1}\n'), zoneSet(zone)), { errors: [], warnings: [] });
+    assert.deepEqual(checkAgainstZones(rules('names:\n  www.example.com.:\n    default: {A: 192.0.2.1}\n'), zoneSet(zone)), { errors: [], warnings: [] });
   });
 
   test('names in no zone, or not in their zone, answer nothing: warnings', () => {
-    const c = checkAgainstZones(rules('names:\n  www.example.org.:\n    default: {A: 10.0.0.1}\n  nope.example.com.:\n    default: {A: 10.0.0.1}\n'), zoneSet(zone));
+    const c = checkAgainstZones(rules('names:\n  www.example.org.:\n    default: {A: 192.0.2.1}\n  nope.example.com.:\n    default: {A: 192.0.2.1}\n'), zoneSet(zone));
     assert.deepEqual(c.errors, []);
     assert.deepEqual(c.warnings, [
       `${F}:2: www.example.org.: in no zone served: its rules answer nothing`,
@@ -131,7 +131,7 @@ ns.sub A 192.0.2.54
 
   test('a delegation, a CNAME beside rule data, a rule CNAME beside zone data: errors', () => {
     const c = checkAgainstZones(
-      rules('names:\n  ns.sub.example.com.:\n    default: {A: 10.0.0.1}\n  alias.example.com.:\n    default: {A: 10.0.0.1}\n  www.example.com.:\n    default: {CNAME: ns1}\n'),
+      rules('names:\n  ns.sub.example.com.:\n    default: {A: 192.0.2.1}\n  alias.example.com.:\n    default: {A: 192.0.2.1}\n  www.example.com.:\n    default: {CNAME: ns1}\n'),
       zoneSet(zone),
     );
     assert.deepEqual(c.errors, [
@@ -145,7 +145,7 @@ ns.sub A 192.0.2.54
     const dir = mkdtempSync(join(tmpdir(), 'geo-signed-'));
     try {
       const signed = signZone(dir, 'signed.test.', '$TTL 300\n@ SOA ns1 h 1 3600 600 86400 300\n@ NS ns1\nns1 A 192.0.2.53\nwww A 192.0.2.1\n', 'nsec');
-      const c = checkAgainstZones(rules('names:\n  www.signed.test.:\n    default: {A: 10.0.0.1}\n'), zoneSet(zoneFromFile(signed.file, 'signed.test.')));
+      const c = checkAgainstZones(rules('names:\n  www.signed.test.:\n    default: {A: 192.0.2.1}\n'), zoneSet(zoneFromFile(signed.file, 'signed.test.')));
       assert.deepEqual(c.errors, [`${F}:2: www.signed.test.: zone signed.test. is signed: geo rules are refused for signed zones (their answers would carry no valid signature)`]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
