@@ -11,6 +11,7 @@ import { beatEvery } from './pop-state.js';
 import { watchTestFaults } from './test-faults.js';
 import type { ThreadData, ToThread, FromThread, ZonesMessage } from './thread-messages.js';
 import type { NotifyInResult } from '../secondary/service.js';
+import type { GeoData } from '../wire/handler-types.js';
 
 const { cfg, share } = workerData as ThreadData;
 const index = share.thread;
@@ -38,9 +39,18 @@ function apply(msg: ZonesMessage): void {
   zonesIn();
 }
 
+// Loaded only when geo is on: a thread holds its own copy of every module it imports. Before the
+// first message is taken, so the geo files and the zones after them are applied in the order sent.
+const geoDataOf = cfg.geo === null ? null : (await import('../sync/geo-data.js')).geoDataOf;
+/** The geo rules and database the main thread handed over last. */
+let geo: GeoData | null = null;
+
 port.on('message', (msg: ToThread) => {
   if (msg.type === 'zones') apply(msg);
-  else if (msg.type === 'reload-geo') responder?.geo?.reload();
+  else if (msg.type === 'geo') {
+    geo = geoDataOf!(msg.files);
+    responder?.handler.setGeo(geo);
+  }
   else if (msg.type === 'secondaries') {
     secondaryZones = msg.zones;
     responder?.notify?.setZones(msg.zones);
@@ -72,6 +82,9 @@ watchTestFaults(index, log);
 await firstZones;
 // NOTIFYs for the secondary zones are answered here; the main thread, which runs them, is told.
 const onNotify = cfg.secondary === null ? undefined : (zone: string, result: NotifyInResult, remote: string): void => post({ type: 'notify', zone, result, remote });
-responder = await Responder.start(threadCfg, zones, log, counters, { reusePort: true }, share, onNotify);
+const startedWith = geo;
+responder = await Responder.start(threadCfg, zones, log, counters, { reusePort: true, share, geo, ...(onNotify === undefined ? {} : { onNotify }) });
+// Files handed over while the listeners opened.
+if (geo !== startedWith) responder.handler.setGeo(geo);
 responder.notify?.setZones(secondaryZones);
 post({ type: 'ready' });

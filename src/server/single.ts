@@ -5,7 +5,7 @@ import { startManagementServer, type ManagementSources } from '../ops/http.js';
 import type { Logger } from '../log.js';
 import { ServerMetrics } from '../ops/metrics.js';
 import { ZoneSyncMetrics } from '../ops/zone-metrics.js';
-import { idleGeoStatus } from '../sync/geo-source.js';
+import { GeoSource, idleGeoStatus } from '../sync/geo-source.js';
 import { startZoneSync, type ZoneSync } from '../sync/service.js';
 import type { ScanRequest } from '../sync/store.js';
 import { boundedStop, logStarted, onReloadSignal, stopSignal } from './lifecycle.js';
@@ -21,6 +21,7 @@ export async function runSingle(cfg: ServerConfig, log: Logger): Promise<number>
   let responder: Responder | null = null;
   let sync: ZoneSync | null = null;
   let secondaries: SecondaryZones | null = null;
+  let geo: GeoSource | null = null;
   const sources: ManagementSources = {
     // Two expositions, distinct metric names: they concatenate.
     metrics: async () => (await metrics.text()) + (sync === null ? '' : zoneMetrics.text()),
@@ -31,7 +32,7 @@ export async function runSingle(cfg: ServerConfig, log: Logger): Promise<number>
       () => secondaries,
     ),
     reload: (req: ScanRequest) => (sync === null ? Promise.reject(new Error('the server is still starting')) : sync.reload(req)),
-    ...(cfg.geo === null ? {} : { geo: () => responder?.geo?.status() ?? idleGeoStatus(cfg.geo!) }),
+    ...(cfg.geo === null ? {} : { geo: () => geo?.status() ?? idleGeoStatus(cfg.geo!) }),
   };
   // The management listener comes up first so /ready says 503 while the zones are still loading.
   const mgmt = cfg.management.listen ? await startManagementServer(cfg.management.listen, sources, log) : null;
@@ -40,7 +41,7 @@ export async function runSingle(cfg: ServerConfig, log: Logger): Promise<number>
   const stopping = stopSignal();
   // A SIGHUP during the first load is a scan queued behind it, not lost.
   const stopReloads = onReloadSignal(log, () => {
-    responder?.geo?.reload();
+    geo?.reload();
     return sync?.reload({ reason: 'sighup', verify: true });
   });
   try {
@@ -62,9 +63,18 @@ export async function runSingle(cfg: ServerConfig, log: Logger): Promise<number>
     // and /ready stays 503 until every zone is in, so the health sidecar keeps the route withdrawn.
     sync.store.zones.loading = true;
     const taking = secondaries;
-    responder = await Responder.start(cfg, sync.store.zones, log, metrics, { reusePort: false }, undefined, taking === null ? undefined : (zone, result, remote) => taking.notified(zone, result, remote));
+    const loaded = sync;
+    // Read before the listeners open, so the first answers already follow the rules.
+    geo = cfg.geo === null ? null : new GeoSource(cfg.geo, log, () => loaded.store.zones, (data) => responder?.handler.setGeo(data), metrics);
+    geo?.start();
+    responder = await Responder.start(cfg, sync.store.zones, log, metrics, {
+      reusePort: false,
+      geo: geo?.current() ?? null,
+      ...(taking === null ? {} : { onNotify: (zone, result, remote) => taking.notified(zone, result, remote) }),
+    });
   } catch (err) {
     stopReloads();
+    await geo?.close();
     await sync?.close();
     await mgmt?.close();
     throw err;
@@ -87,6 +97,7 @@ export async function runSingle(cfg: ServerConfig, log: Logger): Promise<number>
     await zoneSync.close();
     notify.close();
     await running.stop();
+    await geo?.close();
     await mgmt?.close();
   }, log);
   log.info('stopped');

@@ -4,6 +4,7 @@
 import type { ServerConfig } from '../ops/config.js';
 import type { NotifyInResult } from '../secondary/service.js';
 import type { SecondaryZone } from '../secondary/config.js';
+import type { GeoFiles } from '../sync/geo-data.js';
 import type { ZoneParts } from '../zone/zone.js';
 import type { ThreadShare } from './pop-state.js';
 
@@ -23,10 +24,11 @@ export interface ZonesMessage {
 }
 
 /**
- * The first message a thread gets is a ZonesMessage of every zone served (a message, not workerData,
- * which a thread keeps for its life: it would hold those versions' memory); it listens once they are in.
+ * The first message a thread gets is a ZonesMessage of every zone served, after the geo files in force
+ * when geo is on (messages, not workerData, which a thread keeps for its life: it would hold those
+ * versions' memory); it listens once they are in.
  */
-export type ToThread = ZonesMessage | { type: 'stop' } | { type: 'reload-geo' } | { type: 'secondaries'; zones: SecondaryZone[] };
+export type ToThread = ZonesMessage | { type: 'stop' } | { type: 'geo'; files: GeoFiles } | { type: 'secondaries'; zones: SecondaryZone[] };
 /**
  * `ready`: listening. `geo-answers`: the geo answers counted since the last such message, by rule tag
  * (the main thread keeps the totals: names from the rules file have no fixed slots in shared memory).

@@ -79,11 +79,13 @@ export async function runThreads(cfg: ServerConfig, log: Logger): Promise<number
   const send = (msg: ToThread): void => {
     for (const s of slots) s?.worker.postMessage(msg);
   };
+  const geo = cfg.geo === null ? null : new GeoSource(cfg.geo, log, () => sync?.store.zones ?? new ZoneSet(new Map()), (_data, files) => send({ type: 'geo', files }), metrics);
 
   const start = (index: number): void => {
     const data: ThreadData = { cfg, share: { pop, thread: index } };
     const worker = new Worker(THREAD_URL, { workerData: data });
     // Before any later batch: messages arrive in the order posted.
+    if (geo !== null) worker.postMessage({ type: 'geo', files: geo.files() } satisfies ToThread);
     worker.postMessage({ type: 'zones', zones: currentZones(sync), loading: !(sync?.isLoaded() ?? false) } satisfies ToThread);
     if (secondaries !== null) worker.postMessage({ type: 'secondaries', zones: secondaries.zones() } satisfies ToThread);
     const slot: Slot = { index, worker, ready: false, listened: false, beat: Atomics.load(beats, index), heardAt: Date.now(), ended: false };
@@ -142,9 +144,8 @@ export async function runThreads(cfg: ServerConfig, log: Logger): Promise<number
   }, HEARTBEAT_MS);
   heartbeat.unref();
 
-  // The threads answer with geo rules each reads and watches itself; this thread reads the same files
-  // for /geo and counts their loads once.
-  const geo = cfg.geo === null ? null : new GeoSource(cfg.geo, log, () => sync?.store.zones ?? new ZoneSet(new Map()), () => undefined, metrics);
+  // This thread alone reads, watches and judges the geo files; the threads answer from what it hands
+  // them, the database's bytes shared (sync/geo-data.ts).
   geo?.start();
   const zoneMetrics = new ZoneSyncMetrics(cfg.identity, cfg.metrics.popLabel, () => sync?.store.statuses() ?? []);
   const notify = new NotifySender(cfg.transfer.notify, log, zoneMetrics);
@@ -170,10 +171,7 @@ export async function runThreads(cfg: ServerConfig, log: Logger): Promise<number
   const stopSignalled = stopSignal();
   // A SIGHUP during the first load is a scan queued behind it, not lost.
   const stopReloads = onReloadSignal(log, () => {
-    if (geo !== null) {
-      geo.reload();
-      send({ type: 'reload-geo' });
-    }
+    geo?.reload();
     return sync?.reload({ reason: 'sighup', verify: true });
   });
   try {

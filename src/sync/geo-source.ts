@@ -6,11 +6,12 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { watch, type FSWatcher } from 'chokidar';
-import { Reader } from 'maxmind';
-import type { CountryDb, CountryHit, GeoRuleSet } from '../answer/geo.js';
+import type { GeoRuleSet } from '../answer/geo.js';
 import type { Logger } from '../log.js';
 import { keyToText } from '../zone/name.js';
 import type { ZoneSet } from '../zone/zone.js';
+import type { GeoData } from '../wire/handler-types.js';
+import { openCountryDb, type GeoFiles, type MmdbCountries } from './geo-data.js';
 import { checkAgainstZones, parseGeoRules } from './geo-rules.js';
 
 /** Section `geo` of the config. */
@@ -52,50 +53,6 @@ export interface GeoLoadSink {
   loaded(what: 'rules' | 'database', ok: boolean): void;
 }
 
-/** A maxmind-format database opened for country lookups. */
-class MmdbCountries implements CountryDb {
-  readonly buildDate: Date;
-  readonly type: string;
-
-  constructor(
-    readonly path: string,
-    private readonly reader: Reader<Record<string, unknown>>,
-  ) {
-    this.buildDate = reader.metadata.buildEpoch;
-    this.type = reader.metadata.databaseType;
-  }
-
-  lookup(bytes: Uint8Array, length: number, out: CountryHit): void {
-    const [record, prefix] = this.reader.getWithPrefixLength(addressText(bytes, length));
-    out.country = record === null ? null : countryOf(record);
-    out.prefix = prefix;
-  }
-}
-
-/** Loads a database file; throws when it is not a readable MaxMind DB. */
-export function openCountryDb(path: string): MmdbCountries {
-  return new MmdbCountries(path, new Reader<Record<string, unknown>>(readFileSync(path)));
-}
-
-/** `country_code` (ip-location-db's layout) or `country.iso_code` (GeoLite2's and GeoIP2's). */
-function countryOf(record: Record<string, unknown>): string | null {
-  const code = record['country_code'];
-  if (typeof code === 'string') return code.toUpperCase();
-  const country = record['country'];
-  if (typeof country === 'object' && country !== null) {
-    const iso = (country as Record<string, unknown>)['iso_code'];
-    if (typeof iso === 'string') return iso.toUpperCase();
-  }
-  return null;
-}
-
-function addressText(b: Uint8Array, length: number): string {
-  if (length === 4) return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
-  const groups: string[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push(((b[i]! << 8) | b[i + 1]!).toString(16));
-  return groups.join(':');
-}
-
 /** Names whose rules a signed zone of `zones` holds: refused, with the zone's origin. */
 function namesInSignedZones(rules: GeoRuleSet, zones: ZoneSet): { name: string; zone: string }[] {
   const out: { name: string; zone: string }[] = [];
@@ -106,9 +63,14 @@ function namesInSignedZones(rules: GeoRuleSet, zones: ZoneSet): { name: string; 
   return out;
 }
 
-/** The rules and database in force; `changed` hears of every swap. */
+/**
+ * The rules and database in force, read and judged on the main thread only; `changed` hears of every
+ * swap, with the files as query threads take them (geo-data.ts).
+ */
 export class GeoSource {
   private rules: GeoRuleSet;
+  /** The text `rules` was parsed from, for the query threads. */
+  private rulesText = '';
   private db: MmdbCountries | null = null;
   private readonly dbPath: string;
   private rulesLoadedAt: Date | null = null;
@@ -121,7 +83,7 @@ export class GeoSource {
     private readonly cfg: GeoConfig,
     private readonly log: Logger,
     private readonly zones: () => ZoneSet,
-    private readonly changed: (rules: GeoRuleSet, db: CountryDb | null) => void,
+    private readonly changed: (geo: GeoData, files: GeoFiles) => void,
     private readonly sink: GeoLoadSink,
   ) {
     this.dbPath = cfg.database ?? bundledCountryDb();
@@ -143,31 +105,35 @@ export class GeoSource {
 
   /** Reads one or both files again and swaps in what reads well (SIGHUP, `ctl reload`, a change seen). */
   reload(what: 'rules' | 'database' | 'both' = 'both'): void {
-    if (what !== 'rules') this.loadDatabase();
-    if (what !== 'database') this.loadRules();
-    this.publish();
+    const db = what !== 'rules' && this.loadDatabase();
+    const rules = what !== 'database' && this.loadRules();
+    // What did not read well was not swapped: nothing new to hand on.
+    if (db || rules) this.publish();
   }
 
-  private loadRules(): void {
+  /** True when the file read well and its rules are now in force. */
+  private loadRules(): boolean {
     let text: string;
     try {
       text = readFileSync(this.cfg.rulesFile, 'utf8');
     } catch (err) {
       this.failRules([`${this.cfg.rulesFile}:0: cannot read: ${(err as Error).message}`]);
-      return;
+      return false;
     }
     const result = parseGeoRules(this.cfg.rulesFile, text);
     if (!result.ok) {
       this.failRules(result.errors);
-      return;
+      return false;
     }
     this.rules = result.rules;
+    this.rulesText = text;
     this.rulesLoadedAt = new Date();
     this.rulesErrors = [];
     this.sink.loaded('rules', true);
     this.log.info({ file: this.cfg.rulesFile, names: result.rules.names.size }, 'geo rules loaded');
     const check = checkAgainstZones(result.rules, this.zones());
     for (const e of check.errors) this.log.warn({ file: this.cfg.rulesFile, error: e }, 'geo rules of a name not used');
+    return true;
   }
 
   private failRules(errors: string[]): void {
@@ -176,22 +142,36 @@ export class GeoSource {
     for (const e of errors) this.log.error({ file: this.cfg.rulesFile, error: e }, 'geo rules not loaded: the last good rules keep serving');
   }
 
-  private loadDatabase(): void {
+  /** True when the database read well and is now in force. */
+  private loadDatabase(): boolean {
     try {
       this.db = openCountryDb(this.dbPath);
       this.dbLoadedAt = new Date();
       this.dbError = null;
       this.sink.loaded('database', true);
       this.log.info({ path: this.dbPath, type: this.db.type, built: this.db.buildDate.toISOString() }, 'geo country database loaded');
+      return true;
     } catch (err) {
       this.dbError = (err as Error).message;
       this.sink.loaded('database', false);
       this.log.error({ path: this.dbPath, err }, 'geo country database not loaded: the last good one keeps serving');
+      return false;
     }
   }
 
   private publish(): void {
-    this.changed(this.rules, this.db);
+    this.changed(this.current(), this.files());
+  }
+
+  /** The rules and database in force. */
+  current(): GeoData {
+    return { rules: this.rules, db: this.db };
+  }
+
+  /** The rules and database in force, as a query thread takes them. */
+  files(): GeoFiles {
+    const db = this.db;
+    return { rulesFile: this.cfg.rulesFile, rulesText: this.rulesText, db: db === null ? null : { path: db.path, bytes: db.bytes } };
   }
 
   status(): GeoStatus {

@@ -6,7 +6,8 @@
 // at least Knot's (docs/reference.md, Geo rules: known differences).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bundledCountryDb, openCountryDb } from '../../src/sync/geo-source.js';
+import { openCountryDb } from '../../src/sync/geo-data.js';
+import { bundledCountryDb } from '../../src/sync/geo-source.js';
 import { parsePrefix } from '../../src/wire/address.js';
 import type { GeoRuleSet } from '../../src/answer/geo.js';
 import { typeCode } from '../helpers/dns-query.js';

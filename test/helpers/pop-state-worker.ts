@@ -102,7 +102,7 @@ async function serve(job: Extract<Job, { job: 'serve' }>, port: MessagePort): Pr
   const cfg = serverConfigFrom({ ...job.config, identity: job.identity }, BUNDLED_ZONES_DIR);
   const log = createLogger({ pop: job.identity, component: 'server', level: 'silent' });
   const zones = readZoneDir(BUNDLED_ZONES_DIR).zones;
-  const responder = await Responder.start(cfg, zones, log, new ServerMetrics(job.identity), { reusePort: true }, job.share);
+  const responder = await Responder.start(cfg, zones, log, new ServerMetrics(job.identity), { reusePort: true, share: job.share });
   port.once('message', () => void responder.stop().then(() => port.close()));
   port.postMessage('listening');
 }
