@@ -8,7 +8,7 @@ import { WireRRset } from '../zone/rrset.js';
 import { T } from '../zone/types.js';
 import { CompressionTable } from './compress.js';
 import { EDNS_OPTION_ECS, EDNS_OPTION_ZONEVERSION, FLAG_AA, FLAG_CD, FLAG_QR, FLAG_RD, FLAG_TC, HEADER_SIZE, OPCODE_MASK } from './query.js';
-import { RdataWriter } from './rdata.js';
+import { RdataCompressor } from './rdata.js';
 import { COOKIE_OPTION, COOKIE_REPLY_LENGTH } from './cookies.js';
 
 const EDNS_OPTION_NSID = 3;
@@ -79,7 +79,7 @@ const enum Pass {
 export class ResponseWriter {
   readonly buf = Buffer.allocUnsafe(65535 + SLACK);
   private readonly table = new CompressionTable();
-  private readonly rdata = new RdataWriter();
+  private readonly rdata = new RdataCompressor();
   private pos = 0;
   private counts = [0, 0, 0];
   private dropped = false;

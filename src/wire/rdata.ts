@@ -20,8 +20,8 @@ function compressibleLayout(type: number): readonly WireBlock[] | null {
   return type < RFC1035_TYPES ? layouts[type]! : null;
 }
 
-/** Writes RDATA into a response; one per ResponseWriter (its walk callback is bound once, not per record). */
-export class RdataWriter {
+/** Copies RDATA into a response, compressing the names RFC 3597 §4 lets it; one per ResponseWriter (its walk callback is bound once, not per record). */
+export class RdataCompressor {
   private buf!: Buffer;
   private pos = 0;
   private src!: Buffer;
