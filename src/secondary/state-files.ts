@@ -17,20 +17,30 @@ function goodFile(file: string): string {
   return join(dirname(file), `.${basename(file)}.good`);
 }
 
-/** Writes a new version into `file`, keeping the one there aside; resolves with the SHA-256 of what was written. */
-export async function writeVersion(file: string, chunks: Iterable<string>): Promise<string> {
+/**
+ * Writes a new version into `file`, keeping the one there aside; resolves with the SHA-256 of what
+ * was written, or null when `stopped()` says so between two chunks (nothing is replaced then).
+ */
+export async function writeVersion(file: string, chunks: Iterable<string>, stopped: () => boolean = () => false): Promise<string | null> {
   const tmp = join(dirname(file), `.${basename(file)}.tmp`);
   const hash = createHash('sha256');
   const fh = await open(tmp, 'w');
+  let complete: boolean;
   try {
     for (const chunk of chunks) {
+      if (stopped()) break;
       const bytes = Buffer.from(chunk, 'utf8');
       hash.update(bytes);
       await fh.write(bytes);
     }
-    await fh.sync();
+    complete = !stopped();
+    if (complete) await fh.sync();
   } finally {
     await fh.close();
+  }
+  if (!complete) {
+    unlinkSync(tmp);
+    return null;
   }
   const good = goodFile(file);
   if (existsSync(good)) unlinkSync(good);
