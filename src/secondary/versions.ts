@@ -53,7 +53,7 @@ export function applyDiffs(zone: Zone, diffs: readonly IxfrDiff[]): ZoneDiff<InR
     }
     soa = d.to;
   }
-  return { soa: soa!, gone, added: [...added.values()] };
+  return { from: zone.serial, soa: soa!, gone, added: [...added.values()] };
 }
 
 /** The version as master file text, in pieces of about 64 KiB: the SOA first, every owner absolute. */

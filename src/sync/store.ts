@@ -225,7 +225,8 @@ export class ZoneStore {
 
   private async applyOnce(origin: string, diff: ZoneDiff, persist: Persist, served: (taken: boolean) => void): Promise<void> {
     const e = this.entries.get(origin);
-    if (e === undefined || !(e.zone instanceof CompactZone)) return served(false);
+    // The difference was checked against the version it names: applied to another, it would be wrong.
+    if (e === undefined || !(e.zone instanceof CompactZone) || e.zone.serial !== diff.from) return served(false);
     const started = this.now();
     const outcome = await this.o.loader.load({ kind: 'patch', origin, file: e.file, base: e.zone.parts(), diff, signatureWarningDays: this.o.signatureWarningDays });
     if (this.closed || this.judge(origin, e.file, e.seen ?? '', outcome, { reason: 'transfer' }) === null) return served(false);

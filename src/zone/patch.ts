@@ -24,6 +24,8 @@ interface DiffRecord {
  * the thread that builds the new version.
  */
 export interface ZoneDiff<R extends DiffRecord = DiffRecord> {
+  /** The serial of the version it applies to. */
+  from: number;
   soa: R;
   gone: Map<string, Set<string>>;
   added: R[];
