@@ -167,32 +167,23 @@ export function patchParts(base: ZoneParts, diff: ZoneDiff): ZoneParts | null {
   return splice(base, edits, [...newOwners, ...newEnts], records);
 }
 
-/** `base` with the RRsets of the nodes in `edits` replaced and `added` names appended (the ones `edits` names by key own RRsets, the others are empty non-terminals). */
-function splice(base: ZoneParts, edits: Map<number | string, PatchedSet[]>, added: string[], records: number): ZoneParts {
-  const names = new NameTable(0, { names: Buffer.from(base.names.names), offsets: base.names.offsets.slice(), count: base.names.count, slots: base.names.slots.slice() });
+/**
+ * `base` with the RRsets of the nodes in `edits` replaced and `added` names appended (the ones
+ * `edits` names by key own RRsets, the others are empty non-terminals); null when the name index
+ * would have to grow (once per doubling of the zone's names), which the build does.
+ */
+function splice(base: ZoneParts, edits: Map<number | string, PatchedSet[]>, added: string[], records: number): ZoneParts | null {
   const baseCount = base.names.count;
   const count = baseCount + added.length;
-  const flags = new Uint8Array(count);
-  flags.set(base.flags);
+  // The index stays at most half full (name-table.ts): past that it is rebuilt, not patched.
+  if (count * 2 > base.names.slots.length >> 1) return null;
+  /** The RRsets of each node that changes, by id; the names added take the ids after the base's, in order. */
   const bySet = new Map<number, PatchedSet[]>();
-  for (const key of added) {
-    const wire = Buffer.from(key, 'latin1');
-    const id = names.insertNewBytes(wire, 0, wire.length);
+  added.forEach((key, i) => {
     const sets = edits.get(key);
-    flags[id] = sets === undefined ? NodeFlag.EmptyNonTerminal : 0;
-    if (sets !== undefined) bySet.set(id, sets);
-  }
-  for (const key of added) {
-    // RFC 4592 §2.2.1: a `*` label makes its parent a source of synthesis.
-    if (key.charCodeAt(0) !== 1 || key.charCodeAt(1) !== 0x2a) continue;
-    const parent = names.find(parentKey(key));
-    flags[parent] = flags[parent]! | NodeFlag.WildcardChild;
-  }
-  for (const [k, sets] of edits) {
-    if (typeof k !== 'number') continue;
-    bySet.set(k, sets);
-    flags[k] = flags[k]! & ~NodeFlag.EmptyNonTerminal;
-  }
+    if (sets !== undefined) bySet.set(baseCount + i, sets);
+  });
+  for (const [k, sets] of edits) if (typeof k === 'number') bySet.set(k, sets);
   // Sizes: the base's, less the RRsets replaced, plus their replacements.
   const baseSets = base.setType.length;
   let sets = baseSets;
@@ -214,14 +205,27 @@ function splice(base: ZoneParts, edits: Map<number | string, PatchedSet[]>, adde
   }
   // Straight into shared memory: the version goes to every thread that serves it as it is, where
   // a copy of a big zone's arrays costs as much as the patch.
-  const table = names.parts();
-  const mem = new SharedArena([table.names.byteLength, table.offsets.byteLength, table.slots.byteLength, count, 4 * (count + 1), 2 * sets, 4 * sets, 4 * (sets + 1), dataLength, 4 * (sets + 1), 4 * targetCount]);
-  const shared: NameTableParts = { names: mem.take(Uint8Array, table.names.length), offsets: mem.take(Uint32Array, table.offsets.length), slots: mem.take(Int32Array, table.slots.length), count };
-  shared.names.set(table.names);
-  shared.offsets.set(table.offsets);
-  shared.slots.set(table.slots);
-  const sharedFlags = mem.take(Uint8Array, count);
-  sharedFlags.set(flags);
+  const nameBytes = base.names.names.byteLength + added.reduce((n, k) => n + k.length, 0);
+  const mem = new SharedArena([nameBytes, 4 * (count + 1), base.names.slots.byteLength, count, 4 * (count + 1), 2 * sets, 4 * sets, 4 * (sets + 1), dataLength, 4 * (sets + 1), 4 * targetCount]);
+  const table: NameTableParts = { names: mem.take(Uint8Array, nameBytes), offsets: mem.take(Uint32Array, count + 1), slots: mem.take(Int32Array, base.names.slots.length), count: baseCount };
+  table.names.set(base.names.names);
+  table.offsets.set(base.names.offsets);
+  table.slots.set(base.names.slots);
+  const names = new NameTable(0, table);
+  for (const key of added) {
+    const wire = Buffer.from(key, 'latin1');
+    names.insertNewBytes(wire, 0, wire.length);
+  }
+  const flags = mem.take(Uint8Array, count);
+  flags.set(base.flags);
+  added.forEach((key, i) => (flags[baseCount + i] = edits.has(key) ? 0 : NodeFlag.EmptyNonTerminal));
+  for (const key of added) {
+    // RFC 4592 §2.2.1: a `*` label makes its parent a source of synthesis.
+    if (key.charCodeAt(0) !== 1 || key.charCodeAt(1) !== 0x2a) continue;
+    const parent = names.find(parentKey(key));
+    flags[parent] = flags[parent]! | NodeFlag.WildcardChild;
+  }
+  for (const k of edits.keys()) if (typeof k === 'number') flags[k] = flags[k]! & ~NodeFlag.EmptyNonTerminal;
   const firstSet = mem.take(Uint32Array, count + 1);
   const setType = mem.take(Uint16Array, sets);
   const setTtl = mem.take(Uint32Array, sets);
@@ -293,7 +297,7 @@ function splice(base: ZoneParts, edits: Map<number | string, PatchedSet[]>, adde
       for (let i = first; i < out.targetFirst[s + 1]!; i++) if (out.targets[i] === -1) out.targets[first] = UNRESOLVED;
     }
   }
-  return { origin: base.origin, recordCount: records, file: base.file, names: shared, flags: sharedFlags, ...out, dnssec: null };
+  return { origin: base.origin, recordCount: records, file: base.file, names: names.parts(), flags, ...out, dnssec: null };
 }
 
 /** The RRsets of node `id` of `base`, their RDATA as views of its data. */

@@ -101,6 +101,7 @@ describe('a difference patched into the compiled zone', () => {
     { name: 'data below a zone cut', deleted: [], added: ['deep.sub TXT "occluded"'] },
     { name: 'a CNAME beside other data', deleted: [], added: ['www CNAME elsewhere.example.'], error: /CNAME and other data/ },
     { name: 'a TTL that differs within the RRset', deleted: [], added: ['www 60 A 192.0.2.7'] },
+    { name: 'so many names added that the name index grows', deleted: [], added: Array.from({ length: 40 }, (_, i) => `n${i} A 192.0.2.${i}`) },
   ];
   for (const c of built) {
     it(`${c.name}: left to the whole build, which gives the version's text or its errors`, () => {
