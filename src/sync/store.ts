@@ -236,9 +236,11 @@ export class ZoneStore {
     served(true);
     const writing = { origin, stop: false };
     this.writing = writing;
+    const writeStarted = this.now();
     try {
       const sha256 = await persist(e.zone, () => writing.stop || this.closed);
       if (sha256 !== null && e.served !== null) e.served.sha256 = sha256;
+      this.o.log.debug({ zone: origin, file: e.file, serial: e.zone.serial, sha256: sha256 ?? undefined, ms: this.now() - writeStarted, stopped: sha256 === null }, 'zone version written');
     } catch (err) {
       this.o.log.error({ zone: origin, file: e.file, err: (err as Error).message }, 'zone version served but not written to its file; a restart serves the version the file holds');
     } finally {
