@@ -374,7 +374,7 @@ export class SecondaryZones {
 
   /** A version zone sync serves, written to the zone's state file; resolves with the SHA-256 of what was written, or null when stopped. */
   private async persist(r: Run, text: Iterable<string>, stopped: () => boolean): Promise<string | null> {
-    const sha256 = await writeVersion(r.file, text, stopped);
+    const sha256 = await writeVersion(r.file, text, { stopped, paced: true });
     keepVersion(r.file);
     return sha256;
   }
