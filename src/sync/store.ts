@@ -128,8 +128,10 @@ export class ZoneStore {
   private settleZone: string | null = null;
   private settleFile: string | undefined = undefined;
   private closed = false;
-  /** The version applyDiff is writing to its file, and whether a newer one asked it to stop. */
-  private writing: { origin: string; stop: boolean } | null = null;
+  /** The version applyDiff is writing to its file, whether a newer one asked it to stop, and whether it may (not twice in a row). */
+  private writing: { origin: string; stop: boolean; stoppable: boolean } | null = null;
+  /** Zones whose last write was stopped: the next one is not, so a zone changed faster than it is written still reaches its file. */
+  private readonly writeStopped = new Set<string>();
   private readonly now: () => number;
 
   constructor(private readonly o: StoreOptions) {
@@ -204,11 +206,12 @@ export class ZoneStore {
    * checked in a loader thread, judged and swapped in as a new version of its file would be.
    * Resolves with whether it is served as soon as it is; then `persist` writes it to the zone's file
    * (resolving with the SHA-256 of what it wrote, which becomes the version's, or null when it
-   * stopped) before any scan looks at the file. A newer difference stops a write under way: only the
-   * newest version is worth writing, and a restart before it is written serves the file's.
+   * stopped) before any scan looks at the file. A newer difference stops a write under way, but not
+   * two in a row: only the newest version is worth writing, and a restart before it is written
+   * serves the file's.
    */
   applyDiff(origin: string, diff: ZoneDiff, persist: Persist): Promise<boolean> {
-    if (this.writing?.origin === origin) this.writing.stop = true;
+    if (this.writing?.origin === origin && this.writing.stoppable) this.writing.stop = true;
     return new Promise((resolve) => {
       const run = (): void => {
         // One at a time with the scans: a scan never reads the file while the version is being written.
@@ -234,12 +237,14 @@ export class ZoneStore {
     this.logLoaded(e, this.now() - started, 'transfer');
     this.report(e, 'success');
     served(true);
-    const writing = { origin, stop: false };
+    const writing = { origin, stop: false, stoppable: !this.writeStopped.has(origin) };
     this.writing = writing;
     const writeStarted = this.now();
     try {
       const sha256 = await persist(e.zone, () => writing.stop || this.closed);
       if (sha256 !== null && e.served !== null) e.served.sha256 = sha256;
+      if (sha256 === null) this.writeStopped.add(origin);
+      else this.writeStopped.delete(origin);
       this.o.log.debug({ zone: origin, file: e.file, serial: e.zone.serial, sha256: sha256 ?? undefined, ms: this.now() - writeStarted, stopped: sha256 === null }, 'zone version written');
     } catch (err) {
       this.o.log.error({ zone: origin, file: e.file, err: (err as Error).message }, 'zone version served but not written to its file; a restart serves the version the file holds');

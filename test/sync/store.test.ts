@@ -319,7 +319,7 @@ describe('zone store: a difference applied to the version served (a secondary IX
     return createHash('sha256').update(text).digest('hex');
   };
 
-  it('serves it before it is written, then a scan finds the file written and reads nothing; a newer difference stops the write under way', async () => {
+  it('serves it before it is written, then a scan finds the file written and reads nothing; a newer difference stops the write under way, but not two in a row', async () => {
     put(h.dir, 'a.test.zone', zoneText('a.test', 1));
     await h.scan();
     let release!: () => void;
@@ -333,17 +333,32 @@ describe('zone store: a difference applied to the version served (a secondary IX
     assert.equal(first, true);
     assert.equal(h.served('a.test.'), 2, 'served while its write waits');
     assert.equal(h.zones!.zones.get(keyFromText('a.test.', null))!.nodes.has(keyFromText('new2.a.test.', null)), true);
-    const second = h.store.applyDiff('a.test.', diff(2, 3), async (zone) => write(zone));
+    let releaseSecond!: () => void;
+    const gateSecond = new Promise<void>((r) => (releaseSecond = r));
+    let secondStopped: boolean | null = null;
+    const second = h.store.applyDiff('a.test.', diff(2, 3), async (zone, stop) => {
+      await gateSecond;
+      secondStopped = stop();
+      return secondStopped ? null : write(zone);
+    });
     release();
     assert.equal(await second, true);
     assert.equal(stopped, true, 'the older write stopped');
     assert.equal(h.served('a.test.'), 3);
+    // Not two in a row: the next write finishes before a newer version is applied.
+    const third = h.store.applyDiff('a.test.', diff(3, 4), async (zone) => write(zone));
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(h.served('a.test.'), 3, 'waits for the write under way');
+    releaseSecond();
+    assert.equal(await third, true);
+    assert.equal(secondStopped, false, 'the write after a stopped one is not stopped');
+    assert.equal(h.served('a.test.'), 4);
     // Scans wait for the write; then the file is the version served, and nothing is read again.
     const swaps = h.swaps.length;
     await h.scan({ reason: 'rescan', noSettle: true });
     assert.equal(h.swaps.length, swaps);
     const status = h.get('a.test.');
-    assert.deepEqual([status.state, status.serial, status.records], ['ok', 3, 10]);
+    assert.deepEqual([status.state, status.serial, status.records], ['ok', 4, 11]);
     assert.equal(status.sha256, createHash('sha256').update(readFileSync(file())).digest('hex'));
     assert.match(h.messages().join('\n'), /zone loaded/);
   });
