@@ -1,26 +1,28 @@
 // Secondary zones (RFC 1034 §4.3.5, RFC 1996, RFC 1995, RFC 5936), run on the main thread beside
 // zone sync: per zone a refresh timer from its SOA, the SOA query and the transfer (IXFR from the
 // version served, AXFR when there is none, when asked, or when the primary or the difference can't
-// do it), and expiry. A transferred version goes into serving by zone sync's one path: written as a
-// master file into the state directory, then read, checked, judged (serial policy, shrink guard,
-// ZONEMD) and swapped in by the store like any zone file. A version the store does not take is
-// replaced on disk by the last good one, which keeps serving.
+// do it), and expiry. A transferred version goes into serving by zone sync's one path: checked,
+// judged (serial policy, shrink guard, ZONEMD) and swapped in by the store like any zone file. An
+// AXFR is written as a master file into the state directory and read like one; an IXFR's difference
+// is applied by the store to the version served and the result written there once it serves. A
+// version the store does not take leaves the last good one serving and on disk.
 import { existsSync, mkdirSync, statSync, unlinkSync, utimesSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { discoverZoneFiles } from '../sync/zone-files.js';
 import { compareSerials } from '../sync/policy.js';
-import type { ScanRequest, ZoneStatus } from '../sync/store.js';
-import { soaRecord } from '../wire/axfr.js';
+import type { Persist, ScanRequest, ZoneStatus } from '../sync/store.js';
+import { allRecords, soaRecord } from '../wire/axfr.js';
 import { soaSerial, soaTimers, type InRecord } from '../wire/xfr-in.js';
 import { keyFromText } from '../zone/name.js';
+import type { ZoneDiff } from '../zone/patch.js';
 import type { Zone, ZoneSet } from '../zone/zone.js';
 import { catalogChanges, readCatalog, type CatalogMember } from './catalog.js';
 import { RcodeError, primaryText, querySoa, transfer, type TransferResult } from './client.js';
 import type { Primary, SecondaryConfig, SecondaryZone } from './config.js';
 import { keepVersion, recoverVersion, restoreVersion, stateFile, writeVersion } from './state-files.js';
 import { expireS, jittered, nextRefreshS } from './timers.js';
-import { applyDiffs, masterFile, type AppliedVersion } from './versions.js';
+import { applyDiffs, masterFile } from './versions.js';
 
 /**
  * Refreshes run at once at most: a POP of thousands of secondary zones must not open thousands of
@@ -49,6 +51,7 @@ export interface SecondaryMetrics {
 export interface SecondaryStore {
   readonly zones: ZoneSet;
   scan(req: ScanRequest): Promise<void>;
+  applyDiff(origin: string, diff: ZoneDiff, persist: Persist): Promise<boolean>;
   statusOf(origin: string): ZoneStatus | undefined;
   setExpired(origin: string, expired: boolean): void;
 }
@@ -301,7 +304,7 @@ export class SecondaryZones {
     for (;;) {
       const started = this.now();
       let got: TransferResult;
-      let version: AppliedVersion;
+      let version: { soa: InRecord; records: InRecord[] } | ZoneDiff<InRecord>;
       let why: string;
       try {
         this.log.debug({ zone: r.zone.origin, primary: primaryText(p), kind, serial: served?.serial ?? null }, 'zone transfer in started');
@@ -313,9 +316,9 @@ export class SecondaryZones {
         }
         if (c.style === 'axfr') version = { soa: c.soa, records: c.records };
         else {
-          const applied = applyDiffs(served!, c.diffs);
-          if (typeof applied === 'string') throw new Error(`the difference does not apply: ${applied}`);
-          version = applied;
+          const diff = applyDiffs(served!, c.diffs);
+          if (typeof diff === 'string') throw new Error(`the difference does not apply: ${diff}`);
+          version = diff;
         }
         why = await this.serve(r, version, kind, c.style, served, got, started);
         if (why === '') return null;
@@ -335,35 +338,45 @@ export class SecondaryZones {
     }
   }
 
-  /** Writes the version, has zone sync judge it, and keeps it or puts the last good back; '' when served, else why not. */
-  private async serve(r: Run, v: AppliedVersion, kind: TransferKind, style: string, served: Zone | undefined, got: TransferResult, started: number): Promise<string> {
+  /** Has zone sync judge the version (an AXFR's, written first; an IXFR's difference, written once served) and serve it or keep the last good one; '' when served, else why not. */
+  private async serve(r: Run, v: { soa: InRecord; records: InRecord[] } | ZoneDiff<InRecord>, kind: TransferKind, style: string, served: Zone | undefined, got: TransferResult, started: number): Promise<string> {
     const store = this.store!;
-    let records = 1;
-    const counted = function* (): Generator<InRecord> {
-      for (const x of v.records) {
-        records++;
-        yield x;
-      }
-    };
-    const sha256 = await writeVersion(r.file, masterFile(r.zone.origin, v.soa, counted()));
-    this.files.set(r.zone.origin, r.file);
-    await store.scan({ reason: 'transfer', zone: r.zone.origin, verify: true, noSettle: true });
+    const taken = 'gone' in v ? await store.applyDiff(r.zone.origin, v, (zone, stopped) => this.persist(r, masterFile(r.zone.origin, soaRecord(zone), allRecords(zone)), stopped)) : await this.serveFile(r, v);
     const status = store.statusOf(r.zone.origin);
-    const taken = status !== undefined && status.sha256 === sha256 && status.state === 'ok';
     const ms = this.now() - started;
-    const fields = { zone: r.zone.origin, primary: r.primary, kind, style, from: served?.serial ?? null, serial: soaSerial(v.soa.rdata), records, bytes: got.bytes, ms };
+    const fields = { zone: r.zone.origin, primary: r.primary, kind, style, from: served?.serial ?? null, serial: soaSerial(v.soa.rdata), records: 'gone' in v ? (status?.records ?? null) : v.records.length + 1, bytes: got.bytes, ms };
     this.metrics.transferred(kind, taken ? 'ok' : 'rejected', got.bytes, ms / 1000);
     if (taken) {
-      keepVersion(r.file);
       this.log.info(fields, 'zone transfer in');
       if (r.zone.catalog) this.applyCatalog(r);
       return '';
     }
-    restoreVersion(r.file);
-    if (!existsSync(r.file)) this.files.delete(r.zone.origin);
     const why = `serial ${fields.serial} not served: ${status?.last_error ?? 'not loaded'}`;
     this.log.warn({ ...fields, err: why }, 'zone transfer in not served; the last good version stays');
     return why;
+  }
+
+  /** Writes the whole version to the zone's state file and has zone sync read it; the last good file goes back if it is not taken. */
+  private async serveFile(r: Run, v: { soa: InRecord; records: InRecord[] }): Promise<boolean> {
+    const store = this.store!;
+    const sha256 = (await writeVersion(r.file, masterFile(r.zone.origin, v.soa, v.records)))!;
+    this.files.set(r.zone.origin, r.file);
+    await store.scan({ reason: 'transfer', zone: r.zone.origin, verify: true, noSettle: true });
+    const status = store.statusOf(r.zone.origin);
+    if (status !== undefined && status.sha256 === sha256 && status.state === 'ok') {
+      keepVersion(r.file);
+      return true;
+    }
+    restoreVersion(r.file);
+    if (!existsSync(r.file)) this.files.delete(r.zone.origin);
+    return false;
+  }
+
+  /** A version zone sync serves, written to the zone's state file; resolves with the SHA-256 of what was written, or null when stopped. */
+  private async persist(r: Run, text: Iterable<string>, stopped: () => boolean): Promise<string | null> {
+    const sha256 = await writeVersion(r.file, text, { stopped, paced: true });
+    keepVersion(r.file);
+    return sha256;
   }
 
   private succeeded(r: Run): void {

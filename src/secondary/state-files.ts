@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, linkSync, renameSync, unlinkSync } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { basename, dirname, join } from 'node:path';
 
 /** `<state dir>/<origin>.zone` (`root.zone` for the root), as zone sync names zone files. */
@@ -17,20 +18,47 @@ function goodFile(file: string): string {
   return join(dirname(file), `.${basename(file)}.good`);
 }
 
-/** Writes a new version into `file`, keeping the one there aside; resolves with the SHA-256 of what was written. */
-export async function writeVersion(file: string, chunks: Iterable<string>): Promise<string> {
+/** How a version is written: whether to stop (checked between chunks), and whether to take turns with the rest of the machine. */
+export interface WriteOptions {
+  stopped?: () => boolean;
+  /**
+   * Rest after each chunk as long as it took, so the write takes at most half a core: a version
+   * already served is written while the primary, the other secondaries and the query threads need
+   * the cores, and its write may take longer.
+   */
+  paced?: boolean;
+}
+
+/**
+ * Writes a new version into `file`, keeping the one there aside; resolves with the SHA-256 of what
+ * was written, or null when `stopped()` says so between two chunks (nothing is replaced then).
+ */
+export async function writeVersion(file: string, chunks: Iterable<string>, opts: WriteOptions = {}): Promise<string | null> {
+  const stopped = opts.stopped ?? ((): boolean => false);
   const tmp = join(dirname(file), `.${basename(file)}.tmp`);
   const hash = createHash('sha256');
   const fh = await open(tmp, 'w');
+  let complete: boolean;
   try {
+    let since = performance.now();
     for (const chunk of chunks) {
+      if (stopped()) break;
       const bytes = Buffer.from(chunk, 'utf8');
       hash.update(bytes);
       await fh.write(bytes);
+      if (opts.paced === true) {
+        await sleep(performance.now() - since);
+        since = performance.now();
+      }
     }
-    await fh.sync();
+    complete = !stopped();
+    if (complete) await fh.sync();
   } finally {
     await fh.close();
+  }
+  if (!complete) {
+    unlinkSync(tmp);
+    return null;
   }
   const good = goodFile(file);
   if (existsSync(good)) unlinkSync(good);

@@ -2,13 +2,15 @@
 // that its content has not changed. Runs off the query threads, so it may take seconds and block.
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
-import { loadZoneFile } from '../zone/read-zone.js';
+import { loadPatchedZone, loadZoneFile, type LoadResult } from '../zone/read-zone.js';
 import { formatDiagnostic } from '../zone/parser.js';
+import type { ZoneDiff } from '../zone/patch.js';
 import { CompactZone, type ZoneParts } from '../zone/zone.js';
 import { errorText, failedOutcome } from './load-failure.js';
 import { shareBatch } from './transfer.js';
 
-export interface LoadJob {
+/** A zone file to read, parse, check and compile. */
+interface FileJob {
   kind: 'load';
   origin: string;
   file: string;
@@ -17,6 +19,23 @@ export interface LoadJob {
   /** Warn of signatures expiring within this many days (the loader's default when absent). */
   signatureWarningDays?: number | undefined;
 }
+
+/**
+ * A new version of a zone made from the version served and a difference (a secondary's IXFR), built
+ * and checked in the loader thread like a file's: the served version's arrays are shared memory, so
+ * the thread reads them where they are.
+ */
+interface PatchJob {
+  kind: 'patch';
+  origin: string;
+  /** Where the version will be kept, named in diagnostics. */
+  file: string;
+  base: ZoneParts;
+  diff: ZoneDiff;
+  signatureWarningDays?: number | undefined;
+}
+
+export type LoadJob = FileJob | PatchJob;
 
 export type LoadOutcome =
   | { kind: 'unchanged'; sha256: string }
@@ -49,8 +68,13 @@ export function runJobs(jobs: readonly LoadJob[]): LoadOutcome[] {
 }
 
 function runJob(job: LoadJob): LoadOutcome {
+  const opts = job.signatureWarningDays === undefined ? {} : { expiryWarningDays: job.signatureWarningDays };
+  if (job.kind === 'patch') return outcomeOf(job, loadPatchedZone(job.base, job.diff, job.file, opts));
   for (const k of job.known) if (hashFiles(k.files) === k.sha256) return { kind: 'unchanged', sha256: k.sha256 };
-  const r = loadZoneFile(job.file, job.origin, job.signatureWarningDays === undefined ? {} : { expiryWarningDays: job.signatureWarningDays });
+  return outcomeOf(job, loadZoneFile(job.file, job.origin, opts));
+}
+
+function outcomeOf(job: LoadJob, r: LoadResult): LoadOutcome {
   const warnings = r.warnings.map(formatDiagnostic);
   if (r.zone === null || !(r.zone instanceof CompactZone)) {
     const errors = r.errors.length > 0 ? r.errors.map(formatDiagnostic) : [`${job.file}:1: zone did not compile`];

@@ -7,6 +7,7 @@
 // merged into the next.
 import { statSync } from 'node:fs';
 import type { Logger } from '../log.js';
+import type { ZoneDiff } from '../zone/patch.js';
 import { CompactZone, ZoneSet, type Zone } from '../zone/zone.js';
 import type { LoadJob, LoadOutcome } from './load-job.js';
 import type { ZoneLoader } from './loader.js';
@@ -51,6 +52,9 @@ export interface ZoneChange {
   /** A secondary zone past its expire time: kept, but its names are answered SERVFAIL (ZoneSet.expired). */
   expired?: boolean;
 }
+
+/** Writes a served version to its zone's file; resolves with the SHA-256 written, or null when `stopped()` said to stop (the file then holds what it held). */
+export type Persist = (zone: Zone, stopped: () => boolean) => Promise<string | null>;
 
 export type ReloadResult = 'success' | 'failure' | 'refused' | 'held' | 'removed';
 
@@ -124,6 +128,10 @@ export class ZoneStore {
   private settleZone: string | null = null;
   private settleFile: string | undefined = undefined;
   private closed = false;
+  /** The version applyDiff is writing to its file, whether a newer one asked it to stop, and whether it may (not twice in a row). */
+  private writing: { origin: string; stop: boolean; stoppable: boolean } | null = null;
+  /** Zones whose last write was stopped: the next one is not, so a zone changed faster than it is written still reaches its file. */
+  private readonly writeStopped = new Set<string>();
   private readonly now: () => number;
 
   constructor(private readonly o: StoreOptions) {
@@ -166,7 +174,7 @@ export class ZoneStore {
   scan(req: ScanRequest): Promise<void> {
     if (this.closed) return Promise.resolve();
     if (this.running === null) {
-      this.running = this.drain(req);
+      this.running = this.drain(() => this.scanOnce(req));
       return this.running;
     }
     if (this.queued === null) {
@@ -193,9 +201,63 @@ export class ZoneStore {
     this.settleTimer = null;
   }
 
-  private async drain(first: ScanRequest): Promise<void> {
+  /**
+   * A new version of `origin` made from the one served and `diff` (a secondary's IXFR), built and
+   * checked in a loader thread, judged and swapped in as a new version of its file would be.
+   * Resolves with whether it is served as soon as it is; then `persist` writes it to the zone's file
+   * (resolving with the SHA-256 of what it wrote, which becomes the version's, or null when it
+   * stopped) before any scan looks at the file. A newer difference stops a write under way, but not
+   * two in a row: only the newest version is worth writing, and a restart before it is written
+   * serves the file's.
+   */
+  applyDiff(origin: string, diff: ZoneDiff, persist: Persist): Promise<boolean> {
+    if (this.writing?.origin === origin && this.writing.stoppable) this.writing.stop = true;
+    return new Promise((resolve) => {
+      const run = (): void => {
+        // One at a time with the scans: a scan never reads the file while the version is being written.
+        if (this.running !== null) {
+          void this.running.then(run, run);
+          return;
+        }
+        if (this.closed) return resolve(false);
+        this.running = this.drain(() => this.applyOnce(origin, diff, persist, resolve));
+      };
+      run();
+    });
+  }
+
+  private async applyOnce(origin: string, diff: ZoneDiff, persist: Persist, served: (taken: boolean) => void): Promise<void> {
+    const e = this.entries.get(origin);
+    // The difference was checked against the version it names: applied to another, it would be wrong.
+    if (e === undefined || !(e.zone instanceof CompactZone) || e.zone.serial !== diff.from) return served(false);
+    const started = this.now();
+    const outcome = await this.o.loader.load({ kind: 'patch', origin, file: e.file, base: e.zone.parts(), diff, signatureWarningDays: this.o.signatureWarningDays });
+    if (this.closed || this.judge(origin, e.file, e.seen ?? '', outcome, { reason: 'transfer' }) === null) return served(false);
+    this.publish([{ origin, zone: e.zone }]);
+    this.logLoaded(e, this.now() - started, 'transfer');
+    this.report(e, 'success');
+    served(true);
+    const writing = { origin, stop: false, stoppable: !this.writeStopped.has(origin) };
+    this.writing = writing;
+    const writeStarted = this.now();
     try {
-      await this.scanOnce(first);
+      const sha256 = await persist(e.zone, () => writing.stop || this.closed);
+      if (sha256 !== null && e.served !== null) e.served.sha256 = sha256;
+      if (sha256 === null) this.writeStopped.add(origin);
+      else this.writeStopped.delete(origin);
+      this.o.log.debug({ zone: origin, file: e.file, serial: e.zone.serial, sha256: sha256 ?? undefined, ms: this.now() - writeStarted, stopped: sha256 === null }, 'zone version written');
+    } catch (err) {
+      this.o.log.error({ zone: origin, file: e.file, err: (err as Error).message }, 'zone version served but not written to its file; a restart serves the version the file holds');
+    } finally {
+      this.writing = null;
+      // The file as it is now is the one served (or one a newer version replaces at once): no scan reads it again.
+      e.seen = identities(e.files, e.file).text;
+    }
+  }
+
+  private async drain(first: () => Promise<void>): Promise<void> {
+    try {
+      await first();
       while (this.queued !== null) {
         const q = this.queued;
         this.queued = null;
@@ -323,11 +385,15 @@ export class ZoneStore {
     this.publish(changes);
     const ms = this.now() - started;
     for (const e of loaded) {
-      const s = e.served!;
-      this.o.log.info({ zone: e.origin, serial: s.serial, records: s.records, file: e.file, sha256: s.sha256, ms, reason: req.reason, note: e.note ?? undefined }, 'zone loaded');
-      e.note = null;
+      this.logLoaded(e, ms, req.reason);
       this.report(e, 'success');
     }
+  }
+
+  private logLoaded(e: Entry, ms: number, reason: string): void {
+    const s = e.served!;
+    this.o.log.info({ zone: e.origin, serial: s.serial, records: s.records, file: e.file, sha256: s.sha256 || undefined, ms, reason, note: e.note ?? undefined }, 'zone loaded');
+    e.note = null;
   }
 
   /** Applies one load's outcome to the zone's entry; returns the entry when its new version is to be swapped in. */

@@ -24,6 +24,12 @@ export function shareBatch(list: readonly ZoneParts[]): ZoneParts[] {
   for (let i = 0; i < list.length; ) {
     let end = i + 1;
     let total = sizes[i]!;
+    // A large zone built in shared memory of its own (a patched version, zone/patch.ts) is shared as it is.
+    const own = partsBuffers(list[i]!);
+    if (total > SHARED_MAX_BYTES && own.size === 1 && [...own][0] instanceof SharedArrayBuffer) {
+      out.push(list[i++]!);
+      continue;
+    }
     if (total <= SHARED_MAX_BYTES) {
       while (end < list.length && sizes[end]! <= SHARED_MAX_BYTES && total + sizes[end]! <= SHARED_BUFFER_BYTES) total += sizes[end++]!;
     }

@@ -79,7 +79,7 @@ export function soaRecord(zone: Zone): OutRecord {
 }
 
 /** SOA, then every RRset but the SOA, then the SOA (RFC 5936 §2.2). */
-function* allRecords(zone: Zone): Generator<OutRecord> {
+export function* allRecords(zone: Zone): Generator<OutRecord> {
   const soa = soaRecord(zone);
   yield soa;
   for (const node of zone.nodes.values()) {

@@ -7,11 +7,12 @@ import { ZoneBuilder } from './build.js';
 import { originFromFileName } from './files.js';
 import { lex } from './lexer.js';
 import { keyToText, nameFromText, nameKey, NameError } from './name.js';
-import { ZoneParser, type Diagnostic, type RecordSink } from './parser.js';
+import { ZoneParser, type Diagnostic, type ParseOptions, type RecordSink } from './parser.js';
+import { feedPatched, patchParts, type ZoneDiff } from './patch.js';
 import { T } from './types.js';
 import { checkDnssec, type DnssecProblem } from './dnssec-check.js';
 import { verifyZonemd, type ZonemdResult } from './zonemd.js';
-import type { Zone } from './zone.js';
+import { CompactZone, type Zone, type ZoneParts } from './zone.js';
 
 export interface LoadResult {
   file: string;
@@ -39,7 +40,10 @@ export interface LoadOptions {
 /** At most this many DNSSEC problems are reported one by one (a broken signer breaks every name). */
 const MAX_DNSSEC_REPORTS = 50;
 
-function load(origin: string, file: string, run: (parser: ZoneParser) => void, zoneDir: string, text: string | undefined, opts: LoadOptions): LoadResult {
+/** Where a zone's records come from: a parser given these options, or records fed directly. */
+type RecordSource = (sink: RecordSink, parse: ParseOptions) => void;
+
+function load(origin: string, file: string, run: RecordSource, zoneDir: string, text: string | undefined, opts: LoadOptions): LoadResult {
   const errors: Diagnostic[] = [];
   const warnings: Diagnostic[] = [];
   const files: string[] = [];
@@ -64,7 +68,7 @@ function load(origin: string, file: string, run: (parser: ZoneParser) => void, z
       builder.add(owner, type, ttl, rdata, f, line);
     },
   };
-  run(new ZoneParser({ origin: originWire, zoneDir, errors, warnings, reads }, sink));
+  run(sink, { origin: originWire, zoneDir, errors, warnings, reads });
   // The checks run even after syntax errors, so one pass over a broken file reports everything.
   let zone = builder.finish();
   let zonemd: ZonemdResult | null = null;
@@ -93,7 +97,7 @@ function load(origin: string, file: string, run: (parser: ZoneParser) => void, z
 function reportDnssec(
   problems: DnssecProblem[],
   file: string,
-  run: (parser: ZoneParser) => void,
+  run: RecordSource,
   originWire: Buffer,
   zoneDir: string,
   errors: Diagnostic[],
@@ -110,7 +114,7 @@ function reportDnssec(
       }
     },
   };
-  run(new ZoneParser({ origin: originWire, zoneDir, errors: [], warnings: [] }, sink));
+  run(sink, { origin: originWire, zoneDir, errors: [], warnings: [] });
   for (const p of shown) (p.error ? errors : warnings).push({ ...(at.get(p) ?? { file, line: 0 }), message: p.message });
   const more = problems.length - shown.length;
   if (more > 0) (problems.slice(shown.length).some((p) => p.error) ? errors : warnings).push({ file, line: 0, message: `and ${more} more DNSSEC problems` });
@@ -118,7 +122,7 @@ function reportDnssec(
 
 /** Loads a zone from master-file text (tests, tools). $INCLUDE resolves against `zoneDir`. */
 export function loadZoneText(text: string, origin: string, file = '<text>', zoneDir = process.cwd(), opts: LoadOptions = {}): LoadResult {
-  return load(origin, file, (p) => p.parseText(text, file), zoneDir, text, opts);
+  return load(origin, file, (sink, o) => new ZoneParser(o, sink).parseText(text, file), zoneDir, text, opts);
 }
 
 /**
@@ -130,7 +134,25 @@ export function loadZoneFile(path: string, origin?: string, opts: LoadOptions = 
   if (o === null) {
     return { file: path, files: [], sha256: '', origin: '', zone: null, errors: [{ file: path, line: 1, message: 'cannot tell the zone origin: give --origin' }], warnings: [] };
   }
-  return load(o, path, (p) => p.parseFile(path), dirname(resolve(path)), undefined, opts);
+  return load(o, path, (sink, po) => new ZoneParser(po, sink).parseFile(path), dirname(resolve(path)), undefined, opts);
+}
+
+/**
+ * The version `diff` makes of `base` (a secondary's IXFR): the compiled arrays patched where that
+ * gives what a build would (zone/patch.ts), else built whole (buildPatchedZone). `file` is where the
+ * version is kept, named in diagnostics; its `sha256` is empty (nothing was read).
+ */
+export function loadPatchedZone(base: ZoneParts, diff: ZoneDiff, file: string, opts: LoadOptions = {}): LoadResult {
+  const patched = patchParts(base, diff);
+  if (patched === null) return buildPatchedZone(CompactZone.fromParts(base), diff, file, opts);
+  const zone = CompactZone.fromParts(patched);
+  return { file, files: [file], sha256: '', origin: zone.originText, zone, zonemd: null, errors: [], warnings: [] };
+}
+
+/** The version `diff` makes of `base`, built and checked as a zone file of it would be (ZONEMD, DNSSEC, every check of the builder) without printing and parsing it. */
+export function buildPatchedZone(base: Zone, diff: ZoneDiff, file: string, opts: LoadOptions = {}): LoadResult {
+  const r = load(base.originText, file, (sink) => feedPatched(base, diff, sink, file), dirname(resolve(file)), undefined, opts);
+  return { ...r, files: [file], sha256: '' };
 }
 
 /** The origin a file implies: its first SOA's absolute owner (after any $ORIGIN), else its file name. */

@@ -291,7 +291,7 @@ export class CompactZone implements Zone, NodeTable {
 const TARGET_NAME = Buffer.allocUnsafe(256);
 
 /** A target not looked up yet (resolved ids are -1 for "not in this zone" or a node id). */
-const UNRESOLVED = -2;
+export const UNRESOLVED = -2;
 
 class NodeView implements ZoneNode {
   constructor(

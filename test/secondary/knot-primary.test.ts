@@ -10,12 +10,28 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { managementUrl, seriesSum } from '../helpers/management.js';
+import { dnsQuery } from '../helpers/dns-query.js';
 import { CLI_JS } from '../helpers/paths.js';
 import { freePort, startAnycastDns, startKnot, type RunningPeer } from '../helpers/peers.js';
 import { KEY, ORIGIN, digNotify, kdigAxfr, metricsText, secondaryConfig, servedSerial, zoneStatus, zoneText } from '../helpers/secondary.js';
 import { waitFor } from '../helpers/wait.js';
 
 const run = promisify(execFile);
+
+/** What serial 2 adds: names under new empty non-terminals, a wildcard, MX targets new and newly present. */
+const IXFR_EXTRA = ['a.b.c.new A 192.0.2.10', '*.fresh TXT "synthesised"', 'shop MX 5 mx.shop', 'mx.shop AAAA 2001:db8::5', 'mail MX 20 later', 'later A 192.0.2.11'];
+/** Questions whose answers tell versions apart: the names changed, their ancestors (empty non-terminals), wildcard synthesis, glue, a name that does not exist. */
+const PROBES: [string, string][] = [
+  ['a.b.c.new', 'A'], ['b.c.new', 'A'], ['c.new', 'TXT'], ['x.fresh', 'TXT'], ['fresh', 'TXT'], ['shop', 'MX'], ['mx.shop', 'AAAA'],
+  ['mail', 'MX'], ['later', 'A'], ['changing', 'A'], ['host-3', 'A'], ['nothing-here', 'A'], ['@', 'NS'],
+].map(([n, t]) => [n === '@' ? ORIGIN : `${n}.${ORIGIN}`, t] as [string, string]);
+
+/** One answer as text: rcode, AA and every section's records (name, type, TTL, RDATA) in order. */
+async function answerText(port: number, name: string, type: string): Promise<string> {
+  const m = (await dnsQuery({ port }, { name, type, timeoutMs: 2000 })).message;
+  const records = (rs: { name: string; type: number; ttl: number; rdata: Buffer }[]): string => `[${rs.map((r) => `${r.name}/${r.type}/${r.ttl}/${r.rdata.toString('hex')}`).join(' ')}]`;
+  return `${name} ${type} rcode ${m.rcode} aa ${m.aa} answer ${records(m.answer)} authority ${records(m.authority)} additional ${records(m.additional)}`;
+}
 
 describe('a secondary of Knot DNS', () => {
   const dir = mkdtempSync(join(tmpdir(), 'anycast-dns-secondary-knot-'));
@@ -68,7 +84,7 @@ describe('a secondary of Knot DNS', () => {
   });
 
   test('a change NOTIFYed by the primary is served within 2 s, by IXFR', async () => {
-    change(zoneText(2));
+    change(zoneText(2, { extra: IXFR_EXTRA }));
     await waitFor(async () => (await servedSerial(ours.port)) === 2, { timeoutMs: 2000, what: 'serial 2', detail: () => ours.log().slice(-3000) });
     assert.match(ours.log(), /"msg":"notify received"/);
     assert.match(ours.log(), /"kind":"ixfr","style":"ixfr","from":1,"serial":2.*"msg":"zone transfer in"/);
@@ -77,6 +93,22 @@ describe('a secondary of Knot DNS', () => {
     assert.equal(seriesSum(metrics, 'anycast_dns_transfers_in_total', 'kind="ixfr",result="ok"'), 1);
     assert.ok(seriesSum(metrics, 'anycast_dns_notifies_received_total', 'result="accepted"') >= 1);
     assert.ok(seriesSum(metrics, 'anycast_dns_transfer_in_bytes_total') > 0);
+  });
+
+  test('the version an IXFR made answers as the same serial transferred whole (AXFR) does', async () => {
+    const viaIxfr = await Promise.all(PROBES.map(([name, type]) => answerText(ours.port, name, type)));
+    const ctl = (...args: string[]): Promise<{ stdout: string }> => run(process.execPath, [CLI_JS, 'ctl', '--server', managementUrl(ours).slice('http://'.length), ...args]);
+    const axfrs = (): number => (ours.log().match(/"kind":"axfr".*"msg":"zone transfer in"/g) ?? []).length;
+    const before = axfrs();
+    await ctl('retransfer', ORIGIN);
+    assert.equal(axfrs(), before + 1);
+    assert.equal(await servedSerial(ours.port), 2);
+    const viaAxfr = await Promise.all(PROBES.map(([name, type]) => answerText(ours.port, name, type)));
+    assert.deepEqual(viaIxfr, viaAxfr);
+    // The probes see what the difference brought: a name under new empty non-terminals, a wildcard, glue for a new MX target.
+    assert.match(viaIxfr.join('\n'), /a\.b\.c\.new\.sec\.example\. A rcode 0 aa true answer \[a\.b\.c\.new\.sec\.example\.\/1\/300\/c000020a\]/);
+    assert.match(viaIxfr.join('\n'), /x\.fresh\.sec\.example\. TXT rcode 0 aa true answer \[x\.fresh\.sec\.example\.\/16/);
+    assert.match(viaIxfr.join('\n'), /shop\.sec\.example\. MX rcode 0 .*additional \[mx\.shop\.sec\.example\.\/28\//);
   });
 
   test('a version zone sync refuses (an in-zone NS without an address, which Knot serves) is not served; the last good one is, and stays on disk', async () => {

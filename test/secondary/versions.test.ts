@@ -7,9 +7,11 @@ import { nextRefreshS, expireS } from '../../src/secondary/timers.js';
 import { applyDiffs, masterFile } from '../../src/secondary/versions.js';
 import { TransferStream, type InRecord } from '../../src/wire/xfr-in.js';
 import { nameFromText } from '../../src/zone/name.js';
-import { loadZoneText } from '../../src/zone/read-zone.js';
+import { allRecords, soaRecord } from '../../src/wire/axfr.js';
+import type { ZoneDiff } from '../../src/zone/patch.js';
+import { loadPatchedZone, loadZoneText } from '../../src/zone/read-zone.js';
 import { T } from '../../src/zone/types.js';
-import type { Zone } from '../../src/zone/zone.js';
+import type { CompactZone, Zone } from '../../src/zone/zone.js';
 
 const ORIGIN = 'x.example.';
 
@@ -63,12 +65,20 @@ describe('TransferStream', () => {
   });
 });
 
+const served = zone('a A 192.0.2.10\nb A 192.0.2.11\n');
+
+/** The version `diff` makes of the served one, as master file text. */
+function printed(diff: ZoneDiff): string {
+  const r = loadPatchedZone((served as CompactZone).parts(), diff, 'x.example.zone');
+  assert.deepEqual(r.errors, []);
+  return [...masterFile(ORIGIN, soaRecord(r.zone!), allRecords(r.zone!))].join('');
+}
+
 describe('applyDiffs', () => {
-  const served = zone('a A 192.0.2.10\nb A 192.0.2.11\n');
   it('deletes and adds, whatever the case of the names sent', () => {
     const got = applyDiffs(served, [{ from: soa(1), to: soa(2), deleted: [{ ...a('A', 10) }], added: [a('c', 12)] }]);
     assert.ok(typeof got !== 'string', String(got));
-    const text = [...masterFile(ORIGIN, got.soa, got.records)].join('');
+    const text = printed(got);
     const back = loadZoneText(text, ORIGIN);
     assert.deepEqual(back.errors, []);
     assert.equal(back.zone!.serial, 2);
@@ -84,7 +94,7 @@ describe('applyDiffs', () => {
       { from: soa(2), to: soa(3), deleted: [a('c', 12)], added: [a('a', 10)] },
     ]);
     assert.ok(typeof got !== 'string', String(got));
-    const text = [...masterFile(ORIGIN, got.soa, got.records)].join('');
+    const text = printed(got);
     assert.match(text, /^a\.x\.example\.\t300\tIN\tA\t192\.0\.2\.10$/m);
     assert.match(text, /^b\.x\.example\.\t60\tIN\tA\t192\.0\.2\.11$/m);
     assert.doesNotMatch(text, /^c\.x\.example\./m);

@@ -2,6 +2,7 @@
 // directory and what is served after it, as the status, the swaps and the log lines show.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +12,10 @@ import { pino } from 'pino';
 import { ZoneLoader } from '../../src/sync/loader.js';
 import { ZoneStore, type ScanRequest, type ZoneStatus } from '../../src/sync/store.js';
 import type { SyncPolicy } from '../../src/sync/policy.js';
-import type { ZoneSet } from '../../src/zone/zone.js';
+import { keyFromText, nameFromText } from '../../src/zone/name.js';
+import type { ZoneDiff } from '../../src/zone/patch.js';
+import { T } from '../../src/zone/types.js';
+import type { Zone, ZoneSet } from '../../src/zone/zone.js';
 import { requireBinary } from '../helpers/peers.js';
 import { waitFor } from '../helpers/wait.js';
 import { putFile, zoneText } from '../helpers/zone-text.js';
@@ -290,5 +294,90 @@ describe('zone store: ZONEMD (RFC 8976)', () => {
     assert.match(h.get('z.test.').last_error ?? '', /ZONEMD digest mismatch/);
     assert.equal(h.served('z.test.'), 1);
     assert.ok(readFileSync(join(h.dir, 'z.test.zone'), 'utf8').includes('198.51.100.111'));
+  });
+});
+
+describe('zone store: a difference applied to the version served (a secondary IXFR)', () => {
+  let h: Harness;
+  beforeEach(() => {
+    h = new Harness();
+  });
+  afterEach(() => h.close());
+
+  const file = (): string => join(h.dir, 'a.test.zone');
+  /** From `from` to `to`: the SOA's serial, and an address for a new name. */
+  const diff = (from: number, to: number): ZoneDiff => {
+    const zone = h.zones!.zones.get(keyFromText('a.test.', null))!;
+    const rdata = Buffer.from(zone.soa.rdatas[0]!);
+    rdata.writeUInt32BE(to, rdata.length - 20);
+    return { from, soa: { owner: nameFromText('a.test.', null), type: T.SOA, ttl: 300, rdata }, gone: new Map(), added: [{ owner: nameFromText(`new${to}.a.test.`, null), type: T.A, ttl: 300, rdata: Buffer.from([192, 0, 2, to]) }] };
+  };
+  /** Writes the version as zone sync would read it, and its SHA-256. */
+  const write = (zone: Zone): string => {
+    const text = `; serial ${zone.serial}\n${zoneText('a.test', zone.serial)}`;
+    writeFileSync(file(), text);
+    return createHash('sha256').update(text).digest('hex');
+  };
+
+  it('serves it before it is written, then a scan finds the file written and reads nothing; a newer difference stops the write under way, but not two in a row', async () => {
+    put(h.dir, 'a.test.zone', zoneText('a.test', 1));
+    await h.scan();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let stopped: boolean | null = null;
+    const first = await h.store.applyDiff('a.test.', diff(1, 2), async (zone, stop) => {
+      await gate;
+      stopped = stop();
+      return stopped ? null : write(zone);
+    });
+    assert.equal(first, true);
+    assert.equal(h.served('a.test.'), 2, 'served while its write waits');
+    assert.equal(h.zones!.zones.get(keyFromText('a.test.', null))!.nodes.has(keyFromText('new2.a.test.', null)), true);
+    let releaseSecond!: () => void;
+    const gateSecond = new Promise<void>((r) => (releaseSecond = r));
+    let secondStopped: boolean | null = null;
+    const second = h.store.applyDiff('a.test.', diff(2, 3), async (zone, stop) => {
+      await gateSecond;
+      secondStopped = stop();
+      return secondStopped ? null : write(zone);
+    });
+    release();
+    assert.equal(await second, true);
+    assert.equal(stopped, true, 'the older write stopped');
+    assert.equal(h.served('a.test.'), 3);
+    // Not two in a row: the next write finishes before a newer version is applied.
+    const third = h.store.applyDiff('a.test.', diff(3, 4), async (zone) => write(zone));
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(h.served('a.test.'), 3, 'waits for the write under way');
+    releaseSecond();
+    assert.equal(await third, true);
+    assert.equal(secondStopped, false, 'the write after a stopped one is not stopped');
+    assert.equal(h.served('a.test.'), 4);
+    // Scans wait for the write; then the file is the version served, and nothing is read again.
+    const swaps = h.swaps.length;
+    await h.scan({ reason: 'rescan', noSettle: true });
+    assert.equal(h.swaps.length, swaps);
+    const status = h.get('a.test.');
+    assert.deepEqual([status.state, status.serial, status.records], ['ok', 4, 11]);
+    assert.equal(status.sha256, createHash('sha256').update(readFileSync(file())).digest('hex'));
+    assert.match(h.messages().join('\n'), /zone loaded/);
+  });
+
+  it('judges it like a file: a serial that goes backwards is refused and the last good version serves, unwritten; a difference for another version is not applied', async () => {
+    put(h.dir, 'a.test.zone', zoneText('a.test', 5));
+    await h.scan();
+    let writes = 0;
+    const persist = async (zone: Zone): Promise<string> => {
+      writes++;
+      return write(zone);
+    };
+    assert.equal(await h.store.applyDiff('a.test.', diff(5, 4), persist), false);
+    assert.equal(h.served('a.test.'), 5);
+    assert.equal(h.get('a.test.').state, 'error');
+    assert.match(h.get('a.test.').last_error ?? '', /serial/);
+    assert.equal(await h.store.applyDiff('a.test.', diff(3, 6), persist), false);
+    assert.equal(h.served('a.test.'), 5);
+    assert.equal(writes, 0);
+    assert.match(readFileSync(file(), 'utf8'), / 5 3600 /);
   });
 });
