@@ -1,9 +1,10 @@
 // One zone load, as run in the loader thread: read, parse, check and compile a zone file, or find
 // that its content has not changed. Runs off the query threads, so it may take seconds and block.
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readSync } from 'node:fs';
-import { loadZoneFile } from '../zone/read-zone.js';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { loadZoneFile, type LoadOptions } from '../zone/read-zone.js';
 import { formatDiagnostic } from '../zone/parser.js';
+import { fileIdentity, MISSING_FILE, type FileStat } from './file-identity.js';
 import { CompactZone, type ZoneParts } from '../zone/zone.js';
 import { errorText, failedOutcome } from './load-failure.js';
 import { shareBatch } from './transfer.js';
@@ -16,11 +17,23 @@ export interface LoadJob {
   known: { sha256: string; files: string[] }[];
   /** Warn of signatures expiring within this many days (the loader's default when absent). */
   signatureWarningDays?: number | undefined;
+  /**
+   * The file was not stat'ed by the scan (a zone new at start-up): its identity is taken here, from
+   * the descriptor it is read through, and comes back as the outcome's `seen`; a file larger than
+   * `maxBytes` is not read, and comes back as `large` for the scan to load in order of size.
+   */
+  probe?: { maxBytes: number } | undefined;
+}
+
+/** A probed job's file identity (LoadJob.probe). */
+interface Probed {
+  seen?: string;
 }
 
 export type LoadOutcome =
-  | { kind: 'unchanged'; sha256: string }
-  | {
+  | { kind: 'large'; size: number; seen: string }
+  | (Probed & { kind: 'unchanged'; sha256: string })
+  | (Probed & {
       kind: 'loaded';
       /** Every array in shared memory (transfer.ts). */
       parts: ZoneParts;
@@ -29,8 +42,8 @@ export type LoadOutcome =
       sha256: string;
       files: string[];
       warnings: string[];
-    }
-  | { kind: 'failed'; errors: string[]; warnings: string[]; sha256: string; files: string[] };
+    })
+  | (Probed & { kind: 'failed'; errors: string[]; warnings: string[]; sha256: string; files: string[] });
 
 /** Runs a batch of loads, in order; the zones compiled come back with their arrays in shared memory, packed together (transfer.ts). */
 export function runJobs(jobs: readonly LoadJob[]): LoadOutcome[] {
@@ -49,8 +62,37 @@ export function runJobs(jobs: readonly LoadJob[]): LoadOutcome[] {
 }
 
 function runJob(job: LoadJob): LoadOutcome {
-  for (const k of job.known) if (hashFiles(k.files) === k.sha256) return { kind: 'unchanged', sha256: k.sha256 };
-  const r = loadZoneFile(job.file, job.origin, job.signatureWarningDays === undefined ? {} : { expiryWarningDays: job.signatureWarningDays });
+  if (job.probe === undefined) return compile(job, {});
+  let fd: number;
+  try {
+    fd = openSync(job.file, 'r');
+  } catch {
+    // Unreadable: the load reports why, as the file's error.
+    return { ...compile(job, {}), seen: MISSING_FILE };
+  }
+  let s: FileStat;
+  try {
+    s = fstatSync(fd);
+  } catch (err) {
+    closeSync(fd);
+    throw err;
+  }
+  const seen = fileIdentity(s);
+  if (s.size > job.probe.maxBytes) {
+    closeSync(fd);
+    return { kind: 'large', size: s.size, seen };
+  }
+  return { ...compile(job, { opened: { fd, size: s.size } }), seen };
+}
+
+/** Reads, parses and compiles the zone (from `opts.opened` when given, which is then closed), unless its files still hash to a version known. */
+function compile(job: LoadJob, opts: LoadOptions): LoadOutcome {
+  for (const k of job.known) {
+    if (hashFiles(k.files) !== k.sha256) continue;
+    if (opts.opened !== undefined) closeSync(opts.opened.fd);
+    return { kind: 'unchanged', sha256: k.sha256 };
+  }
+  const r = loadZoneFile(job.file, job.origin, job.signatureWarningDays === undefined ? opts : { ...opts, expiryWarningDays: job.signatureWarningDays });
   const warnings = r.warnings.map(formatDiagnostic);
   if (r.zone === null || !(r.zone instanceof CompactZone)) {
     const errors = r.errors.length > 0 ? r.errors.map(formatDiagnostic) : [`${job.file}:1: zone did not compile`];

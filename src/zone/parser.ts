@@ -27,6 +27,12 @@ export interface RecordSink {
   add(owner: string, type: number, ttl: number, rdata: Buffer, file: string, line: number): void;
 }
 
+/** A file its reader has opened: the descriptor (the parser closes it) and the file's size when opened. */
+export interface OpenedFile {
+  fd: number;
+  size: number;
+}
+
 export interface ParseOptions {
   /** The zone's origin (wire form): the initial $ORIGIN and the bound for $INCLUDE'd names. */
   origin: Buffer;
@@ -133,16 +139,20 @@ export class ZoneParser {
     };
   }
 
-  parseFile(path: string): void {
+  /**
+   * Parses a zone file. `opened`: the file already opened and its size already known (its identity
+   * taken from that descriptor): it is read from there, and closed.
+   */
+  parseFile(path: string, opened?: OpenedFile): void {
     let fd: number;
     try {
-      fd = openSync(path, 'r');
+      fd = opened?.fd ?? openSync(path, 'r');
     } catch (e) {
       this.error(path, 0, `cannot read file: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
       return;
     }
     this.opts.reads?.file(resolve(path));
-    this.withInclude(path, () => this.readChunks(fd, path));
+    this.withInclude(path, () => this.readChunks(fd, path, opened?.size));
   }
 
   /** Parses master-file text; `file` names it in diagnostics. */
@@ -165,11 +175,11 @@ export class ZoneParser {
    * left open by parentheses carries over into the next chunk as bytes, so each chunk decodes to one
    * flat string (a string joined from two is scanned through an indirection, which is slower).
    */
-  private readChunks(fd: number, file: string): void {
+  private readChunks(fd: number, file: string, knownSize?: number): void {
     const reads = this.opts.reads;
     try {
       // A small file gets a buffer of its size: a POP reads 100,000 small zones at start-up.
-      let buf = Buffer.allocUnsafe(Math.min(2 * CHUNK_SIZE, Math.max(1024, fstatSync(fd).size + 1)));
+      let buf = Buffer.allocUnsafe(Math.min(2 * CHUNK_SIZE, Math.max(1024, (knownSize ?? fstatSync(fd).size) + 1)));
       let carry = 0;
       let line = 1;
       for (;;) {

@@ -1,13 +1,13 @@
 // Loading zones from files: parse, check, compile. The only part of zone/ that touches the disk.
 
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { closeSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ZoneBuilder } from './build.js';
 import { originFromFileName } from './files.js';
 import { lex } from './lexer.js';
 import { keyToText, nameFromText, nameKey, NameError } from './name.js';
-import { ZoneParser, type Diagnostic, type RecordSink } from './parser.js';
+import { ZoneParser, type Diagnostic, type OpenedFile, type RecordSink } from './parser.js';
 import { T } from './types.js';
 import { checkDnssec, type DnssecProblem } from './dnssec-check.js';
 import { verifyZonemd, type ZonemdResult } from './zonemd.js';
@@ -34,6 +34,8 @@ export interface LoadOptions {
   now?: number;
   /** Warn of signatures that expire within this many days (7 by default). */
   expiryWarningDays?: number;
+  /** The zone file, already opened by the caller (loadZoneFile reads it from there, and closes it). */
+  opened?: OpenedFile;
 }
 
 /** At most this many DNSSEC problems are reported one by one (a broken signer breaks every name). */
@@ -130,7 +132,19 @@ export function loadZoneFile(path: string, origin?: string, opts: LoadOptions = 
   if (o === null) {
     return { file: path, files: [], sha256: '', origin: '', zone: null, errors: [{ file: path, line: 1, message: 'cannot tell the zone origin: give --origin' }], warnings: [] };
   }
-  return load(o, path, (p) => p.parseFile(path), dirname(resolve(path)), undefined, opts);
+  // The descriptor serves the first pass only (a second pass, for DNSSEC problems' lines, opens the file again).
+  let opened = opts.opened;
+  const parse = (p: ZoneParser): void => {
+    const once = opened;
+    opened = undefined;
+    p.parseFile(path, once);
+  };
+  try {
+    return load(o, path, parse, dirname(resolve(path)), undefined, opts);
+  } finally {
+    // Not parsed (a bad origin): the descriptor is still the caller's to be closed.
+    if (opened !== undefined) closeSync(opened.fd);
+  }
 }
 
 /** The origin a file implies: its first SOA's absolute owner (after any $ORIGIN), else its file name. */
