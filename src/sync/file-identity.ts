@@ -2,7 +2,7 @@
 // is not read again.
 
 /** What identifies one version of a file (as fs.Stats has it). */
-export interface FileStat {
+interface FileStat {
   dev: number;
   ino: number;
   size: number;

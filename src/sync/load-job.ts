@@ -1,10 +1,10 @@
 // One zone load, as run in the loader thread: read, parse, check and compile a zone file, or find
 // that its content has not changed. Runs off the query threads, so it may take seconds and block.
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 import { loadZoneFile, type LoadOptions } from '../zone/read-zone.js';
 import { formatDiagnostic } from '../zone/parser.js';
-import { fileIdentity, MISSING_FILE, type FileStat } from './file-identity.js';
+import { fileIdentity, MISSING_FILE } from './file-identity.js';
 import { CompactZone, type ZoneParts } from '../zone/zone.js';
 import { errorText, failedOutcome } from './load-failure.js';
 import { shareBatch } from './transfer.js';
@@ -70,7 +70,7 @@ function runJob(job: LoadJob): LoadOutcome {
     // Unreadable: the load reports why, as the file's error.
     return { ...compile(job, {}), seen: MISSING_FILE };
   }
-  let s: FileStat;
+  let s: Stats;
   try {
     s = fstatSync(fd);
   } catch (err) {
@@ -81,6 +81,11 @@ function runJob(job: LoadJob): LoadOutcome {
   if (s.size > job.probe.maxBytes) {
     closeSync(fd);
     return { kind: 'large', size: s.size, seen };
+  }
+  // Not a regular file (a FIFO, a device): read as any other, to its end.
+  if (!s.isFile()) {
+    closeSync(fd);
+    return { ...compile(job, {}), seen };
   }
   return { ...compile(job, { opened: { fd, size: s.size } }), seen };
 }

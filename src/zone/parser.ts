@@ -5,6 +5,7 @@
 
 import { closeSync, fstatSync, openSync, readSync, realpathSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { absolutePath } from './files.js';
 import { lex, type Entry, LexError, type LexRest } from './lexer.js';
 import { keyFromText, keyIsAtOrBelow, keyToText, nameFromText, NameError, nameKey } from './name.js';
 import { RdataError, type ParseContext, type RdataField } from './rdata/descriptor.js';
@@ -27,7 +28,7 @@ export interface RecordSink {
   add(owner: string, type: number, ttl: number, rdata: Buffer, file: string, line: number): void;
 }
 
-/** A file its reader has opened: the descriptor (the parser closes it) and the file's size when opened. */
+/** A regular file its reader has opened: the descriptor (the parser closes it) and the file's size when opened. */
 export interface OpenedFile {
   fd: number;
   size: number;
@@ -151,7 +152,7 @@ export class ZoneParser {
       this.error(path, 0, `cannot read file: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
       return;
     }
-    this.opts.reads?.file(resolve(path));
+    this.opts.reads?.file(absolutePath(path));
     this.withInclude(path, () => this.readChunks(fd, path, opened?.size));
   }
 
@@ -188,13 +189,16 @@ export class ZoneParser {
           buf.copy(bigger, 0, 0, carry);
           buf = bigger;
         }
-        const got = readSync(fd, buf, carry, Math.min(CHUNK_SIZE, buf.length - carry), null);
+        const want = Math.min(CHUNK_SIZE, buf.length - carry);
+        const got = readSync(fd, buf, carry, want, null);
         reads?.bytes(buf.subarray(carry, carry + got));
-        if (got === 0) {
-          if (carry > 0) this.lexChunk(buf.toString('latin1', 0, carry), file, line, true);
+        const end = carry + got;
+        // A regular file its reader stat'ed (knownSize): a read shorter than asked is its end, with no
+        // read of nothing to learn that.
+        if (got === 0 || (knownSize !== undefined && got < want)) {
+          if (end > 0) this.lexChunk(buf.toString('latin1', 0, end), file, line, true);
           return;
         }
-        const end = carry + got;
         const cut = buf.lastIndexOf(0x0a, end - 1) + 1;
         if (cut === 0) {
           carry = end;

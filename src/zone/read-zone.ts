@@ -2,9 +2,9 @@
 
 import { createHash } from 'node:crypto';
 import { closeSync, readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname } from 'node:path';
 import { ZoneBuilder } from './build.js';
-import { originFromFileName } from './files.js';
+import { absolutePath, originFromFileName } from './files.js';
 import { lex } from './lexer.js';
 import { keyToText, nameFromText, nameKey, NameError } from './name.js';
 import { ZoneParser, type Diagnostic, type OpenedFile, type RecordSink } from './parser.js';
@@ -140,7 +140,7 @@ export function loadZoneFile(path: string, origin?: string, opts: LoadOptions = 
     p.parseFile(path, once);
   };
   try {
-    return load(o, path, parse, dirname(resolve(path)), undefined, opts);
+    return load(o, path, parse, dirname(absolutePath(path)), undefined, opts);
   } finally {
     // Not parsed (a bad origin): the descriptor is still the caller's to be closed.
     if (opened !== undefined) closeSync(opened.fd);
