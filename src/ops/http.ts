@@ -4,7 +4,8 @@
 // country database in force, JSON; 404 when geo is off), POST /reload (a scan now,
 // `?zone=NAME` for one zone, `&force=1` to release held changes; answers the status after it), and
 // POST /refresh and /retransfer `?zone=NAME` (a secondary zone's SOA check, or AXFR, now).
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import type { GeoStatus } from '../sync/geo-source.js';
 import type { ScanRequest, ZoneStatus } from '../sync/store.js';
@@ -12,6 +13,11 @@ import { canonicalOrigin } from '../sync/zone-files.js';
 import { ConfigError } from '../errors.js';
 import { formatListenAddress, type ListenAddress } from './config.js';
 import type { Logger } from '../log.js';
+
+// Required, not imported: importing node:http builds its ES module namespace, which reads every
+// export, and one of them loads Node's bundled fetch client, tens of milliseconds of the main thread
+// at start-up, before the first zone is read.
+const { createServer } = createRequire(import.meta.url)('node:http') as typeof import('node:http');
 
 export interface ManagementSources {
   metrics: () => Promise<string>;

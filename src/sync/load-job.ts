@@ -1,10 +1,11 @@
 // One zone load, as run in the loader thread: read, parse, check and compile a zone file, or find
 // that its content has not changed. Runs off the query threads, so it may take seconds and block.
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readSync } from 'node:fs';
-import { loadPatchedZone, loadZoneFile, type LoadResult } from '../zone/read-zone.js';
+import { closeSync, fstatSync, openSync, readSync, type Stats } from 'node:fs';
+import { loadPatchedZone, loadZoneFile, type LoadOptions, type LoadResult } from '../zone/read-zone.js';
 import { formatDiagnostic } from '../zone/parser.js';
 import type { ZoneDiff } from '../zone/patch.js';
+import { fileIdentity, MISSING_FILE } from './file-identity.js';
 import { CompactZone, type ZoneParts } from '../zone/zone.js';
 import { errorText, failedOutcome } from './load-failure.js';
 import { shareBatch } from './transfer.js';
@@ -18,6 +19,12 @@ interface FileJob {
   known: { sha256: string; files: string[] }[];
   /** Warn of signatures expiring within this many days (the loader's default when absent). */
   signatureWarningDays?: number | undefined;
+  /**
+   * The file was not stat'ed by the scan (a zone new at start-up): its identity is taken here, from
+   * the descriptor it is read through, and comes back as the outcome's `seen`; a file larger than
+   * `maxBytes` is not read, and comes back as `large` for the scan to load in order of size.
+   */
+  probe?: { maxBytes: number } | undefined;
 }
 
 /**
@@ -37,9 +44,15 @@ interface PatchJob {
 
 export type LoadJob = FileJob | PatchJob;
 
+/** A probed job's file identity (FileJob.probe). */
+interface Probed {
+  seen?: string;
+}
+
 export type LoadOutcome =
-  | { kind: 'unchanged'; sha256: string }
-  | {
+  | { kind: 'large'; size: number; seen: string }
+  | (Probed & { kind: 'unchanged'; sha256: string })
+  | (Probed & {
       kind: 'loaded';
       /** Every array in shared memory (transfer.ts). */
       parts: ZoneParts;
@@ -48,8 +61,8 @@ export type LoadOutcome =
       sha256: string;
       files: string[];
       warnings: string[];
-    }
-  | { kind: 'failed'; errors: string[]; warnings: string[]; sha256: string; files: string[] };
+    })
+  | (Probed & { kind: 'failed'; errors: string[]; warnings: string[]; sha256: string; files: string[] });
 
 /** Runs a batch of loads, in order; the zones compiled come back with their arrays in shared memory, packed together (transfer.ts). */
 export function runJobs(jobs: readonly LoadJob[]): LoadOutcome[] {
@@ -68,10 +81,47 @@ export function runJobs(jobs: readonly LoadJob[]): LoadOutcome[] {
 }
 
 function runJob(job: LoadJob): LoadOutcome {
-  const opts = job.signatureWarningDays === undefined ? {} : { expiryWarningDays: job.signatureWarningDays };
-  if (job.kind === 'patch') return outcomeOf(job, loadPatchedZone(job.base, job.diff, job.file, opts));
-  for (const k of job.known) if (hashFiles(k.files) === k.sha256) return { kind: 'unchanged', sha256: k.sha256 };
-  return outcomeOf(job, loadZoneFile(job.file, job.origin, opts));
+  if (job.kind === 'patch') return outcomeOf(job, loadPatchedZone(job.base, job.diff, job.file, warningDays(job, {})));
+  if (job.probe === undefined) return compile(job, {});
+  let fd: number;
+  try {
+    fd = openSync(job.file, 'r');
+  } catch {
+    // Unreadable: the load reports why, as the file's error.
+    return { ...compile(job, {}), seen: MISSING_FILE };
+  }
+  let s: Stats;
+  try {
+    s = fstatSync(fd);
+  } catch (err) {
+    closeSync(fd);
+    throw err;
+  }
+  const seen = fileIdentity(s);
+  if (s.size > job.probe.maxBytes) {
+    closeSync(fd);
+    return { kind: 'large', size: s.size, seen };
+  }
+  // Not a regular file (a FIFO, a device): read as any other, to its end.
+  if (!s.isFile()) {
+    closeSync(fd);
+    return { ...compile(job, {}), seen };
+  }
+  return { ...compile(job, { opened: { fd, size: s.size } }), seen };
+}
+
+/** Reads, parses and compiles the zone (from `opts.opened` when given, which is then closed), unless its files still hash to a version known. */
+function compile(job: FileJob, opts: LoadOptions): LoadOutcome {
+  for (const k of job.known) {
+    if (hashFiles(k.files) !== k.sha256) continue;
+    if (opts.opened !== undefined) closeSync(opts.opened.fd);
+    return { kind: 'unchanged', sha256: k.sha256 };
+  }
+  return outcomeOf(job, loadZoneFile(job.file, job.origin, warningDays(job, opts)));
+}
+
+function warningDays(job: LoadJob, opts: LoadOptions): LoadOptions {
+  return job.signatureWarningDays === undefined ? opts : { ...opts, expiryWarningDays: job.signatureWarningDays };
 }
 
 function outcomeOf(job: LoadJob, r: LoadResult): LoadOutcome {

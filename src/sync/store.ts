@@ -12,6 +12,7 @@ import { CompactZone, ZoneSet, type Zone } from '../zone/zone.js';
 import type { LoadJob, LoadOutcome } from './load-job.js';
 import type { ZoneLoader } from './loader.js';
 import { judgeRemovals, judgeVersion, type SyncPolicy } from './policy.js';
+import { fileIdentity, MISSING_FILE } from './file-identity.js';
 import { discoverZoneFiles, findZoneFile, type ZoneFileMap } from './zone-files.js';
 
 export type ZoneState = 'ok' | 'held' | 'error' | 'expired';
@@ -109,6 +110,8 @@ interface ScanItem {
   size: number;
   /** Its files' identity when stat'ed. */
   seen: string;
+  /** Not stat'ed: the loader takes its identity and size (LoadJob.probe). */
+  probe?: boolean;
 }
 
 /** A batch closes at this many zones or this many octets of zone files: one message to a loader thread, one swap. */
@@ -232,7 +235,8 @@ export class ZoneStore {
     if (e === undefined || !(e.zone instanceof CompactZone) || e.zone.serial !== diff.from) return served(false);
     const started = this.now();
     const outcome = await this.o.loader.load({ kind: 'patch', origin, file: e.file, base: e.zone.parts(), diff, signatureWarningDays: this.o.signatureWarningDays });
-    if (this.closed || this.judge(origin, e.file, e.seen ?? '', outcome, { reason: 'transfer' }) === null) return served(false);
+    // `large` comes only of a probed file job, never of a patch.
+    if (this.closed || outcome.kind === 'large' || this.judge(origin, e.file, e.seen ?? '', outcome, { reason: 'transfer' }) === null) return served(false);
     this.publish([{ origin, zone: e.zone }]);
     this.logLoaded(e, this.now() - started, 'transfer');
     this.report(e, 'success');
@@ -289,7 +293,9 @@ export class ZoneStore {
     // parse while this thread stats the rest; larger ones wait for the end of the scan and go
     // smallest first: a big zone's reload never delays the small ones found in the same scan.
     const loads: Promise<void>[] = [];
-    const small = this.batcher((b) => loads.push(this.loadBatch(b, req)));
+    // Files the loaders found large when they took the identity the scan did not (probed).
+    const probedLarge: ScanItem[] = [];
+    const small = this.batcher((b) => loads.push(this.loadBatch(b, req, probedLarge)));
     const large: ScanItem[] = [];
     let statted = 0;
     for (const [origin, file] of found) {
@@ -299,6 +305,12 @@ export class ZoneStore {
         if (this.closed) return;
       }
       const e = this.entries.get(origin);
+      if (e === undefined && req.noSettle === true) {
+        // A new zone read whatever its age: nothing here needs its stat, so the loader takes it from
+        // the descriptor it reads through (a start-up of 100,000 zones then stats each file once).
+        small.add({ origin, file, size: 0, seen: MISSING_FILE, probe: true });
+        continue;
+      }
       if (e !== undefined && e.file !== file) {
         e.file = file;
         e.seen = null;
@@ -317,12 +329,21 @@ export class ZoneStore {
     }
     small.flush();
     large.sort((a, b) => a.size - b.size);
-    const big = this.batcher((b) => loads.push(this.loadBatch(b, req)));
+    const big = this.batcher((b) => loads.push(this.loadBatch(b, req, probedLarge)));
     for (const t of large) big.add(t);
     big.flush();
     // Every batch is queued at once (the loader runs as many as it has threads) and swapped in as it comes back.
     await Promise.all(loads);
     if (this.closed) return;
+    if (probedLarge.length > 0) {
+      probedLarge.sort((a, b) => a.size - b.size);
+      const later: Promise<void>[] = [];
+      const probed = this.batcher((b) => later.push(this.loadBatch(b, req, probedLarge)));
+      for (const t of probedLarge) probed.add(t);
+      probed.flush();
+      await Promise.all(later);
+      if (this.closed) return;
+    }
 
     if (only === null) this.removeGone(found, req);
     else if (!found.has(only) && this.entries.has(only)) this.removeGone(found, { ...req, force: true });
@@ -361,22 +382,29 @@ export class ZoneStore {
     };
   }
 
-  private async loadBatch(batch: ScanItem[], req: ScanRequest): Promise<void> {
+  /** Loads a batch and swaps its new versions in; a probed file found large is added to `large` instead. */
+  private async loadBatch(batch: ScanItem[], req: ScanRequest, large: ScanItem[]): Promise<void> {
     const started = this.now();
-    const jobs = batch.map(({ origin, file }): LoadJob => {
+    const jobs = batch.map(({ origin, file, probe }): LoadJob => {
       const e = this.entries.get(origin);
       const known = [];
       if (e?.served) known.push({ sha256: e.served.sha256, files: e.served.files });
       // A forced reload judges the tried version again (released from hold); otherwise it is not re-read.
       if (e?.tried && req.force !== true) known.push(e.tried);
-      return { kind: 'load', origin, file, known, signatureWarningDays: this.o.signatureWarningDays };
+      return { kind: 'load', origin, file, known, signatureWarningDays: this.o.signatureWarningDays, probe: probe === true ? { maxBytes: STREAM_MAX_BYTES } : undefined };
     });
     const outcomes = await this.o.loader.loadBatch(jobs);
     if (this.closed) return;
     const changes: ZoneChange[] = [];
     const loaded: Entry[] = [];
     for (let i = 0; i < batch.length; i++) {
-      const e = this.judge(batch[i]!.origin, batch[i]!.file, batch[i]!.seen, outcomes[i]!, req);
+      const item = batch[i]!;
+      const outcome = outcomes[i]!;
+      if (outcome.kind === 'large') {
+        large.push({ origin: item.origin, file: item.file, size: outcome.size, seen: outcome.seen });
+        continue;
+      }
+      const e = this.judge(item.origin, item.file, outcome.seen ?? item.seen, outcome, req);
       if (e === null) continue;
       changes.push({ origin: e.origin, zone: e.zone });
       loaded.push(e);
@@ -397,7 +425,7 @@ export class ZoneStore {
   }
 
   /** Applies one load's outcome to the zone's entry; returns the entry when its new version is to be swapped in. */
-  private judge(origin: string, file: string, seen: string, outcome: LoadOutcome, req: ScanRequest): Entry | null {
+  private judge(origin: string, file: string, seen: string, outcome: Exclude<LoadOutcome, { kind: 'large' }>, req: ScanRequest): Entry | null {
     const { log } = this.o;
     let e = this.entries.get(origin);
     if (e === undefined) {
@@ -524,11 +552,11 @@ function identities(files: readonly string[], zoneFile: string): { text: string;
   for (const p of files[0] === zoneFile ? files : [zoneFile]) {
     try {
       const s = statSync(p);
-      parts.push(s.dev, s.ino, s.size, s.mtimeMs, s.ctimeMs);
+      parts.push(fileIdentity(s));
       youngestMs = Math.max(youngestMs, s.mtimeMs);
       if (p === zoneFile) size = s.size;
     } catch {
-      parts.push('missing');
+      parts.push(MISSING_FILE);
     }
   }
   // Joined, not concatenated: a string built with `+=` is a tree of pieces, kept as long as the zone is.

@@ -33,22 +33,24 @@ export function discoverZoneFiles(dir: string, explicit: ReadonlyMap<string, str
   } catch (err) {
     return err as Error;
   }
+  // A name read from a directory has no `/` and is not `.` or `..`: joined to the directory's path, normalized once.
+  const prefix = join(dir, '/');
   for (const name of names.sort()) {
     if (isWorkInProgressName(name)) continue;
     const canonical = zoneOfFileName(name);
     if (canonical === null) continue; // not `<domain name>.zone`: not a zone file
     // Two files naming one zone (`Example.com.zone`, `example.com.zone`): the first in sorted order is the zone.
-    if (!out.has(canonical)) out.set(canonical, flatPath(dir, name));
+    if (!out.has(canonical)) out.set(canonical, flatString(prefix + name));
   }
   return out;
 }
 
 /**
- * `join(dir, name)` as one string: join builds its result piece by piece, a tree of strings that is
- * kept as long as the zone it names is served (a POP may serve 100,000).
+ * `s` as one string: a string joined from pieces is a tree of them, kept as long as the zone it
+ * names is served (a POP may serve 100,000), and a slice keeps the whole string it was cut from.
  */
-function flatPath(dir: string, name: string): string {
-  return Buffer.from(join(dir, name)).toString();
+function flatString(s: string): string {
+  return Buffer.from(s).toString();
 }
 
 /**
@@ -72,8 +74,18 @@ export function findZoneFile(origin: string, files: readonly (string | undefined
   return best;
 }
 
+/**
+ * A file name as sync tools mostly write it: `<name>.zone`, the name already canonical (labels of 1
+ * to 63 lower-case letters, digits, `-` and `_`), so its zone is read off it without parsing it.
+ * `root.zone`, the root, is not one of these.
+ */
+const CANONICAL_ZONE_FILE = /^(?:[a-z0-9_-]{1,63}\.)+zone$/;
+/** RFC 1035 §3.1: at most 255 octets in wire form, so 253 characters before the final dot. */
+const MAX_NAME_CHARS = 253;
+
 /** The zone (canonical origin) a file of the zones directory is, or null. */
 export function zoneOfFileName(name: string): string | null {
+  if (name.length - '.zone'.length <= MAX_NAME_CHARS && name !== 'root.zone' && CANONICAL_ZONE_FILE.test(name)) return flatString(name.slice(0, -'zone'.length));
   const origin = originFromFileName(name);
   if (origin === null) return null;
   try {

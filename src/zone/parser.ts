@@ -5,6 +5,7 @@
 
 import { closeSync, fstatSync, openSync, readSync, realpathSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { absolutePath } from './files.js';
 import { lex, type Entry, LexError, type LexRest } from './lexer.js';
 import { keyFromText, keyIsAtOrBelow, keyToText, nameFromText, NameError, nameKey } from './name.js';
 import { RdataError, type ParseContext, type RdataField } from './rdata/descriptor.js';
@@ -25,6 +26,12 @@ export function formatDiagnostic(d: Diagnostic): string {
 export interface RecordSink {
   /** One record; `owner` is the owner's lookup key (lower-cased wire form, see name.ts). */
   add(owner: string, type: number, ttl: number, rdata: Buffer, file: string, line: number): void;
+}
+
+/** A regular file its reader has opened: the descriptor (the parser closes it) and the file's size when opened. */
+export interface OpenedFile {
+  fd: number;
+  size: number;
 }
 
 export interface ParseOptions {
@@ -133,16 +140,20 @@ export class ZoneParser {
     };
   }
 
-  parseFile(path: string): void {
+  /**
+   * Parses a zone file. `opened`: the file already opened and its size already known (its identity
+   * taken from that descriptor): it is read from there, and closed.
+   */
+  parseFile(path: string, opened?: OpenedFile): void {
     let fd: number;
     try {
-      fd = openSync(path, 'r');
+      fd = opened?.fd ?? openSync(path, 'r');
     } catch (e) {
       this.error(path, 0, `cannot read file: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
       return;
     }
-    this.opts.reads?.file(resolve(path));
-    this.withInclude(path, () => this.readChunks(fd, path));
+    this.opts.reads?.file(absolutePath(path));
+    this.withInclude(path, () => this.readChunks(fd, path, opened?.size));
   }
 
   /** Parses master-file text; `file` names it in diagnostics. */
@@ -165,11 +176,11 @@ export class ZoneParser {
    * left open by parentheses carries over into the next chunk as bytes, so each chunk decodes to one
    * flat string (a string joined from two is scanned through an indirection, which is slower).
    */
-  private readChunks(fd: number, file: string): void {
+  private readChunks(fd: number, file: string, knownSize?: number): void {
     const reads = this.opts.reads;
     try {
       // A small file gets a buffer of its size: a POP reads 100,000 small zones at start-up.
-      let buf = Buffer.allocUnsafe(Math.min(2 * CHUNK_SIZE, Math.max(1024, fstatSync(fd).size + 1)));
+      let buf = Buffer.allocUnsafe(Math.min(2 * CHUNK_SIZE, Math.max(1024, (knownSize ?? fstatSync(fd).size) + 1)));
       let carry = 0;
       let line = 1;
       for (;;) {
@@ -178,13 +189,16 @@ export class ZoneParser {
           buf.copy(bigger, 0, 0, carry);
           buf = bigger;
         }
-        const got = readSync(fd, buf, carry, Math.min(CHUNK_SIZE, buf.length - carry), null);
+        const want = Math.min(CHUNK_SIZE, buf.length - carry);
+        const got = readSync(fd, buf, carry, want, null);
         reads?.bytes(buf.subarray(carry, carry + got));
-        if (got === 0) {
-          if (carry > 0) this.lexChunk(buf.toString('latin1', 0, carry), file, line, true);
+        const end = carry + got;
+        // A regular file its reader stat'ed (knownSize): a read shorter than asked is its end, with no
+        // read of nothing to learn that.
+        if (got === 0 || (knownSize !== undefined && got < want)) {
+          if (end > 0) this.lexChunk(buf.toString('latin1', 0, end), file, line, true);
           return;
         }
-        const end = carry + got;
         const cut = buf.lastIndexOf(0x0a, end - 1) + 1;
         if (cut === 0) {
           carry = end;

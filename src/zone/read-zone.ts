@@ -1,13 +1,13 @@
 // Loading zones from files: parse, check, compile. The only part of zone/ that touches the disk.
 
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { closeSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { ZoneBuilder } from './build.js';
-import { originFromFileName } from './files.js';
+import { absolutePath, originFromFileName } from './files.js';
 import { lex } from './lexer.js';
 import { keyToText, nameFromText, nameKey, NameError } from './name.js';
-import { ZoneParser, type Diagnostic, type ParseOptions, type RecordSink } from './parser.js';
+import { ZoneParser, type Diagnostic, type OpenedFile, type ParseOptions, type RecordSink } from './parser.js';
 import { feedPatched, patchParts, type ZoneDiff } from './patch.js';
 import { T } from './types.js';
 import { checkDnssec, type DnssecProblem } from './dnssec-check.js';
@@ -35,6 +35,8 @@ export interface LoadOptions {
   now?: number;
   /** Warn of signatures that expire within this many days (7 by default). */
   expiryWarningDays?: number;
+  /** The zone file, already opened by the caller (loadZoneFile reads it from there, and closes it). */
+  opened?: OpenedFile;
 }
 
 /** At most this many DNSSEC problems are reported one by one (a broken signer breaks every name). */
@@ -134,7 +136,19 @@ export function loadZoneFile(path: string, origin?: string, opts: LoadOptions = 
   if (o === null) {
     return { file: path, files: [], sha256: '', origin: '', zone: null, errors: [{ file: path, line: 1, message: 'cannot tell the zone origin: give --origin' }], warnings: [] };
   }
-  return load(o, path, (sink, po) => new ZoneParser(po, sink).parseFile(path), dirname(resolve(path)), undefined, opts);
+  // The descriptor serves the first pass only (a second pass, for DNSSEC problems' lines, opens the file again).
+  let opened = opts.opened;
+  const parse: RecordSource = (sink, po) => {
+    const once = opened;
+    opened = undefined;
+    new ZoneParser(po, sink).parseFile(path, once);
+  };
+  try {
+    return load(o, path, parse, dirname(absolutePath(path)), undefined, opts);
+  } finally {
+    // Not parsed (a bad origin): the descriptor is still the caller's to be closed.
+    if (opened !== undefined) closeSync(opened.fd);
+  }
 }
 
 /**
@@ -151,7 +165,7 @@ export function loadPatchedZone(base: ZoneParts, diff: ZoneDiff, file: string, o
 
 /** The version `diff` makes of `base`, built and checked as a zone file of it would be (ZONEMD, DNSSEC, every check of the builder) without printing and parsing it. */
 export function buildPatchedZone(base: Zone, diff: ZoneDiff, file: string, opts: LoadOptions = {}): LoadResult {
-  const r = load(base.originText, file, (sink) => feedPatched(base, diff, sink, file), dirname(resolve(file)), undefined, opts);
+  const r = load(base.originText, file, (sink) => feedPatched(base, diff, sink, file), dirname(absolutePath(file)), undefined, opts);
   return { ...r, files: [file], sha256: '' };
 }
 

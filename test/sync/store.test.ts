@@ -255,6 +255,29 @@ describe('zone store', () => {
     assert.equal(h.served('a.test.'), 1);
   });
 
+
+  it('at start-up, files the scan does not stat: the large zone after the small ones, and none read again unchanged', async () => {
+    put(h.dir, 'big.test.zone', zoneText('big.test', 1, 5_000));
+    put(h.dir, 'a.test.zone', zoneText('a.test', 1));
+    put(h.dir, 'z.test.zone', zoneText('z.test', 1));
+    writeFileSync(join(h.dir, 'young.test.zone'), zoneText('young.test', 1));
+    const jobs: number[] = [];
+    const loadBatch = h.loader.loadBatch.bind(h.loader);
+    h.loader.loadBatch = (batch) => {
+      jobs.push(batch.length);
+      return loadBatch(batch);
+    };
+    await h.scan({ reason: 'start', noSettle: true, verify: true });
+    assert.deepEqual(
+      h.swaps.map((s) => s.origin),
+      ['a.test.', 'young.test.', 'z.test.', 'big.test.'],
+    );
+    assert.equal(h.get('big.test.').records, 5_004);
+    jobs.length = 0;
+    await h.scan();
+    assert.deepEqual(jobs, [], 'the identity the loader took is the one a scan compares');
+    assert.equal(h.swaps.length, 4);
+  });
   it('serves a configured zone list (origin → file) whatever the file names', async () => {
     const listed = new Harness(POLICY, new Map([['example.test', 'db.example']]));
     try {

@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { discoverZoneFiles, findZoneFile, isWorkInProgressName } from '../../src/sync/zone-files.js';
+import { canonicalOrigin, discoverZoneFiles, findZoneFile, isWorkInProgressName, zoneOfFileName } from '../../src/sync/zone-files.js';
 import { CLI_JS } from '../helpers/paths.js';
 import { freePort, startAnycastDns } from '../helpers/peers.js';
 import { zoneText } from '../helpers/zone-text.js';
@@ -31,6 +31,24 @@ describe('zone file discovery', () => {
       ['example.com.', join(dir, 'Example.COM.zone')],
       ['.', join(dir, 'root.zone')],
     ]);
+  });
+
+  it('reads a zone off a canonical file name as parsing the name would, and only a domain name', () => {
+    const label63 = 'a'.repeat(63);
+    const longest = `${label63}.${label63}.${label63}.${'b'.repeat(61)}`; // 253 characters: 255 octets in wire form
+    const parsed = (n: string): string | null => {
+      try {
+        return canonicalOrigin(n.slice(0, -'.zone'.length));
+      } catch {
+        return null;
+      }
+    };
+    for (const n of ['a.zone', 'x_y-z.example.zone', '0.0.127.in-addr.arpa.zone', `${label63}.zone`, `${longest}.zone`, 'Mixed.Case.zone']) {
+      assert.equal(zoneOfFileName(n), parsed(n), n);
+      assert.notEqual(zoneOfFileName(n), null, n);
+    }
+    for (const n of [`${label63}a.zone`, `c${longest}.zone`, 'a..b.zone', '.zone']) assert.equal(zoneOfFileName(n), null, n);
+    assert.equal(zoneOfFileName('root.zone'), '.');
   });
 
   it('finds one zone\'s file among the files named, as a listing would choose it', () => {
