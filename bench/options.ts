@@ -33,6 +33,14 @@ export class OptionReader implements Iterable<string> {
     return n;
   }
 
+  /** The value after the current flag, one of `choices`. */
+  oneOf<T extends string>(choices: readonly T[]): T {
+    const flag = this.argv[this.i];
+    const v = this.value();
+    if (!(choices as readonly string[]).includes(v)) throw new Error(`${flag} needs one of ${choices.join(', ')}`);
+    return v as T;
+  }
+
   /** The value after the current flag, as `key=N,key=N` (config keys of one section). */
   settings(): Record<string, number> {
     const flag = this.argv[this.i];
