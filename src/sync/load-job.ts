@@ -18,6 +18,9 @@ export interface LoadJob {
   signatureWarningDays?: number | undefined;
 }
 
+/** The message that ends an idle loader thread: it frees its heap and exits (load-thread.ts). */
+export const RETIRE = 'retire';
+
 export type LoadOutcome =
   | { kind: 'unchanged'; sha256: string }
   | {
