@@ -26,6 +26,8 @@ export class ZoneLoader {
   private readonly threads: Thread[] = [];
   private readonly queue: Pending[] = [];
   private readonly size: number;
+  /** Threads told to end that have not exited yet. */
+  private retiring = 0;
   private closed = false;
 
   /**
@@ -113,8 +115,10 @@ export class ZoneLoader {
     const i = this.threads.indexOf(t);
     if (i >= 0) this.threads.splice(i, 1);
     // The thread frees its heap and exits by itself (load-thread.ts): terminate() would leave V8's pooled pages resident for seconds more.
+    this.retiring++;
     t.worker.once('exit', () => {
-      if (this.threads.length === 0 && !this.closed) this.ended();
+      // Once for threads retired together: the last one out.
+      if (--this.retiring === 0 && this.threads.length === 0 && !this.closed) this.ended();
     });
     t.worker.postMessage(RETIRE);
   }
