@@ -9,6 +9,7 @@ import { startManagementServer } from '../ops/http.js';
 import type { Logger } from '../log.js';
 import { ServerMetrics } from '../ops/metrics.js';
 import { ZoneSyncMetrics } from '../ops/zone-metrics.js';
+import { freeHeap } from '../sync/free-heap.js';
 import { startZoneSync, type ZoneSync } from '../sync/service.js';
 import type { ScanRequest, ZoneChange } from '../sync/store.js';
 import { errorText } from '../sync/load-failure.js';
@@ -187,8 +188,12 @@ export async function runThreads(cfg: ServerConfig, log: Logger): Promise<number
       },
       zoneMetrics,
       secondaries?.files,
-      // The loader threads' freed memory stays resident in malloc's arenas until asked for.
-      releaseFreeMemory,
+      // The loader threads' freed memory stays resident in malloc's arenas until asked for; this
+      // thread answers no query, so compacting the heap the load left behind stalls nothing.
+      () => {
+        freeHeap();
+        releaseFreeMemory();
+      },
     );
   } catch (err) {
     stopReloads();

@@ -1,10 +1,16 @@
 // A loader thread's entry point: takes a batch of jobs at a time and posts back their outcomes in
 // one message; the compiled zones' arrays sit in shared memory, shared, not copied.
 import { parentPort } from 'node:worker_threads';
-import { runJobs, type LoadJob, type LoadOutcome } from './load-job.js';
+import { freeHeap } from './free-heap.js';
+import { RETIRE, runJobs, type LoadJob, type LoadOutcome } from './load-job.js';
 import { errorText, failedOutcome } from './load-failure.js';
 
-parentPort!.on('message', (jobs: LoadJob[]) => {
+parentPort!.on('message', (jobs: LoadJob[] | typeof RETIRE) => {
+  if (jobs === RETIRE) {
+    // Its pooled pages would otherwise stay resident for seconds after the thread has gone.
+    freeHeap();
+    process.exit(0);
+  }
   let outcomes: LoadOutcome[];
   try {
     outcomes = runJobs(jobs);

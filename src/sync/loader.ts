@@ -5,7 +5,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { errorText, failedOutcome } from './load-failure.js';
-import type { LoadJob, LoadOutcome } from './load-job.js';
+import { RETIRE, type LoadJob, type LoadOutcome } from './load-job.js';
 
 const THREAD_URL = new URL('./load-thread.js', import.meta.url);
 /** An idle thread ends after this long: a POP holds no loader's heap between reloads. */
@@ -26,6 +26,8 @@ export class ZoneLoader {
   private readonly threads: Thread[] = [];
   private readonly queue: Pending[] = [];
   private readonly size: number;
+  /** Threads told to end that have not exited yet. */
+  private retiring = 0;
   private closed = false;
 
   /**
@@ -112,9 +114,13 @@ export class ZoneLoader {
     if (t.current !== null) return;
     const i = this.threads.indexOf(t);
     if (i >= 0) this.threads.splice(i, 1);
-    void t.worker.terminate().then(() => {
-      if (this.threads.length === 0 && !this.closed) this.ended();
+    // The thread frees its heap and exits by itself (load-thread.ts): terminate() would leave V8's pooled pages resident for seconds more.
+    this.retiring++;
+    t.worker.once('exit', () => {
+      // Once for threads retired together: the last one out.
+      if (--this.retiring === 0 && this.threads.length === 0 && !this.closed) this.ended();
     });
+    t.worker.postMessage(RETIRE);
   }
 
   private startThread(): Thread {

@@ -196,7 +196,7 @@ export class ZoneBuilder implements RecordSink {
     this.checkOccludedData(sets, firstSet, flags, parent, byDepth);
     this.checkNameServerAddresses(sets, firstSet, flags, byDepth);
     if (this.errors.length > 0) return null;
-    return new CompactZone(
+    return CompactZone.compiled(
       this.originKey,
       {
         names: this.names,

@@ -60,11 +60,11 @@ export class DnssecIndex {
     return p === UNSIGNED ? DnssecIndex.unsigned() : new DnssecIndex(p, t.data, t.names, origin);
   }
 
-  /** The index over parts made by parts(), or null for an unsigned zone. */
-  static fromParts(p: DnssecParts | null, t: ZoneTables, origin: string): DnssecIndex {
+  /** The index over parts made by parts(), or null for an unsigned zone; `zoneData()` gives the zone's data buffer (asked only of a signed zone). */
+  static fromParts(p: DnssecParts | null, zoneData: () => Buffer, names: NameTable, origin: string): DnssecIndex {
     // Every unsigned zone shares one index over one set of empty arrays: a POP may hold 100,000 small unsigned zones.
     const unsigned = p === null || Object.values(p).every((a: ArrayBufferView) => a.byteLength === 0);
-    return unsigned ? DnssecIndex.unsigned() : new DnssecIndex(p, t.data, t.names, origin);
+    return unsigned ? DnssecIndex.unsigned() : new DnssecIndex(p, zoneData(), names, origin);
   }
 
   private static unsigned(): DnssecIndex {
@@ -176,12 +176,14 @@ export class DnssecIndex {
     const order = this.p.nsec3Order;
     const names = this.names.names;
     const offsets = this.names.offsets;
+    const namesAt = this.names.namesAt;
+    const offsetsAt = this.names.offsetsAt;
     const len = hashedOwner.charCodeAt(0);
     let lo = 0;
     let hi = order.length - 1;
     while (lo <= hi) {
       const mid = (lo + hi) >>> 1;
-      const off = offsets[order[mid]!]!;
+      const off = namesAt + offsets[offsetsAt + order[mid]!]!;
       const c = compareLabel(names, off, hashedOwner, len);
       if (c === 0) return mid;
       if (c < 0) lo = mid + 1;

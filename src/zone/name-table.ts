@@ -4,6 +4,8 @@
 // name's hash beside its id: a probe that meets another name is rejected without reading the arena
 // (at a million names every such read is a cache miss), and growing the index rehashes nothing.
 
+import { located } from './located.js';
+
 const EMPTY = 0; // ids are stored + 1
 
 /** Slots for `expected` names: a power of two, at least twice as many, so the index stays at most half full. */
@@ -40,11 +42,19 @@ export interface NameTableParts {
 }
 
 export class NameTable {
-  /** Name bytes; name `id` is `names[offsets[id], offsets[id + 1])`. */
+  /** Name bytes; name `id` is `names[namesAt + offsets[offsetsAt + id], namesAt + offsets[offsetsAt + id + 1])`. */
   names: Buffer;
   offsets: Uint32Array;
+  /**
+   * Where this table's part of each array begins: 0 for a table being built; for one over parts, the
+   * arrays are the views of the whole buffer its zone was packed into, one per type for every zone
+   * there (see located), so a table of a small zone holds no views of its own.
+   */
+  readonly namesAt: number = 0;
+  readonly offsetsAt: number = 0;
+  private readonly slotsAt: number = 0;
   count = 0;
-  /** Slot `s` is `slots[2s]` (the name's hash) and `slots[2s + 1]` (its id + 1, or EMPTY). */
+  /** Slot `s` is `slots[slotsAt + 2s]` (the name's hash) and `slots[slotsAt + 2s + 1]` (its id + 1, or EMPTY). */
   private slots: Int32Array;
   /** Slots - 1 (a power of two minus one). */
   private mask: number;
@@ -52,22 +62,44 @@ export class NameTable {
   /** The table's state as plain arrays, to hand to another thread or process (see fromParts). */
   parts(): NameTableParts {
     // The arena and offsets as used, not as allocated (they grow by doubling).
-    return { names: this.names.subarray(0, this.offsets[this.count]!), offsets: this.offsets.subarray(0, this.count + 1), count: this.count, slots: this.slots };
+    const offsets = this.offsets.subarray(this.offsetsAt, this.offsetsAt + this.count + 1);
+    return {
+      names: this.names.subarray(this.namesAt, this.namesAt + offsets[this.count]!),
+      offsets,
+      count: this.count,
+      slots: this.slots.subarray(this.slotsAt, this.slotsAt + 2 * (this.mask + 1)),
+    };
   }
 
-  /** A table over arrays made by parts() (in this thread or another); they are used, not copied. */
+  /** A read-only table over arrays made by parts() (in this thread or another); they are used, not copied. */
   static fromParts(p: NameTableParts): NameTable {
-    return new NameTable(0, p);
+    return new NameTable(0, p, true);
   }
 
-  /** An empty table sized for `expected` names, or (with `parts`) one over those arrays, allocating nothing. */
-  constructor(expected = 1024, parts?: NameTableParts) {
+  /**
+   * An empty table sized for `expected` names, or (with `parts`) one over those arrays, allocating
+   * nothing: as they are (a table still being built, which may grow them), or, `shared`, read
+   * through the views of their whole buffers (located).
+   */
+  constructor(expected = 1024, parts?: NameTableParts, shared = false) {
     if (parts !== undefined) {
-      this.names = Buffer.from(parts.names.buffer, parts.names.byteOffset, parts.names.byteLength);
-      this.offsets = parts.offsets;
       this.count = parts.count;
-      this.slots = parts.slots;
       this.mask = (parts.slots.length >> 1) - 1;
+      if (!shared) {
+        this.names = Buffer.from(parts.names.buffer, parts.names.byteOffset, parts.names.byteLength);
+        this.offsets = parts.offsets;
+        this.slots = parts.slots;
+        return;
+      }
+      const names = located(parts.names);
+      const offsets = located(parts.offsets);
+      const slots = located(parts.slots);
+      this.names = names.whole;
+      this.namesAt = names.at;
+      this.offsets = offsets.whole;
+      this.offsetsAt = offsets.at;
+      this.slots = slots.whole;
+      this.slotsAt = slots.at;
       return;
     }
     this.names = Buffer.allocUnsafe(expected * 24);
@@ -87,16 +119,19 @@ export class NameTable {
     // as suffixes of its key (`start` on a label boundary).
     const hash = hashKey(key, start) | 0;
     const names = this.names;
+    const namesAt = this.namesAt;
     const offsets = this.offsets;
+    const offsetsAt = this.offsetsAt;
     const slots = this.slots;
+    const slotsAt = this.slotsAt;
     const mask = this.mask;
     const len = key.length - start;
     for (let s = hash & mask; ; s = (s + 1) & mask) {
-      const v = slots[2 * s + 1]!;
+      const v = slots[slotsAt + 2 * s + 1]!;
       if (v === EMPTY) return -1;
-      if (slots[2 * s] !== hash) continue;
-      const off = offsets[v - 1]!;
-      if (offsets[v]! - off !== len) continue;
+      if (slots[slotsAt + 2 * s] !== hash) continue;
+      const off = namesAt + offsets[offsetsAt + v - 1]!;
+      if (namesAt + offsets[offsetsAt + v]! - off !== len) continue;
       let i = 0;
       while (i < len && names[off + i] === key.charCodeAt(start + i)) i++;
       if (i === len) return v - 1;
@@ -107,16 +142,19 @@ export class NameTable {
   findBytes(buf: Uint8Array, start: number, end: number): number {
     const hash = hashBytes(buf, start, end) | 0;
     const names = this.names;
+    const namesAt = this.namesAt;
     const offsets = this.offsets;
+    const offsetsAt = this.offsetsAt;
     const slots = this.slots;
+    const slotsAt = this.slotsAt;
     const mask = this.mask;
     const len = end - start;
     for (let s = hash & mask; ; s = (s + 1) & mask) {
-      const v = slots[2 * s + 1]!;
+      const v = slots[slotsAt + 2 * s + 1]!;
       if (v === EMPTY) return -1;
-      if (slots[2 * s] !== hash) continue;
-      const off = offsets[v - 1]!;
-      if (offsets[v]! - off !== len) continue;
+      if (slots[slotsAt + 2 * s] !== hash) continue;
+      const off = namesAt + offsets[offsetsAt + v - 1]!;
+      if (namesAt + offsets[offsetsAt + v]! - off !== len) continue;
       let i = 0;
       while (i < len && names[off + i] === buf[start + i]) i++;
       if (i === len) return v - 1;
@@ -138,7 +176,7 @@ export class NameTable {
 
   /** The key (lower-cased wire form as a latin1 string) of name `id`. */
   keyOf(id: number): string {
-    return this.names.toString('latin1', this.offsets[id]!, this.offsets[id + 1]!);
+    return this.names.toString('latin1', this.namesAt + this.offsets[this.offsetsAt + id]!, this.namesAt + this.offsets[this.offsetsAt + id + 1]!);
   }
 
   /** The first empty slot for `hash` (the name is known to be absent). */
@@ -291,7 +329,7 @@ export class NameCollector {
       offsets[id + 1] = to + end - from;
     }
     if (ids < n) for (let s = 1; s < slots.length; s += 2) if (slots[s] !== EMPTY) slots[s] = idOf[slots[s]! - 1]! + 1;
-    const names = NameTable.fromParts({ names: bytes, offsets, count: ids, slots });
+    const names = new NameTable(0, { names: bytes, offsets, count: ids, slots });
     this.hashes = new Int32Array(0);
     return { names, idOf };
   }

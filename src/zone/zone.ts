@@ -7,6 +7,7 @@ import { hashBytes, hashKey, NameTable, type NameTableParts } from './name-table
 import { DnssecIndex, type DnssecParts } from './dnssec-index.js';
 import { hasAddressTargets, targetOffset, WireRRset, type RRset, type ZoneTables } from './rrset.js';
 import { T } from './types.js';
+import { located } from './located.js';
 
 export const enum NodeFlag {
   /** The zone apex. */
@@ -99,20 +100,64 @@ export interface ZoneParts {
   targets: Int32Array;
 }
 
+/** A zone's arrays, each with the index where the zone's part of it begins (see CompactZone). */
+interface ZoneArrays {
+  names: NameTable;
+  /** How many RRsets. */
+  sets: number;
+  flags: Uint8Array;
+  flagsAt: number;
+  firstSet: Uint32Array;
+  firstSetAt: number;
+  setType: Uint16Array;
+  setTypeAt: number;
+  setTtl: Uint32Array;
+  setTtlAt: number;
+  setOffset: Uint32Array;
+  setOffsetAt: number;
+  data: Buffer;
+  dataAt: number;
+  targetFirst: Uint32Array;
+  targetFirstAt: number;
+  targets: Int32Array;
+  targetsAt: number;
+}
+
 /**
  * A compiled zone held as typed arrays and byte arenas: names in a hashed arena, flags, RRset types,
  * TTLs and offsets in typed arrays, records in one data buffer. Every POP holds every zone, and a
  * heap of a few large arrays costs the garbage collector almost nothing to trace, where an object
  * per name and per RRset made full collections of a million-record zone take hundreds of ms.
+ * A zone served from parts reads its arrays through the views of the whole shared buffer its batch
+ * was packed into (one per element type, see located), at its own offsets: a small zone then holds
+ * no typed-array view of its own, where a dozen of them cost more than its records.
  * The query side reads nodes and RRsets by id; cold paths (printing, ZONEMD, checks) get small view
  * objects made on demand.
  */
 export class CompactZone implements Zone, NodeTable {
   readonly originText: string;
-  readonly soa: WireRRset;
+  /** The apex SOA's RRset id: its view is made when asked (negative answers keep the last one). */
+  private readonly soaSet: number;
   readonly serial: number;
   readonly negativeTtl: number;
   readonly dnssec: DnssecIndex;
+  private readonly names: NameTable;
+  private readonly sets: number;
+  /** Node `i`'s flags are `flags[flagsAt + i]`; each array below is read the same way, from its own `…At`. */
+  private readonly flags: Uint8Array;
+  private readonly flagsAt: number;
+  /** RRsets of node `i` are `firstSet[i] .. firstSet[i + 1] - 1`, sorted by type. */
+  private readonly firstSet: Uint32Array;
+  private readonly firstSetAt: number;
+  private readonly types: Uint16Array;
+  private readonly typesAt: number;
+  private readonly ttls: Uint32Array;
+  private readonly ttlsAt: number;
+  /** Records of set `s` are `[RDLENGTH][RDATA]...` at `data[dataAt + setOffset[s], dataAt + setOffset[s + 1])`. */
+  private readonly setOffset: Uint32Array;
+  private readonly setOffsetAt: number;
+  private readonly data: Buffer;
+  private readonly dataAt: number;
   /**
    * Target node ids of NS, MX and SRV RRsets: the targets of set `s` are
    * `targets[targetFirst[s], targetFirst[s + 1])`. Built with the zone, they are resolved once per
@@ -121,38 +166,79 @@ export class CompactZone implements Zone, NodeTable {
    * never decodes a name or allocates to find its glue.
    */
   private readonly targetFirst: Uint32Array;
+  private readonly targetFirstAt: number;
   private readonly targets: Int32Array;
-  constructor(
+  private readonly targetsAt: number;
+
+  private constructor(
     readonly origin: string,
-    private readonly t: ZoneTables,
+    a: ZoneArrays,
     readonly recordCount: number,
     readonly file: string,
-    /** The index's parts (null: unsigned), or undefined to build it from the tables. */
-    dnssec?: DnssecParts | null,
-    targets?: { first: Uint32Array; ids: Int32Array },
+    /** The index's parts (null: unsigned), or undefined to build it from `tables`. */
+    dnssec: DnssecParts | null | undefined,
+    tables?: ZoneTables,
   ) {
+    this.names = a.names;
+    this.sets = a.sets;
+    this.flags = a.flags;
+    this.flagsAt = a.flagsAt;
+    this.firstSet = a.firstSet;
+    this.firstSetAt = a.firstSetAt;
+    this.types = a.setType;
+    this.typesAt = a.setTypeAt;
+    this.ttls = a.setTtl;
+    this.ttlsAt = a.setTtlAt;
+    this.setOffset = a.setOffset;
+    this.setOffsetAt = a.setOffsetAt;
+    this.data = a.data;
+    this.dataAt = a.dataAt;
+    this.targetFirst = a.targetFirst;
+    this.targetFirstAt = a.targetFirstAt;
+    this.targets = a.targets;
+    this.targetsAt = a.targetsAt;
     this.originText = keyToText(origin);
-    const soaSet = this.setOf(this.t.names.find(origin), T.SOA);
-    this.soa = this.rrset(soaSet);
-    if (targets !== undefined) {
-      this.targetFirst = targets.first;
-      this.targets = targets.ids;
-    } else {
-      const sets = t.setType.length;
-      this.targetFirst = new Uint32Array(sets + 1);
-      let n = 0;
-      for (let s = 0; s < sets; s++) {
-        this.targetFirst[s] = n;
-        if (hasAddressTargets(t.setType[s]!)) for (let p = t.setOffset[s]!; p < t.setOffset[s + 1]!; p += 2 + t.data.readUInt16BE(p)) n++;
-      }
-      this.targetFirst[sets] = n;
-      this.targets = new Int32Array(n).fill(UNRESOLVED);
-    }
-    const soaData = this.soa.rdatas[0]!;
-    this.serial = soaData.readUInt32BE(soaData.length - 20);
-    this.negativeTtl = Math.min(this.soa.ttl, soaData.readUInt32BE(soaData.length - 4));
+    this.soaSet = this.setOf(this.names.find(origin), T.SOA);
+    // RFC 1035 §3.3.13: SERIAL is 20 octets from the end of the RDATA, MINIMUM the last 4.
+    const soaEnd = this.dataAt + this.setOffset[this.setOffsetAt + this.soaSet + 1]!;
+    this.serial = this.data.readUInt32BE(soaEnd - 20);
+    this.negativeTtl = Math.min(this.ttls[this.ttlsAt + this.soaSet]!, this.data.readUInt32BE(soaEnd - 4));
     // Derived at load (here, where the zone is compiled), and carried in parts() to the threads that serve it.
-    this.dnssec = dnssec === undefined ? DnssecIndex.build(t, origin) : DnssecIndex.fromParts(dnssec, t, origin);
+    this.dnssec = dnssec === undefined ? DnssecIndex.build(tables!, origin) : DnssecIndex.fromParts(dnssec, () => this.zoneData(), this.names, origin);
+  }
+
+  /** A zone just compiled from its tables (build.ts). */
+  static compiled(origin: string, t: ZoneTables, recordCount: number, file: string): CompactZone {
+    const sets = t.setType.length;
+    const targetFirst = new Uint32Array(sets + 1);
+    let n = 0;
+    for (let s = 0; s < sets; s++) {
+      targetFirst[s] = n;
+      if (hasAddressTargets(t.setType[s]!)) for (let p = t.setOffset[s]!; p < t.setOffset[s + 1]!; p += 2 + t.data.readUInt16BE(p)) n++;
+    }
+    targetFirst[sets] = n;
+    const targets = new Int32Array(n).fill(UNRESOLVED);
+    const arrays: ZoneArrays = {
+      names: t.names,
+      sets,
+      flags: t.flags,
+      flagsAt: 0,
+      firstSet: t.firstSet,
+      firstSetAt: 0,
+      setType: t.setType,
+      setTypeAt: 0,
+      setTtl: t.setTtl,
+      setTtlAt: 0,
+      setOffset: t.setOffset,
+      setOffsetAt: 0,
+      data: t.data,
+      dataAt: 0,
+      targetFirst,
+      targetFirstAt: 0,
+      targets,
+      targetsAt: 0,
+    };
+    return new CompactZone(origin, arrays, recordCount, file, undefined, t);
   }
 
   /**
@@ -160,40 +246,69 @@ export class CompactZone implements Zone, NodeTable {
    * Structured clone keeps them typed arrays; fromParts uses them without copying.
    */
   parts(): ZoneParts {
-    const t = this.t;
-    for (let s = 0; s < t.setType.length; s++) {
-      const first = this.targetFirst[s]!;
-      if (first < this.targetFirst[s + 1]! && this.targets[first] === UNRESOLVED) this.resolveTargets(s, first);
+    for (let s = 0; s < this.sets; s++) {
+      const first = this.targetFirst[this.targetFirstAt + s]!;
+      if (first < this.targetFirst[this.targetFirstAt + s + 1]! && this.targets[this.targetsAt + first] === UNRESOLVED) this.resolveTargets(s, first);
     }
+    const count = this.names.count;
+    const sets = this.sets;
+    const part = <A extends Uint8Array | Uint16Array | Uint32Array | Int32Array>(a: A, at: number, length: number): A => a.subarray(at, at + length) as A;
     return {
       origin: this.origin,
       recordCount: this.recordCount,
       file: this.file,
-      names: t.names.parts(),
-      flags: t.flags,
-      firstSet: t.firstSet,
-      setType: t.setType,
-      setTtl: t.setTtl,
-      setOffset: t.setOffset,
-      data: t.data,
+      names: this.names.parts(),
+      flags: part(this.flags, this.flagsAt, count),
+      firstSet: part(this.firstSet, this.firstSetAt, count + 1),
+      setType: part(this.types, this.typesAt, sets),
+      setTtl: part(this.ttls, this.ttlsAt, sets),
+      setOffset: part(this.setOffset, this.setOffsetAt, sets + 1),
+      data: this.zoneData(),
       dnssec: this.dnssec.signed ? this.dnssec.parts() : null,
-      targetFirst: this.targetFirst,
-      targets: this.targets,
+      targetFirst: part(this.targetFirst, this.targetFirstAt, sets + 1),
+      targets: part(this.targets, this.targetsAt, this.targetFirst[this.targetFirstAt + sets]!),
     };
   }
 
   static fromParts(p: ZoneParts): CompactZone {
-    const data = Buffer.from(p.data.buffer, p.data.byteOffset, p.data.byteLength);
-    const tables: ZoneTables = {
+    const flags = located(p.flags);
+    const firstSet = located(p.firstSet);
+    const setType = located(p.setType);
+    const setTtl = located(p.setTtl);
+    const setOffset = located(p.setOffset);
+    const data = located(p.data);
+    const targetFirst = located(p.targetFirst);
+    const targets = located(p.targets);
+    const arrays: ZoneArrays = {
       names: NameTable.fromParts(p.names),
-      flags: p.flags,
-      firstSet: p.firstSet,
-      setType: p.setType,
-      setTtl: p.setTtl,
-      setOffset: p.setOffset,
-      data,
+      sets: p.setType.length,
+      flags: flags.whole,
+      flagsAt: flags.at,
+      firstSet: firstSet.whole,
+      firstSetAt: firstSet.at,
+      setType: setType.whole,
+      setTypeAt: setType.at,
+      setTtl: setTtl.whole,
+      setTtlAt: setTtl.at,
+      setOffset: setOffset.whole,
+      setOffsetAt: setOffset.at,
+      data: data.whole,
+      dataAt: data.at,
+      targetFirst: targetFirst.whole,
+      targetFirstAt: targetFirst.at,
+      targets: targets.whole,
+      targetsAt: targets.at,
     };
-    return new CompactZone(p.origin, tables, p.recordCount, p.file, p.dnssec, { first: p.targetFirst, ids: p.targets });
+    return new CompactZone(p.origin, arrays, p.recordCount, p.file, p.dnssec);
+  }
+
+  /** The zone's records, `[RDLENGTH][RDATA]...` per RRset, as a view of its own (RRset offsets count from its start). */
+  private zoneData(): Buffer {
+    return this.data.subarray(this.dataAt, this.dataAt + this.setOffset[this.setOffsetAt + this.sets]!);
+  }
+
+  get soa(): WireRRset {
+    return this.rrset(this.soaSet);
   }
 
   /** Made when asked (checks, printing): the query path reads nodes by id, and a POP holds 100,000 zones. */
@@ -206,83 +321,87 @@ export class CompactZone implements Zone, NodeTable {
   }
 
   get size(): number {
-    return this.t.names.count;
+    return this.names.count;
   }
 
   get(key: string): ZoneNode | undefined {
-    const id = this.t.names.find(key);
-    return id < 0 ? undefined : new NodeView(this.t, id, key);
+    const id = this.names.find(key);
+    return id < 0 ? undefined : new NodeView(this, id, key);
   }
 
   has(key: string): boolean {
-    return this.t.names.find(key) >= 0;
+    return this.names.find(key) >= 0;
   }
 
   *values(): IterableIterator<ZoneNode> {
-    for (let id = 0; id < this.t.names.count; id++) yield new NodeView(this.t, id, this.t.names.keyOf(id));
+    for (let id = 0; id < this.names.count; id++) yield new NodeView(this, id, this.names.keyOf(id));
   }
 
   nodeId(key: string, start = 0): number {
-    return this.t.names.find(key, start);
+    return this.names.find(key, start);
   }
 
   nodeFlags(node: number): number {
-    return this.t.flags[node]!;
+    return this.flags[this.flagsAt + node]!;
   }
 
   nodeKey(node: number): string {
-    return this.t.names.keyOf(node);
+    return this.names.keyOf(node);
   }
 
   setOf(node: number, type: number): number {
-    const t = this.t;
-    for (let s = t.firstSet[node]!, end = t.firstSet[node + 1]!; s < end; s++) if (t.setType[s] === type) return s;
+    const first = this.firstSet;
+    const at = this.firstSetAt;
+    const types = this.types;
+    const typesAt = this.typesAt;
+    for (let s = first[at + node]!, end = first[at + node + 1]!; s < end; s++) if (types[typesAt + s] === type) return s;
     return -1;
   }
 
   firstSetOf(node: number): number {
-    return this.t.firstSet[node]!;
+    return this.firstSet[this.firstSetAt + node]!;
   }
 
   setType(set: number): number {
-    return this.t.setType[set]!;
+    return this.types[this.typesAt + set]!;
   }
 
   rrset(set: number): WireRRset {
-    const t = this.t;
-    return new WireRRset(t.setType[set]!, t.setTtl[set]!, t.data, t.setOffset[set]!, t.setOffset[set + 1]!);
+    const o = this.setOffsetAt + set;
+    return new WireRRset(this.types[this.typesAt + set]!, this.ttls[this.ttlsAt + set]!, this.data, this.dataAt + this.setOffset[o]!, this.dataAt + this.setOffset[o + 1]!);
   }
 
   firstTargetKey(set: number): string {
-    const t = this.t;
-    return nameKey(t.data, t.setOffset[set]! + 2 + targetOffset(t.setType[set]!));
+    return nameKey(this.data, this.dataAt + this.setOffset[this.setOffsetAt + set]! + 2 + targetOffset(this.types[this.typesAt + set]!));
   }
 
   targetCount(set: number): number {
-    return this.targetFirst[set + 1]! - this.targetFirst[set]!;
+    const at = this.targetFirstAt + set;
+    return this.targetFirst[at + 1]! - this.targetFirst[at]!;
   }
 
   targetNode(set: number, i: number): number {
-    const first = this.targetFirst[set]!;
-    if (this.targets[first] === UNRESOLVED) this.resolveTargets(set, first);
-    return this.targets[first + i]!;
+    const first = this.targetFirst[this.targetFirstAt + set]!;
+    if (this.targets[this.targetsAt + first] === UNRESOLVED) this.resolveTargets(set, first);
+    return this.targets[this.targetsAt + first + i]!;
   }
 
   /** Looks up the targets of one RRset, lower-cased (RDATA keeps the zone file's case), in this zone's names. */
   private resolveTargets(set: number, first: number): void {
-    const t = this.t;
-    const off = targetOffset(t.setType[set]!);
+    const data = this.data;
+    const off = targetOffset(this.types[this.typesAt + set]!);
     const name = TARGET_NAME;
-    for (let p = t.setOffset[set]!, i = first; p < t.setOffset[set + 1]!; p += 2 + t.data.readUInt16BE(p), i++) {
+    const end = this.dataAt + this.setOffset[this.setOffsetAt + set + 1]!;
+    for (let p = this.dataAt + this.setOffset[this.setOffsetAt + set]!, i = this.targetsAt + first; p < end; p += 2 + data.readUInt16BE(p), i++) {
       let o = 0;
       for (let q = p + 2 + off; ; ) {
-        const len = t.data[q]!;
+        const len = data[q]!;
         name[o++] = len;
         if (len === 0) break;
-        for (const end = q + len; q < end; ) name[o++] = lowerByte(t.data[++q]!);
+        for (const e = q + len; q < e; ) name[o++] = lowerByte(data[++q]!);
         q++;
       }
-      this.targets[i] = t.names.findBytes(name, 0, o);
+      this.targets[i] = this.names.findBytes(name, 0, o);
     }
   }
 }
@@ -295,7 +414,7 @@ export const UNRESOLVED = -2;
 
 class NodeView implements ZoneNode {
   constructor(
-    private readonly t: ZoneTables,
+    private readonly zone: CompactZone,
     private readonly id: number,
     readonly key: string,
   ) {}
@@ -305,24 +424,18 @@ class NodeView implements ZoneNode {
   }
 
   get flags(): number {
-    return this.t.flags[this.id]!;
+    return this.zone.nodeFlags(this.id);
   }
 
   get rrsets(): RRset[] {
     const out: RRset[] = [];
-    for (let s = this.t.firstSet[this.id]!; s < this.t.firstSet[this.id + 1]!; s++) out.push(this.set(s));
+    for (let s = this.zone.firstSetOf(this.id), end = this.zone.firstSetOf(this.id + 1); s < end; s++) out.push(this.zone.rrset(s));
     return out;
   }
 
   find(type: number): RRset | undefined {
-    const t = this.t;
-    for (let s = t.firstSet[this.id]!, end = t.firstSet[this.id + 1]!; s < end; s++) if (t.setType[s] === type) return this.set(s);
-    return undefined;
-  }
-
-  private set(s: number): WireRRset {
-    const t = this.t;
-    return new WireRRset(t.setType[s]!, t.setTtl[s]!, t.data, t.setOffset[s]!, t.setOffset[s + 1]!);
+    const s = this.zone.setOf(this.id, type);
+    return s < 0 ? undefined : this.zone.rrset(s);
   }
 }
 
