@@ -10,8 +10,8 @@ import type { WireMessage } from '../helpers/dns-message.js';
 const RULES = `names:
   www.example.com.:
     rules:
-      - networks: [10.1.0.0/16]
-        A: 10.1.0.1
+      - networks: [198.51.100.0/24]
+        A: 203.0.113.1
 `;
 
 const ECS = 8;
@@ -25,18 +25,18 @@ function ecs(family: number, source: number, scope: number, address: number[]): 
 const CASES: { what: string; data: Buffer }[] = [
   { what: 'shorter than FAMILY and the two lengths', data: Buffer.from([0, 1, 24]) },
   { what: 'an unknown FAMILY', data: ecs(3, 0, 0, []) },
-  { what: 'FAMILY 0 with a source prefix', data: ecs(0, 8, 0, [10]) },
-  { what: 'an IPv4 source prefix longer than 32', data: ecs(1, 33, 0, [10, 1, 2, 3, 4]) },
+  { what: 'FAMILY 0 with a source prefix', data: ecs(0, 8, 0, [198]) },
+  { what: 'an IPv4 source prefix longer than 32', data: ecs(1, 33, 0, [198, 51, 100, 3, 4]) },
   { what: 'an IPv6 source prefix longer than 128', data: ecs(2, 129, 0, new Array<number>(17).fill(0x20)) },
-  { what: 'more address octets than the source prefix needs', data: ecs(1, 24, 0, [10, 1, 2, 0]) },
-  { what: 'fewer address octets than the source prefix needs', data: ecs(1, 24, 0, [10, 1]) },
-  { what: 'address bits set past the source prefix', data: ecs(1, 23, 0, [10, 1, 3]) },
-  { what: 'a non-zero SCOPE PREFIX-LENGTH', data: ecs(1, 24, 8, [10, 1, 2]) },
-  { what: 'well formed: IPv4 /24', data: ecs(1, 24, 0, [10, 1, 2]) },
+  { what: 'more address octets than the source prefix needs', data: ecs(1, 24, 0, [198, 51, 100, 0]) },
+  { what: 'fewer address octets than the source prefix needs', data: ecs(1, 24, 0, [198, 51]) },
+  { what: 'address bits set past the source prefix', data: ecs(1, 23, 0, [198, 51, 101]) },
+  { what: 'a non-zero SCOPE PREFIX-LENGTH', data: ecs(1, 24, 8, [198, 51, 100]) },
+  { what: 'well formed: IPv4 /24', data: ecs(1, 24, 0, [198, 51, 100]) },
   { what: 'well formed: IPv6 /56', data: ecs(2, 56, 0, [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0]) },
   { what: 'well formed: FAMILY 0, /0', data: ecs(0, 0, 0, []) },
   { what: 'well formed: IPv4 /0', data: ecs(1, 0, 0, []) },
-  { what: 'well formed: IPv4 /32', data: ecs(1, 32, 0, [10, 1, 2, 3]) },
+  { what: 'well formed: IPv4 /32', data: ecs(1, 32, 0, [198, 51, 100, 3]) },
 ];
 
 /** What is compared with BIND: rcode, the OPT's presence, the question and answer counts (BIND adds the apex NS to positive answers). */
@@ -77,14 +77,14 @@ describe('ECS on', () => {
   }
 
   test('the echo carries our scope: the rule network for a client inside it, 0 for a name without rules', async () => {
-    const inside = await dnsQuery(on, { name: 'www.example.com', type: 'A', options: [{ code: ECS, data: ecs(1, 24, 0, [10, 1, 2]) }] });
-    assert.deepEqual(echoed(inside.message), ecs(1, 24, 16, [10, 1, 2]));
-    assert.deepEqual(inside.message.answer.map((r) => [...r.rdata].join('.')), ['10.1.0.1']);
-    const noRules = await dnsQuery(on, { name: 'ns1.example.com', type: 'A', options: [{ code: ECS, data: ecs(1, 24, 0, [10, 1, 2]) }] });
-    assert.deepEqual(echoed(noRules.message), ecs(1, 24, 0, [10, 1, 2]));
-    const nx = await dnsQuery(on, { name: 'nx.example.com', type: 'A', options: [{ code: ECS, data: ecs(1, 24, 0, [10, 1, 2]) }] });
+    const inside = await dnsQuery(on, { name: 'www.example.com', type: 'A', options: [{ code: ECS, data: ecs(1, 24, 0, [198, 51, 100]) }] });
+    assert.deepEqual(echoed(inside.message), ecs(1, 24, 24, [198, 51, 100]));
+    assert.deepEqual(inside.message.answer.map((r) => [...r.rdata].join('.')), ['203.0.113.1']);
+    const noRules = await dnsQuery(on, { name: 'ns1.example.com', type: 'A', options: [{ code: ECS, data: ecs(1, 24, 0, [198, 51, 100]) }] });
+    assert.deepEqual(echoed(noRules.message), ecs(1, 24, 0, [198, 51, 100]));
+    const nx = await dnsQuery(on, { name: 'nx.example.com', type: 'A', options: [{ code: ECS, data: ecs(1, 24, 0, [198, 51, 100]) }] });
     assert.equal(nx.message.rcode, 3);
-    assert.deepEqual(echoed(nx.message), ecs(1, 24, 0, [10, 1, 2]));
+    assert.deepEqual(echoed(nx.message), ecs(1, 24, 0, [198, 51, 100]));
   });
 });
 
