@@ -35,7 +35,7 @@ names:
         AAAA: 2001:db8:3::1
 `;
 
-/** Networks of several registries and countries, and networks no database records (private, documentation). */
+/** Networks of several registries and countries, and networks no database records (benchmarking, documentation). */
 const SUBNETS = [
   '8.8.8.0/24',
   '1.1.1.0/24',
@@ -46,7 +46,7 @@ const SUBNETS = [
   '202.12.27.0/24',
   '200.160.0.0/20',
   '41.0.0.0/11',
-  '10.0.0.0/8',
+  '198.18.0.0/15',
   '192.0.2.0/24',
   '2001:4860::/32',
   '2a00:1450:4000::/37',

@@ -24,21 +24,21 @@ out A 192.0.2.3
 plain A 192.0.2.4
 `;
 
-/** Nested prefixes (10/8 > 10.1/16 > 10.1.2/24), two families, a rule of two networks, a name for the source address. */
+/** Nested prefixes (198.18/15 > 198.19/18 > 198.19.2/24), two families, a rule of two networks, a name for the source address. */
 const RULES = `ttl: 60
 names:
   www.example.com.:
     rules:
-      - id: ten
-        networks: [10.0.0.0/8]
-        A: 10.0.0.1
-      - id: ten-one
-        networks: [10.1.0.0/16, 2001:db8::/32]
-        A: [10.1.0.1, 10.1.0.2]
+      - id: outer
+        networks: [198.18.0.0/15]
+        A: 198.18.0.1
+      - id: mid
+        networks: [198.19.0.0/18, 2001:db8::/32]
+        A: [198.19.0.1, 198.19.0.2]
         AAAA: 2001:db8::1
-      - id: ten-one-two
-        networks: [10.1.2.0/24]
-        A: 10.1.2.1
+      - id: inner
+        networks: [198.19.2.0/24]
+        A: 198.19.2.1
       - id: doc
         networks: [192.0.2.0/25, 198.51.100.128/25]
         A: 192.0.2.100
@@ -126,15 +126,15 @@ function matrix(): Case[] {
     }
   }
   // A prefix shorter than the rules inside it, the whole space, a network between rules.
-  for (const subnet of ['10.0.0.0/7', '10.1.0.0/15', '0.0.0.0/0', '::/0', '2001:db8:ff00::/24', '2001:db8:ff00::/48', '172.16.0.0/12', '2001:db8:ff00::1/128'])
+  for (const subnet of ['198.16.0.0/14', '198.19.0.0/17', '0.0.0.0/0', '::/0', '2001:db8:ff00::/24', '2001:db8:ff00::/48', '198.51.100.0/25', '2001:db8:ff00::1/128'])
     for (const t of ['A', 'AAAA']) cases.push({ name: 'www.example.com', type: t, subnet });
   // No ECS: the source address (127.0.0.1) inside a rule, outside one, and on a name without rules.
   for (const name of ['src.example.com', 'out.example.com', 'www.example.com', 'plain.example.com']) cases.push({ name, type: 'A', subnet: null });
   // Source prefix 0: the source address again.
   cases.push({ name: 'src.example.com', type: 'A', subnet: '0.0.0.0/0' });
-  cases.push({ name: 'nx.example.com', type: 'A', subnet: '10.1.2.0/24' });
-  cases.push({ name: 'plain.example.com', type: 'A', subnet: '10.1.2.0/24' });
-  cases.push({ name: 'example.com', type: 'SOA', subnet: '10.1.2.0/24' });
+  cases.push({ name: 'nx.example.com', type: 'A', subnet: '198.19.2.0/24' });
+  cases.push({ name: 'plain.example.com', type: 'A', subnet: '198.19.2.0/24' });
+  cases.push({ name: 'example.com', type: 'SOA', subnet: '198.19.2.0/24' });
   return cases;
 }
 
