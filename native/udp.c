@@ -26,6 +26,13 @@
 // answer is at most edns_udp_size (4096 at most), so one slot size serves both directions.
 #define BATCH 64
 #define SLOT 4096
+// The receive memory holds a batch's first HEAD octets of every datagram side by side, and the rest
+// of each slot apart: a query seldom has more, so a batch touches a few pages, not one per datagram
+// (the kernel makes a page resident on first write, and it stays so for the life of the thread).
+// The answers are written one after the other likewise, each where META_TX_AT says.
+#define HEAD 512
+// The version of the shared memory's layout: JavaScript refuses a build of another (native-udp.ts).
+#define LAYOUT 2
 // recvmmsg rounds per readable event: then libuv runs the rest of the loop (timers, TCP, other
 // sockets) before this socket is read again, so a flood on one socket cannot starve the others.
 #define ROUNDS 16
@@ -36,7 +43,7 @@ enum { STAT_TRUNCATED, STAT_SEND_DROPPED, STAT_SEND_ERRORS, STAT_COUNT };
 
 // The shared metadata, in 32-bit words of one ArrayBuffer: each array has BATCH entries.
 enum { META_RX_LEN = 0, META_TX_LEN = BATCH, META_PORT = 2 * BATCH, META_IFINDEX = 3 * BATCH, META_PEER = 4 * BATCH,
-       META_LOCAL = 8 * BATCH, META_WORDS = 12 * BATCH };
+       META_LOCAL = 8 * BATCH, META_TX_AT = 12 * BATCH, META_WORDS = 13 * BATCH };
 
 typedef struct {
   napi_env env;
@@ -54,7 +61,7 @@ typedef struct {
   uint32_t *meta;
   double *stats;
   struct mmsghdr rmsg[BATCH], smsg[BATCH];
-  struct iovec riov[BATCH], siov[BATCH];
+  struct iovec riov[BATCH][2], siov[BATCH];
   struct sockaddr_storage peer[BATCH];
   uint64_t rctl[BATCH][CONTROL_BYTES / 8], sctl[BATCH][CONTROL_BYTES / 8];
 } udp_socket;
@@ -211,9 +218,10 @@ static void send_batch(udp_socket *s, int count) {
   int n = 0;
   for (int i = 0; i < count; i++) {
     uint32_t len = s->meta[META_TX_LEN + i];
-    if (len == 0 || len > SLOT) continue;
+    uint32_t at = s->meta[META_TX_AT + i];
+    if (len == 0 || len > SLOT || at > (uint32_t)(BATCH * SLOT) - len) continue;
     struct msghdr *h = &s->smsg[n].msg_hdr;
-    s->siov[n].iov_base = s->tx + (size_t)i * SLOT;
+    s->siov[n].iov_base = s->tx + at;
     s->siov[n].iov_len = len;
     h->msg_iov = &s->siov[n];
     h->msg_iovlen = 1;
@@ -249,10 +257,12 @@ static void send_batch(udp_socket *s, int count) {
 static int receive(udp_socket *s) {
   for (int i = 0; i < BATCH; i++) {
     struct msghdr *h = &s->rmsg[i].msg_hdr;
-    s->riov[i].iov_base = s->rx + (size_t)i * SLOT;
-    s->riov[i].iov_len = SLOT;
-    h->msg_iov = &s->riov[i];
-    h->msg_iovlen = 1;
+    s->riov[i][0].iov_base = s->rx + (size_t)i * HEAD;
+    s->riov[i][0].iov_len = HEAD;
+    s->riov[i][1].iov_base = s->rx + (size_t)BATCH * HEAD + (size_t)i * (SLOT - HEAD);
+    s->riov[i][1].iov_len = SLOT - HEAD;
+    h->msg_iov = s->riov[i];
+    h->msg_iovlen = 2;
     h->msg_name = &s->peer[i];
     h->msg_namelen = sizeof s->peer[i];
     h->msg_control = s->rctl[i];
@@ -337,17 +347,18 @@ static int parse_address(const char *host, int port, struct sockaddr_storage *ss
   return -1;
 }
 
+// Zero-filled by the runtime, and not written here: a page of it is resident only once a datagram
+// or an answer is written there.
 static napi_value buffer_of(napi_env env, size_t bytes, void **data, napi_ref *ref) {
   napi_value ab;
   napi_create_arraybuffer(env, bytes, data, &ab);
-  memset(*data, 0, bytes);
   napi_create_reference(env, ab, 1, ref);
   return ab;
 }
 
 static int set_int(int fd, int level, int name, int value) { return setsockopt(fd, level, name, &value, sizeof value); }
 
-// open(host, port, reusePort, recvBufferBytes, sendBufferBytes, onBatch) → { handle, rx, tx, meta, stats, port, batch, slot }
+// open(host, port, reusePort, recvBufferBytes, sendBufferBytes, onBatch) → { handle, rx, tx, meta, stats, port, batch, slot, head }
 static napi_value js_open(napi_env env, napi_callback_info info) {
   size_t argc = 6;
   napi_value argv[6];
@@ -436,6 +447,8 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   napi_set_named_property(env, result, "batch", v);
   napi_create_int32(env, SLOT, &v);
   napi_set_named_property(env, result, "slot", v);
+  napi_create_int32(env, HEAD, &v);
+  napi_set_named_property(env, result, "head", v);
   napi_add_env_cleanup_hook(env, on_env_cleanup, s);
   uv_poll_start(&s->poll, UV_READABLE, on_readable);
   return result;
@@ -514,6 +527,9 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_set_named_property(env, exports, "close", fn);
   napi_create_function(env, "releaseFreeMemory", NAPI_AUTO_LENGTH, js_release_free_memory, NULL, &fn);
   napi_set_named_property(env, exports, "releaseFreeMemory", fn);
+  napi_value layout;
+  napi_create_int32(env, LAYOUT, &layout);
+  napi_set_named_property(env, exports, "layout", layout);
   return exports;
 }
 

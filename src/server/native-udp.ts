@@ -11,20 +11,26 @@ import type { Logger } from '../log.js';
 export interface NativeSocket {
   /** The addon's handle, for close(). */
   handle: unknown;
-  /** `batch` slots of `slot` octets: the datagrams received. */
+  /** The datagrams received, `batch` of at most `slot` octets: the first `head` octets of each side by side, then the rest of each, `slot - head` apart. */
   rx: ArrayBuffer;
-  /** The same layout: the answers, slot i answering datagram i. */
+  /** `batch` times `slot` octets: the answers, one after another. */
   tx: ArrayBuffer;
-  /** 32-bit words, `batch` each: received length (0: too big, dropped), answer length, peer port, interface; then 16 octets each of peer and local address. */
+  /** 32-bit words, `batch` each: received length (0: too big, dropped), answer length, peer port, interface; 16 octets each of peer and local address; where each answer starts in tx. */
   meta: ArrayBuffer;
   /** Float64 counters: datagrams too big for a slot, answers dropped (EAGAIN, ENOBUFS), answers failed (other errors). */
   stats: ArrayBuffer;
   port: number;
   batch: number;
   slot: number;
+  head: number;
 }
 
+/** The layout of the memory shared with the addon that this code reads (native/udp.c's LAYOUT). */
+const LAYOUT = 2;
+
 export interface NativeUdpAddon {
+  /** Absent from a build before the receive memory was split (layout 1). */
+  layout?: number;
   open(host: string, port: number, reusePort: boolean, recvBufferBytes: number, sendBufferBytes: number, onBatch: (count: number) => void): NativeSocket;
   close(handle: unknown, onClosed?: () => void): void;
   /** malloc_trim(0) in libuv's thread pool: free pages of every malloc arena back to the system; absent from an addon built before it. */
@@ -46,7 +52,9 @@ export function loadNativeUdp(): AddonLoad {
     return loaded;
   }
   try {
-    loaded = { addon: createRequire(import.meta.url)(ADDON_PATH) as NativeUdpAddon, reason: null };
+    const addon = createRequire(import.meta.url)(ADDON_PATH) as NativeUdpAddon;
+    const layout = addon.layout ?? 1;
+    loaded = layout === LAYOUT ? { addon, reason: null } : { addon: null, reason: `${ADDON_PATH} was built by another version (memory layout ${layout}, this one reads ${LAYOUT}): npm install rebuilds it` };
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     const why = e.code === 'MODULE_NOT_FOUND' ? `${ADDON_PATH} was not built (npm install builds it; it needs a C compiler and make)` : `${ADDON_PATH} did not load: ${e.message}`;

@@ -19,6 +19,7 @@ const RX_LEN = 0;
 const TX_LEN = 1;
 const PORT = 2;
 const PEER_BYTES = 4 * 4;
+const TX_AT = 12;
 /** Peer addresses seen lately, as text: most datagrams come from a client that sent the one before. */
 const NAMES_KEPT = 4096;
 
@@ -73,20 +74,32 @@ export class NativeUdpListener {
     const answers = this.answers;
     // Every datagram of the batch was read at this moment.
     const startedAt = performance.now();
+    // Each answer is written right after the one before: `at` never passes i * slot, so a whole slot is always free.
+    let at = 0;
     for (let i = 0; i < count; i++) {
       const length = words[RX_LEN * batch + i]!;
       if (length === 0) continue; // larger than a slot: counted by the socket
-      const msg = this.rx.subarray(i * slot, i * slot + length);
+      const msg = this.received(i, length);
       const address = this.peerName(i);
       const port = words[PORT * batch + i]!;
-      // Written straight into slot i of the send memory.
-      const answered = answers.answerInto(msg, address, port, startedAt, this.tx, i * slot, slot);
+      const answered = answers.answerInto(msg, address, port, startedAt, this.tx, at, slot);
       if (answered < 0) continue;
       words[TX_LEN * batch + i] = answered;
-      answers.sentFrom(msg, this.tx, i * slot, answered, address, port, startedAt);
+      words[TX_AT * batch + i] = at;
+      answers.sentFrom(msg, this.tx, at, answered, address, port, startedAt);
+      at += answered;
     }
     this.countSocketDrops();
   };
+
+  /** Datagram i of the batch: its first `head` octets side by side with the others', the rest apart (native/udp.c). */
+  private received(i: number, length: number): Buffer {
+    const { head, slot, batch } = this.socket!;
+    const first = this.rx.subarray(i * head, i * head + Math.min(length, head));
+    if (length <= head) return first;
+    const rest = batch * head + i * (slot - head);
+    return Buffer.concat([first, this.rx.subarray(rest, rest + length - head)]);
+  }
 
   /** The sender of datagram i as text, as node:dgram gives it (rate limiting, cookies and dnstap read it). */
   private peerName(i: number): string {

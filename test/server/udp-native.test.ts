@@ -15,6 +15,7 @@ import { createLogger } from '../../src/log.js';
 import { ServerMetrics } from '../../src/ops/metrics.js';
 import { NativeUdpListener } from '../../src/server/udp-native.js';
 import { loadNativeUdp } from '../../src/server/native-udp.js';
+import { processCookieSecret, serverCookies } from '../../src/wire/cookies.js';
 import { createHandler } from '../../src/wire/handler.js';
 import type { QueryHandler } from '../../src/wire/handler-types.js';
 import { readZoneDir } from '../../src/sync/zone-files.js';
@@ -88,6 +89,27 @@ describe('native UDP path', () => {
       await assert.rejects(exchangeUdp('127.0.0.1', port, big, 300), /no UDP reply/);
       assert.equal(parseMessage(await exchangeUdp('127.0.0.1', port, query(6), 2000)).id, 6);
       assert.equal(await metricValue('anycast_dns_dropped_packets_total', 'reason="oversized"'), before + 1);
+    } finally {
+      await udp.close();
+    }
+  });
+
+  it('answers a query longer than the part of each datagram kept side by side, read whole', async () => {
+    const port = await freePort(false);
+    const cookies = serverCookies({ secret: null, secretPrevious: null }, processCookieSecret(), null);
+    const answering = createHandler(readZoneDir(BUNDLED_ZONES_DIR).zones, { identity: 'test-pop', version: null, ednsUdpSize: 1232, cookies });
+    const udp = await openUdpListener('native', { host: '127.0.0.1', port, family: 4 }, answering, metrics, log);
+    try {
+      const cookie = Buffer.from('0123456789abcdef', 'hex');
+      // Padding (RFC 7830) first, so the question sits in the first part and the cookie at the end of the second.
+      for (const padding of [400, 1000, 3000]) {
+        const q = encodeQuery({ name: 'www.example.com', type: 'A', options: [{ code: 12, data: Buffer.alloc(padding) }], cookie }, padding);
+        const r = parseMessage(await exchangeUdp('127.0.0.1', port, q, 2000));
+        assert.equal(r.id, padding);
+        assert.equal(r.rcode, 0, `the ${q.length}-octet query was answered`);
+        assert.equal(r.answer.length, 1);
+        assert.deepEqual(r.opt?.options.find((o) => o.code === 10)?.data.subarray(0, 8), cookie, 'the client cookie, last in the query, echoed');
+      }
     } finally {
       await udp.close();
     }
