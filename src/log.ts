@@ -3,9 +3,25 @@
 // sd-daemon priority, `<N>`: journald takes it as the entry's PRIORITY and strips it (systemd.exec
 // SyslogLevelPrefix=, on by default), so `journalctl -p warning` shows warnings and worse.
 import { fstatSync } from 'node:fs';
-import { pino, type DestinationStream, type Logger, type Level } from 'pino';
+import { pino, type DestinationStream, type Level } from 'pino';
 
-export type { Logger };
+/** What the server's code logs through: pino's logger, or in a query thread the relay to the main thread's (server/thread-log.ts). */
+export interface Logger {
+  fatal: LogFn;
+  error: LogFn;
+  warn: LogFn;
+  info: LogFn;
+  debug: LogFn;
+  child(bindings: Record<string, unknown>): Logger;
+}
+
+export interface LogFn {
+  (fields: object, msg: string): void;
+  (msg: string): void;
+}
+
+/** The levels the server logs at (Logger's methods). */
+export type LogMethod = 'fatal' | 'error' | 'warn' | 'info' | 'debug';
 
 export interface LogOptions {
   /** The POP's name (config `identity`). */

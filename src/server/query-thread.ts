@@ -3,21 +3,21 @@
 // versions is built over the shared memory (no copy) and swapped in within one turn of the event
 // loop, so an answer is computed from one version of every zone.
 import { parentPort, workerData } from 'node:worker_threads';
-import { createLogger } from '../log.js';
 import { QueryCounters } from '../ops/query-counters.js';
 import { CompactZone, ZoneSet } from '../zone/zone.js';
 import { Responder } from './responder.js';
 import { beatEvery } from './pop-state.js';
 import { watchTestFaults } from './test-faults.js';
+import { threadLogger } from './thread-log.js';
 import type { ThreadData, ToThread, FromThread, ZonesMessage } from './thread-messages.js';
 import type { NotifyInResult } from '../secondary/service.js';
 import type { GeoData } from '../wire/handler-types.js';
 
 const { cfg, share } = workerData as ThreadData;
 const index = share.thread;
-const log = createLogger({ pop: cfg.identity, component: 'server', level: cfg.logLevel }).child({ thread: index });
 const port = parentPort!;
 const post = (msg: FromThread): void => port.postMessage(msg);
+const log = threadLogger(cfg.logLevel, post);
 
 // A file has one writer: each thread writes its own, PATH.<thread index>.
 const tap = cfg.dnstap;

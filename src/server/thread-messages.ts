@@ -7,6 +7,7 @@ import type { SecondaryZone } from '../secondary/config.js';
 import type { GeoFiles } from '../sync/geo-data.js';
 import type { ZoneParts } from '../zone/zone.js';
 import type { ThreadShare } from './pop-state.js';
+import type { LogLine } from './thread-log.js';
 
 /** A zone's version: its parts, or null when the origin (presentation form) is no longer served. */
 export interface ZoneVersion {
@@ -33,7 +34,7 @@ export type ToThread = ZonesMessage | { type: 'stop' } | { type: 'geo'; files: G
  * `ready`: listening. `geo-answers`: the geo answers counted since the last such message, by rule tag
  * (the main thread keeps the totals: names from the rules file have no fixed slots in shared memory).
  */
-export type FromThread = { type: 'ready' } | { type: 'geo-answers'; answers: [string, number][] } | NotifyMessage;
+export type FromThread = { type: 'ready' } | { type: 'geo-answers'; answers: [string, number][] } | NotifyMessage | LogLine;
 
 /** A NOTIFY a thread answered (`zone` canonical): the main thread counts it, and refreshes the zone when it was accepted. */
 interface NotifyMessage {

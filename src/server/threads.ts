@@ -91,7 +91,12 @@ export async function runThreads(cfg: ServerConfig, log: Logger): Promise<number
     if (secondaries !== null) worker.postMessage({ type: 'secondaries', zones: secondaries.zones() } satisfies ToThread);
     const slot: Slot = { index, worker, ready: false, listened: false, beat: Atomics.load(beats, index), heardAt: Date.now(), ended: false };
     slots[index] = slot;
+    const threadLog = log.child({ thread: index });
     worker.on('message', (msg: FromThread) => {
+      if (msg.type === 'log') {
+        threadLog[msg.level](msg.fields, msg.msg);
+        return;
+      }
       if (msg.type === 'geo-answers') {
         metrics.addGeoAnswers(msg.answers);
         return;
