@@ -2,18 +2,15 @@
 // RDATA of the RFC 1035 types are compressed (RFC 3597 §4: only those; their descriptors mark them 'compressible-name').
 
 import type { WireBlock } from '../zone/rdata/descriptor.js';
-import { descriptorFor } from '../zone/rdata/table.js';
+import { COMPRESSIBLE_LAYOUTS } from '../zone/rdata/compressible.js';
 import { walkRdata, type NameKind } from '../zone/rdata/walk.js';
 import type { CompressionTable } from './compress.js';
 
 /** RFC 3597 §4: names are compressed only in the RFC 1035 types, all numbered below 16. */
 const RFC1035_TYPES = 16;
 
-/** Per RFC 1035 type: the descriptor's wire blocks when some name in it may be compressed, else null. */
-const layouts: readonly (readonly WireBlock[] | null)[] = Array.from({ length: RFC1035_TYPES }, (_, type) => {
-  const wire = descriptorFor(type)?.wire;
-  return wire !== undefined && wire.includes('compressible-name') ? wire : null;
-});
+/** Per RFC 1035 type: its wire blocks when some name in it may be compressed, else null. */
+const layouts: readonly (readonly WireBlock[] | null)[] = Array.from({ length: RFC1035_TYPES }, (_, type) => COMPRESSIBLE_LAYOUTS.get(type) ?? null);
 
 /** The wire blocks to walk for compression, or null: copy the RDATA as is. */
 function compressibleLayout(type: number): readonly WireBlock[] | null {

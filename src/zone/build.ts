@@ -6,7 +6,7 @@
 import { keyIsAtOrBelow, keyToText, nameKey } from './name.js';
 import { NameCollector, type NameTable } from './name-table.js';
 import type { Diagnostic, RecordSink } from './parser.js';
-import { canonicalRdata } from './rdata/walk.js';
+import { canonicalRdata } from './rdata/canonical.js';
 import { descriptorFor, typeToText } from './rdata/table.js';
 import { T } from './types.js';
 import { CompactZone, NodeFlag, type Zone } from './zone.js';

@@ -5,7 +5,7 @@
 import { keyIsAtOrBelow, nameKey } from './name.js';
 import { NameTable, type NameTableParts } from './name-table.js';
 import type { RecordSink } from './parser.js';
-import { canonicalRdata } from './rdata/walk.js';
+import { canonicalRdata } from './rdata/canonical.js';
 import { hasAddressTargets } from './rrset.js';
 import { T } from './types.js';
 import { NodeFlag, UNRESOLVED, type Zone, type ZoneParts } from './zone.js';

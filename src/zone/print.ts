@@ -3,7 +3,7 @@
 // RDATA in canonical order (§6.3). Comparable with `named-compilezone` output once both are normalised.
 
 import { canonicalSortKey, keyToText } from './name.js';
-import { canonicalRdata } from './rdata/walk.js';
+import { canonicalRdata } from './rdata/canonical.js';
 import { rdataToText, typeToText } from './rdata/table.js';
 import { T } from './types.js';
 import type { Zone, ZoneNode } from './zone.js';

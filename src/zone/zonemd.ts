@@ -4,7 +4,7 @@
 
 import { createHash, type Hash } from 'node:crypto';
 import { canonicalSortKey } from './name.js';
-import { canonicalRdata } from './rdata/walk.js';
+import { canonicalRdata } from './rdata/canonical.js';
 import { CLASS, T } from './types.js';
 import type { RRset } from './rrset.js';
 import type { Zone, ZoneNode } from './zone.js';

@@ -1,6 +1,6 @@
 // A query thread (workers: N) compiles and holds in its own heap every module it loads, so it loads
 // only what answering needs: what the main thread alone does (read the config, load zone files,
-// serve /metrics, write the log) and what is off by default (geo, the TCP connection-rate limit)
+// serve /metrics, write the log, read and print RDATA as text) and what is off by default (geo, the TCP connection-rate limit)
 // stays out of its static imports. docs/design.md, Workers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -36,10 +36,10 @@ test('the parser of import lines skips type-only and dynamic imports', () => {
   assert.deepEqual(staticValueImports(text).sort(), ['./a.js', './c.js', './f.js']);
 });
 
-test('a query thread loads no config reader, zone-file parser, Prometheus client, logging library, geo, dnstap output or TCP rate-limit library', () => {
+test('a query thread loads no config reader, zone-file parser, RR-type table, Prometheus client, logging library, geo, dnstap output or TCP rate-limit library', () => {
   const loaded = loadedFrom('server/query-thread.ts');
   assert.ok(loaded.has('server/responder.ts') && loaded.has('server/thread-log.ts'), 'the walk reaches the responder and the logger');
-  const unwanted = ['ops/config.ts', 'zone/parser.ts', 'ops/metrics.ts', 'log.ts', 'sync/geo-source.ts', 'sync/geo-data.ts', 'ops/dnstap-output.ts', 'wire/dnstap.ts', 'yaml', 'prom-client', 'pino', 'maxmind', 'chokidar', 'rate-limiter-flexible'];
+  const unwanted = ['ops/config.ts', 'zone/parser.ts', 'zone/rdata/table.ts', 'ops/metrics.ts', 'log.ts', 'sync/geo-source.ts', 'sync/geo-data.ts', 'ops/dnstap-output.ts', 'wire/dnstap.ts', 'yaml', 'prom-client', 'pino', 'maxmind', 'chokidar', 'rate-limiter-flexible'];
   assert.deepEqual(
     unwanted.filter((m) => loaded.has(m)),
     [],

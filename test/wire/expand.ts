@@ -2,7 +2,7 @@
 // canonical RDATA) with the plan it was written from. The response is read with the test kit's strict
 // reader, following compression pointers only where RFC 1035 types allow them.
 
-import { canonicalRdata } from '../../src/zone/rdata/walk.js';
+import { canonicalRdata } from '../../src/zone/rdata/canonical.js';
 import type { PlanRR } from '../../src/answer/plan.js';
 import { keyToText } from '../../src/zone/name.js';
 import { parseMessage } from '../helpers/dns-message.js';

@@ -1,9 +1,9 @@
-// Walking wire RDATA by its descriptor's blocks: where the embedded names are (for the response
-// encoder's compression and for deduplication) and the canonical form used to compare records.
+// Walking wire RDATA by a layout's blocks: where the embedded names are (for the response encoder's
+// compression and for the canonical form, canonical.ts). It needs no type table, so the query path
+// can walk without loading the presentation code of every type.
 
 import type { WireBlock } from './descriptor.js';
-import { lowerByte, wireNameLength } from '../name.js';
-import { descriptorFor } from './table.js';
+import { wireNameLength } from '../name.js';
 
 export type NameKind = 'compressible-name' | 'decompressible-name' | 'fixed-name';
 
@@ -52,30 +52,4 @@ export function walkRdata(
     }
   }
   return at === end;
-}
-
-/**
- * RFC 4034 §6.2 canonical RDATA: names of the types listed there (as narrowed by RFC 6840 §5.1,
- * which drops NSEC's next name) lower-cased. Returns `rdata` itself when nothing changes.
- */
-export function canonicalRdata(type: number, rdata: Buffer): Buffer {
-  const d = descriptorFor(type);
-  if (!d) return rdata;
-  let out = rdata;
-  walkRdata(d.wire, rdata, (offset, length, kind) => {
-    if (kind === 'fixed-name') return;
-    for (let i = offset; i < offset + length; ) {
-      const len = rdata[i]!;
-      for (let j = i + 1; j <= i + len; j++) {
-        const c = rdata[j]!;
-        const l = lowerByte(c);
-        if (l !== c) {
-          if (out === rdata) out = Buffer.from(rdata);
-          out[j] = l;
-        }
-      }
-      i += len + 1;
-    }
-  });
-  return out;
 }

@@ -2,7 +2,9 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { canonicalRdata, walkRdata, type NameKind } from '../../../src/zone/rdata/walk.js';
+import { canonicalRdata } from '../../../src/zone/rdata/canonical.js';
+import { walkRdata, type NameKind } from '../../../src/zone/rdata/walk.js';
+import { COMPRESSIBLE_LAYOUTS } from '../../../src/zone/rdata/compressible.js';
 import { descriptorFor, typeFromText } from '../../../src/zone/rdata/table.js';
 import { nameToText } from '../../../src/zone/name.js';
 import { text, wire } from './helpers.js';
@@ -31,6 +33,15 @@ test('names the encoder may compress are exactly those of RFC 3597 §4', () => {
   assert.deepEqual(names('NSEC', wire('NSEC', 'next.example.com. A')), [['next.example.com.', 'fixed-name']]);
   assert.deepEqual(names('HTTPS', wire('HTTPS', '1 svc alpn=h2')), [['svc.example.com.', 'fixed-name']]);
   assert.deepEqual(names('A', wire('A', '192.0.2.1')), []);
+});
+
+test('the compressible layouts the encoder uses are the type table\'s, for every type below 16 with a compressible name', () => {
+  for (let code = 0; code < 16; code++) {
+    const wire = descriptorFor(code)?.wire;
+    const expected = wire !== undefined && wire.includes('compressible-name') ? wire : undefined;
+    assert.deepEqual(COMPRESSIBLE_LAYOUTS.get(code), expected, `type ${code}`);
+  }
+  for (const code of COMPRESSIBLE_LAYOUTS.keys()) assert.ok(code < 16, `type ${code} is an RFC 1035 type`);
 });
 
 test('every sample fits its own wire layout', () => {
