@@ -5,7 +5,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { errorText, failedOutcome } from './load-failure.js';
-import { RETIRE, type LoadJob, type LoadOutcome } from './load-job.js';
+import type { LoadJob, LoadOutcome } from './load-job.js';
 
 const THREAD_URL = new URL('./load-thread.js', import.meta.url);
 /** An idle thread ends after this long: a POP holds no loader's heap between reloads. */
@@ -16,6 +16,9 @@ const IDLE_MS = 10_000;
  * (and swap them in) before it hands out another.
  */
 const IN_FLIGHT = 2;
+
+/** The message that ends an idle loader thread: it frees its heap and exits (load-thread.ts). */
+export const RETIRE = 'retire';
 
 interface Pending {
   jobs: LoadJob[];
@@ -28,6 +31,9 @@ interface Thread {
   posted: Pending[];
   idle: NodeJS.Timeout | null;
 }
+
+/** The loader ZoneLoader.startEarly started, until zone sync takes it. */
+let early: ZoneLoader | null = null;
 
 export class ZoneLoader {
   private readonly threads: Thread[] = [];
@@ -45,9 +51,27 @@ export class ZoneLoader {
   constructor(
     threads = Math.min(4, availableParallelism()),
     private readonly threadUrl: URL = THREAD_URL,
-    private readonly ended: () => void = () => {},
+    private ended: () => void = () => {},
   ) {
     this.size = Math.max(1, threads);
+  }
+
+  /**
+   * Starts the loader threads before the server has read its own modules and its config: each
+   * thread's start (a V8 isolate, the parser's modules) then runs on another core meanwhile instead
+   * of after it. The server's zone sync takes them (ZoneLoader.take).
+   */
+  static startEarly(): void {
+    early ??= new ZoneLoader();
+    early.warm();
+  }
+
+  /** The loader startEarly started, if any (once), else a new one; `ended` as the constructor's. */
+  static take(ended: () => void): ZoneLoader {
+    const loader = early ?? new ZoneLoader();
+    early = null;
+    loader.ended = ended;
+    return loader;
   }
 
   /** Loads one zone; resolves with its outcome (a thread that dies fails this load, and the next load starts a new thread). */
