@@ -3,7 +3,7 @@
 import { parentPort } from 'node:worker_threads';
 import { freeHeap } from './free-heap.js';
 import { runJobs, type LoadJob, type LoadOutcome } from './load-job.js';
-import { RETIRE } from './loader.js';
+import { RETIRE } from './retire.js';
 import { errorText, failedOutcome } from './load-failure.js';
 
 parentPort!.on('message', (jobs: LoadJob[] | typeof RETIRE) => {

@@ -6,6 +6,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { errorText, failedOutcome } from './load-failure.js';
 import type { LoadJob, LoadOutcome } from './load-job.js';
+import { RETIRE } from './retire.js';
 
 const THREAD_URL = new URL('./load-thread.js', import.meta.url);
 /** An idle thread ends after this long: a POP holds no loader's heap between reloads. */
@@ -16,9 +17,6 @@ const IDLE_MS = 10_000;
  * (and swap them in) before it hands out another.
  */
 const IN_FLIGHT = 2;
-
-/** The message that ends an idle loader thread: it frees its heap and exits (load-thread.ts). */
-export const RETIRE = 'retire';
 
 interface Pending {
   jobs: LoadJob[];
