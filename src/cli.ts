@@ -8,7 +8,14 @@ type Command = (argv: string[]) => Promise<number>;
 
 const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
   check: { summary: 'validate zone files like named-checkzone', load: async () => (await import('./commands/check.js')).runCheck },
-  serve: { summary: 'run the authoritative server', load: async () => (await import('./server/main.js')).runServe },
+  serve: {
+    summary: 'run the authoritative server',
+    load: async () => {
+      // Its zone loader threads start first: they come up while the server's modules are read.
+      (await import('./sync/loader.js')).ZoneLoader.startEarly();
+      return (await import('./server/main.js')).runServe;
+    },
+  },
   'check-config': { summary: 'validate the config file like nsd-checkconf', load: async () => (await import('./commands/check-config.js')).runCheckConfig },
   ctl: { summary: 'show zone status, reload zones (talks to a running server)', load: async () => (await import('./commands/ctl.js')).runCtl },
   health: { summary: 'run the health sidecar under ExaBGP', load: async () => (await import('./health/main.js')).runHealth },

@@ -43,9 +43,9 @@ export class ZoneSyncMetrics implements SecondaryMetrics {
   }
 
   /** StoreEvents.status: a zone's version was tried or removed. */
-  update(status: ZoneStatus, result: ReloadResult): void {
-    let counts = this.reloads.get(status.zone);
-    if (counts === undefined) this.reloads.set(status.zone, (counts = RESULTS.map(() => 0)));
+  update(zone: string, result: ReloadResult): void {
+    let counts = this.reloads.get(zone);
+    if (counts === undefined) this.reloads.set(zone, (counts = RESULTS.map(() => 0)));
     counts[RESULTS.indexOf(result)]!++;
   }
 

@@ -49,9 +49,6 @@ interface Probed {
   seen?: string;
 }
 
-/** The message that ends an idle loader thread: it frees its heap and exits (load-thread.ts). */
-export const RETIRE = 'retire';
-
 export type LoadOutcome =
   | { kind: 'large'; size: number; seen: string }
   | (Probed & { kind: 'unchanged'; sha256: string })

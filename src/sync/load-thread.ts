@@ -2,7 +2,8 @@
 // one message; the compiled zones' arrays sit in shared memory, shared, not copied.
 import { parentPort } from 'node:worker_threads';
 import { freeHeap } from './free-heap.js';
-import { RETIRE, runJobs, type LoadJob, type LoadOutcome } from './load-job.js';
+import { runJobs, type LoadJob, type LoadOutcome } from './load-job.js';
+import { RETIRE } from './retire.js';
 import { errorText, failedOutcome } from './load-failure.js';
 
 parentPort!.on('message', (jobs: LoadJob[] | typeof RETIRE) => {

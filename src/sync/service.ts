@@ -59,7 +59,7 @@ export function startZoneSync(
   }
   if (!isDir) throw new ConfigError('zones', `${cfg.zones} is not a directory`);
 
-  const loader = new ZoneLoader(undefined, undefined, loadersEnded);
+  const loader = ZoneLoader.take(loadersEnded ?? (() => {}));
   const zoneStore = new ZoneStore({
     dir: cfg.zones,
     files: cfg.zoneFiles,

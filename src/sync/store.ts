@@ -62,8 +62,8 @@ export type ReloadResult = 'success' | 'failure' | 'refused' | 'held' | 'removed
 export interface StoreEvents {
   /** Zones were swapped in or stopped being served, all at once; `zones` is the set served now. */
   changed(changes: readonly ZoneChange[], zones: ZoneSet): void;
-  /** A zone's version was tried or removed (metrics): its status after it. */
-  status?(status: ZoneStatus, result: ReloadResult): void;
+  /** A zone's version was tried or removed (metrics): the zone (origin, as `zone` in its status) and how it went. */
+  status?(zone: string, result: ReloadResult): void;
 }
 
 export interface StoreOptions {
@@ -504,7 +504,7 @@ export class ZoneStore {
   }
 
   private report(e: Entry, result: ReloadResult): void {
-    this.o.events.status?.(statusOf(e), result);
+    this.o.events.status?.(e.origin, result);
   }
 
   /** A scan of `zone` (null: every zone) once the files found too young have settled. */

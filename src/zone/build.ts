@@ -18,6 +18,42 @@ const FIRST_CHUNK_SIZE = 4096;
 /** Up to this many octets a loop copies faster than TypedArray.set (most RDATA: A, AAAA, short names). */
 const SHORT_COPY = 16;
 
+/** The per-record arrays and first chunk of a builder, used only while it runs. */
+interface RecordArrays {
+  recNode: Uint32Array;
+  recType: Uint16Array;
+  recTtl: Uint32Array;
+  recOffset: Uint32Array;
+  recLine: Uint32Array;
+  recFile: Uint8Array;
+  firstChunk: Buffer | null;
+}
+
+/**
+ * A finished builder's record arrays, for the next builder of this thread: a loader thread builds
+ * hundreds of small zones in a row, and a new set of arrays for each (each with memory of its own
+ * outside the JS heap) was much of the garbage it made. Only a small zone's are kept, so a large
+ * zone's megabytes are not held after it.
+ */
+let spare: RecordArrays | null = null;
+const SPARE_MAX_RECORDS = 4096;
+const SPARE_MAX_CHUNK = 64 * 1024;
+/** What a builder's released arrays become (empty: nothing is written to them). */
+const NO_U32 = new Uint32Array(0);
+const NO_U16 = new Uint16Array(0);
+
+function freshRecordArrays(): RecordArrays {
+  return {
+    recNode: new Uint32Array(64),
+    recType: new Uint16Array(64),
+    recTtl: new Uint32Array(64),
+    recOffset: new Uint32Array(64),
+    recLine: new Uint32Array(64),
+    recFile: new Uint8Array(64),
+    firstChunk: null,
+  };
+}
+
 /** RRset types that may share a name with a CNAME (RFC 2181 §10.1, RFC 4035 §2.5). */
 function mayCoexistWithCname(type: number): boolean {
   return type === T.CNAME || type === T.RRSIG || type === T.NSEC || type === T.KEY;
@@ -57,12 +93,16 @@ export class ZoneBuilder implements RecordSink {
   /** Per record, in file order: owner id, type, TTL, where its `[RDLENGTH][RDATA]` starts, line, file. */
   private n = 0;
   // Sized for a small zone and doubled as records come: most zones of a POP are small.
-  private recNode = new Uint32Array(64);
-  private recType = new Uint16Array(64);
-  private recTtl = new Uint32Array(64);
-  private recOffset = new Uint32Array(64);
-  private recLine = new Uint32Array(64);
-  private recFile = new Uint8Array(64);
+  private recNode: Uint32Array;
+  private recType: Uint16Array;
+  private recTtl: Uint32Array;
+  private recOffset: Uint32Array;
+  private recLine: Uint32Array;
+  private recFile: Uint8Array;
+  /** A spare first chunk (taken from the last builder), used when it has room. */
+  private firstChunk: Buffer | null;
+  /** The arrays releaseRecords let go of, kept for the next builder when small (handed over by finish). */
+  private released: RecordArrays | null = null;
   /**
    * Records' `[RDLENGTH][RDATA]`, in fixed chunks: a growing single buffer would hold its old and
    * new copies at once when it doubles, and peak memory is what a POP must provision.
@@ -77,7 +117,7 @@ export class ZoneBuilder implements RecordSink {
   private lastOwner: string;
   private lastOwnerId: number;
   /** Where each owner's records start in the grouped order (set by groupByNameAndType). */
-  private nodeStart = new Uint32Array(0);
+  private nodeStart = NO_U32;
 
   constructor(
     origin: Buffer,
@@ -85,6 +125,15 @@ export class ZoneBuilder implements RecordSink {
     private readonly errors: Diagnostic[],
     private readonly warnings: Diagnostic[],
   ) {
+    const a = spare ?? freshRecordArrays();
+    spare = null;
+    this.recNode = a.recNode;
+    this.recType = a.recType;
+    this.recTtl = a.recTtl;
+    this.recOffset = a.recOffset;
+    this.recLine = a.recLine;
+    this.recFile = a.recFile;
+    this.firstChunk = a.firstChunk;
     this.originKey = nameKey(origin);
     this.apexId = this.owners!.add(this.originKey);
     // The apex's own records (usually the first) then reuse its entry.
@@ -138,7 +187,9 @@ export class ZoneBuilder implements RecordSink {
       this.chunks[0] = bigger;
       return bigger;
     }
-    const chunk = Buffer.allocUnsafe(this.chunks.length === 0 ? Math.max(FIRST_CHUNK_SIZE, need) : CHUNK_SIZE);
+    const reuse = this.chunks.length === 0 && this.firstChunk !== null && this.firstChunk.length >= need ? this.firstChunk : null;
+    this.firstChunk = null;
+    const chunk = reuse ?? Buffer.allocUnsafe(this.chunks.length === 0 ? Math.max(FIRST_CHUNK_SIZE, need) : CHUNK_SIZE);
     this.chunks.push(chunk);
     this.chunkUsed = 0;
     return chunk;
@@ -176,6 +227,8 @@ export class ZoneBuilder implements RecordSink {
     // Diagnostics found while grouping come out of file order: report them in it.
     sortFrom(this.errors, errorsBefore);
     sortFrom(this.warnings, warningsBefore);
+    if (this.released !== null && this.recLine.length <= SPARE_MAX_RECORDS) spare = { ...this.released, recLine: this.recLine, recFile: this.recFile };
+    this.released = null;
     return this.errors.length > 0 ? null : zone;
   }
 
@@ -362,11 +415,16 @@ export class ZoneBuilder implements RecordSink {
 
   /** Frees what only the first pass needs (lines and files stay, for diagnostics), lowering the peak while the zone is laid out. */
   private releaseRecords(): void {
-    this.recNode = new Uint32Array(0);
-    this.recType = new Uint16Array(0);
-    this.recTtl = new Uint32Array(0);
-    this.recOffset = new Uint32Array(0);
-    this.nodeStart = new Uint32Array(0);
+    const first = this.chunks.length === 1 ? this.chunks[0]! : null;
+    if (this.recNode.length <= SPARE_MAX_RECORDS) {
+      const firstChunk = first !== null && first.length <= SPARE_MAX_CHUNK ? first : this.firstChunk;
+      this.released = { recNode: this.recNode, recType: this.recType, recTtl: this.recTtl, recOffset: this.recOffset, recLine: this.recLine, recFile: this.recFile, firstChunk };
+    }
+    this.recNode = NO_U32;
+    this.recType = NO_U16;
+    this.recTtl = NO_U32;
+    this.recOffset = NO_U32;
+    this.nodeStart = NO_U32;
     this.chunks = [];
     this.dataLength = 0;
   }

@@ -5,9 +5,9 @@
 import type { RdataField } from './rdata/descriptor.js';
 
 /**
- * One entry. The entry and its fields are reused for the next entry of the same `lex` call (a zone
- * has millions of fields; allocating each would dominate the load): consume them in the callback,
- * keep only the strings.
+ * One entry. The entry and its fields are reused for the next entry, of the same `lex` call or a
+ * later one (a zone has millions of fields; allocating each would dominate the load): consume them
+ * in the callback, keep only the strings.
  */
 export interface Entry {
   /** The entry began with white space: its owner is the previous owner (RFC 1035 §5.1). */
@@ -40,6 +40,22 @@ const BACKSLASH = 0x5c;
 const SPECIAL = new Uint8Array(256);
 for (const c of [SPACE, TAB, CR, LF, SEMI, QUOTE, LPAREN, RPAREN, BACKSLASH]) SPECIAL[c] = 1;
 
+/** The fields a `lex` call fills and hands out, reused from entry to entry. */
+interface Fields {
+  pool: RdataField[];
+  /** bySize[k]: the first k fields of the pool, so an entry's array has its length without being resized. */
+  bySize: RdataField[][];
+  entry: Entry;
+}
+
+/**
+ * The last `lex` call's fields, for the next call of this thread (the file after it, or the next
+ * zone's: a POP reads 100,000 small zones in a row). A call made while another runs ($INCLUDE)
+ * makes its own. Only a few fields' worth is kept.
+ */
+let spareFields: Fields | null = null;
+const SPARE_MAX_FIELDS = 64;
+
 /** Where lexing of a chunk stopped: the offset and line of the first entry not yet complete. */
 export interface LexRest {
   offset: number;
@@ -54,13 +70,19 @@ export interface LexRest {
  * reported, and the returned rest says where the next chunk must resume.
  */
 export function lex(text: string, onEntry: (e: Entry) => void, onError: (e: LexError) => void, firstLine = 1, final = true): LexRest {
+  const fields = spareFields ?? { pool: [], bySize: [], entry: { blankOwner: false, fields: [], line: 0 } };
+  spareFields = null;
+  try {
+    return lexWith(fields, text, onEntry, onError, firstLine, final);
+  } finally {
+    if (fields.pool.length <= SPARE_MAX_FIELDS) spareFields = fields;
+  }
+}
+
+function lexWith({ pool, bySize, entry }: Fields, text: string, onEntry: (e: Entry) => void, onError: (e: LexError) => void, firstLine: number, final: boolean): LexRest {
   const n = text.length;
   let i = 0;
   let line = firstLine;
-  const pool: RdataField[] = [];
-  /** bySize[k]: the first k fields of the pool, so an entry's array has its length without being resized. */
-  const bySize: RdataField[][] = [];
-  const entry: Entry = { blankOwner: false, fields: [], line: 0 };
   let count = 0;
   const push = (t: string, quoted: boolean, at: number): void => {
     const f = pool[count];

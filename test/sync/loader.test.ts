@@ -63,6 +63,41 @@ describe('a loader thread that dies', () => {
       await loader.close();
     }
   });
+
+  it('fails only the batch it was running: one posted behind it loads in a new thread', async () => {
+    const loader = loaderRunningJobs('dies-with-one-behind', "if (job.file.endsWith('die')) process.exit(5); parentPort.postMessage([{ kind: 'unchanged', sha256: job.file }]);");
+    try {
+      // Three batches for one thread: the second is posted to it at once, behind the first.
+      const [first, second, third] = await withTimeout(
+        Promise.all(['die', 'second', 'third'].map((file) => loader.load({ ...job, file }))),
+        30_000,
+        'the three loads',
+      );
+      assert.deepEqual(first!.kind === 'failed' && first!.errors, ['die:0: the loader thread died: exit code 5']);
+      assert.deepEqual([second, third], [
+        { kind: 'unchanged', sha256: 'second' },
+        { kind: 'unchanged', sha256: 'third' },
+      ]);
+    } finally {
+      await loader.close();
+    }
+  });
+});
+
+describe('a loader with more batches than threads', () => {
+  it('posts a thread its next batch before it has answered the one it runs', async () => {
+    // This thread answers only once it holds two batches: a loader posting one at a time never gets an answer.
+    const loader = loaderRunningJobs('answers-in-pairs', "(globalThis.held ??= []).push(job); if (held.length === 2) for (const j of held.splice(0)) parentPort.postMessage([{ kind: 'unchanged', sha256: j.file }]);");
+    try {
+      const loads = ['a', 'b', 'c'].map((file) => loader.load({ ...job, file }));
+      assert.deepEqual(await withTimeout(Promise.all(loads.slice(0, 2)), 30_000, 'the first two loads'), [
+        { kind: 'unchanged', sha256: 'a' },
+        { kind: 'unchanged', sha256: 'b' },
+      ]);
+    } finally {
+      await loader.close();
+    }
+  });
 });
 
 describe('the loader thread', () => {

@@ -97,3 +97,21 @@ test('the 2018 root zone loads; its trailing second SOA is a dropped duplicate',
   assert.equal(r.zone!.recordCount, 19597);
   assert.deepEqual(messages(r, 'warnings').map((m) => m.replace(/^.*\//, '')), ['root-2018-03-12.zone:19598: duplicate SOA record at . ignored']);
 });
+
+test('zones built one after another are each whole: a builder reuses the last one\'s record arrays, never what a zone keeps', () => {
+  const first = load(`${SOA_NS}${Array.from({ length: 300 }, (_, i) => `h${i} A 192.0.2.${i % 250}\nh${i} TXT "first ${i}"\n`).join('')}`);
+  const printed = records(first);
+  // Fewer records, other names and data, in the arrays the first zone's builder left.
+  const second = load(`${SOA_NS}www A 198.51.100.7\nmail MX 10 www\n`, 'example.org.');
+  assert.deepEqual(records(second), [
+    'example.org. 300 IN SOA ns1.example.org. hostmaster.example.org. 1 7200 3600 1209600 300',
+    'example.org. 300 IN NS ns1.example.org.',
+    'mail.example.org. 300 IN MX 10 www.example.org.',
+    'ns1.example.org. 300 IN A 192.0.2.53',
+    'www.example.org. 300 IN A 198.51.100.7',
+  ]);
+  assert.deepEqual(records(first), printed, 'the first zone is as it was');
+  assert.equal(printed.length, 3 + 600);
+  // A diagnostic's line comes from the builder's arrays too: the second build's, not the first's.
+  assert.deepEqual(messages(load(`${SOA_NS}x CNAME ns1\nx A 192.0.2.1\n`)), ['test.zone:6: x.example.com.: CNAME and other data']);
+});
