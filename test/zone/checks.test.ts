@@ -112,6 +112,12 @@ test('zones built one after another are each whole: a builder reuses the last on
   ]);
   assert.deepEqual(records(first), printed, 'the first zone is as it was');
   assert.equal(printed.length, 3 + 600);
+  // A small zone's data fits the first chunk, which the next builder takes: the zone must not keep it.
+  const third = load(`${SOA_NS}a TXT "third zone"\nb A 203.0.113.9\n`, 'example.net.');
+  const thirdPrinted = records(third);
+  assert.ok(thirdPrinted.includes('a.example.net. 300 IN TXT "third zone"'));
+  load(`${SOA_NS}c TXT "fourth zone, longer than the third's"\nd AAAA 2001:db8::4\n`, 'example.net.');
+  assert.deepEqual(records(third), thirdPrinted, 'the third zone is as it was after the fourth took its builder\'s chunk');
   // A diagnostic's line comes from the builder's arrays too: the second build's, not the first's.
   assert.deepEqual(messages(load(`${SOA_NS}x CNAME ns1\nx A 192.0.2.1\n`)), ['test.zone:6: x.example.com.: CNAME and other data']);
 });
