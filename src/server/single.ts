@@ -6,6 +6,7 @@ import type { Logger } from '../log.js';
 import { ServerMetrics } from '../ops/metrics.js';
 import { ZoneSyncMetrics } from '../ops/zone-metrics.js';
 import { GeoSource, idleGeoStatus } from '../sync/geo-source.js';
+import { freeHeap } from '../sync/free-heap.js';
 import { startZoneSync, type ZoneSync } from '../sync/service.js';
 import type { ScanRequest } from '../sync/store.js';
 import { boundedStop, logStarted, onReloadSignal, stopSignal } from './lifecycle.js';
@@ -82,6 +83,10 @@ export async function runSingle(cfg: ServerConfig, log: Logger): Promise<number>
   const zoneSync = sync;
   const running = responder;
   void zoneSync.loaded.then(() => {
+    // The garbage of the load (the loader threads' outcomes, each zone's first status) leaves the heap
+    // half empty, and no collection would shrink it soon. Compacted now, before /ready says 200 (it
+    // is answered after this), the pause stalls no routed traffic; later it would stall queries.
+    freeHeap();
     const zones = zoneSync.store.zones;
     zones.loading = false;
     running.handler.setZones(zones);

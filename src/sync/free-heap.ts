@@ -3,8 +3,8 @@
 // of another thread; with the memory reducer off (src/server/node-flags.ts) nothing compacts a quiet
 // heap either. A collection made to reduce memory (V8's "last resort" kind) compacts the heap and
 // empties the pool at once. It stops the thread while it runs: only for a thread that answers no
-// queries. Only a context made while `--expose-gc` is set has the function that asks for one; the
-// flag is unset right after.
+// queries, or one the route brings none to yet. Only a context made while `--expose-gc` is set has
+// the function that asks for one; the flag is unset right after.
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 

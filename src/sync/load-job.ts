@@ -8,7 +8,7 @@ import type { ZoneDiff } from '../zone/patch.js';
 import { fileIdentity, MISSING_FILE } from './file-identity.js';
 import { CompactZone, type ZoneParts } from '../zone/zone.js';
 import { errorText, failedOutcome } from './load-failure.js';
-import { shareBatch } from './transfer.js';
+import { BatchPacker } from './transfer.js';
 
 /** A zone file to read, parse, check and compile. */
 interface FileJob {
@@ -66,17 +66,19 @@ export type LoadOutcome =
 
 /** Runs a batch of loads, in order; the zones compiled come back with their arrays in shared memory, packed together (transfer.ts). */
 export function runJobs(jobs: readonly LoadJob[]): LoadOutcome[] {
+  const packer = new BatchPacker();
   const outcomes = jobs.map((job): LoadOutcome => {
+    let o: LoadOutcome;
     try {
-      return runJob(job);
+      o = runJob(job);
     } catch (err) {
       // A bug in the reader must fail this job, not the thread (and with it every later reload).
       return failedOutcome(job, `internal error while loading: ${errorText(err)}`);
     }
+    if (o.kind === 'loaded') packer.add(o);
+    return o;
   });
-  const loaded = outcomes.filter((o): o is Extract<LoadOutcome, { kind: 'loaded' }> => o.kind === 'loaded');
-  const shared = shareBatch(loaded.map((o) => o.parts));
-  loaded.forEach((o, i) => (o.parts = shared[i]!));
+  packer.finish();
   return outcomes;
 }
 

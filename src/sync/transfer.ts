@@ -16,42 +16,124 @@ const SHARED_BUFFER_BYTES = 1 << 20;
 
 type View = Uint8Array | Uint16Array | Uint32Array | Int32Array;
 
-/** `list`, each with every array a view of shared memory: small zones packed together, each larger one in a buffer of its own. */
-export function shareBatch(list: readonly ZoneParts[]): ZoneParts[] {
-  const views = list.map(viewsOf);
-  const sizes = views.map((vs) => vs.reduce((n, v) => n + align(v.byteLength), 0));
-  const out: ZoneParts[] = [];
-  for (let i = 0; i < list.length; ) {
-    let end = i + 1;
-    let total = sizes[i]!;
-    // A large zone built in shared memory of its own (a patched version, zone/patch.ts) is shared as it is.
-    const own = partsBuffers(list[i]!);
-    if (total > SHARED_MAX_BYTES && own.size === 1 && [...own][0] instanceof SharedArrayBuffer) {
-      out.push(list[i++]!);
-      continue;
-    }
-    if (total <= SHARED_MAX_BYTES) {
-      while (end < list.length && sizes[end]! <= SHARED_MAX_BYTES && total + sizes[end]! <= SHARED_BUFFER_BYTES) total += sizes[end++]!;
-    }
-    const buffer = new SharedArrayBuffer(total);
-    const bytes = new Uint8Array(buffer);
-    let at = 0;
-    for (; i < end; i++) {
-      const copies = views[i]!.map((v) => {
-        bytes.set(new Uint8Array(v.buffer, v.byteOffset, v.byteLength), at);
-        // A Buffer goes as a Uint8Array (the receiving side wraps it again).
-        const make = (v instanceof Uint8Array ? Uint8Array : v.constructor) as new (b: SharedArrayBuffer, offset: number, length: number) => View;
-        const copy = new make(buffer, at, v.length);
-        at += align(v.byteLength);
-        return copy;
-      });
-      out.push(withViews(list[i]!, copies));
-    }
+type ViewType = (new (b: ArrayBufferLike, offset: number, length: number) => View) & { BYTES_PER_ELEMENT: number };
+
+/** The type of each array viewsOf lists, in its order (a Buffer goes as a Uint8Array: the receiving side wraps it again). */
+const VIEW_TYPES: readonly ViewType[] = [
+  ...[Uint8Array, Uint32Array, Int32Array, Uint8Array, Uint32Array, Uint16Array, Uint32Array, Uint32Array, Uint8Array, Uint32Array, Int32Array],
+  ...[Uint32Array, Uint16Array, Uint32Array, Uint32Array, Uint8Array, Uint32Array, Uint32Array, Uint8Array],
+];
+
+/** One buffer seen as each element type, so copying an array into it makes no view of its own. */
+class Arena {
+  readonly u8: Uint8Array;
+  private readonly u16: Uint16Array;
+  private readonly u32: Uint32Array;
+  private readonly i32: Int32Array;
+
+  constructor(readonly buffer: ArrayBuffer | SharedArrayBuffer) {
+    this.u8 = new Uint8Array(buffer);
+    this.u16 = new Uint16Array(buffer, 0, buffer.byteLength >> 1);
+    this.u32 = new Uint32Array(buffer, 0, buffer.byteLength >> 2);
+    this.i32 = new Int32Array(buffer, 0, buffer.byteLength >> 2);
   }
-  return out;
+
+  /** Copies `views` in from octet `at`, each at an ALIGN boundary; pushes each one's length onto `lengths`; returns the octet after. */
+  copy(views: readonly View[], at: number, lengths: number[]): number {
+    for (let i = 0; i < views.length; i++) {
+      const v = views[i]!;
+      const type = VIEW_TYPES[i]!;
+      const to = type === Uint8Array ? this.u8 : type === Uint16Array ? this.u16 : type === Uint32Array ? this.u32 : this.i32;
+      to.set(v, at / type.BYTES_PER_ELEMENT);
+      lengths.push(v.length);
+      at += align(v.byteLength);
+    }
+    return at;
+  }
 }
 
-/** The buffers `p`'s arrays are views of (one, for parts made by shareBatch). */
+/** Views of `buffer` from octet `at` of the arrays whose lengths are `lengths[from, from + count)`, as Arena.copy placed them. */
+function viewsIn(buffer: SharedArrayBuffer, at: number, lengths: readonly number[], from: number, count: number): View[] {
+  const views: View[] = [];
+  for (let i = 0; i < count; i++) {
+    const type = VIEW_TYPES[i]!;
+    const length = lengths[from + i]!;
+    views.push(new type(buffer, at, length));
+    at += align(length * type.BYTES_PER_ELEMENT);
+  }
+  return views;
+}
+
+/** A small zone copied into the packer's scratch, waiting for the shared buffer it goes to. */
+interface Waiting {
+  /** Its `parts` are a shell without arrays (withViews) until they are given views of the shared buffer. */
+  holder: { parts: ZoneParts };
+  /** Where its arrays begin in the scratch. */
+  at: number;
+  /** Its arrays' lengths are the packer's `lengths[from, from + count)`. */
+  from: number;
+  count: number;
+}
+
+/** A loader thread's scratch for the small zones of a batch, kept between batches. */
+let scratch: Arena | null = null;
+
+/**
+ * Packs the zones of a batch into shared memory as each is compiled, so a zone's own arrays become
+ * garbage at once: a loader's young generation is small, and every array held until the end of the
+ * batch was copied by each scavenge meanwhile. Small zones are copied into a scratch buffer and, every
+ * SHARED_BUFFER_BYTES and at the end, into one shared buffer of the exact size; a larger zone gets a
+ * shared buffer of its own at once.
+ */
+export class BatchPacker {
+  private used = 0;
+  private waiting: Waiting[] = [];
+  private lengths: number[] = [];
+
+  /**
+   * Packs `holder.parts`, which are given every array as a view of shared memory at once or by
+   * finish(); meanwhile they hold none of the zone's own arrays.
+   */
+  add(holder: { parts: ZoneParts }): void {
+    const p = holder.parts;
+    const views = viewsOf(p);
+    let size = 0;
+    for (const v of views) size += align(v.byteLength);
+    if (size > SHARED_MAX_BYTES) {
+      // A large zone built in shared memory of its own (a patched version, zone/patch.ts) is shared as it is.
+      const own = partsBuffers(p);
+      if (own.size !== 1 || !([...own][0] instanceof SharedArrayBuffer)) {
+        const buffer = new SharedArrayBuffer(size);
+        const lengths: number[] = [];
+        new Arena(buffer).copy(views, 0, lengths);
+        holder.parts = withViews(p, viewsIn(buffer, 0, lengths, 0, views.length));
+      }
+      return;
+    }
+    if (this.used + size > SHARED_BUFFER_BYTES) this.flush();
+    scratch ??= new Arena(new ArrayBuffer(SHARED_BUFFER_BYTES));
+    this.waiting.push({ holder, at: this.used, from: this.lengths.length, count: views.length });
+    this.used = scratch.copy(views, this.used, this.lengths);
+    holder.parts = withViews(p, []);
+  }
+
+  /** Shares the small zones still in the scratch. */
+  finish(): void {
+    this.flush();
+  }
+
+  private flush(): void {
+    if (this.waiting.length === 0) return;
+    const buffer = new SharedArrayBuffer(this.used);
+    new Uint8Array(buffer).set(scratch!.u8.subarray(0, this.used));
+    for (const w of this.waiting) w.holder.parts = withViews(w.holder.parts, viewsIn(buffer, w.at, this.lengths, w.from, w.count));
+    this.waiting = [];
+    this.lengths = [];
+    this.used = 0;
+  }
+}
+
+/** The buffers `p`'s arrays are views of (one, for parts BatchPacker made). */
 export function partsBuffers(p: ZoneParts): Set<ArrayBufferLike> {
   return new Set(viewsOf(p).map((v) => v.buffer));
 }
@@ -64,7 +146,7 @@ function viewsOf(p: ZoneParts): View[] {
   return views;
 }
 
-/** `p` with its arrays replaced by `v` (as viewsOf lists them). */
+/** `p` with its arrays replaced by `v` (as viewsOf lists them); with none, a shell that holds none of `p`'s arrays. */
 function withViews(p: ZoneParts, v: View[]): ZoneParts {
   const at = <T extends View>(i: number): T => v[i] as T;
   return {
