@@ -9,7 +9,11 @@
 // - anycast-dns only: SIGTERM during the load of every zone: how long until it exits, and its status.
 // A `mix` case adds a few large zones to the small ones.
 //
-//   node dist/bench/many-zones-bench.js [--zones 1000,10000,100000] [--mix 10000] [--large-records 200000] [--servers anycast-dns,nsd,knot] [--limit-s 600] [--probe sample|all]
+//   node dist/bench/many-zones-bench.js [--zones 1000,10000,100000] [--mix 10000] [--large-records 200000] [--servers anycast-dns,nsd,knot] [--limit-s 600] [--probe sample|all] [--rounds 1]
+//
+// --rounds N starts every server N times per case, in turn, and reports each round's ratios (each
+// against NSD's start of the same round) and their median: on a shared machine one round's ratio
+// moves with whatever else runs meanwhile.
 //
 // Targets (issue 23, same run, 10,000 zones): every zone served after start in at most 2x NSD's time;
 // RSS at most NSD's; after every file was touched with one zone changed, that zone served within 2x
@@ -237,12 +241,13 @@ function memory(pid: number): { rss: number; pss: number } {
 interface StartResult {
   server: ServerName;
   zones: string;
+  round: number;
   servedMs: number | null;
   rss: number;
   pss: number;
 }
 
-async function measureStart(name: ServerName, label: string, dir: string, origins: string[], limitMs: number, probe: Probe): Promise<{ result: StartResult; server: Started }> {
+async function measureStart(name: ServerName, label: string, round: number, dir: string, origins: string[], limitMs: number, probe: Probe): Promise<{ result: StartResult; server: Started }> {
   const port = await freePort(false);
   const server = start(name, dir, origins, port);
   const exited = (): boolean => server.child.exitCode !== null || server.child.signalCode !== null;
@@ -250,7 +255,7 @@ async function measureStart(name: ServerName, label: string, dir: string, origin
   // Memory once every zone is served and the loading is over (anycast-dns ends idle loader threads).
   await new Promise((r) => setTimeout(r, 12_000));
   const mem = memory(server.child.pid!);
-  return { result: { server: name, zones: label, servedMs, rss: mem.rss, pss: mem.pss }, server };
+  return { result: { server: name, zones: label, round, servedMs, rss: mem.rss, pss: mem.pss }, server };
 }
 
 /**
@@ -287,6 +292,7 @@ async function main(argv: string[]): Promise<number> {
   let servers: ServerName[] = ['anycast-dns', 'nsd', 'knot'];
   let limitMs = 600_000;
   let probe: Probe = 'sample';
+  let rounds = 1;
   const opts = new OptionReader(argv);
   for (const flag of opts) {
     if (flag === '--zones') sizes = opts.value().split(',').map(Number);
@@ -295,6 +301,7 @@ async function main(argv: string[]): Promise<number> {
     else if (flag === '--servers') servers = opts.value().split(',') as ServerName[];
     else if (flag === '--limit-s') limitMs = opts.int() * 1000;
     else if (flag === '--probe') probe = opts.oneOf(['all', 'sample']);
+    else if (flag === '--rounds') rounds = opts.int();
     else throw new Error(`unknown option ${flag}`);
   }
   const starts: StartResult[] = [];
@@ -305,21 +312,23 @@ async function main(argv: string[]): Promise<number> {
     const { dir, origins } = writeZones(c.small, c.large, largeRecords);
     onInterrupt(() => rmSync(dir, { recursive: true, force: true }));
     try {
-      for (const name of servers) {
-        process.stderr.write(`${c.label} zones: ${name} ...\n`);
-        const { result, server } = await measureStart(name, c.label, dir, origins, limitMs, probe);
-        starts.push(result);
-        if (name === 'anycast-dns' && c.large === 0 && result.servedMs !== null) {
-          const one = Math.floor(c.small / 2);
-          // One zone alone first, while the server is idle (the rewrite of every file below leaves a scan running for a while).
-          writeFileSync(join(dir, `${origins[one + 1]!}.zone`), smallZone(origins[one + 1]!, 2));
-          const alone = await untilAllAnswer(server.port, [origins[one + 1]!], limitMs, 2);
-          const touched = await touchAllChangeOne(server.port, dir, origins, one, limitMs);
-          changes.push([c.label, ms(touched), ms(result.servedMs), ratio(touched, result.servedMs), ms(alone), `${SETTLE_S + 1} s`]);
-          // Back to serial 1 for the other servers.
-          for (const i of [one, one + 1]) writeFileSync(join(dir, `${origins[i]!}.zone`), smallZone(origins[i]!, 1));
+      for (let round = 1; round <= rounds; round++) {
+        for (const name of servers) {
+          process.stderr.write(`${c.label} zones: ${name}${rounds > 1 ? `, round ${round}` : ''} ...\n`);
+          const { result, server } = await measureStart(name, c.label, round, dir, origins, limitMs, probe);
+          starts.push(result);
+          if (name === 'anycast-dns' && round === 1 && c.large === 0 && result.servedMs !== null) {
+            const one = Math.floor(c.small / 2);
+            // One zone alone first, while the server is idle (the rewrite of every file below leaves a scan running for a while).
+            writeFileSync(join(dir, `${origins[one + 1]!}.zone`), smallZone(origins[one + 1]!, 2));
+            const alone = await untilAllAnswer(server.port, [origins[one + 1]!], limitMs, 2);
+            const touched = await touchAllChangeOne(server.port, dir, origins, one, limitMs);
+            changes.push([c.label, ms(touched), ms(result.servedMs), ratio(touched, result.servedMs), ms(alone), `${SETTLE_S + 1} s`]);
+            // Back to serial 1 for the other servers.
+            for (const i of [one, one + 1]) writeFileSync(join(dir, `${origins[i]!}.zone`), smallZone(origins[i]!, 1));
+          }
+          await server.stop();
         }
-        await server.stop();
       }
       if (servers.includes('anycast-dns') && c.small === 10_000 && c.large === 0) {
         const s = await sigtermDuringLoad(dir, origins);
@@ -329,15 +338,28 @@ async function main(argv: string[]): Promise<number> {
       rmSync(dir, { recursive: true, force: true });
     }
   }
-  const nsdOf = (zones: string): StartResult | undefined => starts.find((s) => s.server === 'nsd' && s.zones === zones);
+  const nsdOf = (r: StartResult): StartResult | undefined => starts.find((s) => s.server === 'nsd' && s.zones === r.zones && s.round === r.round);
   process.stdout.write('\nEvery zone served after start (same run):\n\n');
   process.stdout.write(
     table([
-      ['zones', 'server', 'served after', 'vs NSD', 'RSS MiB', 'PSS MiB', 'RSS vs NSD'],
-      ...starts.map((s) => [s.zones, s.server, ms(s.servedMs), ratio(s.servedMs, nsdOf(s.zones)?.servedMs ?? null), s.rss.toFixed(1), s.pss.toFixed(1), ratio(s.rss, nsdOf(s.zones)?.rss ?? null)]),
+      ['zones', 'round', 'server', 'served after', 'vs NSD', 'RSS MiB', 'PSS MiB', 'RSS vs NSD'],
+      ...starts.map((s) => [s.zones, String(s.round), s.server, ms(s.servedMs), ratio(s.servedMs, nsdOf(s)?.servedMs ?? null), s.rss.toFixed(1), s.pss.toFixed(1), ratio(s.rss, nsdOf(s)?.rss ?? null)]),
     ]) + '\n',
   );
-  const a = (n: string): number | null => starts.find((s) => s.server === 'anycast-dns' && s.zones === n)?.servedMs ?? null;
+  if (rounds > 1) {
+    const medians: string[][] = [];
+    for (const c of cases) {
+      for (const name of servers.filter((n) => n !== 'nsd')) {
+        const mine = starts.filter((s) => s.zones === c.label && s.server === name);
+        const times = mine.map((s) => quotient(s.servedMs, nsdOf(s)?.servedMs ?? null));
+        const rss = mine.map((s) => quotient(s.rss, nsdOf(s)?.rss ?? null));
+        medians.push([c.label, name, times.map(times1).join(', '), times1(median(times)), rss.map(times1).join(', '), times1(median(rss))]);
+      }
+    }
+    process.stdout.write(`\nAgainst NSD's start of the same round, ${rounds} rounds:\n\n`);
+    process.stdout.write(table([['zones', 'server', 'served after, each round', 'median', 'RSS, each round', 'median'], ...medians]) + '\n');
+  }
+  const a = (n: string): number | null => starts.find((s) => s.server === 'anycast-dns' && s.zones === n && s.round === 1)?.servedMs ?? null;
   if (a('100,000') !== null) process.stdout.write(`\nanycast-dns 100,000 zones start vs 10,000: ${ratio(a('100,000'), a('10,000'))} (target at most 12x)\n`);
   if (changes.length > 0) {
     process.stdout.write('\nanycast-dns, one zone changed (settle_time 1 s):\n\n');
@@ -351,7 +373,23 @@ function ms(v: number | null): string {
 }
 
 function ratio(a: number | null, b: number | null): string {
-  return a === null || b === null || b === 0 ? '-' : `${(a / b).toFixed(2)}x`;
+  return times1(quotient(a, b));
+}
+
+function quotient(a: number | null, b: number | null): number | null {
+  return a === null || b === null || b === 0 ? null : a / b;
+}
+
+function times1(q: number | null): string {
+  return q === null ? '-' : `${q.toFixed(2)}x`;
+}
+
+/** The median of the values known (null when none is). */
+function median(values: readonly (number | null)[]): number | null {
+  const known = values.filter((v): v is number => v !== null).sort((x, y) => x - y);
+  if (known.length === 0) return null;
+  const mid = known.length >> 1;
+  return known.length % 2 === 1 ? known[mid]! : (known[mid - 1]! + known[mid]!) / 2;
 }
 
 runMain('bench:zones', () => main(process.argv.slice(2)));
