@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { UsageError } from '../errors.js';
 import { DEFAULT_MANAGEMENT_LISTEN, loadServerConfig, type ConfigOverrides } from '../ops/config.js';
 import { createLogger, type Logger } from '../log.js';
+import { requireZonesDirectory } from '../sync/service.js';
 import { missingNodeFlags } from './node-flags.js';
 import { runSingle } from './single.js';
 import { runThreads } from './threads.js';
@@ -53,6 +54,8 @@ export async function runServe(argv: string[]): Promise<number> {
   if (v['log-level'] !== undefined) overrides.logLevel = v['log-level'];
   if (v.management !== undefined) overrides.management = v.management;
   const cfg = loadServerConfig(v.config ?? null, overrides);
+  // Before the management listener opens, so a missing directory is the one line of a failed start.
+  requireZonesDirectory(cfg.zones);
 
   const log = createLogger({ pop: cfg.identity, component: 'server', level: cfg.logLevel });
   keepRunningOnStrayErrors(log);

@@ -51,14 +51,7 @@ export function startZoneSync(
   extraFiles?: ReadonlyMap<string, string>,
   loadersEnded?: () => void,
 ): ZoneSync {
-  let isDir = false;
-  try {
-    isDir = statSync(cfg.zones).isDirectory();
-  } catch {
-    // reported below
-  }
-  if (!isDir) throw new ConfigError('zones', `${cfg.zones} is not a directory`);
-
+  requireZonesDirectory(cfg.zones);
   const loader = ZoneLoader.take(loadersEnded ?? (() => {}));
   const zoneStore = new ZoneStore({
     dir: cfg.zones,
@@ -106,4 +99,15 @@ export function startZoneSync(
       await loader.close();
     },
   };
+}
+
+/** Throws the config error of a `zones` that is not a directory: `serve` checks it before it opens anything. */
+export function requireZonesDirectory(dir: string): void {
+  let isDir = false;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch {
+    // reported below
+  }
+  if (!isDir) throw new ConfigError('zones', `${dir} is not a directory`);
 }

@@ -262,9 +262,9 @@ describe('loadServerConfig', () => {
 });
 
 describe('anycast-dns serve with a bad config', () => {
-  function serve(args: string[]): { status: number | null; stderr: string } {
+  function serve(args: string[]): { status: number | null; stdout: string; stderr: string } {
     const r = spawnSync(process.execPath, [CLI_JS, 'serve', ...args], { encoding: 'utf8', timeout: 20_000 });
-    return { status: r.status, stderr: r.stderr };
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
   }
 
   it('an unknown key stops start-up with exit 1 and names the key', () => {
@@ -279,10 +279,11 @@ describe('anycast-dns serve with a bad config', () => {
     assert.match(r.stderr, /config: tcp\.idle_timeout: expected an integer/);
   });
 
-  it('a missing zones directory names the key', () => {
+  it('a missing zones directory names the key, and nothing is opened before it', () => {
     const r = serve(['--zones', join(dir, 'no-such-dir'), '--listen', '127.0.0.1:1', '--management', '127.0.0.1:0']);
     assert.equal(r.status, 1);
     assert.match(r.stderr, /config: zones: .*no-such-dir is not a directory/);
+    assert.doesNotMatch(r.stdout + r.stderr, /management listening/);
   });
 
   it('an unknown flag is a usage error (exit 2)', () => {
