@@ -5,7 +5,7 @@ import { startManagementServer, type ManagementSources } from '../ops/http.js';
 import type { Logger } from '../log.js';
 import { ServerMetrics } from '../ops/metrics.js';
 import { ZoneSyncMetrics } from '../ops/zone-metrics.js';
-import { GeoSource, idleGeoStatus } from '../sync/geo-source.js';
+import type { GeoSource } from '../sync/geo-source.js';
 import { freeHeap } from '../sync/free-heap.js';
 import { startZoneSync, type ZoneSync } from '../sync/service.js';
 import type { ScanRequest } from '../sync/store.js';
@@ -17,6 +17,8 @@ import { prepareSecondaries, secondarySources } from './secondaries.js';
 import type { SecondaryZones } from '../secondary/service.js';
 
 export async function runSingle(cfg: ServerConfig, log: Logger): Promise<number> {
+  // Its modules (the country database's reader, a file watcher) load only for a POP that answers by network.
+  const geoModule = cfg.geo === null ? null : await import('../sync/geo-source.js');
   const metrics = new ServerMetrics(cfg.identity, cfg.metrics.popLabel);
   const zoneMetrics = new ZoneSyncMetrics(cfg.identity, cfg.metrics.popLabel, () => sync?.store.statuses() ?? []);
   let responder: Responder | null = null;
@@ -33,7 +35,7 @@ export async function runSingle(cfg: ServerConfig, log: Logger): Promise<number>
       () => secondaries,
     ),
     reload: (req: ScanRequest) => (sync === null ? Promise.reject(new Error('the server is still starting')) : sync.reload(req)),
-    ...(cfg.geo === null ? {} : { geo: () => geo?.status() ?? idleGeoStatus(cfg.geo!) }),
+    ...(cfg.geo === null || geoModule === null ? {} : { geo: () => geo?.status() ?? geoModule.idleGeoStatus(cfg.geo!) }),
   };
   // The management listener comes up first so /ready says 503 while the zones are still loading.
   const mgmt = cfg.management.listen ? await startManagementServer(cfg.management.listen, sources, log) : null;
@@ -66,7 +68,7 @@ export async function runSingle(cfg: ServerConfig, log: Logger): Promise<number>
     const taking = secondaries;
     const loaded = sync;
     // Read before the listeners open, so the first answers already follow the rules.
-    geo = cfg.geo === null ? null : new GeoSource(cfg.geo, log, () => loaded.store.zones, (data) => responder?.handler.setGeo(data), metrics);
+    geo = cfg.geo === null || geoModule === null ? null : new geoModule.GeoSource(cfg.geo, log, () => loaded.store.zones, (data) => responder?.handler.setGeo(data), metrics);
     geo?.start();
     responder = await Responder.start(cfg, sync.store.zones, log, metrics, {
       reusePort: false,

@@ -14,7 +14,6 @@ import { startZoneSync, type ZoneSync } from '../sync/service.js';
 import type { ScanRequest, ZoneChange } from '../sync/store.js';
 import { errorText } from '../sync/load-failure.js';
 import { CompactZone, ZoneSet, type Zone } from '../zone/zone.js';
-import { GeoSource } from '../sync/geo-source.js';
 import { boundedStop, logStarted, onReloadSignal, stopSignal } from './lifecycle.js';
 import { loadNativeUdp, releaseFreeMemory } from './native-udp.js';
 import { NotifySender } from './notify.js';
@@ -80,7 +79,8 @@ export async function runThreads(cfg: ServerConfig, log: Logger): Promise<number
   const send = (msg: ToThread): void => {
     for (const s of slots) s?.worker.postMessage(msg);
   };
-  const geo = cfg.geo === null ? null : new GeoSource(cfg.geo, log, () => sync?.store.zones ?? new ZoneSet(new Map()), (_data, files) => send({ type: 'geo', files }), metrics);
+  // Its modules (the country database's reader, a file watcher) load only for a POP that answers by network.
+  const geo = cfg.geo === null ? null : new (await import('../sync/geo-source.js')).GeoSource(cfg.geo, log, () => sync?.store.zones ?? new ZoneSet(new Map()), (_data, files) => send({ type: 'geo', files }), metrics);
 
   const start = (index: number): void => {
     const data: ThreadData = { cfg, share: { pop, thread: index } };
