@@ -6,8 +6,6 @@ import { DEFAULT_MANAGEMENT_LISTEN, loadServerConfig, type ConfigOverrides } fro
 import { createLogger, type Logger } from '../log.js';
 import { requireZonesDirectory } from '../sync/service.js';
 import { missingNodeFlags } from './node-flags.js';
-import { runSingle } from './single.js';
-import { runThreads } from './threads.js';
 
 const USAGE = `usage: anycast-dns serve [--config FILE] [--listen ADDR:PORT ...] [--zones DIR] [--identity NAME] [--log-level LEVEL]
                          [--management ADDR:PORT]
@@ -63,8 +61,9 @@ export async function runServe(argv: string[]): Promise<number> {
   if (missing.length > 0) {
     log.warn({ missing }, `node was started without ${missing.join(' ')}: latency suffers from garbage collection (see src/server/node-flags.ts; the anycast-dns command, its installed wrapper and npm start pass them)`);
   }
-  if (cfg.workers > 1) return runThreads(cfg, log);
-  return runSingle(cfg, log);
+  // Only the modules of the mode that runs: the main thread of query threads answers nothing.
+  if (cfg.workers > 1) return (await import('./threads.js')).runThreads(cfg, log);
+  return (await import('./single.js')).runSingle(cfg, log);
 }
 
 /**
