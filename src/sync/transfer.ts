@@ -31,7 +31,7 @@ class Arena {
   private readonly u32: Uint32Array;
   private readonly i32: Int32Array;
 
-  constructor(readonly buffer: ArrayBuffer | SharedArrayBuffer) {
+  constructor(buffer: ArrayBuffer | SharedArrayBuffer) {
     this.u8 = new Uint8Array(buffer);
     this.u16 = new Uint16Array(buffer, 0, buffer.byteLength >> 1);
     this.u32 = new Uint32Array(buffer, 0, buffer.byteLength >> 2);

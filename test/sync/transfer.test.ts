@@ -11,7 +11,9 @@ import { runInNewContext } from 'node:vm';
 import { MessageChannel } from 'node:worker_threads';
 import { runJobs } from '../../src/sync/load-job.js';
 import { partsBuffers } from '../../src/sync/transfer.js';
+import { loadZoneFile } from '../../src/zone/read-zone.js';
 import { CompactZone, type ZoneParts } from '../../src/zone/zone.js';
+import { signZone } from '../helpers/signed-zones.js';
 import { zoneText } from '../helpers/zone-text.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'anycast-dns-transfer-'));
@@ -29,6 +31,19 @@ function compiled(hostsEach: number[]): ZoneParts[] {
     assert.equal(o.kind, 'loaded');
     return (o as { parts: ZoneParts }).parts;
   });
+}
+
+/** Every array of `p` by its path (`names.slots`, `dnssec.sigFirst`), as compiled or as shared. */
+function arraysOf(p: ZoneParts): Map<string, ArrayBufferView> {
+  const out = new Map<string, ArrayBufferView>();
+  const walk = (o: object, at: string): void => {
+    for (const [k, v] of Object.entries(o)) {
+      if (ArrayBuffer.isView(v)) out.set(at + k, v);
+      else if (v !== null && typeof v === 'object') walk(v as object, `${at}${k}.`);
+    }
+  };
+  walk(p, '');
+  return out;
 }
 
 /** The one buffer every array of `parts` is a view of. */
@@ -87,6 +102,38 @@ describe('compiled zones in shared memory', () => {
         assert.equal(m.flags, n.flags);
         assert.deepEqual(m.rrsets.map((r) => [r.type, r.ttl, r.rdatas.map((d) => d.toString('hex'))]), n.rrsets.map((r) => [r.type, r.ttl, r.rdatas.map((d) => d.toString('hex'))]));
       }
+    }
+  });
+
+  it('a signed zone comes out of its batch with every array of the type and content it was compiled with', () => {
+    const signed = signZone(dir, 'signed.test.', zoneText('signed.test', 1, 6, 'mail A 192.0.2.25\n@ MX 10 mail\n'), 'nsec3');
+    const [outcome] = runJobs([{ kind: 'load', origin: 'signed.test.', file: signed.file, known: [] }]);
+    assert.equal(outcome!.kind, 'loaded');
+    const shared = arraysOf((outcome as { parts: ZoneParts }).parts);
+    const direct = loadZoneFile(signed.file, 'signed.test.').zone as CompactZone;
+    const compiled = arraysOf(direct.parts());
+    assert.ok(compiled.has('dnssec.nsec3Order') && compiled.has('dnssec.sigFirst'), 'the signed zone has its DNSSEC arrays');
+    assert.deepEqual([...shared.keys()].sort(), [...compiled.keys()].sort());
+    for (const [path, a] of compiled) {
+      const b = shared.get(path)!;
+      assert.ok(b.buffer instanceof SharedArrayBuffer, `${path} in shared memory`);
+      // A Buffer is shared as the Uint8Array it is.
+      assert.equal(b.constructor, a instanceof Uint8Array ? Uint8Array : a.constructor, `${path}'s type`);
+      assert.deepEqual(Buffer.from(b.buffer, b.byteOffset, b.byteLength), Buffer.from(a.buffer, a.byteOffset, a.byteLength), `${path}'s content`);
+    }
+  });
+
+  it('the small zones of a batch larger than one buffer go into several, each zone whole', () => {
+    const list = compiled(Array.from({ length: 600 }, () => 40));
+    const buffers = new Set(list.map(bufferOf));
+    assert.ok(buffers.size >= 2, `${buffers.size} buffers`);
+    for (const b of buffers) assert.ok(b.byteLength <= 1 << 20, `a buffer of ${b.byteLength} octets`);
+    for (const [i, p] of list.entries()) {
+      const z = CompactZone.fromParts(p);
+      assert.equal(z.originText, `t${i}.test.`);
+      assert.equal(z.recordCount, 44);
+      assert.ok(z.soa.rdatas[0]!.toString('latin1').includes(`t${i}\x04test`), `the SOA of zone ${i}`);
+      assert.equal(z.nodes.size, CompactZone.fromParts(list[0]!).nodes.size);
     }
   });
 
