@@ -114,9 +114,12 @@ async function ready(s: Server): Promise<number> {
   }
 }
 
-/** The `ver` TXT strings a zone answers, or the rcode. */
-async function versions(port: number, origin: string): Promise<string[] | number> {
-  const r = await dnsQuery({ port }, { name: `ver.${origin}`, type: 'TXT', timeoutMs: 2000 });
+/**
+ * The `ver` TXT strings a zone answers, or the rcode. `timeoutMs` short for a poll during the load: a
+ * query sent before the server listens gets no answer, and a long wait for it could outlast the load.
+ */
+async function versions(port: number, origin: string, timeoutMs = 2000): Promise<string[] | number> {
+  const r = await dnsQuery({ port }, { name: `ver.${origin}`, type: 'TXT', timeoutMs });
   if (r.message.rcode !== 0) return r.message.rcode;
   return r.message.answer.map((rr) => rr.rdata.subarray(1).toString('latin1')).sort();
 }
@@ -226,7 +229,7 @@ describe('many zones', { timeout: 300_000 }, () => {
     await withZones(10_000, {}, async (s, _dir, origins) => {
       await until('the first zone answers', 60_000, async () => {
         try {
-          return Array.isArray(await versions(s.port, origins[0]!));
+          return Array.isArray(await versions(s.port, origins[0]!, 250));
         } catch {
           return false;
         }
@@ -247,7 +250,7 @@ describe('many zones', { timeout: 300_000 }, () => {
       await until('a zone answers', 60_000, async () => {
         for (const o of [origins[0]!, origins[1]!, origins.at(-1)!]) {
           try {
-            if (Array.isArray(await versions(s.port, o))) loaded = o;
+            if (Array.isArray(await versions(s.port, o, 250))) loaded = o;
           } catch {
             // not listening yet
           }
