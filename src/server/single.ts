@@ -18,7 +18,7 @@ import type { SecondaryZones } from '../secondary/service.js';
 
 export async function runSingle(cfg: ServerConfig, log: Logger): Promise<number> {
   // Its modules (the country database's reader, a file watcher) load only for a POP that answers by network.
-  const geoModule = cfg.geo === null ? null : await import('../sync/geo-source.js');
+  const geoSetup = cfg.geo === null ? null : { cfg: cfg.geo, module: await import('../sync/geo-source.js') };
   const metrics = new ServerMetrics(cfg.identity, cfg.metrics.popLabel);
   const zoneMetrics = new ZoneSyncMetrics(cfg.identity, cfg.metrics.popLabel, () => sync?.store.statuses() ?? []);
   let responder: Responder | null = null;
@@ -35,7 +35,7 @@ export async function runSingle(cfg: ServerConfig, log: Logger): Promise<number>
       () => secondaries,
     ),
     reload: (req: ScanRequest) => (sync === null ? Promise.reject(new Error('the server is still starting')) : sync.reload(req)),
-    ...(cfg.geo === null || geoModule === null ? {} : { geo: () => geo?.status() ?? geoModule.idleGeoStatus(cfg.geo!) }),
+    ...(geoSetup === null ? {} : { geo: () => geo?.status() ?? geoSetup.module.idleGeoStatus(geoSetup.cfg) }),
   };
   // The management listener comes up first so /ready says 503 while the zones are still loading.
   const mgmt = cfg.management.listen ? await startManagementServer(cfg.management.listen, sources, log) : null;
@@ -68,7 +68,7 @@ export async function runSingle(cfg: ServerConfig, log: Logger): Promise<number>
     const taking = secondaries;
     const loaded = sync;
     // Read before the listeners open, so the first answers already follow the rules.
-    geo = cfg.geo === null || geoModule === null ? null : new geoModule.GeoSource(cfg.geo, log, () => loaded.store.zones, (data) => responder?.handler.setGeo(data), metrics);
+    geo = geoSetup === null ? null : new geoSetup.module.GeoSource(geoSetup.cfg, log, () => loaded.store.zones, (data) => responder?.handler.setGeo(data), metrics);
     geo?.start();
     responder = await Responder.start(cfg, sync.store.zones, log, metrics, {
       reusePort: false,

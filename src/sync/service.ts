@@ -51,7 +51,6 @@ export function startZoneSync(
   extraFiles?: ReadonlyMap<string, string>,
   loadersEnded?: () => void,
 ): ZoneSync {
-  requireZonesDirectory(cfg.zones);
   const loader = ZoneLoader.take(loadersEnded ?? (() => {}));
   const zoneStore = new ZoneStore({
     dir: cfg.zones,
@@ -101,7 +100,7 @@ export function startZoneSync(
   };
 }
 
-/** Throws the config error of a `zones` that is not a directory: `serve` checks it before it opens anything. */
+/** Throws the config error of a `zones` that is not a directory: `serve` checks it before it opens anything, zone sync included. */
 export function requireZonesDirectory(dir: string): void {
   let isDir = false;
   try {
